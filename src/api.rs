@@ -1,0 +1,404 @@
+//! The Annie API, as far as this tool uses it: `POST /calls`.
+//!
+//! [`AnnieClient`] sends one request and sorts the answer into a [`CallOutcome`] the dispatcher
+//! can act on. It never retries by itself: whether a retry is safe depends on what the response
+//! proved, and that decision belongs to [`crate::dispatch`]. Where the API documentation is
+//! silent (error bodies, codes other than 429), the answer is reported as it came, not guessed at.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+
+/// The documented `POST /calls` body. Optional members are left out, not sent as `null`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallRequest {
+    pub from_number: String,
+    pub to_number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_info: Option<PatientInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appointment_info: Option<AppointmentInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voicemail_message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientInfo {
+    pub first_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// `1988-03-22T00:00:00.000Z`, the form the API reference shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppointmentInfo {
+    /// RFC 3339 with the practice's UTC offset, e.g. `2025-03-10T15:00:00-06:00`.
+    pub start_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appointment_type_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appointment_description: Option<String>,
+    pub appointment_id: String,
+}
+
+/// Connection settings for the API.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Without a trailing slash, e.g. `https://api.helloannie.com/v1`.
+    pub base_url: String,
+    pub api_key: String,
+    pub timeout: Duration,
+}
+
+/// What one `POST /calls` proved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallOutcome {
+    /// The call was started.
+    Started { conversation_id: String },
+    /// Organisation rate limit (429 with `X-RateLimit-*` headers): not processed, safe to resend
+    /// after `wait`.
+    RateLimited { wait: Duration },
+    /// The key was refused (401/403): nothing else will work either.
+    Unauthorized { status: u16, message: String },
+    /// Any other answer that is not a started call.
+    Rejected { status: u16, message: String },
+    /// No connection could be made: the request never left, safe to resend.
+    Unreachable { error: String },
+    /// The request may have reached the API but no usable answer came back (timeout, reset).
+    /// A call may or may not have been placed.
+    NoAnswer { error: String },
+}
+
+/// A small client for the one endpoint, shared by every worker.
+#[derive(Debug, Clone)]
+pub struct AnnieClient {
+    http: reqwest::Client,
+    calls_url: String,
+    api_key: String,
+}
+
+/// Longest rate-limit pause we accept from the server's headers before trying again anyway.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(300);
+/// Pause used when a 429 carries rate-limit headers but no reset time.
+const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
+
+#[derive(Deserialize)]
+struct Envelope {
+    success: Option<bool>,
+    data: Option<serde_json::Value>,
+    message: Option<String>,
+}
+
+impl AnnieClient {
+    pub fn new(settings: &ApiSettings) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            // A redirected POST would silently turn into a GET; report it instead.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("annie-dispatch/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(AnnieClient {
+            http,
+            calls_url: format!("{}/calls", settings.base_url),
+            api_key: settings.api_key.clone(),
+        })
+    }
+
+    /// Sends one request and classifies the answer. Never fails: every transport problem is an
+    /// outcome too.
+    pub async fn start_call(&self, body: &CallRequest) -> CallOutcome {
+        let response = self
+            .http
+            .post(&self.calls_url)
+            .bearer_auth(&self.api_key)
+            .json(body)
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(e) if e.is_connect() => {
+                return CallOutcome::Unreachable {
+                    error: error_chain(&e),
+                }
+            }
+            Err(e) => {
+                return CallOutcome::NoAnswer {
+                    error: if e.is_timeout() {
+                        "no answer before the request timeout".to_string()
+                    } else {
+                        error_chain(&e)
+                    },
+                }
+            }
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = match response.text().await {
+            Ok(t) => t,
+            Err(e) => {
+                return CallOutcome::NoAnswer {
+                    error: format!(
+                        "HTTP {} but the body could not be read: {}",
+                        status.as_u16(),
+                        error_chain(&e)
+                    ),
+                }
+            }
+        };
+        classify(status, &headers, &text, SystemTime::now())
+    }
+}
+
+/// Sorts a response into an outcome. Separate from the I/O so every branch is unit-tested.
+pub fn classify(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    now: SystemTime,
+) -> CallOutcome {
+    let envelope: Option<Envelope> = serde_json::from_str(body).ok();
+    let message = envelope
+        .as_ref()
+        .and_then(|e| e.message.clone())
+        .unwrap_or_else(|| snippet(body));
+    let code = status.as_u16();
+
+    if status.is_success() {
+        let id = envelope.as_ref().and_then(|e| {
+            e.data
+                .as_ref()?
+                .get("conversationId")?
+                .as_str()
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_string)
+        });
+        return match (envelope.as_ref().and_then(|e| e.success), id) {
+            (Some(true), Some(conversation_id)) => CallOutcome::Started { conversation_id },
+            (Some(true), None) => CallOutcome::Rejected {
+                status: code,
+                message: "the API reported success but sent no conversationId".to_string(),
+            },
+            _ => CallOutcome::Rejected {
+                status: code,
+                message: if message.is_empty() {
+                    "the API did not report success".to_string()
+                } else {
+                    message
+                },
+            },
+        };
+    }
+    match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => CallOutcome::Unauthorized {
+            status: code,
+            message,
+        },
+        StatusCode::TOO_MANY_REQUESTS if has_rate_limit_headers(headers) => {
+            CallOutcome::RateLimited {
+                wait: rate_limit_wait(headers, now),
+            }
+        }
+        _ => CallOutcome::Rejected {
+            status: code,
+            message,
+        },
+    }
+}
+
+fn has_rate_limit_headers(headers: &HeaderMap) -> bool {
+    headers
+        .keys()
+        .any(|k| k.as_str().to_ascii_lowercase().starts_with("x-ratelimit-"))
+}
+
+/// How long to pause: the later of `Retry-After` and `X-RateLimit-Reset` (epoch seconds),
+/// bounded by [`MAX_RATE_LIMIT_WAIT`].
+fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Duration {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let retry_after = text(RETRY_AFTER.as_str()).and_then(|v| {
+        v.parse::<u64>().ok().map(Duration::from_secs).or_else(|| {
+            let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+            let at = UNIX_EPOCH + Duration::from_secs(at.timestamp().max(0) as u64);
+            Some(at.duration_since(now).unwrap_or_default())
+        })
+    });
+    let reset = text("x-ratelimit-reset")
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|epoch| {
+            let at = UNIX_EPOCH + Duration::from_secs_f64(epoch.max(0.0));
+            at.duration_since(now).unwrap_or_default()
+        });
+    match (retry_after, reset) {
+        (None, None) => DEFAULT_RATE_LIMIT_WAIT,
+        (a, b) => a.max(b).unwrap_or_default().min(MAX_RATE_LIMIT_WAIT),
+    }
+}
+
+/// A short, printable excerpt of a body that was not the documented JSON.
+fn snippet(body: &str) -> String {
+    let clean: String = body
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let clean = clean.trim();
+    match clean.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &clean[..i]),
+        None => clean.to_string(),
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    const NOW: Duration = Duration::from_secs(1_800_000_000);
+
+    #[test]
+    fn success_needs_a_conversation_id() {
+        let now = UNIX_EPOCH + NOW;
+        let ok = r#"{"success":true,"data":{"conversationId":"c-1"}}"#;
+        assert_eq!(
+            classify(StatusCode::OK, &HeaderMap::new(), ok, now),
+            CallOutcome::Started {
+                conversation_id: "c-1".into()
+            }
+        );
+        let empty = r#"{"success":true,"data":{}}"#;
+        assert!(matches!(
+            classify(StatusCode::OK, &HeaderMap::new(), empty, now),
+            CallOutcome::Rejected { status: 200, .. }
+        ));
+        let refused = r#"{"success":false,"data":{},"message":"number not allowlisted"}"#;
+        assert_eq!(
+            classify(StatusCode::OK, &HeaderMap::new(), refused, now),
+            CallOutcome::Rejected {
+                status: 200,
+                message: "number not allowlisted".into()
+            }
+        );
+    }
+
+    #[test]
+    fn org_rate_limit_waits_for_the_later_of_reset_and_retry_after() {
+        let now = UNIX_EPOCH + NOW;
+        let reset = (NOW.as_secs() + 7).to_string();
+        let h = headers(&[
+            ("x-ratelimit-limit", "60"),
+            ("x-ratelimit-reset", &reset),
+            ("retry-after", "3"),
+        ]);
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, &h, "{}", now),
+            CallOutcome::RateLimited {
+                wait: Duration::from_secs(7)
+            }
+        );
+        let far = (NOW.as_secs() + 86_400).to_string();
+        let h = headers(&[("x-ratelimit-reset", &far)]);
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, &h, "{}", now),
+            CallOutcome::RateLimited {
+                wait: MAX_RATE_LIMIT_WAIT
+            }
+        );
+    }
+
+    #[test]
+    fn a_429_without_rate_limit_headers_is_a_plain_failure() {
+        let now = UNIX_EPOCH + NOW;
+        let body = r#"{"success":false,"message":"too many calls to this number"}"#;
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), body, now),
+            CallOutcome::Rejected {
+                status: 429,
+                message: "too many calls to this number".into()
+            }
+        );
+    }
+
+    #[test]
+    fn auth_failures_and_odd_bodies() {
+        let now = UNIX_EPOCH + NOW;
+        assert!(matches!(
+            classify(StatusCode::FORBIDDEN, &HeaderMap::new(), "", now),
+            CallOutcome::Unauthorized { status: 403, .. }
+        ));
+        assert_eq!(
+            classify(
+                StatusCode::BAD_GATEWAY,
+                &HeaderMap::new(),
+                "<html>\nBad gateway</html>",
+                now
+            ),
+            CallOutcome::Rejected {
+                status: 502,
+                message: "<html> Bad gateway</html>".into()
+            }
+        );
+    }
+
+    #[test]
+    fn body_is_camel_case_without_nulls() {
+        let body = CallRequest {
+            from_number: "+13125550100".into(),
+            to_number: "+13125550147".into(),
+            patient_info: Some(PatientInfo {
+                first_name: "Zoë".into(),
+                last_name: None,
+                date_of_birth: None,
+                patient_id: Some("P1".into()),
+            }),
+            appointment_info: None,
+            context: Some("c".into()),
+            voicemail_message: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            serde_json::json!({
+                "fromNumber": "+13125550100",
+                "toNumber": "+13125550147",
+                "patientInfo": {"firstName": "Zoë", "patientId": "P1"},
+                "context": "c"
+            })
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! The single owner of everything a person sees about the outcome: the results file, the
+//! progress bar and the summary. Workers send it rows; when the channel closes, every row has
+//! been recorded (the pipeline's invariant, checked in [`crate::run`]).
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::mpsc;
+
+use crate::logging;
+use crate::results::{ResultsWriter, RowResult, Status, Summary};
+
+/// What the collector produces.
+pub struct Collected {
+    pub summary: Summary,
+    /// Every row, sorted by input row, when asked for (the preview table needs them).
+    pub rows: Vec<RowResult>,
+}
+
+/// Receives rows until every sender is gone, writing and counting each one.
+pub async fn collect(
+    mut rows: mpsc::UnboundedReceiver<RowResult>,
+    mut writer: ResultsWriter,
+    total: usize,
+    show_progress: bool,
+    keep_rows: bool,
+) -> anyhow::Result<Collected> {
+    let started = Instant::now();
+    let bar = progress_bar(total as u64, show_progress);
+    let mut summary = Summary::default();
+    let mut kept = Vec::new();
+    while let Some(row) = rows.recv().await {
+        writer.write(&row)?;
+        summary.record(&row);
+        tracing::debug!(
+            row = row.row,
+            appointment = row.appointment_id.as_deref().unwrap_or(""),
+            status = row.status.as_str(),
+            "result"
+        );
+        if let Some(bar) = &bar {
+            bar.inc(1);
+            bar.set_message(format!(
+                "{} sent, {} failed",
+                summary.count(Status::Sent),
+                summary.count(Status::Failed)
+            ));
+        }
+        if keep_rows {
+            kept.push(row);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+        logging::set_active_bar(None);
+    }
+    summary.elapsed = started.elapsed();
+    kept.sort_by_key(|r| r.row);
+    Ok(Collected {
+        summary,
+        rows: kept,
+    })
+}
+
+/// A bar on stderr only for a person at a terminal: never under cron, `-q` or `--no-progress`.
+fn progress_bar(total: u64, wanted: bool) -> Option<ProgressBar> {
+    if !wanted || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} rows  {msg}  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    logging::set_active_bar(Some(bar.clone()));
+    Some(bar)
+}

@@ -1,0 +1,163 @@
+//! The config file as the operator wrote it.
+//!
+//! Every section rejects unknown keys (`deny_unknown_fields`) so that a typo such as
+//! `request_per_minute` fails at start-up instead of silently doing nothing. Values that need
+//! checking beyond their TOML type are kept with their position (`Spanned`) so that
+//! [`crate::settings`] can name the line when it rejects them.
+
+pub mod presets;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A string value together with where it stood in the file.
+pub type Located = Spanned<String>;
+
+/// The whole config file, before validation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub api: ApiConfig,
+    pub practice: PracticeConfig,
+    #[serde(default)]
+    pub dispatch: DispatchConfig,
+    #[serde(default)]
+    pub selection: SelectionConfig,
+    #[serde(default)]
+    pub input: InputConfig,
+    #[serde(default)]
+    pub templates: TemplatesConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    pub base_url: Option<Located>,
+    pub api_key_env: Option<Located>,
+    pub timeout: Option<Located>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PracticeConfig {
+    pub name: Located,
+    pub timezone: Located,
+    pub from_number: Located,
+    pub callback_number: Option<Located>,
+    pub phone_region: Option<Located>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchConfig {
+    pub requests_per_minute: Option<Spanned<u32>>,
+    pub max_in_flight: Option<Spanned<u32>>,
+    pub connect_attempts: Option<Spanned<u32>>,
+    pub rate_limit_retries: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionConfig {
+    pub window: Option<Located>,
+    pub skip_statuses: Option<Vec<String>>,
+    pub confirmed_values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputConfig {
+    pub preset: Option<Located>,
+    pub format: Option<Located>,
+    pub delimiter: Option<Located>,
+    pub encoding: Option<Located>,
+    pub max_export_age: Option<Located>,
+    pub datetime_formats: Option<Vec<String>>,
+    pub date_formats: Option<Vec<String>>,
+    pub time_formats: Option<Vec<String>>,
+    pub birth_date_formats: Option<Vec<String>>,
+    #[serde(default)]
+    pub columns: ColumnsConfig,
+}
+
+/// Which header (CSV) or dotted path (JSON) holds each field. Every key is optional here; a
+/// preset fills the gaps, and [`crate::settings`] checks that the result is complete.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnsConfig {
+    pub appointment_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub name: Option<String>,
+    pub birth_date: Option<String>,
+    pub phones: Option<Vec<String>>,
+    pub start: Option<String>,
+    pub start_date: Option<String>,
+    pub start_time: Option<String>,
+    pub end: Option<String>,
+    pub length_minutes: Option<String>,
+    pub pattern: Option<String>,
+    pub appointment_type: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<String>,
+    pub confirmed: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatesConfig {
+    pub context: Option<Located>,
+    pub voicemail: Option<Located>,
+    #[serde(default)]
+    pub by_type: BTreeMap<String, TemplateOverride>,
+}
+
+/// Templates for one appointment type; a missing one falls back to the general template.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateOverride {
+    pub context: Option<Located>,
+    pub voicemail: Option<Located>,
+}
+
+/// A config file read from disk, kept with its text so errors can quote line numbers.
+pub struct LoadedConfig {
+    pub path: PathBuf,
+    pub text: String,
+    pub file: ConfigFile,
+}
+
+impl LoadedConfig {
+    /// Reads and parses the file. Syntax errors, unknown keys and wrong types come back with the
+    /// file name, line and key, as the `toml` crate reports them.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read config file `{}`: {e}", path.display()))?;
+        Self::parse(path, text)
+    }
+
+    /// Parses config text that claims to come from `path`.
+    pub fn parse(path: &Path, text: String) -> anyhow::Result<Self> {
+        let file: ConfigFile = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("config file `{}` is not valid: {e}", path.display()))?;
+        Ok(LoadedConfig {
+            path: path.to_path_buf(),
+            text,
+            file,
+        })
+    }
+
+    /// `file:line` for a value, for messages that must point the operator at the right place.
+    pub fn at<T>(&self, value: &Spanned<T>) -> String {
+        let line = self.text[..value.span().start.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1;
+        format!("{}:{line}", self.path.display())
+    }
+}

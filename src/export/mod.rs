@@ -1,0 +1,154 @@
+//! Stage 1: read the practice-management export into raw records.
+//!
+//! This is the only stage that touches the export file. It maps columns to [`Field`]s and
+//! decodes text, nothing more: whether a value makes sense is [`crate::normalise`]'s job. A
+//! problem with the *file* (missing header, unreadable, not JSON) is a run error; a problem with
+//! one *row* (wrong field count, bad bytes) travels on in [`RawRecord::problem`] so the row still
+//! gets its own result.
+
+mod columns;
+mod csv_file;
+mod json_file;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use columns::{Columns, Field};
+
+/// Export file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    /// A JSON array of objects, or JSON Lines (one object per line); told apart by the first byte.
+    Json,
+}
+
+/// Character encodings we can read. CSV is parsed on bytes, so any ASCII-compatible single-byte
+/// encoding works; these are the two that practice exports actually use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    /// UTF-8; a byte-order mark (Excel's "CSV UTF-8") is dropped.
+    Utf8,
+    /// Windows code page 1252, the default of Excel's plain "CSV" and of Windows tools.
+    Windows1252,
+}
+
+/// Everything needed to read one export.
+#[derive(Debug, Clone)]
+pub struct InputSettings {
+    pub path: PathBuf,
+    pub format: Format,
+    pub delimiter: u8,
+    pub encoding: TextEncoding,
+    pub columns: Columns,
+    pub max_export_age: Duration,
+    pub datetime_formats: Vec<String>,
+    pub date_formats: Vec<String>,
+    pub time_formats: Vec<String>,
+    pub birth_date_formats: Vec<String>,
+}
+
+/// One row of the export, with the mapped values that were present and non-blank.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRecord {
+    /// The line the row starts on (CSV, JSON Lines, JSON array element), 1-based.
+    pub row: u64,
+    pub values: Vec<(Field, String)>,
+    /// Set when the row could not be read properly; the row becomes `invalid` with this reason.
+    pub problem: Option<String>,
+}
+
+impl RawRecord {
+    /// The trimmed, non-empty value of `field`, if the row has one.
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads every row of the export. Fails only for problems that affect the whole file.
+pub fn read(input: &InputSettings) -> anyhow::Result<Vec<RawRecord>> {
+    let file = std::fs::File::open(&input.path)
+        .map_err(|e| anyhow::anyhow!("cannot open export `{}`: {e}", input.path.display()))?;
+    let result = match input.format {
+        Format::Csv => csv_file::read(std::io::BufReader::new(file), input),
+        Format::Json => json_file::read(file, input),
+    };
+    result.map_err(|e| anyhow::anyhow!("export `{}`: {e}", input.path.display()))
+}
+
+/// Guesses the format from the file name; `None` when the extension says nothing.
+pub fn format_from_extension(path: &Path) -> Option<Format> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" | "txt" | "tsv" => Some(Format::Csv),
+        "json" | "jsonl" | "ndjson" => Some(Format::Json),
+        _ => None,
+    }
+}
+
+/// Decodes one field. `Err` carries a reason fit for the results file.
+fn decode(bytes: &[u8], encoding: TextEncoding) -> Result<String, String> {
+    match encoding {
+        TextEncoding::Utf8 => std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| {
+            "the row is not valid UTF-8; if the export comes from Excel or another Windows \
+             program, set [input] encoding = \"windows-1252\""
+                .to_string()
+        }),
+        TextEncoding::Windows1252 => Ok(encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned()),
+    }
+}
+
+/// Normalises a cell: trimmed, and `None` when blank.
+fn cell(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// The "column not found" error, listing what the file does have so the fix is obvious.
+fn missing_column(field: Field, column: &str, found: &[String], what: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{what} `{column}` (mapped by [input.columns] {}) is not in the file; {what}s found: {}",
+        field.key(),
+        if found.is_empty() {
+            "none".to_string()
+        } else {
+            found.join(", ")
+        }
+    )
+}
+
+/// Refuses an export last modified more than `max_export_age` before `now`. Calling patients
+/// from an old schedule is how moved and cancelled appointments get reminder calls.
+pub fn check_fresh(
+    input: &InputSettings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let modified = std::fs::metadata(&input.path)
+        .and_then(|m| m.modified())
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the modification time of `{}`: {e}",
+                input.path.display()
+            )
+        })?;
+    let modified: chrono::DateTime<chrono::Utc> = modified.into();
+    let age = (now - modified).to_std().unwrap_or_default();
+    if age > input.max_export_age {
+        anyhow::bail!(
+            "export `{}` was last modified {} ({} before the run time), more than [input] \
+             max_export_age ({}); appointments may have moved or been cancelled since. Export \
+             the schedule again, or pass --allow-stale to use it anyway",
+            input.path.display(),
+            modified.format("%Y-%m-%d %H:%M UTC"),
+            humantime::format_duration(Duration::from_secs(age.as_secs() / 60 * 60)),
+            humantime::format_duration(input.max_export_age),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! The `annie-dispatch` binary: parse arguments, set up logging, run the library, and turn the
+//! outcome into an exit status. Everything else lives in the library.
+
+use std::process::ExitCode;
+
+use annie_dispatch::cli::Cli;
+use annie_dispatch::{exit, logging};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            });
+        }
+    };
+    logging::init(&cli.global);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("annie-dispatch: error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    match runtime.block_on(annie_dispatch::run(&cli)) {
+        Ok(summary) => ExitCode::from(exit::for_summary(&summary)),
+        Err(error) => {
+            eprintln!("annie-dispatch: error: {error:#}");
+            ExitCode::from(exit::for_error(&error))
+        }
+    }
+}

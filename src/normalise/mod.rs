@@ -1,0 +1,247 @@
+//! Stage 2: raw records → typed appointments, or a reason the row cannot be used.
+//!
+//! Pure: no I/O. Every problem becomes a reason a person at the front desk can act on, naming
+//! the export column. Reasons never repeat names, birth dates or phone numbers.
+
+pub mod phone;
+pub mod time;
+
+use chrono::{DateTime, Duration, NaiveDate};
+use chrono_tz::Tz;
+
+use crate::export::{Field, InputSettings, RawRecord};
+use crate::practice::Practice;
+pub use phone::Phone;
+
+/// The API's cap on `patientInfo.firstName` / `lastName`.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// One appointment, every value checked and converted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appointment {
+    pub id: String,
+    pub patient_id: Option<String>,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub phone: Phone,
+    pub start: DateTime<Tz>,
+    pub end: Option<DateTime<Tz>>,
+    pub appointment_type: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<String>,
+    pub confirmed: Option<String>,
+}
+
+/// A row that cannot become an appointment. The id is kept when the row had one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unusable {
+    pub appointment_id: Option<String>,
+    pub reason: String,
+}
+
+/// A row after this stage: its input line and what it became.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalised {
+    pub row: u64,
+    pub result: Result<Appointment, Unusable>,
+}
+
+/// Normalises every record, in order.
+pub fn normalise_all(
+    records: Vec<RawRecord>,
+    input: &InputSettings,
+    practice: &Practice,
+) -> Vec<Normalised> {
+    records
+        .into_iter()
+        .map(|record| Normalised {
+            row: record.row,
+            result: normalise(&record, input, practice).map_err(|reason| Unusable {
+                appointment_id: record.get(Field::AppointmentId).map(str::to_string),
+                reason,
+            }),
+        })
+        .collect()
+}
+
+/// Turns one record into an appointment; `Err` is the reason for the `invalid` result.
+pub fn normalise(
+    record: &RawRecord,
+    input: &InputSettings,
+    practice: &Practice,
+) -> Result<Appointment, String> {
+    if let Some(problem) = &record.problem {
+        return Err(problem.clone());
+    }
+    let columns = &input.columns;
+    let label = |field: Field| columns.column(field).unwrap_or(field.key()).to_string();
+    let required = |field: Field, what: &str| {
+        record
+            .get(field)
+            .map(str::to_string)
+            .ok_or_else(|| format!("{what} ({}) is empty", label(field)))
+    };
+    let optional = |field: Field| record.get(field).map(str::to_string);
+
+    let id = required(Field::AppointmentId, "appointment id")?;
+    let full_name_mapped = columns.column(Field::FullName).is_some();
+    let (first_name, last_name) = names(record, full_name_mapped, &label)?;
+    for (name, field) in [
+        (Some(&first_name), Field::FirstName),
+        (last_name.as_ref(), Field::LastName),
+    ] {
+        let length = name.map_or(0, |n| n.chars().count());
+        if length > MAX_NAME_CHARS {
+            let field = if full_name_mapped {
+                Field::FullName
+            } else {
+                field
+            };
+            return Err(format!(
+                "{} ({}) is {length} characters; the API accepts at most {MAX_NAME_CHARS}",
+                if field == Field::LastName {
+                    "last name"
+                } else {
+                    "first name"
+                },
+                label(field)
+            ));
+        }
+    }
+
+    let birth_date = match record.get(Field::BirthDate) {
+        None => None,
+        Some(text) => time::parse_birth_date(text, &input.birth_date_formats)
+            .map_err(|e| format!("birth date ({}) {e}", label(Field::BirthDate)))?,
+    };
+
+    let phone = first_usable_phone(record, input, practice)?;
+    let start = start_time(record, input, practice.timezone, &label)?;
+    let end = end_time(record, input, practice.timezone, start, &label)?;
+
+    Ok(Appointment {
+        id,
+        patient_id: optional(Field::PatientId),
+        first_name,
+        last_name,
+        birth_date,
+        phone,
+        start,
+        end,
+        appointment_type: optional(Field::AppointmentType),
+        description: optional(Field::Description),
+        status: optional(Field::Status),
+        confirmed: optional(Field::Confirmed),
+    })
+}
+
+fn names(
+    record: &RawRecord,
+    full_name_mapped: bool,
+    label: &dyn Fn(Field) -> String,
+) -> Result<(String, Option<String>), String> {
+    if !full_name_mapped {
+        let first = record
+            .get(Field::FirstName)
+            .ok_or_else(|| format!("first name ({}) is empty", label(Field::FirstName)))?;
+        return Ok((
+            first.to_string(),
+            record.get(Field::LastName).map(str::to_string),
+        ));
+    }
+    let column = label(Field::FullName);
+    let full = record
+        .get(Field::FullName)
+        .ok_or_else(|| format!("patient name ({column}) is empty"))?;
+    let (last, first) = full
+        .split_once(',')
+        .ok_or_else(|| format!("patient name ({column}) is not in \"Last, First\" form"))?;
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() {
+        return Err(format!(
+            "patient name ({column}) has no first name after the comma"
+        ));
+    }
+    Ok((
+        first.to_string(),
+        (!last.is_empty()).then(|| last.to_string()),
+    ))
+}
+
+fn first_usable_phone(
+    record: &RawRecord,
+    input: &InputSettings,
+    practice: &Practice,
+) -> Result<Phone, String> {
+    let mut notes = Vec::new();
+    for (field, column) in input.columns.phones() {
+        match record.get(field) {
+            None => notes.push(format!("{column} is empty")),
+            Some(text) => match phone::parse(text, practice.phone_region) {
+                Ok(p) => return Ok(p),
+                Err(problem) => notes.push(format!("{column} {}", problem.describe())),
+            },
+        }
+    }
+    Err(format!("no usable phone number: {}", notes.join(", ")))
+}
+
+fn start_time(
+    record: &RawRecord,
+    input: &InputSettings,
+    tz: Tz,
+    label: &dyn Fn(Field) -> String,
+) -> Result<DateTime<Tz>, String> {
+    if input.columns.column(Field::Start).is_some() {
+        let text = record
+            .get(Field::Start)
+            .ok_or_else(|| format!("start time ({}) is empty", label(Field::Start)))?;
+        return time::parse_datetime(text, &input.datetime_formats, tz)
+            .map_err(|e| format!("start time ({}) {e}", label(Field::Start)));
+    }
+    let date = record
+        .get(Field::StartDate)
+        .ok_or_else(|| format!("start date ({}) is empty", label(Field::StartDate)))?;
+    let clock = record
+        .get(Field::StartTime)
+        .ok_or_else(|| format!("start time ({}) is empty", label(Field::StartTime)))?;
+    time::parse_date_and_time(date, clock, &input.date_formats, &input.time_formats, tz).map_err(
+        |e| {
+            format!(
+                "start ({} + {}) {e}",
+                label(Field::StartDate),
+                label(Field::StartTime)
+            )
+        },
+    )
+}
+
+fn end_time(
+    record: &RawRecord,
+    input: &InputSettings,
+    tz: Tz,
+    start: DateTime<Tz>,
+    label: &dyn Fn(Field) -> String,
+) -> Result<Option<DateTime<Tz>>, String> {
+    let minutes = if let Some(text) = record.get(Field::End) {
+        let end = time::parse_datetime(text, &input.datetime_formats, tz)
+            .map_err(|e| format!("end time ({}) {e}", label(Field::End)))?;
+        if end <= start {
+            return Err(format!(
+                "end time ({}) is not after the start time",
+                label(Field::End)
+            ));
+        }
+        return Ok(Some(end));
+    } else if let Some(text) = record.get(Field::LengthMinutes) {
+        time::length_minutes(text)
+            .map_err(|e| format!("length ({}) {e}", label(Field::LengthMinutes)))?
+    } else if let Some(text) = record.get(Field::Pattern) {
+        time::pattern_minutes(text)
+            .map_err(|e| format!("time pattern ({}) {e}", label(Field::Pattern)))?
+    } else {
+        return Ok(None);
+    };
+    Ok((minutes > 0).then(|| start + Duration::minutes(minutes)))
+}

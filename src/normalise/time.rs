@@ -1,0 +1,173 @@
+//! Local wall-clock times from the export → instants in the practice's zone.
+//!
+//! Exports carry no UTC offset, so the practice's IANA zone decides it. A wall-clock time that
+//! does not exist (spring forward) or exists twice (fall back) is an error for that row: guessing
+//! would send a patient to the wrong hour.
+
+use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+
+/// Parses a date-time column. RFC 3339 values (with an offset) are accepted as they are;
+/// anything else is tried against `formats` and placed in `tz`.
+pub fn parse_datetime(text: &str, formats: &[String], tz: Tz) -> Result<DateTime<Tz>, String> {
+    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
+        return Ok(instant.with_timezone(&tz));
+    }
+    let naive = first_match(text, formats, NaiveDateTime::parse_from_str)?;
+    localise(naive, tz)
+}
+
+/// Parses a date column and a time column and combines them.
+pub fn parse_date_and_time(
+    date: &str,
+    time: &str,
+    date_formats: &[String],
+    time_formats: &[String],
+    tz: Tz,
+) -> Result<DateTime<Tz>, String> {
+    let day = first_match(date, date_formats, NaiveDate::parse_from_str)?;
+    let clock = first_match(time, time_formats, NaiveTime::parse_from_str)?;
+    localise(day.and_time(clock), tz)
+}
+
+/// Parses a birth date. `Ok(None)` for the "no birth date" sentinels that exports use
+/// (`0001-01-01`, any year before 1880).
+pub fn parse_birth_date(text: &str, formats: &[String]) -> Result<Option<NaiveDate>, String> {
+    let date_part = text.split_whitespace().next().unwrap_or(text);
+    if date_part.starts_with("0001-01-01") {
+        return Ok(None);
+    }
+    let date = first_match(text, formats, NaiveDate::parse_from_str)
+        .or_else(|_| first_match(date_part, formats, NaiveDate::parse_from_str))
+        .map_err(|_| {
+            format!(
+                "is not a date in the expected formats ({})",
+                formats.join(", ")
+            )
+        })?;
+    Ok((date.year() >= 1880).then_some(date))
+}
+
+/// Open Dental's `Pattern`: one character per 5 minutes (`//XXXX//` = 40 minutes).
+pub fn pattern_minutes(pattern: &str) -> Result<i64, String> {
+    if let Some(bad) = pattern
+        .chars()
+        .find(|c| !matches!(c, '/' | 'X' | 'x' | '|'))
+    {
+        return Err(format!(
+            "`{pattern}` contains `{bad}`; a time pattern has only `/` and `X`, one per 5 minutes"
+        ));
+    }
+    Ok(pattern.chars().count() as i64 * 5)
+}
+
+/// Parses an appointment length in whole minutes (1 to 1440).
+pub fn length_minutes(text: &str) -> Result<i64, String> {
+    match text.parse::<i64>() {
+        Ok(m) if (1..=1440).contains(&m) => Ok(m),
+        _ => Err(format!(
+            "`{text}` is not a length in minutes between 1 and 1440"
+        )),
+    }
+}
+
+fn first_match<T>(
+    text: &str,
+    formats: &[String],
+    parse: impl Fn(&str, &str) -> chrono::ParseResult<T>,
+) -> Result<T, String> {
+    let mut out_of_range = false;
+    for format in formats {
+        match parse(text, format) {
+            Ok(value) => return Ok(value),
+            Err(e) if e.kind() == chrono::format::ParseErrorKind::OutOfRange => out_of_range = true,
+            Err(_) => {}
+        }
+    }
+    if out_of_range {
+        Err(format!("`{text}` is not a real calendar date or time"))
+    } else {
+        Err(format!(
+            "`{text}` does not match any expected format ({})",
+            formats.join(", ")
+        ))
+    }
+}
+
+fn localise(naive: NaiveDateTime, tz: Tz) -> Result<DateTime<Tz>, String> {
+    match tz.from_local_datetime(&naive) {
+        LocalResult::Single(t) => Ok(t),
+        LocalResult::None => Err(format!(
+            "`{}` does not exist in {tz}: clocks spring forward past it that night; \
+             correct the time in the practice-management system",
+            naive.format("%Y-%m-%d %H:%M")
+        )),
+        LocalResult::Ambiguous(a, b) => Err(format!(
+            "`{}` happens twice in {tz} (UTC offsets {} and {}) because clocks fall back; \
+             correct the time in the practice-management system",
+            naive.format("%Y-%m-%d %H:%M"),
+            a.format("%:z"),
+            b.format("%:z")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    const CHICAGO: Tz = chrono_tz::America::Chicago;
+
+    #[test]
+    fn local_times_get_the_practice_offset() {
+        let formats = f(&["%Y-%m-%d %H:%M:%S", "%m/%d/%Y %I:%M %p"]);
+        let winter = parse_datetime("2026-11-25 15:00:00", &formats, CHICAGO).unwrap();
+        assert_eq!(winter.to_rfc3339(), "2026-11-25T15:00:00-06:00");
+        let summer = parse_datetime("7/1/2026 9:30 AM", &formats, CHICAGO).unwrap();
+        assert_eq!(summer.to_rfc3339(), "2026-07-01T09:30:00-05:00");
+    }
+
+    #[test]
+    fn dst_gap_and_overlap_are_errors() {
+        let formats = f(&["%Y-%m-%d %H:%M:%S"]);
+        let gap = parse_datetime("2026-03-08 02:30:00", &formats, CHICAGO).unwrap_err();
+        assert!(gap.contains("does not exist in America/Chicago"), "{gap}");
+        let twice = parse_datetime("2026-11-01 01:30:00", &formats, CHICAGO).unwrap_err();
+        assert!(twice.contains("happens twice"), "{twice}");
+        assert!(twice.contains("-05:00 and -06:00"), "{twice}");
+    }
+
+    #[test]
+    fn impossible_dates_are_named() {
+        let formats = f(&["%Y-%m-%d %H:%M:%S"]);
+        let err = parse_datetime("2026-02-30 10:00:00", &formats, CHICAGO).unwrap_err();
+        assert_eq!(
+            err,
+            "`2026-02-30 10:00:00` is not a real calendar date or time"
+        );
+        let err = parse_datetime("tomorrow", &formats, CHICAGO).unwrap_err();
+        assert!(err.contains("does not match any expected format"), "{err}");
+    }
+
+    #[test]
+    fn birth_date_sentinels_mean_none() {
+        let formats = f(&["%Y-%m-%d", "%m/%d/%Y"]);
+        assert_eq!(parse_birth_date("0001-01-01", &formats), Ok(None));
+        assert_eq!(parse_birth_date("0001-01-01 00:00:00", &formats), Ok(None));
+        assert_eq!(
+            parse_birth_date("03/22/1988", &formats),
+            Ok(NaiveDate::from_ymd_opt(1988, 3, 22))
+        );
+        assert!(parse_birth_date("22/22/1988", &formats).is_err());
+    }
+
+    #[test]
+    fn pattern_counts_five_minutes_per_character() {
+        assert_eq!(pattern_minutes("//XXXX//"), Ok(40));
+        assert!(pattern_minutes("//XX-X//").is_err());
+    }
+}

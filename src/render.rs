@@ -1,0 +1,236 @@
+//! Stage 4: what Annie says. Templates (minijinja) → context and voicemail texts → the request.
+//!
+//! Templates are checked once at start-up: a syntax error or a variable that does not exist is a
+//! config error naming the template, never an empty string in front of a patient. Texts over
+//! the API's 500-character limit make the row `invalid`; they are never cut.
+
+use std::collections::{BTreeMap, HashSet};
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::api::{AppointmentInfo, CallRequest, PatientInfo};
+use crate::normalise::Appointment;
+use crate::practice::Practice;
+
+/// The API's limit for `context` and `voicemailMessage`, in characters.
+pub const MAX_TEXT_CHARS: usize = 500;
+
+/// Default context: names the practice first, as automated calls must identify the caller.
+pub const DEFAULT_CONTEXT: &str = "This call is from {{ practice_name }} to confirm {{ first_name }}'s \
+{% if appointment_type %}{{ appointment_type }} {% endif %}appointment on {{ appointment_when }}\
+{% if appointment_description %} ({{ appointment_description }}){% endif %}. \
+Ask whether they can attend. If they need to reschedule, they can call the office at {{ callback_number }}.";
+
+/// Default voicemail: practice name and call-back number only. Anyone in the house may hear a
+/// voicemail, so it carries no appointment details (HHS HIPAA FAQ 198).
+pub const DEFAULT_VOICEMAIL: &str = "Hello, this is {{ practice_name }} calling. \
+Please call us back at {{ callback_number }}. Thank you.";
+
+/// Every variable a template may use, with an example value for the start-up check.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("practice_name", "Bright Smile Dental"),
+    ("callback_number", "(312) 555-0100"),
+    ("first_name", "Sarah"),
+    ("last_name", "Johnson"),
+    ("appointment_type", "Cleaning"),
+    (
+        "appointment_description",
+        "6-month routine cleaning and exam",
+    ),
+    ("appointment_when", "Tuesday, November 25 at 3:00 PM"),
+    ("appointment_day", "Tuesday, November 25"),
+    ("appointment_time", "3:00 PM"),
+];
+
+/// Names minijinja itself provides inside templates.
+const BUILTINS: &[&str] = &[
+    "loop",
+    "range",
+    "dict",
+    "namespace",
+    "debug",
+    "cycler",
+    "joiner",
+    "self",
+];
+
+/// One template's source and where it came from (`[templates] context`, `file:line`).
+#[derive(Debug, Clone)]
+pub struct TemplateSource {
+    pub key: String,
+    pub location: String,
+    pub source: String,
+}
+
+/// The compiled templates: a general pair and optional overrides per appointment type.
+pub struct Templates {
+    env: Environment<'static>,
+    /// Lower-cased appointment types that have their own context / voicemail template.
+    typed: HashSet<(String, &'static str)>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates")
+            .field("typed", &self.typed)
+            .finish()
+    }
+}
+
+/// The texts for one call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Texts {
+    pub context: String,
+    pub voicemail: String,
+}
+
+impl Templates {
+    /// Compiles and checks the templates. `general` holds `context` and `voicemail`;
+    /// `by_type` maps an appointment type to its own (partial) pair.
+    pub fn compile(
+        context: TemplateSource,
+        voicemail: TemplateSource,
+        by_type: BTreeMap<String, Vec<(&'static str, TemplateSource)>>,
+    ) -> anyhow::Result<Templates> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(false);
+        let mut typed = HashSet::new();
+        add(&mut env, "context".to_string(), context)?;
+        add(&mut env, "voicemail".to_string(), voicemail)?;
+        for (kind, pair) in by_type {
+            for (which, source) in pair {
+                let lower = kind.to_lowercase();
+                add(&mut env, format!("{which}:{lower}"), source)?;
+                typed.insert((lower, which));
+            }
+        }
+        Ok(Templates { env, typed })
+    }
+
+    /// Renders both texts for an appointment. `Err` is the reason for an `invalid` row.
+    pub fn render(&self, appointment: &Appointment, practice: &Practice) -> Result<Texts, String> {
+        let vars = Variables::new(appointment, practice);
+        let kind = appointment
+            .appointment_type
+            .as_deref()
+            .map(str::to_lowercase)
+            .unwrap_or_default();
+        let pick = |which: &'static str| {
+            if self.typed.contains(&(kind.clone(), which)) {
+                format!("{which}:{kind}")
+            } else {
+                which.to_string()
+            }
+        };
+        let text = |which: &'static str, label: &str| -> Result<String, String> {
+            let rendered = self
+                .env
+                .get_template(&pick(which))
+                .and_then(|t| t.render(&vars))
+                .map_err(|e| format!("{label} template failed: {e}"))?;
+            let rendered = rendered.trim().to_string();
+            let length = rendered.chars().count();
+            if length > MAX_TEXT_CHARS {
+                return Err(format!(
+                    "{label} is {length} characters; the API accepts at most {MAX_TEXT_CHARS}. \
+                     Shorten the template or the export's text"
+                ));
+            }
+            Ok(rendered)
+        };
+        Ok(Texts {
+            context: text("context", "context")?,
+            voicemail: text("voicemail", "voicemail")?,
+        })
+    }
+}
+
+fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyhow::Result<()> {
+    let fail = |what: String| anyhow::anyhow!("{}: [templates] {}: {what}", t.location, t.key);
+    env.add_template_owned(name.clone(), t.source.clone())
+        .map_err(|e| fail(format!("{e}")))?;
+    let template = env.get_template(&name).map_err(|e| fail(format!("{e}")))?;
+    let known: HashSet<&str> = VARIABLES
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(BUILTINS.iter().copied())
+        .collect();
+    let mut unknown: Vec<String> = template
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(|v| !known.contains(v.as_str()))
+        .collect();
+    unknown.sort();
+    if let Some(first) = unknown.first() {
+        let names: Vec<&str> = VARIABLES.iter().map(|(n, _)| *n).collect();
+        return Err(fail(format!(
+            "unknown variable `{first}`; templates can use: {}",
+            names.join(", ")
+        )));
+    }
+    // Render once with example values so unknown filters and type errors surface now.
+    let example: BTreeMap<&str, &str> = VARIABLES.iter().copied().collect();
+    template
+        .render(&example)
+        .map_err(|e| fail(format!("{e}")))?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Variables<'a> {
+    practice_name: &'a str,
+    callback_number: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    appointment_type: &'a str,
+    appointment_description: &'a str,
+    appointment_when: String,
+    appointment_day: String,
+    appointment_time: String,
+}
+
+impl<'a> Variables<'a> {
+    fn new(a: &'a Appointment, p: &'a Practice) -> Self {
+        let day = a.start.format("%A, %B %-d").to_string();
+        let time = a.start.format("%-I:%M %p").to_string();
+        Variables {
+            practice_name: &p.name,
+            callback_number: &p.callback_spoken,
+            first_name: &a.first_name,
+            last_name: a.last_name.as_deref().unwrap_or(""),
+            appointment_type: a.appointment_type.as_deref().unwrap_or(""),
+            appointment_description: a.description.as_deref().unwrap_or(""),
+            appointment_when: format!("{day} at {time}"),
+            appointment_day: day,
+            appointment_time: time,
+        }
+    }
+}
+
+/// Builds the exact request body for an appointment and its texts.
+pub fn build_request(a: &Appointment, texts: Texts, practice: &Practice) -> CallRequest {
+    let non_empty = |s: String| (!s.is_empty()).then_some(s);
+    CallRequest {
+        from_number: practice.from_number.clone(),
+        to_number: a.phone.e164.clone(),
+        patient_info: Some(PatientInfo {
+            first_name: a.first_name.clone(),
+            last_name: a.last_name.clone(),
+            date_of_birth: a
+                .birth_date
+                .map(|d| format!("{}T00:00:00.000Z", d.format("%Y-%m-%d"))),
+            patient_id: a.patient_id.clone(),
+        }),
+        appointment_info: Some(AppointmentInfo {
+            start_time: a.start.to_rfc3339(),
+            end_time: a.end.map(|e| e.to_rfc3339()),
+            appointment_type_id: a.appointment_type.clone(),
+            appointment_description: a.description.clone(),
+            appointment_id: a.id.clone(),
+        }),
+        context: non_empty(texts.context),
+        voicemail_message: non_empty(texts.voicemail),
+    }
+}

@@ -1,0 +1,215 @@
+//! Stage 6: one result row per input row, written as it happens.
+//!
+//! The writer flushes after every row, so a crash or a kill keeps every result that was already
+//! known. The columns are the contract with the office manager and any script reading the file:
+//! change them only with a note in the README.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// What happened to a row. The serialised names are the `status` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Annie accepted the call and returned a conversation id.
+    Sent,
+    /// `--dry-run`: this call would have been sent.
+    DryRun,
+    /// Deliberately not called; the reason names the rule.
+    Skipped,
+    /// The row cannot be called until someone fixes it.
+    Invalid,
+    /// The API refused, or never answered.
+    Failed,
+    /// Would have been called, but the run stopped first (limit, refused key).
+    NotAttempted,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Sent,
+        Status::DryRun,
+        Status::Skipped,
+        Status::Invalid,
+        Status::Failed,
+        Status::NotAttempted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Sent => "sent",
+            Status::DryRun => "dry_run",
+            Status::Skipped => "skipped",
+            Status::Invalid => "invalid",
+            Status::Failed => "failed",
+            Status::NotAttempted => "not_attempted",
+        }
+    }
+
+    /// Whether this status needs a person's attention (and so makes the exit status 1).
+    pub fn needs_attention(self) -> bool {
+        matches!(
+            self,
+            Status::Invalid | Status::Failed | Status::NotAttempted
+        )
+    }
+}
+
+/// One line of the results file. Field order is column order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowResult {
+    pub row: u64,
+    pub appointment_id: Option<String>,
+    pub status: Status,
+    pub conversation_id: Option<String>,
+    pub reason: Option<String>,
+    pub http_status: Option<u16>,
+    /// Masked, e.g. `+1312***0147`.
+    pub to_number: Option<String>,
+    /// RFC 3339 with the practice's offset.
+    pub start_time: Option<String>,
+    /// RFC 3339 UTC, when the request was sent.
+    pub attempted_at: Option<String>,
+}
+
+/// The results file's format, chosen by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultsFormat {
+    Csv,
+    JsonLines,
+}
+
+impl ResultsFormat {
+    pub fn for_path(path: &Path) -> ResultsFormat {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("jsonl") => ResultsFormat::JsonLines,
+            _ => ResultsFormat::Csv,
+        }
+    }
+}
+
+/// Writes result rows, flushing each one.
+pub struct ResultsWriter {
+    path: PathBuf,
+    sink: Sink,
+}
+
+enum Sink {
+    Csv(csv::Writer<File>),
+    JsonLines(BufWriter<File>),
+}
+
+impl ResultsWriter {
+    pub fn create(path: &Path) -> anyhow::Result<Self> {
+        let file = File::create(path)
+            .map_err(|e| anyhow::anyhow!("cannot create results file `{}`: {e}", path.display()))?;
+        let sink = match ResultsFormat::for_path(path) {
+            ResultsFormat::Csv => {
+                let mut w = csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(file);
+                // Write the header now: an empty run still leaves a well-formed file.
+                w.write_record([
+                    "row",
+                    "appointment_id",
+                    "status",
+                    "conversation_id",
+                    "reason",
+                    "http_status",
+                    "to_number",
+                    "start_time",
+                    "attempted_at",
+                ])?;
+                w.flush()?;
+                Sink::Csv(w)
+            }
+            ResultsFormat::JsonLines => Sink::JsonLines(BufWriter::new(file)),
+        };
+        Ok(ResultsWriter {
+            path: path.to_path_buf(),
+            sink,
+        })
+    }
+
+    /// Appends one row and flushes it to the operating system.
+    pub fn write(&mut self, row: &RowResult) -> anyhow::Result<()> {
+        let result: anyhow::Result<()> = match &mut self.sink {
+            Sink::Csv(w) => w
+                .serialize(row)
+                .and_then(|_| w.flush().map_err(Into::into))
+                .map_err(Into::into),
+            Sink::JsonLines(w) => serde_json::to_writer(&mut *w, row)
+                .map_err(anyhow::Error::from)
+                .and_then(|_| w.write_all(b"\n").map_err(Into::into))
+                .and_then(|_| w.flush().map_err(Into::into)),
+        };
+        result.map_err(|e| {
+            anyhow::anyhow!("cannot write results file `{}`: {e}", self.path.display())
+        })
+    }
+}
+
+/// Counts per status and timing, for the summary line and the exit status.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub counts: BTreeMap<Status, usize>,
+    pub elapsed: Duration,
+    /// Requests that reached the API (sent or failed with an HTTP answer), for the achieved rate.
+    pub requests: usize,
+}
+
+impl Summary {
+    pub fn record(&mut self, row: &RowResult) {
+        *self.counts.entry(row.status).or_default() += 1;
+        if row.attempted_at.is_some() {
+            self.requests += 1;
+        }
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.counts.get(&status).copied().unwrap_or(0)
+    }
+
+    pub fn total(&self) -> usize {
+        self.counts.values().sum()
+    }
+
+    /// True when some row needs a person: cron should alert.
+    pub fn needs_attention(&self) -> bool {
+        self.counts
+            .iter()
+            .any(|(status, n)| *n > 0 && status.needs_attention())
+    }
+
+    /// One line for stderr: `12 rows: 8 sent, 2 skipped, 2 invalid in 9.1s (0.98 requests/s)`.
+    pub fn line(&self) -> String {
+        let parts: Vec<String> = Status::ALL
+            .iter()
+            .filter(|s| self.count(**s) > 0)
+            .map(|s| format!("{} {}", self.count(*s), s.as_str()))
+            .collect();
+        let secs = self.elapsed.as_secs_f64();
+        let rate = if secs > 0.0 {
+            self.requests as f64 / secs
+        } else {
+            0.0
+        };
+        format!(
+            "{} row{}: {} in {:.1}s ({:.2} requests/s)",
+            self.total(),
+            if self.total() == 1 { "" } else { "s" },
+            if parts.is_empty() {
+                "nothing to do".to_string()
+            } else {
+                parts.join(", ")
+            },
+            secs,
+            rate
+        )
+    }
+}

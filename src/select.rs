@@ -1,0 +1,241 @@
+//! Stage 3: decide which appointments get a call.
+//!
+//! Pure: the reference time comes in as a value (`--now` pins it). Every appointment leaves with
+//! a verdict: call it, skip it (with the rule that skipped it), or reject it. Duplicate ids are
+//! settled here because only here are all rows seen together.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::normalise::{Appointment, Normalised};
+
+/// Which appointments, by start time, a run is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// The calendar day after the run's day, in the practice's zone.
+    Tomorrow,
+    /// Starting between `from` and `to` hours after the run time.
+    Hours { from: u32, to: u32 },
+}
+
+impl Window {
+    /// Parses `"tomorrow"` or an hour range such as `"12h-48h"`.
+    pub fn parse(text: &str) -> Result<Window, String> {
+        let t = text.trim().to_ascii_lowercase();
+        if t == "tomorrow" {
+            return Ok(Window::Tomorrow);
+        }
+        let range = t.split_once('-').and_then(|(a, b)| {
+            let hours = |s: &str| s.trim().strip_suffix('h')?.trim().parse::<u32>().ok();
+            Some((hours(a)?, hours(b)?))
+        });
+        match range {
+            Some((from, to)) if from < to => Ok(Window::Hours { from, to }),
+            _ => Err(format!(
+                "`{text}` is not a window: use \"tomorrow\" or a range of hours from now such as \"12h-48h\""
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Window::Tomorrow => write!(f, "tomorrow"),
+            Window::Hours { from, to } => write!(f, "{from}h-{to}h from now"),
+        }
+    }
+}
+
+/// The `[selection]` rules.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub window: Window,
+    /// Compared case-insensitively with the status column.
+    pub skip_statuses: Vec<String>,
+    /// Compared case-insensitively with the confirmation column.
+    pub confirmed_values: Vec<String>,
+}
+
+/// What happens to one row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Call(Appointment),
+    Skip {
+        appointment: Appointment,
+        reason: String,
+    },
+    Invalid {
+        appointment_id: Option<String>,
+        appointment: Option<Box<Appointment>>,
+        reason: String,
+    },
+}
+
+/// A row and its verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selected {
+    pub row: u64,
+    pub verdict: Verdict,
+}
+
+/// Applies the selection rules to every row, keeping input order.
+pub fn select(
+    rows: Vec<Normalised>,
+    rules: &Selection,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Vec<Selected> {
+    let duplicates = duplicate_verdicts(&rows);
+    rows.into_iter()
+        .enumerate()
+        .map(|(index, n)| {
+            let verdict = match n.result {
+                Err(u) => Verdict::Invalid {
+                    appointment_id: u.appointment_id,
+                    appointment: None,
+                    reason: u.reason,
+                },
+                Ok(appointment) => match duplicates.get(&index) {
+                    Some(Duplicate::Copy { first_row }) => Verdict::Skip {
+                        appointment,
+                        reason: format!("duplicate of row {first_row}"),
+                    },
+                    Some(Duplicate::Conflict { rows }) => Verdict::Invalid {
+                        appointment_id: Some(appointment.id.clone()),
+                        reason: format!(
+                            "appointment id {} appears on rows {} with different details; fix the export",
+                            appointment.id,
+                            join_rows(rows)
+                        ),
+                        appointment: Some(Box::new(appointment)),
+                    },
+                    None => match skip_reason(&appointment, rules, now, tz) {
+                        Some(reason) => Verdict::Skip {
+                            appointment,
+                            reason,
+                        },
+                        None => Verdict::Call(appointment),
+                    },
+                },
+            };
+            Selected { row: n.row, verdict }
+        })
+        .collect()
+}
+
+/// The first rule that excludes the appointment, as a reason for the results file.
+pub fn skip_reason(
+    appointment: &Appointment,
+    rules: &Selection,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Option<String> {
+    let matches = |value: &Option<String>, list: &[String]| {
+        value
+            .as_deref()
+            .and_then(|v| list.iter().find(|l| l.eq_ignore_ascii_case(v.trim())))
+            .cloned()
+    };
+    if appointment.start <= now {
+        return Some("appointment time has already passed".to_string());
+    }
+    if let Some(status) = matches(&appointment.status, &rules.skip_statuses) {
+        return Some(format!(
+            "status is {status}, which [selection] skip_statuses skips"
+        ));
+    }
+    if let Some(value) = matches(&appointment.confirmed, &rules.confirmed_values) {
+        return Some(format!("already confirmed ({value})"));
+    }
+    let (from, to) = window_bounds(rules.window, now, tz);
+    let start = appointment.start.with_timezone(&Utc);
+    if start < from || start >= to {
+        return Some(format!(
+            "outside the selection window ({}: {} to {})",
+            rules.window,
+            from.with_timezone(&tz).format("%a %Y-%m-%d %H:%M"),
+            to.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
+        ));
+    }
+    None
+}
+
+/// The half-open interval of start times the window covers.
+pub fn window_bounds(window: Window, now: DateTime<Utc>, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+    match window {
+        Window::Hours { from, to } => (
+            now + Duration::hours(from.into()),
+            now + Duration::hours(to.into()),
+        ),
+        Window::Tomorrow => {
+            let today = now.with_timezone(&tz).date_naive();
+            let midnight = |days: i64| {
+                let date = today + Duration::days(days);
+                // Midnight can fall in a DST gap in some zones; the earliest valid time then.
+                let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+                tz.from_local_datetime(&local)
+                    .earliest()
+                    .unwrap_or_else(|| tz.from_utc_datetime(&local))
+                    .with_timezone(&Utc)
+            };
+            (midnight(1), midnight(2))
+        }
+    }
+}
+
+enum Duplicate {
+    /// Same details as an earlier row: that row's call covers this one.
+    Copy { first_row: u64 },
+    /// Same id, different details: nobody can tell which is right.
+    Conflict { rows: Vec<u64> },
+}
+
+fn duplicate_verdicts(rows: &[Normalised]) -> HashMap<usize, Duplicate> {
+    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, n) in rows.iter().enumerate() {
+        if let Ok(a) = &n.result {
+            by_id.entry(a.id.as_str()).or_default().push(i);
+        }
+    }
+    let mut verdicts = HashMap::new();
+    for indexes in by_id.into_values().filter(|v| v.len() > 1) {
+        let appointment = |i: usize| rows[i].result.as_ref().ok();
+        let first = indexes[0];
+        let identical = indexes
+            .iter()
+            .all(|&i| appointment(i) == appointment(first));
+        if identical {
+            for &i in &indexes[1..] {
+                verdicts.insert(
+                    i,
+                    Duplicate::Copy {
+                        first_row: rows[first].row,
+                    },
+                );
+            }
+        } else {
+            let numbers: Vec<u64> = indexes.iter().map(|&i| rows[i].row).collect();
+            for &i in &indexes {
+                verdicts.insert(
+                    i,
+                    Duplicate::Conflict {
+                        rows: numbers.clone(),
+                    },
+                );
+            }
+        }
+    }
+    verdicts
+}
+
+fn join_rows(rows: &[u64]) -> String {
+    let text: Vec<String> = rows.iter().map(u64::to_string).collect();
+    match text.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => text.join(""),
+    }
+}

@@ -1,0 +1,476 @@
+//! Command line + config file → one validated [`Settings`], built once at start-up.
+//!
+//! After this, no code looks at raw flags or TOML again. Every check that can fail before a call
+//! is made fails here, with the file, line and key, so a typo costs a cron job nothing but an
+//! error mail (exit 2).
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::api::ApiSettings;
+use crate::cli::{GlobalArgs, RunArgs};
+use crate::config::presets::{self, Preset};
+use crate::config::{ColumnsConfig, LoadedConfig, Located};
+use crate::dispatch::{DispatchSettings, Mode};
+use crate::export::{self, Columns, Format, InputSettings, TextEncoding};
+use crate::normalise::phone;
+use crate::practice::Practice;
+use crate::render::{TemplateSource, Templates, DEFAULT_CONTEXT, DEFAULT_VOICEMAIL};
+use crate::select::{Selection, Window};
+
+/// The documented production endpoint.
+pub const DEFAULT_BASE_URL: &str = "https://api.helloannie.com/v1";
+/// Where the API key is read from unless `[api] api_key_env` says otherwise.
+pub const DEFAULT_API_KEY_ENV: &str = "ANNIE_API_KEY";
+
+/// Everything a run needs, checked.
+#[derive(Debug)]
+pub struct Settings {
+    pub mode: Mode,
+    pub input: InputSettings,
+    pub results_path: PathBuf,
+    pub emit_requests: Option<PathBuf>,
+    /// The reference time: `--now`, or the clock at start-up.
+    pub now: DateTime<Utc>,
+    pub limit: Option<usize>,
+    pub allow_stale: bool,
+    pub show_progress: bool,
+    pub practice: Practice,
+    pub dispatch: DispatchSettings,
+    pub selection: Selection,
+    pub templates: Templates,
+}
+
+impl Settings {
+    /// Builds the settings. `env` reads environment variables (injected so tests need not touch
+    /// the real environment).
+    pub fn build(
+        run: &RunArgs,
+        global: &GlobalArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Settings> {
+        let config = LoadedConfig::load(&run.config)?;
+        let c = &config.file;
+        let preset = match &c.input.preset {
+            None => presets::generic(),
+            Some(name) => presets::by_name(name.get_ref()).ok_or_else(|| {
+                bad(
+                    &config,
+                    name,
+                    "[input] preset",
+                    format!(
+                        "`{}` is not a preset; choose one of: {}",
+                        name.get_ref(),
+                        presets::NAMES.join(", ")
+                    ),
+                )
+            })?,
+        };
+
+        let practice = practice(&config)?;
+        let input = input(&config, &preset, &run.input)?;
+        let results_path = results_path(run)?;
+        let mode = if run.dry_run {
+            Mode::Preview
+        } else {
+            Mode::Send(api(&config, env)?)
+        };
+        Ok(Settings {
+            mode,
+            input,
+            results_path,
+            emit_requests: run.emit_requests.clone(),
+            now: run
+                .now
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(Utc::now),
+            limit: run.limit,
+            allow_stale: run.allow_stale,
+            show_progress: !global.no_progress && !global.quiet,
+            dispatch: dispatch(&config)?,
+            selection: selection(&config, &preset)?,
+            templates: templates(&config)?,
+            practice,
+        })
+    }
+}
+
+/// A config error that points at the value: `config.toml:7: [practice] timezone: ...`.
+fn bad<T>(
+    config: &LoadedConfig,
+    value: &toml::Spanned<T>,
+    key: &str,
+    msg: String,
+) -> anyhow::Error {
+    anyhow::anyhow!("{}: {key}: {msg}", config.at(value))
+}
+
+fn practice(config: &LoadedConfig) -> anyhow::Result<Practice> {
+    let p = &config.file.practice;
+    if p.name.get_ref().trim().is_empty() {
+        return Err(bad(
+            config,
+            &p.name,
+            "[practice] name",
+            "is empty; calls must name the practice".into(),
+        ));
+    }
+    let timezone = Tz::from_str(p.timezone.get_ref().trim()).map_err(|_| {
+        bad(
+            config,
+            &p.timezone,
+            "[practice] timezone",
+            format!(
+                "`{}` is not an IANA time zone name; use one such as America/Chicago",
+                p.timezone.get_ref()
+            ),
+        )
+    })?;
+    let phone_region = match &p.phone_region {
+        None => phonenumber::country::Id::US,
+        Some(r) => phonenumber::country::Id::from_str(r.get_ref().trim()).map_err(|_| {
+            bad(
+                config,
+                r,
+                "[practice] phone_region",
+                format!(
+                    "`{}` is not a two-letter region code such as US or CA",
+                    r.get_ref()
+                ),
+            )
+        })?,
+    };
+    let number = |value: &Located, key: &str| {
+        phone::parse(value.get_ref(), phone_region).map_err(|problem| {
+            bad(
+                config,
+                value,
+                key,
+                format!("`{}` {}", value.get_ref(), problem.describe()),
+            )
+        })
+    };
+    let from = number(&p.from_number, "[practice] from_number")?;
+    let callback = match &p.callback_number {
+        Some(v) => number(v, "[practice] callback_number")?,
+        None => from.clone(),
+    };
+    Ok(Practice {
+        name: p.name.get_ref().trim().to_string(),
+        timezone,
+        from_number: from.e164,
+        callback_spoken: callback.national,
+        phone_region,
+    })
+}
+
+fn api(config: &LoadedConfig, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<ApiSettings> {
+    let a = &config.file.api;
+    let base_url = match &a.base_url {
+        None => DEFAULT_BASE_URL.to_string(),
+        Some(v) => {
+            check_base_url(v.get_ref()).map_err(|msg| bad(config, v, "[api] base_url", msg))?
+        }
+    };
+    let timeout = duration(
+        config,
+        a.timeout.as_ref(),
+        "[api] timeout",
+        Duration::from_secs(30),
+    )?;
+    let (var, where_named) = match &a.api_key_env {
+        Some(v) => (
+            v.get_ref().trim().to_string(),
+            format!("named by [api] api_key_env at {}", config.at(v)),
+        ),
+        None => (
+            DEFAULT_API_KEY_ENV.to_string(),
+            "the default for [api] api_key_env".to_string(),
+        ),
+    };
+    let api_key = env(&var).filter(|k| !k.trim().is_empty()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "environment variable `{var}` ({where_named}) is not set or empty; export the Annie API \
+             key in it (the key never goes in the config file), or preview with --dry-run"
+        )
+    })?;
+    Ok(ApiSettings {
+        base_url,
+        api_key: api_key.trim().to_string(),
+        timeout,
+    })
+}
+
+/// Accepts https anywhere, and plain http only to this machine (a local sandbox or test server):
+/// patient data must never cross a network unencrypted.
+pub fn check_base_url(text: &str) -> Result<String, String> {
+    let url =
+        reqwest::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(format!(
+                "`{text}` uses plain http; patient data needs https (http is allowed only for localhost)"
+            ))
+        }
+        other => return Err(format!("`{text}` has scheme `{other}`; use https")),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn duration(
+    config: &LoadedConfig,
+    value: Option<&Located>,
+    key: &str,
+    default: Duration,
+) -> anyhow::Result<Duration> {
+    match value {
+        None => Ok(default),
+        Some(v) => humantime::parse_duration(v.get_ref().trim()).map_err(|e| {
+            bad(
+                config,
+                v,
+                key,
+                format!(
+                    "`{}` is not a duration such as \"30s\" or \"24h\": {e}",
+                    v.get_ref()
+                ),
+            )
+        }),
+    }
+}
+
+fn dispatch(config: &LoadedConfig) -> anyhow::Result<DispatchSettings> {
+    let d = &config.file.dispatch;
+    let positive =
+        |v: &Option<toml::Spanned<u32>>, key: &str, default: u32| -> anyhow::Result<u32> {
+            match v {
+                None => Ok(default),
+                Some(s) if *s.get_ref() > 0 => Ok(*s.get_ref()),
+                Some(s) => Err(bad(config, s, key, "must be at least 1".into())),
+            }
+        };
+    let rpm = positive(&d.requests_per_minute, "[dispatch] requests_per_minute", 60)?;
+    Ok(DispatchSettings {
+        requests_per_minute: NonZeroU32::new(rpm).unwrap_or(NonZeroU32::MIN),
+        max_in_flight: positive(&d.max_in_flight, "[dispatch] max_in_flight", 4)? as usize,
+        connect_attempts: positive(&d.connect_attempts, "[dispatch] connect_attempts", 3)?,
+        rate_limit_retries: d.rate_limit_retries.as_ref().map_or(5, |v| *v.get_ref()),
+    })
+}
+
+fn selection(config: &LoadedConfig, preset: &Preset) -> anyhow::Result<Selection> {
+    let s = &config.file.selection;
+    let window = match &s.window {
+        None => Window::Tomorrow,
+        Some(v) => {
+            Window::parse(v.get_ref()).map_err(|m| bad(config, v, "[selection] window", m))?
+        }
+    };
+    let list = |given: &Option<Vec<String>>, default: &[&str]| {
+        given
+            .clone()
+            .unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
+    };
+    Ok(Selection {
+        window,
+        skip_statuses: list(&s.skip_statuses, &preset.skip_statuses),
+        confirmed_values: list(&s.confirmed_values, &preset.confirmed_values),
+    })
+}
+
+fn input(config: &LoadedConfig, preset: &Preset, path: &Path) -> anyhow::Result<InputSettings> {
+    let i = &config.file.input;
+    let format = match &i.format {
+        None => export::format_from_extension(path).ok_or_else(|| {
+            anyhow::anyhow!(
+                "cannot tell the format of `{}` from its name; set [input] format = \"csv\" or \"json\" in {}",
+                path.display(),
+                config.path.display()
+            )
+        })?,
+        Some(v) => match v.get_ref().trim().to_ascii_lowercase().as_str() {
+            "csv" => Format::Csv,
+            "json" | "jsonl" => Format::Json,
+            _ => return Err(bad(config, v, "[input] format", format!("`{}` is not csv or json", v.get_ref()))),
+        },
+    };
+    let is_tsv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+    let delimiter = match &i.delimiter {
+        None => {
+            if is_tsv {
+                b'\t'
+            } else {
+                b','
+            }
+        }
+        Some(v) => match v.get_ref().as_str() {
+            "\\t" | "tab" => b'\t',
+            d if d.len() == 1 && d.is_ascii() => d.as_bytes()[0],
+            _ => {
+                return Err(bad(
+                    config,
+                    v,
+                    "[input] delimiter",
+                    format!("`{}` is not a single character", v.get_ref()),
+                ))
+            }
+        },
+    };
+    let encoding = match &i.encoding {
+        None => TextEncoding::Utf8,
+        Some(v) => match encoding_rs::Encoding::for_label(v.get_ref().trim().as_bytes()) {
+            Some(e) if e == encoding_rs::UTF_8 => TextEncoding::Utf8,
+            Some(e) if e == encoding_rs::WINDOWS_1252 => TextEncoding::Windows1252,
+            _ => {
+                return Err(bad(
+                    config,
+                    v,
+                    "[input] encoding",
+                    format!(
+                        "`{}` is not supported; use \"utf-8\" or \"windows-1252\"",
+                        v.get_ref()
+                    ),
+                ))
+            }
+        },
+    };
+    let columns = Columns::from_config(&merge_columns(&preset.columns, &i.columns))
+        .map_err(|m| anyhow::anyhow!("{}: [input.columns]: {m}", config.path.display()))?;
+    let formats = |given: &Option<Vec<String>>, default: &[&str]| {
+        given
+            .clone()
+            .unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
+    };
+    Ok(InputSettings {
+        path: path.to_path_buf(),
+        format,
+        delimiter,
+        encoding,
+        columns,
+        max_export_age: duration(
+            config,
+            i.max_export_age.as_ref(),
+            "[input] max_export_age",
+            Duration::from_secs(24 * 3600),
+        )?,
+        datetime_formats: formats(&i.datetime_formats, &preset.datetime_formats),
+        date_formats: formats(&i.date_formats, &preset.date_formats),
+        time_formats: formats(&i.time_formats, &preset.time_formats),
+        birth_date_formats: formats(&i.birth_date_formats, &preset.birth_date_formats),
+    })
+}
+
+/// The preset's mapping with the operator's keys on top. Setting one side of an either/or pair
+/// (`name` vs `first_name`, `start` vs `start_date`, one of the end columns) drops the preset's
+/// other side, so overriding a preset never produces a contradiction.
+fn merge_columns(preset: &ColumnsConfig, given: &ColumnsConfig) -> ColumnsConfig {
+    let mut base = preset.clone();
+    if given.name.is_some() {
+        (base.first_name, base.last_name) = (None, None);
+    }
+    if given.first_name.is_some() {
+        base.name = None;
+    }
+    if given.start.is_some() {
+        (base.start_date, base.start_time) = (None, None);
+    }
+    if given.start_date.is_some() || given.start_time.is_some() {
+        base.start = None;
+    }
+    if given.end.is_some() || given.length_minutes.is_some() || given.pattern.is_some() {
+        (base.end, base.length_minutes, base.pattern) = (None, None, None);
+    }
+    let pick = |g: &Option<String>, b: &Option<String>| g.clone().or_else(|| b.clone());
+    ColumnsConfig {
+        appointment_id: pick(&given.appointment_id, &base.appointment_id),
+        patient_id: pick(&given.patient_id, &base.patient_id),
+        first_name: pick(&given.first_name, &base.first_name),
+        last_name: pick(&given.last_name, &base.last_name),
+        name: pick(&given.name, &base.name),
+        birth_date: pick(&given.birth_date, &base.birth_date),
+        phones: given.phones.clone().or(base.phones),
+        start: pick(&given.start, &base.start),
+        start_date: pick(&given.start_date, &base.start_date),
+        start_time: pick(&given.start_time, &base.start_time),
+        end: pick(&given.end, &base.end),
+        length_minutes: pick(&given.length_minutes, &base.length_minutes),
+        pattern: pick(&given.pattern, &base.pattern),
+        appointment_type: pick(&given.appointment_type, &base.appointment_type),
+        description: pick(&given.description, &base.description),
+        status: pick(&given.status, &base.status),
+        confirmed: pick(&given.confirmed, &base.confirmed),
+    }
+}
+
+fn templates(config: &LoadedConfig) -> anyhow::Result<Templates> {
+    let t = &config.file.templates;
+    let source = |value: &Option<Located>, key: String, default: &str| match value {
+        Some(v) => TemplateSource {
+            key,
+            location: config.at(v),
+            source: v.get_ref().clone(),
+        },
+        None => TemplateSource {
+            key,
+            location: "built-in default".to_string(),
+            source: default.to_string(),
+        },
+    };
+    let mut by_type = BTreeMap::new();
+    for (kind, pair) in &t.by_type {
+        let mut sources = Vec::new();
+        for (which, value) in [("context", &pair.context), ("voicemail", &pair.voicemail)] {
+            if let Some(v) = value {
+                sources.push((
+                    which,
+                    source(&Some(v.clone()), format!("by_type.\"{kind}\".{which}"), ""),
+                ));
+            }
+        }
+        by_type.insert(kind.clone(), sources);
+    }
+    Templates::compile(
+        source(&t.context, "context".into(), DEFAULT_CONTEXT),
+        source(&t.voicemail, "voicemail".into(), DEFAULT_VOICEMAIL),
+        by_type,
+    )
+}
+
+/// `--results`, or the input's name with `.results.csv`. Never the input itself.
+fn results_path(run: &RunArgs) -> anyhow::Result<PathBuf> {
+    let path = run.results.clone().unwrap_or_else(|| {
+        let stem = run
+            .input
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "appointments".to_string());
+        run.input.with_file_name(format!("{stem}.results.csv"))
+    });
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if same(&path, &run.input) {
+        anyhow::bail!(
+            "the results file `{}` is the input file; choose another --results path",
+            path.display()
+        );
+    }
+    Ok(path)
+}

@@ -1,0 +1,288 @@
+//! A small builder for running the real binary against a temporary directory (and, for sending
+//! tests, a wiremock server). Reads like the terminal session it stands for:
+//!
+//! ```ignore
+//! let out = Test::new().input("a.csv", CSV).args(["--dry-run"]).run();
+//! out.assert_status(0);
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+/// The sample export's "evening before" in Chicago: every test run pretends to start here.
+pub const NOW: &str = "2026-11-23T18:30:00-06:00";
+
+pub const OD_HEADER: &str = "AptNum,PatNum,LName,FName,Birthdate,WirelessPhone,HmPhone,WkPhone,AptDateTime,Pattern,AptStatus,Confirmed,ProcDescript";
+
+/// A default config; `{BASE_URL}` is replaced with the mock server's address (or a dead one).
+pub const CONFIG: &str = r#"
+[api]
+base_url = "{BASE_URL}"
+timeout = "5s"
+
+[practice]
+name = "Bright Smile Dental"
+timezone = "America/Chicago"
+from_number = "+13125550100"
+callback_number = "(312) 555-0199"
+
+[dispatch]
+requests_per_minute = 6000
+max_in_flight = 4
+
+[input]
+preset = "opendental"
+"#;
+
+#[must_use]
+pub struct Test {
+    dir: TempDir,
+    config: String,
+    base_url: String,
+    input_name: String,
+    input: Vec<u8>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    now: Option<String>,
+    results_name: String,
+}
+
+/// What a run left behind.
+#[derive(Debug)]
+pub struct Output {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub dir: PathBuf,
+    pub results_path: PathBuf,
+}
+
+impl Test {
+    pub fn new() -> Test {
+        Test {
+            dir: tempfile::tempdir().expect("temp dir"),
+            config: CONFIG.to_string(),
+            // Nothing listens here: a test that forgets the mock server fails loudly.
+            base_url: "http://127.0.0.1:9".to_string(),
+            input_name: "appointments.csv".to_string(),
+            input: Vec::new(),
+            args: Vec::new(),
+            env: vec![("ANNIE_API_KEY".into(), "annie-sk-v1-test".into())],
+            now: Some(NOW.to_string()),
+            results_name: "appointments.results.csv".to_string(),
+        }
+    }
+
+    pub fn config(mut self, toml: &str) -> Test {
+        self.config = toml.to_string();
+        self
+    }
+
+    /// Appends TOML to the default config (new sections only; TOML forbids repeating one).
+    pub fn config_extra(mut self, toml: &str) -> Test {
+        self.config.push_str(toml);
+        self
+    }
+
+    pub fn server(mut self, base_url: &str) -> Test {
+        self.base_url = base_url.to_string();
+        self
+    }
+
+    pub fn input(mut self, name: &str, bytes: impl Into<Vec<u8>>) -> Test {
+        self.input_name = name.to_string();
+        self.input = bytes.into();
+        self
+    }
+
+    /// An Open Dental CSV export: the header plus these lines.
+    pub fn od_rows(self, rows: &[&str]) -> Test {
+        let text = format!("{OD_HEADER}\n{}\n", rows.join("\n"));
+        self.input("appointments.csv", text)
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Test {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn without_env(mut self, key: &str) -> Test {
+        self.env.retain(|(k, _)| k != key);
+        self
+    }
+
+    pub fn now(mut self, now: Option<&str>) -> Test {
+        self.now = now.map(str::to_string);
+        self
+    }
+
+    pub fn results_name(mut self, name: &str) -> Test {
+        self.results_name = name.to_string();
+        self
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs the binary and waits for it.
+    pub fn run(self) -> Output {
+        let config_path = self.dir.path().join("config.toml");
+        std::fs::write(
+            &config_path,
+            self.config.replace("{BASE_URL}", &self.base_url),
+        )
+        .unwrap();
+        let input_path = self.dir.path().join(&self.input_name);
+        std::fs::write(&input_path, &self.input).unwrap();
+        let results_path = self.dir.path().join(&self.results_name);
+
+        let mut cmd = assert_cmd::Command::cargo_bin("annie-dispatch").unwrap();
+        cmd.current_dir(self.dir.path())
+            .env_remove("ANNIE_API_KEY")
+            .env_remove("RUST_LOG")
+            .args(["--no-progress", "run", "--config"])
+            .arg(&config_path)
+            .arg("--input")
+            .arg(&input_path)
+            .arg("--results")
+            .arg(&results_path);
+        if let Some(now) = &self.now {
+            cmd.args(["--now", now]);
+        }
+        cmd.args(&self.args);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run annie-dispatch");
+        let dir = self.dir.keep();
+        Output {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            dir,
+            results_path,
+        }
+    }
+
+    /// Runs the binary off the async runtime, so a wiremock server on it keeps answering.
+    pub async fn run_async(self) -> Output {
+        tokio::task::spawn_blocking(move || self.run())
+            .await
+            .expect("run task")
+    }
+}
+
+impl Output {
+    #[track_caller]
+    pub fn assert_status(&self, code: i32) -> &Output {
+        assert_eq!(
+            self.status, code,
+            "unexpected exit status\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// The results file as rows of column → value, sorted by input row.
+    pub fn results(&self) -> Vec<BTreeMap<String, String>> {
+        read_results(&self.results_path)
+    }
+
+    /// `(row, appointment_id, status)` for every result, sorted by row.
+    pub fn statuses(&self) -> Vec<(u64, String, String)> {
+        self.results()
+            .iter()
+            .map(|r| {
+                (
+                    r["row"].parse().unwrap(),
+                    r["appointment_id"].clone(),
+                    r["status"].clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// The result row for an appointment id (the first, if it appears twice).
+    #[track_caller]
+    pub fn result_for(&self, appointment_id: &str) -> BTreeMap<String, String> {
+        self.results()
+            .into_iter()
+            .find(|r| r["appointment_id"] == appointment_id)
+            .unwrap_or_else(|| panic!("no result for {appointment_id}; stderr:\n{}", self.stderr))
+    }
+
+    pub fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join(name)).unwrap()
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn read_results(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path)
+        .unwrap_or_else(|e| panic!("results file {}: {e}", path.display()));
+    let headers = reader.headers().unwrap().clone();
+    let mut rows: Vec<BTreeMap<String, String>> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect();
+    rows.sort_by_key(|r| r["row"].parse::<u64>().unwrap());
+    rows
+}
+
+/// One Open Dental row with sensible defaults; override fields by name.
+pub fn od_row(apt: &str, overrides: &[(&str, &str)]) -> String {
+    let mut fields: Vec<(&str, String)> = vec![
+        ("AptNum", apt.to_string()),
+        ("PatNum", format!("P{apt}")),
+        ("LName", "Johnson".into()),
+        ("FName", "Sarah".into()),
+        ("Birthdate", "1988-03-22".into()),
+        ("WirelessPhone", "(312) 555-0147".into()),
+        ("HmPhone", String::new()),
+        ("WkPhone", String::new()),
+        ("AptDateTime", "2026-11-24 09:00:00".into()),
+        ("Pattern", "//XXXX//".into()),
+        ("AptStatus", "1".into()),
+        ("Confirmed", "Unconfirmed".into()),
+        ("ProcDescript", "Prophy".into()),
+    ];
+    for (k, v) in overrides {
+        let slot = fields
+            .iter_mut()
+            .find(|(name, _)| name == k)
+            .unwrap_or_else(|| panic!("no column {k}"));
+        slot.1 = v.to_string();
+    }
+    fields
+        .into_iter()
+        .map(|(_, v)| {
+            if v.contains(',') || v.contains('"') || v.contains('\n') {
+                format!("\"{}\"", v.replace('"', "\"\""))
+            } else {
+                v
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}

@@ -1,0 +1,160 @@
+//! Exports as practices really produce them: Windows-1252, UTF-8 with a BOM, CRLF line ends,
+//! quoted newlines, JSON arrays with nested objects, JSON Lines.
+
+use serde_json::Value;
+
+use crate::harness::{od_row, Test, CONFIG, OD_HEADER};
+
+fn emitted(out: &crate::harness::Output) -> Vec<Value> {
+    out.file("req.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn crlf_export(rows: &[String]) -> String {
+    let mut text = String::from(OD_HEADER);
+    for r in rows {
+        text.push_str("\r\n");
+        text.push_str(r);
+    }
+    text.push_str("\r\n");
+    text
+}
+
+#[test]
+fn windows_1252_export_reads_accented_names() {
+    let text = crlf_export(&[
+        od_row("W1", &[("FName", "José"), ("LName", "Muñoz")]),
+        od_row(
+            "W2",
+            &[
+                ("FName", "Zoë"),
+                ("LName", "Lefèvre"),
+                ("ProcDescript", "Comp\r\n2 surf"),
+            ],
+        ),
+    ]);
+    let (bytes, _, lossy) = encoding_rs::WINDOWS_1252.encode(&text);
+    assert!(!lossy);
+    let out = Test::new()
+        .config(&CONFIG.replace("[input]\n", "[input]\nencoding = \"windows-1252\"\n"))
+        .input("appointments.csv", bytes.into_owned())
+        .args(["--dry-run", "--emit-requests", "req.jsonl"])
+        .run();
+    out.assert_status(0);
+    let bodies = emitted(&out);
+    assert_eq!(bodies[0]["patientInfo"]["firstName"], "José");
+    assert_eq!(bodies[0]["patientInfo"]["lastName"], "Muñoz");
+    assert_eq!(bodies[1]["patientInfo"]["firstName"], "Zoë");
+    assert_eq!(bodies[1]["patientInfo"]["lastName"], "Lefèvre");
+    assert_eq!(
+        bodies[1]["appointmentInfo"]["appointmentDescription"],
+        "Comp\n2 surf"
+    );
+    // CRLF and a quoted line break: rows are still numbered by the line they start on.
+    let rows: Vec<u64> = out.statuses().iter().map(|s| s.0).collect();
+    assert_eq!(rows, [2, 3]);
+}
+
+#[test]
+fn windows_1252_bytes_read_as_utf8_are_named_not_garbled() {
+    let text = crlf_export(&[od_row("OK", &[]), od_row("W1", &[("FName", "José")])]);
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+    let out = Test::new()
+        .input("appointments.csv", bytes.into_owned())
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(1);
+    assert_eq!(out.result_for("OK")["status"], "dry_run");
+    let bad = &out.results()[1];
+    assert_eq!(bad["status"], "invalid");
+    assert_eq!(
+        bad["reason"],
+        "the row is not valid UTF-8; if the export comes from Excel or another Windows program, set [input] encoding = \"windows-1252\""
+    );
+}
+
+#[test]
+fn utf8_with_bom_maps_the_first_column() {
+    let text = format!(
+        "\u{feff}{OD_HEADER}\r\n{}\r\n",
+        od_row("B1", &[("FName", "Zoë"), ("LName", "Ødegård")])
+    );
+    let out = Test::new()
+        .input("appointments.csv", text)
+        .args(["--dry-run", "--emit-requests", "req.jsonl"])
+        .run();
+    out.assert_status(0);
+    let bodies = emitted(&out);
+    assert_eq!(bodies[0]["appointmentInfo"]["appointmentId"], "B1");
+    assert_eq!(bodies[0]["patientInfo"]["firstName"], "Zoë");
+    assert_eq!(bodies[0]["patientInfo"]["lastName"], "Ødegård");
+}
+
+#[test]
+fn json_array_with_nested_objects_and_dotted_paths() {
+    let json = r#"[
+  {"id": 9001, "when": "2026-11-24 09:00:00", "minutes": 30,
+   "patient": {"id": "P1", "first": "Zoë", "last": "Brown", "phones": {"cell": "(312) 555-0147", "home": null}}},
+  {"id": 9002, "when": "2026-11-24 10:00:00", "minutes": 45,
+   "patient": {"id": "P2", "first": "José", "last": "Ruiz", "phones": {"cell": null, "home": "773-555-0123"}}}
+]"#;
+    let config = CONFIG.replace(
+        "[input]\npreset = \"opendental\"\n",
+        r#"[input]
+[input.columns]
+appointment_id = "id"
+patient_id = "patient.id"
+first_name = "patient.first"
+last_name = "patient.last"
+phones = ["patient.phones.cell", "patient.phones.home"]
+start = "when"
+length_minutes = "minutes"
+"#,
+    );
+    let out = Test::new()
+        .config(&config)
+        .input("appointments.json", json)
+        .args(["--dry-run", "--emit-requests", "req.jsonl"])
+        .run();
+    out.assert_status(0);
+    let bodies = emitted(&out);
+    assert_eq!(bodies[0]["appointmentInfo"]["appointmentId"], "9001");
+    assert_eq!(
+        bodies[0]["appointmentInfo"]["endTime"],
+        "2026-11-24T09:30:00-06:00"
+    );
+    assert_eq!(bodies[0]["patientInfo"]["firstName"], "Zoë");
+    assert_eq!(bodies[1]["toNumber"], "+17735550123");
+    // Each result names the line its object starts on.
+    let rows: Vec<u64> = out.statuses().iter().map(|s| s.0).collect();
+    assert_eq!(rows, [2, 4]);
+}
+
+#[test]
+fn json_lines_reports_bad_lines_and_reads_the_rest() {
+    let jsonl = [
+        r#"{"AptNum": 1, "FName": "Ana", "LName": "Diaz", "WirelessPhone": "3125550147", "AptDateTime": "2026-11-24 09:00:00", "Pattern": "//XX//", "AptStatus": 1, "PatNum": 7, "Birthdate": "0001-01-01", "HmPhone": null, "WkPhone": null, "Confirmed": "Unconfirmed", "ProcDescript": null}"#,
+        r#"{"AptNum": 2, "FName": "#,
+        "",
+        r#"["not", "an", "object"]"#,
+    ]
+    .join("\n");
+    let out = Test::new()
+        .input("appointments.jsonl", jsonl)
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(1);
+    let results = out.results();
+    assert_eq!(results.len(), 3, "blank lines are not rows");
+    assert_eq!(results[0]["status"], "dry_run");
+    assert_eq!(results[1]["row"], "2");
+    assert!(
+        results[1]["reason"].starts_with("not valid JSON: "),
+        "{:?}",
+        results[1]
+    );
+    assert_eq!(results[2]["row"], "4");
+    assert_eq!(results[2]["reason"], "the entry is not a JSON object");
+}
