@@ -100,7 +100,7 @@ pub struct ResultsWriter {
 }
 
 enum Sink {
-    Csv(csv::Writer<File>),
+    Csv(Box<csv::Writer<File>>),
     JsonLines(BufWriter<File>),
 }
 
@@ -126,7 +126,7 @@ impl ResultsWriter {
                     "attempted_at",
                 ])?;
                 w.flush()?;
-                Sink::Csv(w)
+                Sink::Csv(Box::new(w))
             }
             ResultsFormat::JsonLines => Sink::JsonLines(BufWriter::new(file)),
         };

@@ -146,9 +146,19 @@ pub fn check_fresh(
              the schedule again, or pass --allow-stale to use it anyway",
             input.path.display(),
             modified.format("%Y-%m-%d %H:%M UTC"),
-            humantime::format_duration(Duration::from_secs(age.as_secs() / 60 * 60)),
-            humantime::format_duration(input.max_export_age),
+            rough(age),
+            rough(input.max_export_age),
         );
     }
     Ok(())
+}
+
+/// "36h", "3 days": precise enough for an operator, short enough to read.
+fn rough(d: Duration) -> String {
+    let hours = d.as_secs() / 3600;
+    match hours {
+        0 => format!("{}m", d.as_secs() / 60),
+        1..=72 => format!("{hours}h"),
+        _ => format!("{} days", hours / 24),
+    }
 }

@@ -1,1 +1,186 @@
 //! Start-up errors: exit 2, nothing sent, and a message that names the file, line and key.
+//! The wording is pinned here on purpose: the operator reads it at 3 a.m.
+
+use crate::harness::{od_row, Test, CONFIG};
+use crate::mock::Annie;
+
+fn with_config(config: &str) -> Test {
+    Test::new().config(config).od_rows(&[&od_row("A1", &[])])
+}
+
+#[track_caller]
+fn assert_error(out: &crate::harness::Output, expected: &str) {
+    out.assert_status(2);
+    assert_eq!(
+        out.stderr.trim_end(),
+        format!("annie-dispatch: error: {expected}")
+    );
+    assert!(
+        !out.results_path.exists(),
+        "no results file on a start-up error"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_misspelt_key_names_the_line_and_the_key_and_sends_nothing() {
+    let annie = Annie::start().await;
+    let config = CONFIG.replace("requests_per_minute", "request_per_minute");
+    let out = with_config(&config)
+        .server(&annie.base_url())
+        .run_async()
+        .await;
+    out.assert_status(2);
+    let config_path = out.dir.join("config.toml");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "annie-dispatch: error: config file `{}` is not valid: TOML parse error at line 13, column 1
+   |
+13 | request_per_minute = 6000
+   | ^^^^^^^^^^^^^^^^^^
+unknown field `request_per_minute`, expected one of `requests_per_minute`, `max_in_flight`, `connect_attempts`, `rate_limit_retries`
+
+",
+            config_path.display()
+        )
+    );
+    assert!(annie.requests().await.is_empty());
+}
+
+#[test]
+fn an_unknown_template_variable_fails_at_start_up() {
+    let config = format!("{CONFIG}\n[templates]\nvoicemail = \"Hi {{{{ frist_name }}}}, call {{{{ callback_number }}}}\"\n");
+    let out = with_config(&config).args(["--dry-run"]).run();
+    let line = config
+        .lines()
+        .position(|l| l.starts_with("voicemail"))
+        .unwrap()
+        + 1;
+    assert_error(
+        &out,
+        &format!(
+            "{}:{line}: [templates] voicemail: unknown variable `frist_name`; templates can use: practice_name, callback_number, first_name, last_name, appointment_type, appointment_description, appointment_when, appointment_day, appointment_time",
+            out.dir.join("config.toml").display()
+        ),
+    );
+}
+
+#[test]
+fn a_missing_api_key_variable_is_named() {
+    let out = with_config(CONFIG).without_env("ANNIE_API_KEY").run();
+    assert_error(
+        &out,
+        "environment variable `ANNIE_API_KEY` (the default for [api] api_key_env) is not set or empty; export the Annie API key in it (the key never goes in the config file), or preview with --dry-run",
+    );
+
+    let config = CONFIG.replace(
+        "timeout = \"5s\"",
+        "timeout = \"5s\"\napi_key_env = \"BRIGHT_SMILE_KEY\"",
+    );
+    let out = with_config(&config).run();
+    assert_error(
+        &out,
+        &format!(
+            "environment variable `BRIGHT_SMILE_KEY` (named by [api] api_key_env at {}:5) is not set or empty; export the Annie API key in it (the key never goes in the config file), or preview with --dry-run",
+            out.dir.join("config.toml").display()
+        ),
+    );
+}
+
+#[test]
+fn plain_http_is_refused_except_to_this_machine() {
+    let out = with_config(CONFIG)
+        .server("http://api.example.com/v1")
+        .run();
+    assert_error(
+        &out,
+        &format!(
+            "{}:3: [api] base_url: `http://api.example.com/v1` uses plain http; patient data needs https (http is allowed only for localhost)",
+            out.dir.join("config.toml").display()
+        ),
+    );
+}
+
+#[test]
+fn value_errors_name_the_file_line_and_key() {
+    let cases = [
+        (
+            CONFIG.replace("America/Chicago", "America/Chicag"),
+            "8: [practice] timezone: `America/Chicag` is not an IANA time zone name; use one such as America/Chicago",
+        ),
+        (
+            CONFIG.replace("from_number = \"+13125550100\"", "from_number = \"555-0100\""),
+            "9: [practice] from_number: `555-0100` is not a valid phone number",
+        ),
+        (
+            CONFIG.replace("preset = \"opendental\"", "preset = \"opendentl\""),
+            "17: [input] preset: `opendentl` is not a preset; choose one of: opendental, dentrix",
+        ),
+        (
+            format!("{CONFIG}[selection]\nwindow = \"next week\"\n"),
+            "19: [selection] window: `next week` is not a window: use \"tomorrow\" or a range of hours from now such as \"12h-48h\"",
+        ),
+        (
+            CONFIG.replace("requests_per_minute = 6000", "requests_per_minute = 0"),
+            "13: [dispatch] requests_per_minute: must be at least 1",
+        ),
+    ];
+    for (config, expected) in cases {
+        let out = with_config(&config).args(["--dry-run"]).run();
+        let path = out.dir.join("config.toml");
+        assert_error(&out, &format!("{}:{expected}", path.display()));
+    }
+}
+
+#[test]
+fn a_mapped_column_missing_from_the_header_lists_the_headers_found() {
+    let config = CONFIG.replace(
+        "preset = \"opendental\"",
+        "preset = \"opendental\"\n[input.columns]\nphones = [\"CellPhone\", \"HmPhone\"]",
+    );
+    let out = with_config(&config).args(["--dry-run"]).run();
+    let input = out.dir.join("appointments.csv");
+    assert_error(
+        &out,
+        &format!(
+            "export `{}`: column `CellPhone` (mapped by [input.columns] phones) is not in the file; columns found: AptNum, PatNum, LName, FName, Birthdate, WirelessPhone, HmPhone, WkPhone, AptDateTime, Pattern, AptStatus, Confirmed, ProcDescript",
+            input.display()
+        ),
+    );
+}
+
+#[test]
+fn a_stale_export_is_refused_unless_allowed() {
+    let out = with_config(CONFIG)
+        .now(Some("2099-01-01T00:00:00Z"))
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(2);
+    assert!(
+        out.stderr.contains("more than [input] max_export_age (24h); appointments may have moved or been cancelled since. Export the schedule again, or pass --allow-stale to use it anyway"),
+        "{}",
+        out.stderr
+    );
+    let out = with_config(CONFIG)
+        .now(Some("2099-01-01T00:00:00Z"))
+        .args(["--dry-run", "--allow-stale"])
+        .run();
+    // Allowed, and then every appointment is in the past.
+    out.assert_status(0);
+    assert_eq!(
+        out.result_for("A1")["reason"],
+        "appointment time has already passed"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = Test::new().args(["--limit", "many"]).run();
+    out.assert_status(2);
+    assert!(
+        out.stderr
+            .contains("invalid value 'many' for '--limit <N>'"),
+        "{}",
+        out.stderr
+    );
+}

@@ -80,12 +80,6 @@ impl Test {
         self
     }
 
-    /// Appends TOML to the default config (new sections only; TOML forbids repeating one).
-    pub fn config_extra(mut self, toml: &str) -> Test {
-        self.config.push_str(toml);
-        self
-    }
-
     pub fn server(mut self, base_url: &str) -> Test {
         self.base_url = base_url.to_string();
         self
@@ -127,10 +121,6 @@ impl Test {
     pub fn results_name(mut self, name: &str) -> Test {
         self.results_name = name.to_string();
         self
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
     }
 
     /// Runs the binary and waits for it.

@@ -274,3 +274,30 @@ async fn results_can_be_json_lines() {
     assert_eq!(sent["status"], "sent");
     assert_eq!(sent["conversation_id"], "conv-A1");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_key_comes_from_the_variable_the_config_names() {
+    let annie = Annie::start().await;
+    let config = crate::harness::CONFIG.replace(
+        "timeout = \"5s\"",
+        "timeout = \"5s\"\napi_key_env = \"BRIGHT_SMILE_KEY\"",
+    );
+    let out = Test::new()
+        .server(&annie.base_url())
+        .config(&config)
+        .without_env("ANNIE_API_KEY")
+        .env("BRIGHT_SMILE_KEY", "annie-sk-v2-practice")
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    let requests = annie.requests().await;
+    assert_eq!(
+        requests[0].headers["authorization"],
+        "Bearer annie-sk-v2-practice"
+    );
+    assert!(
+        !out.stderr.contains("annie-sk-v2-practice"),
+        "the key must not be logged"
+    );
+}
