@@ -158,3 +158,49 @@ fn json_lines_reports_bad_lines_and_reads_the_rest() {
     assert_eq!(results[2]["row"], "4");
     assert_eq!(results[2]["reason"], "the entry is not a JSON object");
 }
+
+#[test]
+fn open_dental_human_readable_export_is_read_by_the_same_preset() {
+    // Human-readable mode: the PC's short date format and status names instead of numbers.
+    let rows = [
+        od_row(
+            "H1",
+            &[
+                ("AptDateTime", "11/24/2026 3:00 PM"),
+                ("Birthdate", "03/22/1988"),
+                ("AptStatus", "Scheduled"),
+            ],
+        ),
+        od_row(
+            "H2",
+            &[
+                ("AptDateTime", "11/24/2026 3:30 PM"),
+                ("AptStatus", "Broken"),
+            ],
+        ),
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let out = Test::new()
+        .od_rows(&rows)
+        .args(["--dry-run", "--emit-requests", "req.jsonl"])
+        .run();
+    out.assert_status(0);
+    let bodies = emitted(&out);
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(
+        bodies[0]["appointmentInfo"]["startTime"],
+        "2026-11-24T15:00:00-06:00"
+    );
+    assert_eq!(
+        bodies[0]["appointmentInfo"]["endTime"],
+        "2026-11-24T15:40:00-06:00"
+    );
+    assert_eq!(
+        bodies[0]["patientInfo"]["dateOfBirth"],
+        "1988-03-22T00:00:00.000Z"
+    );
+    assert_eq!(
+        out.result_for("H2")["reason"],
+        "status is Broken, which [selection] skip_statuses skips"
+    );
+}

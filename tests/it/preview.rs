@@ -82,3 +82,25 @@ async fn emitted_requests_are_exactly_what_a_real_run_sends() {
         sent.file("requests.jsonl")
     );
 }
+
+#[test]
+fn json_logs_are_one_object_per_line_without_patient_data() {
+    let out = Test::new()
+        .od_rows(&[&od_row("A1", &[])])
+        .args(["--dry-run", "--log-format", "json", "-v"])
+        .run();
+    out.assert_status(0);
+    let logs: Vec<serde_json::Value> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let planned = logs
+        .iter()
+        .find(|l| l["fields"]["message"] == "export read and planned")
+        .expect("the planning log line");
+    assert_eq!(planned["fields"]["rows"], 1);
+    assert_eq!(planned["level"], "INFO");
+    assert!(!out.stderr.contains("Sarah") && !out.stderr.contains("5550147"));
+}

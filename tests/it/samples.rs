@@ -3,7 +3,16 @@
 use std::process::Command;
 
 fn preview(config: &str, input: &str, now: &str) -> std::process::Output {
-    let dir = tempfile::tempdir().unwrap();
+    preview_in(&tempfile::tempdir().unwrap(), config, input, now, &[])
+}
+
+fn preview_in(
+    dir: &tempfile::TempDir,
+    config: &str,
+    input: &str,
+    now: &str,
+    extra: &[&str],
+) -> std::process::Output {
     let root = env!("CARGO_MANIFEST_DIR");
     Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
         .current_dir(root)
@@ -21,6 +30,7 @@ fn preview(config: &str, input: &str, now: &str) -> std::process::Output {
         ])
         .arg("--results")
         .arg(dir.path().join("r.csv"))
+        .args(extra)
         .output()
         .unwrap()
 }
@@ -42,13 +52,37 @@ fn readme_preview_command_plans_real_calls() {
 
 #[test]
 fn dentrix_sample_previews() {
-    let out = preview(
+    let dir = tempfile::tempdir().unwrap();
+    let requests = dir.path().join("req.jsonl");
+    let out = preview_in(
+        &dir,
         "samples/dentrix.toml",
         "samples/dentrix-appointments.csv",
         "2026-11-23T18:30:00-05:00",
+        &["--emit-requests", requests.to_str().unwrap()],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert_eq!(stdout.matches("dry_run").count(), 3, "{stdout}");
     assert!(stdout.contains("already confirmed (FIRM)"), "{stdout}");
+    // The "New Patient" type has its own context template; the others use the general one.
+    let bodies: Vec<serde_json::Value> = std::fs::read_to_string(&requests)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let new_patient = bodies
+        .iter()
+        .find(|b| b["appointmentInfo"]["appointmentTypeId"] == "New Patient")
+        .unwrap();
+    assert_eq!(
+        new_patient["context"],
+        "This call is from Harbor View Family Dentistry to confirm Piotr's first visit on Tuesday, \
+November 24 at 1:00 PM. Remind them to bring their insurance card and arrive 15 minutes early. The \
+office number is (617) 555-0100."
+    );
+    assert_eq!(
+        bodies[1]["patientInfo"]["lastName"], "Lefèvre",
+        "Windows-1252 decoded"
+    );
 }
