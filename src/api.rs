@@ -82,10 +82,48 @@ pub enum CallOutcome {
     NoAnswer { error: String },
 }
 
-/// A small client for the one endpoint, shared by every worker.
+/// One conversation from `GET /conversations`, as far as reconciliation needs it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSummary {
+    pub conversation_id: String,
+    pub to_number: Option<String>,
+    pub from_number: Option<String>,
+    pub start_time: Option<String>,
+}
+
+/// What one `GET /conversations` page request gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListOutcome {
+    Page {
+        conversations: Vec<ConversationSummary>,
+        total: Option<u64>,
+    },
+    RateLimited {
+        wait: Duration,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct ListData {
+    conversations: Vec<ConversationSummary>,
+    pagination: Option<Pagination>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Pagination {
+    total_count: Option<u64>,
+}
+
+/// A small client for the endpoints this tool uses, shared by every worker.
 #[derive(Debug, Clone)]
 pub struct AnnieClient {
     http: reqwest::Client,
+    base_url: String,
     calls_url: String,
     api_key: String,
 }
@@ -113,6 +151,7 @@ impl AnnieClient {
             .build()?;
         Ok(AnnieClient {
             http,
+            base_url: settings.base_url.clone(),
             calls_url: format!("{}/calls", settings.base_url),
             api_key: settings.api_key.clone(),
         })
@@ -160,6 +199,54 @@ impl AnnieClient {
             }
         };
         classify(status, &headers, &text, SystemTime::now())
+    }
+}
+
+impl AnnieClient {
+    /// `GET /conversations?offset=&limit=`: one page of the organisation's conversations. The
+    /// API cannot filter by number or time, so reconciliation pages through and matches itself.
+    pub async fn list_conversations(&self, offset: u64, limit: u64) -> ListOutcome {
+        let response = self
+            .http
+            .get(format!("{}/conversations", self.base_url))
+            .query(&[("offset", offset), ("limit", limit)])
+            .bearer_auth(&self.api_key)
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(e) => {
+                return ListOutcome::Failed {
+                    error: error_chain(&e),
+                }
+            }
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        if status == StatusCode::TOO_MANY_REQUESTS && has_rate_limit_headers(&headers) {
+            return ListOutcome::RateLimited {
+                wait: rate_limit_wait(&headers, SystemTime::now()),
+            };
+        }
+        if !status.is_success() {
+            return ListOutcome::Failed {
+                error: format!("HTTP {}: {}", status.as_u16(), snippet(&text)),
+            };
+        }
+        let data = serde_json::from_str::<Envelope>(&text)
+            .ok()
+            .and_then(|e| e.data)
+            .and_then(|d| serde_json::from_value::<ListData>(d).ok());
+        match data {
+            Some(d) => ListOutcome::Page {
+                total: d.pagination.and_then(|p| p.total_count),
+                conversations: d.conversations,
+            },
+            None => ListOutcome::Failed {
+                error: "the conversation list was not in the documented shape".to_string(),
+            },
+        }
     }
 }
 

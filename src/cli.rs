@@ -72,4 +72,11 @@ pub struct RunArgs {
     /// Run even if the export is older than `[input] max_export_age`.
     #[arg(long)]
     pub allow_stale: bool,
+    /// Resend calls whose earlier attempt may or may not have placed a call (`uncertain`).
+    /// Check Annie's conversations first: this can call a patient twice.
+    #[arg(long)]
+    pub retry_uncertain: bool,
+    /// If calling hours are closed, wait until they open instead of exiting with 75.
+    #[arg(long)]
+    pub wait_for_window: bool,
 }

@@ -76,3 +76,33 @@ fn progress_bar(total: u64, wanted: bool) -> Option<ProgressBar> {
     logging::set_active_bar(Some(bar.clone()));
     Some(bar)
 }
+
+/// A countdown bar while waiting for calling hours (only on a terminal). Dropping it clears it.
+pub fn countdown(wait: std::time::Duration, wanted: bool) -> Option<Countdown> {
+    let bar = progress_bar(wait.as_secs(), wanted)?;
+    bar.set_style(
+        ProgressStyle::with_template("waiting for calling hours {bar:30} {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let ticking = bar.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            ticking.inc(1);
+        }
+    });
+    Some(Countdown { bar, task })
+}
+
+pub struct Countdown {
+    bar: ProgressBar,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Countdown {
+    fn drop(&mut self) {
+        self.task.abort();
+        self.bar.finish_and_clear();
+        logging::set_active_bar(None);
+    }
+}

@@ -1,6 +1,6 @@
 //! Exit statuses, in one place. Cron jobs and wrappers depend on these; the README lists them.
 
-use crate::results::Summary;
+use crate::results::{Status, Summary};
 
 /// Every row was sent, previewed or deliberately skipped.
 pub const SUCCESS: u8 = 0;
@@ -8,6 +8,18 @@ pub const SUCCESS: u8 = 0;
 pub const NEEDS_ATTENTION: u8 = 1;
 /// Usage, config or unreadable-input error: nothing was sent.
 pub const USAGE: u8 = 2;
+/// EX_TEMPFAIL: calling hours are closed (nothing was sent), or some rows were deferred until
+/// they open. Run again later.
+pub const TEMPFAIL: u8 = 75;
+/// Interrupted by SIGINT (128 + 2).
+pub const INTERRUPTED: u8 = 130;
+/// Interrupted by SIGTERM (128 + 15).
+pub const TERMINATED: u8 = 143;
+
+/// Calling hours are closed at the start of a run: nothing was sent.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct WindowClosed(pub String);
 
 /// An error that happened after calls may have been made, so "nothing was sent" (exit 2) would
 /// be a lie. It maps to [`NEEDS_ATTENTION`].
@@ -15,10 +27,14 @@ pub const USAGE: u8 = 2;
 #[error("{0:#}")]
 pub struct AfterCallsStarted(pub anyhow::Error);
 
-/// The status for a finished run.
-pub fn for_summary(summary: &Summary) -> u8 {
-    if summary.needs_attention() {
+/// The status for a finished run: a signal wins, then rows needing a person, then deferred rows.
+pub fn for_summary(summary: &Summary, interrupted: Option<u8>) -> u8 {
+    if let Some(code) = interrupted {
+        code
+    } else if summary.needs_attention() {
         NEEDS_ATTENTION
+    } else if summary.count(Status::Deferred) > 0 {
+        TEMPFAIL
     } else {
         SUCCESS
     }
@@ -28,6 +44,8 @@ pub fn for_summary(summary: &Summary) -> u8 {
 pub fn for_error(error: &anyhow::Error) -> u8 {
     if error.downcast_ref::<AfterCallsStarted>().is_some() {
         NEEDS_ATTENTION
+    } else if error.downcast_ref::<WindowClosed>().is_some() {
+        TEMPFAIL
     } else {
         USAGE
     }

@@ -7,64 +7,120 @@
 //! |---|---|---|
 //! | read the export | [`export`] | file → [`export::RawRecord`]s |
 //! | normalise | [`normalise`] | raw record → [`normalise::Appointment`] or a reason |
-//! | select | [`select`] | appointments → call / skip / invalid verdicts |
-//! | render | [`render`], [`plan`] | verdicts → request bodies or settled result rows |
-//! | dispatch | [`dispatch`] (with [`api`]) | calls → result rows, rate-limited |
+//! | select | [`select`], [`optout`] | appointments → call / settled verdicts |
+//! | remember | [`recall`], [`reconcile`] | what earlier runs did, from the [`ledger`] |
+//! | group and guard | [`households`], [`guard`] | one call per phone; per-number rules, [`hours`] |
+//! | render | [`render`], [`plan`] | households → request bodies; settled rows → result rows |
+//! | dispatch | [`dispatch`] (with [`api`]) | calls → result rows, rate-limited, recorded |
 //! | record results | [`collect`], [`results`] | result rows → results file, progress, summary |
 
 pub mod api;
 pub mod cli;
+pub mod clock;
 pub mod collect;
 pub mod config;
 pub mod dispatch;
 pub mod exit;
 pub mod export;
+pub mod guard;
+pub mod hours;
+pub mod households;
+pub mod ledger;
 pub mod logging;
 pub mod normalise;
+pub mod number_rules;
+pub mod optout;
 pub mod plan;
 pub mod practice;
 pub mod preview;
+pub mod recall;
+pub mod reconcile;
 pub mod render;
 pub mod results;
 pub mod select;
 pub mod settings;
+pub mod signals;
+
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use tokio::sync::mpsc;
 
+use crate::api::AnnieClient;
 use crate::cli::{Cli, Command, GlobalArgs, RunArgs};
-use crate::dispatch::{Mode, Outputs};
-use crate::exit::AfterCallsStarted;
+use crate::clock::Clock;
+use crate::dispatch::{Dispatcher, Gate, Mode, Outputs, Stop};
+use crate::exit::{AfterCallsStarted, WindowClosed};
+use crate::ledger::Ledger;
 use crate::results::{ResultsWriter, Summary};
 use crate::settings::Settings;
 
+/// How a run ended, for the exit status.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub summary: Summary,
+    /// The exit status of the signal that interrupted the run, if one did.
+    pub interrupted: Option<u8>,
+}
+
 /// Runs the command the user asked for.
-pub async fn run(cli: &Cli) -> anyhow::Result<Summary> {
+pub async fn run(cli: &Cli) -> anyhow::Result<RunOutcome> {
     match &cli.command {
         Command::Run(args) => run_dispatch(args, &cli.global).await,
     }
 }
 
 /// `annie-dispatch run`: the whole pipeline.
-pub async fn run_dispatch(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<Summary> {
-    let settings = Settings::build(args, global, &|name| std::env::var(name).ok())?;
-    if !settings.allow_stale {
-        export::check_fresh(&settings.input, settings.now)?;
+pub async fn run_dispatch(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
+    let s = Settings::build(args, global, &|name| std::env::var(name).ok())?;
+    if !s.allow_stale {
+        export::check_fresh(&s.input, s.now)?;
     }
-    let records = export::read(&settings.input)?;
-    let appointments = normalise::normalise_all(records, &settings.input, &settings.practice);
-    let tz = settings.practice.timezone;
-    let selected = select::select(appointments, &settings.selection, settings.now, tz);
-    let plan = plan::plan(selected, &settings.templates, &settings.practice);
+    let (clock, tz) = (Clock::starting_at(s.now), s.practice.timezone);
+    let records = export::read(&s.input)?;
+    let appointments = normalise::normalise_all(records, &s.input, &s.practice);
+    let opt_outs = optout::OptOuts::build(do_not_call_list(&s)?, &appointments);
+    let selected = select::select(appointments, &s.selection, &opt_outs, clock.now(), tz);
+
+    let ledger = open_ledger(&s)?;
+    let stop = Arc::new(Stop::default());
+    signals::watch(stop.clone())?;
+    let client = match &s.mode {
+        Mode::Send(api) => Some(Arc::new(AnnieClient::new(api)?)),
+        Mode::Preview => None,
+    };
+    if client.is_some() {
+        wait_for_calling_hours(&s, &clock, &stop).await?;
+    }
+    let gate = Arc::new(Gate::new(s.dispatch.requests_per_minute));
+    let (selected, moved) = recall::recall(selected, ledger.as_ref(), s.retry_uncertain, tz)?;
+    let finder = reconcile::Finder {
+        client: client.as_deref(),
+        gate: &gate,
+        from_number: &s.practice.from_number,
+        max_pages: s.dispatch.reconcile_pages,
+    };
+    let selected =
+        reconcile::settle_earlier(selected, &finder, ledger.as_ref(), tz, clock.now()).await?;
+    let (mut settled, households) = households::group(selected, s.households);
+    let (deferred, households) =
+        guard::check(households, ledger.as_ref(), &s.hours, clock.now(), tz)?;
+    settled.extend(deferred);
+    let plan = plan::plan(settled, households, &s.templates, &s.practice);
     tracing::info!(
         rows = plan.rows(),
         calls = plan.calls.len(),
         "export read and planned"
     );
+    if let (Some(l), Some(_)) = (&ledger, &client) {
+        for m in &moved {
+            l.supersede(&m.appointment_id, &m.start_time, clock.now())?;
+        }
+    }
 
-    let writer = ResultsWriter::create(&settings.results_path)?;
-    let requests = open_emit_file(&settings)?;
-    let preview = matches!(settings.mode, Mode::Preview);
+    let writer = ResultsWriter::create(&s.results_path)?;
+    let requests = open_emit_file(&s)?;
+    let preview = client.is_none();
     let details = preview.then(|| preview::CallDetails::new(&plan.calls));
     let total = plan.rows();
 
@@ -78,45 +134,92 @@ pub async fn run_dispatch(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result
         rx,
         writer,
         total,
-        settings.show_progress,
+        s.show_progress,
         preview,
     ));
-    let outputs = Outputs {
-        results: tx,
-        requests,
+    let dispatcher = Dispatcher {
+        client,
+        gate,
+        ledger: ledger.map(|l| Arc::new(Mutex::new(l))),
+        stop: stop.clone(),
+        settings: s.dispatch.clone(),
+        hours: s.hours.clone(),
+        clock,
+        limit: s.limit,
+        from_number: s.practice.from_number.clone(),
+        run_id: format!("{}-{}", clock::stamp(clock.start()), std::process::id()),
+        drain_timeout: match &s.mode {
+            Mode::Send(api) => api.timeout + std::time::Duration::from_secs(5),
+            Mode::Preview => std::time::Duration::ZERO,
+        },
     };
-    let dispatched = dispatch::dispatch(
-        plan.calls,
-        &settings.mode,
-        &settings.dispatch,
-        settings.limit,
-        outputs,
-    )
-    .await;
+    let dispatched = dispatcher
+        .run(
+            plan.calls,
+            Outputs {
+                results: tx,
+                requests,
+            },
+        )
+        .await;
     let collected = collector
         .await
         .map_err(|e| AfterCallsStarted(anyhow::anyhow!("internal error: collector failed: {e}")))?
         .map_err(AfterCallsStarted)?;
     dispatched.map_err(AfterCallsStarted)?;
     if collected.summary.total() != total {
-        return Err(AfterCallsStarted(anyhow::anyhow!(
-            "internal error: {total} rows read but {} results recorded",
-            collected.summary.total()
-        ))
-        .into());
+        let recorded = collected.summary.total();
+        let e =
+            anyhow::anyhow!("internal error: {total} rows read but {recorded} results recorded");
+        return Err(AfterCallsStarted(e).into());
     }
 
     if let Some(details) = details {
         println!("{}", preview::table(&collected.rows, &details));
     }
     if !global.quiet {
-        eprintln!(
-            "annie-dispatch: {}; results in {}",
-            collected.summary.line(),
-            settings.results_path.display()
-        );
+        let (line, path) = (collected.summary.line(), s.results_path.display());
+        eprintln!("annie-dispatch: {line}; results in {path}");
     }
-    Ok(collected.summary)
+    Ok(RunOutcome {
+        summary: collected.summary,
+        interrupted: stop.interrupted(),
+    })
+}
+
+/// A sending run locks the ledger (creating it if needed); a preview only reads it, if it exists.
+fn open_ledger(s: &Settings) -> anyhow::Result<Option<Ledger>> {
+    match s.mode {
+        Mode::Send(_) => Ledger::open(&s.ledger_path).map(Some),
+        Mode::Preview => Ledger::open_read_only(&s.ledger_path),
+    }
+}
+
+fn do_not_call_list(s: &Settings) -> anyhow::Result<Vec<String>> {
+    match &s.opt_out.list {
+        Some(path) => optout::load_list(path, s.practice.phone_region),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Outside the organisation's calling hours: exit 75 (EX_TEMPFAIL) having sent nothing, or, with
+/// `--wait-for-window`, wait until they open (a signal ends the wait).
+async fn wait_for_calling_hours(s: &Settings, clock: &Clock, stop: &Stop) -> anyhow::Result<()> {
+    while let Err(closed) = s.hours.org_open(clock.now()) {
+        let Some(opens_at) = closed.opens_at.filter(|_| s.wait_for_window) else {
+            let hint = "nothing was sent. Run again then, or pass --wait-for-window";
+            return Err(WindowClosed(format!("{}; {hint}", closed.reason)).into());
+        };
+        let wait = (opens_at - clock.now()).to_std().unwrap_or_default();
+        tracing::info!(wait_secs = wait.as_secs(), "{}; waiting", closed.reason);
+        let countdown = collect::countdown(wait, s.show_progress);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.wait() => return Ok(()),
+        }
+        drop(countdown);
+    }
+    Ok(())
 }
 
 fn open_emit_file(settings: &Settings) -> anyhow::Result<Option<Box<dyn std::io::Write + Send>>> {

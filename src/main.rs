@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(annie_dispatch::run(&cli)) {
-        Ok(summary) => ExitCode::from(exit::for_summary(&summary)),
+        Ok(outcome) => ExitCode::from(exit::for_summary(&outcome.summary, outcome.interrupted)),
         Err(error) => {
             eprintln!("annie-dispatch: error: {error:#}");
             ExitCode::from(exit::for_error(&error))

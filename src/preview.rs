@@ -17,21 +17,19 @@ impl CallDetails {
         let chars = |s: &Option<String>| s.as_deref().map_or(0, |t| t.chars().count());
         let by_row = calls
             .iter()
-            .map(|c| {
+            .flat_map(|c| {
                 let kind = c
                     .body
                     .appointment_info
                     .as_ref()
                     .and_then(|a| a.appointment_type_id.clone())
                     .unwrap_or_default();
-                (
-                    c.row,
-                    (
-                        kind,
-                        chars(&c.body.context),
-                        chars(&c.body.voicemail_message),
-                    ),
-                )
+                let details = (
+                    kind,
+                    chars(&c.body.context),
+                    chars(&c.body.voicemail_message),
+                );
+                c.members.iter().map(move |m| (m.row, details.clone()))
             })
             .collect();
         CallDetails { by_row }

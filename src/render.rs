@@ -10,6 +10,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::api::{AppointmentInfo, CallRequest, PatientInfo};
+use crate::households::Household;
 use crate::normalise::Appointment;
 use crate::practice::Practice;
 
@@ -17,9 +18,12 @@ use crate::practice::Practice;
 pub const MAX_TEXT_CHARS: usize = 500;
 
 /// Default context: names the practice first, as automated calls must identify the caller.
-pub const DEFAULT_CONTEXT: &str = "This call is from {{ practice_name }} to confirm {{ first_name }}'s \
-{% if appointment_type %}{{ appointment_type }} {% endif %}appointment on {{ appointment_when }}\
-{% if appointment_description %} ({{ appointment_description }}){% endif %}. \
+/// A household (several appointments on one phone) is named appointment by appointment.
+pub const DEFAULT_CONTEXT: &str = "This call is from {{ practice_name }} to confirm \
+{% if appointments|length > 1 %}appointments for \
+{% for a in appointments %}{{ a.first_name }} on {{ a.appointment_when }}{% if not loop.last %}, {% endif %}{% endfor %}\
+{% else %}{{ first_name }}'s {% if appointment_type %}{{ appointment_type }} {% endif %}appointment on \
+{{ appointment_when }}{% if appointment_description %} ({{ appointment_description }}){% endif %}{% endif %}. \
 Ask whether they can attend. If they need to reschedule, they can call the office at {{ callback_number }}.";
 
 /// Default voicemail: practice name and call-back number only. Anyone in the house may hear a
@@ -41,6 +45,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("appointment_when", "Tuesday, November 25 at 3:00 PM"),
     ("appointment_day", "Tuesday, November 25"),
     ("appointment_time", "3:00 PM"),
+    // A list: one entry per appointment in the call (several for a household), each with
+    // first_name, last_name, appointment_type, appointment_description, appointment_when,
+    // appointment_day and appointment_time.
+    ("appointments", ""),
 ];
 
 /// Names minijinja itself provides inside templates.
@@ -109,9 +117,10 @@ impl Templates {
         Ok(Templates { env, typed })
     }
 
-    /// Renders both texts for an appointment. `Err` is the reason for an `invalid` row.
-    pub fn render(&self, appointment: &Appointment, practice: &Practice) -> Result<Texts, String> {
-        let vars = Variables::new(appointment, practice);
+    /// Renders both texts for a household's call. `Err` is the reason for an `invalid` row.
+    pub fn render(&self, household: &Household, practice: &Practice) -> Result<Texts, String> {
+        let appointment = household.lead();
+        let vars = Variables::new(household, practice);
         let kind = appointment
             .appointment_type
             .as_deref()
@@ -170,18 +179,42 @@ fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyho
             names.join(", ")
         )));
     }
-    // Render once with example values so unknown filters and type errors surface now.
-    let example: BTreeMap<&str, &str> = VARIABLES.iter().copied().collect();
+    // Render once with example values (a two-appointment household, so loops run) so that
+    // unknown filters and type errors surface now.
+    let mut example: BTreeMap<&str, serde_json::Value> = VARIABLES
+        .iter()
+        .map(|(k, v)| (*k, serde_json::Value::from(*v)))
+        .collect();
+    let one = serde_json::Value::Object(
+        VARIABLES
+            .iter()
+            .filter(|(k, _)| *k != "appointments")
+            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+            .collect(),
+    );
+    example.insert(
+        "appointments",
+        serde_json::Value::Array(vec![one.clone(), one]),
+    );
     template
         .render(&example)
         .map_err(|e| fail(format!("{e}")))?;
     Ok(())
 }
 
+/// What a template sees: the lead appointment's details at the top level, every appointment of
+/// the call in `appointments`.
 #[derive(Serialize)]
 struct Variables<'a> {
     practice_name: &'a str,
     callback_number: &'a str,
+    #[serde(flatten)]
+    lead: AppointmentVars<'a>,
+    appointments: Vec<AppointmentVars<'a>>,
+}
+
+#[derive(Serialize)]
+struct AppointmentVars<'a> {
     first_name: &'a str,
     last_name: &'a str,
     appointment_type: &'a str,
@@ -191,13 +224,11 @@ struct Variables<'a> {
     appointment_time: String,
 }
 
-impl<'a> Variables<'a> {
-    fn new(a: &'a Appointment, p: &'a Practice) -> Self {
+impl<'a> AppointmentVars<'a> {
+    fn new(a: &'a Appointment) -> Self {
         let day = a.start.format("%A, %B %-d").to_string();
         let time = a.start.format("%-I:%M %p").to_string();
-        Variables {
-            practice_name: &p.name,
-            callback_number: &p.callback_spoken,
+        AppointmentVars {
             first_name: &a.first_name,
             last_name: a.last_name.as_deref().unwrap_or(""),
             appointment_type: a.appointment_type.as_deref().unwrap_or(""),
@@ -205,6 +236,21 @@ impl<'a> Variables<'a> {
             appointment_when: format!("{day} at {time}"),
             appointment_day: day,
             appointment_time: time,
+        }
+    }
+}
+
+impl<'a> Variables<'a> {
+    fn new(h: &'a Household, p: &'a Practice) -> Self {
+        Variables {
+            practice_name: &p.name,
+            callback_number: &p.callback_spoken,
+            lead: AppointmentVars::new(h.lead()),
+            appointments: h
+                .members
+                .iter()
+                .map(|(_, a)| AppointmentVars::new(a))
+                .collect(),
         }
     }
 }

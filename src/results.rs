@@ -26,18 +26,25 @@ pub enum Status {
     Invalid,
     /// The API refused, or never answered.
     Failed,
-    /// Would have been called, but the run stopped first (limit, refused key).
+    /// Would have been called, but the run stopped first (limit, refused key, signal).
     NotAttempted,
+    /// A call may or may not have been placed (timeout, server error, crash). Never resent
+    /// automatically: check Annie, then rerun with `--retry-uncertain` if needed.
+    Uncertain,
+    /// Outside calling hours now; the next run picks it up.
+    Deferred,
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 8] = [
         Status::Sent,
         Status::DryRun,
         Status::Skipped,
+        Status::Deferred,
         Status::Invalid,
         Status::Failed,
         Status::NotAttempted,
+        Status::Uncertain,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +55,8 @@ impl Status {
             Status::Invalid => "invalid",
             Status::Failed => "failed",
             Status::NotAttempted => "not_attempted",
+            Status::Uncertain => "uncertain",
+            Status::Deferred => "deferred",
         }
     }
 

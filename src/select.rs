@@ -11,6 +11,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::normalise::{Appointment, Normalised};
+use crate::optout::OptOuts;
+use crate::results::Status;
 
 /// Which appointments, by start time, a run is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,16 +65,38 @@ pub struct Selection {
 /// What happens to one row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
+    /// Still to be called (later stages may yet settle it).
     Call(Appointment),
-    Skip {
+    /// An earlier run's attempt may have placed this call: look for it before deciding.
+    Reconcile {
         appointment: Appointment,
-        reason: String,
+        attempt: crate::ledger::Attempt,
     },
-    Invalid {
-        appointment_id: Option<String>,
-        appointment: Option<Box<Appointment>>,
-        reason: String,
-    },
+    /// Decided: the row's result is known without a request.
+    Settled(Settled),
+}
+
+/// A row's final status, decided before dispatch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settled {
+    pub status: Status,
+    pub reason: String,
+    pub appointment_id: Option<String>,
+    pub appointment: Option<Box<Appointment>>,
+    pub conversation_id: Option<String>,
+}
+
+impl Settled {
+    /// A settled appointment (skipped, deferred, ...).
+    pub fn of(appointment: Appointment, status: Status, reason: impl Into<String>) -> Settled {
+        Settled {
+            status,
+            reason: reason.into(),
+            appointment_id: Some(appointment.id.clone()),
+            appointment: Some(Box::new(appointment)),
+            conversation_id: None,
+        }
+    }
 }
 
 /// A row and its verdict.
@@ -86,6 +110,7 @@ pub struct Selected {
 pub fn select(
     rows: Vec<Normalised>,
     rules: &Selection,
+    opt_outs: &OptOuts,
     now: DateTime<Utc>,
     tz: Tz,
 ) -> Vec<Selected> {
@@ -94,30 +119,34 @@ pub fn select(
         .enumerate()
         .map(|(index, n)| {
             let verdict = match n.result {
-                Err(u) => Verdict::Invalid {
+                Err(u) => Verdict::Settled(Settled {
+                    status: Status::Invalid,
+                    reason: u.reason,
                     appointment_id: u.appointment_id,
                     appointment: None,
-                    reason: u.reason,
-                },
+                    conversation_id: None,
+                }),
                 Ok(appointment) => match duplicates.get(&index) {
-                    Some(Duplicate::Copy { first_row }) => Verdict::Skip {
+                    Some(Duplicate::Copy { first_row }) => Verdict::Settled(Settled::of(
                         appointment,
-                        reason: format!("duplicate of row {first_row}"),
-                    },
-                    Some(Duplicate::Conflict { rows }) => Verdict::Invalid {
-                        appointment_id: Some(appointment.id.clone()),
-                        reason: format!(
+                        Status::Skipped,
+                        format!("duplicate of row {first_row}"),
+                    )),
+                    Some(Duplicate::Conflict { rows }) => {
+                        let reason = format!(
                             "appointment id {} appears on rows {} with different details; fix the export",
                             appointment.id,
                             join_rows(rows)
-                        ),
-                        appointment: Some(Box::new(appointment)),
-                    },
-                    None => match skip_reason(&appointment, rules, now, tz) {
-                        Some(reason) => Verdict::Skip {
-                            appointment,
-                            reason,
-                        },
+                        );
+                        Verdict::Settled(Settled::of(appointment, Status::Invalid, reason))
+                    }
+                    None => match opt_outs
+                        .reason(&appointment)
+                        .or_else(|| skip_reason(&appointment, rules, now, tz))
+                    {
+                        Some(reason) => {
+                            Verdict::Settled(Settled::of(appointment, Status::Skipped, reason))
+                        }
                         None => Verdict::Call(appointment),
                     },
                 },

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 use crate::api::ApiSettings;
@@ -19,7 +19,9 @@ use crate::config::presets::{self, Preset};
 use crate::config::{ColumnsConfig, LoadedConfig, Located};
 use crate::dispatch::{DispatchSettings, Mode};
 use crate::export::{self, Columns, Format, InputSettings, TextEncoding};
+use crate::hours::{self, CallingHours, TimeWindow};
 use crate::normalise::phone;
+use crate::optout::OptOutSettings;
 use crate::practice::Practice;
 use crate::render::{TemplateSource, Templates, DEFAULT_CONTEXT, DEFAULT_VOICEMAIL};
 use crate::select::{Selection, Window};
@@ -45,6 +47,14 @@ pub struct Settings {
     pub dispatch: DispatchSettings,
     pub selection: Selection,
     pub templates: Templates,
+    /// The ledger database: what earlier runs did.
+    pub ledger_path: PathBuf,
+    pub hours: CallingHours,
+    /// Whether appointments sharing a phone number get one call.
+    pub households: bool,
+    pub opt_out: OptOutSettings,
+    pub retry_uncertain: bool,
+    pub wait_for_window: bool,
 }
 
 impl Settings {
@@ -81,9 +91,21 @@ impl Settings {
         } else {
             Mode::Send(api(&config, env)?)
         };
+        let opt_out = opt_out(&config)?;
+        let input = InputSettings {
+            columns: input.columns.with_opt_out_columns(&opt_out.columns),
+            opt_out_values: opt_out.values.clone(),
+            ..input
+        };
         Ok(Settings {
             mode,
             input,
+            ledger_path: ledger_path(&config, &results_path),
+            hours: hours(&config, practice.timezone)?,
+            households: c.households.enabled.unwrap_or(true),
+            opt_out,
+            retry_uncertain: run.retry_uncertain,
+            wait_for_window: run.wait_for_window,
             results_path,
             emit_requests: run.emit_requests.clone(),
             now: run
@@ -269,6 +291,13 @@ fn dispatch(config: &LoadedConfig) -> anyhow::Result<DispatchSettings> {
         max_in_flight: positive(&d.max_in_flight, "[dispatch] max_in_flight", 4)? as usize,
         connect_attempts: positive(&d.connect_attempts, "[dispatch] connect_attempts", 3)?,
         rate_limit_retries: d.rate_limit_retries.as_ref().map_or(5, |v| *v.get_ref()),
+        server_error_attempts: positive(
+            &d.server_error_attempts,
+            "[dispatch] server_error_attempts",
+            3,
+        )?,
+        breaker_after: positive(&d.breaker_after, "[dispatch] breaker_after", 5)?,
+        reconcile_pages: positive(&d.reconcile_pages, "[dispatch] reconcile_pages", 5)?,
     })
 }
 
@@ -373,6 +402,7 @@ fn input(config: &LoadedConfig, preset: &Preset, path: &Path) -> anyhow::Result<
         date_formats: formats(&i.date_formats, &preset.date_formats),
         time_formats: formats(&i.time_formats, &preset.time_formats),
         birth_date_formats: formats(&i.birth_date_formats, &preset.birth_date_formats),
+        opt_out_values: Vec::new(),
     })
 }
 
@@ -450,6 +480,85 @@ fn templates(config: &LoadedConfig) -> anyhow::Result<Templates> {
         source(&t.voicemail, "voicemail".into(), DEFAULT_VOICEMAIL),
         by_type,
     )
+}
+
+/// `[state] ledger`, or `annie-dispatch.ledger.sqlite3` beside the results file (so the nightly
+/// exports in one folder share one history).
+fn ledger_path(config: &LoadedConfig, results: &Path) -> PathBuf {
+    match &config.file.state.ledger {
+        Some(v) => config.relative_path(v.get_ref()),
+        None => results.with_file_name("annie-dispatch.ledger.sqlite3"),
+    }
+}
+
+fn hours(config: &LoadedConfig, org_zone: Tz) -> anyhow::Result<CallingHours> {
+    let h = &config.file.hours;
+    let time = |v: &Option<Located>, key: &str, default: NaiveTime| -> anyhow::Result<NaiveTime> {
+        match v {
+            None => Ok(default),
+            Some(t) => NaiveTime::parse_from_str(t.get_ref().trim(), "%H:%M").map_err(|_| {
+                bad(
+                    config,
+                    t,
+                    key,
+                    format!("`{}` is not a time such as \"09:30\"", t.get_ref()),
+                )
+            }),
+        }
+    };
+    let window = |start: &Option<Located>,
+                  end: &Option<Located>,
+                  keys: (&str, &str),
+                  limit: TimeWindow,
+                  what: &str| {
+        let w = TimeWindow {
+            start: time(start, keys.0, limit.start.max(hours::api_window().start))?,
+            end: time(end, keys.1, limit.end.min(hours::api_window().end))?,
+        };
+        if limit.covers(&w) {
+            Ok(w)
+        } else {
+            let at = start
+                .as_ref()
+                .or(end.as_ref())
+                .map(|v| config.at(v))
+                .unwrap_or_default();
+            Err(anyhow::anyhow!(
+                "{at}: [hours] {}/{}: {w} is not within {limit} ({what}); the config may narrow the window, never widen it",
+                keys.0,
+                keys.1
+            ))
+        }
+    };
+    Ok(CallingHours {
+        org_zone,
+        org: window(
+            &h.start,
+            &h.end,
+            ("start", "end"),
+            hours::api_window(),
+            "the API's calling hours",
+        )?,
+        recipient: window(
+            &h.recipient_start,
+            &h.recipient_end,
+            ("recipient_start", "recipient_end"),
+            hours::legal_window(),
+            "the legal calling hours at the patient's location",
+        )?,
+    })
+}
+
+fn opt_out(config: &LoadedConfig) -> anyhow::Result<OptOutSettings> {
+    let o = &config.file.optout;
+    Ok(OptOutSettings {
+        list: o.list.as_ref().map(|v| config.relative_path(v.get_ref())),
+        columns: o.columns.clone(),
+        values: o
+            .values
+            .clone()
+            .unwrap_or_else(|| vec!["DoNotCall".to_string()]),
+    })
 }
 
 /// `--results`, or the input's name with `.results.csv`. Never the input itself.

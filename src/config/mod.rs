@@ -31,6 +31,44 @@ pub struct ConfigFile {
     pub input: InputConfig,
     #[serde(default)]
     pub templates: TemplatesConfig,
+    #[serde(default)]
+    pub state: StateConfig,
+    #[serde(default)]
+    pub hours: HoursConfig,
+    #[serde(default)]
+    pub households: HouseholdsConfig,
+    #[serde(default)]
+    pub optout: OptOutConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateConfig {
+    pub ledger: Option<Located>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoursConfig {
+    pub start: Option<Located>,
+    pub end: Option<Located>,
+    pub recipient_start: Option<Located>,
+    pub recipient_end: Option<Located>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdsConfig {
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptOutConfig {
+    pub list: Option<Located>,
+    #[serde(default)]
+    pub columns: Vec<String>,
+    pub values: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +96,9 @@ pub struct DispatchConfig {
     pub max_in_flight: Option<Spanned<u32>>,
     pub connect_attempts: Option<Spanned<u32>>,
     pub rate_limit_retries: Option<Spanned<u32>>,
+    pub server_error_attempts: Option<Spanned<u32>>,
+    pub breaker_after: Option<Spanned<u32>>,
+    pub reconcile_pages: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -150,6 +191,17 @@ impl LoadedConfig {
             text,
             file,
         })
+    }
+
+    /// A path from the config file, relative to the config file's folder.
+    pub fn relative_path(&self, value: &str) -> PathBuf {
+        let path = Path::new(value);
+        if path.is_absolute() {
+            return path.to_path_buf();
+        }
+        self.path
+            .parent()
+            .map_or_else(|| path.to_path_buf(), |dir| dir.join(path))
     }
 
     /// `file:line` for a value, for messages that must point the operator at the right place.

@@ -25,6 +25,8 @@ pub enum Field {
     Description,
     Status,
     Confirmed,
+    /// A column that can mark the patient "do not call" (`[optout] columns`).
+    OptOut(usize),
 }
 
 impl Field {
@@ -48,6 +50,7 @@ impl Field {
             Field::Description => "description",
             Field::Status => "status",
             Field::Confirmed => "confirmed",
+            Field::OptOut(_) => "[optout] columns",
         }
     }
 }
@@ -124,6 +127,22 @@ impl Columns {
         put(Field::Status, &c.status);
         put(Field::Confirmed, &c.confirmed);
         Ok(Columns { slots })
+    }
+
+    /// Adds the opt-out columns (they come from `[optout]`, not `[input.columns]`).
+    pub fn with_opt_out_columns(mut self, columns: &[String]) -> Columns {
+        for (i, c) in columns.iter().enumerate() {
+            self.slots.push((Field::OptOut(i), c.clone()));
+        }
+        self
+    }
+
+    /// The opt-out columns, in order.
+    pub fn opt_out_columns(&self) -> impl Iterator<Item = (Field, &str)> {
+        self.slots
+            .iter()
+            .filter(|(f, _)| matches!(f, Field::OptOut(_)))
+            .map(|(f, c)| (*f, c.as_str()))
     }
 
     /// Every mapped field with its column, in a fixed order.

@@ -46,6 +46,8 @@ pub struct InputSettings {
     pub date_formats: Vec<String>,
     pub time_formats: Vec<String>,
     pub birth_date_formats: Vec<String>,
+    /// Values of the opt-out columns that mean "do not call" (compared without case).
+    pub opt_out_values: Vec<String>,
 }
 
 /// One row of the export, with the mapped values that were present and non-blank.

@@ -31,6 +31,8 @@ pub struct Appointment {
     pub description: Option<String>,
     pub status: Option<String>,
     pub confirmed: Option<String>,
+    /// Set when an opt-out column says "do not call": which column and value.
+    pub opt_out: Option<String>,
 }
 
 /// A row that cannot become an appointment. The id is kept when the row had one.
@@ -133,6 +135,18 @@ pub fn normalise(
         description: optional(Field::Description),
         status: optional(Field::Status),
         confirmed: optional(Field::Confirmed),
+        opt_out: opt_out(record, input),
+    })
+}
+
+fn opt_out(record: &RawRecord, input: &InputSettings) -> Option<String> {
+    input.columns.opt_out_columns().find_map(|(field, column)| {
+        let value = record.get(field)?;
+        input
+            .opt_out_values
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(value))
+            .then(|| format!("{column} is {value}"))
     })
 }
 

@@ -38,7 +38,7 @@ async fn a_misspelt_key_names_the_line_and_the_key_and_sends_nothing() {
    |
 13 | request_per_minute = 6000
    | ^^^^^^^^^^^^^^^^^^
-unknown field `request_per_minute`, expected one of `requests_per_minute`, `max_in_flight`, `connect_attempts`, `rate_limit_retries`
+unknown field `request_per_minute`, expected one of `requests_per_minute`, `max_in_flight`, `connect_attempts`, `rate_limit_retries`, `server_error_attempts`, `breaker_after`, `reconcile_pages`
 
 ",
             config_path.display()
@@ -59,7 +59,7 @@ fn an_unknown_template_variable_fails_at_start_up() {
     assert_error(
         &out,
         &format!(
-            "{}:{line}: [templates] voicemail: unknown variable `frist_name`; templates can use: practice_name, callback_number, first_name, last_name, appointment_type, appointment_description, appointment_when, appointment_day, appointment_time",
+            "{}:{line}: [templates] voicemail: unknown variable `frist_name`; templates can use: practice_name, callback_number, first_name, last_name, appointment_type, appointment_description, appointment_when, appointment_day, appointment_time, appointments",
             out.dir.join("config.toml").display()
         ),
     );

@@ -240,6 +240,26 @@ pub fn read_results(path: &Path) -> Vec<BTreeMap<String, String>> {
     rows
 }
 
+/// A Chicago number of its own for each appointment id (so rows are separate households unless
+/// a test gives them one number), as written in an export.
+pub fn phone_for(apt: &str) -> String {
+    // FNV-1a: stable across runs and platforms.
+    let hash = apt.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    });
+    format!("(312) 555-{:04}", hash % 10_000)
+}
+
+/// How [`phone_for`]'s number appears (masked) in results and the preview.
+pub fn masked_for(apt: &str) -> String {
+    format!("+1312***{}", &phone_for(apt)[10..])
+}
+
+/// How [`phone_for`]'s number appears in request bodies.
+pub fn e164_for(apt: &str) -> String {
+    format!("+1312555{}", &phone_for(apt)[10..])
+}
+
 /// One Open Dental row with sensible defaults; override fields by name.
 pub fn od_row(apt: &str, overrides: &[(&str, &str)]) -> String {
     let mut fields: Vec<(&str, String)> = vec![
@@ -248,7 +268,7 @@ pub fn od_row(apt: &str, overrides: &[(&str, &str)]) -> String {
         ("LName", "Johnson".into()),
         ("FName", "Sarah".into()),
         ("Birthdate", "1988-03-22".into()),
-        ("WirelessPhone", "(312) 555-0147".into()),
+        ("WirelessPhone", phone_for(apt)),
         ("HmPhone", String::new()),
         ("WkPhone", String::new()),
         ("AptDateTime", "2026-11-24 09:00:00".into()),

@@ -10,8 +10,20 @@ async fn dry_run_sends_nothing_and_prints_the_preview() {
         .server(&annie.base_url())
         .without_env("ANNIE_API_KEY")
         .od_rows(&[
-            &od_row("A1", &[("ProcDescript", "PerEx, 4BW")]),
-            &od_row("A2", &[("Confirmed", "Appointment Confirmed")]),
+            &od_row(
+                "A1",
+                &[
+                    ("ProcDescript", "PerEx, 4BW"),
+                    ("WirelessPhone", "(312) 555-0147"),
+                ],
+            ),
+            &od_row(
+                "A2",
+                &[
+                    ("Confirmed", "Appointment Confirmed"),
+                    ("WirelessPhone", "312-555-0148"),
+                ],
+            ),
         ])
         .args(["--dry-run", "--emit-requests", "requests.jsonl"])
         .run_async()
@@ -33,7 +45,7 @@ async fn dry_run_sends_nothing_and_prints_the_preview() {
     );
     assert_eq!(
         lines[3],
-        "| 3   | A2          | +1312***0147 | Tue 2026-11-24 09:00 |      |         |           | skipped | already confirmed (Appointment Confirmed) |"
+        "| 3   | A2          | +1312***0148 | Tue 2026-11-24 09:00 |      |         |           | skipped | already confirmed (Appointment Confirmed) |"
     );
     // The preview never shows names.
     assert!(!out.stdout.contains("Sarah") && !out.stderr.contains("Sarah"));
@@ -102,5 +114,6 @@ fn json_logs_are_one_object_per_line_without_patient_data() {
         .expect("the planning log line");
     assert_eq!(planned["fields"]["rows"], 1);
     assert_eq!(planned["level"], "INFO");
-    assert!(!out.stderr.contains("Sarah") && !out.stderr.contains("5550147"));
+    let number = crate::harness::e164_for("A1");
+    assert!(!out.stderr.contains("Sarah") && !out.stderr.contains(&number[2..]));
 }

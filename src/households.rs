@@ -1,0 +1,66 @@
+//! Families share a phone. Appointments in one run whose patients share a number get *one*
+//! call: the earliest appointment fills `appointmentInfo`, the templates see every appointment,
+//! and every row of the group maps to the same conversation id.
+//!
+//! With households turned off, only the earliest appointment on a number is called in a run:
+//! the API allows one call per number per 24 hours, so a second would be refused anyway.
+
+use std::collections::HashMap;
+
+use crate::normalise::Appointment;
+use crate::results::Status;
+use crate::select::{Selected, Settled, Verdict};
+
+/// The appointments one call covers, earliest first; the first one leads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Household {
+    pub members: Vec<(u64, Appointment)>,
+}
+
+impl Household {
+    pub fn lead(&self) -> &Appointment {
+        &self.members[0].1
+    }
+}
+
+/// Splits rows into those already settled and the calls to make, one per phone number, in the
+/// order of each number's first row.
+pub fn group(selected: Vec<Selected>, enabled: bool) -> (Vec<Selected>, Vec<Household>) {
+    let mut settled = Vec::new();
+    let mut households: Vec<Household> = Vec::new();
+    let mut by_number: HashMap<String, usize> = HashMap::new();
+    for Selected { row, verdict } in selected {
+        let Verdict::Call(appointment) = verdict else {
+            settled.push(Selected { row, verdict });
+            continue;
+        };
+        match by_number.get(&appointment.phone.e164) {
+            Some(&i) => households[i].members.push((row, appointment)),
+            None => {
+                by_number.insert(appointment.phone.e164.clone(), households.len());
+                households.push(Household {
+                    members: vec![(row, appointment)],
+                });
+            }
+        }
+    }
+    for h in &mut households {
+        h.members.sort_by_key(|(row, a)| (a.start, *row));
+    }
+    if !enabled {
+        for h in &mut households {
+            let lead_row = h.members[0].0;
+            for (row, appointment) in h.members.drain(1..) {
+                let reason = format!(
+                    "another appointment on this phone number (row {lead_row}) is called in this run; \
+                     the API allows one call per number per 24 hours"
+                );
+                settled.push(Selected {
+                    row,
+                    verdict: Verdict::Settled(Settled::of(appointment, Status::Skipped, reason)),
+                });
+            }
+        }
+    }
+    (settled, households)
+}

@@ -1,0 +1,126 @@
+//! Opt-outs: numbers that must never be called, from a do-not-call list and from export columns
+//! (e.g. Open Dental's `PreferConfirmMethod = DoNotCall`).
+//!
+//! An opt-out covers the whole number: when one patient on a shared family phone asks not to be
+//! called, nobody on that phone is (as NexHealth does, citing the TCPA). Opted-out numbers never
+//! reach the API, in any mode.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use phonenumber::country;
+
+use crate::normalise::{phone, Appointment, Normalised};
+
+/// `[optout]` settings.
+#[derive(Debug, Clone, Default)]
+pub struct OptOutSettings {
+    /// A do-not-call list: one number per line, any common format; `#` starts a comment.
+    pub list: Option<PathBuf>,
+    /// Export columns whose value, if it is one of `values`, means "do not call".
+    pub columns: Vec<String>,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    List,
+    Column,
+}
+
+/// Every opted-out number for this run.
+#[derive(Debug, Default)]
+pub struct OptOuts {
+    numbers: HashMap<String, Source>,
+}
+
+impl OptOuts {
+    /// The list's numbers plus the numbers of every row a column marks as opted out.
+    pub fn build(list: Vec<String>, rows: &[Normalised]) -> OptOuts {
+        let mut numbers: HashMap<String, Source> =
+            list.into_iter().map(|n| (n, Source::List)).collect();
+        for a in rows.iter().filter_map(|n| n.result.as_ref().ok()) {
+            if a.opt_out.is_some() {
+                numbers
+                    .entry(a.phone.e164.clone())
+                    .or_insert(Source::Column);
+            }
+        }
+        OptOuts { numbers }
+    }
+
+    /// Why this appointment must not be called, if it must not.
+    pub fn reason(&self, a: &Appointment) -> Option<String> {
+        if let Some(rule) = &a.opt_out {
+            return Some(format!("opted out ({rule})"));
+        }
+        match self.numbers.get(&a.phone.e164)? {
+            Source::List => Some("opted out (the number is on the do-not-call list)".to_string()),
+            Source::Column => Some(
+                "opted out (another patient on this phone number asked not to be called)"
+                    .to_string(),
+            ),
+        }
+    }
+}
+
+/// Reads a do-not-call list. A line that is not a phone number is an error naming the line:
+/// silently ignoring it could mean calling someone who asked not to be called.
+pub fn load_list(path: &Path, region: country::Id) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::anyhow!("cannot read the do-not-call list `{}`: {e}", path.display())
+    })?;
+    let mut numbers = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let entry = line.split('#').next().unwrap_or("").trim();
+        // A CSV export of a list: the number is the first field that reads as one.
+        let fields: Vec<&str> = entry.split([',', ';', '\t']).map(str::trim).collect();
+        if entry.is_empty() {
+            continue;
+        }
+        match fields.iter().find_map(|f| phone::parse(f, region).ok()) {
+            Some(p) => numbers.push(p.e164),
+            None if i == 0
+                && fields
+                    .iter()
+                    .all(|f| !f.chars().any(|c| c.is_ascii_digit())) =>
+            {
+                // A header line such as "phone,name".
+            }
+            None => anyhow::bail!(
+                "{}:{}: not a phone number; fix or remove the line (the list is used as given)",
+                path.display(),
+                i + 1
+            ),
+        }
+    }
+    Ok(numbers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_common_format_is_read_and_bad_lines_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dnc.txt");
+        std::fs::write(
+            &path,
+            "phone,note\n(312) 555-0147, asked 2026-10-01\n+1 773 555 0123\n\n# comment\n312.555.0188 # front desk\n",
+        )
+        .unwrap();
+        assert_eq!(
+            load_list(&path, country::Id::US).unwrap(),
+            ["+13125550147", "+17735550123", "+13125550188"]
+        );
+        std::fs::write(&path, "+13125550147\nnot a number\n").unwrap();
+        let err = load_list(&path, country::Id::US).unwrap_err().to_string();
+        assert!(
+            err.ends_with(
+                "dnc.txt:2: not a phone number; fix or remove the line (the list is used as given)"
+            ),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,75 @@
+//! What earlier runs did, from the ledger: the reason a rerun is safe.
+//!
+//! Per appointment (id *and* start time): already sent → skipped; an earlier attempt that may
+//! have placed a call (uncertain, or left `in_flight` by a crash) → looked for in Annie before
+//! anything else happens ([`crate::reconcile`]); failed in a way that proves no call → called
+//! again. An appointment whose start time changed gets a new call; its old attempts are marked
+//! superseded.
+
+use chrono_tz::Tz;
+
+use crate::ledger::{Ledger, Outcome};
+use crate::results::Status;
+use crate::select::{Selected, Settled, Verdict};
+
+/// An appointment that moved since an earlier attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moved {
+    pub appointment_id: String,
+    pub start_time: String,
+}
+
+/// Applies the ledger's history to every row still to be called.
+pub fn recall(
+    selected: Vec<Selected>,
+    ledger: Option<&Ledger>,
+    retry_uncertain: bool,
+    tz: Tz,
+) -> anyhow::Result<(Vec<Selected>, Vec<Moved>)> {
+    let Some(ledger) = ledger else {
+        return Ok((selected, Vec::new()));
+    };
+    let mut moved = Vec::new();
+    let mut out = Vec::with_capacity(selected.len());
+    for Selected { row, verdict } in selected {
+        let Verdict::Call(appointment) = verdict else {
+            out.push(Selected { row, verdict });
+            continue;
+        };
+        let start = appointment.start.to_rfc3339();
+        let attempts = ledger.attempts_for(&appointment.id)?;
+        if attempts.iter().any(|a| a.start_time != start) {
+            moved.push(Moved {
+                appointment_id: appointment.id.clone(),
+                start_time: start.clone(),
+            });
+        }
+        let verdict = match attempts.into_iter().find(|a| a.start_time == start) {
+            Some(a) if a.outcome == Outcome::Sent => {
+                let when = a
+                    .attempted_at
+                    .with_timezone(&tz)
+                    .format("%a %Y-%m-%d %H:%M %Z");
+                let reason = format!(
+                    "already sent {when} (conversation {})",
+                    a.conversation_id.as_deref().unwrap_or("unknown")
+                );
+                let mut settled = Settled::of(appointment, Status::Skipped, reason);
+                settled.conversation_id = a.conversation_id;
+                Verdict::Settled(settled)
+            }
+            Some(a)
+                if matches!(a.outcome, Outcome::Uncertain | Outcome::InFlight)
+                    && !retry_uncertain =>
+            {
+                Verdict::Reconcile {
+                    appointment,
+                    attempt: a,
+                }
+            }
+            _ => Verdict::Call(appointment),
+        };
+        out.push(Selected { row, verdict });
+    }
+    Ok((out, moved))
+}
