@@ -3,6 +3,12 @@
 //! The API enforces these itself, but a refused request is wasted, may count toward the 30-day
 //! cooldown, and leaves the office guessing. They also encode the TCPA healthcare exemption's
 //! frequency cap. Counted per *call* to a number, so a household's calls share one budget.
+//!
+//! The 24-hour, 7-day and 30-day limits count calls that were, or may have been, placed (sent,
+//! uncertain, in flight). A request the API refused placed no call, so it does not count there,
+//! and a rerun may try again at once; but three refusals in a row rest the number for 30 days,
+//! the API's cooldown after consecutive failures, so a broken number is not hammered night after
+//! night.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -26,14 +32,18 @@ pub fn check(history: &[NumberAttempt], now: DateTime<Utc>) -> Option<Blocked> {
         .filter(|a| a.attempted_at > now - Duration::days(LOOKBACK_DAYS))
         .collect();
     calls.sort_by_key(|a| std::cmp::Reverse(a.attempted_at));
+    let placed: Vec<&&NumberAttempt> = calls
+        .iter()
+        .filter(|a| a.outcome != Outcome::Failed)
+        .collect();
     let within = |days: i64| {
-        calls
+        placed
             .iter()
             .filter(|a| a.attempted_at > now - Duration::days(days))
             .count()
     };
     let mut broken = Vec::new();
-    if let Some(last) = calls.first() {
+    if let Some(last) = placed.first() {
         if last.attempted_at > now - Duration::hours(24) {
             broken.push(Blocked {
                 rule: "at least 24 hours between calls to a number",
@@ -44,13 +54,13 @@ pub fn check(history: &[NumberAttempt], now: DateTime<Utc>) -> Option<Blocked> {
     if within(7) >= 3 {
         broken.push(Blocked {
             rule: "at most 3 calls to a number in 7 days",
-            callable_from: calls[2].attempted_at + Duration::days(7),
+            callable_from: placed[2].attempted_at + Duration::days(7),
         });
     }
     if within(30) >= 6 {
         broken.push(Blocked {
             rule: "at most 6 calls to a number in 30 days",
-            callable_from: calls[5].attempted_at + Duration::days(30),
+            callable_from: placed[5].attempted_at + Duration::days(30),
         });
     }
     if calls.len() >= 3 && calls[..3].iter().all(|a| a.outcome == Outcome::Failed) {
@@ -89,6 +99,10 @@ mod tests {
         let b = check(&[ago(5, Outcome::Sent)], now()).unwrap();
         assert_eq!(b.rule, "at least 24 hours between calls to a number");
         assert_eq!(b.callable_from, now() + Duration::hours(19));
+        // An uncertain attempt may have placed a call: it counts too.
+        assert!(check(&[ago(5, Outcome::Uncertain)], now()).is_some());
+        // A refused request placed no call.
+        assert_eq!(check(&[ago(5, Outcome::Failed)], now()), None);
     }
 
     #[test]

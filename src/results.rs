@@ -64,7 +64,7 @@ impl Status {
     pub fn needs_attention(self) -> bool {
         matches!(
             self,
-            Status::Invalid | Status::Failed | Status::NotAttempted
+            Status::Invalid | Status::Failed | Status::NotAttempted | Status::Uncertain
         )
     }
 }

@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::Arc;
 
 use tempfile::TempDir;
 
@@ -36,9 +38,12 @@ max_in_flight = 4
 preset = "opendental"
 "#;
 
+/// A run to make. Cloning keeps the same directory, so a clone runs "again" over the same
+/// results and ledger: `let first = t.run(); let second = t.run();`.
 #[must_use]
+#[derive(Clone)]
 pub struct Test {
-    dir: TempDir,
+    dir: Arc<TempDir>,
     config: String,
     base_url: String,
     input_name: String,
@@ -57,12 +62,21 @@ pub struct Output {
     pub stderr: String,
     pub dir: PathBuf,
     pub results_path: PathBuf,
+    _keep: Arc<TempDir>,
+}
+
+/// A run still going, for tests that interrupt it.
+pub struct Running {
+    child: Child,
+    dir: PathBuf,
+    results_path: PathBuf,
+    keep: Arc<TempDir>,
 }
 
 impl Test {
     pub fn new() -> Test {
         Test {
-            dir: tempfile::tempdir().expect("temp dir"),
+            dir: Arc::new(tempfile::tempdir().expect("temp dir")),
             config: CONFIG.to_string(),
             // Nothing listens here: a test that forgets the mock server fails loudly.
             base_url: "http://127.0.0.1:9".to_string(),
@@ -97,6 +111,12 @@ impl Test {
         self.input("appointments.csv", text)
     }
 
+    /// Writes another file into the run's directory now (a do-not-call list, say).
+    pub fn file(self, name: &str, contents: &str) -> Test {
+        std::fs::write(self.dir.path().join(name), contents).unwrap();
+        self
+    }
+
     pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Test {
         self.args.extend(args.into_iter().map(Into::into));
         self
@@ -123,8 +143,8 @@ impl Test {
         self
     }
 
-    /// Runs the binary and waits for it.
-    pub fn run(self) -> Output {
+    /// Writes the config and input, and builds the command line.
+    fn command(&self) -> (std::process::Command, PathBuf) {
         let config_path = self.dir.path().join("config.toml");
         std::fs::write(
             &config_path,
@@ -135,7 +155,7 @@ impl Test {
         std::fs::write(&input_path, &self.input).unwrap();
         let results_path = self.dir.path().join(&self.results_name);
 
-        let mut cmd = assert_cmd::Command::cargo_bin("annie-dispatch").unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"));
         cmd.current_dir(self.dir.path())
             .env_remove("ANNIE_API_KEY")
             .env_remove("RUST_LOG")
@@ -152,22 +172,81 @@ impl Test {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let out = cmd.output().expect("run annie-dispatch");
-        let dir = self.dir.keep();
+        (cmd, results_path)
+    }
+
+    /// Runs the binary and waits for it.
+    pub fn run(&self) -> Output {
+        let (cmd, results_path) = self.command();
+        let out = assert_cmd::Command::from_std(cmd)
+            .output()
+            .expect("run annie-dispatch");
         Output {
             status: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            dir,
+            dir: self.dir.path().to_path_buf(),
             results_path,
+            _keep: self.dir.clone(),
         }
     }
 
     /// Runs the binary off the async runtime, so a wiremock server on it keeps answering.
-    pub async fn run_async(self) -> Output {
-        tokio::task::spawn_blocking(move || self.run())
-            .await
-            .expect("run task")
+    pub fn run_async(&self) -> impl std::future::Future<Output = Output> {
+        let test = self.clone();
+        async move {
+            tokio::task::spawn_blocking(move || test.run())
+                .await
+                .expect("run task")
+        }
+    }
+
+    /// Starts the binary without waiting for it.
+    pub fn spawn(&self) -> Running {
+        let (mut cmd, results_path) = self.command();
+        let child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start annie-dispatch");
+        Running {
+            child,
+            dir: self.dir.path().to_path_buf(),
+            results_path,
+            keep: self.dir.clone(),
+        }
+    }
+}
+
+impl Running {
+    /// Sends a signal by name (`TERM`, `INT`, `KILL`).
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits for the process to end (off the async runtime).
+    pub async fn wait(self) -> Output {
+        tokio::task::spawn_blocking(move || {
+            let out = self
+                .child
+                .wait_with_output()
+                .expect("wait for annie-dispatch");
+            Output {
+                status: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                dir: self.dir,
+                results_path: self.results_path,
+                _keep: self.keep,
+            }
+        })
+        .await
+        .expect("wait task")
     }
 }
 
@@ -212,12 +291,6 @@ impl Output {
 
     pub fn file(&self, name: &str) -> String {
         std::fs::read_to_string(self.dir.join(name)).unwrap()
-    }
-}
-
-impl Drop for Output {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

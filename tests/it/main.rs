@@ -4,10 +4,15 @@
 mod harness;
 mod mock;
 
+mod calling_hours;
 mod config_errors;
+mod households_optouts;
 mod input_encodings;
+mod interrupts;
 mod invalid_rows;
+mod number_rules;
 mod preview;
 mod rate_limit;
+mod reruns;
 mod samples;
 mod sending;

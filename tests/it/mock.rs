@@ -1,76 +1,189 @@
-//! A wiremock stand-in for the Annie API on 127.0.0.1: answers `POST /v1/calls` like the docs
-//! say, with a conversation id derived from the appointment id, and notes when each request came.
+//! A wiremock stand-in for the Annie API on 127.0.0.1. `POST /v1/calls` answers like the docs
+//! say, with a conversation id derived from the appointment id, and every call it accepts shows
+//! up in `GET /v1/conversations` (paged like the real one), so reconciliation can find it.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-pub struct Annie {
-    pub server: MockServer,
-    arrivals: Arc<Mutex<Vec<(String, Instant)>>>,
+/// What the mock remembers: arrivals and the conversations it "started".
+pub struct State {
+    arrivals: Mutex<Vec<(String, Instant)>>,
+    conversations: Mutex<Vec<Value>>,
+    /// The API's clock: the test's `--now`, moving forward in real time.
+    base: DateTime<Utc>,
+    started: Instant,
 }
 
-/// Success for every call: `conv-<appointmentId>`.
+impl State {
+    fn now(&self) -> DateTime<Utc> {
+        self.base + chrono::Duration::from_std(self.started.elapsed()).unwrap()
+    }
+
+    /// Notes a request and, like Annie, starts a conversation for it. Returns its id.
+    pub fn start_conversation(&self, request: &Request) -> String {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let id = body["appointmentInfo"]["appointmentId"]
+            .as_str()
+            .unwrap_or("none")
+            .to_string();
+        self.arrivals
+            .lock()
+            .unwrap()
+            .push((id.clone(), Instant::now()));
+        let conversation_id = format!("conv-{id}");
+        self.conversations.lock().unwrap().push(json!({
+            "conversationId": conversation_id,
+            "toNumber": body["toNumber"],
+            "fromNumber": body["fromNumber"],
+            "startTime": self.now().to_rfc3339(),
+            "status": "OPEN"
+        }));
+        conversation_id
+    }
+}
+
+pub struct Annie {
+    pub server: MockServer,
+    pub state: Arc<State>,
+}
+
+/// Success for every call, after an optional delay (a slow API).
 struct Accept {
-    arrivals: Arc<Mutex<Vec<(String, Instant)>>>,
+    state: Arc<State>,
+    delay: Duration,
 }
 
 impl Respond for Accept {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-        let id = body["appointmentInfo"]["appointmentId"]
-            .as_str()
-            .unwrap_or("none");
-        self.arrivals
+        let id = self.state.start_conversation(request);
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"success": true, "data": {"conversationId": id}}))
+            .set_delay(self.delay)
+    }
+}
+
+/// `GET /v1/conversations?offset=&limit=`, newest first.
+struct List {
+    state: Arc<State>,
+}
+
+impl Respond for List {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let query = |name: &str| {
+            request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == name)
+                .and_then(|(_, v)| v.parse::<usize>().ok())
+        };
+        let (offset, limit) = (query("offset").unwrap_or(0), query("limit").unwrap_or(20));
+        let all: Vec<Value> = self
+            .state
+            .conversations
             .lock()
             .unwrap()
-            .push((id.to_string(), Instant::now()));
+            .iter()
+            .rev()
+            .cloned()
+            .collect();
+        let page: Vec<Value> = all.iter().skip(offset).take(limit).cloned().collect();
         ResponseTemplate::new(200).set_body_json(json!({
             "success": true,
-            "data": {"conversationId": format!("conv-{id}")}
+            "data": {
+                "conversations": page,
+                "pagination": {"offset": offset, "limit": limit, "totalCount": all.len()}
+            }
         }))
     }
 }
 
 impl Annie {
-    /// A server that accepts every call. Mount extra mocks with a higher priority to script
-    /// failures before it.
+    /// A server that accepts every call. Mount extra mocks with a higher priority (lower number)
+    /// to script failures before it.
     pub async fn start() -> Annie {
+        Annie::start_with(crate::harness::NOW, Duration::ZERO).await
+    }
+
+    /// A server whose clock starts at `now` (the test's `--now`) and that answers each call
+    /// after `delay`.
+    pub async fn start_with(now: &str, delay: Duration) -> Annie {
         let server = MockServer::start().await;
-        let arrivals = Arc::new(Mutex::new(Vec::new()));
+        let state = Arc::new(State {
+            arrivals: Mutex::new(Vec::new()),
+            conversations: Mutex::new(Vec::new()),
+            base: DateTime::parse_from_rfc3339(now)
+                .unwrap()
+                .with_timezone(&Utc),
+            started: Instant::now(),
+        });
         Mock::given(method("POST"))
             .and(path("/v1/calls"))
             .respond_with(Accept {
-                arrivals: arrivals.clone(),
+                state: state.clone(),
+                delay,
             })
             .with_priority(10)
             .mount(&server)
             .await;
-        Annie { server, arrivals }
+        Mock::given(method("GET"))
+            .and(path("/v1/conversations"))
+            .respond_with(List {
+                state: state.clone(),
+            })
+            .with_priority(10)
+            .mount(&server)
+            .await;
+        Annie { server, state }
     }
 
     pub fn base_url(&self) -> String {
         format!("{}/v1", self.server.uri())
     }
 
-    /// Bodies of every request received, in arrival order.
+    /// Bodies of every call request received, in arrival order.
     pub async fn bodies(&self) -> Vec<Value> {
-        self.requests()
+        self.posts()
             .await
             .iter()
             .map(|r| serde_json::from_slice(&r.body).unwrap())
             .collect()
     }
 
+    /// Every request received (calls and conversation listings).
     pub async fn requests(&self) -> Vec<Request> {
         self.server.received_requests().await.unwrap_or_default()
     }
 
-    /// When each accepted request arrived, with its appointment id.
+    /// Only the `POST /v1/calls` requests.
+    pub async fn posts(&self) -> Vec<Request> {
+        self.requests()
+            .await
+            .into_iter()
+            .filter(|r| r.method.as_str() == "POST")
+            .collect()
+    }
+
+    /// Appointment ids of every call POSTed, in arrival order.
+    pub async fn posted_ids(&self) -> Vec<String> {
+        self.bodies()
+            .await
+            .iter()
+            .map(|b| {
+                b["appointmentInfo"]["appointmentId"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// When each accepted call arrived, with its appointment id.
     pub fn arrivals(&self) -> Vec<(String, Instant)> {
-        self.arrivals.lock().unwrap().clone()
+        self.state.arrivals.lock().unwrap().clone()
     }
 }

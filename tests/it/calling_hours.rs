@@ -1,0 +1,155 @@
+//! Calling hours: the organisation's window and the recipient's local window.
+
+use std::time::{Duration, Instant};
+
+use crate::harness::{od_row, Test, CONFIG};
+use crate::mock::Annie;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outside_calling_hours_nothing_is_sent_and_the_exit_status_is_75() {
+    let annie = Annie::start().await;
+    let out = Test::new()
+        .server(&annie.base_url())
+        .now(Some("2026-11-23T22:15:00-06:00"))
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    out.assert_status(75);
+    assert_eq!(
+        out.stderr.trim_end(),
+        "annie-dispatch: error: calling hours (09:00–20:00 America/Chicago) are closed; callable \
+         from Tue 2026-11-24 09:00 CST; nothing was sent. Run again then, or pass --wait-for-window"
+    );
+    assert!(annie.requests().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wait_for_window_sends_once_the_window_opens() {
+    let annie = Annie::start_with("2026-11-24T08:59:57-06:00", Duration::ZERO).await;
+    let started = Instant::now();
+    let out = Test::new()
+        .server(&annie.base_url())
+        .now(Some("2026-11-24T08:59:57-06:00"))
+        .od_rows(&[&od_row("A1", &[("AptDateTime", "2026-11-25 10:00:00")])])
+        .args(["--wait-for-window"])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    assert_eq!(out.result_for("A1")["status"], "sent");
+    assert!(
+        out.result_for("A1")["attempted_at"].starts_with("2026-11-24T15:00:0"),
+        "sent at 09:00 CST"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(2500),
+        "it waited for the window"
+    );
+    assert!(
+        out.stderr
+            .contains("calling hours (09:00–20:00 America/Chicago) are closed"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn when_the_window_closes_mid_run_the_rest_are_deferred() {
+    let annie = Annie::start().await;
+    let rows: Vec<String> = (1..=8).map(|i| od_row(&format!("A{i}"), &[])).collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    // One request a second, starting four seconds before 20:00.
+    let out = Test::new()
+        .server(&annie.base_url())
+        .config(&CONFIG.replace("requests_per_minute = 6000", "requests_per_minute = 60"))
+        .now(Some("2026-11-23T19:59:56-06:00"))
+        .od_rows(&rows)
+        .run_async()
+        .await;
+    out.assert_status(75);
+    let results = out.results();
+    let sent = results.iter().filter(|r| r["status"] == "sent").count();
+    let deferred: Vec<_> = results
+        .iter()
+        .filter(|r| r["status"] == "deferred")
+        .collect();
+    assert!(sent >= 1, "{results:?}");
+    assert!(!deferred.is_empty(), "{results:?}");
+    assert_eq!(sent + deferred.len(), 8);
+    assert_eq!(annie.posts().await.len(), sent);
+    assert_eq!(
+        deferred[0]["reason"],
+        "calling hours (09:00–20:00 America/Chicago) are closed; callable from Tue 2026-11-24 09:00 CST"
+    );
+    // Input order: once deferred, every later row is deferred too.
+    let first_deferred = results
+        .iter()
+        .position(|r| r["status"] == "deferred")
+        .unwrap();
+    assert!(results[first_deferred..]
+        .iter()
+        .all(|r| r["status"] == "deferred"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_west_coast_patient_is_deferred_until_nine_their_time() {
+    let annie = Annie::start().await;
+    let out = Test::new()
+        .server(&annie.base_url())
+        .now(Some("2026-11-24T09:30:00-06:00"))
+        .od_rows(&[
+            &od_row("CHI", &[("AptDateTime", "2026-11-25 10:00:00")]),
+            &od_row(
+                "LA",
+                &[
+                    ("AptDateTime", "2026-11-25 11:00:00"),
+                    ("WirelessPhone", "(415) 555-0147"),
+                ],
+            ),
+            &od_row(
+                "TOLLFREE",
+                &[
+                    ("AptDateTime", "2026-11-25 12:00:00"),
+                    ("WirelessPhone", "(800) 555-0147"),
+                ],
+            ),
+        ])
+        .run_async()
+        .await;
+    out.assert_status(75);
+    assert_eq!(out.result_for("CHI")["status"], "sent");
+    let la = out.result_for("LA");
+    assert_eq!(la["status"], "deferred");
+    assert_eq!(
+        la["reason"],
+        "outside calling hours (09:00–20:00 in the recipient's zone, America/Los_Angeles); callable from Tue 2026-11-24 11:00 CST"
+    );
+    assert_eq!(
+        out.result_for("TOLLFREE")["reason"],
+        "outside calling hours (09:00–20:00 in every US time zone, since the number's own zone is unknown); callable from Tue 2026-11-24 13:00 CST"
+    );
+    assert_eq!(annie.posted_ids().await, ["CHI"]);
+}
+
+#[test]
+fn the_config_may_narrow_calling_hours_but_never_widen_them() {
+    let out = Test::new()
+        .config(&format!("{CONFIG}[hours]\nstart = \"08:00\"\n"))
+        .od_rows(&[&od_row("A1", &[])])
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(2);
+    assert!(
+        out.stderr.contains(":19: [hours] start/end: 08:00–20:00 is not within 09:00–20:00 (the API's calling hours); the config may narrow the window, never widen it"),
+        "{}",
+        out.stderr
+    );
+    // Narrowed: closed at 18:30 when the practice ends calls at 18:00.
+    let out = Test::new()
+        .config(&format!("{CONFIG}[hours]\nend = \"18:00\"\n"))
+        .od_rows(&[&od_row("A1", &[])])
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(75);
+    assert!(out.result_for("A1")["reason"]
+        .starts_with("calling hours (09:00–18:00 America/Chicago) are closed"));
+}

@@ -1,0 +1,130 @@
+//! Households share one call; opt-outs cover the whole number.
+
+use crate::harness::{od_row, Test, CONFIG, OD_HEADER};
+use crate::mock::Annie;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_household_gets_one_call_for_all_its_appointments() {
+    let annie = Annie::start().await;
+    let family = [("WirelessPhone", "(312) 555-0160")];
+    let out = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[
+            &od_row(
+                "KID",
+                &[
+                    family[0],
+                    ("FName", "Mia"),
+                    ("AptDateTime", "2026-11-24 10:00:00"),
+                ],
+            ),
+            &od_row("SOLO", &[]),
+            &od_row(
+                "MOM",
+                &[
+                    family[0],
+                    ("FName", "Ana"),
+                    ("AptDateTime", "2026-11-24 09:20:00"),
+                ],
+            ),
+        ])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    let bodies = annie.bodies().await;
+    assert_eq!(bodies.len(), 2);
+    let household = bodies
+        .iter()
+        .find(|b| b["toNumber"] == "+13125550160")
+        .unwrap();
+    // The earliest appointment leads; the context names everyone.
+    assert_eq!(household["appointmentInfo"]["appointmentId"], "MOM");
+    assert_eq!(
+        household["context"],
+        "This call is from Bright Smile Dental to confirm appointments for Ana on Tuesday, \
+         November 24 at 9:20 AM, Mia on Tuesday, November 24 at 10:00 AM. Ask whether they can \
+         attend. If they need to reschedule, they can call the office at (312) 555-0199."
+    );
+    for id in ["MOM", "KID"] {
+        let row = out.result_for(id);
+        assert_eq!(row["status"], "sent");
+        assert_eq!(row["conversation_id"], "conv-MOM");
+        assert_eq!(
+            row["reason"],
+            "one household call for appointments MOM, KID (rows 4, 2)"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_households_off_only_the_first_appointment_on_a_number_is_called() {
+    let annie = Annie::start().await;
+    let family = ("WirelessPhone", "(312) 555-0160");
+    let out = Test::new()
+        .server(&annie.base_url())
+        .config(&format!("{CONFIG}[households]\nenabled = false\n"))
+        .od_rows(&[
+            &od_row("KID", &[family, ("AptDateTime", "2026-11-24 10:00:00")]),
+            &od_row("MOM", &[family, ("AptDateTime", "2026-11-24 09:20:00")]),
+        ])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    assert_eq!(annie.posted_ids().await, ["MOM"]);
+    assert_eq!(
+        out.result_for("KID")["reason"],
+        "another appointment on this phone number (row 3) is called in this run; the API allows \
+         one call per number per 24 hours"
+    );
+}
+
+fn export_with_preference(rows: &[(String, &str)]) -> String {
+    let mut text = format!("{OD_HEADER},PreferConfirmMethod\n");
+    for (row, preference) in rows {
+        text.push_str(&format!("{row},{preference}\n"));
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn opted_out_numbers_are_never_called_in_any_mode() {
+    let annie = Annie::start().await;
+    let shared = ("WirelessPhone", "(312) 555-0160");
+    let export = export_with_preference(&[
+        (
+            od_row("LISTED", &[("WirelessPhone", "312.555.0177")]),
+            "None",
+        ),
+        (od_row("DNC", &[shared]), "DoNotCall"),
+        (od_row("SIBLING", &[shared]), "None"),
+        (od_row("FINE", &[]), "None"),
+    ]);
+    let config = format!(
+        "{CONFIG}[optout]\nlist = \"do-not-call.txt\"\ncolumns = [\"PreferConfirmMethod\"]\n"
+    );
+    let t = Test::new()
+        .server(&annie.base_url())
+        .config(&config)
+        .file(
+            "do-not-call.txt",
+            "# numbers that asked not to be called\n+1 (312) 555-0177\n",
+        )
+        .input("appointments.csv", export);
+    for args in [vec!["--dry-run"], vec![]] {
+        let out = t.clone().args(args).run_async().await;
+        out.assert_status(0);
+        assert_eq!(
+            out.result_for("LISTED")["reason"],
+            "opted out (the number is on the do-not-call list)"
+        );
+        assert_eq!(
+            out.result_for("DNC")["reason"],
+            "opted out (PreferConfirmMethod is DoNotCall)"
+        );
+        assert_eq!(
+            out.result_for("SIBLING")["reason"],
+            "opted out (another patient on this phone number asked not to be called)"
+        );
+    }
+    assert_eq!(annie.posted_ids().await, ["FINE"]);
+}

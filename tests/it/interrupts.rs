@@ -1,0 +1,145 @@
+//! Crashes, signals and overlapping runs: no appointment is ever POSTed twice, and every row
+//! ends with a status.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use crate::harness::{od_row, Test, CONFIG, NOW};
+use crate::mock::Annie;
+
+fn six_rows() -> Vec<String> {
+    (1..=6).map(|i| od_row(&format!("A{i}"), &[])).collect()
+}
+
+/// Waits (bounded) until the mock has received `n` calls.
+async fn wait_for_calls(annie: &Annie, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while annie.arrivals().len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "the mock never received {n} calls"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn assert_no_appointment_posted_twice(annie: &Annie) {
+    let ids = annie.posted_ids().await;
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(ids.len(), unique.len(), "posted twice: {ids:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_sigkill_a_rerun_reconciles_and_calls_nobody_twice() {
+    let annie = Annie::start_with(NOW, Duration::from_millis(1500)).await;
+    let rows = six_rows();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let t = Test::new()
+        .server(&annie.base_url())
+        .config(&CONFIG.replace("max_in_flight = 4", "max_in_flight = 2"))
+        .od_rows(&rows);
+    let running = t.spawn();
+    wait_for_calls(&annie, 2).await;
+    running.signal("KILL");
+    running.wait().await;
+
+    let second = t.run_async().await;
+    second.assert_status(0);
+    assert_no_appointment_posted_twice(&annie).await;
+    let results = second.results();
+    assert_eq!(results.len(), 6, "every row has a result");
+    let reconciled: Vec<_> = results
+        .iter()
+        .filter(|r| {
+            r["reason"].starts_with(
+                "an earlier attempt (Mon 2026-11-23 18:30 CST) placed this call: found in Annie",
+            )
+        })
+        .collect();
+    assert!(
+        reconciled.len() >= 2,
+        "the calls in flight at the kill were found: {results:?}"
+    );
+    for r in &results {
+        assert!(
+            r["status"] == "sent" || r["status"] == "skipped",
+            "every row is sent (now or before): {r:?}"
+        );
+        assert_eq!(
+            r["conversation_id"],
+            format!("conv-{}", r["appointment_id"])
+        );
+    }
+    assert_eq!(annie.posts().await.len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_finishes_calls_in_flight_and_records_the_rest() {
+    let annie = Annie::start_with(NOW, Duration::from_millis(1000)).await;
+    let rows = six_rows();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let t = Test::new()
+        .server(&annie.base_url())
+        .config(&CONFIG.replace("max_in_flight = 4", "max_in_flight = 1"))
+        .od_rows(&rows);
+    let running = t.spawn();
+    wait_for_calls(&annie, 1).await;
+    running.signal("TERM");
+    let first = running.wait().await;
+    first.assert_status(143);
+
+    let results = first.results();
+    assert_eq!(results.len(), 6, "a complete results file");
+    assert_eq!(
+        results[0]["status"], "sent",
+        "the call in flight was waited for"
+    );
+    for r in &results[1..] {
+        if r["status"] != "sent" {
+            assert_eq!(r["status"], "not_attempted");
+            assert_eq!(
+                r["reason"],
+                "not attempted: the run was interrupted (SIGTERM)"
+            );
+        }
+    }
+    let sent_first: Vec<String> = results
+        .iter()
+        .filter(|r| r["status"] == "sent")
+        .map(|r| r["appointment_id"].clone())
+        .collect();
+
+    // The ledger agrees with the results file: a rerun sends exactly the rest.
+    let second = t.run_async().await;
+    second.assert_status(0);
+    for id in &sent_first {
+        assert_eq!(second.result_for(id)["status"], "skipped");
+    }
+    assert_no_appointment_posted_twice(&annie).await;
+    assert_eq!(annie.posts().await.len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_run_on_the_same_ledger_refuses_to_start() {
+    let annie = Annie::start_with(NOW, Duration::from_millis(1000)).await;
+    let rows = six_rows();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let t = Test::new()
+        .server(&annie.base_url())
+        .config(&CONFIG.replace("max_in_flight = 4", "max_in_flight = 1"))
+        .od_rows(&rows);
+    let running = t.spawn();
+    wait_for_calls(&annie, 1).await;
+    let second = t.run_async().await;
+    second.assert_status(2);
+    assert!(
+        second
+            .stderr
+            .contains("another annie-dispatch run is using the ledger"),
+        "{}",
+        second.stderr
+    );
+    running.wait().await.assert_status(0);
+    assert_no_appointment_posted_twice(&annie).await;
+    assert_eq!(annie.posts().await.len(), 6);
+}

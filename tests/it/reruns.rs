@@ -1,0 +1,310 @@
+//! Reruns are safe: the ledger remembers what was sent, and anything that may have placed a
+//! call is looked for in Annie and never resent automatically.
+
+use std::time::Duration;
+
+use serde_json::json;
+use wiremock::matchers::{body_partial_json, method, path};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+use crate::harness::{od_row, Test, CONFIG};
+use crate::mock::{Annie, State};
+
+fn rows(ids: &[&str]) -> Vec<String> {
+    ids.iter().map(|id| od_row(id, &[])).collect()
+}
+
+fn refs(rows: &[String]) -> Vec<&str> {
+    rows.iter().map(String::as_str).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn running_the_same_command_twice_calls_nobody_twice() {
+    let annie = Annie::start().await;
+    let mut r = rows(&["A1", "A2"]);
+    r.push(od_row("A3", &[("AptStatus", "5")]));
+    let t = Test::new().server(&annie.base_url()).od_rows(&refs(&r));
+    t.run_async().await.assert_status(0);
+    let second = t.run_async().await;
+    second.assert_status(0);
+
+    assert_eq!(
+        annie.posted_ids().await,
+        ["A1", "A2"],
+        "nothing is sent the second time"
+    );
+    let a1 = second.result_for("A1");
+    assert_eq!(a1["status"], "skipped");
+    assert_eq!(
+        a1["reason"],
+        "already sent Mon 2026-11-23 18:30 CST (conversation conv-A1)"
+    );
+    assert_eq!(a1["conversation_id"], "conv-A1");
+    assert_eq!(
+        second.result_for("A3")["reason"],
+        "status is 5, which [selection] skip_statuses skips"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rescheduled_appointment_gets_a_new_call() {
+    let annie = Annie::start_with("2026-11-20T18:30:00-06:00", Duration::ZERO).await;
+    let config = format!("{CONFIG}[selection]\nwindow = \"1h-120h\"\n");
+    let first = Test::new()
+        .server(&annie.base_url())
+        .config(&config)
+        .now(Some("2026-11-20T18:30:00-06:00"))
+        .od_rows(&[&od_row("A1", &[("AptDateTime", "2026-11-21 09:00:00")])]);
+    first.run_async().await.assert_status(0);
+    // Two days later the export shows A1 moved to another day.
+    let moved = first
+        .clone()
+        .now(Some("2026-11-22T18:30:00-06:00"))
+        .od_rows(&[&od_row("A1", &[("AptDateTime", "2026-11-24 10:30:00")])]);
+    let out = moved.run_async().await;
+    out.assert_status(0);
+    let bodies = annie.bodies().await;
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(
+        bodies[1]["appointmentInfo"]["startTime"],
+        "2026-11-24T10:30:00-06:00"
+    );
+    assert_eq!(out.result_for("A1")["status"], "sent");
+    // And a rerun of the new schedule sends nothing more.
+    let again = moved
+        .clone()
+        .now(Some("2026-11-22T19:00:00-06:00"))
+        .run_async()
+        .await;
+    assert_eq!(again.result_for("A1")["status"], "skipped");
+    assert_eq!(annie.posts().await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_request_placed_no_call_and_is_tried_again() {
+    let annie = Annie::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/calls"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"success": false, "message": "invalid toNumber"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&annie.server)
+        .await;
+    let t = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[])]);
+    let first = t.run_async().await;
+    first.assert_status(1);
+    assert_eq!(first.result_for("A1")["status"], "failed");
+    let second = t.run_async().await;
+    second.assert_status(0);
+    assert_eq!(second.result_for("A1")["status"], "sent");
+    assert_eq!(annie.posts().await.len(), 2);
+}
+
+/// A 500 from the API: the call may have been placed (`placed`) or not.
+struct ServerError {
+    state: std::sync::Arc<State>,
+    placed: bool,
+}
+
+impl Respond for ServerError {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if self.placed {
+            self.state.start_conversation(request);
+        }
+        ResponseTemplate::new(500)
+            .set_body_json(json!({"success": false, "message": "internal error"}))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_500_is_uncertain_not_resent_and_only_retry_uncertain_resends() {
+    let annie = Annie::start_with("2026-11-20T18:30:00-06:00", Duration::ZERO).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/calls"))
+        .respond_with(ServerError {
+            state: annie.state.clone(),
+            placed: false,
+        })
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&annie.server)
+        .await;
+    let config = format!("{CONFIG}[selection]\nwindow = \"1h-120h\"\n");
+    let t = Test::new()
+        .server(&annie.base_url())
+        .config(&config)
+        .now(Some("2026-11-20T18:30:00-06:00"))
+        .od_rows(&[&od_row("A1", &[("AptDateTime", "2026-11-23 09:00:00")])]);
+    let first = t.run_async().await;
+    first.assert_status(1);
+    let row = first.result_for("A1");
+    assert_eq!(row["status"], "uncertain");
+    assert_eq!(row["http_status"], "500");
+    assert_eq!(
+        row["reason"],
+        "the API answered HTTP 500: internal error; the call may or may not have been placed (no \
+         matching conversation in Annie yet). Not resent: check Annie, then rerun with \
+         --retry-uncertain to call again"
+    );
+
+    // A plain rerun looks again, finds nothing, and still does not resend.
+    let second = t.run_async().await;
+    second.assert_status(1);
+    assert_eq!(second.result_for("A1")["status"], "uncertain");
+    assert!(
+        second.result_for("A1")["reason"].starts_with(
+            "an earlier attempt (Fri 2026-11-20 18:30 CST) may have placed a call (Annie shows no matching conversation); not resent."
+        ),
+        "{:?}",
+        second.result_for("A1")
+    );
+    assert_eq!(annie.posts().await.len(), 1);
+
+    // --retry-uncertain resends deliberately (once the number may be called again).
+    let third = t
+        .clone()
+        .now(Some("2026-11-21T19:00:00-06:00"))
+        .args(["--retry-uncertain"])
+        .run_async()
+        .await;
+    third.assert_status(0);
+    assert_eq!(third.result_for("A1")["status"], "sent");
+    assert_eq!(annie.posts().await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_500_whose_call_shows_up_in_annie_is_sent() {
+    let annie = Annie::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/calls"))
+        .respond_with(ServerError {
+            state: annie.state.clone(),
+            placed: true,
+        })
+        .with_priority(1)
+        .mount(&annie.server)
+        .await;
+    let out = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    let row = out.result_for("A1");
+    assert_eq!(row["status"], "sent");
+    assert_eq!(row["conversation_id"], "conv-A1");
+    assert_eq!(
+        row["reason"],
+        "the API answered HTTP 500: internal error, but Annie shows the call"
+    );
+    let lists = annie
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "GET")
+        .count();
+    assert_eq!(lists, 1, "one page of conversations was enough");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timeout_is_uncertain_and_not_retried() {
+    let annie = Annie::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/calls"))
+        .and(body_partial_json(
+            json!({"appointmentInfo": {"appointmentId": "SLOW"}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .with_priority(1)
+        .mount(&annie.server)
+        .await;
+    let out = Test::new()
+        .server(&annie.base_url())
+        .config(&CONFIG.replace("timeout = \"5s\"", "timeout = \"1s\""))
+        .od_rows(&[&od_row("SLOW", &[]), &od_row("OK", &[])])
+        .run_async()
+        .await;
+    out.assert_status(1);
+    let slow = out.result_for("SLOW");
+    assert_eq!(slow["status"], "uncertain");
+    assert!(
+        slow["reason"].starts_with(
+            "no answer before the request timeout; the call may or may not have been placed"
+        ),
+        "{slow:?}"
+    );
+    assert_eq!(out.result_for("OK")["status"], "sent");
+    let slow_posts = annie
+        .bodies()
+        .await
+        .iter()
+        .filter(|b| b["appointmentInfo"]["appointmentId"] == "SLOW")
+        .count();
+    assert_eq!(slow_posts, 1, "an ambiguous request is never retried");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gateway_errors_are_retried_then_fail() {
+    let annie = Annie::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/calls"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_json(json!({"success": false, "message": "unavailable"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&annie.server)
+        .await;
+    let out = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    assert_eq!(out.result_for("A1")["status"], "sent");
+    assert_eq!(annie.posts().await.len(), 2, "the 503 was retried");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_of_failures_trips_the_breaker() {
+    let annie = Annie::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/calls"))
+        .respond_with(
+            ResponseTemplate::new(422).set_body_json(
+                json!({"success": false, "message": "fromNumber is not configured"}),
+            ),
+        )
+        .with_priority(1)
+        .mount(&annie.server)
+        .await;
+    let r = rows(&["A1", "A2", "A3", "A4", "A5", "A6"]);
+    let out = Test::new()
+        .server(&annie.base_url())
+        .config(&CONFIG.replace("max_in_flight = 4", "max_in_flight = 1\nbreaker_after = 3"))
+        .od_rows(&refs(&r))
+        .run_async()
+        .await;
+    out.assert_status(1);
+    let statuses: Vec<String> = out.statuses().into_iter().map(|s| s.2).collect();
+    assert_eq!(
+        statuses,
+        [
+            "failed",
+            "failed",
+            "failed",
+            "not_attempted",
+            "not_attempted",
+            "not_attempted"
+        ]
+    );
+    assert!(out.result_for("A4")["reason"]
+        .starts_with("not attempted: stopped after 3 failed calls in a row"));
+    assert_eq!(annie.posts().await.len(), 3);
+}
