@@ -110,3 +110,29 @@ fn preview_reads_the_ledger_without_creating_one() {
     assert!(!out.dir.join("annie-dispatch.ledger.sqlite3").exists());
     let _ = CONFIG;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn six_calls_in_thirty_days() {
+    let annie = Annie::start_with("2026-11-01T10:00:00-06:00", Duration::ZERO).await;
+    let t = Test::new().server(&annie.base_url());
+    // Three nights in a row, a week off, three more: never 3 in 7 days, but 6 in 30.
+    let nights = [
+        (1, "10:00"),
+        (2, "11:00"),
+        (3, "12:00"),
+        (10, "13:00"),
+        (11, "14:00"),
+        (12, "15:00"),
+    ];
+    for (i, (day, hour)) in nights.iter().enumerate() {
+        let apt = format!("A{i}");
+        let out = nightly(&t, *day, hour, &apt).run_async().await;
+        assert_eq!(out.result_for(&apt)["status"], "sent", "night {day}");
+    }
+    let out = nightly(&t, 20, "16:00", "A9").run_async().await;
+    assert_eq!(
+        out.result_for("A9")["reason"],
+        "at most 6 calls to a number in 30 days; callable again from Tue 2026-12-01 10:00 CST"
+    );
+    assert_eq!(annie.posts().await.len(), 6);
+}

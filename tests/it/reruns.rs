@@ -308,3 +308,42 @@ async fn a_run_of_failures_trips_the_breaker() {
         .starts_with("not attempted: stopped after 3 failed calls in a row"));
     assert_eq!(annie.posts().await.len(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_reset_mid_request_is_uncertain_and_not_retried() {
+    use std::io::Read;
+    // A server that reads each request and hangs up without answering.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let posts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = posts.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 4096];
+            if let Ok(n) = stream.read(&mut buf) {
+                if buf[..n].starts_with(b"POST") {
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+            drop(stream);
+        }
+    });
+    let out = Test::new()
+        .server(&format!("http://127.0.0.1:{port}/v1"))
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    out.assert_status(1);
+    let row = out.result_for("A1");
+    assert_eq!(row["status"], "uncertain");
+    assert!(
+        row["reason"].contains("the call may or may not have been placed"),
+        "{row:?}"
+    );
+    assert_eq!(
+        posts.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "never retried"
+    );
+}
