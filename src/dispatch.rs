@@ -131,12 +131,8 @@ impl Dispatcher {
                 );
                 continue;
             }
-            if let Some(reason) = d.stop.reason() {
-                shared.report(&call, Status::NotAttempted, Some(reason));
-                continue;
-            }
-            if let Err(closed) = d.hours.may_call(&call.zones, d.clock.now()) {
-                shared.report(&call, Status::Deferred, Some(closed.reason));
+            if let Some((status, reason)) = d.held_back(&call) {
+                shared.report(&call, status, Some(reason));
                 continue;
             }
             let Some(client) = &d.client else {
@@ -155,13 +151,9 @@ impl Dispatcher {
                 _ = d.gate.ready() => {}
                 _ = d.stop.wait() => {}
             }
-            if let Some(reason) = d.stop.reason() {
-                shared.report(&call, Status::NotAttempted, Some(reason));
-                continue;
-            }
-            // The window may have closed while we waited for our turn.
-            if let Err(closed) = d.hours.may_call(&call.zones, d.clock.now()) {
-                shared.report(&call, Status::Deferred, Some(closed.reason));
+            // The run may have stopped, or the window closed, while we waited for our turn.
+            if let Some((status, reason)) = d.held_back(&call) {
+                shared.report(&call, status, Some(reason));
                 continue;
             }
             let started = match shared.begin(index, call.clone()) {
@@ -190,6 +182,17 @@ impl Dispatcher {
                 .map_err(|e| anyhow::anyhow!("cannot write the --emit-requests file: {e}"))?;
         }
         Ok(())
+    }
+}
+
+impl Dispatcher {
+    /// Why a call must not start now, if it must not: the run stopped, or calling hours closed.
+    fn held_back(&self, call: &Call) -> Option<(Status, String)> {
+        if let Some(reason) = self.stop.reason() {
+            return Some((Status::NotAttempted, reason));
+        }
+        let closed = self.hours.may_call(&call.zones, self.clock.now()).err()?;
+        Some((Status::Deferred, closed.reason))
     }
 }
 

@@ -141,6 +141,22 @@ impl Annie {
         Annie { server, state }
     }
 
+    /// Answers `POST /v1/calls` with `status` and an error body, before the default mock (at
+    /// most `times` times, if given).
+    pub async fn fail_calls(&self, status: u16, message: &str, times: Option<u64>) {
+        let mock = Mock::given(method("POST"))
+            .and(path("/v1/calls"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .set_body_json(json!({"success": false, "data": {}, "message": message})),
+            );
+        let mock = match times {
+            Some(n) => mock.up_to_n_times(n),
+            None => mock,
+        };
+        mock.with_priority(1).mount(&self.server).await;
+    }
+
     pub fn base_url(&self) -> String {
         format!("{}/v1", self.server.uri())
     }

@@ -2,10 +2,6 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
-
 use crate::harness::{od_row, Test, CONFIG};
 use crate::mock::Annie;
 
@@ -67,15 +63,7 @@ async fn three_calls_in_seven_days() {
 #[tokio::test(flavor = "multi_thread")]
 async fn three_refusals_in_a_row_rest_the_number_for_thirty_days() {
     let annie = Annie::start_with("2026-11-10T10:00:00-06:00", Duration::ZERO).await;
-    Mock::given(method("POST"))
-        .and(path("/v1/calls"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(json!({"success": false, "message": "number unreachable"})),
-        )
-        .with_priority(1)
-        .mount(&annie.server)
-        .await;
+    annie.fail_calls(400, "number unreachable", None).await;
     let t = Test::new().server(&annie.base_url());
     // A refusal placed no call: the same night's rerun may try again...
     nightly(&t, 10, "10:00", "A1")

@@ -83,16 +83,7 @@ async fn a_rescheduled_appointment_gets_a_new_call() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_request_placed_no_call_and_is_tried_again() {
     let annie = Annie::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/calls"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(json!({"success": false, "message": "invalid toNumber"})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&annie.server)
-        .await;
+    annie.fail_calls(400, "invalid toNumber", Some(1)).await;
     let t = Test::new()
         .server(&annie.base_url())
         .od_rows(&[&od_row("A1", &[])]);
@@ -251,16 +242,7 @@ async fn a_timeout_is_uncertain_and_not_retried() {
 #[tokio::test(flavor = "multi_thread")]
 async fn gateway_errors_are_retried_then_fail() {
     let annie = Annie::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/calls"))
-        .respond_with(
-            ResponseTemplate::new(503)
-                .set_body_json(json!({"success": false, "message": "unavailable"})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&annie.server)
-        .await;
+    annie.fail_calls(503, "unavailable", Some(1)).await;
     let out = Test::new()
         .server(&annie.base_url())
         .od_rows(&[&od_row("A1", &[])])
@@ -274,15 +256,8 @@ async fn gateway_errors_are_retried_then_fail() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_of_failures_trips_the_breaker() {
     let annie = Annie::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/calls"))
-        .respond_with(
-            ResponseTemplate::new(422).set_body_json(
-                json!({"success": false, "message": "fromNumber is not configured"}),
-            ),
-        )
-        .with_priority(1)
-        .mount(&annie.server)
+    annie
+        .fail_calls(422, "fromNumber is not configured", None)
         .await;
     let r = rows(&["A1", "A2", "A3", "A4", "A5", "A6"]);
     let out = Test::new()
@@ -346,4 +321,24 @@ async fn a_connection_reset_mid_request_is_uncertain_and_not_retried() {
         1,
         "never retried"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preview_after_a_run_shows_what_was_already_sent() {
+    let annie = Annie::start().await;
+    let t = Test::new().server(&annie.base_url()).od_rows(&[
+        &od_row("A1", &[]),
+        &od_row("A2", &[("AptDateTime", "2026-11-24 11:00:00")]),
+    ]);
+    t.clone()
+        .args(["--limit", "1"])
+        .run_async()
+        .await
+        .assert_status(1);
+    let preview = t.clone().args(["--dry-run"]).run_async().await;
+    preview.assert_status(0);
+    assert_eq!(preview.result_for("A1")["status"], "skipped");
+    assert!(preview.result_for("A1")["reason"].starts_with("already sent"));
+    assert_eq!(preview.result_for("A2")["status"], "dry_run");
+    assert_eq!(annie.posts().await.len(), 1);
 }

@@ -178,15 +178,7 @@ async fn a_400_fails_that_row_with_the_api_message_and_the_run_goes_on() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_401_stops_the_run_and_the_rest_are_not_attempted() {
     let annie = Annie::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/calls"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_json(json!({"success": false, "message": "invalid API key"})),
-        )
-        .with_priority(1)
-        .mount(&annie.server)
-        .await;
+    annie.fail_calls(401, "invalid API key", None).await;
     let rows: Vec<String> = (1..=6).map(|i| od_row(&format!("A{i}"), &[])).collect();
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let out = Test::new()
