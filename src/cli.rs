@@ -43,6 +43,63 @@ pub enum LogFormat {
 pub enum Command {
     /// Read an export, select appointments, and start one Annie call per appointment.
     Run(RunArgs),
+    /// Serve a local stand-in for the Annie API, to rehearse against.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on (loopback only, unless --allow-remote).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: std::net::SocketAddr,
+    /// Listen on a non-loopback address anyway.
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// The API key clients must send as `Authorization: Bearer KEY`.
+    #[arg(long, default_value = "annie-sk-sandbox")]
+    pub api_key: String,
+    /// Take the from-number and time zone from this run config.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A number calls may come from (E.164); repeatable. Default: the config's from_number.
+    #[arg(long = "from-number", value_name = "E164")]
+    pub from_numbers: Vec<String>,
+    /// A number calls may go to (E.164); repeatable. Default: every number.
+    #[arg(long = "allow", value_name = "E164")]
+    pub allow: Vec<String>,
+    /// The organisation's IANA time zone, for legal hours. Default: the config's, else America/Chicago.
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// Organisation rate limit, requests per minute.
+    #[arg(long, default_value_t = 60)]
+    pub rpm: u32,
+    /// Start the sandbox's clock at this time (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<DateTime<FixedOffset>>,
+    /// How long a conversation stays OPEN before it is CLOSED.
+    #[arg(long, default_value = "2m", value_parser = humantime::parse_duration)]
+    pub close_after: std::time::Duration,
+    /// Write a JSON-lines log of every request to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Seed for fault injection and conversation ids.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Latency added to every response.
+    #[arg(long, default_value = "0ms", value_parser = humantime::parse_duration)]
+    pub latency: std::time::Duration,
+    /// Share of valid call requests that fail (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// How they fail: 500, 502, 503, reset, timeout or garbage.
+    #[arg(long, default_value = "500")]
+    pub fail_kind: String,
+    /// For 500, reset and timeout: share of failed requests whose call is started anyway.
+    #[arg(long, default_value_t = 0.5)]
+    pub created_anyway: f64,
+    /// How long a `timeout` fault holds the request.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub hang: std::time::Duration,
 }
 
 #[derive(Debug, Args)]
@@ -79,4 +136,8 @@ pub struct RunArgs {
     /// If calling hours are closed, wait until they open instead of exiting with 75.
     #[arg(long)]
     pub wait_for_window: bool,
+    /// Dispatch to a sandbox started in this process instead of the real API (no key needed;
+    /// its own ledger, so rehearsals never mark real appointments as sent).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub sandbox: bool,
 }

@@ -37,6 +37,7 @@ pub mod recall;
 pub mod reconcile;
 pub mod render;
 pub mod results;
+pub mod sandbox;
 pub mod select;
 pub mod settings;
 pub mod signals;
@@ -67,12 +68,31 @@ pub struct RunOutcome {
 pub async fn run(cli: &Cli) -> anyhow::Result<RunOutcome> {
     match &cli.command {
         Command::Run(args) => run_dispatch(args, &cli.global).await,
+        Command::Sandbox(args) => {
+            sandbox::serve(args).await?;
+            Ok(RunOutcome {
+                summary: Summary::default(),
+                interrupted: None,
+            })
+        }
     }
 }
 
 /// `annie-dispatch run`: the whole pipeline.
 pub async fn run_dispatch(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
-    let s = Settings::build(args, global, &|name| std::env::var(name).ok())?;
+    let mut s = Settings::build(args, global, &|name| std::env::var(name).ok())?;
+    let sandbox = match s.sandbox {
+        true => Some(sandbox::start_for_run(&mut s).await?),
+        false => None,
+    };
+    let outcome = dispatch_with(s, global).await;
+    if let Some(sandbox) = sandbox {
+        sandbox.stop().await;
+    }
+    outcome
+}
+
+async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
     if !s.allow_stale {
         export::check_fresh(&s.input, s.now)?;
     }

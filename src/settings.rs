@@ -30,6 +30,8 @@ use crate::select::{Selection, Window};
 pub const DEFAULT_BASE_URL: &str = "https://api.helloannie.com/v1";
 /// Where the API key is read from unless `[api] api_key_env` says otherwise.
 pub const DEFAULT_API_KEY_ENV: &str = "ANNIE_API_KEY";
+/// The key an in-process sandbox accepts.
+pub const SANDBOX_KEY: &str = "annie-sk-sandbox";
 
 /// Everything a run needs, checked.
 #[derive(Debug)]
@@ -55,6 +57,8 @@ pub struct Settings {
     pub opt_out: OptOutSettings,
     pub retry_uncertain: bool,
     pub wait_for_window: bool,
+    /// Dispatch to an in-process sandbox (`run --sandbox`).
+    pub sandbox: bool,
 }
 
 impl Settings {
@@ -88,6 +92,13 @@ impl Settings {
         let results_path = results_path(run)?;
         let mode = if run.dry_run {
             Mode::Preview
+        } else if run.sandbox {
+            Mode::Send(ApiSettings {
+                // Filled in when the in-process sandbox has a port.
+                base_url: String::new(),
+                api_key: SANDBOX_KEY.to_string(),
+                timeout: Duration::from_secs(30),
+            })
         } else {
             Mode::Send(api(&config, env)?)
         };
@@ -100,7 +111,8 @@ impl Settings {
         Ok(Settings {
             mode,
             input,
-            ledger_path: ledger_path(&config, &results_path),
+            ledger_path: ledger_path(&config, &results_path, run.sandbox),
+            sandbox: run.sandbox,
             hours: hours(&config, practice.timezone)?,
             households: c.households.enabled.unwrap_or(true),
             opt_out,
@@ -484,11 +496,25 @@ fn templates(config: &LoadedConfig) -> anyhow::Result<Templates> {
 
 /// `[state] ledger`, or `annie-dispatch.ledger.sqlite3` beside the results file (so the nightly
 /// exports in one folder share one history).
-fn ledger_path(config: &LoadedConfig, results: &Path) -> PathBuf {
-    match &config.file.state.ledger {
+/// A `--sandbox` run keeps its own ledger beside the real one, so a rehearsal never marks real
+/// appointments as sent.
+fn ledger_path(config: &LoadedConfig, results: &Path, sandbox: bool) -> PathBuf {
+    let path = match &config.file.state.ledger {
         Some(v) => config.relative_path(v.get_ref()),
         None => results.with_file_name("annie-dispatch.ledger.sqlite3"),
+    };
+    if !sandbox {
+        return path;
     }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().replace(".ledger", ".sandbox-ledger"))
+        .unwrap_or_else(|| "annie-dispatch.sandbox-ledger.sqlite3".to_string());
+    path.with_file_name(if name.contains("sandbox") {
+        name
+    } else {
+        format!("sandbox-{name}")
+    })
 }
 
 fn hours(config: &LoadedConfig, org_zone: Tz) -> anyhow::Result<CallingHours> {

@@ -15,4 +15,6 @@ mod preview;
 mod rate_limit;
 mod reruns;
 mod samples;
+mod sandbox;
+mod sandbox_runs;
 mod sending;

@@ -86,3 +86,47 @@ office number is (617) 555-0100."
         "Windows-1252 decoded"
     );
 }
+
+#[test]
+fn readme_main_command_sends_the_sample_to_the_in_process_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("ANNIE_API_KEY")
+        .args([
+            "--no-progress",
+            "run",
+            "--config",
+            "config.example.toml",
+            "--input",
+            "samples/opendental-appointments.csv",
+            "--sandbox",
+            "--now",
+            "2026-11-23T18:30:00-06:00",
+        ])
+        .arg("--results")
+        .arg(&results)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let rows = crate::harness::read_results(&results);
+    let sent: Vec<_> = rows.iter().filter(|r| r["status"] == "sent").collect();
+    assert_eq!(sent.len(), 5, "{rows:?}");
+    for r in sent {
+        assert_eq!(
+            r["conversation_id"].len(),
+            36,
+            "a conversation id from the sandbox: {r:?}"
+        );
+    }
+    assert!(dir
+        .path()
+        .join("annie-dispatch.sandbox-ledger.sqlite3")
+        .exists());
+    assert!(
+        !dir.path().join("annie-dispatch.ledger.sqlite3").exists(),
+        "the real ledger is untouched"
+    );
+}
