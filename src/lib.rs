@@ -195,7 +195,14 @@ async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOu
     }
 
     if let Some(details) = details {
-        println!("{}", preview::table(&collected.rows, &details));
+        let stdout = std::io::stdout().lock();
+        preview::write_table(std::io::BufWriter::new(stdout), &collected.rows, &details)
+            .or_else(|e| match e.kind() {
+                // `annie-dispatch run --dry-run ... | head` is fine.
+                std::io::ErrorKind::BrokenPipe => Ok(()),
+                _ => Err(e),
+            })
+            .context("cannot write the preview to stdout")?;
     }
     if !global.quiet {
         let (line, path) = (collected.summary.line(), s.results_path.display());

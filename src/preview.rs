@@ -1,8 +1,10 @@
 //! The `--dry-run` table on stdout: what each row would get, and why.
+//!
+//! Written with `tabwriter` (elastic tab stops): a million-row preview is one pass over the
+//! rows into a buffer, not a table model per cell.
 
 use std::collections::HashMap;
-
-use comfy_table::{presets, ContentArrangement, Table};
+use std::io::Write;
 
 use crate::plan::Call;
 use crate::results::RowResult;
@@ -24,11 +26,7 @@ impl CallDetails {
                     .as_ref()
                     .and_then(|a| a.appointment_type_id.clone())
                     .unwrap_or_default();
-                let details = (
-                    kind,
-                    chars(&c.body.context),
-                    chars(&c.body.voicemail_message),
-                );
+                let details = (kind, chars(&c.body.context), chars(&c.body.voicemail_message));
                 c.members.iter().map(move |m| (m.row, details.clone()))
             })
             .collect();
@@ -36,27 +34,17 @@ impl CallDetails {
     }
 }
 
-/// Renders the preview table for rows sorted by input row.
-pub fn table(rows: &[RowResult], details: &CallDetails) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(presets::ASCII_MARKDOWN)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header([
-            "row",
-            "appointment",
-            "phone",
-            "start (local)",
-            "type",
-            "context",
-            "voicemail",
-            "status",
-            "reason",
-        ]);
+/// Writes the preview table for rows sorted by input row.
+pub fn write_table(out: impl Write, rows: &[RowResult], details: &CallDetails) -> std::io::Result<()> {
+    let mut tw = tabwriter::TabWriter::new(out).minwidth(2).padding(2);
+    writeln!(
+        tw,
+        "ROW\tAPPOINTMENT\tPHONE\tSTART (LOCAL)\tTYPE\tCONTEXT\tVOICEMAIL\tSTATUS\tREASON"
+    )?;
     for r in rows {
         let (kind, context, voicemail) = match details.by_row.get(&r.row) {
-            Some((k, c, v)) => (k.clone(), c.to_string(), v.to_string()),
-            None => (String::new(), String::new(), String::new()),
+            Some((k, c, v)) => (k.as_str(), c.to_string(), v.to_string()),
+            None => ("", String::new(), String::new()),
         };
         let start = r
             .start_time
@@ -64,17 +52,18 @@ pub fn table(rows: &[RowResult], details: &CallDetails) -> String {
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.format("%a %Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
-        table.add_row([
-            r.row.to_string(),
-            r.appointment_id.clone().unwrap_or_default(),
-            r.to_number.clone().unwrap_or_default(),
-            start,
-            kind,
-            context,
-            voicemail,
-            r.status.as_str().to_string(),
-            r.reason.clone().unwrap_or_default(),
-        ]);
+        // Tabs and newlines inside a value would break the columns.
+        let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+        writeln!(
+            tw,
+            "{}\t{}\t{}\t{start}\t{}\t{context}\t{voicemail}\t{}\t{}",
+            r.row,
+            clean(r.appointment_id.as_deref().unwrap_or("")),
+            r.to_number.as_deref().unwrap_or(""),
+            clean(kind),
+            r.status.as_str(),
+            clean(r.reason.as_deref().unwrap_or("")),
+        )?;
     }
-    table.to_string()
+    tw.flush()
 }

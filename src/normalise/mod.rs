@@ -3,6 +3,7 @@
 //! Pure: no I/O. Every problem becomes a reason a person at the front desk can act on, naming
 //! the export column. Reasons never repeat names, birth dates or phone numbers.
 
+mod nanp;
 pub mod phone;
 pub mod time;
 

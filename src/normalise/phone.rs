@@ -29,8 +29,35 @@ impl PhoneProblem {
     }
 }
 
-/// Parses free text such as `(312) 555-0147` or `+1 312 555 0147`.
+/// Parses free text such as `(312) 555-0147` or `+1 312 555 0147`. Plain North American
+/// numbers take a fast path with the same answer ([`super::nanp`]); the rest go through
+/// libphonenumber's full parser.
 pub fn parse(text: &str, region: country::Id) -> Result<Phone, PhoneProblem> {
+    if is_nanp_region(region) {
+        if let Some(national) = super::nanp::national_digits(text) {
+            if let Some(valid) = super::nanp::is_valid(&national) {
+                if !valid {
+                    return Err(PhoneProblem::Invalid);
+                }
+                let national_format = format!("({}) {}-{}", &national[..3], &national[3..6], &national[6..]);
+                return Ok(Phone {
+                    e164: format!("+1{national}"),
+                    national: national_format,
+                });
+            }
+        }
+    }
+    parse_with_libphonenumber(text, region)
+}
+
+fn is_nanp_region(region: country::Id) -> bool {
+    phonenumber::metadata::DATABASE
+        .by_id(region.as_ref())
+        .is_some_and(|m| m.country_code() == 1)
+}
+
+/// The full libphonenumber parse and validity check.
+pub fn parse_with_libphonenumber(text: &str, region: country::Id) -> Result<Phone, PhoneProblem> {
     let number = phonenumber::parse(Some(region), text).map_err(|_| PhoneProblem::NotANumber)?;
     if number.extension().is_some() {
         return Err(PhoneProblem::HasExtension);
@@ -93,6 +120,45 @@ mod tests {
             parse("(555) 987-6543", country::Id::US),
             Err(PhoneProblem::Invalid)
         );
+    }
+
+    /// The fast path must agree with libphonenumber on every plainly written number.
+    #[test]
+    fn fast_path_agrees_with_libphonenumber() {
+        // A small deterministic generator (no extra dependency for one test).
+        let mut state = 0x2545F4914F6CDD1Du64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut checked = 0;
+        for _ in 0..20_000 {
+            let area = 100 + next(900);
+            let exchange = next(1000);
+            let line = next(10_000);
+            let text = match next(6) {
+                0 => format!("({area}) {exchange:03}-{line:04}"),
+                1 => format!("{area}-{exchange:03}-{line:04}"),
+                2 => format!("{area}.{exchange:03}.{line:04}"),
+                3 => format!("+1 {area} {exchange:03} {line:04}"),
+                4 => format!("1{area}{exchange:03}{line:04}"),
+                _ => format!("{area}{exchange:03}{line:04}"),
+            };
+            for region in [country::Id::US, country::Id::CA] {
+                let fast = parse(&text, region);
+                let slow = parse_with_libphonenumber(&text, region);
+                assert_eq!(fast.as_ref().map(|p| &p.e164), slow.as_ref().map(|p| &p.e164), "{text} in {region:?}");
+                if let (Ok(f), Ok(s)) = (&fast, &slow) {
+                    if region == country::Id::US {
+                        assert_eq!(f.national, s.national, "{text}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000, "enough valid numbers were compared: {checked}");
     }
 
     #[test]

@@ -36,16 +36,12 @@ async fn dry_run_sends_nothing_and_prints_the_preview() {
 
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(
-        lines[0],
-        "| row | appointment | phone        | start (local)        | type | context | voicemail | status  | reason                                    |"
-    );
-    assert_eq!(
-        lines[2],
-        "| 2   | A1          | +1312***0147 | Tue 2026-11-24 09:00 |      | 218     | 93        | dry_run |                                           |"
-    );
-    assert_eq!(
-        lines[3],
-        "| 3   | A2          | +1312***0148 | Tue 2026-11-24 09:00 |      |         |           | skipped | already confirmed (Appointment Confirmed) |"
+        lines,
+        [
+            "ROW  APPOINTMENT  PHONE         START (LOCAL)         TYPE  CONTEXT  VOICEMAIL  STATUS   REASON",
+            "2    A1           +1312***0147  Tue 2026-11-24 09:00        218      93         dry_run  ",
+            "3    A2           +1312***0148  Tue 2026-11-24 09:00                            skipped  already confirmed (Appointment Confirmed)",
+        ]
     );
     // The preview never shows names.
     assert!(!out.stdout.contains("Sarah") && !out.stderr.contains("Sarah"));
