@@ -10,6 +10,7 @@ descriptions. Deterministic for a given --seed.
 """
 
 import argparse
+import csv
 import random
 import sys
 
@@ -19,8 +20,8 @@ FIRST = ["Sarah", "José", "Linh", "Patrick", "Zoë", "Michael", "Emily", "James
          "Chinedu", "Amélie", "Giulia", "Piotr", "Jordan", "Mia", "Noah", "Aiyana", "Wei", "Fatima"]
 LAST = ["Johnson", "García", "Nguyen", "O'Brien", "Schmidt", "Brown", "Davis", "Wilson",
         "Martinez", "Taylor", "Okafor", "Lefèvre", "Rossi", "Kowalski", "Smith", "Ødegård"]
-PROCS = ["PerEx, 4BW, Pro", "Crown prep #14", "Seal", "\"Comp, 2 surf\"", "Pano", "Consult",
-         "Prophy", "Ext #31", "\"Perio maint, FMX\""]
+PROCS = ["PerEx, 4BW, Pro", "Crown prep #14", "Seal", "Comp, 2 surf", "Pano", "Consult",
+         "Prophy", "Ext #31", "Perio maint, FMX", "Comp\n(asked for afternoon)"]
 AREAS = ["312", "773", "872", "708", "630", "847"]
 
 
@@ -42,16 +43,19 @@ def main():
     ap.add_argument("--rows", type=int, required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--day", default="2026-11-24", help="the day most appointments fall on")
+    ap.add_argument("--clean", action="store_true",
+                    help="every row callable: distinct numbers, no skips, no invalid rows "
+                         "(for the dispatch benchmarks)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    out = sys.stdout
-    out.write(HEADER + "\n")
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(HEADER.split(","))
     numbers = 0
     last_number = 2_000_000
     for i in range(args.rows):
         apt = 90_000_000 + i
         # One in ten rows shares the previous row's number (a household).
-        if i and rng.random() < 0.10:
+        if i and not args.clean and rng.random() < 0.10:
             number = last_number
         else:
             numbers += 1
@@ -59,21 +63,21 @@ def main():
         last_number = number
         ph = phone(rng, number)
         r = rng.random()
-        if r < 0.01:
+        if r < 0.01 and not args.clean:
             ph = "555-0100"  # invalid
         wireless, home = (ph, "") if rng.random() < 0.8 else ("", ph)
-        day = args.day if rng.random() < 0.9 else "2026-11-25"
+        day = args.day if args.clean or rng.random() < 0.9 else "2026-11-25"
         minute = rng.randrange(9 * 12, 17 * 12) * 5
         when = f"{day} {minute // 60:02d}:{minute % 60:02d}:00"
-        if rng.random() < 0.005:
+        if rng.random() < 0.005 and not args.clean:
             when = "2026-02-30 10:00:00"  # impossible
-        status = "1" if rng.random() < 0.95 else rng.choice(["2", "5", "3"])
-        confirmed = "Appointment Confirmed" if rng.random() < 0.1 else rng.choice(["Unconfirmed", "Not Called", "Left Message"])
+        status = "1" if args.clean or rng.random() < 0.95 else rng.choice(["2", "5", "3"])
+        confirmed = ("Appointment Confirmed" if not args.clean and rng.random() < 0.1
+                     else rng.choice(["Unconfirmed", "Not Called", "Left Message"]))
         birth = "0001-01-01" if rng.random() < 0.05 else f"{rng.randrange(1940, 2020)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
         pattern = "/" + "X" * rng.randrange(2, 12) + "/"
-        out.write(",".join([str(apt), str(100_000 + i), rng.choice(LAST), rng.choice(FIRST), birth,
-                            wireless, home, "", when, pattern, status, confirmed,
-                            rng.choice(PROCS)]) + "\n")
+        out.writerow([apt, 100_000 + i, rng.choice(LAST), rng.choice(FIRST), birth, wireless, home,
+                      "", when, pattern, status, confirmed, rng.choice(PROCS)])
 
 
 if __name__ == "__main__":

@@ -157,14 +157,15 @@ impl AnnieClient {
         })
     }
 
-    /// Sends one request and classifies the answer. Never fails: every transport problem is an
-    /// outcome too.
-    pub async fn start_call(&self, body: &CallRequest) -> CallOutcome {
+    /// Sends one request (the body already serialised: see [`crate::plan::Call`]) and
+    /// classifies the answer. Never fails: every transport problem is an outcome too.
+    pub async fn start_call(&self, body_json: &str) -> CallOutcome {
         let response = self
             .http
             .post(&self.calls_url)
             .bearer_auth(&self.api_key)
-            .json(body)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body_json.to_string())
             .send()
             .await;
         let response = match response {

@@ -491,7 +491,7 @@ async fn attempt(call: &Call, client: &AnnieClient, shared: &Shared) -> Final {
     let mut server_backoff = backoff(settings.server_error_attempts);
     let (mut rate_limited, mut connects, mut server_errors) = (0, 0, 0);
     loop {
-        match client.start_call(&call.body).await {
+        match client.start_call(&call.body_json).await {
             CallOutcome::Started { conversation_id } => return Final::Sent(conversation_id),
             CallOutcome::RateLimited { wait } => {
                 rate_limited += 1;
@@ -603,8 +603,8 @@ fn api_reason(status: u16, message: &str) -> String {
 
 fn write_request(sink: &mut Option<Box<dyn Write + Send>>, call: &Call, stop: &Stop) {
     let Some(w) = sink else { return };
-    let written = serde_json::to_writer(&mut *w, &call.body)
-        .map_err(std::io::Error::from)
+    let written = w
+        .write_all(call.body_json.as_bytes())
         .and_then(|_| w.write_all(b"\n"));
     if let Err(e) = written {
         stop.set(format!(

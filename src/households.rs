@@ -14,7 +14,7 @@ use crate::select::{Selected, Settled, Verdict};
 /// The appointments one call covers, earliest first; the first one leads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Household {
-    pub members: Vec<(u64, Appointment)>,
+    pub members: Vec<(u64, Box<Appointment>)>,
 }
 
 impl Household {

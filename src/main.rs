@@ -3,6 +3,11 @@
 
 use std::process::ExitCode;
 
+/// mimalloc: a preview of a large export allocates millions of small strings, and the system
+/// allocator's consolidation showed up as a quarter of the profile (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use annie_dispatch::cli::Cli;
 use annie_dispatch::{exit, logging};
 use clap::Parser;

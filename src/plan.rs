@@ -26,7 +26,34 @@ pub struct Call {
     pub to_number: String,
     pub masked_to: String,
     pub zones: RecipientZones,
-    pub body: CallRequest,
+    /// The exact JSON body, serialised once at planning: one allocation per call instead of a
+    /// dozen, which matters when a large export is planned before anything is sent.
+    pub body_json: Box<str>,
+    /// For the preview: the appointment type and the texts' lengths.
+    pub summary: BodySummary,
+}
+
+/// What the preview shows about a body without keeping the body's parts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BodySummary {
+    pub appointment_type: String,
+    pub context_chars: usize,
+    pub voicemail_chars: usize,
+}
+
+impl BodySummary {
+    fn of(body: &CallRequest) -> BodySummary {
+        let chars = |s: &Option<String>| s.as_deref().map_or(0, |t| t.chars().count());
+        BodySummary {
+            appointment_type: body
+                .appointment_info
+                .as_ref()
+                .and_then(|a| a.appointment_type_id.clone())
+                .unwrap_or_default(),
+            context_chars: chars(&body.context),
+            voicemail_chars: chars(&body.voicemail_message),
+        }
+    }
 }
 
 impl Call {
@@ -81,37 +108,28 @@ impl Plan {
 }
 
 /// Renders each household's texts and turns every settled verdict into its result row.
+/// Rendering is independent per household, so it runs on every core; order is kept.
 pub fn plan(
     settled: Vec<Selected>,
     households: Vec<Household>,
     templates: &Templates,
     practice: &Practice,
 ) -> Plan {
+    use rayon::prelude::*;
     let mut plan = Plan {
         settled: settled.into_iter().map(result_row).collect(),
         calls: Vec::new(),
     };
-    for household in households {
-        match templates.render(&household, practice) {
-            Ok(texts) => {
-                let lead = household.lead();
-                plan.calls.push(Call {
-                    to_number: lead.phone.e164.clone(),
-                    masked_to: phone::mask(&lead.phone.e164),
-                    zones: RecipientZones::for_number(&lead.phone.e164),
-                    body: build_request(lead, texts, practice),
-                    members: household
-                        .members
-                        .iter()
-                        .map(|(row, a)| Member {
-                            row: *row,
-                            appointment_id: a.id.clone(),
-                            start_time: a.start.to_rfc3339(),
-                        })
-                        .collect(),
-                });
-            }
-            Err(reason) => {
+    // Each household becomes its call inside the parallel map, so its appointments are freed
+    // as soon as the body is serialised (a large export never holds both at once).
+    let calls: Vec<Result<Call, (Household, String)>> = households
+        .into_par_iter()
+        .map(|h| call_for(h, templates, practice))
+        .collect();
+    for call in calls {
+        match call {
+            Ok(call) => plan.calls.push(call),
+            Err((household, reason)) => {
                 let mut rows = Vec::new();
                 crate::guard::settle_all(household, Status::Invalid, &reason, &mut rows);
                 plan.settled.extend(rows.into_iter().map(result_row));
@@ -119,6 +137,45 @@ pub fn plan(
         }
     }
     plan
+}
+
+/// Renders and serialises one household's call; `Err` keeps the household for its `invalid` rows.
+fn call_for(
+    h: Household,
+    templates: &Templates,
+    practice: &Practice,
+) -> Result<Call, (Household, String)> {
+    let texts = match templates.render(&h, practice) {
+        Ok(t) => t,
+        Err(reason) => return Err((h, reason)),
+    };
+    let lead = h.lead();
+    let body = build_request(lead, texts, practice);
+    let body_json = match serde_json::to_string(&body) {
+        Ok(json) => json.into_boxed_str(),
+        Err(e) => {
+            return Err((
+                h,
+                format!("internal error: cannot serialise the request: {e}"),
+            ))
+        }
+    };
+    Ok(Call {
+        to_number: lead.phone.e164.clone(),
+        masked_to: phone::mask(&lead.phone.e164),
+        zones: RecipientZones::for_number(&lead.phone.e164),
+        summary: BodySummary::of(&body),
+        body_json,
+        members: h
+            .members
+            .iter()
+            .map(|(row, a)| Member {
+                row: *row,
+                appointment_id: a.id.clone(),
+                start_time: a.start.to_rfc3339(),
+            })
+            .collect(),
+    })
 }
 
 /// The result row of a verdict that needs no request.
@@ -136,7 +193,7 @@ fn result_row(s: Selected) -> RowResult {
             Status::NotAttempted,
             "internal error: the row was not planned; please report this".to_string(),
             Some(appointment.id.clone()),
-            Some(Box::new(appointment)),
+            Some(appointment),
             None,
         ),
     };

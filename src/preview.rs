@@ -16,17 +16,15 @@ pub struct CallDetails {
 
 impl CallDetails {
     pub fn new(calls: &[Call]) -> Self {
-        let chars = |s: &Option<String>| s.as_deref().map_or(0, |t| t.chars().count());
         let by_row = calls
             .iter()
             .flat_map(|c| {
-                let kind = c
-                    .body
-                    .appointment_info
-                    .as_ref()
-                    .and_then(|a| a.appointment_type_id.clone())
-                    .unwrap_or_default();
-                let details = (kind, chars(&c.body.context), chars(&c.body.voicemail_message));
+                let s = &c.summary;
+                let details = (
+                    s.appointment_type.clone(),
+                    s.context_chars,
+                    s.voicemail_chars,
+                );
                 c.members.iter().map(move |m| (m.row, details.clone()))
             })
             .collect();
@@ -35,7 +33,11 @@ impl CallDetails {
 }
 
 /// Writes the preview table for rows sorted by input row.
-pub fn write_table(out: impl Write, rows: &[RowResult], details: &CallDetails) -> std::io::Result<()> {
+pub fn write_table(
+    out: impl Write,
+    rows: &[RowResult],
+    details: &CallDetails,
+) -> std::io::Result<()> {
     let mut tw = tabwriter::TabWriter::new(out).minwidth(2).padding(2);
     writeln!(
         tw,

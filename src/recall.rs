@@ -64,7 +64,7 @@ pub fn recall(
             {
                 Verdict::Reconcile {
                     appointment,
-                    attempt: a,
+                    attempt: Box::new(a),
                 }
             }
             _ => Verdict::Call(appointment),

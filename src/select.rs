@@ -65,12 +65,13 @@ pub struct Selection {
 /// What happens to one row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
-    /// Still to be called (later stages may yet settle it).
-    Call(Appointment),
+    /// Still to be called (later stages may yet settle it). Boxed, like every appointment
+    /// between stages, so a million-row vector of verdicts stays small.
+    Call(Box<Appointment>),
     /// An earlier run's attempt may have placed this call: look for it before deciding.
     Reconcile {
-        appointment: Appointment,
-        attempt: crate::ledger::Attempt,
+        appointment: Box<Appointment>,
+        attempt: Box<crate::ledger::Attempt>,
     },
     /// Decided: the row's result is known without a request.
     Settled(Settled),
@@ -88,12 +89,12 @@ pub struct Settled {
 
 impl Settled {
     /// A settled appointment (skipped, deferred, ...).
-    pub fn of(appointment: Appointment, status: Status, reason: impl Into<String>) -> Settled {
+    pub fn of(appointment: Box<Appointment>, status: Status, reason: impl Into<String>) -> Settled {
         Settled {
             status,
             reason: reason.into(),
             appointment_id: Some(appointment.id.clone()),
-            appointment: Some(Box::new(appointment)),
+            appointment: Some(appointment),
             conversation_id: None,
         }
     }
@@ -126,30 +127,33 @@ pub fn select(
                     appointment: None,
                     conversation_id: None,
                 }),
-                Ok(appointment) => match duplicates.get(&index) {
-                    Some(Duplicate::Copy { first_row }) => Verdict::Settled(Settled::of(
-                        appointment,
-                        Status::Skipped,
-                        format!("duplicate of row {first_row}"),
-                    )),
-                    Some(Duplicate::Conflict { rows }) => {
-                        let reason = format!(
-                            "appointment id {} appears on rows {} with different details; fix the export",
-                            appointment.id,
-                            join_rows(rows)
-                        );
-                        Verdict::Settled(Settled::of(appointment, Status::Invalid, reason))
-                    }
-                    None => match opt_outs
-                        .reason(&appointment)
-                        .or_else(|| skip_reason(&appointment, rules, now, tz))
-                    {
-                        Some(reason) => {
-                            Verdict::Settled(Settled::of(appointment, Status::Skipped, reason))
+                Ok(appointment) => {
+                    let appointment = Box::new(appointment);
+                    match duplicates.get(&index) {
+                        Some(Duplicate::Copy { first_row }) => Verdict::Settled(Settled::of(
+                            appointment,
+                            Status::Skipped,
+                            format!("duplicate of row {first_row}"),
+                        )),
+                        Some(Duplicate::Conflict { rows }) => {
+                            let reason = format!(
+                                "appointment id {} appears on rows {} with different details; fix the export",
+                                appointment.id,
+                                join_rows(rows)
+                            );
+                            Verdict::Settled(Settled::of(appointment, Status::Invalid, reason))
                         }
-                        None => Verdict::Call(appointment),
-                    },
-                },
+                        None => match opt_outs
+                            .reason(&appointment)
+                            .or_else(|| skip_reason(&appointment, rules, now, tz))
+                        {
+                            Some(reason) => {
+                                Verdict::Settled(Settled::of(appointment, Status::Skipped, reason))
+                            }
+                            None => Verdict::Call(appointment),
+                        },
+                    }
+                }
             };
             Selected { row: n.row, verdict }
         })

@@ -13,7 +13,7 @@ pub enum Field {
     /// One "Last, First" column instead of two.
     FullName,
     BirthDate,
-    Phone(usize),
+    Phone(u8),
     Start,
     StartDate,
     StartTime,
@@ -26,7 +26,7 @@ pub enum Field {
     Status,
     Confirmed,
     /// A column that can mark the patient "do not call" (`[optout] columns`).
-    OptOut(usize),
+    OptOut(u8),
 }
 
 impl Field {
@@ -114,7 +114,7 @@ impl Columns {
         put(Field::FullName, &c.name);
         put(Field::BirthDate, &c.birth_date);
         for (i, p) in phones.into_iter().enumerate() {
-            put(Field::Phone(i), &Some(p));
+            put(Field::Phone(i.min(255) as u8), &Some(p));
         }
         put(Field::Start, &c.start);
         put(Field::StartDate, &c.start_date);
@@ -132,7 +132,8 @@ impl Columns {
     /// Adds the opt-out columns (they come from `[optout]`, not `[input.columns]`).
     pub fn with_opt_out_columns(mut self, columns: &[String]) -> Columns {
         for (i, c) in columns.iter().enumerate() {
-            self.slots.push((Field::OptOut(i), c.clone()));
+            self.slots
+                .push((Field::OptOut(i.min(255) as u8), c.clone()));
         }
         self
     }

@@ -3,7 +3,7 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use super::{cell, decode, missing_column, Field, InputSettings, RawRecord};
+use super::{decode, missing_column, Field, InputSettings, RawRecord};
 
 pub(super) fn read<R: Read>(source: R, input: &InputSettings) -> anyhow::Result<Vec<RawRecord>> {
     // `flexible` so that a short or long row becomes an `invalid` row instead of a run error.
@@ -48,11 +48,7 @@ pub(super) fn read<R: Read>(source: R, input: &InputSettings) -> anyhow::Result<
             break;
         }
         let row = record.position().map_or(0, |p| p.line());
-        let mut raw = RawRecord {
-            row,
-            values: Vec::new(),
-            problem: None,
-        };
+        let mut raw = RawRecord::new(row);
         if record.len() != headers.len() {
             raw.problem = Some(format!(
                 "the row has {} fields but the header has {}; check for an unquoted delimiter",
@@ -65,11 +61,7 @@ pub(super) fn read<R: Read>(source: R, input: &InputSettings) -> anyhow::Result<
                 continue;
             };
             match decode(bytes, input.encoding) {
-                Ok(text) => {
-                    if let Some(v) = cell(&text) {
-                        raw.values.push((*field, v));
-                    }
-                }
+                Ok(text) => raw.push(*field, &text),
                 Err(reason) => {
                     raw.problem.get_or_insert(reason);
                 }

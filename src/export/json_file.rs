@@ -6,7 +6,7 @@ use std::io::Read;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::{cell, decode, missing_column, InputSettings, RawRecord};
+use super::{decode, missing_column, InputSettings, RawRecord};
 
 pub(super) fn read<R: Read>(
     mut source: R,
@@ -43,11 +43,7 @@ pub(super) fn read<R: Read>(
     let mut seen = vec![false; input.columns.slots().len()];
     let mut records = Vec::with_capacity(rows.len());
     for (row, value) in rows {
-        let mut raw = RawRecord {
-            row,
-            values: Vec::new(),
-            problem: None,
-        };
+        let mut raw = RawRecord::new(row);
         match value {
             Ok(Value::Object(object)) => {
                 let object = Value::Object(object);
@@ -57,7 +53,7 @@ pub(super) fn read<R: Read>(
                         Some(found) => {
                             seen[i] = true;
                             match scalar(found) {
-                                Ok(Some(v)) => raw.values.push((*field, v)),
+                                Ok(Some(v)) => raw.push(*field, &v),
                                 Ok(None) => {}
                                 Err(kind) => {
                                     raw.problem.get_or_insert(format!(
@@ -97,7 +93,7 @@ fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
 fn scalar(value: &Value) -> Result<Option<String>, &'static str> {
     match value {
         Value::Null => Ok(None),
-        Value::String(s) => Ok(cell(s)),
+        Value::String(s) => Ok(Some(s.clone())),
         Value::Number(n) => Ok(Some(n.to_string())),
         Value::Bool(b) => Ok(Some(b.to_string())),
         Value::Array(_) => Err("a list"),

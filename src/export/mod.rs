@@ -51,22 +51,44 @@ pub struct InputSettings {
 }
 
 /// One row of the export, with the mapped values that were present and non-blank.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The values share one string buffer (a large export is millions of rows; one allocation per
+/// row instead of one per field keeps memory and time down).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RawRecord {
     /// The line the row starts on (CSV, JSON Lines, JSON array element), 1-based.
     pub row: u64,
-    pub values: Vec<(Field, String)>,
+    text: String,
+    spans: Vec<(Field, u32, u32)>,
     /// Set when the row could not be read properly; the row becomes `invalid` with this reason.
     pub problem: Option<String>,
 }
 
 impl RawRecord {
+    pub fn new(row: u64) -> RawRecord {
+        RawRecord {
+            row,
+            ..RawRecord::default()
+        }
+    }
+
+    /// Adds a value (trimmed; blank values are not stored).
+    pub fn push(&mut self, field: Field, value: &str) {
+        let value = value.trim();
+        if value.is_empty() {
+            return;
+        }
+        let start = self.text.len() as u32;
+        self.text.push_str(value);
+        self.spans.push((field, start, self.text.len() as u32));
+    }
+
     /// The trimmed, non-empty value of `field`, if the row has one.
     pub fn get(&self, field: Field) -> Option<&str> {
-        self.values
+        self.spans
             .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, v)| v.as_str())
+            .find(|(f, _, _)| *f == field)
+            .map(|(_, a, b)| &self.text[*a as usize..*b as usize])
     }
 }
 
@@ -104,12 +126,6 @@ fn decode(bytes: &[u8], encoding: TextEncoding) -> Result<String, String> {
             .0
             .into_owned()),
     }
-}
-
-/// Normalises a cell: trimmed, and `None` when blank.
-fn cell(text: &str) -> Option<String> {
-    let t = text.trim();
-    (!t.is_empty()).then(|| t.to_string())
 }
 
 /// The "column not found" error, listing what the file does have so the fix is obvious.

@@ -50,14 +50,15 @@ pub struct Normalised {
     pub result: Result<Appointment, Unusable>,
 }
 
-/// Normalises every record, in order.
+/// Normalises every record, in order (rows are independent, so this runs on every core).
 pub fn normalise_all(
     records: Vec<RawRecord>,
     input: &InputSettings,
     practice: &Practice,
 ) -> Vec<Normalised> {
+    use rayon::prelude::*;
     records
-        .into_iter()
+        .into_par_iter()
         .map(|record| Normalised {
             row: record.row,
             result: normalise(&record, input, practice).map_err(|reason| Unusable {

@@ -28,10 +28,11 @@ impl Pattern {
         })
     }
 
-    /// `Descriptor::is_match`: a possible length, and the pattern matches at the start.
+    /// `Descriptor::is_match`: a possible length, and the pattern matches at the start (the
+    /// regex is compiled anchored, which answers the same question without scanning).
     fn is_match(&self, national: &str) -> bool {
         (self.lengths.is_empty() || self.lengths.contains(&(national.len() as u16)))
-            && self.regex.find(national).is_some_and(|m| m.start() == 0)
+            && self.regex.is_match(national)
     }
 }
 
@@ -73,15 +74,23 @@ static REGIONS: LazyLock<Option<Vec<Region>>> = LazyLock::new(|| {
                 None => None,
             },
             general: Pattern::from(d.general())?,
-            types: types.into_iter().flatten().map(Pattern::from).collect::<Option<_>>()?,
+            types: types
+                .into_iter()
+                .flatten()
+                .map(Pattern::from)
+                .collect::<Option<_>>()?,
         });
     }
     Some(regions)
 });
 
-/// Compiles a metadata pattern the way the `phonenumber` crate does (whitespace ignored).
+/// Compiles a metadata pattern the way the `phonenumber` crate does (whitespace ignored),
+/// anchored at the start: the crate asks "does a match start at 0?", which is `^(?:...)`.
 fn compile(pattern: &str) -> Option<Regex> {
-    RegexBuilder::new(pattern).ignore_whitespace(true).build().ok()
+    RegexBuilder::new(&format!("^(?:{pattern})"))
+        .ignore_whitespace(true)
+        .build()
+        .ok()
 }
 
 /// The ten national digits of a plainly written North American number, or `None` when the text
@@ -114,7 +123,7 @@ pub fn is_valid(national: &str) -> Option<bool> {
     for r in regions {
         match &r.leading_digits {
             Some(lead) => {
-                if lead.find(national).is_some_and(|m| m.start() == 0) {
+                if lead.is_match(national) {
                     return Some(r.knows(national));
                 }
             }

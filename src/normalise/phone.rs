@@ -39,7 +39,12 @@ pub fn parse(text: &str, region: country::Id) -> Result<Phone, PhoneProblem> {
                 if !valid {
                     return Err(PhoneProblem::Invalid);
                 }
-                let national_format = format!("({}) {}-{}", &national[..3], &national[3..6], &national[6..]);
+                let national_format = format!(
+                    "({}) {}-{}",
+                    &national[..3],
+                    &national[3..6],
+                    &national[6..]
+                );
                 return Ok(Phone {
                     e164: format!("+1{national}"),
                     national: national_format,
@@ -149,7 +154,11 @@ mod tests {
             for region in [country::Id::US, country::Id::CA] {
                 let fast = parse(&text, region);
                 let slow = parse_with_libphonenumber(&text, region);
-                assert_eq!(fast.as_ref().map(|p| &p.e164), slow.as_ref().map(|p| &p.e164), "{text} in {region:?}");
+                assert_eq!(
+                    fast.as_ref().map(|p| &p.e164),
+                    slow.as_ref().map(|p| &p.e164),
+                    "{text} in {region:?}"
+                );
                 if let (Ok(f), Ok(s)) = (&fast, &slow) {
                     if region == country::Id::US {
                         assert_eq!(f.national, s.national, "{text}");
@@ -158,7 +167,10 @@ mod tests {
                 }
             }
         }
-        assert!(checked > 1000, "enough valid numbers were compared: {checked}");
+        assert!(
+            checked > 1000,
+            "enough valid numbers were compared: {checked}"
+        );
     }
 
     #[test]

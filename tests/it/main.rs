@@ -4,6 +4,7 @@
 mod harness;
 mod mock;
 
+mod bench_smoke;
 mod calling_hours;
 mod config_errors;
 mod households_optouts;
