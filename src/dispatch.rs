@@ -23,8 +23,11 @@ use crate::api::{AnnieClient, ApiSettings, CallOutcome};
 use crate::clock::{stamp, Clock};
 use crate::hours::CallingHours;
 use crate::ledger::{Finished, Ledger, NewAttempt, Outcome};
-use crate::plan::Call;
+use crate::plan::{Call, Planned};
+use crate::practice::Practice;
+use crate::preview::CallDetails;
 use crate::reconcile::{self, Lookup};
+use crate::render::Templates;
 use crate::results::{RowResult, Status};
 
 /// `[dispatch]` settings.
@@ -66,7 +69,15 @@ pub struct Dispatcher {
     pub run_id: String,
     /// How long to wait for requests in flight after an interruption.
     pub drain_timeout: Duration,
+    /// Renders each call's texts just before it goes out.
+    pub templates: Arc<Templates>,
+    pub practice: Practice,
+    /// In a preview: what the table shows about each rendered call.
+    pub details: Option<Arc<Mutex<CallDetails>>>,
 }
+
+/// Calls rendered ahead of the pacer, in parallel.
+const RENDER_CHUNK: usize = 512;
 
 /// Where the results go and the optional copy of every request body.
 pub struct Outputs {
@@ -110,7 +121,7 @@ struct Shared {
 
 impl Dispatcher {
     /// Sends (or, in preview, pretends to send) every call. Returns when every call has a result.
-    pub async fn run(self, calls: Vec<Call>, mut out: Outputs) -> anyhow::Result<()> {
+    pub async fn run(self, calls: Vec<Planned>, mut out: Outputs) -> anyhow::Result<()> {
         let permits = Arc::new(Semaphore::new(self.settings.max_in_flight.max(1)));
         let shared = Arc::new(Shared {
             results: out.results.clone(),
@@ -122,57 +133,46 @@ impl Dispatcher {
         let d = &shared.d;
         let mut workers = JoinSet::new();
 
-        for (index, call) in calls.into_iter().enumerate() {
-            if let Some(limit) = d.limit.filter(|l| index >= *l) {
-                shared.report(
-                    &call,
-                    Status::NotAttempted,
-                    Some(format!("not attempted: --limit {limit} reached")),
-                );
-                continue;
+        let mut pending = calls.into_iter().enumerate();
+        let mut rendered_so_far = 0;
+        loop {
+            // Render a chunk ahead on every core; only the chunk's bodies exist at once.
+            let chunk: Vec<(usize, Planned)> = pending.by_ref().take(RENDER_CHUNK).collect();
+            if chunk.is_empty() {
+                break;
             }
-            if let Some((status, reason)) = d.held_back(&call) {
-                shared.report(&call, status, Some(reason));
-                continue;
-            }
-            let Some(client) = &d.client else {
-                write_request(&mut out.requests, &call, &d.stop);
-                shared.report(&call, Status::DryRun, None);
-                continue;
+            let rendered: Vec<Result<Call, String>> = {
+                use rayon::prelude::*;
+                chunk
+                    .par_iter()
+                    .map(|(_, p)| p.render(&d.templates, &d.practice))
+                    .collect()
             };
-            let permit = tokio::select! {
-                p = permits.clone().acquire_owned() => p?,
-                _ = d.stop.wait() => {
-                    shared.report(&call, Status::NotAttempted, d.stop.reason());
-                    continue;
+            for ((index, planned), rendered) in chunk.into_iter().zip(rendered) {
+                let call = match rendered {
+                    Ok(call) => call,
+                    Err(reason) => {
+                        shared.report(&planned.skeleton(), Status::Invalid, Some(reason));
+                        continue;
+                    }
+                };
+                drop(planned);
+                if let Some(details) = &d.details {
+                    details.lock().unwrap_or_else(|p| p.into_inner()).add(&call);
                 }
-            };
-            tokio::select! {
-                _ = d.gate.ready() => {}
-                _ = d.stop.wait() => {}
+                rendered_so_far += 1;
+                let within_limit = d.limit.is_none_or(|l| rendered_so_far <= l);
+                pace(
+                    &shared,
+                    index,
+                    call,
+                    within_limit,
+                    &permits,
+                    &mut out,
+                    &mut workers,
+                )
+                .await?;
             }
-            // The run may have stopped, or the window closed, while we waited for our turn.
-            if let Some((status, reason)) = d.held_back(&call) {
-                shared.report(&call, status, Some(reason));
-                continue;
-            }
-            let started = match shared.begin(index, call.clone()) {
-                Ok(s) => s,
-                Err(e) => {
-                    d.stop.set(format!(
-                        "not attempted: the ledger could not be written ({e:#})"
-                    ));
-                    shared.report(&call, Status::NotAttempted, d.stop.reason());
-                    continue;
-                }
-            };
-            write_request(&mut out.requests, &call, &d.stop);
-            let (client, shared) = (client.clone(), shared.clone());
-            workers.spawn(async move {
-                let outcome = attempt(&started.call, &client, &shared).await;
-                shared.settle(index, started, outcome);
-                drop(permit);
-            });
         }
 
         shared.drain(&mut workers).await?;
@@ -183,6 +183,69 @@ impl Dispatcher {
         }
         Ok(())
     }
+}
+
+/// One call through the pacer: the limit, the stop flag and calling hours, an in-flight permit,
+/// the rate gate, the ledger record, then a worker. Every path reports the call's rows.
+async fn pace(
+    shared: &Arc<Shared>,
+    index: usize,
+    call: Call,
+    within_limit: bool,
+    permits: &Arc<Semaphore>,
+    out: &mut Outputs,
+    workers: &mut JoinSet<()>,
+) -> anyhow::Result<()> {
+    let d = &shared.d;
+    if !within_limit {
+        let limit = d.limit.unwrap_or_default();
+        let reason = format!("not attempted: --limit {limit} reached");
+        shared.report(&call, Status::NotAttempted, Some(reason));
+        return Ok(());
+    }
+    if let Some((status, reason)) = d.held_back(&call) {
+        shared.report(&call, status, Some(reason));
+        return Ok(());
+    }
+    let Some(client) = &d.client else {
+        write_request(&mut out.requests, &call, &d.stop);
+        shared.report(&call, Status::DryRun, None);
+        return Ok(());
+    };
+    let permit = tokio::select! {
+        p = permits.clone().acquire_owned() => p?,
+        _ = d.stop.wait() => {
+            shared.report(&call, Status::NotAttempted, d.stop.reason());
+            return Ok(());
+        }
+    };
+    tokio::select! {
+        _ = d.gate.ready() => {}
+        _ = d.stop.wait() => {}
+    }
+    // The run may have stopped, or the window closed, while we waited for our turn.
+    if let Some((status, reason)) = d.held_back(&call) {
+        shared.report(&call, status, Some(reason));
+        return Ok(());
+    }
+    let started = match shared.begin(index, call.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            d.stop.set(format!(
+                "not attempted: the ledger could not be written ({e:#})"
+            ));
+            shared.report(&call, Status::NotAttempted, d.stop.reason());
+            return Ok(());
+        }
+    };
+    write_request(&mut out.requests, &call, &d.stop);
+    let (client, shared) = (client.clone(), shared.clone());
+    workers.spawn(async move {
+        let outcome = attempt(&started.call, &client, &shared).await;
+        shared.settle(index, started, outcome);
+        drop(permit);
+    });
+    Ok(())
 }
 
 impl Dispatcher {

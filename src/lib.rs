@@ -126,7 +126,7 @@ async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOu
     let (deferred, households) =
         guard::check(households, ledger.as_ref(), &s.hours, clock.now(), tz)?;
     settled.extend(deferred);
-    let plan = plan::plan(settled, households, &s.templates, &s.practice);
+    let plan = plan::plan(settled, households);
     tracing::info!(
         rows = plan.rows(),
         calls = plan.calls.len(),
@@ -141,7 +141,7 @@ async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOu
     let writer = ResultsWriter::create(&s.results_path)?;
     let requests = open_emit_file(&s)?;
     let preview = client.is_none();
-    let details = preview.then(|| preview::CallDetails::new(&plan.calls));
+    let details = preview.then(|| Arc::new(Mutex::new(preview::CallDetails::new())));
     let total = plan.rows();
 
     // From here on calls may be made: errors no longer mean "nothing was sent".
@@ -168,6 +168,9 @@ async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOu
         limit: s.limit,
         from_number: s.practice.from_number.clone(),
         run_id: format!("{}-{}", clock::stamp(clock.start()), std::process::id()),
+        templates: Arc::new(s.templates),
+        practice: s.practice.clone(),
+        details: details.clone(),
         drain_timeout: match &s.mode {
             Mode::Send(api) => api.timeout + std::time::Duration::from_secs(5),
             Mode::Preview => std::time::Duration::ZERO,
@@ -195,6 +198,7 @@ async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOu
     }
 
     if let Some(details) = details {
+        let details = details.lock().unwrap_or_else(|p| p.into_inner());
         let stdout = std::io::stdout().lock();
         preview::write_table(std::io::BufWriter::new(stdout), &collected.rows, &details)
             .or_else(|e| match e.kind() {

@@ -1,5 +1,6 @@
 //! Between the checks and dispatch: every settled verdict becomes its result row, and every
-//! household becomes a [`Call`] with its exact request body. Pure.
+//! household a [`Planned`] call, rendered into a [`Call`] with its exact body just before it
+//! goes out. Pure.
 
 use crate::api::CallRequest;
 use crate::hours::RecipientZones;
@@ -97,85 +98,76 @@ impl Call {
 #[derive(Debug, Default)]
 pub struct Plan {
     pub settled: Vec<RowResult>,
-    pub calls: Vec<Call>,
+    pub calls: Vec<Planned>,
 }
 
 impl Plan {
     /// Input rows accounted for: settled rows plus every member of every call.
     pub fn rows(&self) -> usize {
-        self.settled.len() + self.calls.iter().map(|c| c.members.len()).sum::<usize>()
+        self.settled.len()
+            + self
+                .calls
+                .iter()
+                .map(|c| c.household.members.len())
+                .sum::<usize>()
     }
 }
 
-/// Renders each household's texts and turns every settled verdict into its result row.
-/// Rendering is independent per household, so it runs on every core; order is kept.
-pub fn plan(
-    settled: Vec<Selected>,
-    households: Vec<Household>,
-    templates: &Templates,
-    practice: &Practice,
-) -> Plan {
-    use rayon::prelude::*;
-    let mut plan = Plan {
+/// A call still to render. Bodies are rendered just before each call goes out (see
+/// [`crate::dispatch`]), a chunk at a time on every core, so a large export never holds every
+/// rendered body at once: holding them all was most of a million-row preview's memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub household: Household,
+}
+
+impl Planned {
+    /// The call without its body: enough for result rows that need no request.
+    pub fn skeleton(&self) -> Call {
+        let lead = self.household.lead();
+        Call {
+            to_number: lead.phone.e164.clone(),
+            masked_to: phone::mask(&lead.phone.e164),
+            zones: RecipientZones::for_number(&lead.phone.e164),
+            summary: BodySummary::default(),
+            body_json: Box::from(""),
+            members: self
+                .household
+                .members
+                .iter()
+                .map(|(row, a)| Member {
+                    row: *row,
+                    appointment_id: a.id.clone(),
+                    start_time: a.start.to_rfc3339(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Renders the texts and serialises the exact body. `Err` is the reason the household's
+    /// rows are `invalid` (a text over the API's limit, say).
+    pub fn render(&self, templates: &Templates, practice: &Practice) -> Result<Call, String> {
+        let texts = templates.render(&self.household, practice)?;
+        let body = build_request(self.household.lead(), texts, practice);
+        let body_json = serde_json::to_string(&body)
+            .map_err(|e| format!("internal error: cannot serialise the request: {e}"))?;
+        Ok(Call {
+            body_json: body_json.into_boxed_str(),
+            summary: BodySummary::of(&body),
+            ..self.skeleton()
+        })
+    }
+}
+
+/// Turns every settled verdict into its result row, and every household into a call to make.
+pub fn plan(settled: Vec<Selected>, households: Vec<Household>) -> Plan {
+    Plan {
         settled: settled.into_iter().map(result_row).collect(),
-        calls: Vec::new(),
-    };
-    // Each household becomes its call inside the parallel map, so its appointments are freed
-    // as soon as the body is serialised (a large export never holds both at once).
-    let calls: Vec<Result<Call, (Household, String)>> = households
-        .into_par_iter()
-        .map(|h| call_for(h, templates, practice))
-        .collect();
-    for call in calls {
-        match call {
-            Ok(call) => plan.calls.push(call),
-            Err((household, reason)) => {
-                let mut rows = Vec::new();
-                crate::guard::settle_all(household, Status::Invalid, &reason, &mut rows);
-                plan.settled.extend(rows.into_iter().map(result_row));
-            }
-        }
-    }
-    plan
-}
-
-/// Renders and serialises one household's call; `Err` keeps the household for its `invalid` rows.
-fn call_for(
-    h: Household,
-    templates: &Templates,
-    practice: &Practice,
-) -> Result<Call, (Household, String)> {
-    let texts = match templates.render(&h, practice) {
-        Ok(t) => t,
-        Err(reason) => return Err((h, reason)),
-    };
-    let lead = h.lead();
-    let body = build_request(lead, texts, practice);
-    let body_json = match serde_json::to_string(&body) {
-        Ok(json) => json.into_boxed_str(),
-        Err(e) => {
-            return Err((
-                h,
-                format!("internal error: cannot serialise the request: {e}"),
-            ))
-        }
-    };
-    Ok(Call {
-        to_number: lead.phone.e164.clone(),
-        masked_to: phone::mask(&lead.phone.e164),
-        zones: RecipientZones::for_number(&lead.phone.e164),
-        summary: BodySummary::of(&body),
-        body_json,
-        members: h
-            .members
-            .iter()
-            .map(|(row, a)| Member {
-                row: *row,
-                appointment_id: a.id.clone(),
-                start_time: a.start.to_rfc3339(),
-            })
+        calls: households
+            .into_iter()
+            .map(|household| Planned { household })
             .collect(),
-    })
+    }
 }
 
 /// The result row of a verdict that needs no request.

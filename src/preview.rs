@@ -15,20 +15,29 @@ pub struct CallDetails {
 }
 
 impl CallDetails {
-    pub fn new(calls: &[Call]) -> Self {
-        let by_row = calls
-            .iter()
-            .flat_map(|c| {
-                let s = &c.summary;
-                let details = (
-                    s.appointment_type.clone(),
-                    s.context_chars,
-                    s.voicemail_chars,
-                );
-                c.members.iter().map(move |m| (m.row, details.clone()))
-            })
-            .collect();
-        CallDetails { by_row }
+    pub fn new() -> Self {
+        CallDetails {
+            by_row: HashMap::new(),
+        }
+    }
+
+    /// Notes a rendered call's type and text lengths for each of its rows.
+    pub fn add(&mut self, call: &Call) {
+        let s = &call.summary;
+        for m in &call.members {
+            let details = (
+                s.appointment_type.clone(),
+                s.context_chars,
+                s.voicemail_chars,
+            );
+            self.by_row.insert(m.row, details);
+        }
+    }
+}
+
+impl Default for CallDetails {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

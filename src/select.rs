@@ -228,14 +228,24 @@ enum Duplicate {
 }
 
 fn duplicate_verdicts(rows: &[Normalised]) -> HashMap<usize, Duplicate> {
-    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+    // First index per id; a list only for the (rare) ids seen more than once.
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+    let mut repeated: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, n) in rows.iter().enumerate() {
         if let Ok(a) = &n.result {
-            by_id.entry(a.id.as_str()).or_default().push(i);
+            match first.get(a.id.as_str()) {
+                None => {
+                    first.insert(a.id.as_str(), i);
+                }
+                Some(&f) => repeated
+                    .entry(a.id.as_str())
+                    .or_insert_with(|| vec![f])
+                    .push(i),
+            }
         }
     }
     let mut verdicts = HashMap::new();
-    for indexes in by_id.into_values().filter(|v| v.len() > 1) {
+    for indexes in repeated.into_values() {
         let appointment = |i: usize| rows[i].result.as_ref().ok();
         let first = indexes[0];
         let identical = indexes
