@@ -389,3 +389,52 @@ async fn the_request_log_has_a_line_per_call() {
         "numbers are keyed, not logged"
     );
 }
+
+#[tokio::test]
+async fn gateway_and_timeout_faults() {
+    for (kind, status) in [(FailKind::BadGateway, 502), (FailKind::Unavailable, 503)] {
+        let sb = start(DAYTIME, |c| {
+            c.faults = Faults {
+                fail_rate: 1.0,
+                fail_kind: kind,
+                ..Faults::default()
+            }
+        })
+        .await;
+        let r = call(&sb, to("+13125550147")).await;
+        assert_eq!(r.status, status);
+        assert_eq!(r.body["success"], false);
+        let listed = send(&sb, "GET", "/v1/conversations", None, KEY).await;
+        assert_eq!(
+            listed.body["data"]["pagination"]["totalCount"], 0,
+            "a gateway error never starts a call"
+        );
+    }
+    let sb = start(DAYTIME, |c| {
+        c.faults = Faults {
+            fail_rate: 1.0,
+            fail_kind: FailKind::Timeout,
+            created_anyway: 1.0,
+            hang: Duration::from_secs(30),
+            ..Faults::default()
+        }
+    })
+    .await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let err = client
+        .post(format!("{}/calls", sb.base_url()))
+        .bearer_auth(KEY)
+        .json(&to("+13125550147"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    let listed = send(&sb, "GET", "/v1/conversations", None, KEY).await;
+    assert_eq!(
+        listed.body["data"]["pagination"]["totalCount"], 1,
+        "the call started anyway"
+    );
+}
