@@ -102,29 +102,25 @@ async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOu
     let opt_outs = optout::OptOuts::build(do_not_call_list(&s)?, &appointments);
     let selected = select::select(appointments, &s.selection, &opt_outs, clock.now(), tz);
 
-    let ledger = open_ledger(&s)?;
-    let stop = Arc::new(Stop::default());
-    signals::watch(stop.clone())?;
-    let client = match &s.mode {
-        Mode::Send(api) => Some(Arc::new(AnnieClient::new(api)?)),
-        Mode::Preview => None,
-    };
-    if client.is_some() {
-        wait_for_calling_hours(&s, &clock, &stop).await?;
-    }
-    let gate = Arc::new(Gate::new(s.dispatch.requests_per_minute));
-    let (selected, moved) = recall::recall(selected, ledger.as_ref(), s.retry_uncertain, tz)?;
-    let finder = reconcile::Finder {
-        client: client.as_deref(),
-        gate: &gate,
-        from_number: &s.practice.from_number,
-        max_pages: s.dispatch.reconcile_pages,
-    };
-    let selected =
-        reconcile::settle_earlier(selected, &finder, ledger.as_ref(), tz, clock.now()).await?;
+    let services = Services::start(&s, &clock).await?;
+    let (selected, moved) =
+        recall::recall(selected, services.ledger.as_ref(), s.retry_uncertain, tz)?;
+    let selected = reconcile::settle_earlier(
+        selected,
+        &services.finder(&s),
+        services.ledger.as_ref(),
+        tz,
+        clock.now(),
+    )
+    .await?;
     let (mut settled, households) = households::group(selected, s.households);
-    let (deferred, households) =
-        guard::check(households, ledger.as_ref(), &s.hours, clock.now(), tz)?;
+    let (deferred, households) = guard::check(
+        households,
+        services.ledger.as_ref(),
+        &s.hours,
+        clock.now(),
+        tz,
+    )?;
     settled.extend(deferred);
     let plan = plan::plan(settled, households);
     tracing::info!(
@@ -132,15 +128,86 @@ async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOu
         calls = plan.calls.len(),
         "export read and planned"
     );
-    if let (Some(l), Some(_)) = (&ledger, &client) {
-        for m in &moved {
-            l.supersede(&m.appointment_id, &m.start_time, clock.now())?;
+    services.supersede(&moved, clock.now())?;
+
+    let (collected, interrupted) = dispatch_and_collect(plan, s, services, clock, global).await?;
+    Ok(RunOutcome {
+        summary: collected.summary,
+        interrupted,
+    })
+}
+
+/// What a run talks to: the ledger (locked when sending), the stop flag (signals), the API
+/// client (absent in a preview) and the one rate gate every request goes through.
+struct Services {
+    ledger: Option<Ledger>,
+    stop: Arc<Stop>,
+    client: Option<Arc<AnnieClient>>,
+    gate: Arc<Gate>,
+}
+
+impl Services {
+    /// Opens the ledger, installs the signal handlers and, when sending, waits for (or refuses
+    /// outside) calling hours.
+    async fn start(s: &Settings, clock: &Clock) -> anyhow::Result<Services> {
+        let ledger = match s.mode {
+            Mode::Send(_) => Some(Ledger::open(&s.ledger_path)?),
+            Mode::Preview => Ledger::open_read_only(&s.ledger_path)?,
+        };
+        let stop = Arc::new(Stop::default());
+        signals::watch(stop.clone())?;
+        let client = match &s.mode {
+            Mode::Send(api) => Some(Arc::new(AnnieClient::new(api)?)),
+            Mode::Preview => None,
+        };
+        if client.is_some() {
+            wait_for_calling_hours(s, clock, &stop).await?;
+        }
+        let gate = Arc::new(Gate::new(s.dispatch.requests_per_minute));
+        Ok(Services {
+            ledger,
+            stop,
+            client,
+            gate,
+        })
+    }
+
+    fn finder<'a>(&'a self, s: &'a Settings) -> reconcile::Finder<'a> {
+        reconcile::Finder {
+            client: self.client.as_deref(),
+            gate: &self.gate,
+            from_number: &s.practice.from_number,
+            max_pages: s.dispatch.reconcile_pages,
         }
     }
 
+    /// Marks the old attempts of moved appointments superseded (sending runs only).
+    fn supersede(
+        &self,
+        moved: &[recall::Moved],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<()> {
+        if let (Some(l), Some(_)) = (&self.ledger, &self.client) {
+            for m in moved {
+                l.supersede(&m.appointment_id, &m.start_time, now)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Stages 5 and 6: the dispatcher sends, the collector records; then the preview table and the
+/// summary line. Returns what was collected and the interrupting signal's status, if any.
+async fn dispatch_and_collect(
+    plan: plan::Plan,
+    s: Settings,
+    services: Services,
+    clock: Clock,
+    global: &GlobalArgs,
+) -> anyhow::Result<(collect::Collected, Option<u8>)> {
     let writer = ResultsWriter::create(&s.results_path)?;
     let requests = open_emit_file(&s)?;
-    let preview = client.is_none();
+    let preview = services.client.is_none();
     let details = preview.then(|| Arc::new(Mutex::new(preview::CallDetails::new())));
     let total = plan.rows();
 
@@ -157,34 +224,31 @@ async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOu
         s.show_progress,
         preview,
     ));
+    let stop = services.stop.clone();
     let dispatcher = Dispatcher {
-        client,
-        gate,
-        ledger: ledger.map(|l| Arc::new(Mutex::new(l))),
-        stop: stop.clone(),
+        client: services.client,
+        gate: services.gate,
+        ledger: services.ledger.map(|l| Arc::new(Mutex::new(l))),
+        stop: services.stop,
         settings: s.dispatch.clone(),
         hours: s.hours.clone(),
         clock,
         limit: s.limit,
         from_number: s.practice.from_number.clone(),
         run_id: format!("{}-{}", clock::stamp(clock.start()), std::process::id()),
-        templates: Arc::new(s.templates),
         practice: s.practice.clone(),
+        templates: Arc::new(s.templates),
         details: details.clone(),
         drain_timeout: match &s.mode {
             Mode::Send(api) => api.timeout + std::time::Duration::from_secs(5),
             Mode::Preview => std::time::Duration::ZERO,
         },
     };
-    let dispatched = dispatcher
-        .run(
-            plan.calls,
-            Outputs {
-                results: tx,
-                requests,
-            },
-        )
-        .await;
+    let outputs = Outputs {
+        results: tx,
+        requests,
+    };
+    let dispatched = dispatcher.run(plan.calls, outputs).await;
     let collected = collector
         .await
         .map_err(|e| AfterCallsStarted(anyhow::anyhow!("internal error: collector failed: {e}")))?
@@ -212,18 +276,7 @@ async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOu
         let (line, path) = (collected.summary.line(), s.results_path.display());
         eprintln!("annie-dispatch: {line}; results in {path}");
     }
-    Ok(RunOutcome {
-        summary: collected.summary,
-        interrupted: stop.interrupted(),
-    })
-}
-
-/// A sending run locks the ledger (creating it if needed); a preview only reads it, if it exists.
-fn open_ledger(s: &Settings) -> anyhow::Result<Option<Ledger>> {
-    match s.mode {
-        Mode::Send(_) => Ledger::open(&s.ledger_path).map(Some),
-        Mode::Preview => Ledger::open_read_only(&s.ledger_path),
-    }
+    Ok((collected, stop.interrupted()))
 }
 
 fn do_not_call_list(s: &Settings) -> anyhow::Result<Vec<String>> {
