@@ -45,6 +45,13 @@ pub enum Command {
     Run(RunArgs),
     /// Serve a local stand-in for the Annie API, to rehearse against.
     Sandbox(SandboxArgs),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -140,4 +147,7 @@ pub struct RunArgs {
     /// its own ledger, so rehearsals never mark real appointments as sent).
     #[arg(long, conflicts_with = "dry_run")]
     pub sandbox: bool,
+    /// Also write machine-readable counts (for monitoring) to FILE as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
 }

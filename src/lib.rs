@@ -64,16 +64,38 @@ pub struct RunOutcome {
     pub interrupted: Option<u8>,
 }
 
+impl RunOutcome {
+    /// For commands that process no rows.
+    fn nothing() -> RunOutcome {
+        RunOutcome {
+            summary: Summary::default(),
+            interrupted: None,
+        }
+    }
+}
+
 /// Runs the command the user asked for.
 pub async fn run(cli: &Cli) -> anyhow::Result<RunOutcome> {
     match &cli.command {
         Command::Run(args) => run_dispatch(args, &cli.global).await,
         Command::Sandbox(args) => {
             sandbox::serve(args).await?;
-            Ok(RunOutcome {
-                summary: Summary::default(),
-                interrupted: None,
-            })
+            Ok(RunOutcome::nothing())
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(
+                *shell,
+                &mut command,
+                "annie-dispatch",
+                &mut std::io::stdout(),
+            );
+            Ok(RunOutcome::nothing())
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command).render(&mut std::io::stdout())?;
+            Ok(RunOutcome::nothing())
         }
     }
 }
@@ -275,6 +297,14 @@ async fn dispatch_and_collect(
     if !global.quiet {
         let (line, path) = (collected.summary.line(), s.results_path.display());
         eprintln!("annie-dispatch: {line}; results in {path}");
+    }
+    if let Some(path) = &s.summary_json {
+        let json = collected
+            .summary
+            .to_json(&s.results_path, stop.interrupted());
+        std::fs::write(path, format!("{json:#}\n"))
+            .with_context(|| format!("cannot write the --summary-json file `{}`", path.display()))
+            .map_err(AfterCallsStarted)?;
     }
     Ok((collected, stop.interrupted()))
 }

@@ -195,6 +195,22 @@ impl Summary {
             .any(|(status, n)| *n > 0 && status.needs_attention())
     }
 
+    /// Machine-readable counts for monitoring (`--summary-json`).
+    pub fn to_json(&self, results: &Path, interrupted: Option<u8>) -> serde_json::Value {
+        let counts: serde_json::Map<String, serde_json::Value> = Status::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), self.count(*s).into()))
+            .collect();
+        serde_json::json!({
+            "rows": self.total(),
+            "counts": counts,
+            "requests": self.requests,
+            "elapsed_seconds": (self.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+            "exit_status": crate::exit::for_summary(self, interrupted),
+            "results_file": results.display().to_string(),
+        })
+    }
+
     /// One line for stderr: `12 rows: 8 sent, 2 skipped, 2 invalid in 9.1s (0.98 requests/s)`.
     pub fn line(&self) -> String {
         let parts: Vec<String> = Status::ALL

@@ -59,6 +59,7 @@ pub struct Settings {
     pub wait_for_window: bool,
     /// Dispatch to an in-process sandbox (`run --sandbox`).
     pub sandbox: bool,
+    pub summary_json: Option<PathBuf>,
 }
 
 impl Settings {
@@ -113,6 +114,7 @@ impl Settings {
             input,
             ledger_path: ledger_path(&config, &results_path, run.sandbox),
             sandbox: run.sandbox,
+            summary_json: run.summary_json.clone(),
             hours: hours(&config, practice.timezone)?,
             households: c.households.enabled.unwrap_or(true),
             opt_out,

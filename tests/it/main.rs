@@ -19,3 +19,4 @@ mod samples;
 mod sandbox;
 mod sandbox_runs;
 mod sending;
+mod toolkit;
