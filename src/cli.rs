@@ -45,6 +45,10 @@ pub enum Command {
     Run(RunArgs),
     /// Serve a local stand-in for the Annie API, to rehearse against.
     Sandbox(SandboxArgs),
+    /// Check a config (and an export) without sending anything: what a run would do, and what
+    /// would go wrong. Exit 0 when all is well, 1 when rows or settings need attention, 2 when
+    /// the config or export cannot be used.
+    Check(CheckArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
         #[arg(value_enum)]
@@ -52,6 +56,19 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout.
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The config file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// An export to check against the config (its columns, every row, every rendered text).
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Pretend the run happens at this time (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<DateTime<FixedOffset>>,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@
 //! | record results | [`collect`], [`results`] | result rows → results file, progress, summary |
 
 pub mod api;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod collect;
@@ -62,6 +63,10 @@ pub struct RunOutcome {
     pub summary: Summary,
     /// The exit status of the signal that interrupted the run, if one did.
     pub interrupted: Option<u8>,
+    /// Every result row, in input order (kept in a preview only).
+    pub rows: Vec<results::RowResult>,
+    /// A problem outside the rows that needs a person (`check`: no API key).
+    pub other_problem: bool,
 }
 
 impl RunOutcome {
@@ -70,6 +75,16 @@ impl RunOutcome {
         RunOutcome {
             summary: Summary::default(),
             interrupted: None,
+            rows: Vec::new(),
+            other_problem: false,
+        }
+    }
+
+    /// The process exit status (see [`exit`]).
+    pub fn exit_status(&self) -> u8 {
+        match exit::for_summary(&self.summary, self.interrupted) {
+            exit::SUCCESS if self.other_problem => exit::NEEDS_ATTENTION,
+            code => code,
         }
     }
 }
@@ -82,6 +97,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<RunOutcome> {
             sandbox::serve(args).await?;
             Ok(RunOutcome::nothing())
         }
+        Command::Check(args) => check::check(args, &cli.global).await,
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(
@@ -114,7 +130,7 @@ pub async fn run_dispatch(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result
     outcome
 }
 
-async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
+pub(crate) async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
     if !s.allow_stale {
         export::check_fresh(&s.input, s.now)?;
     }
@@ -156,6 +172,8 @@ async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOu
     Ok(RunOutcome {
         summary: collected.summary,
         interrupted,
+        rows: collected.rows,
+        other_problem: false,
     })
 }
 
@@ -283,7 +301,7 @@ async fn dispatch_and_collect(
         return Err(AfterCallsStarted(e).into());
     }
 
-    if let Some(details) = details {
+    if let Some(details) = details.filter(|_| s.show_table) {
         let details = details.lock().unwrap_or_else(|p| p.into_inner());
         let stdout = std::io::stdout().lock();
         preview::write_table(std::io::BufWriter::new(stdout), &collected.rows, &details)
@@ -294,7 +312,8 @@ async fn dispatch_and_collect(
             })
             .context("cannot write the preview to stdout")?;
     }
-    if !global.quiet {
+    // `check` (a preview without its table) prints its own report instead.
+    if !global.quiet && (s.show_table || !preview) {
         let (line, path) = (collected.summary.line(), s.results_path.display());
         eprintln!("annie-dispatch: {line}; results in {path}");
     }

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(annie_dispatch::run(&cli)) {
-        Ok(outcome) => ExitCode::from(exit::for_summary(&outcome.summary, outcome.interrupted)),
+        Ok(outcome) => ExitCode::from(outcome.exit_status()),
         Err(error) => {
             eprintln!("annie-dispatch: error: {error:#}");
             ExitCode::from(exit::for_error(&error))

@@ -60,6 +60,8 @@ pub struct Settings {
     /// Dispatch to an in-process sandbox (`run --sandbox`).
     pub sandbox: bool,
     pub summary_json: Option<PathBuf>,
+    /// Print the preview table (a `--dry-run`; not `check`).
+    pub show_table: bool,
 }
 
 impl Settings {
@@ -115,6 +117,7 @@ impl Settings {
             ledger_path: ledger_path(&config, &results_path, run.sandbox),
             sandbox: run.sandbox,
             summary_json: run.summary_json.clone(),
+            show_table: run.dry_run,
             hours: hours(&config, practice.timezone)?,
             households: c.households.enabled.unwrap_or(true),
             opt_out,

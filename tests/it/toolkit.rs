@@ -55,3 +55,111 @@ fn completions_and_man_page_come_from_the_cli_definition() {
     assert!(man.starts_with(".ie"), "roff output");
     assert!(man.contains(".TH annie-dispatch 1"), "{man}");
 }
+
+#[test]
+fn check_reports_what_a_run_would_do_and_what_is_wrong() {
+    let long = "Crown prep and buildup, ".repeat(16);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        crate::harness::CONFIG.replace("{BASE_URL}", "https://api.example.com/v1"),
+    )
+    .unwrap();
+    let export = dir.path().join("appointments.csv");
+    std::fs::write(
+        &export,
+        format!(
+            "{}\n{}\n{}\n{}\n",
+            crate::harness::OD_HEADER,
+            od_row("OK", &[]),
+            od_row("LONG", &[("ProcDescript", &long)]),
+            od_row("BADPHONE", &[("WirelessPhone", "555-0100")])
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str], key: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_annie-dispatch"));
+        cmd.env_remove("ANNIE_API_KEY").args(args);
+        if key {
+            cmd.env("ANNIE_API_KEY", "annie-sk-v1-test");
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let config_arg = config.to_str().unwrap();
+    let export_arg = export.to_str().unwrap();
+    let (code, stdout, _) = run(
+        &[
+            "check",
+            "--config",
+            config_arg,
+            "--input",
+            export_arg,
+            "--now",
+            crate::harness::NOW,
+        ],
+        true,
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("export: ") && stdout.contains("3 rows: 1 dry_run, 2 invalid"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  row 3 (LONG): invalid: context is 5"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  row 4 (BADPHONE): invalid: no usable phone number"),
+        "{stdout}"
+    );
+    assert!(
+        !export.with_file_name("appointments.results.csv").exists(),
+        "check writes no results beside the export"
+    );
+
+    // Config only, with the key: all well.
+    let (code, stdout, _) = run(&["check", "--config", config_arg], true);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("api key: `ANNIE_API_KEY` is set"));
+    // Without the key: needs a person.
+    let (code, stdout, _) = run(&["check", "--config", config_arg], false);
+    assert_eq!(code, 1);
+    assert!(stdout
+        .contains("api key: `ANNIE_API_KEY` is not set: a sending run would stop with exit 2"));
+    // A typo in the config, or a column the export lacks: exit 2 naming it.
+    std::fs::write(
+        &config,
+        crate::harness::CONFIG
+            .replace("{BASE_URL}", "https://api.example.com/v1")
+            .replace("max_in_flight", "max_inflight"),
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["check", "--config", config_arg], true);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown field `max_inflight`"), "{stderr}");
+    std::fs::write(
+        &config,
+        crate::harness::CONFIG
+            .replace("{BASE_URL}", "https://api.example.com/v1")
+            .replace(
+                "preset = \"opendental\"",
+                "preset = \"opendental\"\n[input.columns]\nphones = [\"CellPhone\"]",
+            ),
+    )
+    .unwrap();
+    let (code, _, stderr) = run(
+        &["check", "--config", config_arg, "--input", export_arg],
+        true,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("column `CellPhone` (mapped by [input.columns] phones) is not in the file"),
+        "{stderr}"
+    );
+}

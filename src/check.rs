@@ -1,0 +1,102 @@
+//! `annie-dispatch check`: everything a run would do, short of sending, and what would go wrong.
+//!
+//! It builds the same settings and runs the same pipeline as `run --dry-run` (so it can never
+//! disagree with a real run), writes its results to a temporary file rather than next to the
+//! export, and prints a short report instead of the preview table.
+
+use std::io::Write;
+
+use crate::cli::{CheckArgs, GlobalArgs, RunArgs};
+use crate::settings::{Settings, DEFAULT_API_KEY_ENV};
+use crate::RunOutcome;
+
+pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
+    let scratch = tempfile::tempdir()?;
+    // Without an export, check the config and templates against a name that selects CSV.
+    let input = args
+        .input
+        .clone()
+        .unwrap_or_else(|| scratch.path().join("no-export.csv"));
+    let run = RunArgs {
+        config: args.config.clone(),
+        input: input.clone(),
+        results: None,
+        dry_run: true,
+        limit: None,
+        now: args.now,
+        emit_requests: None,
+        allow_stale: true,
+        retry_uncertain: false,
+        wait_for_window: false,
+        sandbox: false,
+        summary_json: None,
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let mut s = Settings::build(&run, global, &env)?;
+    s.show_table = false;
+    s.show_progress = false;
+    // The real ledger (beside where results would go) is read; the results go to scratch.
+    s.results_path = scratch.path().join("check.results.csv");
+
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "config: {} is valid ({}, {}, calls from {})",
+        args.config.display(),
+        s.practice.name,
+        s.practice.timezone,
+        s.practice.from_number
+    )?;
+    writeln!(
+        out,
+        "templates: valid (every variable known; rendered against an example)"
+    )?;
+    let key_var = api_key_variable(&args.config)?;
+    let key_set = env(&key_var).is_some_and(|k| !k.trim().is_empty());
+    if key_set {
+        writeln!(out, "api key: `{key_var}` is set")?;
+    } else {
+        writeln!(
+            out,
+            "api key: `{key_var}` is not set: a sending run would stop with exit 2"
+        )?;
+    }
+
+    let mut outcome = RunOutcome::nothing();
+    if args.input.is_some() {
+        outcome = crate::dispatch_with(s, global).await?;
+        writeln!(
+            out,
+            "export: {}: {}",
+            input.display(),
+            outcome.summary.line()
+        )?;
+        for row in outcome.rows.iter().filter(|r| r.status.needs_attention()) {
+            writeln!(
+                out,
+                "  row {} ({}): {}: {}",
+                row.row,
+                row.appointment_id.as_deref().unwrap_or("no id"),
+                row.status.as_str(),
+                row.reason.as_deref().unwrap_or("")
+            )?;
+        }
+    } else {
+        writeln!(out, "export: none given (pass --input to check one)")?;
+    }
+    out.flush()?;
+    // A missing key needs a person even when every row is fine.
+    outcome.other_problem = !key_set;
+    Ok(outcome)
+}
+
+/// The environment variable the config names for the API key.
+fn api_key_variable(config: &std::path::Path) -> anyhow::Result<String> {
+    let loaded = crate::config::LoadedConfig::load(config)?;
+    Ok(loaded
+        .file
+        .api
+        .api_key_env
+        .map(|v| v.get_ref().trim().to_string())
+        .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_string()))
+}
