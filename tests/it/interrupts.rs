@@ -7,8 +7,17 @@ use std::time::{Duration, Instant};
 use crate::harness::{od_row, Test, CONFIG, NOW};
 use crate::mock::Annie;
 
-fn six_rows() -> Vec<String> {
-    (1..=6).map(|i| od_row(&format!("A{i}"), &[])).collect()
+/// A slow mock (each answer `delay` late) and a six-row run against it, `in_flight` at a time.
+async fn slow_run(delay_ms: u64, in_flight: u32) -> (Annie, Test) {
+    let annie = Annie::start_with(NOW, Duration::from_millis(delay_ms)).await;
+    let rows: Vec<String> = (1..=6).map(|i| od_row(&format!("A{i}"), &[])).collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let config = CONFIG.replace("max_in_flight = 4", &format!("max_in_flight = {in_flight}"));
+    let t = Test::new()
+        .server(&annie.base_url())
+        .config(&config)
+        .od_rows(&rows);
+    (annie, t)
 }
 
 /// Waits (bounded) until the mock has received `n` calls.
@@ -31,13 +40,7 @@ async fn assert_no_appointment_posted_twice(annie: &Annie) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn after_sigkill_a_rerun_reconciles_and_calls_nobody_twice() {
-    let annie = Annie::start_with(NOW, Duration::from_millis(1500)).await;
-    let rows = six_rows();
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-    let t = Test::new()
-        .server(&annie.base_url())
-        .config(&CONFIG.replace("max_in_flight = 4", "max_in_flight = 2"))
-        .od_rows(&rows);
+    let (annie, t) = slow_run(1500, 2).await;
     let running = t.spawn();
     wait_for_calls(&annie, 2).await;
     running.signal("KILL");
@@ -75,13 +78,7 @@ async fn after_sigkill_a_rerun_reconciles_and_calls_nobody_twice() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_finishes_calls_in_flight_and_records_the_rest() {
-    let annie = Annie::start_with(NOW, Duration::from_millis(1000)).await;
-    let rows = six_rows();
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-    let t = Test::new()
-        .server(&annie.base_url())
-        .config(&CONFIG.replace("max_in_flight = 4", "max_in_flight = 1"))
-        .od_rows(&rows);
+    let (annie, t) = slow_run(1000, 1).await;
     let running = t.spawn();
     wait_for_calls(&annie, 1).await;
     running.signal("TERM");
@@ -121,13 +118,7 @@ async fn sigterm_finishes_calls_in_flight_and_records_the_rest() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_run_on_the_same_ledger_refuses_to_start() {
-    let annie = Annie::start_with(NOW, Duration::from_millis(1000)).await;
-    let rows = six_rows();
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-    let t = Test::new()
-        .server(&annie.base_url())
-        .config(&CONFIG.replace("max_in_flight = 4", "max_in_flight = 1"))
-        .od_rows(&rows);
+    let (annie, t) = slow_run(1000, 1).await;
     let running = t.spawn();
     wait_for_calls(&annie, 1).await;
     let second = t.run_async().await;

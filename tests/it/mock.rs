@@ -144,12 +144,17 @@ impl Annie {
     /// Answers `POST /v1/calls` with `status` and an error body, before the default mock (at
     /// most `times` times, if given).
     pub async fn fail_calls(&self, status: u16, message: &str, times: Option<u64>) {
+        let response = ResponseTemplate::new(status)
+            .set_body_json(json!({"success": false, "data": {}, "message": message}));
+        self.answer_calls(response, times).await;
+    }
+
+    /// Answers `POST /v1/calls` with `responder` before the default mock (at most `times` times,
+    /// if given).
+    pub async fn answer_calls(&self, responder: impl Respond + 'static, times: Option<u64>) {
         let mock = Mock::given(method("POST"))
             .and(path("/v1/calls"))
-            .respond_with(
-                ResponseTemplate::new(status)
-                    .set_body_json(json!({"success": false, "data": {}, "message": message})),
-            );
+            .respond_with(responder);
         let mock = match times {
             Some(n) => mock.up_to_n_times(n),
             None => mock,

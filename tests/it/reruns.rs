@@ -115,16 +115,11 @@ impl Respond for ServerError {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_500_is_uncertain_not_resent_and_only_retry_uncertain_resends() {
     let annie = Annie::start_with("2026-11-20T18:30:00-06:00", Duration::ZERO).await;
-    Mock::given(method("POST"))
-        .and(path("/v1/calls"))
-        .respond_with(ServerError {
-            state: annie.state.clone(),
-            placed: false,
-        })
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&annie.server)
-        .await;
+    let placed = ServerError {
+        state: annie.state.clone(),
+        placed: false,
+    };
+    annie.answer_calls(placed, Some(1)).await;
     let config = format!("{CONFIG}[selection]\nwindow = \"1h-120h\"\n");
     let t = Test::new()
         .server(&annie.base_url())
@@ -171,15 +166,11 @@ async fn a_500_is_uncertain_not_resent_and_only_retry_uncertain_resends() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_500_whose_call_shows_up_in_annie_is_sent() {
     let annie = Annie::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/calls"))
-        .respond_with(ServerError {
-            state: annie.state.clone(),
-            placed: true,
-        })
-        .with_priority(1)
-        .mount(&annie.server)
-        .await;
+    let placed = ServerError {
+        state: annie.state.clone(),
+        placed: true,
+    };
+    annie.answer_calls(placed, None).await;
     let out = Test::new()
         .server(&annie.base_url())
         .od_rows(&[&od_row("A1", &[])])
