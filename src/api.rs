@@ -203,7 +203,51 @@ impl AnnieClient {
     }
 }
 
+/// What `GET /conversations/{id}` gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetOutcome {
+    Found(serde_json::Value),
+    RateLimited { wait: Duration },
+    Failed { status: Option<u16>, error: String },
+}
+
 impl AnnieClient {
+    /// `GET /conversations/{id}`: one conversation, as the API describes it.
+    pub async fn get_conversation(&self, id: &str) -> GetOutcome {
+        let url = format!("{}/conversations/{}", self.base_url, urlencode(id));
+        let response = match self.http.get(url).bearer_auth(&self.api_key).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return GetOutcome::Failed {
+                    status: None,
+                    error: error_chain(&e),
+                }
+            }
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        if status == StatusCode::TOO_MANY_REQUESTS && has_rate_limit_headers(&headers) {
+            return GetOutcome::RateLimited {
+                wait: rate_limit_wait(&headers, SystemTime::now()),
+            };
+        }
+        let envelope: Option<Envelope> = serde_json::from_str(&text).ok();
+        match envelope {
+            Some(Envelope {
+                success: Some(true),
+                data: Some(data),
+                ..
+            }) if status.is_success() => GetOutcome::Found(data),
+            other => GetOutcome::Failed {
+                status: Some(status.as_u16()),
+                error: other
+                    .and_then(|e| e.message)
+                    .unwrap_or_else(|| snippet(&text)),
+            },
+        }
+    }
+
     /// `GET /conversations?offset=&limit=`: one page of the organisation's conversations. The
     /// API cannot filter by number or time, so reconciliation pages through and matches itself.
     pub async fn list_conversations(&self, offset: u64, limit: u64) -> ListOutcome {
@@ -339,6 +383,19 @@ fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Duration {
         (None, None) => DEFAULT_RATE_LIMIT_WAIT,
         (a, b) => a.max(b).unwrap_or_default().min(MAX_RATE_LIMIT_WAIT),
     }
+}
+
+/// Percent-encodes a path segment (conversation ids are UUIDs, but never trust a file).
+fn urlencode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// A short, printable excerpt of a body that was not the documented JSON.

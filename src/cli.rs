@@ -49,6 +49,9 @@ pub enum Command {
     /// would go wrong. Exit 0 when all is well, 1 when rows or settings need attention, 2 when
     /// the config or export cannot be used.
     Check(CheckArgs),
+    /// Read what happened on each call a run started (GET /conversations/{id}) into an
+    /// outcomes file; resumable.
+    Outcomes(OutcomesArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
         #[arg(value_enum)]
@@ -56,6 +59,19 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout.
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct OutcomesArgs {
+    /// The config file of the run (for the API address, key and rate).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The run's results file.
+    #[arg(long, value_name = "FILE")]
+    pub results: PathBuf,
+    /// Where to write the outcomes [default: RESULTS with `.outcomes.csv`].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,7 @@ pub mod logging;
 pub mod normalise;
 pub mod number_rules;
 pub mod optout;
+pub mod outcomes;
 pub mod plan;
 pub mod practice;
 pub mod preview;
@@ -71,7 +72,7 @@ pub struct RunOutcome {
 
 impl RunOutcome {
     /// For commands that process no rows.
-    fn nothing() -> RunOutcome {
+    pub(crate) fn nothing() -> RunOutcome {
         RunOutcome {
             summary: Summary::default(),
             interrupted: None,
@@ -98,6 +99,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<RunOutcome> {
             Ok(RunOutcome::nothing())
         }
         Command::Check(args) => check::check(args, &cli.global).await,
+        Command::Outcomes(args) => outcomes::outcomes(args).await,
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(

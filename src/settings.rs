@@ -140,6 +140,22 @@ impl Settings {
     }
 }
 
+/// What commands that only talk to the API (`outcomes`) need from the config.
+pub struct ApiOnly {
+    pub api: ApiSettings,
+    pub dispatch: DispatchSettings,
+}
+
+impl ApiOnly {
+    pub fn build(config: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<ApiOnly> {
+        let config = LoadedConfig::load(config)?;
+        Ok(ApiOnly {
+            api: api(&config, env)?,
+            dispatch: dispatch(&config)?,
+        })
+    }
+}
+
 /// A config error that points at the value: `config.toml:7: [practice] timezone: ...`.
 fn bad<T>(
     config: &LoadedConfig,

@@ -346,6 +346,7 @@ async fn list_conversations(State(state): State<Shared>, Query(page): Query<Page
 }
 
 async fn get_conversation(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+    state.log(json!({"method": "GET", "path": "/v1/conversations/{id}", "conversationId": id}));
     match state.conversation(&id) {
         Some(c) => Json(json!({"success": true, "data": state.describe(&c)})).into_response(),
         None => error(StatusCode::NOT_FOUND, "conversation not found"),
