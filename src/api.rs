@@ -59,8 +59,18 @@ pub struct AppointmentInfo {
 pub struct ApiSettings {
     /// Without a trailing slash, e.g. `https://api.helloannie.com/v1`.
     pub base_url: String,
+    /// The API key; unused when `oauth` is set.
     pub api_key: String,
+    /// OAuth client credentials instead of a key.
+    pub oauth: Option<crate::oauth::OAuthSettings>,
     pub timeout: Duration,
+}
+
+/// How requests are authorised.
+#[derive(Debug)]
+enum Auth {
+    Key(String),
+    OAuth(crate::oauth::TokenSource),
 }
 
 /// What one `POST /calls` proved.
@@ -120,12 +130,12 @@ struct Pagination {
 }
 
 /// A small client for the endpoints this tool uses, shared by every worker.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AnnieClient {
     http: reqwest::Client,
     base_url: String,
     calls_url: String,
-    api_key: String,
+    auth: Auth,
 }
 
 /// Longest rate-limit pause we accept from the server's headers before trying again anyway.
@@ -150,20 +160,53 @@ impl AnnieClient {
             .user_agent(concat!("annie-dispatch/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(AnnieClient {
-            http,
             base_url: settings.base_url.clone(),
             calls_url: format!("{}/calls", settings.base_url),
-            api_key: settings.api_key.clone(),
+            auth: match &settings.oauth {
+                Some(o) => Auth::OAuth(crate::oauth::TokenSource::new(http.clone(), o.clone())),
+                None => Auth::Key(settings.api_key.clone()),
+            },
+            http,
         })
     }
 
+    /// The bearer token for the next request.
+    async fn bearer(&self) -> Result<String, String> {
+        match &self.auth {
+            Auth::Key(key) => Ok(key.clone()),
+            Auth::OAuth(source) => source.bearer().await,
+        }
+    }
+
     /// Sends one request (the body already serialised: see [`crate::plan::Call`]) and
-    /// classifies the answer. Never fails: every transport problem is an outcome too.
+    /// classifies the answer. Never fails: every transport problem is an outcome too. With
+    /// OAuth, a 401 fetches a fresh token and sends once more (the request was refused, so no
+    /// call was placed).
     pub async fn start_call(&self, body_json: &str) -> CallOutcome {
+        let outcome = self.start_call_once(body_json).await;
+        match (&outcome, &self.auth) {
+            (CallOutcome::Unauthorized { status: 401, .. }, Auth::OAuth(source)) => {
+                source.invalidate().await;
+                self.start_call_once(body_json).await
+            }
+            _ => outcome,
+        }
+    }
+
+    async fn start_call_once(&self, body_json: &str) -> CallOutcome {
+        let token = match self.bearer().await {
+            Ok(t) => t,
+            Err(message) => {
+                return CallOutcome::Unauthorized {
+                    status: 401,
+                    message,
+                }
+            }
+        };
         let response = self
             .http
             .post(&self.calls_url)
-            .bearer_auth(&self.api_key)
+            .bearer_auth(token)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body_json.to_string())
             .send()
@@ -215,7 +258,16 @@ impl AnnieClient {
     /// `GET /conversations/{id}`: one conversation, as the API describes it.
     pub async fn get_conversation(&self, id: &str) -> GetOutcome {
         let url = format!("{}/conversations/{}", self.base_url, urlencode(id));
-        let response = match self.http.get(url).bearer_auth(&self.api_key).send().await {
+        let token = match self.bearer().await {
+            Ok(t) => t,
+            Err(error) => {
+                return GetOutcome::Failed {
+                    status: None,
+                    error,
+                }
+            }
+        };
+        let response = match self.http.get(url).bearer_auth(token).send().await {
             Ok(r) => r,
             Err(e) => {
                 return GetOutcome::Failed {
@@ -251,11 +303,15 @@ impl AnnieClient {
     /// `GET /conversations?offset=&limit=`: one page of the organisation's conversations. The
     /// API cannot filter by number or time, so reconciliation pages through and matches itself.
     pub async fn list_conversations(&self, offset: u64, limit: u64) -> ListOutcome {
+        let token = match self.bearer().await {
+            Ok(t) => t,
+            Err(error) => return ListOutcome::Failed { error },
+        };
         let response = self
             .http
             .get(format!("{}/conversations", self.base_url))
             .query(&[("offset", offset), ("limit", limit)])
-            .bearer_auth(&self.api_key)
+            .bearer_auth(token)
             .send()
             .await;
         let response = match response {

@@ -30,6 +30,7 @@ pub mod ledger;
 pub mod logging;
 pub mod normalise;
 pub mod number_rules;
+pub mod oauth;
 pub mod optout;
 pub mod outcomes;
 pub mod plan;

@@ -100,6 +100,7 @@ impl Settings {
                 // Filled in when the in-process sandbox has a port.
                 base_url: String::new(),
                 api_key: SANDBOX_KEY.to_string(),
+                oauth: None,
                 timeout: Duration::from_secs(30),
             })
         } else {
@@ -239,6 +240,14 @@ fn api(config: &LoadedConfig, env: &dyn Fn(&str) -> Option<String>) -> anyhow::R
         "[api] timeout",
         Duration::from_secs(30),
     )?;
+    if let Some(o) = &a.oauth {
+        return Ok(ApiSettings {
+            base_url,
+            api_key: String::new(),
+            oauth: Some(oauth(config, o, env)?),
+            timeout,
+        });
+    }
     let (var, where_named) = match &a.api_key_env {
         Some(v) => (
             v.get_ref().trim().to_string(),
@@ -258,7 +267,45 @@ fn api(config: &LoadedConfig, env: &dyn Fn(&str) -> Option<String>) -> anyhow::R
     Ok(ApiSettings {
         base_url,
         api_key: api_key.trim().to_string(),
+        oauth: None,
         timeout,
+    })
+}
+
+/// `[api.oauth]`: the token endpoint (https, or http to localhost) and the client credentials
+/// from the environment variables it names.
+fn oauth(
+    config: &LoadedConfig,
+    o: &crate::config::OAuthConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<crate::oauth::OAuthSettings> {
+    let token_url = check_base_url(o.token_url.get_ref())
+        .map_err(|m| bad(config, &o.token_url, "[api.oauth] token_url", m))?;
+    let secret = |value: &Option<Located>, default: &str, key: &str| -> anyhow::Result<String> {
+        let var = value
+            .as_ref()
+            .map_or(default.to_string(), |v| v.get_ref().trim().to_string());
+        env(&var).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "environment variable `{var}` ([api.oauth] {key}) is not set or empty; export the \
+                 OAuth client credential in it (never in the config file)"
+            )
+        })
+    };
+    Ok(crate::oauth::OAuthSettings {
+        token_url,
+        audience: o
+            .audience
+            .as_ref()
+            .map_or("https://api.helloannie.com".to_string(), |v| {
+                v.get_ref().clone()
+            }),
+        client_id: secret(&o.client_id_env, "ANNIE_CLIENT_ID", "client_id_env")?,
+        client_secret: secret(
+            &o.client_secret_env,
+            "ANNIE_CLIENT_SECRET",
+            "client_secret_env",
+        )?,
     })
 }
 

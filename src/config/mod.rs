@@ -77,6 +77,17 @@ pub struct ApiConfig {
     pub base_url: Option<Located>,
     pub api_key_env: Option<Located>,
     pub timeout: Option<Located>,
+    /// OAuth client credentials instead of an API key.
+    pub oauth: Option<OAuthConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthConfig {
+    pub token_url: Located,
+    pub audience: Option<Located>,
+    pub client_id_env: Option<Located>,
+    pub client_secret_env: Option<Located>,
 }
 
 #[derive(Debug, Deserialize)]
