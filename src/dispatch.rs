@@ -72,6 +72,7 @@ pub struct Dispatcher {
     /// Renders each call's texts just before it goes out.
     pub templates: Arc<Templates>,
     pub practice: Practice,
+    pub languages: Arc<crate::languages::Languages>,
     /// In a preview: what the table shows about each rendered call.
     pub details: Option<Arc<Mutex<CallDetails>>>,
 }
@@ -145,7 +146,7 @@ impl Dispatcher {
                 use rayon::prelude::*;
                 chunk
                     .par_iter()
-                    .map(|(_, p)| p.render(&d.templates, &d.practice))
+                    .map(|(_, p)| p.render(&d.templates, &d.practice, &d.languages))
                     .collect()
             };
             for ((index, planned), rendered) in chunk.into_iter().zip(rendered) {

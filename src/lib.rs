@@ -26,6 +26,7 @@ pub mod export;
 pub mod guard;
 pub mod hours;
 pub mod households;
+pub mod languages;
 pub mod ledger;
 pub mod logging;
 pub mod normalise;
@@ -281,6 +282,7 @@ async fn dispatch_and_collect(
         run_id: format!("{}-{}", clock::stamp(clock.start()), std::process::id()),
         practice: s.practice.clone(),
         templates: Arc::new(s.templates),
+        languages: Arc::new(s.languages),
         details: details.clone(),
         drain_timeout: match &s.mode {
             Mode::Send(api) => api.timeout + std::time::Duration::from_secs(5),

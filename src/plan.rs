@@ -5,6 +5,7 @@
 use crate::api::CallRequest;
 use crate::hours::RecipientZones;
 use crate::households::Household;
+use crate::languages::Languages;
 use crate::normalise::phone;
 use crate::practice::Practice;
 use crate::render::{build_request, Templates};
@@ -146,9 +147,20 @@ impl Planned {
 
     /// Renders the texts and serialises the exact body. `Err` is the reason the household's
     /// rows are `invalid` (a text over the API's limit, say).
-    pub fn render(&self, templates: &Templates, practice: &Practice) -> Result<Call, String> {
+    /// The lead patient's language picks the from-number and the templates.
+    pub fn render(
+        &self,
+        templates: &Templates,
+        practice: &Practice,
+        languages: &Languages,
+    ) -> Result<Call, String> {
+        let language = languages.for_appointment(self.household.lead());
+        let templates = language
+            .and_then(|l| l.templates.as_ref())
+            .unwrap_or(templates);
+        let from = language.map_or(practice.from_number.as_str(), |l| l.from_number.as_str());
         let texts = templates.render(&self.household, practice)?;
-        let body = build_request(self.household.lead(), texts, practice);
+        let body = build_request(self.household.lead(), texts, from);
         let body_json = serde_json::to_string(&body)
             .map_err(|e| format!("internal error: cannot serialise the request: {e}"))?;
         Ok(Call {

@@ -256,10 +256,10 @@ impl<'a> Variables<'a> {
 }
 
 /// Builds the exact request body for an appointment and its texts.
-pub fn build_request(a: &Appointment, texts: Texts, practice: &Practice) -> CallRequest {
+pub fn build_request(a: &Appointment, texts: Texts, from_number: &str) -> CallRequest {
     let non_empty = |s: String| (!s.is_empty()).then_some(s);
     CallRequest {
-        from_number: practice.from_number.clone(),
+        from_number: from_number.to_string(),
         to_number: a.phone.e164.clone(),
         patient_info: Some(PatientInfo {
             first_name: a.first_name.clone(),

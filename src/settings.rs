@@ -20,6 +20,7 @@ use crate::config::{ColumnsConfig, LoadedConfig, Located};
 use crate::dispatch::{DispatchSettings, Mode};
 use crate::export::{self, Columns, Format, InputSettings, TextEncoding};
 use crate::hours::{self, CallingHours, TimeWindow};
+use crate::languages::{Language, Languages};
 use crate::normalise::phone;
 use crate::optout::OptOutSettings;
 use crate::practice::Practice;
@@ -62,6 +63,7 @@ pub struct Settings {
     pub summary_json: Option<PathBuf>,
     /// Print the preview table (a `--dry-run`; not `check`).
     pub show_table: bool,
+    pub languages: Languages,
 }
 
 impl Settings {
@@ -119,6 +121,7 @@ impl Settings {
             sandbox: run.sandbox,
             summary_json: run.summary_json.clone(),
             show_table: run.dry_run,
+            languages: languages(&config, practice.phone_region)?,
             hours: hours(&config, practice.timezone)?,
             households: c.households.enabled.unwrap_or(true),
             opt_out,
@@ -525,6 +528,7 @@ fn merge_columns(preset: &ColumnsConfig, given: &ColumnsConfig) -> ColumnsConfig
         description: pick(&given.description, &base.description),
         status: pick(&given.status, &base.status),
         confirmed: pick(&given.confirmed, &base.confirmed),
+        language: pick(&given.language, &base.language),
     }
 }
 
@@ -653,6 +657,45 @@ fn opt_out(config: &LoadedConfig) -> anyhow::Result<OptOutSettings> {
             .clone()
             .unwrap_or_else(|| vec!["DoNotCall".to_string()]),
     })
+}
+
+fn languages(config: &LoadedConfig, region: phonenumber::country::Id) -> anyhow::Result<Languages> {
+    let mut list = Vec::new();
+    for l in &config.file.languages {
+        let from_number = phone::parse(l.from_number.get_ref(), region)
+            .map_err(|p| {
+                let msg = format!("`{}` {}", l.from_number.get_ref(), p.describe());
+                bad(config, &l.from_number, "[[languages]] from_number", msg)
+            })?
+            .e164;
+        let templates = match (&l.context, &l.voicemail) {
+            (None, None) => None,
+            (context, voicemail) => {
+                let name = l.name.get_ref();
+                let source = |v: &Option<Located>, which: &str, default: &str| TemplateSource {
+                    key: format!("languages \"{name}\" {which}"),
+                    location: v
+                        .as_ref()
+                        .map_or("built-in default".to_string(), |v| config.at(v)),
+                    source: v
+                        .as_ref()
+                        .map_or(default.to_string(), |v| v.get_ref().clone()),
+                };
+                Some(Templates::compile(
+                    source(context, "context", DEFAULT_CONTEXT),
+                    source(voicemail, "voicemail", DEFAULT_VOICEMAIL),
+                    BTreeMap::new(),
+                )?)
+            }
+        };
+        list.push(Language {
+            name: l.name.get_ref().trim().to_string(),
+            values: l.values.iter().map(|v| v.trim().to_lowercase()).collect(),
+            from_number,
+            templates,
+        });
+    }
+    Ok(Languages { list })
 }
 
 /// `--results`, or the input's name with `.results.csv`. Never the input itself.

@@ -39,6 +39,20 @@ pub struct ConfigFile {
     pub households: HouseholdsConfig,
     #[serde(default)]
     pub optout: OptOutConfig,
+    #[serde(default)]
+    pub languages: Vec<LanguageConfig>,
+}
+
+/// `[[languages]]`: patients whose language column holds one of `values` are called from
+/// `from_number` (an Annie number set to that language) with these templates.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageConfig {
+    pub name: Located,
+    pub values: Vec<String>,
+    pub from_number: Located,
+    pub context: Option<Located>,
+    pub voicemail: Option<Located>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -158,6 +172,8 @@ pub struct ColumnsConfig {
     pub description: Option<String>,
     pub status: Option<String>,
     pub confirmed: Option<String>,
+    /// The patient's language, for `[[languages]]`.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -27,6 +27,7 @@ pub enum Field {
     Confirmed,
     /// A column that can mark the patient "do not call" (`[optout] columns`).
     OptOut(u8),
+    Language,
 }
 
 impl Field {
@@ -51,6 +52,7 @@ impl Field {
             Field::Status => "status",
             Field::Confirmed => "confirmed",
             Field::OptOut(_) => "[optout] columns",
+            Field::Language => "language",
         }
     }
 }
@@ -126,6 +128,7 @@ impl Columns {
         put(Field::Description, &c.description);
         put(Field::Status, &c.status);
         put(Field::Confirmed, &c.confirmed);
+        put(Field::Language, &c.language);
         Ok(Columns { slots })
     }
 

@@ -34,6 +34,8 @@ pub struct Appointment {
     pub confirmed: Option<String>,
     /// Set when an opt-out column says "do not call": which column and value.
     pub opt_out: Option<String>,
+    /// The language column's value, as exported.
+    pub language: Option<String>,
 }
 
 /// A row that cannot become an appointment. The id is kept when the row had one.
@@ -138,6 +140,7 @@ pub fn normalise(
         status: optional(Field::Status),
         confirmed: optional(Field::Confirmed),
         opt_out: opt_out(record, input),
+        language: optional(Field::Language),
     })
 }
 

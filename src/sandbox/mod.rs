@@ -131,6 +131,9 @@ pub async fn start_for_run(s: &mut crate::settings::Settings) -> anyhow::Result<
         s.practice.timezone,
     );
     config.rpm = s.dispatch.requests_per_minute.get();
+    config
+        .from_numbers
+        .extend(s.languages.from_numbers().map(str::to_string));
     config.now = Some(s.now);
     let sandbox = Sandbox::start(config, false).await?;
     if let crate::dispatch::Mode::Send(api) = &mut s.mode {

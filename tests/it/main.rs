@@ -11,6 +11,7 @@ mod households_optouts;
 mod input_encodings;
 mod interrupts;
 mod invalid_rows;
+mod languages;
 mod number_rules;
 mod oauth;
 mod outcomes;

@@ -1,0 +1,46 @@
+//! Patients who prefer another language are called from an Annie number set to that language
+//! (Annie numbers have a language), with that language's templates.
+
+use crate::normalise::Appointment;
+use crate::render::Templates;
+
+/// One `[[languages]]` entry, checked.
+#[derive(Debug)]
+pub struct Language {
+    /// As Annie names it, e.g. `SPANISH`.
+    pub name: String,
+    /// Export values that mean this language, lower-cased.
+    pub values: Vec<String>,
+    /// E.164.
+    pub from_number: String,
+    /// This language's templates; `None` uses the general ones.
+    pub templates: Option<Templates>,
+}
+
+/// Every configured language besides the default.
+#[derive(Debug, Default)]
+pub struct Languages {
+    pub list: Vec<Language>,
+}
+
+impl Languages {
+    /// The language an appointment's patient should be called in; `None` means the default.
+    /// A language value nobody configured falls back to the default, with a note in the log.
+    pub fn for_appointment(&self, a: &Appointment) -> Option<&Language> {
+        let value = a.language.as_deref()?.trim().to_lowercase();
+        let found = self.list.iter().find(|l| l.values.contains(&value));
+        if found.is_none() && !self.list.is_empty() {
+            tracing::info!(
+                appointment = %a.id,
+                language = %value,
+                "no Annie number configured for this language; calling in the default language"
+            );
+        }
+        found
+    }
+
+    /// Every from-number a run may use (for the in-process sandbox).
+    pub fn from_numbers(&self) -> impl Iterator<Item = &str> {
+        self.list.iter().map(|l| l.from_number.as_str())
+    }
+}
