@@ -30,6 +30,7 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
         wait_for_window: false,
         sandbox: false,
         summary_json: None,
+        report: None,
     };
     let env = |name: &str| std::env::var(name).ok();
     let mut s = Settings::build(&run, global, &env)?;

@@ -72,6 +72,9 @@ pub struct OutcomesArgs {
     /// Where to write the outcomes [default: RESULTS with `.outcomes.csv`].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also write machine-readable counts (for monitoring) to FILE as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -183,4 +186,7 @@ pub struct RunArgs {
     /// Also write machine-readable counts (for monitoring) to FILE as JSON.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+    /// Also write a self-contained HTML report (counts, calls over time, rows needing a person).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }

@@ -40,6 +40,7 @@ pub mod preview;
 pub mod recall;
 pub mod reconcile;
 pub mod render;
+pub mod report;
 pub mod results;
 pub mod sandbox;
 pub mod select;
@@ -261,12 +262,13 @@ async fn dispatch_and_collect(
         tx.send(row)
             .context("internal error: results channel closed early")?;
     }
+    let keep_rows = preview || s.report.is_some();
     let collector = tokio::spawn(collect::collect(
         rx,
         writer,
         total,
         s.show_progress,
-        preview,
+        keep_rows,
     ));
     let stop = services.stop.clone();
     let dispatcher = Dispatcher {
@@ -321,6 +323,17 @@ async fn dispatch_and_collect(
     if !global.quiet && (s.show_table || !preview) {
         let (line, path) = (collected.summary.line(), s.results_path.display());
         eprintln!("annie-dispatch: {line}; results in {path}");
+    }
+    if let Some(path) = &s.report {
+        let title = format!("annie-dispatch: {}", s.input.path.display());
+        report::write(
+            path,
+            &title,
+            &s.practice.name,
+            &collected.rows,
+            &collected.summary,
+        )
+        .map_err(AfterCallsStarted)?;
     }
     if let Some(path) = &s.summary_json {
         let json = collected

@@ -104,6 +104,18 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
          {lookup_failures} could not be read (rerun to retry them); outcomes in {}",
         out_path.display()
     );
+    if let Some(path) = &args.summary_json {
+        let json = serde_json::json!({
+            "conversations_read": read,
+            "needs_attention": attention,
+            "lookup_failures": lookup_failures,
+            "outcomes_file": out_path.display().to_string(),
+            "exit_status": if attention > 0 || lookup_failures > 0 { 1 } else { 0 },
+        });
+        std::fs::write(path, format!("{json:#}\n")).with_context(|| {
+            format!("cannot write the --summary-json file `{}`", path.display())
+        })?;
+    }
     let mut outcome = RunOutcome::nothing();
     outcome.other_problem = attention > 0 || lookup_failures > 0;
     Ok(outcome)

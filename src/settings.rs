@@ -61,6 +61,7 @@ pub struct Settings {
     /// Dispatch to an in-process sandbox (`run --sandbox`).
     pub sandbox: bool,
     pub summary_json: Option<PathBuf>,
+    pub report: Option<PathBuf>,
     /// Print the preview table (a `--dry-run`; not `check`).
     pub show_table: bool,
     pub languages: Languages,
@@ -120,6 +121,7 @@ impl Settings {
             ledger_path: ledger_path(&config, &results_path, run.sandbox),
             sandbox: run.sandbox,
             summary_json: run.summary_json.clone(),
+            report: run.report.clone(),
             show_table: run.dry_run,
             languages: languages(&config, practice.phone_region)?,
             hours: hours(&config, practice.timezone)?,

@@ -17,6 +17,7 @@ mod oauth;
 mod outcomes;
 mod preview;
 mod rate_limit;
+mod report;
 mod reruns;
 mod samples;
 mod sandbox;

@@ -17,6 +17,8 @@ fn outcomes(config: &std::path::Path, results: &std::path::Path) -> (i32, String
         .arg(config)
         .arg("--results")
         .arg(results)
+        .arg("--summary-json")
+        .arg(results.with_file_name("outcomes-summary.json"))
         .output()
         .unwrap();
     (
@@ -72,6 +74,13 @@ async fn outcomes_fill_every_sent_row_and_resume() {
         assert_eq!(r["needs_attention"], "false");
         assert_eq!(r["conversation_id"].len(), 36);
     }
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.dir.join("outcomes-summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["conversations_read"], 2);
+    assert_eq!(summary["needs_attention"], 1);
+    assert_eq!(summary["exit_status"], 1);
     let bad = rows.iter().find(|r| r["appointment_id"] == "BAD").unwrap();
     assert_eq!(
         (bad["status"].as_str(), bad["needs_attention"].as_str()),
