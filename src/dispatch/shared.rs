@@ -1,0 +1,328 @@
+//! What every worker shares, and how a finished request is recorded (ledger and results),
+//! drained after a stop, and reconciled when it ended ambiguously.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::Dispatcher;
+use crate::clock::stamp;
+use crate::ledger::{Finished, NewAttempt, Outcome};
+use crate::plan::Call;
+use crate::reconcile::{self, Lookup};
+use crate::results::{RowResult, Status};
+
+/// A call whose request has left, with its ledger rows.
+#[derive(Clone)]
+pub(super) struct Started {
+    pub(super) call: Call,
+    ledger_ids: Vec<i64>,
+    attempted_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// How a call's request ended.
+pub(super) enum Final {
+    Sent(String),
+    Failed {
+        http_status: Option<u16>,
+        reason: String,
+        /// Whether the API saw the request (and may count it against the number).
+        counts: bool,
+    },
+    /// A call may or may not have been placed; held for reconciliation.
+    Ambiguous {
+        http_status: Option<u16>,
+        reason: String,
+    },
+    /// The run stopped before the request could be (re)sent; nothing was placed.
+    NotAttempted(String),
+}
+
+pub(super) struct Shared {
+    pub(super) d: Dispatcher,
+    pub(super) results: mpsc::UnboundedSender<RowResult>,
+    pub(super) in_flight: Mutex<HashMap<usize, Started>>,
+    pub(super) ambiguous: Mutex<Vec<(Started, Option<u16>, String)>>,
+    pub(super) failures_in_a_row: AtomicU32,
+}
+
+impl Shared {
+    /// Hands result rows to the collector. If the collector is gone (the results file cannot be
+    /// written), stop sending: a call whose result cannot be recorded must not be made.
+    pub(super) fn report_rows(&self, rows: Vec<RowResult>) {
+        for row in rows {
+            if self.results.send(row).is_err() {
+                self.d
+                    .stop
+                    .set("not attempted: the results file could not be written".to_string());
+            }
+        }
+    }
+
+    pub(super) fn report(&self, call: &Call, status: Status, reason: Option<String>) {
+        self.report_rows(call.results(status, reason));
+    }
+
+    /// Records the call in the ledger as in flight (committed) and registers it as started.
+    pub(super) fn begin(&self, index: usize, call: Call) -> anyhow::Result<Started> {
+        let attempted_at = self.d.clock.now();
+        let call_id = format!("{}-{index}", self.d.run_id);
+        let ledger_ids = match &self.d.ledger {
+            None => Vec::new(),
+            Some(ledger) => {
+                let ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
+                let number_key = ledger.number_key(&call.to_number);
+                let attempts: Vec<NewAttempt<'_>> = call
+                    .members
+                    .iter()
+                    .map(|m| NewAttempt {
+                        run_id: &self.d.run_id,
+                        call_id: &call_id,
+                        appointment_id: &m.appointment_id,
+                        start_time: &m.start_time,
+                        number_key: &number_key,
+                        attempted_at,
+                    })
+                    .collect();
+                ledger.begin_call(&attempts)?
+            }
+        };
+        let started = Started {
+            call,
+            ledger_ids,
+            attempted_at,
+        };
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(index, started.clone());
+        Ok(started)
+    }
+
+    /// Records a finished request in the ledger and reports its rows (ambiguous ones wait for
+    /// reconciliation).
+    pub(super) fn settle(&self, index: usize, started: Started, outcome: Final) {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&index);
+        self.count_for_breaker(&outcome);
+        let (status, reason, http_status, conversation, ledger) = match outcome {
+            Final::Ambiguous {
+                http_status,
+                reason,
+            } => {
+                self.ambiguous
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((started, http_status, reason));
+                return;
+            }
+            Final::Sent(id) => (Status::Sent, None, None, Some(id), (Outcome::Sent, true)),
+            Final::Failed {
+                http_status,
+                reason,
+                counts,
+            } => (
+                Status::Failed,
+                Some(reason),
+                http_status,
+                None,
+                (Outcome::Failed, counts),
+            ),
+            Final::NotAttempted(reason) => (
+                Status::NotAttempted,
+                Some(reason),
+                None,
+                None,
+                (Outcome::Failed, false),
+            ),
+        };
+        self.record(
+            &started,
+            ledger.0,
+            ledger.1,
+            conversation.as_deref(),
+            http_status,
+            reason.as_deref(),
+        );
+        self.report_started(&started, status, reason, http_status, conversation);
+    }
+
+    pub(super) fn report_started(
+        &self,
+        started: &Started,
+        status: Status,
+        reason: Option<String>,
+        http_status: Option<u16>,
+        conversation: Option<String>,
+    ) {
+        let mut rows = started.call.results(status, reason);
+        for row in &mut rows {
+            row.http_status = http_status;
+            row.conversation_id = conversation.clone();
+            row.attempted_at = Some(stamp(started.attempted_at));
+        }
+        self.report_rows(rows);
+    }
+
+    pub(super) fn record(
+        &self,
+        started: &Started,
+        outcome: Outcome,
+        counts: bool,
+        conversation: Option<&str>,
+        http_status: Option<u16>,
+        reason: Option<&str>,
+    ) {
+        let Some(ledger) = &self.d.ledger else { return };
+        let finished = Finished {
+            outcome,
+            conversation_id: conversation,
+            http_status,
+            reason,
+            counts,
+            finished_at: self.d.clock.now(),
+        };
+        let written = ledger
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .finish_call(&started.ledger_ids, &finished);
+        if let Err(e) = written {
+            // The attempt stays `in_flight` in the ledger: the next run treats it as uncertain,
+            // which is safe. Stop now rather than make calls we cannot record.
+            tracing::error!(error = %format!("{e:#}"), "cannot record an outcome in the ledger");
+            self.d.stop.set(format!(
+                "not attempted: the ledger could not be written ({e:#})"
+            ));
+        }
+    }
+
+    pub(super) fn count_for_breaker(&self, outcome: &Final) {
+        match outcome {
+            Final::Sent(_) => self.failures_in_a_row.store(0, Ordering::SeqCst),
+            Final::Failed { .. } | Final::Ambiguous { .. } => {
+                let n = self.failures_in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
+                if n >= self.d.settings.breaker_after {
+                    tracing::error!(failures = n, "too many failed calls in a row; stopping");
+                    self.d.stop.set(format!(
+                        "not attempted: stopped after {n} failed calls in a row (the API or the                          network may be down); check the failed rows, then rerun"
+                    ));
+                }
+            }
+            Final::NotAttempted(_) => {}
+        }
+    }
+
+    /// Waits for the workers. After an interruption the wait is bounded: requests still in
+    /// flight then are reported `uncertain` (their ledger rows say so too).
+    pub(super) async fn drain(&self, workers: &mut JoinSet<()>) -> anyhow::Result<()> {
+        let deadline = async {
+            loop {
+                self.d.stop.wait().await;
+                if self.d.stop.interrupted().is_some() {
+                    tokio::time::sleep(self.d.drain_timeout).await;
+                    return;
+                }
+                // Stopped for another reason: wait for the workers without a deadline.
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                joined = workers.join_next() => match joined {
+                    None => return Ok(()),
+                    Some(r) => r.map_err(|e| anyhow::anyhow!("internal error: a dispatch worker failed: {e}"))?,
+                },
+                _ = &mut deadline => break,
+            }
+        }
+        workers.abort_all();
+        while workers.join_next().await.is_some() {}
+        let left: Vec<Started> = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(_, s)| s)
+            .collect();
+        for started in left {
+            let reason = "interrupted while the request was in flight; the call may or may not                           have been placed. The next run looks for it in Annie before calling again";
+            self.record(&started, Outcome::Uncertain, true, None, None, Some(reason));
+            self.report_started(
+                &started,
+                Status::Uncertain,
+                Some(reason.to_string()),
+                None,
+                None,
+            );
+        }
+        Ok(())
+    }
+
+    /// Looks in Annie for the calls whose requests ended ambiguously; found → `sent`, else
+    /// `uncertain`. Never resends.
+    pub(super) async fn reconcile_ambiguous(&self) {
+        let held: Vec<_> =
+            std::mem::take(&mut *self.ambiguous.lock().unwrap_or_else(|p| p.into_inner()));
+        if held.is_empty() {
+            return;
+        }
+        let lookups: Vec<Lookup> = held
+            .iter()
+            .map(|(s, _, _)| Lookup {
+                to_number: s.call.to_number.clone(),
+                attempted_at: s.attempted_at,
+            })
+            .collect();
+        let finder = reconcile::Finder {
+            client: self.d.client.as_deref(),
+            gate: &self.d.gate,
+            from_number: &self.d.from_number,
+            max_pages: self.d.settings.reconcile_pages,
+        };
+        let found = match self.d.stop.interrupted() {
+            None => finder.find(&lookups).await,
+            Some(_) => Err("not checked: the run was interrupted".to_string()),
+        };
+        for (i, (started, http_status, reason)) in held.into_iter().enumerate() {
+            match found.as_ref().map(|f| f[i].clone()) {
+                Ok(Some(id)) => {
+                    let note = format!("{reason}, but Annie shows the call");
+                    self.record(
+                        &started,
+                        Outcome::Sent,
+                        true,
+                        Some(&id),
+                        http_status,
+                        Some(&note),
+                    );
+                    self.report_started(&started, Status::Sent, Some(note), http_status, Some(id));
+                }
+                other => {
+                    let why = match other {
+                        Err(e) => format!("Annie's conversations could not be checked: {e}"),
+                        _ => "no matching conversation in Annie yet".to_string(),
+                    };
+                    let note = format!(
+                        "{reason}; the call may or may not have been placed ({why}). Not resent: \
+                         check Annie, then rerun with --retry-uncertain to call again"
+                    );
+                    self.record(
+                        &started,
+                        Outcome::Uncertain,
+                        true,
+                        None,
+                        http_status,
+                        Some(&note),
+                    );
+                    self.report_started(&started, Status::Uncertain, Some(note), http_status, None);
+                }
+            }
+        }
+    }
+}
