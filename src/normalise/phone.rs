@@ -30,7 +30,7 @@ impl PhoneProblem {
 }
 
 /// Parses free text such as `(312) 555-0147` or `+1 312 555 0147`. Plain North American
-/// numbers take a fast path with the same answer ([`super::nanp`]); the rest go through
+/// numbers take a fast path with the same answer (see `nanp.rs`); the rest go through
 /// libphonenumber's full parser.
 pub fn parse(text: &str, region: country::Id) -> Result<Phone, PhoneProblem> {
     if is_nanp_region(region) {
