@@ -369,3 +369,20 @@ pub fn od_row(apt: &str, overrides: &[(&str, &str)]) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
+
+/// A sandbox for tests: clock at [`NOW`], calls from the harness config's number, a rate limit
+/// high enough never to matter, a request log at `log`; `tweak` adjusts the rest.
+pub async fn test_sandbox(
+    key: &str,
+    log: &Path,
+    tweak: impl FnOnce(&mut annie_dispatch::sandbox::SandboxConfig),
+) -> annie_dispatch::sandbox::Sandbox {
+    use annie_dispatch::sandbox::{Sandbox, SandboxConfig};
+    let mut config = SandboxConfig::local(key, "+13125550100", chrono_tz::America::Chicago);
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap();
+    config.now = Some(now.with_timezone(&chrono::Utc));
+    config.rpm = 100_000;
+    config.log = Some(log.to_path_buf());
+    tweak(&mut config);
+    Sandbox::start(config, false).await.unwrap()
+}

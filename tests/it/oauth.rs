@@ -7,6 +7,19 @@ use wiremock::{Mock, ResponseTemplate};
 use crate::harness::{od_row, Test, CONFIG};
 use crate::mock::Annie;
 
+/// Answers the token endpoint with `token` (at most `times` times) at mock `priority`.
+async fn token_endpoint(annie: &Annie, token: &str, times: Option<u64>, priority: u8) {
+    let body = json!({"access_token": token, "token_type": "Bearer", "expires_in": 86400});
+    let mock = Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body));
+    let mock = match times {
+        Some(n) => mock.up_to_n_times(n),
+        None => mock,
+    };
+    mock.with_priority(priority).mount(&annie.server).await;
+}
+
 fn oauth_config(token_url: &str) -> String {
     format!("{CONFIG}[api.oauth]\ntoken_url = \"{token_url}\"\n")
 }
@@ -20,13 +33,7 @@ fn with_credentials(t: Test) -> Test {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_token_serves_every_call() {
     let annie = Annie::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"access_token": "tok-1", "token_type": "Bearer", "expires_in": 86400}),
-        ))
-        .mount(&annie.server)
-        .await;
+    token_endpoint(&annie, "tok-1", None, 1).await;
     let token_url = format!("{}/oauth/token", annie.server.uri());
     let out = with_credentials(Test::new())
         .server(&annie.base_url())
@@ -63,25 +70,8 @@ async fn one_token_serves_every_call() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_401_fetches_a_new_token_and_sends_again() {
     let annie = Annie::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "old", "expires_in": 86400})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&annie.server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "new", "expires_in": 86400})),
-        )
-        .with_priority(2)
-        .mount(&annie.server)
-        .await;
+    token_endpoint(&annie, "old", Some(1), 1).await;
+    token_endpoint(&annie, "new", None, 2).await;
     Mock::given(method("POST"))
         .and(path("/v1/calls"))
         .and(header("authorization", "Bearer old"))

@@ -3,10 +3,7 @@
 
 use std::time::Duration;
 
-use annie_dispatch::sandbox::{Sandbox, SandboxConfig};
-use chrono::{DateTime, Utc};
-
-use crate::harness::{od_row, read_results, Test, NOW};
+use crate::harness::{od_row, read_results, test_sandbox, Test};
 
 const KEY: &str = "annie-sk-outcomes";
 
@@ -31,16 +28,7 @@ fn outcomes(config: &std::path::Path, results: &std::path::Path) -> (i32, String
 async fn outcomes_fill_every_sent_row_and_resume() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("sandbox.jsonl");
-    let mut config = SandboxConfig::local(KEY, "+13125550100", chrono_tz::America::Chicago);
-    config.now = Some(
-        DateTime::parse_from_rfc3339(NOW)
-            .unwrap()
-            .with_timezone(&Utc),
-    );
-    config.rpm = 100_000;
-    config.close_after = Duration::ZERO;
-    config.log = Some(log.clone());
-    let sb = Sandbox::start(config, false).await.unwrap();
+    let sb = test_sandbox(KEY, &log, |c| c.close_after = Duration::ZERO).await;
 
     let out = Test::new()
         .server(&sb.base_url())

@@ -14,6 +14,16 @@ fn rows(ids: &[&str]) -> Vec<String> {
     ids.iter().map(|id| od_row(id, &[])).collect()
 }
 
+/// A run on 2026-11-20 whose window reaches a few days ahead, for one appointment `A1` at `at`.
+fn days_ahead(annie: &Annie, at: &str) -> Test {
+    let config = format!("{CONFIG}[selection]\nwindow = \"1h-120h\"\n");
+    Test::new()
+        .server(&annie.base_url())
+        .config(&config)
+        .now(Some("2026-11-20T18:30:00-06:00"))
+        .od_rows(&[&od_row("A1", &[("AptDateTime", at)])])
+}
+
 fn refs(rows: &[String]) -> Vec<&str> {
     rows.iter().map(String::as_str).collect()
 }
@@ -49,12 +59,7 @@ async fn running_the_same_command_twice_calls_nobody_twice() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rescheduled_appointment_gets_a_new_call() {
     let annie = Annie::start_with("2026-11-20T18:30:00-06:00", Duration::ZERO).await;
-    let config = format!("{CONFIG}[selection]\nwindow = \"1h-120h\"\n");
-    let first = Test::new()
-        .server(&annie.base_url())
-        .config(&config)
-        .now(Some("2026-11-20T18:30:00-06:00"))
-        .od_rows(&[&od_row("A1", &[("AptDateTime", "2026-11-21 09:00:00")])]);
+    let first = days_ahead(&annie, "2026-11-21 09:00:00");
     first.run_async().await.assert_status(0);
     // Two days later the export shows A1 moved to another day.
     let moved = first
@@ -120,12 +125,7 @@ async fn a_500_is_uncertain_not_resent_and_only_retry_uncertain_resends() {
         placed: false,
     };
     annie.answer_calls(placed, Some(1)).await;
-    let config = format!("{CONFIG}[selection]\nwindow = \"1h-120h\"\n");
-    let t = Test::new()
-        .server(&annie.base_url())
-        .config(&config)
-        .now(Some("2026-11-20T18:30:00-06:00"))
-        .od_rows(&[&od_row("A1", &[("AptDateTime", "2026-11-23 09:00:00")])]);
+    let t = days_ahead(&annie, "2026-11-23 09:00:00");
     let first = t.run_async().await;
     first.assert_status(1);
     let row = first.result_for("A1");

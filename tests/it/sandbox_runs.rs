@@ -5,25 +5,15 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use annie_dispatch::sandbox::{FailKind, Faults, Sandbox, SandboxConfig};
-use chrono::{DateTime, Utc};
+use annie_dispatch::sandbox::{FailKind, Faults, Sandbox};
 use serde_json::Value;
 
-use crate::harness::{od_row, Test, CONFIG, NOW};
+use crate::harness::{od_row, test_sandbox, Test, CONFIG};
 
 const KEY: &str = "annie-sk-sandbox-test";
 
 async fn sandbox(log: &Path, faults: Faults) -> Sandbox {
-    let mut config = SandboxConfig::local(KEY, "+13125550100", chrono_tz::America::Chicago);
-    config.now = Some(
-        DateTime::parse_from_rfc3339(NOW)
-            .unwrap()
-            .with_timezone(&Utc),
-    );
-    config.rpm = 100_000;
-    config.log = Some(log.to_path_buf());
-    config.faults = faults;
-    Sandbox::start(config, false).await.unwrap()
+    test_sandbox(KEY, log, |c| c.faults = faults).await
 }
 
 /// Calls started per number, from the sandbox's request log.
