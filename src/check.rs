@@ -40,27 +40,35 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
     s.results_path = scratch.path().join("check.results.csv");
 
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "config: {} is valid ({}, {}, calls from {})",
-        args.config.display(),
-        s.practice.name,
-        s.practice.timezone,
-        s.practice.from_number
-    )?;
+    writeln!(out, "config: {} is valid", args.config.display())?;
+    for l in &s.locations {
+        let id = match l.id.as_str() {
+            "" => String::new(),
+            id => format!("location {id}: "),
+        };
+        writeln!(
+            out,
+            "  {id}{} ({}, calls from {})",
+            l.practice.name,
+            l.practice.timezone,
+            l.from_numbers().join(", ")
+        )?;
+    }
     writeln!(
         out,
         "templates: valid (every variable known; rendered against an example)"
     )?;
-    let key_var = api_key_variable(&args.config)?;
-    let key_set = env(&key_var).is_some_and(|k| !k.trim().is_empty());
-    if key_set {
-        writeln!(out, "api key: `{key_var}` is set")?;
-    } else {
-        writeln!(
-            out,
-            "api key: `{key_var}` is not set: a sending run would stop with exit 2"
-        )?;
+    let mut key_set = true;
+    for key_var in api_key_variables(&args.config)? {
+        if env(&key_var).is_some_and(|k| !k.trim().is_empty()) {
+            writeln!(out, "api key: `{key_var}` is set")?;
+        } else {
+            key_set = false;
+            writeln!(
+                out,
+                "api key: `{key_var}` is not set: a sending run would stop with exit 2"
+            )?;
+        }
     }
 
     let mut outcome = RunOutcome::nothing();
@@ -91,13 +99,20 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
     Ok(outcome)
 }
 
-/// The environment variable the config names for the API key.
-fn api_key_variable(config: &std::path::Path) -> anyhow::Result<String> {
+/// The environment variables the config names for API keys: `[api]`'s, or each location's.
+fn api_key_variables(config: &std::path::Path) -> anyhow::Result<Vec<String>> {
     let loaded = crate::config::LoadedConfig::load(config)?;
-    Ok(loaded
-        .file
-        .api
-        .api_key_env
-        .map(|v| v.get_ref().trim().to_string())
-        .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_string()))
+    let var =
+        |v: &Option<crate::config::Located>| v.as_ref().map(|v| v.get_ref().trim().to_string());
+    let default =
+        var(&loaded.file.api.api_key_env).unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_string());
+    let mut vars: Vec<String> = match loaded.file.locations.as_slice() {
+        [] => vec![default],
+        locations => locations
+            .iter()
+            .map(|l| var(&l.api_key_env).unwrap_or_else(|| default.clone()))
+            .collect(),
+    };
+    vars.dedup();
+    Ok(vars)
 }

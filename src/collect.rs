@@ -25,10 +25,10 @@ pub async fn collect(
     total: usize,
     show_progress: bool,
     keep_rows: bool,
+    mut summary: Summary,
 ) -> anyhow::Result<Collected> {
     let started = Instant::now();
     let bar = progress_bar(total as u64, show_progress);
-    let mut summary = Summary::default();
     let mut kept = Vec::new();
     while let Some(row) = rows.recv().await {
         writer.write(&row)?;
@@ -41,11 +41,7 @@ pub async fn collect(
         );
         if let Some(bar) = &bar {
             bar.inc(1);
-            bar.set_message(format!(
-                "{} sent, {} failed",
-                summary.count(Status::Sent),
-                summary.count(Status::Failed)
-            ));
+            bar.set_message(progress_message(&summary));
         }
         if keep_rows {
             kept.push(row);
@@ -61,6 +57,20 @@ pub async fn collect(
         summary,
         rows: kept,
     })
+}
+
+/// `12 sent, 1 failed`, then for a group each location's counts.
+fn progress_message(summary: &Summary) -> String {
+    let mut message = format!(
+        "{} sent, {} failed",
+        summary.count(Status::Sent),
+        summary.count(Status::Failed)
+    );
+    for part in summary.location_parts() {
+        message.push_str(" · ");
+        message.push_str(&part);
+    }
+    message
 }
 
 /// A bar on stderr only for a person at a terminal: never under cron, `-q` or `--no-progress`.

@@ -2,22 +2,21 @@
 //! ledger's history) and calling hours (for the recipient's zones, at the run's time).
 
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 
-use crate::hours::{CallingHours, RecipientZones};
+use crate::hours::RecipientZones;
 use crate::households::Household;
 use crate::ledger::Ledger;
+use crate::locations::Location;
 use crate::number_rules;
 use crate::results::Status;
 use crate::select::{Selected, Settled, Verdict};
 
-/// Keeps the households that may be called now; settles the rest (skipped or deferred).
+/// Keeps the households one location may call now; settles the rest (skipped or deferred).
 pub fn check(
     households: Vec<Household>,
     ledger: Option<&Ledger>,
-    hours: &CallingHours,
+    location: &Location,
     now: DateTime<Utc>,
-    tz: Tz,
 ) -> anyhow::Result<(Vec<Selected>, Vec<Household>)> {
     let mut settled = Vec::new();
     let mut callable = Vec::new();
@@ -26,13 +25,14 @@ pub fn check(
         let blocked = match ledger {
             Some(l) => {
                 let history = l.calls_to(
+                    &location.id,
                     &l.number_key(number),
                     now - Duration::days(number_rules::LOOKBACK_DAYS),
                 )?;
                 number_rules::check(&history, now).map(|b| {
                     let from = b
                         .callable_from
-                        .with_timezone(&tz)
+                        .with_timezone(&h.lead().start.timezone())
                         .format("%a %Y-%m-%d %H:%M %Z");
                     (
                         Status::Skipped,
@@ -43,7 +43,8 @@ pub fn check(
             None => None,
         };
         let closed = || {
-            hours
+            location
+                .hours
                 .may_call(&RecipientZones::for_number(number), now)
                 .err()
                 .map(|c| (Status::Deferred, c.reason))

@@ -1,5 +1,6 @@
 //! Patients who prefer another language are called from an Annie number set to that language
-//! (Annie numbers have a language), with that language's templates.
+//! (Annie numbers have a language), with that language's templates. The numbers belong to a
+//! location: see [`crate::locations::Location::caller`].
 
 use crate::normalise::Appointment;
 use crate::render::Templates;
@@ -11,8 +12,6 @@ pub struct Language {
     pub name: String,
     /// Export values that mean this language, lower-cased.
     pub values: Vec<String>,
-    /// E.164.
-    pub from_number: String,
     /// This language's templates; `None` uses the general ones.
     pub templates: Option<Templates>,
 }
@@ -37,10 +36,5 @@ impl Languages {
             );
         }
         found
-    }
-
-    /// Every from-number a run may use (for the in-process sandbox).
-    pub fn from_numbers(&self) -> impl Iterator<Item = &str> {
-        self.list.iter().map(|l| l.from_number.as_str())
     }
 }

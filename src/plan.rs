@@ -6,8 +6,8 @@ use crate::api::CallRequest;
 use crate::hours::RecipientZones;
 use crate::households::Household;
 use crate::languages::Languages;
+use crate::locations::Location;
 use crate::normalise::phone;
-use crate::practice::Practice;
 use crate::render::{build_request, Templates};
 use crate::results::{RowResult, Status};
 use crate::select::{Selected, Verdict};
@@ -90,6 +90,7 @@ impl Call {
                 to_number: Some(self.masked_to.clone()),
                 start_time: Some(m.start_time.clone()),
                 attempted_at: None,
+                location: None,
             })
             .collect()
     }
@@ -147,19 +148,19 @@ impl Planned {
 
     /// Renders the texts and serialises the exact body. `Err` is the reason the household's
     /// rows are `invalid` (a text over the API's limit, say).
-    /// The lead patient's language picks the from-number and the templates.
+    /// The lead patient's language picks the from-number and the templates, when the location
+    /// has a number for it.
     pub fn render(
         &self,
         templates: &Templates,
-        practice: &Practice,
+        location: &Location,
         languages: &Languages,
     ) -> Result<Call, String> {
-        let language = languages.for_appointment(self.household.lead());
+        let (from, language) = location.caller(languages, self.household.lead());
         let templates = language
             .and_then(|l| l.templates.as_ref())
             .unwrap_or(templates);
-        let from = language.map_or(practice.from_number.as_str(), |l| l.from_number.as_str());
-        let texts = templates.render(&self.household, practice)?;
+        let texts = templates.render(&self.household, &location.practice)?;
         let body = build_request(self.household.lead(), texts, from);
         let body_json = serde_json::to_string(&body)
             .map_err(|e| format!("internal error: cannot serialise the request: {e}"))?;
@@ -172,9 +173,16 @@ impl Planned {
 }
 
 /// Turns every settled verdict into its result row, and every household into a call to make.
-pub fn plan(settled: Vec<Selected>, households: Vec<Household>) -> Plan {
+/// `location` is the id the settled rows are marked with (the dispatcher marks the calls').
+pub fn plan(settled: Vec<Selected>, households: Vec<Household>, location: Option<&str>) -> Plan {
     Plan {
-        settled: settled.into_iter().map(result_row).collect(),
+        settled: settled
+            .into_iter()
+            .map(|s| RowResult {
+                location: location.map(str::to_string),
+                ..result_row(s)
+            })
+            .collect(),
         calls: households
             .into_iter()
             .map(|household| Planned { household })
@@ -211,5 +219,6 @@ fn result_row(s: Selected) -> RowResult {
         to_number: appointment.as_ref().map(|a| phone::mask(&a.phone.e164)),
         start_time: appointment.as_ref().map(|a| a.start.to_rfc3339()),
         attempted_at: None,
+        location: None,
     }
 }

@@ -6,8 +6,6 @@
 //! again. An appointment whose start time changed gets a new call; its old attempts are marked
 //! superseded.
 
-use chrono_tz::Tz;
-
 use crate::ledger::{Ledger, Outcome};
 use crate::results::Status;
 use crate::select::{Selected, Settled, Verdict};
@@ -24,7 +22,6 @@ pub fn recall(
     selected: Vec<Selected>,
     ledger: Option<&Ledger>,
     retry_uncertain: bool,
-    tz: Tz,
 ) -> anyhow::Result<(Vec<Selected>, Vec<Moved>)> {
     let Some(ledger) = ledger else {
         return Ok((selected, Vec::new()));
@@ -48,7 +45,7 @@ pub fn recall(
             Some(a) if a.outcome == Outcome::Sent => {
                 let when = a
                     .attempted_at
-                    .with_timezone(&tz)
+                    .with_timezone(&appointment.start.timezone())
                     .format("%a %Y-%m-%d %H:%M %Z");
                 let reason = format!(
                     "already sent {when} (conversation {})",

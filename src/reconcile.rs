@@ -25,11 +25,12 @@ pub struct Lookup {
     pub attempted_at: DateTime<Utc>,
 }
 
-/// What looking for calls needs: the API (absent in a preview), the shared rate gate, our number.
+/// What looking for calls needs: the API (absent in a preview), the shared rate gate, and every
+/// number the location calls from (a call in the patient's language comes from its own number).
 pub struct Finder<'a> {
     pub client: Option<&'a AnnieClient>,
     pub gate: &'a Gate,
-    pub from_number: &'a str,
+    pub from_numbers: Vec<String>,
     pub max_pages: u32,
 }
 
@@ -39,7 +40,14 @@ impl Finder<'_> {
     pub async fn find(&self, lookups: &[Lookup]) -> Result<Vec<Option<String>>, String> {
         match self.client {
             Some(client) => {
-                find(client, self.gate, self.from_number, lookups, self.max_pages).await
+                find(
+                    client,
+                    self.gate,
+                    &self.from_numbers,
+                    lookups,
+                    self.max_pages,
+                )
+                .await
             }
             None => Err("not checked in a preview".to_string()),
         }
@@ -49,7 +57,7 @@ impl Finder<'_> {
 async fn find(
     client: &AnnieClient,
     gate: &Gate,
-    from_number: &str,
+    from_numbers: &[String],
     lookups: &[Lookup],
     max_pages: u32,
 ) -> Result<Vec<Option<String>>, String> {
@@ -72,7 +80,7 @@ async fn find(
                     if slot.is_none() {
                         *slot = conversations
                             .iter()
-                            .find(|c| matches(c, lookup, from_number))
+                            .find(|c| matches(c, lookup, from_numbers))
                             .map(|c| c.conversation_id.clone());
                     }
                 }
@@ -97,9 +105,9 @@ async fn find(
     Ok(found)
 }
 
-/// Same recipient, same caller, started no earlier than the attempt (less a little skew).
+/// Same recipient, one of our callers, started no earlier than the attempt (less a little skew).
 /// Anything unreadable does not match: a wrong match would hide a call that never happened.
-fn matches(c: &ConversationSummary, lookup: &Lookup, from_number: &str) -> bool {
+fn matches(c: &ConversationSummary, lookup: &Lookup, from_numbers: &[String]) -> bool {
     let same = |a: &Option<String>, b: &str| a.as_deref().map(digits) == Some(digits(b));
     let started = c
         .start_time
@@ -107,7 +115,7 @@ fn matches(c: &ConversationSummary, lookup: &Lookup, from_number: &str) -> bool 
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc));
     same(&c.to_number, &lookup.to_number)
-        && same(&c.from_number, from_number)
+        && from_numbers.iter().any(|f| same(&c.from_number, f))
         && started.is_some_and(|t| t >= lookup.attempted_at - SKEW)
 }
 
@@ -120,8 +128,7 @@ fn digits(number: &str) -> String {
 pub async fn settle_earlier(
     selected: Vec<crate::select::Selected>,
     finder: &Finder<'_>,
-    ledger: Option<&crate::ledger::Ledger>,
-    tz: chrono_tz::Tz,
+    ledger: Option<&std::sync::Mutex<crate::ledger::Ledger>>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<crate::select::Selected>> {
     use crate::ledger::{Finished, Outcome};
@@ -160,7 +167,7 @@ pub async fn settle_earlier(
         next += 1;
         let when = attempt
             .attempted_at
-            .with_timezone(&tz)
+            .with_timezone(&appointment.start.timezone())
             .format("%a %Y-%m-%d %H:%M %Z");
         let (settled, outcome) = match found.as_ref().map(|f| f[i].clone()) {
             Ok(Some(id)) => {
@@ -188,6 +195,7 @@ pub async fn settle_earlier(
             }
         };
         if let (Some(ledger), Some(_)) = (ledger, finder.client) {
+            let ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
             ledger.finish(
                 attempt.id,
                 &Finished {
@@ -228,19 +236,28 @@ mod tests {
             to_number: "+13125550147".into(),
             attempted_at: Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap(),
         };
-        let from = "+13125550100";
+        let from = &["+13125550100".to_string(), "+13125550199".to_string()][..];
         assert!(matches(
-            &conv("+13125550147", from, "2026-11-24T15:00:30Z"),
+            &conv("+13125550147", "+13125550100", "2026-11-24T15:00:30Z"),
             &lookup,
             from
         ));
         assert!(matches(
-            &conv("+1 (312) 555-0147", from, "2026-11-24T09:00:30-06:00"),
+            &conv(
+                "+1 (312) 555-0147",
+                "+13125550100",
+                "2026-11-24T09:00:30-06:00"
+            ),
+            &lookup,
+            from
+        ));
+        assert!(matches(
+            &conv("+13125550147", "+13125550199", "2026-11-24T15:00:30Z"),
             &lookup,
             from
         ));
         assert!(!matches(
-            &conv("+13125550148", from, "2026-11-24T15:00:30Z"),
+            &conv("+13125550148", "+13125550100", "2026-11-24T15:00:30Z"),
             &lookup,
             from
         ));
@@ -250,12 +267,12 @@ mod tests {
             from
         ));
         assert!(!matches(
-            &conv("+13125550147", from, "2026-11-24T14:00:00Z"),
+            &conv("+13125550147", "+13125550100", "2026-11-24T14:00:00Z"),
             &lookup,
             from
         ));
         assert!(!matches(
-            &conv("+13125550147", from, "yesterday"),
+            &conv("+13125550147", "+13125550100", "yesterday"),
             &lookup,
             from
         ));

@@ -9,20 +9,21 @@ use anyhow::Context;
 
 use crate::results::{RowResult, Status, Summary};
 
-/// Writes the report for a run's rows.
+/// Writes the report for a run's rows. `practice` names the single practice (a group's
+/// locations are named in `summary`).
 pub fn write(
     path: &Path,
     title: &str,
-    location: &str,
+    practice: &str,
     rows: &[RowResult],
     summary: &Summary,
 ) -> anyhow::Result<()> {
-    std::fs::write(path, html(title, location, rows, summary))
+    std::fs::write(path, html(title, practice, rows, summary))
         .with_context(|| format!("cannot write the report `{}`", path.display()))
 }
 
 /// The page. Pure, so tests can read it without a browser.
-pub fn html(title: &str, location: &str, rows: &[RowResult], summary: &Summary) -> String {
+pub fn html(title: &str, practice: &str, rows: &[RowResult], summary: &Summary) -> String {
     let mut page = String::new();
     let _ = write!(
         page,
@@ -34,32 +35,41 @@ pub fn html(title: &str, location: &str, rows: &[RowResult], summary: &Summary) 
         t = escape(title),
         n = summary.total()
     );
-    page.push_str("<h2>By status</h2><table id=\"counts\"><tr><th>location</th><th>status</th><th>rows</th></tr>");
+    page.push_str("<h2>By status</h2><table id=\"counts\"><tr><th>status</th><th>rows</th></tr>");
     for status in Status::ALL {
         let n = summary.count(status);
         if n > 0 {
             let _ = write!(
                 page,
-                "<tr><td>{}</td><td>{}</td><td class=\"count\" data-status=\"{}\">{n}</td></tr>",
-                escape(location),
+                "<tr><td>{}</td><td class=\"count\" data-status=\"{}\">{n}</td></tr>",
                 status.as_str(),
                 status.as_str()
             );
         }
     }
     page.push_str("</table>");
+    page.push_str(&by_location(practice, summary));
     page.push_str(&calls_over_time(rows));
     let attention: Vec<&RowResult> = rows.iter().filter(|r| r.status.needs_attention()).collect();
+    let grouped = !summary.by_location.is_empty();
     let _ = write!(
         page,
         "<h2 class=\"attention\">Needs a person ({})</h2><table id=\"attention\">\
-         <tr><th>row</th><th>appointment</th><th>status</th><th>reason</th></tr>",
-        attention.len()
+         <tr><th>row</th>{}<th>appointment</th><th>status</th><th>reason</th></tr>",
+        attention.len(),
+        if grouped { "<th>location</th>" } else { "" }
     );
     for r in attention {
+        let location = match (grouped, r.location.as_deref()) {
+            (false, _) => String::new(),
+            (true, id) => format!(
+                "<td>{}</td>",
+                escape(id.map_or("", |id| summary.location_name(id)))
+            ),
+        };
         let _ = write!(
             page,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td>{location}<td>{}</td><td>{}</td><td>{}</td></tr>",
             r.row,
             escape(r.appointment_id.as_deref().unwrap_or("")),
             r.status.as_str(),
@@ -68,6 +78,59 @@ pub fn html(title: &str, location: &str, rows: &[RowResult], summary: &Summary) 
     }
     page.push_str("</table></body></html>\n");
     page
+}
+
+/// One line per location (the practice alone when there are no `[[locations]]`), one column per
+/// status that occurred. Rows whose location could not be read get a line of their own.
+fn by_location(practice: &str, summary: &Summary) -> String {
+    let mut lines: Vec<(String, String, BTreeMap<Status, usize>)> = Vec::new();
+    if summary.by_location.is_empty() {
+        lines.push((String::new(), practice.to_string(), summary.counts.clone()));
+    } else {
+        let mut rest = summary.counts.clone();
+        for (id, counts) in &summary.by_location {
+            for (status, n) in counts {
+                *rest.entry(*status).or_default() -= n;
+            }
+            lines.push((
+                id.clone(),
+                summary.location_name(id).to_string(),
+                counts.clone(),
+            ));
+        }
+        if rest.values().any(|n| *n > 0) {
+            lines.push((
+                String::new(),
+                "no location (unreadable or unknown)".into(),
+                rest,
+            ));
+        }
+    }
+    let statuses: Vec<Status> = Status::ALL
+        .into_iter()
+        .filter(|s| summary.count(*s) > 0)
+        .collect();
+    let mut html =
+        String::from("<h2>By location</h2><table id=\"locations\"><tr><th>location</th>");
+    for s in &statuses {
+        let _ = write!(html, "<th>{}</th>", s.as_str());
+    }
+    html.push_str("<th>rows</th></tr>");
+    for (id, name, counts) in lines {
+        let _ = write!(html, "<tr><td>{}</td>", escape(&name));
+        for s in &statuses {
+            let n = counts.get(s).copied().unwrap_or(0);
+            let _ = write!(
+                html,
+                "<td data-location=\"{}\" data-status=\"{}\">{n}</td>",
+                escape(&id),
+                s.as_str()
+            );
+        }
+        let _ = write!(html, "<td>{}</td></tr>", counts.values().sum::<usize>());
+    }
+    html.push_str("</table>");
+    html
 }
 
 /// Requests per minute, as an inline SVG bar chart.

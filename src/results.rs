@@ -84,6 +84,10 @@ pub struct RowResult {
     pub start_time: Option<String>,
     /// RFC 3339 UTC, when the request was sent.
     pub attempted_at: Option<String>,
+    /// The `[[locations]]` id the row belongs to; empty for a single practice, or when the row's
+    /// location could not be read. Last, so scripts reading the earlier columns by position
+    /// keep working.
+    pub location: Option<String>,
 }
 
 /// The results file's format, chosen by its extension.
@@ -133,6 +137,7 @@ impl ResultsWriter {
                     "to_number",
                     "start_time",
                     "attempted_at",
+                    "location",
                 ])?;
                 w.flush()?;
                 Sink::Csv(Box::new(w))
@@ -170,11 +175,35 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Requests that reached the API (sent or failed with an HTTP answer), for the achieved rate.
     pub requests: usize,
+    /// Counts per location id, for a group of practices (empty for a single practice).
+    pub by_location: BTreeMap<String, BTreeMap<Status, usize>>,
+    /// Location id → name, for people.
+    pub location_names: BTreeMap<String, String>,
 }
 
 impl Summary {
+    /// An empty summary that names a group's locations (id, name) in its lines.
+    pub fn for_locations<'a>(locations: impl Iterator<Item = (&'a str, &'a str)>) -> Summary {
+        let mut summary = Summary::default();
+        for (id, name) in locations.filter(|(id, _)| !id.is_empty()) {
+            summary
+                .location_names
+                .insert(id.to_string(), name.to_string());
+            summary.by_location.insert(id.to_string(), BTreeMap::new());
+        }
+        summary
+    }
+
     pub fn record(&mut self, row: &RowResult) {
         *self.counts.entry(row.status).or_default() += 1;
+        if let Some(location) = &row.location {
+            *self
+                .by_location
+                .entry(location.clone())
+                .or_default()
+                .entry(row.status)
+                .or_default() += 1;
+        }
         if row.attempted_at.is_some() {
             self.requests += 1;
         }
@@ -188,6 +217,27 @@ impl Summary {
         self.counts.values().sum()
     }
 
+    /// A location's name (its id when it has none).
+    pub fn location_name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.location_names.get(id).map_or(id, String::as_str)
+    }
+
+    /// Per location: `North Clinic: 8 sent, 1 failed`, one entry per location.
+    pub fn location_parts(&self) -> Vec<String> {
+        self.by_location
+            .iter()
+            .map(|(id, counts)| {
+                let parts = status_parts(counts);
+                let parts = if parts.is_empty() {
+                    "no rows".to_string()
+                } else {
+                    parts.join(", ")
+                };
+                format!("{}: {parts}", self.location_name(id))
+            })
+            .collect()
+    }
+
     /// True when some row needs a person: cron should alert.
     pub fn needs_attention(&self) -> bool {
         self.counts
@@ -197,13 +247,33 @@ impl Summary {
 
     /// Machine-readable counts for monitoring (`--summary-json`).
     pub fn to_json(&self, results: &Path, interrupted: Option<u8>) -> serde_json::Value {
-        let counts: serde_json::Map<String, serde_json::Value> = Status::ALL
+        let counts = |c: &BTreeMap<Status, usize>| -> serde_json::Map<String, serde_json::Value> {
+            Status::ALL
+                .iter()
+                .map(|s| {
+                    (
+                        s.as_str().to_string(),
+                        c.get(s).copied().unwrap_or(0).into(),
+                    )
+                })
+                .collect()
+        };
+        let locations: serde_json::Map<String, serde_json::Value> = self
+            .by_location
             .iter()
-            .map(|s| (s.as_str().to_string(), self.count(*s).into()))
+            .map(|(id, c)| {
+                let entry = serde_json::json!({
+                    "name": self.location_name(id),
+                    "rows": c.values().sum::<usize>(),
+                    "counts": counts(c),
+                });
+                (id.clone(), entry)
+            })
             .collect();
         serde_json::json!({
             "rows": self.total(),
-            "counts": counts,
+            "counts": counts(&self.counts),
+            "locations": locations,
             "requests": self.requests,
             "elapsed_seconds": (self.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
             "exit_status": crate::exit::for_summary(self, interrupted),
@@ -211,20 +281,17 @@ impl Summary {
         })
     }
 
-    /// One line for stderr: `12 rows: 8 sent, 2 skipped, 2 invalid in 9.1s (0.98 requests/s)`.
+    /// One line for stderr: `12 rows: 8 sent, 2 skipped, 2 invalid in 9.1s (0.98 requests/s)`,
+    /// then, for a group, each location's counts.
     pub fn line(&self) -> String {
-        let parts: Vec<String> = Status::ALL
-            .iter()
-            .filter(|s| self.count(**s) > 0)
-            .map(|s| format!("{} {}", self.count(*s), s.as_str()))
-            .collect();
+        let parts = status_parts(&self.counts);
         let secs = self.elapsed.as_secs_f64();
         let rate = if secs > 0.0 {
             self.requests as f64 / secs
         } else {
             0.0
         };
-        format!(
+        let mut line = format!(
             "{} row{}: {} in {:.1}s ({:.2} requests/s)",
             self.total(),
             if self.total() == 1 { "" } else { "s" },
@@ -235,6 +302,24 @@ impl Summary {
             },
             secs,
             rate
-        )
+        );
+        for part in self.location_parts() {
+            line.push_str("; ");
+            line.push_str(&part);
+        }
+        line
     }
+}
+
+/// `8 sent, 2 skipped`, in the order of [`Status::ALL`], leaving out zeros.
+fn status_parts(counts: &BTreeMap<Status, usize>) -> Vec<String> {
+    Status::ALL
+        .iter()
+        .filter_map(|s| {
+            counts
+                .get(s)
+                .filter(|n| **n > 0)
+                .map(|n| format!("{n} {}", s.as_str()))
+        })
+        .collect()
 }

@@ -77,6 +77,16 @@ pub enum Verdict {
     Settled(Settled),
 }
 
+impl Verdict {
+    /// The appointment the verdict is about, if the row became one.
+    pub fn appointment(&self) -> Option<&Appointment> {
+        match self {
+            Verdict::Call(a) | Verdict::Reconcile { appointment: a, .. } => Some(a),
+            Verdict::Settled(s) => s.appointment.as_deref(),
+        }
+    }
+}
+
 /// A row's final status, decided before dispatch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settled {
@@ -113,7 +123,6 @@ pub fn select(
     rules: &Selection,
     opt_outs: &OptOuts,
     now: DateTime<Utc>,
-    tz: Tz,
 ) -> Vec<Selected> {
     let duplicates = duplicate_verdicts(&rows);
     rows.into_iter()
@@ -145,7 +154,7 @@ pub fn select(
                         }
                         None => match opt_outs
                             .reason(&appointment)
-                            .or_else(|| skip_reason(&appointment, rules, now, tz))
+                            .or_else(|| skip_reason(&appointment, rules, now))
                         {
                             Some(reason) => {
                                 Verdict::Settled(Settled::of(appointment, Status::Skipped, reason))
@@ -165,8 +174,9 @@ pub fn skip_reason(
     appointment: &Appointment,
     rules: &Selection,
     now: DateTime<Utc>,
-    tz: Tz,
 ) -> Option<String> {
+    // "Tomorrow" is the day after today where the appointment's practice is.
+    let tz = appointment.start.timezone();
     let matches = |value: &Option<String>, list: &[String]| {
         value
             .as_deref()

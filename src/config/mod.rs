@@ -41,6 +41,30 @@ pub struct ConfigFile {
     pub optout: OptOutConfig,
     #[serde(default)]
     pub languages: Vec<LanguageConfig>,
+    #[serde(default)]
+    pub locations: Vec<LocationConfig>,
+}
+
+/// `[[locations]]`: one Annie organisation of a group, for the export rows whose location column
+/// holds `id`. Each has its own numbers, zone, API key and rate limit.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationConfig {
+    pub id: Located,
+    pub name: Located,
+    pub timezone: Located,
+    pub from_number: Located,
+    pub callback_number: Option<Located>,
+    /// Language name (as in `[[languages]]`) → this organisation's Annie number for it.
+    #[serde(default)]
+    pub from_numbers: BTreeMap<String, Located>,
+    pub api_key_env: Option<Located>,
+    /// Where this organisation's API is, when not `[api] base_url` (a sandbox per location).
+    pub base_url: Option<Located>,
+    pub requests_per_minute: Option<Spanned<u32>>,
+    /// Narrows `[hours] start`/`end` for this location, in its own zone.
+    pub hours_start: Option<Located>,
+    pub hours_end: Option<Located>,
 }
 
 /// `[[languages]]`: patients whose language column holds one of `values` are called from
@@ -50,7 +74,8 @@ pub struct ConfigFile {
 pub struct LanguageConfig {
     pub name: Located,
     pub values: Vec<String>,
-    pub from_number: Located,
+    /// Required without `[[locations]]`; with them, each location names its own numbers.
+    pub from_number: Option<Located>,
     pub context: Option<Located>,
     pub voicemail: Option<Located>,
 }
@@ -108,8 +133,9 @@ pub struct OAuthConfig {
 #[serde(deny_unknown_fields)]
 pub struct PracticeConfig {
     pub name: Located,
-    pub timezone: Located,
-    pub from_number: Located,
+    /// Required without `[[locations]]` (each location has its own).
+    pub timezone: Option<Located>,
+    pub from_number: Option<Located>,
     pub callback_number: Option<Located>,
     pub phone_region: Option<Located>,
 }
@@ -174,6 +200,8 @@ pub struct ColumnsConfig {
     pub confirmed: Option<String>,
     /// The patient's language, for `[[languages]]`.
     pub language: Option<String>,
+    /// Which `[[locations]]` entry a row belongs to (Open Dental's `ClinicNum`, say).
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -12,7 +12,7 @@ use crate::plan::Call;
 /// after a failed connection (never sent), and after 502/503/504 (a gateway that did not pass
 /// the request on). Everything else is final.
 pub(super) async fn attempt(call: &Call, client: &AnnieClient, shared: &Shared) -> Final {
-    let settings = &shared.d.settings;
+    let settings = &shared.d.location.dispatch;
     let backoff = |tries: u32| {
         ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(500))

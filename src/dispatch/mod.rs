@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::num::NonZeroU32;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,12 +26,11 @@ pub use gate::{quota, Gate};
 use shared::{Final, Shared};
 pub use stop::Stop;
 
-use crate::api::{AnnieClient, ApiSettings};
+use crate::api::AnnieClient;
 use crate::clock::Clock;
-use crate::hours::CallingHours;
 use crate::ledger::Ledger;
+use crate::locations::Location;
 use crate::plan::{Call, Planned};
-use crate::practice::Practice;
 use crate::preview::CallDetails;
 use crate::render::Templates;
 use crate::results::{RowResult, Status};
@@ -55,29 +54,31 @@ pub struct DispatchSettings {
 }
 
 /// Preview sends nothing; Send talks to the API.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Preview,
-    Send(ApiSettings),
+    Send,
 }
 
-/// What the dispatcher works with, besides the calls.
+/// What one location's dispatcher works with, besides the calls. Each location has its own
+/// client, gate and stop flag, so a refused key or a slow API stops only that location.
 pub struct Dispatcher {
     pub client: Option<Arc<AnnieClient>>,
     pub gate: Arc<Gate>,
     pub ledger: Option<Arc<Mutex<Ledger>>>,
+    /// This location's stop flag (a child of the run's: a signal stops every location).
     pub stop: Arc<Stop>,
-    pub settings: DispatchSettings,
-    pub hours: CallingHours,
+    /// Who calls, from which numbers, at what rate and when.
+    pub location: Arc<Location>,
     pub clock: Clock,
+    /// `--limit`, counted over every location's calls.
     pub limit: Option<usize>,
-    pub from_number: String,
+    pub calls_counted: Arc<AtomicUsize>,
     pub run_id: String,
     /// How long to wait for requests in flight after an interruption.
     pub drain_timeout: Duration,
     /// Renders each call's texts just before it goes out.
     pub templates: Arc<Templates>,
-    pub practice: Practice,
     pub languages: Arc<crate::languages::Languages>,
     /// In a preview: what the table shows about each rendered call.
     pub details: Option<Arc<Mutex<CallDetails>>>,
@@ -86,16 +87,17 @@ pub struct Dispatcher {
 /// Calls rendered ahead of the pacer, in parallel.
 const RENDER_CHUNK: usize = 512;
 
-/// Where the results go and the optional copy of every request body.
+/// Where the results go and the optional copy of every request body (shared by the locations).
+#[derive(Clone)]
 pub struct Outputs {
     pub results: mpsc::UnboundedSender<RowResult>,
-    pub requests: Option<Box<dyn Write + Send>>,
+    pub requests: Option<Arc<Mutex<Box<dyn Write + Send>>>>,
 }
 
 impl Dispatcher {
     /// Sends (or, in preview, pretends to send) every call. Returns when every call has a result.
     pub async fn run(self, calls: Vec<Planned>, mut out: Outputs) -> anyhow::Result<()> {
-        let permits = Arc::new(Semaphore::new(self.settings.max_in_flight.max(1)));
+        let permits = Arc::new(Semaphore::new(self.location.dispatch.max_in_flight.max(1)));
         let shared = Arc::new(Shared {
             results: out.results.clone(),
             d: self,
@@ -107,7 +109,6 @@ impl Dispatcher {
         let mut workers = JoinSet::new();
 
         let mut pending = calls.into_iter().enumerate();
-        let mut rendered_so_far = 0;
         loop {
             // Render a chunk ahead on every core; only the chunk's bodies exist at once.
             let chunk: Vec<(usize, Planned)> = pending.by_ref().take(RENDER_CHUNK).collect();
@@ -118,7 +119,7 @@ impl Dispatcher {
                 use rayon::prelude::*;
                 chunk
                     .par_iter()
-                    .map(|(_, p)| p.render(&d.templates, &d.practice, &d.languages))
+                    .map(|(_, p)| p.render(&d.templates, &d.location, &d.languages))
                     .collect()
             };
             for ((index, planned), rendered) in chunk.into_iter().zip(rendered) {
@@ -133,8 +134,8 @@ impl Dispatcher {
                 if let Some(details) = &d.details {
                     details.lock().unwrap_or_else(|p| p.into_inner()).add(&call);
                 }
-                rendered_so_far += 1;
-                let within_limit = d.limit.is_none_or(|l| rendered_so_far <= l);
+                let counted = d.calls_counted.fetch_add(1, Ordering::SeqCst) + 1;
+                let within_limit = d.limit.is_none_or(|l| counted <= l);
                 pace(
                     &shared,
                     index,
@@ -150,8 +151,10 @@ impl Dispatcher {
 
         shared.drain(&mut workers).await?;
         shared.reconcile_ambiguous().await;
-        if let Some(w) = &mut out.requests {
-            w.flush()
+        if let Some(w) = &out.requests {
+            w.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .flush()
                 .map_err(|e| anyhow::anyhow!("cannot write the --emit-requests file: {e}"))?;
         }
         Ok(())
@@ -227,16 +230,45 @@ impl Dispatcher {
         if let Some(reason) = self.stop.reason() {
             return Some((Status::NotAttempted, reason));
         }
-        let closed = self.hours.may_call(&call.zones, self.clock.now()).err()?;
+        let closed = self
+            .location
+            .hours
+            .may_call(&call.zones, self.clock.now())
+            .err()?;
         Some((Status::Deferred, closed.reason))
     }
 }
 
-fn write_request(sink: &mut Option<Box<dyn Write + Send>>, call: &Call, stop: &Stop) {
+/// With `--wait-for-window`, a location whose calling window opens later waits for it before
+/// its checks and first call (the run itself waited only for the earliest location to open). A
+/// stop ends the wait.
+pub async fn wait_for_window(location: &Location, clock: &Clock, stop: &Stop) {
+    let Err(closed) = location.hours.org_open(clock.now()) else {
+        return;
+    };
+    let Some(opens_at) = closed.opens_at else {
+        return;
+    };
+    let wait = (opens_at - clock.now()).to_std().unwrap_or_default();
+    tracing::info!(
+        location = %location.id,
+        wait_secs = wait.as_secs(),
+        "{}; waiting",
+        closed.reason
+    );
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = stop.wait() => {}
+    }
+}
+
+fn write_request(sink: &mut Option<Arc<Mutex<Box<dyn Write + Send>>>>, call: &Call, stop: &Stop) {
     let Some(w) = sink else { return };
-    let written = w
-        .write_all(call.body_json.as_bytes())
-        .and_then(|_| w.write_all(b"\n"));
+    let written = {
+        let mut w = w.lock().unwrap_or_else(|p| p.into_inner());
+        w.write_all(call.body_json.as_bytes())
+            .and_then(|_| w.write_all(b"\n"))
+    };
     if let Err(e) = written {
         stop.set(format!(
             "not attempted: cannot write the --emit-requests file: {e}"

@@ -53,7 +53,9 @@ impl Shared {
     /// Hands result rows to the collector. If the collector is gone (the results file cannot be
     /// written), stop sending: a call whose result cannot be recorded must not be made.
     pub(super) fn report_rows(&self, rows: Vec<RowResult>) {
-        for row in rows {
+        let location = self.d.location.results_id().map(str::to_string);
+        for mut row in rows {
+            row.location = location.clone();
             if self.results.send(row).is_err() {
                 self.d
                     .stop
@@ -69,7 +71,10 @@ impl Shared {
     /// Records the call in the ledger as in flight (committed) and registers it as started.
     pub(super) fn begin(&self, index: usize, call: Call) -> anyhow::Result<Started> {
         let attempted_at = self.d.clock.now();
-        let call_id = format!("{}-{index}", self.d.run_id);
+        let call_id = match self.d.location.id.as_str() {
+            "" => format!("{}-{index}", self.d.run_id),
+            location => format!("{}-{location}-{index}", self.d.run_id),
+        };
         let ledger_ids = match &self.d.ledger {
             None => Vec::new(),
             Some(ledger) => {
@@ -84,6 +89,7 @@ impl Shared {
                         appointment_id: &m.appointment_id,
                         start_time: &m.start_time,
                         number_key: &number_key,
+                        location: &self.d.location.id,
                         attempted_at,
                     })
                     .collect();
@@ -206,10 +212,11 @@ impl Shared {
             Final::Sent(_) => self.failures_in_a_row.store(0, Ordering::SeqCst),
             Final::Failed { .. } | Final::Ambiguous { .. } => {
                 let n = self.failures_in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
-                if n >= self.d.settings.breaker_after {
+                if n >= self.d.location.dispatch.breaker_after {
                     tracing::error!(failures = n, "too many failed calls in a row; stopping");
                     self.d.stop.set(format!(
-                        "not attempted: stopped after {n} failed calls in a row (the API or the                          network may be down); check the failed rows, then rerun"
+                        "not attempted: stopped after {n} failed calls in a row (the API or the \
+                         network may be down); check the failed rows, then rerun"
                     ));
                 }
             }
@@ -251,7 +258,8 @@ impl Shared {
             .map(|(_, s)| s)
             .collect();
         for started in left {
-            let reason = "interrupted while the request was in flight; the call may or may not                           have been placed. The next run looks for it in Annie before calling again";
+            let reason = "interrupted while the request was in flight; the call may or may not \
+                          have been placed. The next run looks for it in Annie before calling again";
             self.record(&started, Outcome::Uncertain, true, None, None, Some(reason));
             self.report_started(
                 &started,
@@ -282,8 +290,8 @@ impl Shared {
         let finder = reconcile::Finder {
             client: self.d.client.as_deref(),
             gate: &self.d.gate,
-            from_number: &self.d.from_number,
-            max_pages: self.d.settings.reconcile_pages,
+            from_numbers: self.d.location.from_numbers(),
+            max_pages: self.d.location.dispatch.reconcile_pages,
         };
         let found = match self.d.stop.interrupted() {
             None => finder.find(&lookups).await,

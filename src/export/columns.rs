@@ -28,6 +28,7 @@ pub enum Field {
     /// A column that can mark the patient "do not call" (`[optout] columns`).
     OptOut(u8),
     Language,
+    Location,
 }
 
 impl Field {
@@ -53,6 +54,7 @@ impl Field {
             Field::Confirmed => "confirmed",
             Field::OptOut(_) => "[optout] columns",
             Field::Language => "language",
+            Field::Location => "location",
         }
     }
 }
@@ -129,6 +131,7 @@ impl Columns {
         put(Field::Status, &c.status);
         put(Field::Confirmed, &c.confirmed);
         put(Field::Language, &c.language);
+        put(Field::Location, &c.location);
         Ok(Columns { slots })
     }
 

@@ -83,6 +83,8 @@ pub struct NewAttempt<'a> {
     pub appointment_id: &'a str,
     pub start_time: &'a str,
     pub number_key: &'a str,
+    /// The location's id ('' for a single practice).
+    pub location: &'a str,
     pub attempted_at: DateTime<Utc>,
 }
 
@@ -102,6 +104,9 @@ pub struct Finished<'a> {
 pub struct Ledger {
     conn: Connection,
     salt: String,
+    /// False for a ledger older than [`schema::LOCATION_VERSION`] opened read-only (a preview):
+    /// its attempts all belong to the single practice.
+    has_locations: bool,
     path: PathBuf,
     _lock: Option<File>,
 }
@@ -143,6 +148,7 @@ impl Ledger {
         Ok(Ledger {
             conn,
             salt,
+            has_locations: true,
             path: path.to_path_buf(),
             _lock: Some(lock),
         })
@@ -158,9 +164,11 @@ impl Ledger {
             .with_context(|| format!("cannot open the ledger `{}`", path.display()))?;
         let salt = schema::read_salt(&conn)
             .with_context(|| format!("cannot read the ledger `{}`", path.display()))?;
+        let has_locations = schema::version(&conn)? >= schema::LOCATION_VERSION;
         Ok(Some(Ledger {
             conn,
             salt,
+            has_locations,
             path: path.to_path_buf(),
             _lock: None,
         }))
@@ -198,19 +206,25 @@ impl Ledger {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Calls to a number (one per call, however many appointments it covered) since `since`,
-    /// newest first, that the API may count.
+    /// Calls a location made to a number (one per call, however many appointments it covered)
+    /// since `since`, newest first, that the API may count. Each location is an organisation
+    /// of its own, with its own per-number history.
     pub fn calls_to(
         &self,
+        location: &str,
         number_key: &str,
         since: DateTime<Utc>,
     ) -> anyhow::Result<Vec<NumberAttempt>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(if self.has_locations {
             "SELECT MAX(attempted_at), MIN(status) FROM attempts
-             WHERE number_key = ?1 AND attempted_at >= ?2 AND counts = 1
-             GROUP BY call_id ORDER BY MAX(attempted_at) DESC",
-        )?;
-        let rows = stmt.query_map(params![number_key, stamp(since)], |r| {
+             WHERE number_key = ?1 AND attempted_at >= ?2 AND counts = 1 AND location = ?3
+             GROUP BY call_id ORDER BY MAX(attempted_at) DESC"
+        } else {
+            "SELECT MAX(attempted_at), MIN(status) FROM attempts
+             WHERE number_key = ?1 AND attempted_at >= ?2 AND counts = 1 AND ?3 = ''
+             GROUP BY call_id ORDER BY MAX(attempted_at) DESC"
+        })?;
+        let rows = stmt.query_map(params![number_key, stamp(since), location], |r| {
             Ok(NumberAttempt {
                 attempted_at: parse_stamp(&r.get::<_, String>(0)?),
                 outcome: Outcome::parse(&r.get::<_, String>(1)?),
@@ -247,9 +261,9 @@ impl Ledger {
     pub fn begin(&self, a: &NewAttempt<'_>) -> anyhow::Result<i64> {
         self.conn
             .execute(
-                "INSERT INTO attempts (run_id, call_id, appointment_id, start_time, number_key, status, attempted_at, counts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'in_flight', ?6, 1)",
-                params![a.run_id, a.call_id, a.appointment_id, a.start_time, a.number_key, stamp(a.attempted_at)],
+                "INSERT INTO attempts (run_id, call_id, appointment_id, start_time, number_key, status, attempted_at, counts, location)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'in_flight', ?6, 1, ?7)",
+                params![a.run_id, a.call_id, a.appointment_id, a.start_time, a.number_key, stamp(a.attempted_at), a.location],
             )
             .context("cannot record the attempt in the ledger")?;
         Ok(self.conn.last_insert_rowid())

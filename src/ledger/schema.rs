@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // Version 1.
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE attempts (
@@ -24,7 +24,18 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX attempts_by_appointment ON attempts (appointment_id, start_time);
      CREATE INDEX attempts_by_number ON attempts (number_key, attempted_at);",
+    // Version 2: the location (Annie organisation) that made the attempt; '' for a single
+    // practice. Per-number history is kept per location, as each organisation's API counts it.
+    "ALTER TABLE attempts ADD COLUMN location TEXT NOT NULL DEFAULT '';",
 ];
+
+/// The first version whose attempts record their location.
+pub(super) const LOCATION_VERSION: i64 = 2;
+
+/// The ledger's schema version (a read-only ledger may be older than this tool).
+pub(super) fn version(conn: &Connection) -> anyhow::Result<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
 
 /// Sets durability pragmas, migrates to the current version, and returns the number-hash salt.
 pub(super) fn prepare(conn: &Connection) -> anyhow::Result<String> {

@@ -6,12 +6,25 @@ fn at(h: u32) -> DateTime<Utc> {
 }
 
 fn begin(l: &Ledger, call: &str, apt: &str, start: &str, number: &str, t: DateTime<Utc>) -> i64 {
+    begin_at(l, "", call, apt, start, number, t)
+}
+
+fn begin_at(
+    l: &Ledger,
+    location: &str,
+    call: &str,
+    apt: &str,
+    start: &str,
+    number: &str,
+    t: DateTime<Utc>,
+) -> i64 {
     l.begin(&NewAttempt {
         run_id: "r1",
         call_id: call,
         appointment_id: apt,
         start_time: start,
         number_key: number,
+        location,
         attempted_at: t,
     })
     .unwrap()
@@ -80,11 +93,11 @@ fn number_history_counts_calls_not_appointments() {
     }
     let id = begin(&l, "k2", "A3", "s", &n, at(3));
     finish(&l, id, Outcome::Failed, at(3));
-    let calls = l.calls_to(&n, at(0)).unwrap();
+    let calls = l.calls_to("", &n, at(0)).unwrap();
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[0].attempted_at, at(3));
     assert_eq!(calls[0].outcome, Outcome::Failed);
-    assert!(l.calls_to(&n, at(2)).unwrap().len() == 1);
+    assert!(l.calls_to("", &n, at(2)).unwrap().len() == 1);
 }
 
 #[test]
@@ -96,5 +109,44 @@ fn a_moved_appointment_supersedes_its_old_attempts() {
     assert_eq!(l.supersede("A1", "new", at(2)).unwrap(), 1);
     assert!(l.attempts_for("A1").unwrap().is_empty());
     // Still a call to the number, though.
-    assert_eq!(l.calls_to("n", at(0)).unwrap().len(), 1);
+    assert_eq!(l.calls_to("", "n", at(0)).unwrap().len(), 1);
+}
+
+#[test]
+fn each_location_has_its_own_history_for_a_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("l.sqlite3")).unwrap();
+    let id = begin_at(&l, "north", "k1", "A1", "s", "n", at(1));
+    finish(&l, id, Outcome::Sent, at(1));
+    assert_eq!(l.calls_to("north", "n", at(0)).unwrap().len(), 1);
+    assert!(l.calls_to("south", "n", at(0)).unwrap().is_empty());
+    assert!(l.calls_to("", "n", at(0)).unwrap().is_empty());
+}
+
+#[test]
+fn a_version_1_ledger_is_read_in_a_preview_and_migrated_by_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite3");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO meta VALUES ('number_salt', 'abc');
+             INSERT INTO attempts (run_id, call_id, appointment_id, start_time, number_key, status, attempted_at)
+             VALUES ('r0', 'k0', 'A1', 's', 'n', 'sent', '2026-11-23T01:00:00Z');",
+        )
+        .unwrap();
+    }
+    let read_only = Ledger::open_read_only(&path).unwrap().unwrap();
+    assert_eq!(read_only.calls_to("", "n", at(0)).unwrap().len(), 1);
+    assert!(read_only.calls_to("north", "n", at(0)).unwrap().is_empty());
+    drop(read_only);
+    let l = Ledger::open(&path).unwrap();
+    assert_eq!(l.calls_to("", "n", at(0)).unwrap().len(), 1);
+    let version: i64 = l
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::MIGRATIONS.len() as i64);
 }

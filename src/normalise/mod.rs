@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, NaiveDate};
 use chrono_tz::Tz;
 
 use crate::export::{Field, InputSettings, RawRecord};
+use crate::locations::{self, Location};
 use crate::practice::Practice;
 pub use phone::Phone;
 
@@ -36,6 +37,8 @@ pub struct Appointment {
     pub opt_out: Option<String>,
     /// The language column's value, as exported.
     pub language: Option<String>,
+    /// Index of its location in the settings' list (0 for a single practice).
+    pub location: usize,
 }
 
 /// A row that cannot become an appointment. The id is kept when the row had one.
@@ -56,14 +59,14 @@ pub struct Normalised {
 pub fn normalise_all(
     records: Vec<RawRecord>,
     input: &InputSettings,
-    practice: &Practice,
+    locations: &[Location],
 ) -> Vec<Normalised> {
     use rayon::prelude::*;
     records
         .into_par_iter()
         .map(|record| Normalised {
             row: record.row,
-            result: normalise(&record, input, practice).map_err(|reason| Unusable {
+            result: normalise(&record, input, locations).map_err(|reason| Unusable {
                 appointment_id: record.get(Field::AppointmentId).map(str::to_string),
                 reason,
             }),
@@ -75,7 +78,7 @@ pub fn normalise_all(
 pub fn normalise(
     record: &RawRecord,
     input: &InputSettings,
-    practice: &Practice,
+    locations: &[Location],
 ) -> Result<Appointment, String> {
     if let Some(problem) = &record.problem {
         return Err(problem.clone());
@@ -91,6 +94,8 @@ pub fn normalise(
     let optional = |field: Field| record.get(field).map(str::to_string);
 
     let id = required(Field::AppointmentId, "appointment id")?;
+    let location = locate(record, locations, &label)?;
+    let practice = &locations[location].practice;
     let full_name_mapped = columns.column(Field::FullName).is_some();
     let (first_name, last_name) = names(record, full_name_mapped, &label)?;
     for (name, field) in [
@@ -141,6 +146,31 @@ pub fn normalise(
         confirmed: optional(Field::Confirmed),
         opt_out: opt_out(record, input),
         language: optional(Field::Language),
+        location,
+    })
+}
+
+/// The row's location: always the one practice without `[[locations]]`; otherwise the entry whose
+/// id is in the location column.
+fn locate(
+    record: &RawRecord,
+    locations: &[Location],
+    label: &dyn Fn(Field) -> String,
+) -> Result<usize, String> {
+    if !locations::grouped(locations) {
+        return Ok(0);
+    }
+    let column = label(Field::Location);
+    let value = record
+        .get(Field::Location)
+        .ok_or_else(|| format!("location ({column}) is empty"))?;
+    locations::find(locations, value).ok_or_else(|| {
+        let ids: Vec<&str> = locations.iter().map(|l| l.id.as_str()).collect();
+        format!(
+            "location ({column}) `{value}` is not a configured location ({}); add a [[locations]] \
+             entry with id = \"{value}\" or correct the export",
+            ids.join(", ")
+        )
     })
 }
 

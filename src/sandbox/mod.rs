@@ -121,26 +121,29 @@ impl Sandbox {
     }
 }
 
-/// Starts an in-process sandbox for `run --sandbox`, configured from the run's own settings (its
-/// from-number, every destination allowed, the practice's zone, the run's rate and clock), and
-/// points the run at it.
-pub async fn start_for_run(s: &mut crate::settings::Settings) -> anyhow::Result<Sandbox> {
-    let mut config = SandboxConfig::local(
-        crate::settings::SANDBOX_KEY,
-        &s.practice.from_number,
-        s.practice.timezone,
-    );
-    config.rpm = s.dispatch.requests_per_minute.get();
-    config
-        .from_numbers
-        .extend(s.languages.from_numbers().map(str::to_string));
-    config.now = Some(s.now);
-    let sandbox = Sandbox::start(config, false).await?;
-    if let crate::dispatch::Mode::Send(api) = &mut s.mode {
-        api.base_url = sandbox.base_url();
+/// Starts an in-process sandbox per location for `run --sandbox` (each an organisation of its
+/// own, configured from the location's settings: its from-numbers, every destination allowed,
+/// its zone and rate, the run's clock), and points each location at its sandbox.
+pub async fn start_for_run(s: &mut crate::settings::Settings) -> anyhow::Result<Vec<Sandbox>> {
+    let mut sandboxes = Vec::new();
+    for location in &mut s.locations {
+        let numbers = location.from_numbers();
+        let mut config = SandboxConfig::local(
+            crate::settings::SANDBOX_KEY,
+            &numbers[0],
+            location.practice.timezone,
+        );
+        config.rpm = location.dispatch.requests_per_minute.get();
+        config.from_numbers = numbers;
+        config.now = Some(s.now);
+        let sandbox = Sandbox::start(config, false).await?;
+        if let Some(api) = &mut location.api {
+            api.base_url = sandbox.base_url();
+        }
+        tracing::info!(location = %location.id, url = %sandbox.base_url(), "dispatching to an in-process sandbox");
+        sandboxes.push(sandbox);
     }
-    tracing::info!(url = %sandbox.base_url(), "dispatching to the in-process sandbox");
-    Ok(sandbox)
+    Ok(sandboxes)
 }
 
 /// `annie-dispatch sandbox`: serves until SIGINT/SIGTERM.
@@ -161,7 +164,15 @@ pub async fn serve(args: &crate::cli::SandboxArgs) -> anyhow::Result<()> {
         .map(|n| e164(n))
         .collect::<anyhow::Result<Vec<_>>>()?;
     if let Some(c) = &run_config {
-        from_numbers.push(e164(c.file.practice.from_number.get_ref())?);
+        let practice = c.file.practice.from_number.iter();
+        let locations = c
+            .file
+            .locations
+            .iter()
+            .flat_map(|l| std::iter::once(&l.from_number).chain(l.from_numbers.values()));
+        for number in practice.chain(locations) {
+            from_numbers.push(e164(number.get_ref())?);
+        }
     }
     if from_numbers.is_empty() {
         anyhow::bail!("the sandbox needs a number to call from: pass --from-number or --config");
@@ -170,9 +181,14 @@ pub async fn serve(args: &crate::cli::SandboxArgs) -> anyhow::Result<()> {
         .timezone
         .clone()
         .or_else(|| {
-            run_config
+            let c = run_config.as_ref()?;
+            let first = c.file.locations.first().map(|l| &l.timezone);
+            c.file
+                .practice
+                .timezone
                 .as_ref()
-                .map(|c| c.file.practice.timezone.get_ref().clone())
+                .or(first)
+                .map(|z| z.get_ref().clone())
         })
         .unwrap_or_else(|| "America/Chicago".to_string());
     let timezone: Tz = zone_name

@@ -12,6 +12,7 @@ mod input_encodings;
 mod interrupts;
 mod invalid_rows;
 mod languages;
+mod locations;
 mod number_rules;
 mod oauth;
 mod outcomes;

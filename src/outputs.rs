@@ -1,0 +1,154 @@
+//! Stage 6's edges: the results file and collector started before any location runs, and, when
+//! every location is done, what the person or the monitoring sees: the preview table, the
+//! summary line, the HTML report and the `--summary-json` file.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::cli::GlobalArgs;
+use crate::collect::{self, Collected};
+use crate::dispatch::Outputs;
+use crate::exit::AfterCallsStarted;
+use crate::plan;
+use crate::preview::{self, CallDetails};
+use crate::report;
+use crate::results::{ResultsWriter, RowResult, Summary};
+use crate::select::Selected;
+use crate::services::Services;
+use crate::settings::Settings;
+
+/// What every location's stages write to.
+pub struct Shared {
+    pub outputs: Outputs,
+    /// In a preview: what the table shows about each rendered call.
+    pub details: Option<Arc<Mutex<CallDetails>>>,
+}
+
+impl Shared {
+    /// Hands rows settled before dispatch to the collector.
+    pub fn send_settled(&self, rows: Vec<RowResult>) -> anyhow::Result<()> {
+        for row in rows {
+            self.outputs
+                .results
+                .send(row)
+                .context("internal error: results channel closed early")?;
+        }
+        Ok(())
+    }
+}
+
+/// Creates the results file, starts the collector and records the rows no location owns.
+pub fn start(
+    s: &Settings,
+    total: usize,
+    unplaced: Vec<Selected>,
+) -> anyhow::Result<(Shared, JoinHandle<anyhow::Result<Collected>>)> {
+    let writer = ResultsWriter::create(&s.results_path)?;
+    let requests = open_emit_file(s)?;
+    let preview = s.locations.iter().all(|l| l.api.is_none());
+    let (tx, rx) = mpsc::unbounded_channel();
+    let summary = Summary::for_locations(
+        s.locations
+            .iter()
+            .map(|l| (l.id.as_str(), l.practice.name.as_str())),
+    );
+    let keep_rows = preview || s.report.is_some();
+    let collector = tokio::spawn(collect::collect(
+        rx,
+        writer,
+        total,
+        s.show_progress,
+        keep_rows,
+        summary,
+    ));
+    let shared = Shared {
+        outputs: Outputs {
+            results: tx,
+            requests: requests.map(|w| Arc::new(Mutex::new(w))),
+        },
+        details: preview.then(|| Arc::new(Mutex::new(CallDetails::new()))),
+    };
+    shared.send_settled(plan::plan(unplaced, Vec::new(), None).settled)?;
+    Ok((shared, collector))
+}
+
+/// Waits for the collector, checks that every row was recorded, and writes the table, summary
+/// line, report and summary JSON. `finished` holds each location's outcome, in order.
+pub async fn finish(
+    collector: JoinHandle<anyhow::Result<Collected>>,
+    shared: Shared,
+    total: usize,
+    finished: Vec<anyhow::Result<()>>,
+    s: &Settings,
+    services: &Services,
+    global: &GlobalArgs,
+) -> anyhow::Result<Collected> {
+    // The last sender goes: the collector ends once every row is written.
+    let Shared { outputs, details } = shared;
+    drop(outputs);
+    let collected = collector
+        .await
+        .map_err(|e| AfterCallsStarted(anyhow::anyhow!("internal error: collector failed: {e}")))?
+        .map_err(AfterCallsStarted)?;
+    for (result, location) in finished.into_iter().zip(&s.locations) {
+        let what = match location.id.as_str() {
+            "" => "the dispatch failed".to_string(),
+            _ => format!("location {} ({}) failed", location.id, location.label()),
+        };
+        result.context(what).map_err(AfterCallsStarted)?;
+    }
+    if collected.summary.total() != total {
+        let recorded = collected.summary.total();
+        let e =
+            anyhow::anyhow!("internal error: {total} rows read but {recorded} results recorded");
+        return Err(AfterCallsStarted(e).into());
+    }
+    let stop = &services.stop;
+    let preview = s.locations.iter().all(|l| l.api.is_none());
+    if let Some(details) = details.filter(|_| s.show_table) {
+        let details = details.lock().unwrap_or_else(|p| p.into_inner());
+        let stdout = std::io::stdout().lock();
+        preview::write_table(std::io::BufWriter::new(stdout), &collected.rows, &details)
+            .or_else(|e| match e.kind() {
+                // `annie-dispatch run --dry-run ... | head` is fine.
+                std::io::ErrorKind::BrokenPipe => Ok(()),
+                _ => Err(e),
+            })
+            .context("cannot write the preview to stdout")?;
+    }
+    // `check` (a preview without its table) prints its own report instead.
+    if !global.quiet && (s.show_table || !preview) {
+        let (line, path) = (collected.summary.line(), s.results_path.display());
+        eprintln!("annie-dispatch: {line}; results in {path}");
+    }
+    if let Some(path) = &s.report {
+        let title = format!("annie-dispatch: {}", s.input.path.display());
+        report::write(path, &title, &s.name, &collected.rows, &collected.summary)
+            .map_err(AfterCallsStarted)?;
+    }
+    if let Some(path) = &s.summary_json {
+        let json = collected
+            .summary
+            .to_json(&s.results_path, stop.interrupted());
+        std::fs::write(path, format!("{json:#}\n"))
+            .with_context(|| format!("cannot write the --summary-json file `{}`", path.display()))
+            .map_err(AfterCallsStarted)?;
+    }
+    Ok(collected)
+}
+
+fn open_emit_file(settings: &Settings) -> anyhow::Result<Option<Box<dyn std::io::Write + Send>>> {
+    let Some(path) = &settings.emit_requests else {
+        return Ok(None);
+    };
+    let file = std::fs::File::create(path).with_context(|| {
+        format!(
+            "cannot create the --emit-requests file `{}`",
+            path.display()
+        )
+    })?;
+    Ok(Some(Box::new(std::io::BufWriter::new(file))))
+}

@@ -1,0 +1,159 @@
+//! What a run talks to: the ledger (locked when sending), the run's stop flag (signals), and per
+//! location an [`Office`]: its API client (absent in a preview), its own rate gate and its own
+//! stop flag, so one organisation's limit or refused key never touches another's calls.
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::api::AnnieClient;
+use crate::clock::{self, Clock};
+use crate::collect;
+use crate::dispatch::{Gate, Mode, Stop};
+use crate::exit::WindowClosed;
+use crate::languages::Languages;
+use crate::ledger::Ledger;
+use crate::locations::Location;
+use crate::recall;
+use crate::reconcile::Finder;
+use crate::render::Templates;
+use crate::settings::Settings;
+use crate::signals;
+
+/// One location's connection to its Annie organisation.
+pub struct Office {
+    pub location: Arc<Location>,
+    pub client: Option<Arc<AnnieClient>>,
+    /// Every request this location makes (POSTs and reconciliation GETs) waits here.
+    pub gate: Arc<Gate>,
+    /// Stopped by a signal (through the run's flag), or by this location's own trouble.
+    pub stop: Arc<Stop>,
+    /// How long to wait for requests in flight after an interruption.
+    pub drain_timeout: Duration,
+}
+
+impl Office {
+    pub fn finder(&self) -> Finder<'_> {
+        Finder {
+            client: self.client.as_deref(),
+            gate: &self.gate,
+            from_numbers: self.location.from_numbers(),
+            max_pages: self.location.dispatch.reconcile_pages,
+        }
+    }
+}
+
+/// Everything the per-location stages share.
+pub struct Services {
+    pub ledger: Option<Arc<Mutex<Ledger>>>,
+    /// The run's stop flag: signals set it, and every office's flag follows it.
+    pub stop: Arc<Stop>,
+    /// One per location, in the settings' order.
+    pub offices: Vec<Office>,
+    pub clock: Clock,
+    pub run_id: String,
+    /// `--limit` counts calls over every location.
+    pub calls_counted: Arc<AtomicUsize>,
+    pub templates: Arc<Templates>,
+    pub languages: Arc<Languages>,
+}
+
+impl Services {
+    /// Opens the ledger, installs the signal handlers and, when sending, waits for (or refuses
+    /// outside) calling hours: the run goes on once any location's window is open.
+    pub async fn start(s: &Settings, clock: &Clock) -> anyhow::Result<Services> {
+        let ledger = match s.mode {
+            Mode::Send => Some(Ledger::open(&s.ledger_path)?),
+            Mode::Preview => Ledger::open_read_only(&s.ledger_path)?,
+        };
+        let stop = Arc::new(Stop::default());
+        signals::watch(stop.clone())?;
+        let mut offices = Vec::new();
+        for location in &s.locations {
+            let client = match &location.api {
+                Some(api) => Some(Arc::new(AnnieClient::new(api)?)),
+                None => None,
+            };
+            offices.push(Office {
+                gate: Arc::new(Gate::new(location.dispatch.requests_per_minute)),
+                stop: Stop::child(&stop),
+                drain_timeout: location
+                    .api
+                    .as_ref()
+                    .map_or(Duration::ZERO, |api| api.timeout + Duration::from_secs(5)),
+                location: Arc::new(location.clone()),
+                client,
+            });
+        }
+        if s.mode == Mode::Send {
+            wait_for_calling_hours(s, clock, &stop).await?;
+        }
+        Ok(Services {
+            ledger: ledger.map(|l| Arc::new(Mutex::new(l))),
+            stop,
+            offices,
+            clock: *clock,
+            run_id: format!("{}-{}", clock::stamp(clock.start()), std::process::id()),
+            calls_counted: Arc::new(AtomicUsize::new(0)),
+            templates: s.templates.clone(),
+            languages: s.languages.clone(),
+        })
+    }
+
+    /// Marks the old attempts of moved appointments superseded (sending runs only).
+    pub fn supersede(
+        &self,
+        office: &Office,
+        moved: &[recall::Moved],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<()> {
+        if let (Some(l), Some(_)) = (&self.ledger, &office.client) {
+            let l = l.lock().unwrap_or_else(|p| p.into_inner());
+            for m in moved {
+                l.supersede(&m.appointment_id, &m.start_time, now)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Outside every location's calling hours: exit 75 (EX_TEMPFAIL) having sent nothing, or, with
+/// `--wait-for-window`, wait until the first location opens (a signal ends the wait).
+async fn wait_for_calling_hours(s: &Settings, clock: &Clock, stop: &Stop) -> anyhow::Result<()> {
+    loop {
+        let closed: Vec<_> = s
+            .locations
+            .iter()
+            .filter_map(|l| l.hours.org_open(clock.now()).err().map(|c| (l, c)))
+            .collect();
+        if closed.len() < s.locations.len() {
+            return Ok(());
+        }
+        let reason = match closed.as_slice() {
+            [(_, only)] => only.reason.clone(),
+            all => {
+                let each: Vec<String> = all
+                    .iter()
+                    .map(|(l, c)| format!("{}: {}", l.label(), c.reason))
+                    .collect();
+                format!(
+                    "calling hours are closed at every location ({})",
+                    each.join("; ")
+                )
+            }
+        };
+        let opens_at = closed.iter().filter_map(|(_, c)| c.opens_at).min();
+        let Some(opens_at) = opens_at.filter(|_| s.wait_for_window) else {
+            let hint = "nothing was sent. Run again then, or pass --wait-for-window";
+            return Err(WindowClosed(format!("{reason}; {hint}")).into());
+        };
+        let wait = (opens_at - clock.now()).to_std().unwrap_or_default();
+        tracing::info!(wait_secs = wait.as_secs(), "{reason}; waiting");
+        let countdown = collect::countdown(wait, s.show_progress);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.wait() => return Ok(()),
+        }
+        drop(countdown);
+    }
+}

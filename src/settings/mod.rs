@@ -1,0 +1,269 @@
+//! Command line + config file → one validated [`Settings`], built once at start-up.
+//!
+//! After this, no code looks at raw flags or TOML again. Every check that can fail before a call
+//! is made fails here, with the file, line and key, so a typo costs a cron job nothing but an
+//! error mail (exit 2). One file per part of the config: [`api`] (endpoint and credentials),
+//! [`input`] (the export and selection), [`texts`] (templates and languages), [`locations`]
+//! (who calls, from where, how fast, when).
+
+mod api;
+mod input;
+mod locations;
+mod texts;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+pub use self::api::{check_base_url, DEFAULT_API_KEY_ENV, DEFAULT_BASE_URL, SANDBOX_KEY};
+use crate::api::ApiSettings;
+use crate::cli::{GlobalArgs, RunArgs};
+use crate::config::presets::{self};
+use crate::config::{LoadedConfig, Located};
+use crate::dispatch::{DispatchSettings, Mode};
+use crate::export::InputSettings;
+use crate::languages::Languages;
+use crate::locations::Location;
+use crate::optout::OptOutSettings;
+use crate::render::Templates;
+use crate::select::Selection;
+
+/// Everything a run needs, checked.
+#[derive(Debug)]
+pub struct Settings {
+    pub mode: Mode,
+    pub input: InputSettings,
+    pub results_path: PathBuf,
+    pub emit_requests: Option<PathBuf>,
+    /// The reference time: `--now`, or the clock at start-up.
+    pub now: DateTime<Utc>,
+    pub limit: Option<usize>,
+    pub allow_stale: bool,
+    pub show_progress: bool,
+    /// The group's (or the single practice's) name, for titles.
+    pub name: String,
+    /// Who calls: one entry for a single practice, one per `[[locations]]` entry for a group.
+    pub locations: Vec<Location>,
+    pub selection: Selection,
+    pub templates: Arc<Templates>,
+    /// The ledger database: what earlier runs did.
+    pub ledger_path: PathBuf,
+    /// Whether appointments sharing a phone number get one call.
+    pub households: bool,
+    pub opt_out: OptOutSettings,
+    pub retry_uncertain: bool,
+    pub wait_for_window: bool,
+    /// Dispatch to an in-process sandbox (`run --sandbox`).
+    pub sandbox: bool,
+    pub summary_json: Option<PathBuf>,
+    pub report: Option<PathBuf>,
+    /// Print the preview table (a `--dry-run`; not `check`).
+    pub show_table: bool,
+    pub languages: Arc<Languages>,
+}
+
+impl Settings {
+    /// Builds the settings. `env` reads environment variables (injected so tests need not touch
+    /// the real environment).
+    pub fn build(
+        run: &RunArgs,
+        global: &GlobalArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Settings> {
+        let config = LoadedConfig::load(&run.config)?;
+        let c = &config.file;
+        let preset = match &c.input.preset {
+            None => presets::generic(),
+            Some(name) => presets::by_name(name.get_ref()).ok_or_else(|| {
+                bad(
+                    &config,
+                    name,
+                    "[input] preset",
+                    format!(
+                        "`{}` is not a preset; choose one of: {}",
+                        name.get_ref(),
+                        presets::NAMES.join(", ")
+                    ),
+                )
+            })?,
+        };
+
+        let input = input::input(&config, &preset, &run.input)?;
+        let results_path = results_path(run)?;
+        let mode = match run.dry_run {
+            true => Mode::Preview,
+            false => Mode::Send,
+        };
+        let api = |key_env: Option<&Located>, base_url: Option<&Located>| match mode {
+            Mode::Preview => Ok(None),
+            // The base URL is filled in when the in-process sandbox has a port.
+            Mode::Send if run.sandbox => Ok(Some(ApiSettings {
+                base_url: String::new(),
+                api_key: SANDBOX_KEY.to_string(),
+                oauth: None,
+                timeout: Duration::from_secs(30),
+            })),
+            Mode::Send => api::api(&config, env, key_env, base_url).map(Some),
+        };
+        let languages = texts::languages(&config)?;
+        let locations = locations::locations(&config, &languages, &api)?;
+        if locations::is_group(&config)
+            && input
+                .columns
+                .column(crate::export::Field::Location)
+                .is_none()
+        {
+            anyhow::bail!(
+                "{}: [input.columns] location is not set: with [[locations]], name the export \
+                 column that holds each row's location (Open Dental: \"ClinicNum\")",
+                config.path.display()
+            );
+        }
+        let opt_out = opt_out(&config)?;
+        let input = InputSettings {
+            columns: input.columns.with_opt_out_columns(&opt_out.columns),
+            opt_out_values: opt_out.values.clone(),
+            ..input
+        };
+        Ok(Settings {
+            mode,
+            input,
+            ledger_path: ledger_path(&config, &results_path, run.sandbox),
+            sandbox: run.sandbox,
+            summary_json: run.summary_json.clone(),
+            report: run.report.clone(),
+            show_table: run.dry_run,
+            name: c.practice.name.get_ref().trim().to_string(),
+            locations,
+            languages: Arc::new(languages),
+            households: c.households.enabled.unwrap_or(true),
+            opt_out,
+            retry_uncertain: run.retry_uncertain,
+            wait_for_window: run.wait_for_window,
+            results_path,
+            emit_requests: run.emit_requests.clone(),
+            now: run
+                .now
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(Utc::now),
+            limit: run.limit,
+            allow_stale: run.allow_stale,
+            show_progress: !global.no_progress && !global.quiet,
+            selection: input::selection(&config, &preset)?,
+            templates: Arc::new(texts::templates(&config)?),
+        })
+    }
+
+    /// Whether the config declares `[[locations]]` (a group) rather than one practice.
+    pub fn grouped(&self) -> bool {
+        crate::locations::grouped(&self.locations)
+    }
+}
+
+/// What commands that only talk to the API (`outcomes`) need from the config.
+pub struct ApiOnly {
+    pub api: ApiSettings,
+    pub dispatch: DispatchSettings,
+}
+
+impl ApiOnly {
+    pub fn build(config: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<ApiOnly> {
+        let config = LoadedConfig::load(config)?;
+        Ok(ApiOnly {
+            api: api::api(&config, env, None, None)?,
+            dispatch: locations::dispatch(&config)?,
+        })
+    }
+}
+
+/// A config error that points at the value: `config.toml:7: [practice] timezone: ...`.
+fn bad<T>(
+    config: &LoadedConfig,
+    value: &toml::Spanned<T>,
+    key: &str,
+    msg: String,
+) -> anyhow::Error {
+    anyhow::anyhow!("{}: {key}: {msg}", config.at(value))
+}
+
+fn duration(
+    config: &LoadedConfig,
+    value: Option<&Located>,
+    key: &str,
+    default: Duration,
+) -> anyhow::Result<Duration> {
+    match value {
+        None => Ok(default),
+        Some(v) => humantime::parse_duration(v.get_ref().trim()).map_err(|e| {
+            bad(
+                config,
+                v,
+                key,
+                format!(
+                    "`{}` is not a duration such as \"30s\" or \"24h\": {e}",
+                    v.get_ref()
+                ),
+            )
+        }),
+    }
+}
+
+/// `[state] ledger`, or `annie-dispatch.ledger.sqlite3` beside the results file (so the nightly
+/// exports in one folder share one history).
+/// A `--sandbox` run keeps its own ledger beside the real one, so a rehearsal never marks real
+/// appointments as sent.
+fn ledger_path(config: &LoadedConfig, results: &Path, sandbox: bool) -> PathBuf {
+    let path = match &config.file.state.ledger {
+        Some(v) => config.relative_path(v.get_ref()),
+        None => results.with_file_name("annie-dispatch.ledger.sqlite3"),
+    };
+    if !sandbox {
+        return path;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().replace(".ledger", ".sandbox-ledger"))
+        .unwrap_or_else(|| "annie-dispatch.sandbox-ledger.sqlite3".to_string());
+    path.with_file_name(if name.contains("sandbox") {
+        name
+    } else {
+        format!("sandbox-{name}")
+    })
+}
+
+fn opt_out(config: &LoadedConfig) -> anyhow::Result<OptOutSettings> {
+    let o = &config.file.optout;
+    Ok(OptOutSettings {
+        list: o.list.as_ref().map(|v| config.relative_path(v.get_ref())),
+        columns: o.columns.clone(),
+        values: o
+            .values
+            .clone()
+            .unwrap_or_else(|| vec!["DoNotCall".to_string()]),
+    })
+}
+
+/// `--results`, or the input's name with `.results.csv`. Never the input itself.
+fn results_path(run: &RunArgs) -> anyhow::Result<PathBuf> {
+    let path = run.results.clone().unwrap_or_else(|| {
+        let stem = run
+            .input
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "appointments".to_string());
+        run.input.with_file_name(format!("{stem}.results.csv"))
+    });
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if same(&path, &run.input) {
+        anyhow::bail!(
+            "the results file `{}` is the input file; choose another --results path",
+            path.display()
+        );
+    }
+    Ok(path)
+}

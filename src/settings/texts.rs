@@ -1,0 +1,75 @@
+//! `[templates]` and `[[languages]]`: what Annie says, in which language.
+
+use std::collections::BTreeMap;
+
+use crate::config::{LoadedConfig, Located};
+use crate::languages::{Language, Languages};
+use crate::render::{TemplateSource, Templates, DEFAULT_CONTEXT, DEFAULT_VOICEMAIL};
+
+pub(super) fn templates(config: &LoadedConfig) -> anyhow::Result<Templates> {
+    let t = &config.file.templates;
+    let source = |value: &Option<Located>, key: String, default: &str| match value {
+        Some(v) => TemplateSource {
+            key,
+            location: config.at(v),
+            source: v.get_ref().clone(),
+        },
+        None => TemplateSource {
+            key,
+            location: "built-in default".to_string(),
+            source: default.to_string(),
+        },
+    };
+    let mut by_type = BTreeMap::new();
+    for (kind, pair) in &t.by_type {
+        let mut sources = Vec::new();
+        for (which, value) in [("context", &pair.context), ("voicemail", &pair.voicemail)] {
+            if let Some(v) = value {
+                sources.push((
+                    which,
+                    source(&Some(v.clone()), format!("by_type.\"{kind}\".{which}"), ""),
+                ));
+            }
+        }
+        by_type.insert(kind.clone(), sources);
+    }
+    Templates::compile(
+        source(&t.context, "context".into(), DEFAULT_CONTEXT),
+        source(&t.voicemail, "voicemail".into(), DEFAULT_VOICEMAIL),
+        by_type,
+    )
+}
+
+/// `[[languages]]`: export values → language name and templates. Their Annie numbers belong to
+/// a location (see [`super::locations`]).
+pub(super) fn languages(config: &LoadedConfig) -> anyhow::Result<Languages> {
+    let mut list = Vec::new();
+    for l in &config.file.languages {
+        let templates = match (&l.context, &l.voicemail) {
+            (None, None) => None,
+            (context, voicemail) => {
+                let name = l.name.get_ref();
+                let source = |v: &Option<Located>, which: &str, default: &str| TemplateSource {
+                    key: format!("languages \"{name}\" {which}"),
+                    location: v
+                        .as_ref()
+                        .map_or("built-in default".to_string(), |v| config.at(v)),
+                    source: v
+                        .as_ref()
+                        .map_or(default.to_string(), |v| v.get_ref().clone()),
+                };
+                Some(Templates::compile(
+                    source(context, "context", DEFAULT_CONTEXT),
+                    source(voicemail, "voicemail", DEFAULT_VOICEMAIL),
+                    BTreeMap::new(),
+                )?)
+            }
+        };
+        list.push(Language {
+            name: l.name.get_ref().trim().to_string(),
+            values: l.values.iter().map(|v| v.trim().to_lowercase()).collect(),
+            templates,
+        });
+    }
+    Ok(Languages { list })
+}

@@ -1,0 +1,412 @@
+//! A group of practices: one export, two locations, each its own Annie organisation (here, its
+//! own sandbox with its own key, numbers, zone and rate limit).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::harness::{od_row, test_sandbox, Test, OD_HEADER};
+
+/// North (Chicago) has a Spanish number; West (Los Angeles) does not, and allows 10 calls a
+/// minute. `{NORTH}` and `{WEST}` are the two sandboxes.
+const GROUP: &str = r#"
+[api]
+timeout = "5s"
+
+[practice]
+name = "Bright Smiles Group"
+
+[dispatch]
+max_in_flight = 4
+
+[input]
+preset = "opendental"
+
+[input.columns]
+location = "ClinicNum"
+language = "Language"
+
+[[languages]]
+name = "SPANISH"
+values = ["spa", "Spanish"]
+context = "Llamada de {{ practice_name }} para confirmar la cita de {{ first_name }}."
+
+[[locations]]
+id = "1"
+name = "Bright Smiles North"
+timezone = "America/Chicago"
+from_number = "+13125550100"
+from_numbers = { SPANISH = "+13125550101" }
+api_key_env = "ANNIE_KEY_NORTH"
+base_url = "{NORTH}"
+requests_per_minute = 6000
+
+[[locations]]
+id = "2"
+name = "Bright Smiles West"
+timezone = "America/Los_Angeles"
+from_number = "+12135550100"
+api_key_env = "ANNIE_KEY_WEST"
+base_url = "{WEST}"
+requests_per_minute = 10
+"#;
+
+const NORTH_KEY: &str = "annie-sk-north";
+const WEST_KEY: &str = "annie-sk-west";
+
+/// An export row at a location, in a language.
+fn row(apt: &str, clinic: &str, language: &str, day: &str) -> String {
+    let start = format!("{day} 10:00:00");
+    format!(
+        "{},{clinic},{language}",
+        od_row(apt, &[("AptDateTime", start.as_str())])
+    )
+}
+
+fn export(rows: &[String]) -> String {
+    format!("{OD_HEADER},ClinicNum,Language\n{}\n", rows.join("\n"))
+}
+
+/// The two sandboxes, each an organisation of its own.
+async fn sandboxes(
+    dir: &Path,
+    now: &str,
+    west_rpm: u32,
+) -> (
+    annie_dispatch::sandbox::Sandbox,
+    annie_dispatch::sandbox::Sandbox,
+) {
+    let now = chrono::DateTime::parse_from_rfc3339(now)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let north = test_sandbox(NORTH_KEY, &dir.join("north.jsonl"), |c| {
+        c.from_numbers.push("+13125550101".into());
+        c.now = Some(now);
+    })
+    .await;
+    let west = test_sandbox(WEST_KEY, &dir.join("west.jsonl"), |c| {
+        c.from_numbers = vec!["+12135550100".into()];
+        c.timezone = chrono_tz::America::Los_Angeles;
+        c.rpm = west_rpm;
+        c.now = Some(now);
+    })
+    .await;
+    (north, west)
+}
+
+/// The POSTs a sandbox logged.
+fn posts(log: &Path) -> Vec<Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["method"] == "POST")
+        .collect()
+}
+
+fn group_test(north: &str, west: &str, rows: &[String]) -> Test {
+    Test::new()
+        .config(&GROUP.replace("{NORTH}", north).replace("{WEST}", west))
+        .without_env("ANNIE_API_KEY")
+        .env("ANNIE_KEY_NORTH", NORTH_KEY)
+        .env("ANNIE_KEY_WEST", WEST_KEY)
+        .input("appointments.csv", export(rows))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_location_calls_through_its_own_organisation_numbers_and_rate_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (north, west) = sandboxes(dir.path(), crate::harness::NOW, 10).await;
+    let day = "2026-11-24";
+    let rows = vec![
+        row("N1", "1", "eng", day),
+        row("W1", "2", "eng", day),
+        row("N2", "1", "spa", day),
+        row("W2", "2", "Spanish", day),
+        row("X1", "7", "eng", day),
+    ];
+    let out = group_test(&north.base_url(), &west.base_url(), &rows)
+        .args([
+            "--emit-requests",
+            "requests.jsonl",
+            "--report",
+            "report.html",
+        ])
+        .args(["--summary-json", "summary.json"])
+        .run_async()
+        .await;
+    north.stop().await;
+    west.stop().await;
+
+    // X1 names a location nobody configured: invalid, with the value, and nothing sent for it.
+    out.assert_status(1);
+    let results: BTreeMap<String, BTreeMap<String, String>> = out
+        .results()
+        .into_iter()
+        .map(|r| (r["appointment_id"].clone(), r))
+        .collect();
+    for (id, location) in [("N1", "1"), ("N2", "1"), ("W1", "2"), ("W2", "2")] {
+        assert_eq!(results[id]["status"], "sent", "{id}: {:?}", results[id]);
+        assert_eq!(results[id]["location"], location, "{id}");
+    }
+    assert_eq!(results["X1"]["status"], "invalid");
+    assert_eq!(
+        results["X1"]["reason"],
+        "location (ClinicNum) `7` is not a configured location (1, 2); add a [[locations]] entry \
+         with id = \"7\" or correct the export"
+    );
+    assert_eq!(results["X1"]["location"], "");
+
+    // Each organisation received its own calls, under its own key (the sandbox refuses any
+    // other), and never had to refuse one for its rate limit.
+    let ids = |log: &str| -> Vec<String> {
+        let mut ids: Vec<String> = posts(&dir.path().join(log))
+            .iter()
+            .inspect(|p| assert_eq!(p["status"], 200, "{p}"))
+            .map(|p| p["appointmentId"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids("north.jsonl"), ["N1", "N2"]);
+    assert_eq!(ids("west.jsonl"), ["W1", "W2"]);
+
+    // West's limit (10 a minute: one call every 6 s) spaced its calls; North's calls did not
+    // wait for West's: both went out before West's second.
+    let at = |id: &str| chrono::DateTime::parse_from_rfc3339(&results[id]["attempted_at"]).unwrap();
+    assert!(
+        (at("W2") - at("W1")).num_milliseconds() >= 5_900,
+        "West's calls were {} ms apart",
+        (at("W2") - at("W1")).num_milliseconds()
+    );
+    assert!(at("N1") < at("W2") && at("N2") < at("W2"));
+
+    // The Spanish patient at North is called from North's Spanish number with the Spanish
+    // template; West has no Spanish number, so its Spanish patient gets the default language.
+    let bodies: BTreeMap<String, Value> = out
+        .file("requests.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|b| {
+            (
+                b["appointmentInfo"]["appointmentId"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                b,
+            )
+        })
+        .collect();
+    assert_eq!(bodies["N1"]["fromNumber"], "+13125550100");
+    assert_eq!(bodies["N2"]["fromNumber"], "+13125550101");
+    assert_eq!(
+        bodies["N2"]["context"],
+        "Llamada de Bright Smiles North para confirmar la cita de Sarah."
+    );
+    assert_eq!(bodies["W1"]["fromNumber"], "+12135550100");
+    assert_eq!(bodies["W2"]["fromNumber"], "+12135550100");
+    assert!(bodies["W2"]["context"]
+        .as_str()
+        .unwrap()
+        .starts_with("This call is from Bright Smiles West"));
+    assert!(
+        out.stderr.contains(
+            "this location has no Annie number for the patient's language; calling in the default language"
+        ),
+        "{}",
+        out.stderr
+    );
+    let line = "5 rows: 4 sent, 1 invalid in ";
+    let per_location = "; Bright Smiles North: 2 sent; Bright Smiles West: 2 sent; results in ";
+    assert!(
+        out.stderr.contains(line) && out.stderr.contains(per_location),
+        "{}",
+        out.stderr
+    );
+
+    // The summary JSON and the report count each location's rows, and the unknown one apart.
+    let summary: Value = serde_json::from_str(&out.file("summary.json")).unwrap();
+    assert_eq!(summary["locations"]["1"]["name"], "Bright Smiles North");
+    assert_eq!(summary["locations"]["1"]["counts"]["sent"], 2);
+    assert_eq!(summary["locations"]["2"]["counts"]["sent"], 2);
+    assert_eq!(summary["counts"]["invalid"], 1);
+    let report = out.file("report.html");
+    for cell in [
+        "<td>Bright Smiles North</td><td data-location=\"1\" data-status=\"sent\">2</td>",
+        "<td>Bright Smiles West</td><td data-location=\"2\" data-status=\"sent\">2</td>",
+        "<td>no location (unreadable or unknown)</td><td data-location=\"\" data-status=\"sent\">0</td>\
+         <td data-location=\"\" data-status=\"invalid\">1</td>",
+    ] {
+        assert!(report.contains(cell), "{cell} in\n{report}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_location_keeps_its_own_calling_window() {
+    // 08:30 in Los Angeles is 10:30 in Chicago: North's window is open, West's opens at 09:00.
+    let now = "2026-11-24T08:30:00-08:00";
+    let dir = tempfile::tempdir().unwrap();
+    let (north, west) = sandboxes(dir.path(), now, 6000).await;
+    let day = "2026-11-25";
+    let rows = vec![row("N1", "1", "eng", day), row("W1", "2", "eng", day)];
+    let out = group_test(&north.base_url(), &west.base_url(), &rows)
+        .now(Some(now))
+        .run_async()
+        .await;
+    north.stop().await;
+    west.stop().await;
+
+    out.assert_status(75);
+    assert_eq!(out.result_for("N1")["status"], "sent");
+    let w1 = out.result_for("W1");
+    assert_eq!(w1["status"], "deferred");
+    assert!(
+        w1["reason"].contains("calling hours (09:00–20:00 America/Los_Angeles) are closed"),
+        "{w1:?}"
+    );
+    assert_eq!(posts(&dir.path().join("north.jsonl")).len(), 1);
+    assert!(posts(&dir.path().join("west.jsonl")).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_key_stops_only_its_own_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let (north, west) = sandboxes(dir.path(), crate::harness::NOW, 6000).await;
+    let day = "2026-11-24";
+    let rows = vec![
+        row("N1", "1", "eng", day),
+        row("W1", "2", "eng", day),
+        row("N2", "1", "eng", day),
+        row("W2", "2", "eng", day),
+        row("N3", "1", "eng", day),
+        row("W3", "2", "eng", day),
+    ];
+    let out = group_test(&north.base_url(), &west.base_url(), &rows)
+        .config(
+            &GROUP
+                .replace("{NORTH}", &north.base_url())
+                .replace("{WEST}", &west.base_url())
+                .replace("requests_per_minute = 10", "requests_per_minute = 6000")
+                // One at a time, so exactly one North request is in flight when the 401 comes.
+                .replace("max_in_flight = 4", "max_in_flight = 1"),
+        )
+        .env("ANNIE_KEY_NORTH", "annie-sk-revoked")
+        .run_async()
+        .await;
+    north.stop().await;
+    west.stop().await;
+
+    out.assert_status(1);
+    let status = |id: &str| out.result_for(id)["status"].clone();
+    assert_eq!(status("N1"), "failed");
+    assert_eq!(out.result_for("N1")["http_status"], "401");
+    for id in ["N2", "N3"] {
+        let r = out.result_for(id);
+        assert_eq!(r["status"], "not_attempted");
+        assert_eq!(
+            r["reason"],
+            "not attempted: the API refused the API key (HTTP 401); check the key and rerun"
+        );
+    }
+    for id in ["W1", "W2", "W3"] {
+        assert_eq!(status(id), "sent", "{id}");
+    }
+    assert_eq!(posts(&dir.path().join("west.jsonl")).len(), 3);
+}
+
+#[test]
+fn preview_and_check_name_unknown_locations_and_list_each_location() {
+    let rows = [
+        row("N1", "1", "eng", "2026-11-24"),
+        row("X1", "9", "eng", "2026-11-24"),
+    ];
+    let out = group_test(
+        "https://north.example.com/v1",
+        "https://west.example.com/v1",
+        &rows,
+    )
+    .args(["--dry-run"])
+    .run();
+    out.assert_status(1);
+    assert_eq!(out.result_for("N1")["status"], "dry_run");
+    assert_eq!(out.result_for("N1")["location"], "1");
+    let unknown = "location (ClinicNum) `9` is not a configured location (1, 2)";
+    assert!(out.result_for("X1")["reason"].starts_with(unknown));
+
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .args(["check", "--now", crate::harness::NOW, "--config"])
+        .arg(out.dir.join("config.toml"))
+        .arg("--input")
+        .arg(out.dir.join("appointments.csv"))
+        .env("ANNIE_KEY_NORTH", NORTH_KEY)
+        .env_remove("ANNIE_KEY_WEST")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{stdout}");
+    for line in [
+        "  location 1: Bright Smiles North (America/Chicago, calls from +13125550100, +13125550101)",
+        "  location 2: Bright Smiles West (America/Los_Angeles, calls from +12135550100)",
+        "api key: `ANNIE_KEY_NORTH` is set",
+        "api key: `ANNIE_KEY_WEST` is not set: a sending run would stop with exit 2",
+        "2 rows: 1 dry_run, 1 invalid",
+    ] {
+        assert!(stdout.contains(line), "want {line}\ngot {stdout}");
+    }
+    assert!(
+        stdout.contains(&format!("  row 3 (X1): invalid: {unknown}")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn location_config_mistakes_name_the_entry_and_key() {
+    let base = GROUP
+        .replace("{NORTH}", "https://north.example.com/v1")
+        .replace("{WEST}", "https://west.example.com/v1");
+    let cases = [
+        (
+            base.replace("from_numbers = { SPANISH", "from_numbers = { FRENCH"),
+            "[[locations]] \"1\" from_numbers: `FRENCH` is not a [[languages]] name (configured: SPANISH)",
+        ),
+        (
+            base.replace("id = \"2\"", "id = \"1\""),
+            "[[locations]] id: `1` is the id of an earlier location; ids must be unique",
+        ),
+        (
+            base.replace("location = \"ClinicNum\"\n", ""),
+            "[input.columns] location is not set: with [[locations]], name the export column that \
+             holds each row's location (Open Dental: \"ClinicNum\")",
+        ),
+        (
+            base.replace("timezone = \"America/Los_Angeles\"", "timezone = \"America/Los_Angles\""),
+            "[[locations]] \"2\" timezone: `America/Los_Angles` is not an IANA time zone name",
+        ),
+        (
+            base.replace(
+                "requests_per_minute = 10",
+                "requests_per_minute = 10\nhours_start = \"08:00\"",
+            ),
+            "[[locations]] \"2\" hours_start/hours_end: 08:00–20:00 is not within 09:00–20:00 (the [hours] window)",
+        ),
+        (
+            base.replace("[practice]\n", "[practice]\ntimezone = \"America/Chicago\"\n"),
+            "[practice] timezone: belongs in each [[locations]] entry when the config declares locations",
+        ),
+    ];
+    for (config, expected) in cases {
+        let out = Test::new()
+            .config(&config)
+            .env("ANNIE_KEY_NORTH", NORTH_KEY)
+            .env("ANNIE_KEY_WEST", WEST_KEY)
+            .input("appointments.csv", export(&[]))
+            .run();
+        out.assert_status(2);
+        assert!(
+            out.stderr.contains(expected),
+            "want {expected}\ngot {}",
+            out.stderr
+        );
+    }
+}
