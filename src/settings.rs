@@ -150,14 +150,21 @@ impl Settings {
 pub struct ApiOnly {
     pub api: ApiSettings,
     pub dispatch: DispatchSettings,
+    /// The ledger a `run` with this config and `results` file used (never a sandbox's).
+    pub ledger_path: PathBuf,
 }
 
 impl ApiOnly {
-    pub fn build(config: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<ApiOnly> {
+    pub fn build(
+        config: &Path,
+        results: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ApiOnly> {
         let config = LoadedConfig::load(config)?;
         Ok(ApiOnly {
             api: api(&config, env)?,
             dispatch: dispatch(&config)?,
+            ledger_path: ledger_path(&config, results, false),
         })
     }
 }

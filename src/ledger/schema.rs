@@ -3,7 +3,36 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-const MIGRATIONS: &[&str] = &[
+/// The columns of the `conversations` table, shared by the migration and [`for_reading`].
+///
+/// One row per conversation id, written by `annie-dispatch outcomes`. Only what the per-number
+/// rules need, never the summary or topic text (they may hold patient details):
+/// - `number_key`: the keyed hash of the number called (from the attempt, or from Annie's
+///   `toNumber` when the attempt is not in this ledger); NULL when neither is known.
+/// - `called_at`: when the call was made (the attempt, else Annie's `startTime`, else the check).
+/// - `status`: Annie's conversation status (`OPEN`, `CLOSED`, ...), or `OTHER` for anything that
+///   does not look like an enum value.
+/// - `duration`: as Annie reports it (the unit is not documented), NULL when absent.
+/// - `answered`: `yes`, `no` (ended without a conversation) or `unknown` (still open).
+/// - `needs_attention`, `do_not_call` (the patient asked not to be called again): 0 or 1.
+/// - `checked_at`: when `outcomes` read the conversation.
+macro_rules! conversations_columns {
+    () => {
+        "(
+        conversation_id TEXT PRIMARY KEY,
+        number_key TEXT,
+        called_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        duration INTEGER,
+        answered TEXT NOT NULL CHECK (answered IN ('yes', 'no', 'unknown')),
+        needs_attention INTEGER NOT NULL CHECK (needs_attention IN (0, 1)),
+        do_not_call INTEGER NOT NULL CHECK (do_not_call IN (0, 1)),
+        checked_at TEXT NOT NULL
+     )"
+    };
+}
+
+pub(super) const MIGRATIONS: &[&str] = &[
     // Version 1.
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE attempts (
@@ -24,6 +53,14 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX attempts_by_appointment ON attempts (appointment_id, start_time);
      CREATE INDEX attempts_by_number ON attempts (number_key, attempted_at);",
+    // Version 2: conversations, what `outcomes` learned about each call. Its own statements
+    // (only a new table and index), so it can be reordered against other steps.
+    concat!(
+        "CREATE TABLE conversations ",
+        conversations_columns!(),
+        ";
+     CREATE INDEX conversations_by_number ON conversations (number_key, do_not_call);"
+    ),
 ];
 
 /// Sets durability pragmas, migrates to the current version, and returns the number-hash salt.
@@ -57,6 +94,25 @@ pub(super) fn prepare(conn: &Connection) -> anyhow::Result<String> {
         )?;
     }
     read_salt(conn)
+}
+
+/// Makes a ledger opened read-only (a preview) answer every query this version asks, even if it
+/// was written by an older version: tables added since are stood in for by empty temporary
+/// tables (SQLite allows them on a read-only connection), so "no conversations recorded" reads
+/// the same as an older ledger that could not have recorded any.
+pub(super) fn for_reading(conn: &Connection) -> anyhow::Result<()> {
+    let has: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'conversations')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has {
+        conn.execute_batch(concat!(
+            "CREATE TEMP TABLE conversations ",
+            conversations_columns!()
+        ))?;
+    }
+    Ok(())
 }
 
 /// The salt for number hashes.
