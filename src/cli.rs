@@ -50,7 +50,7 @@ pub enum Command {
     /// the config or export cannot be used.
     Check(CheckArgs),
     /// Read what happened on each call a run started (GET /conversations/{id}) into an
-    /// outcomes file; resumable.
+    /// outcomes file and the run's ledger (opt-outs, unanswered calls); resumable.
     Outcomes(OutcomesArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {

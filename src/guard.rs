@@ -1,5 +1,6 @@
-//! The last checks before a household's call is planned: the per-number rules (from the
-//! ledger's history) and calling hours (for the recipient's zones, at the run's time).
+//! The last checks before a household's call is planned: a patient's request not to be called
+//! again and the per-number rules (both from the ledger's history, including what `outcomes`
+//! recorded) and calling hours (for the recipient's zones, at the run's time).
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -23,23 +24,8 @@ pub fn check(
     for h in households {
         let number = &h.lead().phone.e164;
         let blocked = match ledger {
-            Some(l) => {
-                let history = l.calls_to(
-                    &location.id,
-                    &l.number_key(number),
-                    now - Duration::days(number_rules::LOOKBACK_DAYS),
-                )?;
-                number_rules::check(&history, now).map(|b| {
-                    let from = b
-                        .callable_from
-                        .with_timezone(&h.lead().start.timezone())
-                        .format("%a %Y-%m-%d %H:%M %Z");
-                    (
-                        Status::Skipped,
-                        format!("{}; callable again from {from}", b.rule),
-                    )
-                })
-            }
+            Some(l) => number_blocked(l, &location.id, number, now, h.lead().start.timezone())?
+                .map(|r| (Status::Skipped, r)),
             None => None,
         };
         let closed = || {
@@ -55,6 +41,31 @@ pub fn check(
         }
     }
     Ok((settled, callable))
+}
+
+/// Why this number may not be called now, from the ledger: the patient asked not to be called
+/// (checked first: it never expires), else a per-number limit and when it lifts.
+fn number_blocked(
+    l: &Ledger,
+    location: &str,
+    number: &str,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> anyhow::Result<Option<String>> {
+    let key = l.number_key(number);
+    // A request not to be called holds for every location of a group.
+    if let Some(d) = l.do_not_call(&key)? {
+        return Ok(Some(number_rules::do_not_call_reason(&d, tz)));
+    }
+    let since = now - Duration::days(number_rules::LOOKBACK_DAYS);
+    let history = l.calls_to(location, &key, since)?;
+    Ok(number_rules::check(&history, now).map(|b| {
+        let from = b
+            .callable_from
+            .with_timezone(&tz)
+            .format("%a %Y-%m-%d %H:%M %Z");
+        format!("{}; callable again from {from}", b.rule)
+    }))
 }
 
 /// Settles every member of a household with the same status and reason.

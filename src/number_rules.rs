@@ -9,10 +9,18 @@
 //! and a rerun may try again at once; but three refusals in a row rest the number for 30 days,
 //! the API's cooldown after consecutive failures, so a broken number is not hammered night after
 //! night.
+//!
+//! Once `annie-dispatch outcomes` has read a call's conversation, the ledger also knows whether
+//! anyone answered. A call that was placed but ended without a conversation is a *failed attempt*
+//! for the cooldown (the API does not say what it counts as failed; counting unanswered calls
+//! rests a number sooner, the side of caution), and it still counts as placed for the 24-hour,
+//! 7-day and 30-day limits. A patient who asked not to be called again is never called again:
+//! see [`do_not_call_reason`].
 
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 
-use crate::ledger::{NumberAttempt, Outcome};
+use crate::ledger::{DoNotCall, NumberAttempt, Outcome};
 
 /// How far back the rules look.
 pub const LOOKBACK_DAYS: i64 = 30;
@@ -24,6 +32,31 @@ pub struct Blocked {
     pub callable_from: DateTime<Utc>,
 }
 
+/// The rule text for the cooldown, as result rows show it.
+pub const COOLDOWN_RULE: &str = "30 days' rest after 3 failed or unanswered calls in a row";
+
+impl NumberAttempt {
+    /// The call was, or may have been, placed (everything but a refused request).
+    fn placed(&self) -> bool {
+        self.outcome != Outcome::Failed
+    }
+
+    /// A failed attempt for the cooldown: refused, or placed but not answered.
+    fn failed(&self) -> bool {
+        self.outcome == Outcome::Failed || self.unanswered
+    }
+}
+
+/// Why a number whose patient asked not to be called is skipped, naming the conversation and
+/// the day (in the practice's zone) so the office can find it and update the patient's record.
+pub fn do_not_call_reason(d: &DoNotCall, tz: Tz) -> String {
+    format!(
+        "the patient asked not to be called (conversation {}, {})",
+        d.conversation_id,
+        d.called_at.with_timezone(&tz).format("%a %Y-%m-%d")
+    )
+}
+
 /// Checks the rules for a number given its calls (newest first) within [`LOOKBACK_DAYS`].
 /// When several rules are broken, the one that blocks longest is reported.
 pub fn check(history: &[NumberAttempt], now: DateTime<Utc>) -> Option<Blocked> {
@@ -32,10 +65,7 @@ pub fn check(history: &[NumberAttempt], now: DateTime<Utc>) -> Option<Blocked> {
         .filter(|a| a.attempted_at > now - Duration::days(LOOKBACK_DAYS))
         .collect();
     calls.sort_by_key(|a| std::cmp::Reverse(a.attempted_at));
-    let placed: Vec<&&NumberAttempt> = calls
-        .iter()
-        .filter(|a| a.outcome != Outcome::Failed)
-        .collect();
+    let placed: Vec<&&NumberAttempt> = calls.iter().filter(|a| a.placed()).collect();
     let within = |days: i64| {
         placed
             .iter()
@@ -63,9 +93,9 @@ pub fn check(history: &[NumberAttempt], now: DateTime<Utc>) -> Option<Blocked> {
             callable_from: placed[5].attempted_at + Duration::days(30),
         });
     }
-    if calls.len() >= 3 && calls[..3].iter().all(|a| a.outcome == Outcome::Failed) {
+    if calls.len() >= 3 && calls[..3].iter().all(|a| a.failed()) {
         broken.push(Blocked {
-            rule: "30 days' rest after 3 failed calls in a row",
+            rule: COOLDOWN_RULE,
             callable_from: calls[0].attempted_at + Duration::days(30),
         });
     }
@@ -85,6 +115,15 @@ mod tests {
         NumberAttempt {
             attempted_at: now() - Duration::hours(hours),
             outcome,
+            unanswered: false,
+        }
+    }
+
+    /// A call that was placed and that `outcomes` found unanswered.
+    fn unanswered(hours: i64) -> NumberAttempt {
+        NumberAttempt {
+            unanswered: true,
+            ..ago(hours, Outcome::Sent)
         }
     }
 
@@ -142,7 +181,7 @@ mod tests {
             ago(400, Outcome::Failed),
         ];
         let b = check(&h, now()).unwrap();
-        assert_eq!(b.rule, "30 days' rest after 3 failed calls in a row");
+        assert_eq!(b.rule, COOLDOWN_RULE);
         assert_eq!(
             b.callable_from,
             now() - Duration::hours(200) + Duration::days(30)
@@ -153,5 +192,48 @@ mod tests {
             ago(400, Outcome::Failed),
         ];
         assert_eq!(check(&mixed, now()), None);
+    }
+
+    #[test]
+    fn unanswered_calls_count_as_failed_toward_the_cooldown() {
+        let h = [unanswered(200), unanswered(300), unanswered(400)];
+        let b = check(&h, now()).unwrap();
+        assert_eq!(b.rule, COOLDOWN_RULE);
+        assert_eq!(
+            b.callable_from,
+            now() - Duration::hours(200) + Duration::days(30)
+        );
+        // Refusals and unanswered calls make one streak.
+        let mixed = [
+            ago(200, Outcome::Failed),
+            unanswered(300),
+            ago(400, Outcome::Failed),
+        ];
+        assert_eq!(check(&mixed, now()).unwrap().rule, COOLDOWN_RULE);
+        // An answered call in between breaks the streak.
+        let broken = [unanswered(200), ago(300, Outcome::Sent), unanswered(400)];
+        assert_eq!(check(&broken, now()), None);
+    }
+
+    #[test]
+    fn unanswered_calls_still_count_as_placed() {
+        let b = check(&[unanswered(5)], now()).unwrap();
+        assert_eq!(b.rule, "at least 24 hours between calls to a number");
+        let h = [unanswered(30), unanswered(60), ago(100, Outcome::Sent)];
+        let b = check(&h, now()).unwrap();
+        assert_eq!(b.rule, "at most 3 calls to a number in 7 days");
+    }
+
+    #[test]
+    fn the_do_not_call_reason_names_the_conversation_and_its_day() {
+        let d = DoNotCall {
+            conversation_id: "c-42".to_string(),
+            // 02:30 UTC on the 24th is still the 23rd in Chicago.
+            called_at: Utc.with_ymd_and_hms(2026, 11, 24, 2, 30, 0).unwrap(),
+        };
+        assert_eq!(
+            do_not_call_reason(&d, chrono_tz::America::Chicago),
+            "the patient asked not to be called (conversation c-42, Mon 2026-11-23)"
+        );
     }
 }

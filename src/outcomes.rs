@@ -4,20 +4,31 @@
 //! the same rate gate as dispatch), and writes an outcomes file the office can act on. Rows are
 //! appended and flushed one by one, and rows already in the outcomes file are not fetched again,
 //! so a rerun after a crash (or a rate-limit pause) resumes where it stopped.
+//!
+//! Each conversation read is also recorded in the run's ledger (answered or not, whether the
+//! patient asked not to be called again), committed just before its row is appended, so the
+//! per-number rules of later runs use it and a resumed rerun records exactly what it appends.
+//! See [`crate::ledger::Ledger::open_existing`] for why a running `run` does not block this.
+
+mod reading;
 
 use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::{AnnieClient, GetOutcome};
 use crate::cli::OutcomesArgs;
 use crate::dispatch::Gate;
+use crate::ledger::{ConversationRecord, Ledger, Tied};
 use crate::settings::ApiOnly;
 use crate::RunOutcome;
+
+pub use reading::{Reading, DO_NOT_CALL_WORDS, FOLLOW_UP_WORDS, NO_ANSWER_TAGS};
 
 /// The results-file columns this command reads.
 #[derive(Debug, Deserialize)]
@@ -40,32 +51,32 @@ struct OutcomeLine {
     topic: String,
     summary: String,
     duration: String,
-    /// Whether the office should follow up: a failed or uncertain row, an unanswered call, or a
-    /// summary that asks for a reschedule or a call back.
+    /// Whether the office should follow up: a failed or uncertain row, an unanswered call, a
+    /// request not to be called again, or a summary that asks for a reschedule or a call back.
     needs_attention: bool,
     reason: String,
 }
 
-/// Words in a conversation summary that mean a person should call the patient back.
-const FOLLOW_UP_WORDS: &[&str] = &[
-    "reschedul",
-    "call back",
-    "callback",
-    "cancel",
-    "can't make",
-    "cannot make",
-];
-
 pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
-    let settings = ApiOnly::build(&args.config, &|name| std::env::var(name).ok())?;
+    let settings = ApiOnly::build(&args.config, &args.results, &|name| {
+        std::env::var(name).ok()
+    })?;
     let client = AnnieClient::new(&settings.api)?;
     let gate = Gate::new(settings.dispatch.requests_per_minute);
-    let lines = read_results(&args.results)?;
     let out_path = args
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.results));
     let done = already_written(&out_path)?;
+    let lines: Vec<ResultLine> = read_results(&args.results)?
+        .into_iter()
+        .filter(|l| !done.contains(&l.row))
+        .collect();
+    // Only needed (and so only required) when there is a conversation to read.
+    let ledger = match lines.iter().any(|l| conversation_of(l).is_some()) {
+        true => Some(Ledger::open_existing(&settings.ledger_path)?),
+        false => None,
+    };
     let fresh = !out_path.exists();
     let file = OpenOptions::new()
         .create(true)
@@ -77,13 +88,17 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
         .from_writer(file);
 
     let (mut read, mut attention, mut lookup_failures) = (0, 0, 0);
-    for line in lines.into_iter().filter(|l| !done.contains(&l.row)) {
-        let outcome = match line.conversation_id.as_deref().filter(|c| !c.is_empty()) {
-            Some(id) if line.status == "sent" || line.status == "skipped" => {
+    for line in lines {
+        let outcome = match conversation_of(&line) {
+            None => without_call(&line),
+            Some(id) => {
+                let ledger = ledger.as_ref().context("internal error: no ledger open")?;
                 match fetch(&client, &gate, id).await {
                     Ok(conversation) => {
                         read += 1;
-                        describe(&line, id, &conversation)
+                        let reading = Reading::read(&conversation);
+                        record(ledger, id, &reading)?;
+                        describe(&line, id, reading)
                     }
                     Err(error) => {
                         // Not written: the next run tries this row again.
@@ -93,7 +108,6 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
                     }
                 }
             }
-            _ => without_call(&line),
         };
         attention += usize::from(outcome.needs_attention);
         writer.serialize(&outcome)?;
@@ -121,6 +135,52 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     Ok(outcome)
 }
 
+/// The conversation a results row started (or found already sent), if any.
+fn conversation_of(line: &ResultLine) -> Option<&str> {
+    line.conversation_id
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .filter(|_| line.status == "sent" || line.status == "skipped")
+}
+
+/// Records a conversation in the ledger before its row is appended to the outcomes file. An
+/// error stops the command (exit 2): the row is not appended, so a rerun reads it again.
+fn record(ledger: &Ledger, id: &str, r: &Reading) -> anyhow::Result<()> {
+    let tied = ledger
+        .record_conversation(&ConversationRecord {
+            conversation_id: id,
+            to_number: r.to_number.as_deref(),
+            started_at: r.started_at,
+            status: &r.status,
+            duration: r.duration_number(),
+            answered: r.answered,
+            needs_attention: r.needs_attention(),
+            do_not_call: r.do_not_call,
+            checked_at: Utc::now(),
+        })
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e:#}; rerun `annie-dispatch outcomes` with the same arguments to resume (rows \
+                 already in the outcomes file are not read again)"
+            )
+        })?;
+    match tied {
+        Tied::ToAttempt => {}
+        Tied::ToNumberOnly => tracing::warn!(
+            conversation = id,
+            "the conversation is not in this ledger's attempts; recorded by Annie's number. Was \
+             the results file written with this config?"
+        ),
+        Tied::Untied => tracing::warn!(
+            conversation = id,
+            do_not_call = r.do_not_call,
+            "the conversation is not in this ledger and Annie gave no number: later runs cannot \
+             apply it. Was the results file written with this config?"
+        ),
+    }
+    Ok(())
+}
+
 /// Reads one conversation through the rate gate, waiting out organisation rate limits.
 async fn fetch(client: &AnnieClient, gate: &Gate, id: &str) -> Result<Value, String> {
     for _ in 0..6 {
@@ -139,30 +199,17 @@ async fn fetch(client: &AnnieClient, gate: &Gate, id: &str) -> Result<Value, Str
     Err("still rate-limited after 5 retries".to_string())
 }
 
-fn describe(line: &ResultLine, id: &str, c: &Value) -> OutcomeLine {
-    let text = |k: &str| match &c[k] {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    };
-    let (status, summary) = (text("status"), text("summary"));
-    let lower = summary.to_lowercase();
-    let follow_up = FOLLOW_UP_WORDS.iter().any(|w| lower.contains(w));
-    let unanswered = status == "CLOSED" && matches!(text("duration").as_str(), "" | "0");
+fn describe(line: &ResultLine, id: &str, r: Reading) -> OutcomeLine {
     OutcomeLine {
         row: line.row,
         appointment_id: line.appointment_id.clone().unwrap_or_default(),
         conversation_id: id.to_string(),
-        topic: text("topic"),
-        duration: text("duration"),
-        needs_attention: follow_up || unanswered,
-        reason: match (follow_up, unanswered) {
-            (true, _) => "the summary asks for a follow-up".to_string(),
-            (_, true) => "the call ended without a conversation".to_string(),
-            _ => String::new(),
-        },
-        status,
-        summary,
+        needs_attention: r.needs_attention(),
+        reason: r.reason().to_string(),
+        status: r.status,
+        topic: r.topic,
+        summary: r.summary,
+        duration: r.duration,
     }
 }
 

@@ -9,6 +9,10 @@
 //! is, so a rescheduled appointment gets a new confirmation while a rerun of the same schedule
 //! does not. Phone numbers are stored only as a keyed hash: enough to count calls per number,
 //! useless to anyone who copies the file.
+//!
+//! `annie-dispatch outcomes` adds what it learned about each conversation (answered or not, and
+//! whether the patient asked not to be called again), so the per-number rules can use it. It
+//! stores flags, never the summary text.
 
 mod schema;
 
@@ -17,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use crate::clock::stamp;
@@ -73,6 +77,77 @@ pub struct Attempt {
 pub struct NumberAttempt {
     pub attempted_at: DateTime<Utc>,
     pub outcome: Outcome,
+    /// `outcomes` found the call's conversation ended without anyone answering.
+    pub unanswered: bool,
+}
+
+/// Whether anyone answered a call, as far as its conversation tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    Yes,
+    /// The conversation ended without one (no duration, or tagged as no answer or voicemail).
+    No,
+    /// Not known yet: the conversation is still open, or says nothing either way.
+    Unknown,
+}
+
+impl Answered {
+    fn as_str(self) -> &'static str {
+        match self {
+            Answered::Yes => "yes",
+            Answered::No => "no",
+            Answered::Unknown => "unknown",
+        }
+    }
+}
+
+/// What `outcomes` learned about one conversation, to record.
+#[derive(Debug, Clone)]
+pub struct ConversationRecord<'a> {
+    pub conversation_id: &'a str,
+    /// Annie's `toNumber` (E.164): hashed, and only used when no attempt of this ledger has the
+    /// conversation id.
+    pub to_number: Option<&'a str>,
+    /// Annie's `startTime`, for the same case.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Annie's status: anything but a short enum-like word is stored as `OTHER`.
+    pub status: &'a str,
+    pub duration: Option<i64>,
+    pub answered: Answered,
+    pub needs_attention: bool,
+    pub do_not_call: bool,
+    pub checked_at: DateTime<Utc>,
+}
+
+/// How a recorded conversation ties to the per-number rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tied {
+    /// An attempt in this ledger has the conversation id.
+    ToAttempt,
+    /// No attempt has it, but Annie's `toNumber` gives the number.
+    ToNumberOnly,
+    /// Neither: recorded, but no rule can use it.
+    Untied,
+}
+
+/// A conversation in which the patient asked not to be called again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoNotCall {
+    pub conversation_id: String,
+    pub called_at: DateTime<Utc>,
+}
+
+/// Another process holds the ledger's run lock.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "another annie-dispatch run is using the ledger `{}` (lock `{}` is held); wait for it to \
+     finish: two runs at once could call the same patient twice",
+    ledger.display(),
+    lock.display()
+)]
+pub struct LedgerBusy {
+    pub ledger: PathBuf,
+    pub lock: PathBuf,
 }
 
 /// What a new attempt records up front.
@@ -134,13 +209,41 @@ impl Ledger {
                 )
             })?;
         if lock.try_lock().is_err() {
+            return Err(LedgerBusy {
+                ledger: path.to_path_buf(),
+                lock: lock_path,
+            }
+            .into());
+        }
+        let mut ledger = Ledger::connect(path)?;
+        ledger._lock = Some(lock);
+        Ok(ledger)
+    }
+
+    /// Opens an existing ledger to record conversations (`outcomes`), without the run lock and
+    /// without creating it.
+    ///
+    /// The lock keeps two *sending* runs from calling one patient twice; `outcomes` places no
+    /// calls and writes only the `conversations` table, in short transactions that SQLite
+    /// serialises with a running `run`'s (WAL, busy timeout). So it may run while a nightly run
+    /// waits for calling hours with the lock held. A missing ledger is an error, not a new file:
+    /// it means the config or results file is not the run's, and a fresh ledger there would
+    /// hold opt-outs that no run reads.
+    pub fn open_existing(path: &Path) -> anyhow::Result<Ledger> {
+        if !path.exists() {
             anyhow::bail!(
-                "another annie-dispatch run is using the ledger `{}` (lock `{}` is held); wait \
-                 for it to finish: two runs at once could call the same patient twice",
-                path.display(),
-                lock_path.display()
+                "the ledger `{}` does not exist, so what the calls showed (opt-outs, unanswered \
+                 calls) cannot be recorded for the next run. Pass the --config and --results of \
+                 the run that made the calls (the ledger is `[state] ledger` in the config, or \
+                 annie-dispatch.ledger.sqlite3 beside the results file)",
+                path.display()
             );
         }
+        Ledger::connect(path)
+    }
+
+    /// Opens (creating if needed) and migrates the database, without the run lock.
+    fn connect(path: &Path) -> anyhow::Result<Ledger> {
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the ledger `{}`", path.display()))?;
         let salt = schema::prepare(&conn)
@@ -150,7 +253,7 @@ impl Ledger {
             salt,
             has_locations: true,
             path: path.to_path_buf(),
-            _lock: Some(lock),
+            _lock: None,
         })
     }
 
@@ -163,6 +266,7 @@ impl Ledger {
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .with_context(|| format!("cannot open the ledger `{}`", path.display()))?;
         let salt = schema::read_salt(&conn)
+            .and_then(|salt| schema::for_reading(&conn).map(|()| salt))
             .with_context(|| format!("cannot read the ledger `{}`", path.display()))?;
         let has_locations = schema::version(&conn)? >= schema::LOCATION_VERSION;
         Ok(Some(Ledger {
@@ -207,8 +311,8 @@ impl Ledger {
     }
 
     /// Calls a location made to a number (one per call, however many appointments it covered)
-    /// since `since`, newest first, that the API may count. Each location is an organisation
-    /// of its own, with its own per-number history.
+    /// since `since`, newest first, that the API may count, with whether `outcomes` found them
+    /// unanswered. Each location is an organisation of its own, with its own per-number history.
     pub fn calls_to(
         &self,
         location: &str,
@@ -216,21 +320,99 @@ impl Ledger {
         since: DateTime<Utc>,
     ) -> anyhow::Result<Vec<NumberAttempt>> {
         let mut stmt = self.conn.prepare_cached(if self.has_locations {
-            "SELECT MAX(attempted_at), MIN(status) FROM attempts
-             WHERE number_key = ?1 AND attempted_at >= ?2 AND counts = 1 AND location = ?3
-             GROUP BY call_id ORDER BY MAX(attempted_at) DESC"
+            "SELECT MAX(a.attempted_at), MIN(a.status), MAX(COALESCE(c.answered = 'no', 0))
+             FROM attempts a LEFT JOIN conversations c ON c.conversation_id = a.conversation_id
+             WHERE a.number_key = ?1 AND a.attempted_at >= ?2 AND a.counts = 1 AND a.location = ?3
+             GROUP BY a.call_id ORDER BY MAX(a.attempted_at) DESC"
         } else {
-            "SELECT MAX(attempted_at), MIN(status) FROM attempts
-             WHERE number_key = ?1 AND attempted_at >= ?2 AND counts = 1 AND ?3 = ''
-             GROUP BY call_id ORDER BY MAX(attempted_at) DESC"
+            "SELECT MAX(a.attempted_at), MIN(a.status), MAX(COALESCE(c.answered = 'no', 0))
+             FROM attempts a LEFT JOIN conversations c ON c.conversation_id = a.conversation_id
+             WHERE a.number_key = ?1 AND a.attempted_at >= ?2 AND a.counts = 1 AND ?3 = ''
+             GROUP BY a.call_id ORDER BY MAX(a.attempted_at) DESC"
         })?;
         let rows = stmt.query_map(params![number_key, stamp(since), location], |r| {
             Ok(NumberAttempt {
                 attempted_at: parse_stamp(&r.get::<_, String>(0)?),
                 outcome: Outcome::parse(&r.get::<_, String>(1)?),
+                unanswered: r.get(2)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The latest conversation in which the patient on this number asked not to be called
+    /// again, however long ago: a revocation of consent does not expire.
+    pub fn do_not_call(&self, number_key: &str) -> anyhow::Result<Option<DoNotCall>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT conversation_id, called_at FROM conversations
+             WHERE number_key = ?1 AND do_not_call = 1
+             ORDER BY called_at DESC, conversation_id LIMIT 1",
+        )?;
+        let found = stmt
+            .query_row(params![number_key], |r| {
+                Ok(DoNotCall {
+                    conversation_id: r.get(0)?,
+                    called_at: parse_stamp(&r.get::<_, String>(1)?),
+                })
+            })
+            .optional()?;
+        Ok(found)
+    }
+
+    /// Records (or updates, on a rerun) what `outcomes` learned about a conversation, tied to
+    /// the number its attempt called. Committed before `outcomes` writes the row to its file,
+    /// so a crash between the two only means the conversation is read and recorded again.
+    pub fn record_conversation(&self, r: &ConversationRecord<'_>) -> anyhow::Result<Tied> {
+        let attempt: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT number_key, MIN(attempted_at) FROM attempts
+                 WHERE conversation_id = ?1 GROUP BY number_key LIMIT 1",
+                params![r.conversation_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let (number_key, called_at, tied) = match attempt {
+            Some((key, at)) => (Some(key), at, Tied::ToAttempt),
+            None => {
+                let at = stamp(r.started_at.unwrap_or(r.checked_at));
+                match r.to_number.filter(|n| !n.trim().is_empty()) {
+                    Some(n) => (Some(self.number_key(n.trim())), at, Tied::ToNumberOnly),
+                    None => (None, at, Tied::Untied),
+                }
+            }
+        };
+        self.conn
+            .execute(
+                "INSERT INTO conversations (conversation_id, number_key, called_at, status,
+                    duration, answered, needs_attention, do_not_call, checked_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (conversation_id) DO UPDATE SET number_key = excluded.number_key,
+                    called_at = excluded.called_at, status = excluded.status,
+                    duration = excluded.duration, answered = excluded.answered,
+                    needs_attention = excluded.needs_attention,
+                    do_not_call = MAX(do_not_call, excluded.do_not_call),
+                    checked_at = excluded.checked_at",
+                params![
+                    r.conversation_id,
+                    number_key,
+                    called_at,
+                    enum_like(r.status),
+                    r.duration,
+                    r.answered.as_str(),
+                    r.needs_attention,
+                    r.do_not_call,
+                    stamp(r.checked_at)
+                ],
+            )
+            .with_context(|| {
+                format!(
+                    "cannot record conversation {} in the ledger `{}`",
+                    r.conversation_id,
+                    self.path.display()
+                )
+            })?;
+        Ok(tied)
     }
 
     /// Records every appointment of one call as in flight, in one transaction, committed before
@@ -309,6 +491,21 @@ pub fn lock_path(ledger: &Path) -> PathBuf {
     let mut name = ledger.file_name().unwrap_or_default().to_os_string();
     name.push(".lock");
     ledger.with_file_name(name)
+}
+
+/// Annie's status if it looks like an enum value (`CLOSED`), else `OTHER`: the ledger keeps no
+/// free text from the API.
+fn enum_like(status: &str) -> &str {
+    let ok = !status.is_empty()
+        && status.len() <= 32
+        && status
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        status
+    } else {
+        "OTHER"
+    }
 }
 
 fn parse_stamp(text: &str) -> DateTime<Utc> {

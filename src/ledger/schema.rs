@@ -3,6 +3,35 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+/// The columns of the `conversations` table, shared by the migration and [`for_reading`].
+///
+/// One row per conversation id, written by `annie-dispatch outcomes`. Only what the per-number
+/// rules need, never the summary or topic text (they may hold patient details):
+/// - `number_key`: the keyed hash of the number called (from the attempt, or from Annie's
+///   `toNumber` when the attempt is not in this ledger); NULL when neither is known.
+/// - `called_at`: when the call was made (the attempt, else Annie's `startTime`, else the check).
+/// - `status`: Annie's conversation status (`OPEN`, `CLOSED`, ...), or `OTHER` for anything that
+///   does not look like an enum value.
+/// - `duration`: as Annie reports it (the unit is not documented), NULL when absent.
+/// - `answered`: `yes`, `no` (ended without a conversation) or `unknown` (still open).
+/// - `needs_attention`, `do_not_call` (the patient asked not to be called again): 0 or 1.
+/// - `checked_at`: when `outcomes` read the conversation.
+macro_rules! conversations_columns {
+    () => {
+        "(
+        conversation_id TEXT PRIMARY KEY,
+        number_key TEXT,
+        called_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        duration INTEGER,
+        answered TEXT NOT NULL CHECK (answered IN ('yes', 'no', 'unknown')),
+        needs_attention INTEGER NOT NULL CHECK (needs_attention IN (0, 1)),
+        do_not_call INTEGER NOT NULL CHECK (do_not_call IN (0, 1)),
+        checked_at TEXT NOT NULL
+     )"
+    };
+}
+
 pub(super) const MIGRATIONS: &[&str] = &[
     // Version 1.
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -27,6 +56,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // Version 2: the location (Annie organisation) that made the attempt; '' for a single
     // practice. Per-number history is kept per location, as each organisation's API counts it.
     "ALTER TABLE attempts ADD COLUMN location TEXT NOT NULL DEFAULT '';",
+    // Version 3: conversations, what `outcomes` learned about each call. Its own statements
+    // (only a new table and index), so it can be reordered against other steps.
+    concat!(
+        "CREATE TABLE conversations ",
+        conversations_columns!(),
+        ";
+     CREATE INDEX conversations_by_number ON conversations (number_key, do_not_call);"
+    ),
 ];
 
 /// The first version whose attempts record their location.
@@ -68,6 +105,25 @@ pub(super) fn prepare(conn: &Connection) -> anyhow::Result<String> {
         )?;
     }
     read_salt(conn)
+}
+
+/// Makes a ledger opened read-only (a preview) answer every query this version asks, even if it
+/// was written by an older version: tables added since are stood in for by empty temporary
+/// tables (SQLite allows them on a read-only connection), so "no conversations recorded" reads
+/// the same as an older ledger that could not have recorded any.
+pub(super) fn for_reading(conn: &Connection) -> anyhow::Result<()> {
+    let has: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'conversations')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has {
+        conn.execute_batch(concat!(
+            "CREATE TEMP TABLE conversations ",
+            conversations_columns!()
+        ))?;
+    }
+    Ok(())
 }
 
 /// The salt for number hashes.

@@ -123,30 +123,170 @@ fn each_location_has_its_own_history_for_a_number() {
     assert!(l.calls_to("", "n", at(0)).unwrap().is_empty());
 }
 
-#[test]
-fn a_version_1_ledger_is_read_in_a_preview_and_migrated_by_a_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.sqlite3");
-    {
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
-        conn.pragma_update(None, "user_version", 1).unwrap();
-        conn.execute_batch(
-            "INSERT INTO meta VALUES ('number_salt', 'abc');
-             INSERT INTO attempts (run_id, call_id, appointment_id, start_time, number_key, status, attempted_at)
-             VALUES ('r0', 'k0', 'A1', 's', 'n', 'sent', '2026-11-23T01:00:00Z');",
-        )
-        .unwrap();
+fn conversation(id: &str, answered: Answered, do_not_call: bool) -> ConversationRecord<'_> {
+    ConversationRecord {
+        conversation_id: id,
+        to_number: None,
+        started_at: None,
+        status: "CLOSED",
+        duration: Some(0),
+        answered,
+        needs_attention: true,
+        do_not_call,
+        checked_at: at(20),
     }
-    let read_only = Ledger::open_read_only(&path).unwrap().unwrap();
-    assert_eq!(read_only.calls_to("", "n", at(0)).unwrap().len(), 1);
-    assert!(read_only.calls_to("north", "n", at(0)).unwrap().is_empty());
-    drop(read_only);
+}
+
+/// One sent call to `number` with conversation `conv`, at `t`.
+fn sent(l: &Ledger, call: &str, number: &str, conv: &str, t: DateTime<Utc>) {
+    let id = begin(l, call, call, "s", number, t);
+    l.finish(
+        id,
+        &Finished {
+            outcome: Outcome::Sent,
+            conversation_id: Some(conv),
+            http_status: None,
+            reason: None,
+            counts: true,
+            finished_at: t,
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn recorded_outcomes_mark_calls_unanswered_and_numbers_do_not_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("l.sqlite3")).unwrap();
+    sent(&l, "k1", "n1", "c1", at(1));
+    sent(&l, "k2", "n1", "c2", at(2));
+    sent(&l, "k3", "n2", "c3", at(3));
+    assert!(l
+        .calls_to("", "n1", at(0))
+        .unwrap()
+        .iter()
+        .all(|c| !c.unanswered));
+
+    let tied = l
+        .record_conversation(&conversation("c2", Answered::No, false))
+        .unwrap();
+    assert_eq!(tied, Tied::ToAttempt);
+    let calls = l.calls_to("", "n1", at(0)).unwrap();
+    assert_eq!(
+        calls.iter().map(|c| c.unanswered).collect::<Vec<_>>(),
+        [true, false],
+        "newest first: c2 unanswered, c1 not known to be"
+    );
+    assert_eq!(calls[0].outcome, Outcome::Sent, "still a placed call");
+
+    assert_eq!(l.do_not_call("n2").unwrap(), None);
+    l.record_conversation(&conversation("c3", Answered::Yes, true))
+        .unwrap();
+    let d = l.do_not_call("n2").unwrap().unwrap();
+    assert_eq!(d.conversation_id, "c3");
+    assert_eq!(d.called_at, at(3), "the day of the call, not of the check");
+    assert_eq!(l.do_not_call("n1").unwrap(), None);
+
+    // Read again later (a rerun): still one row, and a request once seen is kept.
+    l.record_conversation(&conversation("c3", Answered::Yes, false))
+        .unwrap();
+    assert!(l.do_not_call("n2").unwrap().is_some());
+    let rows: i64 = l
+        .conn
+        .query_row("SELECT COUNT(*) FROM conversations", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 2);
+}
+
+#[test]
+fn a_conversation_without_an_attempt_is_tied_by_annies_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("l.sqlite3")).unwrap();
+    let key = l.number_key("+13125550147");
+    let record = ConversationRecord {
+        to_number: Some("+13125550147"),
+        started_at: Some(at(5)),
+        ..conversation("elsewhere", Answered::Yes, true)
+    };
+    assert_eq!(l.record_conversation(&record).unwrap(), Tied::ToNumberOnly);
+    let d = l.do_not_call(&key).unwrap().unwrap();
+    assert_eq!(
+        (d.conversation_id.as_str(), d.called_at),
+        ("elsewhere", at(5))
+    );
+    let untied = conversation("nowhere", Answered::Yes, true);
+    assert_eq!(l.record_conversation(&untied).unwrap(), Tied::Untied);
+}
+
+#[test]
+fn the_ledger_keeps_flags_not_free_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("l.sqlite3")).unwrap();
+    let record = ConversationRecord {
+        status: "Closed by Sarah Johnson",
+        ..conversation("c1", Answered::Yes, false)
+    };
+    l.record_conversation(&record).unwrap();
+    let status: String = l
+        .conn
+        .query_row("SELECT status FROM conversations", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(status, "OTHER");
+}
+
+/// A ledger as version 1 of the schema left it, with one sent call.
+fn version_one_ledger(path: &Path) {
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    conn.execute_batch(
+        "INSERT INTO meta VALUES ('number_salt', 'abc');
+         INSERT INTO attempts (run_id, call_id, appointment_id, start_time, number_key, status,
+            conversation_id, attempted_at)
+         VALUES ('r', 'k1', 'A1', 's', 'n1', 'sent', 'c1', '2026-11-23T01:00:00.000Z');",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_version_one_ledger_is_read_by_a_preview_and_migrated_by_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite3");
+    version_one_ledger(&path);
+    {
+        let l = Ledger::open_read_only(&path).unwrap().unwrap();
+        assert_eq!(l.calls_to("", "n1", at(0)).unwrap().len(), 1);
+        assert!(l.calls_to("north", "n1", at(0)).unwrap().is_empty());
+        assert_eq!(l.do_not_call("n1").unwrap(), None);
+    }
     let l = Ledger::open(&path).unwrap();
-    assert_eq!(l.calls_to("", "n", at(0)).unwrap().len(), 1);
+    assert_eq!(l.attempts_for("A1").unwrap().len(), 1, "history kept");
     let version: i64 = l
         .conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(version, schema::MIGRATIONS.len() as i64);
+    l.record_conversation(&conversation("c1", Answered::No, true))
+        .unwrap();
+    assert!(l.calls_to("", "n1", at(0)).unwrap()[0].unanswered);
+    assert!(l.do_not_call("n1").unwrap().is_some());
+}
+
+#[test]
+fn outcomes_open_an_existing_ledger_even_while_a_run_holds_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite3");
+    let err = Ledger::open_existing(&path).unwrap_err().to_string();
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!path.exists(), "not created");
+
+    let run = Ledger::open(&path).unwrap();
+    sent(&run, "k1", "n1", "c1", at(1));
+    let outcomes = Ledger::open_existing(&path).unwrap();
+    outcomes
+        .record_conversation(&conversation("c1", Answered::No, false))
+        .unwrap();
+    assert!(run.calls_to("", "n1", at(0)).unwrap()[0].unanswered);
+    let busy = Ledger::open(&path).unwrap_err();
+    assert!(busy.downcast_ref::<LedgerBusy>().is_some());
 }

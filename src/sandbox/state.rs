@@ -133,6 +133,7 @@ impl SandboxState {
                 NumberAttempt {
                     attempted_at: at,
                     outcome,
+                    unanswered: false,
                 },
             );
     }

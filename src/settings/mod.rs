@@ -166,14 +166,21 @@ impl Settings {
 pub struct ApiOnly {
     pub api: ApiSettings,
     pub dispatch: DispatchSettings,
+    /// The ledger a `run` with this config and `results` file used (never a sandbox's).
+    pub ledger_path: PathBuf,
 }
 
 impl ApiOnly {
-    pub fn build(config: &Path, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<ApiOnly> {
+    pub fn build(
+        config: &Path,
+        results: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ApiOnly> {
         let config = LoadedConfig::load(config)?;
         Ok(ApiOnly {
             api: api::api(&config, env, None, None)?,
             dispatch: locations::dispatch(&config)?,
+            ledger_path: ledger_path(&config, results, false),
         })
     }
 }

@@ -1,13 +1,14 @@
 //! A wiremock stand-in for the Annie API on 127.0.0.1. `POST /v1/calls` answers like the docs
 //! say, with a conversation id derived from the appointment id, and every call it accepts shows
-//! up in `GET /v1/conversations` (paged like the real one), so reconciliation can find it.
+//! up in `GET /v1/conversations` (paged like the real one), so reconciliation can find it, and
+//! in `GET /v1/conversations/{id}` (`OPEN` until a test says how the call went), for `outcomes`.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// What the mock remembers: arrivals and the conversations it "started".
@@ -44,6 +45,38 @@ impl State {
             "status": "OPEN"
         }));
         conversation_id
+    }
+
+    /// Sets fields of a started conversation (`status`, `duration`, `summary`, ...).
+    pub fn set_conversation(&self, id: &str, fields: Value) {
+        let mut all = self.conversations.lock().unwrap();
+        let c = all
+            .iter_mut()
+            .find(|c| c["conversationId"] == id)
+            .unwrap_or_else(|| panic!("no conversation {id}"));
+        for (k, v) in fields.as_object().expect("fields as an object") {
+            c[k] = v.clone();
+        }
+    }
+}
+
+/// `GET /v1/conversations/{id}`: the conversation, or a 404 in the API's error shape.
+struct One {
+    state: Arc<State>,
+}
+
+impl Respond for One {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let id = request.url.path().rsplit('/').next().unwrap_or_default();
+        let all = self.state.conversations.lock().unwrap();
+        match all.iter().find(|c| c["conversationId"] == id) {
+            Some(c) => {
+                ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": c}))
+            }
+            None => ResponseTemplate::new(404).set_body_json(
+                json!({"success": false, "data": {}, "message": "conversation not found"}),
+            ),
+        }
     }
 }
 
@@ -138,7 +171,20 @@ impl Annie {
             .with_priority(10)
             .mount(&server)
             .await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/v1/conversations/[^/]+$"))
+            .respond_with(One {
+                state: state.clone(),
+            })
+            .with_priority(10)
+            .mount(&server)
+            .await;
         Annie { server, state }
+    }
+
+    /// Says how a call went, as `GET /v1/conversations/{id}` will report it.
+    pub fn set_conversation(&self, id: &str, fields: Value) {
+        self.state.set_conversation(id, fields);
     }
 
     /// Answers `POST /v1/calls` with `status` and an error body, before the default mock (at

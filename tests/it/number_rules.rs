@@ -83,7 +83,7 @@ async fn three_refusals_in_a_row_rest_the_number_for_thirty_days() {
     out.assert_status(0);
     assert_eq!(
         out.result_for("A1")["reason"],
-        "30 days' rest after 3 failed calls in a row; callable again from Thu 2026-12-10 12:00 CST"
+        "30 days' rest after 3 failed or unanswered calls in a row; callable again from Thu 2026-12-10 12:00 CST"
     );
     assert_eq!(annie.posts().await.len(), 3);
 }

@@ -1,9 +1,14 @@
-//! `outcomes` against the sandbox: every sent row gets its conversation's outcome, and a rerun
-//! after an interruption resumes instead of starting over.
+//! `outcomes`: every sent row gets its conversation's outcome, a rerun after an interruption
+//! resumes instead of starting over, and what the calls showed reaches the ledger, so later runs
+//! honour a patient's request not to be called and rest numbers nobody answers.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::harness::{od_row, read_results, test_sandbox, Test};
+use serde_json::json;
+
+use crate::harness::{od_row, read_results, test_sandbox, Output, Test};
+use crate::mock::Annie;
 
 const KEY: &str = "annie-sk-outcomes";
 
@@ -95,4 +100,206 @@ async fn outcomes_fill_every_sent_row_and_resume() {
         gets_after - gets_before <= 1,
         "only the missing conversation was read again"
     );
+}
+
+const PHONE_A: &str = "(312) 555-0147";
+const PHONE_B: &str = "(312) 555-0148";
+const PHONE_C: &str = "(312) 555-0149";
+
+/// A nightly run on 2026-11-`day` at `hour` (Chicago), over one dir and so one ledger: each
+/// `(appointment, phone)` is due the next morning, and the night has its own results file (an
+/// outcomes file resumes by input row, so nights must not share one).
+fn night(t: &Test, day: u32, hour: &str, rows: &[(&str, &str)]) -> Test {
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|(apt, phone)| {
+            let start = format!("2026-11-{:02} 10:00:00", day + 1);
+            od_row(apt, &[("WirelessPhone", phone), ("AptDateTime", &start)])
+        })
+        .collect();
+    t.clone()
+        .now(Some(&format!("2026-11-{day:02}T{hour}:00-06:00")))
+        .results_name(&format!("night-{day}.results.csv"))
+        .od_rows(&lines.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// `outcomes` for a night's run, off the async runtime (the mock answers on it).
+async fn outcomes_for(out: &Output) -> (i32, String, Vec<BTreeMap<String, String>>) {
+    let (config, results) = (out.dir.join("config.toml"), out.results_path.clone());
+    let (code, stderr) = tokio::task::spawn_blocking(move || outcomes(&config, &results))
+        .await
+        .unwrap();
+    let name = out.results_path.file_name().unwrap().to_string_lossy();
+    let path = out.dir.join(name.replace(".results.csv", ".outcomes.csv"));
+    let rows = match path.exists() {
+        true => read_results(&path),
+        false => Vec::new(),
+    };
+    (code, stderr, rows)
+}
+
+fn unanswered() -> serde_json::Value {
+    json!({"status": "CLOSED", "duration": 0, "summary": "", "conversationTags": []})
+}
+
+#[track_caller]
+fn outcome_for(rows: &[BTreeMap<String, String>], apt: &str) -> BTreeMap<String, String> {
+    rows.iter()
+        .find(|r| r["appointment_id"] == apt)
+        .unwrap_or_else(|| panic!("no outcome for {apt}"))
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn later_runs_honour_opt_outs_and_rest_numbers_nobody_answers() {
+    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::ZERO).await;
+    let t = Test::new().server(&annie.base_url());
+
+    // Night 1: three patients called. A asks not to be called again, nobody answers at B, C
+    // confirms.
+    let first = night(
+        &t,
+        10,
+        "18:00",
+        &[("A1", PHONE_A), ("B1", PHONE_B), ("C1", PHONE_C)],
+    )
+    .run_async()
+    .await;
+    first.assert_status(0);
+    annie.set_conversation(
+        "conv-A1",
+        json!({"status": "CLOSED", "duration": 35, "topic": "Appointment confirmation",
+               "summary": "The patient confirmed, then asked us not to call this number again."}),
+    );
+    annie.set_conversation("conv-B1", unanswered());
+    annie.set_conversation(
+        "conv-C1",
+        json!({"status": "CLOSED", "duration": 42, "summary": "The patient confirmed."}),
+    );
+    let (code, stderr, rows) = outcomes_for(&first).await;
+    assert_eq!(code, 1, "A and B need attention: {stderr}");
+    let a1 = outcome_for(&rows, "A1");
+    assert_eq!(a1["needs_attention"], "true");
+    assert_eq!(
+        a1["reason"],
+        "the patient asked not to be called again (later runs skip the number); record it in \
+         the patient's file"
+    );
+    assert_eq!(
+        outcome_for(&rows, "B1")["reason"],
+        "the call ended without a conversation"
+    );
+    assert_eq!(outcome_for(&rows, "C1")["needs_attention"], "false");
+
+    // Night 2: A's number is skipped from now on; B is called again and again not answered.
+    let opted_out = "the patient asked not to be called (conversation conv-A1, Tue 2026-11-10)";
+    let second = night(&t, 11, "18:30", &[("A2", PHONE_A), ("B2", PHONE_B)])
+        .run_async()
+        .await;
+    second.assert_status(0);
+    assert_eq!(second.result_for("A2")["status"], "skipped");
+    assert_eq!(second.result_for("A2")["reason"], opted_out);
+    assert_eq!(second.result_for("B2")["status"], "sent");
+    annie.set_conversation("conv-B2", unanswered());
+    assert_eq!(outcomes_for(&second).await.0, 1);
+
+    // Night 3: B's third unanswered call.
+    let third = night(&t, 12, "19:00", &[("B3", PHONE_B)]).run_async().await;
+    assert_eq!(third.result_for("B3")["status"], "sent");
+    annie.set_conversation("conv-B3", unanswered());
+    assert_eq!(outcomes_for(&third).await.0, 1);
+
+    // A week later, past the 7-day limit: A is still skipped (consent does not come back by
+    // itself), B rests 30 days from its last unanswered call, C is called. A preview agrees.
+    let later = night(
+        &t,
+        20,
+        "10:00",
+        &[("A9", PHONE_A), ("B9", PHONE_B), ("C9", PHONE_C)],
+    );
+    let cooldown = "30 days' rest after 3 failed or unanswered calls in a row; callable again \
+                    from Sat 2026-12-12 19:00 CST";
+    let preview = later.clone().args(["--dry-run"]).run_async().await;
+    preview.assert_status(0);
+    assert_eq!(preview.result_for("A9")["reason"], opted_out);
+    assert_eq!(preview.result_for("B9")["reason"], cooldown);
+    let out = later.run_async().await;
+    out.assert_status(0);
+    for (apt, reason) in [("A9", opted_out), ("B9", cooldown)] {
+        let row = out.result_for(apt);
+        assert_eq!(
+            (row["status"].as_str(), row["reason"].as_str()),
+            ("skipped", reason)
+        );
+    }
+    assert_eq!(out.result_for("C9")["status"], "sent");
+    assert_eq!(
+        annie.posted_ids().await,
+        ["A1", "B1", "C1", "B2", "B3", "C9"],
+        "A was never called again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outcomes_record_while_a_run_holds_the_ledger() {
+    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::ZERO).await;
+    let t = Test::new().server(&annie.base_url());
+    let first = night(&t, 10, "18:00", &[("A1", PHONE_A)]).run_async().await;
+    first.assert_status(0);
+    annie.set_conversation(
+        "conv-A1",
+        json!({"status": "CLOSED", "duration": 20, "summary": "Please stop calling me."}),
+    );
+    // A nightly run waiting for calling hours holds the ledger's lock all day.
+    let held =
+        annie_dispatch::ledger::Ledger::open(&first.dir.join("annie-dispatch.ledger.sqlite3"))
+            .unwrap();
+    let (code, stderr, rows) = outcomes_for(&first).await;
+    assert_eq!(code, 1, "the opt-out needs attention: {stderr}");
+    assert_eq!(outcome_for(&rows, "A1")["needs_attention"], "true");
+    drop(held);
+    let next = night(&t, 11, "18:30", &[("A2", PHONE_A)]).run_async().await;
+    assert_eq!(
+        next.result_for("A2")["reason"],
+        "the patient asked not to be called (conversation conv-A1, Tue 2026-11-10)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outcomes_refuse_a_results_file_whose_ledger_is_missing() {
+    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::ZERO).await;
+    let first = night(
+        &Test::new().server(&annie.base_url()),
+        10,
+        "18:00",
+        &[("A1", PHONE_A)],
+    )
+    .run_async()
+    .await;
+    first.assert_status(0);
+    // The results file copied elsewhere: the ledger beside it is not the run's.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (config, results) = (
+        elsewhere.path().join("config.toml"),
+        elsewhere.path().join("night-10.results.csv"),
+    );
+    std::fs::copy(first.dir.join("config.toml"), &config).unwrap();
+    std::fs::copy(&first.results_path, &results).unwrap();
+    let (code, stderr) = tokio::task::spawn_blocking({
+        let (c, r) = (config.clone(), results.clone());
+        move || outcomes(&c, &r)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("annie-dispatch.ledger.sqlite3` does not exist")
+            && stderr.contains("Pass the --config and --results of the run that made the calls"),
+        "{stderr}"
+    );
+    assert!(!elsewhere.path().join("night-10.outcomes.csv").exists());
+    assert!(!elsewhere
+        .path()
+        .join("annie-dispatch.ledger.sqlite3")
+        .exists());
 }

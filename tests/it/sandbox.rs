@@ -261,7 +261,7 @@ async fn six_calls_in_thirty_days_and_the_cooldown_after_three_failures() {
     let r = call(&sb, to(other)).await;
     assert_eq!(
         r.body["message"],
-        "per-number limit: 30 days' rest after 3 failed calls in a row"
+        "per-number limit: 30 days' rest after 3 failed or unanswered calls in a row"
     );
 }
 

@@ -1,0 +1,271 @@
+//! What one conversation tells us, from `GET /conversations/{id}`.
+//!
+//! The API has no outcome field: nothing says "answered", "confirmed" or "do not call". So this
+//! infers from the documented fields (`status`, `duration`, `summary`, `topic`,
+//! `conversationTags`) with small word lists, kept here so they are easy to review and extend.
+//! Text is compared without case, with `_` and `-` read as spaces and curly apostrophes as
+//! straight ones, so the tag `DO_NOT_CALL` and the summary "asked us not to call again" both
+//! match.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::ledger::Answered;
+
+/// Words in a conversation summary that mean a person should call the patient back.
+pub const FOLLOW_UP_WORDS: &[&str] = &[
+    "reschedul",
+    "call back",
+    "callback",
+    "cancel",
+    "can't make",
+    "cannot make",
+];
+
+/// Phrases in the summary, topic or a tag that mean the patient asked not to be called again.
+///
+/// A revocation of consent must be honoured by any reasonable means (FCC 24-18), so the list
+/// errs toward matching: a wrong match costs one skipped reminder and a row the office checks;
+/// a missed one costs a call the patient refused. Plain "stop" and "cancel" are left out: "stop
+/// by the office" and "cancel my appointment" are not opt-outs.
+pub const DO_NOT_CALL_WORDS: &[&str] = &[
+    "do not call",
+    "don't call",
+    "dont call",
+    "not to call",
+    "not to be called",
+    "not be called",
+    "stop calling",
+    "no more calls",
+    "no further calls",
+    "remove me from",
+    "remove my number",
+    "take me off",
+    "opt out",
+    "opted out",
+    "unsubscribe",
+    "revoke",
+];
+
+/// Whole tags that mean nobody answered (a voicemail is not a conversation with the patient).
+pub const NO_ANSWER_TAGS: &[&str] = &[
+    "no answer",
+    "unanswered",
+    "not answered",
+    "voicemail",
+    "busy",
+];
+
+/// One conversation, read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    /// Annie's fields as text, for the outcomes file.
+    pub status: String,
+    pub topic: String,
+    pub summary: String,
+    pub duration: String,
+    pub answered: Answered,
+    pub do_not_call: bool,
+    pub follow_up: bool,
+    /// Annie's `toNumber` and `startTime`, to tie the conversation to a number when the ledger
+    /// has no attempt with its id.
+    pub to_number: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+impl Reading {
+    pub fn read(c: &Value) -> Reading {
+        let (status, summary, topic, duration) = (
+            text(&c["status"]),
+            text(&c["summary"]),
+            text(&c["topic"]),
+            text(&c["duration"]),
+        );
+        let tags: Vec<String> = match &c["conversationTags"] {
+            Value::Array(items) => items.iter().map(|t| normalise(&text(t))).collect(),
+            Value::Null => Vec::new(),
+            other => vec![normalise(&text(other))],
+        };
+        let said = [normalise(&summary), normalise(&topic), tags.join(" | ")].join(" | ");
+        Reading {
+            answered: answered(&status, &duration, &tags),
+            do_not_call: DO_NOT_CALL_WORDS.iter().any(|w| said.contains(w)),
+            follow_up: FOLLOW_UP_WORDS
+                .iter()
+                .any(|w| normalise(&summary).contains(w)),
+            to_number: c["toNumber"].as_str().map(str::to_string),
+            started_at: c["startTime"]
+                .as_str()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc)),
+            status,
+            topic,
+            summary,
+            duration,
+        }
+    }
+
+    pub fn needs_attention(&self) -> bool {
+        self.do_not_call || self.follow_up || self.answered == Answered::No
+    }
+
+    /// Why the office should look at this call (the strongest reason), or "" when it need not.
+    pub fn reason(&self) -> &'static str {
+        if self.do_not_call {
+            "the patient asked not to be called again (later runs skip the number); record it \
+             in the patient's file"
+        } else if self.follow_up {
+            "the summary asks for a follow-up"
+        } else if self.answered == Answered::No {
+            "the call ended without a conversation"
+        } else {
+            ""
+        }
+    }
+
+    /// The duration as a whole number, as Annie reports it (the unit is not documented).
+    pub fn duration_number(&self) -> Option<i64> {
+        self.duration
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|d| d.is_finite())
+            .map(|d| d.round() as i64)
+    }
+}
+
+/// Answered when the conversation has a duration; not answered when it is tagged so, or closed
+/// without a duration; otherwise not known yet (still open, or an unreadable duration).
+fn answered(status: &str, duration: &str, tags: &[String]) -> Answered {
+    if tags.iter().any(|t| NO_ANSWER_TAGS.contains(&t.as_str())) {
+        return Answered::No;
+    }
+    let seconds = duration.trim().parse::<f64>().ok();
+    let closed = status.trim().eq_ignore_ascii_case("CLOSED");
+    match seconds {
+        Some(d) if d > 0.0 => Answered::Yes,
+        Some(_) if closed => Answered::No,
+        None if closed && duration.trim().is_empty() => Answered::No,
+        _ => Answered::Unknown,
+    }
+}
+
+/// A JSON value as text: strings as they are, null as "", objects as their string values.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Object(map) => map
+            .values()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// Lower case, `_` and `-` as spaces, curly apostrophes straight, runs of spaces as one.
+fn normalise(text: &str) -> String {
+    let mapped: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            '_' | '-' => ' ',
+            '\u{2019}' | '\u{2018}' => '\'',
+            c => c,
+        })
+        .collect();
+    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn closed(duration: Value, summary: &str, tags: Value) -> Reading {
+        Reading::read(&json!({
+            "status": "CLOSED", "duration": duration, "summary": summary,
+            "topic": "Appointment confirmation", "conversationTags": tags
+        }))
+    }
+
+    #[test]
+    fn a_confirmed_call_needs_nothing() {
+        let r = closed(
+            json!(42),
+            "The patient confirmed the appointment.",
+            json!(["confirmed"]),
+        );
+        assert_eq!(r.answered, Answered::Yes);
+        assert!(!r.do_not_call && !r.follow_up && !r.needs_attention());
+        assert_eq!((r.reason(), r.duration_number()), ("", Some(42)));
+    }
+
+    #[test]
+    fn closed_without_a_duration_or_tagged_voicemail_is_unanswered() {
+        for d in [json!(0), json!(null), json!(""), json!("0")] {
+            assert_eq!(closed(d, "", json!([])).answered, Answered::No);
+        }
+        let vm = closed(json!(31), "Left a message.", json!(["VOICEMAIL"]));
+        assert_eq!(vm.answered, Answered::No);
+        assert_eq!(vm.reason(), "the call ended without a conversation");
+    }
+
+    #[test]
+    fn an_open_conversation_is_not_known_yet() {
+        let r = Reading::read(&json!({"status": "OPEN", "duration": 0}));
+        assert_eq!(r.answered, Answered::Unknown);
+        assert!(!r.needs_attention());
+        let odd = closed(json!("about a minute"), "", json!([]));
+        assert_eq!(odd.answered, Answered::Unknown);
+    }
+
+    #[test]
+    fn a_request_not_to_be_called_is_found_in_summary_topic_or_tags() {
+        for summary in [
+            "The patient asked us not to call again.",
+            "Patient said: please don\u{2019}t call this number.",
+            "She asked to be removed: stop calling me.",
+            "Caller wants to opt-out of reminders.",
+        ] {
+            let r = closed(json!(20), summary, json!([]));
+            assert!(r.do_not_call, "{summary}");
+            assert!(r
+                .reason()
+                .starts_with("the patient asked not to be called again"));
+        }
+        assert!(closed(json!(20), "", json!(["DO_NOT_CALL"])).do_not_call);
+        let topic = Reading::read(&json!({"status": "CLOSED", "topic": "Do-not-call request"}));
+        assert!(topic.do_not_call);
+    }
+
+    #[test]
+    fn cancelling_an_appointment_is_a_follow_up_not_an_opt_out() {
+        let r = closed(
+            json!(50),
+            "The patient wants to cancel and reschedule.",
+            json!([]),
+        );
+        assert!(r.follow_up && !r.do_not_call);
+        assert_eq!(r.reason(), "the summary asks for a follow-up");
+        let r = closed(json!(50), "The patient will stop by the office.", json!([]));
+        assert!(!r.do_not_call && !r.needs_attention());
+    }
+
+    #[test]
+    fn fields_of_unexpected_shapes_are_read_as_text() {
+        let r = Reading::read(&json!({
+            "status": "CLOSED", "duration": 12.6, "toNumber": "+13125550147",
+            "startTime": "2026-11-24T15:00:00.000Z",
+            "conversationTags": [{"name": "opt_out"}]
+        }));
+        assert!(r.do_not_call);
+        assert_eq!(r.duration_number(), Some(13));
+        assert_eq!(r.to_number.as_deref(), Some("+13125550147"));
+        assert_eq!(
+            r.started_at.map(|t| t.to_rfc3339()),
+            Some("2026-11-24T15:00:00+00:00".into())
+        );
+    }
+}
