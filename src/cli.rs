@@ -75,6 +75,10 @@ pub struct OutcomesArgs {
     /// Also write machine-readable counts (for monitoring) to FILE as JSON.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+    /// Also write a self-contained HTML report of every outcome (per status and location, and
+    /// who needs a call back) to FILE.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

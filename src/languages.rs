@@ -2,6 +2,9 @@
 //! (Annie numbers have a language), with that language's templates. The numbers belong to a
 //! location: see [`crate::locations::Location::caller`].
 
+use std::collections::HashSet;
+use std::sync::Mutex;
+
 use crate::normalise::Appointment;
 use crate::render::Templates;
 
@@ -20,21 +23,39 @@ pub struct Language {
 #[derive(Debug, Default)]
 pub struct Languages {
     pub list: Vec<Language>,
+    /// Fallback notes already logged: one line per value (or location and language), not one
+    /// per row, so a large export's log stays readable.
+    noted: Mutex<HashSet<String>>,
 }
 
 impl Languages {
+    pub fn new(list: Vec<Language>) -> Languages {
+        Languages {
+            list,
+            noted: Mutex::default(),
+        }
+    }
+
     /// The language an appointment's patient should be called in; `None` means the default.
-    /// A language value nobody configured falls back to the default, with a note in the log.
+    /// A language value nobody configured falls back to the default, with a note in the log
+    /// (once per value).
     pub fn for_appointment(&self, a: &Appointment) -> Option<&Language> {
         let value = a.language.as_deref()?.trim().to_lowercase();
         let found = self.list.iter().find(|l| l.values.contains(&value));
-        if found.is_none() && !self.list.is_empty() {
+        if found.is_none() && !self.list.is_empty() && self.first_time(&value) {
             tracing::info!(
                 appointment = %a.id,
                 language = %value,
-                "no Annie number configured for this language; calling in the default language"
+                "no Annie number configured for this language; calling in the default language \
+                 (noted once per value)"
             );
         }
         found
+    }
+
+    /// True the first time `key` is noted.
+    pub fn first_time(&self, key: &str) -> bool {
+        let mut noted = self.noted.lock().unwrap_or_else(|p| p.into_inner());
+        noted.insert(key.to_string())
     }
 }

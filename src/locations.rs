@@ -62,12 +62,15 @@ impl Location {
         match self.language_numbers.get(&language.name) {
             Some(number) => (number.as_str(), Some(language)),
             None => {
-                tracing::info!(
-                    appointment = %lead.id,
-                    location = %self.id,
-                    language = %language.name,
-                    "this location has no Annie number for the patient's language; calling in the default language"
-                );
+                let key = format!("{}\u{0}{}", self.id, language.name);
+                if languages.first_time(&key) {
+                    tracing::info!(
+                        appointment = %lead.id,
+                        location = %self.id,
+                        language = %language.name,
+                        "this location has no Annie number for the patient's language; calling in the default language (noted once per language)"
+                    );
+                }
                 default
             }
         }

@@ -12,7 +12,7 @@
 
 mod reading;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +25,7 @@ use crate::api::{AnnieClient, GetOutcome};
 use crate::cli::OutcomesArgs;
 use crate::dispatch::Gate;
 use crate::ledger::{ConversationRecord, Ledger, Tied};
+use crate::report;
 use crate::settings::ApiOnly;
 use crate::RunOutcome;
 
@@ -38,10 +39,15 @@ struct ResultLine {
     status: String,
     conversation_id: Option<String>,
     reason: Option<String>,
+    #[serde(default)]
+    attempted_at: Option<String>,
+    /// Absent from results files written before locations existed.
+    #[serde(default)]
+    location: Option<String>,
 }
 
 /// One line of the outcomes file. Field order is column order.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct OutcomeLine {
     row: u64,
     appointment_id: String,
@@ -55,21 +61,62 @@ struct OutcomeLine {
     /// request not to be called again, or a summary that asks for a reschedule or a call back.
     needs_attention: bool,
     reason: String,
+    /// The `[[locations]]` id, as in the results file.
+    #[serde(default)]
+    location: String,
+}
+
+/// A location's API client and rate gate: its conversations are only visible with its key.
+struct Office {
+    client: AnnieClient,
+    gate: Gate,
+}
+
+/// One office per location id ('' for a single practice).
+fn offices(settings: &ApiOnly) -> anyhow::Result<HashMap<String, Office>> {
+    let mut offices = HashMap::new();
+    for l in &settings.locations {
+        let api = l
+            .api
+            .as_ref()
+            .context("internal error: a location without API settings")?;
+        let office = Office {
+            client: AnnieClient::new(api)?,
+            gate: Gate::new(l.dispatch.requests_per_minute),
+        };
+        offices.insert(l.id.clone(), office);
+    }
+    Ok(offices)
+}
+
+/// The office that made a row's call: its location's, or the only one.
+fn office_for<'a>(
+    offices: &'a HashMap<String, Office>,
+    line: &ResultLine,
+) -> Result<&'a Office, String> {
+    let id = line.location.as_deref().unwrap_or("");
+    match offices.get(id) {
+        Some(office) => Ok(office),
+        None if offices.len() == 1 => Ok(offices.values().next().expect("one office")),
+        None => Err(format!(
+            "location `{id}` is not in the config's [[locations]]; use the config the run used"
+        )),
+    }
 }
 
 pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     let settings = ApiOnly::build(&args.config, &args.results, &|name| {
         std::env::var(name).ok()
     })?;
-    let client = AnnieClient::new(&settings.api)?;
-    let gate = Gate::new(settings.dispatch.requests_per_minute);
+    let offices = offices(&settings)?;
     let out_path = args
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.results));
     let done = already_written(&out_path)?;
-    let lines: Vec<ResultLine> = read_results(&args.results)?
-        .into_iter()
+    let all_lines = read_results(&args.results)?;
+    let lines: Vec<&ResultLine> = all_lines
+        .iter()
         .filter(|l| !done.contains(&l.row))
         .collect();
     // Only needed (and so only required) when there is a conversation to read.
@@ -89,16 +136,20 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
 
     let (mut read, mut attention, mut lookup_failures) = (0, 0, 0);
     for line in lines {
-        let outcome = match conversation_of(&line) {
-            None => without_call(&line),
+        let outcome = match conversation_of(line) {
+            None => without_call(line),
             Some(id) => {
                 let ledger = ledger.as_ref().context("internal error: no ledger open")?;
-                match fetch(&client, &gate, id).await {
+                let fetched = match office_for(&offices, line) {
+                    Ok(office) => fetch(&office.client, &office.gate, id).await,
+                    Err(e) => Err(e),
+                };
+                match fetched {
                     Ok(conversation) => {
                         read += 1;
                         let reading = Reading::read(&conversation);
                         record(ledger, id, &reading)?;
-                        describe(&line, id, reading)
+                        describe(line, id, reading)
                     }
                     Err(error) => {
                         // Not written: the next run tries this row again.
@@ -118,11 +169,17 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
          {lookup_failures} could not be read (rerun to retry them); outcomes in {}",
         out_path.display()
     );
+    drop(writer);
+    let written = read_outcomes(&out_path)?;
+    if let Some(path) = &args.report {
+        write_report(path, &settings, &args.results, &all_lines, &written)?;
+    }
     if let Some(path) = &args.summary_json {
         let json = serde_json::json!({
             "conversations_read": read,
             "needs_attention": attention,
             "lookup_failures": lookup_failures,
+            "locations": per_location(&settings, &written),
             "outcomes_file": out_path.display().to_string(),
             "exit_status": if attention > 0 || lookup_failures > 0 { 1 } else { 0 },
         });
@@ -210,6 +267,7 @@ fn describe(line: &ResultLine, id: &str, r: Reading) -> OutcomeLine {
         topic: r.topic,
         summary: r.summary,
         duration: r.duration,
+        location: line.location.clone().unwrap_or_default(),
     }
 }
 
@@ -228,7 +286,74 @@ fn without_call(line: &ResultLine) -> OutcomeLine {
         duration: String::new(),
         needs_attention: needs,
         reason: line.reason.clone().unwrap_or_default(),
+        location: line.location.clone().unwrap_or_default(),
     }
+}
+
+/// Every row of the outcomes file, this run's and earlier (resumed) runs'.
+fn read_outcomes(path: &Path) -> anyhow::Result<Vec<OutcomeLine>> {
+    let context = || format!("cannot read the outcomes file `{}`", path.display());
+    let mut reader = csv::Reader::from_path(path).with_context(context)?;
+    reader
+        .deserialize()
+        .map(|r| r.with_context(context))
+        .collect()
+}
+
+/// `--report`: the outcomes as a page, with the call times from the results file.
+fn write_report(
+    path: &Path,
+    settings: &ApiOnly,
+    results: &Path,
+    lines: &[ResultLine],
+    written: &[OutcomeLine],
+) -> anyhow::Result<()> {
+    let attempted: HashMap<u64, &str> = lines
+        .iter()
+        .filter_map(|l| Some((l.row, l.attempted_at.as_deref()?)))
+        .collect();
+    let names: BTreeMap<String, String> = settings
+        .locations
+        .iter()
+        .filter(|l| !l.id.is_empty())
+        .map(|l| (l.id.clone(), l.practice.name.clone()))
+        .collect();
+    let entries: Vec<report::Entry<'_>> = written
+        .iter()
+        .map(|o| report::Entry {
+            row: o.row,
+            location: Some(o.location.as_str()).filter(|l| !l.is_empty()),
+            appointment_id: &o.appointment_id,
+            status: &o.status,
+            needs_attention: o.needs_attention,
+            reason: &o.reason,
+            attempted_at: attempted.get(&o.row).copied(),
+        })
+        .collect();
+    let title = format!("annie-dispatch outcomes: {}", results.display());
+    let page = report::Page {
+        title: &title,
+        practice: &settings.name,
+        location_names: &names,
+        status_order: vec!["CLOSED", "OPEN"],
+    };
+    report::write(path, &page, &entries)
+}
+
+/// Rows and rows needing attention per location id (for `--summary-json`).
+fn per_location(settings: &ApiOnly, written: &[OutcomeLine]) -> Value {
+    let mut map = serde_json::Map::new();
+    for l in settings.locations.iter().filter(|l| !l.id.is_empty()) {
+        let mine = written.iter().filter(|o| o.location == l.id);
+        let (rows, attention) = mine.fold((0, 0), |(r, a), o| {
+            (r + 1, a + usize::from(o.needs_attention))
+        });
+        map.insert(
+            l.id.clone(),
+            serde_json::json!({"name": l.practice.name, "rows": rows, "needs_attention": attention}),
+        );
+    }
+    Value::Object(map)
 }
 
 fn read_results(path: &Path) -> anyhow::Result<Vec<ResultLine>> {

@@ -126,8 +126,14 @@ pub async fn finish(
     }
     if let Some(path) = &s.report {
         let title = format!("annie-dispatch: {}", s.input.path.display());
-        report::write(path, &title, &s.name, &collected.rows, &collected.summary)
-            .map_err(AfterCallsStarted)?;
+        let names = &collected.summary.location_names;
+        let page = report::for_results(&title, &s.name, names);
+        let entries: Vec<report::Entry<'_>> = collected
+            .rows
+            .iter()
+            .map(report::Entry::of_result)
+            .collect();
+        report::write(path, &page, &entries).map_err(AfterCallsStarted)?;
     }
     if let Some(path) = &s.summary_json {
         let json = collected

@@ -1,5 +1,7 @@
 //! `--report FILE.html`: one self-contained page (no external assets, no scripts) an office
-//! manager can open: counts per status, calls over time, and the rows that need a person.
+//! manager can open: counts per status and per location, calls over time, and the rows that
+//! need a person. `run` reports its results rows, `outcomes` its outcome rows; both become
+//! [`Entry`]s, so the page is built (and tested) once.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -7,137 +9,213 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::results::{RowResult, Status, Summary};
+use crate::results::{RowResult, Status};
 
-/// Writes the report for a run's rows. `practice` names the single practice (a group's
-/// locations are named in `summary`).
-pub fn write(
-    path: &Path,
-    title: &str,
-    practice: &str,
-    rows: &[RowResult],
-    summary: &Summary,
-) -> anyhow::Result<()> {
-    std::fs::write(path, html(title, practice, rows, summary))
+/// One row of the page.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub row: u64,
+    /// The `[[locations]]` id; `None` for a single practice or an unreadable location.
+    pub location: Option<&'a str>,
+    pub appointment_id: &'a str,
+    /// The results status (`sent`, `failed`) or, for outcomes, the conversation's status.
+    pub status: &'a str,
+    pub needs_attention: bool,
+    pub reason: &'a str,
+    /// RFC 3339 UTC, when the call was started.
+    pub attempted_at: Option<&'a str>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn of_result(r: &'a RowResult) -> Entry<'a> {
+        Entry {
+            row: r.row,
+            location: r.location.as_deref(),
+            appointment_id: r.appointment_id.as_deref().unwrap_or(""),
+            status: r.status.as_str(),
+            needs_attention: r.status.needs_attention(),
+            reason: r.reason.as_deref().unwrap_or(""),
+            attempted_at: r.attempted_at.as_deref(),
+        }
+    }
+}
+
+/// What the page is about.
+pub struct Page<'a> {
+    pub title: &'a str,
+    /// The single practice's name (a group's locations are named by `location_names`).
+    pub practice: &'a str,
+    /// Location id → name; empty for a single practice.
+    pub location_names: &'a BTreeMap<String, String>,
+    /// The order statuses are listed in (any others follow, alphabetically).
+    pub status_order: Vec<&'a str>,
+}
+
+/// The run's results as a page.
+pub fn for_results<'a>(
+    title: &'a str,
+    practice: &'a str,
+    location_names: &'a BTreeMap<String, String>,
+) -> Page<'a> {
+    Page {
+        title,
+        practice,
+        location_names,
+        status_order: Status::ALL.iter().map(|s| s.as_str()).collect(),
+    }
+}
+
+/// Writes the page for `entries`.
+pub fn write(path: &Path, page: &Page<'_>, entries: &[Entry<'_>]) -> anyhow::Result<()> {
+    std::fs::write(path, html(page, entries))
         .with_context(|| format!("cannot write the report `{}`", path.display()))
 }
 
 /// The page. Pure, so tests can read it without a browser.
-pub fn html(title: &str, practice: &str, rows: &[RowResult], summary: &Summary) -> String {
-    let mut page = String::new();
+pub fn html(page: &Page<'_>, entries: &[Entry<'_>]) -> String {
+    let mut out = String::new();
     let _ = write!(
-        page,
+        out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\
          <style>body{{font-family:sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse;margin:1em 0}}\
          td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}th{{background:#f0f0f0}}\
-         .attention{{color:#a00}}svg rect{{fill:#3b7dd8}}</style></head><body>\
+         .attention{{color:#a00}}svg rect{{fill:#3b7dd8}}svg text{{fill:#222}}</style></head><body>\
          <h1>{t}</h1><p id=\"total\">{n} rows</p>",
-        t = escape(title),
-        n = summary.total()
+        t = escape(page.title),
+        n = entries.len()
     );
-    page.push_str("<h2>By status</h2><table id=\"counts\"><tr><th>status</th><th>rows</th></tr>");
-    for status in Status::ALL {
-        let n = summary.count(status);
-        if n > 0 {
-            let _ = write!(
-                page,
-                "<tr><td>{}</td><td class=\"count\" data-status=\"{}\">{n}</td></tr>",
-                status.as_str(),
-                status.as_str()
-            );
-        }
-    }
-    page.push_str("</table>");
-    page.push_str(&by_location(practice, summary));
-    page.push_str(&calls_over_time(rows));
-    let attention: Vec<&RowResult> = rows.iter().filter(|r| r.status.needs_attention()).collect();
-    let grouped = !summary.by_location.is_empty();
-    let _ = write!(
-        page,
-        "<h2 class=\"attention\">Needs a person ({})</h2><table id=\"attention\">\
-         <tr><th>row</th>{}<th>appointment</th><th>status</th><th>reason</th></tr>",
-        attention.len(),
-        if grouped { "<th>location</th>" } else { "" }
-    );
-    for r in attention {
-        let location = match (grouped, r.location.as_deref()) {
-            (false, _) => String::new(),
-            (true, id) => format!(
-                "<td>{}</td>",
-                escape(id.map_or("", |id| summary.location_name(id)))
-            ),
-        };
+    let totals = count(entries.iter());
+    let statuses = page.statuses(&totals);
+    out.push_str("<h2>By status</h2><table id=\"counts\"><tr><th>status</th><th>rows</th></tr>");
+    for status in &statuses {
         let _ = write!(
-            page,
-            "<tr><td>{}</td>{location}<td>{}</td><td>{}</td><td>{}</td></tr>",
-            r.row,
-            escape(r.appointment_id.as_deref().unwrap_or("")),
-            r.status.as_str(),
-            escape(r.reason.as_deref().unwrap_or(""))
+            out,
+            "<tr><td>{s}</td><td class=\"count\" data-status=\"{s}\">{n}</td></tr>",
+            s = escape(status),
+            n = totals[status.as_str()]
         );
     }
-    page.push_str("</table></body></html>\n");
-    page
+    out.push_str("</table>");
+    out.push_str(&by_location(page, entries, &statuses));
+    out.push_str(&calls_over_time(entries));
+    out.push_str(&needs_a_person(page, entries));
+    out.push_str("</body></html>\n");
+    out
+}
+
+impl Page<'_> {
+    /// The statuses that occur, in the page's order.
+    fn statuses(&self, totals: &BTreeMap<&str, usize>) -> Vec<String> {
+        let mut ordered: Vec<String> = self
+            .status_order
+            .iter()
+            .filter(|s| totals.contains_key(*s))
+            .map(|s| s.to_string())
+            .collect();
+        for s in totals.keys() {
+            if !self.status_order.contains(s) {
+                ordered.push(s.to_string());
+            }
+        }
+        ordered
+    }
+
+    fn grouped(&self) -> bool {
+        !self.location_names.is_empty()
+    }
+
+    fn location_name<'b>(&'b self, id: Option<&'b str>) -> &'b str {
+        match id {
+            None if self.grouped() => "no location (unreadable or unknown)",
+            None => self.practice,
+            Some(id) => self.location_names.get(id).map_or(id, String::as_str),
+        }
+    }
+}
+
+fn count<'a>(entries: impl Iterator<Item = &'a Entry<'a>>) -> BTreeMap<&'a str, usize> {
+    let mut counts = BTreeMap::new();
+    for e in entries {
+        *counts.entry(e.status).or_default() += 1;
+    }
+    counts
 }
 
 /// One line per location (the practice alone when there are no `[[locations]]`), one column per
-/// status that occurred. Rows whose location could not be read get a line of their own.
-fn by_location(practice: &str, summary: &Summary) -> String {
-    let mut lines: Vec<(String, String, BTreeMap<Status, usize>)> = Vec::new();
-    if summary.by_location.is_empty() {
-        lines.push((String::new(), practice.to_string(), summary.counts.clone()));
-    } else {
-        let mut rest = summary.counts.clone();
-        for (id, counts) in &summary.by_location {
-            for (status, n) in counts {
-                *rest.entry(*status).or_default() -= n;
-            }
-            lines.push((
-                id.clone(),
-                summary.location_name(id).to_string(),
-                counts.clone(),
-            ));
-        }
-        if rest.values().any(|n| *n > 0) {
-            lines.push((
-                String::new(),
-                "no location (unreadable or unknown)".into(),
-                rest,
-            ));
-        }
-    }
-    let statuses: Vec<Status> = Status::ALL
-        .into_iter()
-        .filter(|s| summary.count(*s) > 0)
+/// status. Rows whose location could not be read get a line of their own.
+fn by_location(page: &Page<'_>, entries: &[Entry<'_>], statuses: &[String]) -> String {
+    let mut ids: Vec<Option<&str>> = page
+        .location_names
+        .keys()
+        .map(|k| Some(k.as_str()))
         .collect();
+    if !page.grouped() || entries.iter().any(|e| e.location.is_none()) {
+        ids.push(None);
+    }
     let mut html =
         String::from("<h2>By location</h2><table id=\"locations\"><tr><th>location</th>");
-    for s in &statuses {
-        let _ = write!(html, "<th>{}</th>", s.as_str());
+    for s in statuses {
+        let _ = write!(html, "<th>{}</th>", escape(s));
     }
-    html.push_str("<th>rows</th></tr>");
-    for (id, name, counts) in lines {
-        let _ = write!(html, "<tr><td>{}</td>", escape(&name));
-        for s in &statuses {
-            let n = counts.get(s).copied().unwrap_or(0);
+    html.push_str("<th>rows</th><th>need a person</th></tr>");
+    for id in ids {
+        let mine: Vec<&Entry<'_>> = entries.iter().filter(|e| e.location == id).collect();
+        let counts = count(mine.iter().copied());
+        let _ = write!(html, "<tr><td>{}</td>", escape(page.location_name(id)));
+        for s in statuses {
+            let n = counts.get(s.as_str()).copied().unwrap_or(0);
             let _ = write!(
                 html,
                 "<td data-location=\"{}\" data-status=\"{}\">{n}</td>",
-                escape(&id),
-                s.as_str()
+                escape(id.unwrap_or("")),
+                escape(s)
             );
         }
-        let _ = write!(html, "<td>{}</td></tr>", counts.values().sum::<usize>());
+        let attention = mine.iter().filter(|e| e.needs_attention).count();
+        let _ = write!(html, "<td>{}</td><td>{attention}</td></tr>", mine.len());
+    }
+    html.push_str("</table>");
+    html
+}
+
+/// The rows an office person must act on, with the reason.
+fn needs_a_person(page: &Page<'_>, entries: &[Entry<'_>]) -> String {
+    let attention: Vec<&Entry<'_>> = entries.iter().filter(|e| e.needs_attention).collect();
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<h2 class=\"attention\">Needs a person ({})</h2><table id=\"attention\">\
+         <tr><th>row</th>{}<th>appointment</th><th>status</th><th>reason</th></tr>",
+        attention.len(),
+        if page.grouped() {
+            "<th>location</th>"
+        } else {
+            ""
+        }
+    );
+    for e in attention {
+        let location = match page.grouped() {
+            true => format!("<td>{}</td>", escape(page.location_name(e.location))),
+            false => String::new(),
+        };
+        let _ = write!(
+            html,
+            "<tr><td>{}</td>{location}<td>{}</td><td>{}</td><td>{}</td></tr>",
+            e.row,
+            escape(e.appointment_id),
+            escape(e.status),
+            escape(e.reason)
+        );
     }
     html.push_str("</table>");
     html
 }
 
 /// Requests per minute, as an inline SVG bar chart.
-fn calls_over_time(rows: &[RowResult]) -> String {
+fn calls_over_time(entries: &[Entry<'_>]) -> String {
     let mut per_minute: BTreeMap<String, usize> = BTreeMap::new();
-    for r in rows {
-        if let Some(t) = r.attempted_at.as_deref().and_then(|t| t.get(..16)) {
+    for r in entries {
+        if let Some(t) = r.attempted_at.and_then(|t| t.get(..16)) {
             *per_minute.entry(t.replace('T', " ")).or_default() += 1;
         }
     }
@@ -150,7 +228,7 @@ fn calls_over_time(rows: &[RowResult]) -> String {
     let mut svg = format!(
         "<h2>Calls over time (UTC, per minute)</h2><svg id=\"over-time\" width=\"{}\" height=\"{}\" \
          role=\"img\" font-size=\"12\">",
-        (per_minute.len() * bar + 10).max(260),
+        (per_minute.len() * bar + 10).max(260) + 120,
         height + top + 24
     );
     for (i, (minute, n)) in per_minute.iter().enumerate() {

@@ -138,13 +138,12 @@ impl SandboxState {
             );
     }
 
-    /// Starts a conversation and returns its id (a UUID from the seeded generator).
+    /// Starts a conversation and returns its id (a random UUID).
     pub fn start_conversation(&self, to: &str, from: &str) -> String {
         let mut inner = self.lock();
-        let bytes: [u8; 16] = inner.rng.random();
-        let id = uuid::Builder::from_random_bytes(bytes)
-            .into_uuid()
-            .to_string();
+        // Random, not from the seeded generator: ids must differ between organisations (a run
+        // for a group talks to one sandbox per location), as Annie's own do.
+        let id = uuid::Uuid::new_v4().to_string();
         inner.conversations.push(Conversation {
             id: id.clone(),
             to_number: to.to_string(),

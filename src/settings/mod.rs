@@ -22,7 +22,7 @@ use crate::api::ApiSettings;
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::config::presets::{self};
 use crate::config::{LoadedConfig, Located};
-use crate::dispatch::{DispatchSettings, Mode};
+use crate::dispatch::Mode;
 use crate::export::InputSettings;
 use crate::languages::Languages;
 use crate::locations::Location;
@@ -164,8 +164,10 @@ impl Settings {
 
 /// What commands that only talk to the API (`outcomes`) need from the config.
 pub struct ApiOnly {
-    pub api: ApiSettings,
-    pub dispatch: DispatchSettings,
+    /// The group's (or the single practice's) name, for titles.
+    pub name: String,
+    /// Every location, each with its API settings (one with an empty id for a single practice).
+    pub locations: Vec<Location>,
     /// The ledger a `run` with this config and `results` file used (never a sandbox's).
     pub ledger_path: PathBuf,
 }
@@ -177,9 +179,13 @@ impl ApiOnly {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ApiOnly> {
         let config = LoadedConfig::load(config)?;
+        let languages = texts::languages(&config)?;
+        let api = |key_env: Option<&Located>, base_url: Option<&Located>| {
+            api::api(&config, env, key_env, base_url).map(Some)
+        };
         Ok(ApiOnly {
-            api: api::api(&config, env, None, None)?,
-            dispatch: locations::dispatch(&config)?,
+            name: config.file.practice.name.get_ref().trim().to_string(),
+            locations: locations::locations(&config, &languages, &api)?,
             ledger_path: ledger_path(&config, results, false),
         })
     }

@@ -71,5 +71,5 @@ pub(super) fn languages(config: &LoadedConfig) -> anyhow::Result<Languages> {
             templates,
         });
     }
-    Ok(Languages { list })
+    Ok(Languages::new(list))
 }

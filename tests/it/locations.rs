@@ -410,3 +410,97 @@ fn location_config_mistakes_name_the_entry_and_key() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outcomes_read_each_call_from_its_own_organisation_and_report_per_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let (north, west) = sandboxes(dir.path(), crate::harness::NOW, 6000).await;
+    let day = "2026-11-24";
+    let rows = vec![
+        row("N1", "1", "eng", day),
+        row("W1", "2", "eng", day),
+        row("N2", "1", "spa", day),
+        row("X1", "7", "eng", day),
+    ];
+    let out = group_test(&north.base_url(), &west.base_url(), &rows)
+        .run_async()
+        .await;
+    out.assert_status(1);
+
+    let (config, results) = (out.dir.join("config.toml"), out.results_path.clone());
+    let report = out.dir.join("outcomes.html");
+    let summary = out.dir.join("outcomes.json");
+    let (report_arg, summary_arg) = (report.clone(), summary.clone());
+    let outcomes = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+            .env("ANNIE_KEY_NORTH", NORTH_KEY)
+            .env("ANNIE_KEY_WEST", WEST_KEY)
+            .args(["outcomes", "--config"])
+            .arg(config)
+            .arg("--results")
+            .arg(results)
+            .arg("--report")
+            .arg(report_arg)
+            .arg("--summary-json")
+            .arg(summary_arg)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    north.stop().await;
+    west.stop().await;
+    let stderr = String::from_utf8_lossy(&outcomes.stderr);
+    // X1 (unknown location) needs a person, so the exit status is 1; nothing failed to read.
+    assert_eq!(outcomes.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("3 conversations read"), "{stderr}");
+    assert!(stderr.contains("0 could not be read"), "{stderr}");
+
+    // Each conversation was read from the organisation that made it (the other's key would be
+    // refused): North's sandbox served two reads, West's one.
+    let reads = |log: &str| {
+        std::fs::read_to_string(dir.path().join(log))
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"path\":\"/v1/conversations/{id}\""))
+            .count()
+    };
+    assert_eq!((reads("north.jsonl"), reads("west.jsonl")), (2, 1));
+
+    let lines = crate::harness::read_results(&out.dir.join("appointments.outcomes.csv"));
+    let by_id: BTreeMap<&str, &BTreeMap<String, String>> = lines
+        .iter()
+        .map(|l| (l["appointment_id"].as_str(), l))
+        .collect();
+    assert_eq!(by_id["N1"]["location"], "1");
+    assert_eq!(by_id["W1"]["location"], "2");
+    assert_eq!(by_id["X1"]["location"], "");
+    assert_eq!(by_id["X1"]["needs_attention"], "true");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(json["locations"]["1"]["rows"], 2);
+    assert_eq!(json["locations"]["2"]["rows"], 1);
+
+    // The report's counts are the outcomes file's, per location, and it loads in a browser.
+    let html = std::fs::read_to_string(&report).unwrap();
+    for status in ["OPEN", "CLOSED", "invalid"] {
+        let n = lines.iter().filter(|l| l["status"] == status).count();
+        let cell = format!("data-status=\"{status}\">{n}</td>");
+        assert!(n == 0 || html.contains(&cell), "{cell} in\n{html}");
+    }
+    let north_rows = lines.iter().filter(|l| l["location"] == "1").count();
+    assert!(
+        html.contains("<tr><td>Bright Smiles North</td>") && north_rows == 2,
+        "{html}"
+    );
+    assert!(html.contains("Needs a person (1)"), "{html}");
+    let Some(browser) = crate::report::chromium() else {
+        return;
+    };
+    let page = format!("file://{}", report.display());
+    let dom = crate::report::headless(browser, &["--dump-dom", &page]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("4 rows") && dom.contains("Bright Smiles West"),
+        "{dom}"
+    );
+}

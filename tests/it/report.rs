@@ -7,7 +7,7 @@ use std::process::Command;
 use crate::harness::{od_row, Test};
 use crate::mock::Annie;
 
-fn chromium() -> Option<&'static str> {
+pub fn chromium() -> Option<&'static str> {
     let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| Path::new(p).exists());
@@ -23,7 +23,7 @@ fn chromium() -> Option<&'static str> {
     found
 }
 
-fn headless(browser: &str, args: &[&str]) -> std::process::Output {
+pub fn headless(browser: &str, args: &[&str]) -> std::process::Output {
     let profile = tempfile::tempdir().unwrap();
     Command::new(browser)
         .args([

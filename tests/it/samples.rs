@@ -130,3 +130,65 @@ fn readme_main_command_sends_the_sample_to_the_in_process_sandbox() {
         "the real ledger is untouched"
     );
 }
+
+#[test]
+fn readme_group_command_sends_each_location_to_its_own_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("ANNIE_KEY_NORTH")
+        .env_remove("ANNIE_KEY_WEST")
+        .args([
+            "--no-progress",
+            "run",
+            "--config",
+            "samples/group.toml",
+            "--input",
+            "samples/group-appointments.csv",
+            "--sandbox",
+            "--now",
+            "2026-11-23T18:30:00-06:00",
+        ])
+        .arg("--results")
+        .arg(&results)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Row 7 names clinic 3, which the sample config does not list: it needs a person.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let rows = crate::harness::read_results(&results);
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["appointment_id"].as_str(),
+                r["status"].as_str(),
+                r["location"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("91260683", "sent", "1"),
+            ("91260684", "sent", "1"),
+            ("91260685", "skipped", "1"),
+            ("91260686", "sent", "2"),
+            ("91260687", "sent", "2"),
+            ("91260688", "invalid", ""),
+        ]
+    );
+    let ids: std::collections::HashSet<&str> = rows
+        .iter()
+        .map(|r| r["conversation_id"].as_str())
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(ids.len(), 4, "every call has its own conversation id");
+    assert!(
+        stderr.contains(
+            "; Bright Smile Dental North: 2 sent, 1 skipped; Bright Smile Dental West: 2 sent;"
+        ),
+        "{stderr}"
+    );
+}
