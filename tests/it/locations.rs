@@ -504,3 +504,31 @@ async fn outcomes_read_each_call_from_its_own_organisation_and_report_per_locati
         "{dom}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_wait_for_window_each_location_waits_for_its_own_window() {
+    // Eight seconds before West's window opens (09:00 in Los Angeles); North's is open. (Eight,
+    // so that North calling before then holds on however slow a machine.)
+    let now = "2026-11-24T08:59:52-08:00";
+    let dir = tempfile::tempdir().unwrap();
+    let (north, west) = sandboxes(dir.path(), now, 6000).await;
+    let day = "2026-11-25";
+    let rows = vec![row("N1", "1", "eng", day), row("W1", "2", "eng", day)];
+    let out = group_test(&north.base_url(), &west.base_url(), &rows)
+        .now(Some(now))
+        .args(["--wait-for-window"])
+        .run_async()
+        .await;
+    north.stop().await;
+    west.stop().await;
+
+    out.assert_status(0);
+    let at = |id: &str| {
+        let r = out.result_for(id);
+        assert_eq!(r["status"], "sent", "{r:?}");
+        chrono::DateTime::parse_from_rfc3339(&r["attempted_at"]).unwrap()
+    };
+    let opens = chrono::DateTime::parse_from_rfc3339("2026-11-24T09:00:00-08:00").unwrap();
+    assert!(at("N1") < opens, "North did not wait for West's window");
+    assert!(at("W1") >= opens, "West waited for its own window");
+}
