@@ -31,18 +31,19 @@ fn begin_at(
 }
 
 fn finish(l: &Ledger, id: i64, outcome: Outcome, t: DateTime<Utc>) {
-    l.finish(
-        id,
-        &Finished {
-            outcome,
-            conversation_id: Some("c1"),
-            http_status: None,
-            reason: None,
-            counts: true,
-            finished_at: t,
-        },
-    )
-    .unwrap();
+    finish_with(l, id, outcome, Some("c1"), t);
+}
+
+fn finish_with(l: &Ledger, id: i64, outcome: Outcome, conv: Option<&str>, t: DateTime<Utc>) {
+    let finished = Finished {
+        outcome,
+        conversation_id: conv,
+        http_status: None,
+        reason: None,
+        counts: true,
+        finished_at: t,
+    };
+    l.finish(id, &finished).unwrap();
 }
 
 #[test]
@@ -140,18 +141,7 @@ fn conversation(id: &str, answered: Answered, do_not_call: bool) -> Conversation
 /// One sent call to `number` with conversation `conv`, at `t`.
 fn sent(l: &Ledger, call: &str, number: &str, conv: &str, t: DateTime<Utc>) {
     let id = begin(l, call, call, "s", number, t);
-    l.finish(
-        id,
-        &Finished {
-            outcome: Outcome::Sent,
-            conversation_id: Some(conv),
-            http_status: None,
-            reason: None,
-            counts: true,
-            finished_at: t,
-        },
-    )
-    .unwrap();
+    finish_with(l, id, Outcome::Sent, Some(conv), t);
 }
 
 #[test]

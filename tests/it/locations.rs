@@ -2,9 +2,10 @@
 //! own sandbox with its own key, numbers, zone and rate limit).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde_json::Value;
+
+use annie_dispatch::sandbox::Sandbox;
 
 use crate::harness::{od_row, test_sandbox, Test, OD_HEADER};
 
@@ -55,59 +56,100 @@ requests_per_minute = 10
 const NORTH_KEY: &str = "annie-sk-north";
 const WEST_KEY: &str = "annie-sk-west";
 
-/// An export row at a location, in a language.
-fn row(apt: &str, clinic: &str, language: &str, day: &str) -> String {
+/// Export rows on `day`, each `(appointment id, ClinicNum, language)`.
+fn rows(day: &str, specs: &[(&str, &str, &str)]) -> Vec<String> {
     let start = format!("{day} 10:00:00");
-    format!(
-        "{},{clinic},{language}",
-        od_row(apt, &[("AptDateTime", start.as_str())])
-    )
+    specs
+        .iter()
+        .map(|(apt, clinic, language)| {
+            let row = od_row(apt, &[("AptDateTime", start.as_str())]);
+            format!("{row},{clinic},{language}")
+        })
+        .collect()
 }
 
 fn export(rows: &[String]) -> String {
     format!("{OD_HEADER},ClinicNum,Language\n{}\n", rows.join("\n"))
 }
 
-/// The two sandboxes, each an organisation of its own.
-async fn sandboxes(
-    dir: &Path,
-    now: &str,
-    west_rpm: u32,
-) -> (
-    annie_dispatch::sandbox::Sandbox,
-    annie_dispatch::sandbox::Sandbox,
-) {
-    let now = chrono::DateTime::parse_from_rfc3339(now)
-        .unwrap()
-        .with_timezone(&chrono::Utc);
-    let north = test_sandbox(NORTH_KEY, &dir.join("north.jsonl"), |c| {
-        c.from_numbers.push("+13125550101".into());
-        c.now = Some(now);
-    })
-    .await;
-    let west = test_sandbox(WEST_KEY, &dir.join("west.jsonl"), |c| {
-        c.from_numbers = vec!["+12135550100".into()];
-        c.timezone = chrono_tz::America::Los_Angeles;
-        c.rpm = west_rpm;
-        c.now = Some(now);
-    })
-    .await;
-    (north, west)
+/// The two organisations' sandboxes, logging to `north.jsonl` and `west.jsonl` in `dir`.
+struct Group {
+    dir: tempfile::TempDir,
+    urls: (String, String),
+    sandboxes: Vec<Sandbox>,
 }
 
-/// The POSTs a sandbox logged.
-fn posts(log: &Path) -> Vec<Value> {
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|e| e["method"] == "POST")
-        .collect()
+impl Group {
+    /// Both sandboxes with their clocks at `now`; West allows `west_rpm` calls a minute.
+    async fn start(now: &str, west_rpm: u32) -> Group {
+        let dir = tempfile::tempdir().unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339(now)
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let north = test_sandbox(NORTH_KEY, &dir.path().join("north.jsonl"), |c| {
+            c.from_numbers.push("+13125550101".into());
+            c.now = Some(now);
+        })
+        .await;
+        let west = test_sandbox(WEST_KEY, &dir.path().join("west.jsonl"), |c| {
+            c.from_numbers = vec!["+12135550100".into()];
+            c.timezone = chrono_tz::America::Los_Angeles;
+            c.rpm = west_rpm;
+            c.now = Some(now);
+        })
+        .await;
+        Group {
+            dir,
+            urls: (north.base_url(), west.base_url()),
+            sandboxes: vec![north, west],
+        }
+    }
+
+    /// The group config pointed at these sandboxes.
+    fn config(&self) -> String {
+        GROUP
+            .replace("{NORTH}", &self.urls.0)
+            .replace("{WEST}", &self.urls.1)
+    }
+
+    /// A run of `rows` with both locations' keys set.
+    fn test(&self, rows: &[String]) -> Test {
+        group_test(&self.config(), rows)
+    }
+
+    /// The POSTs one sandbox (`north` or `west`) logged.
+    fn posts(&self, which: &str) -> Vec<Value> {
+        self.log(which)
+            .into_iter()
+            .filter(|e| e["method"] == "POST")
+            .collect()
+    }
+
+    fn log(&self, which: &str) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.path().join(format!("{which}.jsonl")))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect()
+    }
+
+    async fn stop(&mut self) {
+        for sandbox in self.sandboxes.drain(..) {
+            sandbox.stop().await;
+        }
+    }
 }
 
-fn group_test(north: &str, west: &str, rows: &[String]) -> Test {
+/// The group config for runs that send nothing.
+fn offline_config() -> String {
+    GROUP
+        .replace("{NORTH}", "https://north.example.com/v1")
+        .replace("{WEST}", "https://west.example.com/v1")
+}
+
+fn group_test(config: &str, rows: &[String]) -> Test {
     Test::new()
-        .config(&GROUP.replace("{NORTH}", north).replace("{WEST}", west))
+        .config(config)
         .without_env("ANNIE_API_KEY")
         .env("ANNIE_KEY_NORTH", NORTH_KEY)
         .env("ANNIE_KEY_WEST", WEST_KEY)
@@ -116,17 +158,19 @@ fn group_test(north: &str, west: &str, rows: &[String]) -> Test {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_location_calls_through_its_own_organisation_numbers_and_rate_limit() {
-    let dir = tempfile::tempdir().unwrap();
-    let (north, west) = sandboxes(dir.path(), crate::harness::NOW, 10).await;
-    let day = "2026-11-24";
-    let rows = vec![
-        row("N1", "1", "eng", day),
-        row("W1", "2", "eng", day),
-        row("N2", "1", "spa", day),
-        row("W2", "2", "Spanish", day),
-        row("X1", "7", "eng", day),
-    ];
-    let out = group_test(&north.base_url(), &west.base_url(), &rows)
+    let mut group = Group::start(crate::harness::NOW, 10).await;
+    let rows = rows(
+        "2026-11-24",
+        &[
+            ("N1", "1", "eng"),
+            ("W1", "2", "eng"),
+            ("N2", "1", "spa"),
+            ("W2", "2", "Spanish"),
+            ("X1", "7", "eng"),
+        ],
+    );
+    let out = group
+        .test(&rows)
         .args([
             "--emit-requests",
             "requests.jsonl",
@@ -136,8 +180,7 @@ async fn each_location_calls_through_its_own_organisation_numbers_and_rate_limit
         .args(["--summary-json", "summary.json"])
         .run_async()
         .await;
-    north.stop().await;
-    west.stop().await;
+    group.stop().await;
 
     // X1 names a location nobody configured: invalid, with the value, and nothing sent for it.
     out.assert_status(1);
@@ -160,8 +203,9 @@ async fn each_location_calls_through_its_own_organisation_numbers_and_rate_limit
 
     // Each organisation received its own calls, under its own key (the sandbox refuses any
     // other), and never had to refuse one for its rate limit.
-    let ids = |log: &str| -> Vec<String> {
-        let mut ids: Vec<String> = posts(&dir.path().join(log))
+    let ids = |which: &str| -> Vec<String> {
+        let mut ids: Vec<String> = group
+            .posts(which)
             .iter()
             .inspect(|p| assert_eq!(p["status"], 200, "{p}"))
             .map(|p| p["appointmentId"].as_str().unwrap().to_string())
@@ -169,8 +213,8 @@ async fn each_location_calls_through_its_own_organisation_numbers_and_rate_limit
         ids.sort();
         ids
     };
-    assert_eq!(ids("north.jsonl"), ["N1", "N2"]);
-    assert_eq!(ids("west.jsonl"), ["W1", "W2"]);
+    assert_eq!(ids("north"), ["N1", "N2"]);
+    assert_eq!(ids("west"), ["W1", "W2"]);
 
     // West's limit (10 a minute: one call every 6 s) spaced its calls; North's calls did not
     // wait for West's: both went out before West's second.
@@ -246,16 +290,10 @@ async fn each_location_calls_through_its_own_organisation_numbers_and_rate_limit
 async fn each_location_keeps_its_own_calling_window() {
     // 08:30 in Los Angeles is 10:30 in Chicago: North's window is open, West's opens at 09:00.
     let now = "2026-11-24T08:30:00-08:00";
-    let dir = tempfile::tempdir().unwrap();
-    let (north, west) = sandboxes(dir.path(), now, 6000).await;
-    let day = "2026-11-25";
-    let rows = vec![row("N1", "1", "eng", day), row("W1", "2", "eng", day)];
-    let out = group_test(&north.base_url(), &west.base_url(), &rows)
-        .now(Some(now))
-        .run_async()
-        .await;
-    north.stop().await;
-    west.stop().await;
+    let mut group = Group::start(now, 6000).await;
+    let rows = rows("2026-11-25", &[("N1", "1", "eng"), ("W1", "2", "eng")]);
+    let out = group.test(&rows).now(Some(now)).run_async().await;
+    group.stop().await;
 
     out.assert_status(75);
     assert_eq!(out.result_for("N1")["status"], "sent");
@@ -265,28 +303,24 @@ async fn each_location_keeps_its_own_calling_window() {
         w1["reason"].contains("calling hours (09:00–20:00 America/Los_Angeles) are closed"),
         "{w1:?}"
     );
-    assert_eq!(posts(&dir.path().join("north.jsonl")).len(), 1);
-    assert!(posts(&dir.path().join("west.jsonl")).is_empty());
+    assert_eq!(group.posts("north").len(), 1);
+    assert!(group.posts("west").is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_key_stops_only_its_own_location() {
-    let dir = tempfile::tempdir().unwrap();
-    let (north, west) = sandboxes(dir.path(), crate::harness::NOW, 6000).await;
-    let day = "2026-11-24";
-    let rows = vec![
-        row("N1", "1", "eng", day),
-        row("W1", "2", "eng", day),
-        row("N2", "1", "eng", day),
-        row("W2", "2", "eng", day),
-        row("N3", "1", "eng", day),
-        row("W3", "2", "eng", day),
-    ];
-    let out = group_test(&north.base_url(), &west.base_url(), &rows)
+    let mut group = Group::start(crate::harness::NOW, 6000).await;
+    let ids = ["N1", "W1", "N2", "W2", "N3", "W3"];
+    let specs: Vec<(&str, &str, &str)> = ids
+        .iter()
+        .map(|id| (*id, if id.starts_with('N') { "1" } else { "2" }, "eng"))
+        .collect();
+    let rows = rows("2026-11-24", &specs);
+    let out = group
+        .test(&rows)
         .config(
-            &GROUP
-                .replace("{NORTH}", &north.base_url())
-                .replace("{WEST}", &west.base_url())
+            &group
+                .config()
                 .replace("requests_per_minute = 10", "requests_per_minute = 6000")
                 // One at a time, so exactly one North request is in flight when the 401 comes.
                 .replace("max_in_flight = 4", "max_in_flight = 1"),
@@ -294,8 +328,7 @@ async fn a_refused_key_stops_only_its_own_location() {
         .env("ANNIE_KEY_NORTH", "annie-sk-revoked")
         .run_async()
         .await;
-    north.stop().await;
-    west.stop().await;
+    group.stop().await;
 
     out.assert_status(1);
     let status = |id: &str| out.result_for(id)["status"].clone();
@@ -312,22 +345,15 @@ async fn a_refused_key_stops_only_its_own_location() {
     for id in ["W1", "W2", "W3"] {
         assert_eq!(status(id), "sent", "{id}");
     }
-    assert_eq!(posts(&dir.path().join("west.jsonl")).len(), 3);
+    assert_eq!(group.posts("west").len(), 3);
 }
 
 #[test]
 fn preview_and_check_name_unknown_locations_and_list_each_location() {
-    let rows = [
-        row("N1", "1", "eng", "2026-11-24"),
-        row("X1", "9", "eng", "2026-11-24"),
-    ];
-    let out = group_test(
-        "https://north.example.com/v1",
-        "https://west.example.com/v1",
-        &rows,
-    )
-    .args(["--dry-run"])
-    .run();
+    let rows = rows("2026-11-24", &[("N1", "1", "eng"), ("X1", "9", "eng")]);
+    let out = group_test(&offline_config(), &rows)
+        .args(["--dry-run"])
+        .run();
     out.assert_status(1);
     assert_eq!(out.result_for("N1")["status"], "dry_run");
     assert_eq!(out.result_for("N1")["location"], "1");
@@ -362,9 +388,7 @@ fn preview_and_check_name_unknown_locations_and_list_each_location() {
 
 #[test]
 fn location_config_mistakes_name_the_entry_and_key() {
-    let base = GROUP
-        .replace("{NORTH}", "https://north.example.com/v1")
-        .replace("{WEST}", "https://west.example.com/v1");
+    let base = offline_config();
     let cases = [
         (
             base.replace("from_numbers = { SPANISH", "from_numbers = { FRENCH"),
@@ -413,18 +437,17 @@ fn location_config_mistakes_name_the_entry_and_key() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn outcomes_read_each_call_from_its_own_organisation_and_report_per_location() {
-    let dir = tempfile::tempdir().unwrap();
-    let (north, west) = sandboxes(dir.path(), crate::harness::NOW, 6000).await;
-    let day = "2026-11-24";
-    let rows = vec![
-        row("N1", "1", "eng", day),
-        row("W1", "2", "eng", day),
-        row("N2", "1", "spa", day),
-        row("X1", "7", "eng", day),
-    ];
-    let out = group_test(&north.base_url(), &west.base_url(), &rows)
-        .run_async()
-        .await;
+    let mut group = Group::start(crate::harness::NOW, 6000).await;
+    let rows = rows(
+        "2026-11-24",
+        &[
+            ("N1", "1", "eng"),
+            ("W1", "2", "eng"),
+            ("N2", "1", "spa"),
+            ("X1", "7", "eng"),
+        ],
+    );
+    let out = group.test(&rows).run_async().await;
     out.assert_status(1);
 
     let (config, results) = (out.dir.join("config.toml"), out.results_path.clone());
@@ -448,8 +471,7 @@ async fn outcomes_read_each_call_from_its_own_organisation_and_report_per_locati
     })
     .await
     .unwrap();
-    north.stop().await;
-    west.stop().await;
+    group.stop().await;
     let stderr = String::from_utf8_lossy(&outcomes.stderr);
     // X1 (unknown location) needs a person, so the exit status is 1; nothing failed to read.
     assert_eq!(outcomes.status.code(), Some(1), "{stderr}");
@@ -458,14 +480,13 @@ async fn outcomes_read_each_call_from_its_own_organisation_and_report_per_locati
 
     // Each conversation was read from the organisation that made it (the other's key would be
     // refused): North's sandbox served two reads, West's one.
-    let reads = |log: &str| {
-        std::fs::read_to_string(dir.path().join(log))
-            .unwrap()
-            .lines()
-            .filter(|l| l.contains("\"path\":\"/v1/conversations/{id}\""))
+    let reads = |which: &str| {
+        let log = group.log(which);
+        log.iter()
+            .filter(|e| e["path"] == "/v1/conversations/{id}")
             .count()
     };
-    assert_eq!((reads("north.jsonl"), reads("west.jsonl")), (2, 1));
+    assert_eq!((reads("north"), reads("west")), (2, 1));
 
     let lines = crate::harness::read_results(&out.dir.join("appointments.outcomes.csv"));
     let by_id: BTreeMap<&str, &BTreeMap<String, String>> = lines
@@ -510,17 +531,15 @@ async fn with_wait_for_window_each_location_waits_for_its_own_window() {
     // Eight seconds before West's window opens (09:00 in Los Angeles); North's is open. (Eight,
     // so that North calling before then holds on however slow a machine.)
     let now = "2026-11-24T08:59:52-08:00";
-    let dir = tempfile::tempdir().unwrap();
-    let (north, west) = sandboxes(dir.path(), now, 6000).await;
-    let day = "2026-11-25";
-    let rows = vec![row("N1", "1", "eng", day), row("W1", "2", "eng", day)];
-    let out = group_test(&north.base_url(), &west.base_url(), &rows)
+    let mut group = Group::start(now, 6000).await;
+    let rows = rows("2026-11-25", &[("N1", "1", "eng"), ("W1", "2", "eng")]);
+    let out = group
+        .test(&rows)
         .now(Some(now))
         .args(["--wait-for-window"])
         .run_async()
         .await;
-    north.stop().await;
-    west.stop().await;
+    group.stop().await;
 
     out.assert_status(0);
     let at = |id: &str| {

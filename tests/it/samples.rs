@@ -87,28 +87,34 @@ office number is (617) 555-0100."
     );
 }
 
+/// A README `run --sandbox` command (no API key in the environment), results to `results`.
+fn sandbox_run(config: &str, input: &str, results: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("ANNIE_API_KEY")
+        .env_remove("ANNIE_KEY_NORTH")
+        .env_remove("ANNIE_KEY_WEST")
+        .args(["--no-progress", "run", "--config", config, "--input", input])
+        .args([
+            "--sandbox",
+            "--now",
+            "2026-11-23T18:30:00-06:00",
+            "--results",
+        ])
+        .arg(results)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn readme_main_command_sends_the_sample_to_the_in_process_sandbox() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("r.csv");
-    let out = Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("ANNIE_API_KEY")
-        .args([
-            "--no-progress",
-            "run",
-            "--config",
-            "config.example.toml",
-            "--input",
-            "samples/opendental-appointments.csv",
-            "--sandbox",
-            "--now",
-            "2026-11-23T18:30:00-06:00",
-        ])
-        .arg("--results")
-        .arg(&results)
-        .output()
-        .unwrap();
+    let out = sandbox_run(
+        "config.example.toml",
+        "samples/opendental-appointments.csv",
+        &results,
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let rows = crate::harness::read_results(&results);
@@ -135,25 +141,11 @@ fn readme_main_command_sends_the_sample_to_the_in_process_sandbox() {
 fn readme_group_command_sends_each_location_to_its_own_sandbox() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("r.csv");
-    let out = Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("ANNIE_KEY_NORTH")
-        .env_remove("ANNIE_KEY_WEST")
-        .args([
-            "--no-progress",
-            "run",
-            "--config",
-            "samples/group.toml",
-            "--input",
-            "samples/group-appointments.csv",
-            "--sandbox",
-            "--now",
-            "2026-11-23T18:30:00-06:00",
-        ])
-        .arg("--results")
-        .arg(&results)
-        .output()
-        .unwrap();
+    let out = sandbox_run(
+        "samples/group.toml",
+        "samples/group-appointments.csv",
+        &results,
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     // Row 7 names clinic 3, which the sample config does not list: it needs a person.
     assert_eq!(out.status.code(), Some(1), "{stderr}");
