@@ -213,6 +213,11 @@ fn split_by_location(
     selected: Vec<Selected>,
     locations: usize,
 ) -> (Vec<Selected>, Vec<Vec<Selected>>) {
+    if locations == 1 {
+        // One practice: every row goes through its stages (which pass settled rows on as they
+        // are), without copying a large export's rows into a second vector.
+        return (Vec::new(), vec![selected]);
+    }
     let mut unplaced = Vec::new();
     let mut by_location: Vec<Vec<Selected>> = (0..locations).map(|_| Vec::new()).collect();
     for row in selected {
