@@ -137,7 +137,6 @@ pub fn select(
                     conversation_id: None,
                 }),
                 Ok(appointment) => {
-                    let appointment = Box::new(appointment);
                     match duplicates.get(&index) {
                         Some(Duplicate::Copy { first_row }) => Verdict::Settled(Settled::of(
                             appointment,

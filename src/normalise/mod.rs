@@ -48,11 +48,12 @@ pub struct Unusable {
     pub reason: String,
 }
 
-/// A row after this stage: its input line and what it became.
+/// A row after this stage: its input line and what it became. The appointment is boxed here,
+/// once, and stays in that box through every later stage: a large export is not copied again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Normalised {
     pub row: u64,
-    pub result: Result<Appointment, Unusable>,
+    pub result: Result<Box<Appointment>, Unusable>,
 }
 
 /// Normalises every record, in order (rows are independent, so this runs on every core).
@@ -66,10 +67,12 @@ pub fn normalise_all(
         .into_par_iter()
         .map(|record| Normalised {
             row: record.row,
-            result: normalise(&record, input, locations).map_err(|reason| Unusable {
-                appointment_id: record.get(Field::AppointmentId).map(str::to_string),
-                reason,
-            }),
+            result: normalise(&record, input, locations)
+                .map(Box::new)
+                .map_err(|reason| Unusable {
+                    appointment_id: record.get(Field::AppointmentId).map(str::to_string),
+                    reason,
+                }),
         })
         .collect()
 }
