@@ -53,7 +53,6 @@ pub mod signals;
 
 use crate::cli::{Cli, Command, GlobalArgs, RunArgs};
 use crate::clock::Clock;
-use crate::dispatch::Dispatcher;
 use crate::results::Summary;
 use crate::select::Selected;
 use crate::services::{Office, Services};
@@ -186,24 +185,11 @@ async fn run_location(
         guard::check(households, locked().as_deref(), location, clock.now())?;
     settled.extend(deferred);
     let plan = plan::plan(settled, households, location.results_id());
-    tracing::info!(location = %location.id, rows = plan.rows(), calls = plan.calls.len(), "export read and planned");
+    let (rows, calls) = (plan.rows(), plan.calls.len());
+    tracing::info!(location = %location.id, rows, calls, "export read and planned");
     services.supersede(office, &moved, clock.now())?;
     output.send_settled(plan.settled)?;
-    let dispatcher = Dispatcher {
-        client: office.client.clone(),
-        gate: office.gate.clone(),
-        ledger: services.ledger.clone(),
-        stop: office.stop.clone(),
-        location: location.clone(),
-        clock,
-        limit: s.limit,
-        calls_counted: services.calls_counted.clone(),
-        run_id: services.run_id.clone(),
-        templates: services.templates.clone(),
-        languages: services.languages.clone(),
-        details: output.details.clone(),
-        drain_timeout: office.drain_timeout,
-    };
+    let dispatcher = services.dispatcher(office, s.limit, output.details.clone());
     dispatcher.run(plan.calls, output.outputs.clone()).await
 }
 

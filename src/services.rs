@@ -9,11 +9,12 @@ use std::time::Duration;
 use crate::api::AnnieClient;
 use crate::clock::{self, Clock};
 use crate::collect;
-use crate::dispatch::{Gate, Mode, Stop};
+use crate::dispatch::{Dispatcher, Gate, Mode, Stop};
 use crate::exit::WindowClosed;
 use crate::languages::Languages;
 use crate::ledger::Ledger;
 use crate::locations::Location;
+use crate::preview::CallDetails;
 use crate::recall;
 use crate::reconcile::Finder;
 use crate::render::Templates;
@@ -98,6 +99,31 @@ impl Services {
             templates: s.templates.clone(),
             languages: s.languages.clone(),
         })
+    }
+
+    /// The dispatcher for one location's calls: its office's client, gate and stop flag, the
+    /// shared ledger, `--limit` counter and templates.
+    pub fn dispatcher(
+        &self,
+        office: &Office,
+        limit: Option<usize>,
+        details: Option<Arc<Mutex<CallDetails>>>,
+    ) -> Dispatcher {
+        Dispatcher {
+            client: office.client.clone(),
+            gate: office.gate.clone(),
+            ledger: self.ledger.clone(),
+            stop: office.stop.clone(),
+            location: office.location.clone(),
+            clock: self.clock,
+            limit,
+            calls_counted: self.calls_counted.clone(),
+            run_id: self.run_id.clone(),
+            templates: self.templates.clone(),
+            languages: self.languages.clone(),
+            details,
+            drain_timeout: office.drain_timeout,
+        }
     }
 
     /// Marks the old attempts of moved appointments superseded (sending runs only).
