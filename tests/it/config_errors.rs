@@ -124,6 +124,14 @@ fn value_errors_name_the_file_line_and_key() {
             CONFIG.replace("requests_per_minute = 6000", "requests_per_minute = 0"),
             "13: [dispatch] requests_per_minute: must be at least 1",
         ),
+        (
+            CONFIG.replace("timezone = \"America/Chicago\"\n", ""),
+            "7: [practice] timezone is missing: set it (or declare [[locations]] for a group)",
+        ),
+        (
+            format!("{CONFIG}[[languages]]\nname = \"SPANISH\"\nvalues = [\"spa\"]\n"),
+            "19: [[languages]] \"SPANISH\": from_number is missing: name the Annie number set to this language",
+        ),
     ];
     for (config, expected) in cases {
         let out = with_config(&config).args(["--dry-run"]).run();
