@@ -59,16 +59,22 @@ pub async fn collect(
     })
 }
 
-/// `12 sent, 1 failed`, then for a group each location's counts.
+/// Locations shown one by one on the progress line; a larger group shows the totals only (the
+/// summary at the end names every location).
+const PROGRESS_LOCATIONS: usize = 4;
+
+/// `12 sent, 1 failed`, then for a small group each location's counts.
 fn progress_message(summary: &Summary) -> String {
     let mut message = format!(
         "{} sent, {} failed",
         summary.count(Status::Sent),
         summary.count(Status::Failed)
     );
-    for part in summary.location_parts() {
-        message.push_str(" · ");
-        message.push_str(&part);
+    if summary.by_location.len() <= PROGRESS_LOCATIONS {
+        for part in summary.location_parts() {
+            message.push_str(" · ");
+            message.push_str(&part);
+        }
     }
     message
 }
@@ -114,5 +120,43 @@ impl Drop for Countdown {
         self.task.abort();
         self.bar.finish_and_clear();
         logging::set_active_bar(None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::RowResult;
+
+    fn row(status: Status, location: &str) -> RowResult {
+        RowResult {
+            row: 2,
+            appointment_id: None,
+            status,
+            conversation_id: None,
+            reason: None,
+            http_status: None,
+            to_number: None,
+            start_time: None,
+            attempted_at: None,
+            location: Some(location.to_string()),
+        }
+    }
+
+    #[test]
+    fn the_progress_line_names_a_small_groups_locations() {
+        let mut s = Summary::for_locations([("1", "North"), ("2", "West")].into_iter());
+        s.record(&row(Status::Sent, "1"));
+        s.record(&row(Status::Failed, "2"));
+        assert_eq!(
+            progress_message(&s),
+            "1 sent, 1 failed · North: 1 sent · West: 1 failed"
+        );
+        let many: Vec<(String, String)> = (1..=5)
+            .map(|i| (i.to_string(), format!("Clinic {i}")))
+            .collect();
+        let mut s = Summary::for_locations(many.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+        s.record(&row(Status::Sent, "1"));
+        assert_eq!(progress_message(&s), "1 sent, 0 failed");
     }
 }
