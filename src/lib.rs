@@ -186,7 +186,10 @@ async fn run_location(
     settled.extend(deferred);
     let plan = plan::plan(settled, households, location.results_id());
     let (rows, calls) = (plan.rows(), plan.calls.len());
-    tracing::info!(location = %location.id, rows, calls, "export read and planned");
+    match location.results_id() {
+        Some(id) => tracing::info!(location = %id, rows, calls, "export read and planned"),
+        None => tracing::info!(rows, calls, "export read and planned"),
+    }
     services.supersede(office, &moved, clock.now())?;
     output.send_settled(plan.settled)?;
     let dispatcher = services.dispatcher(office, s.limit, output.details.clone());

@@ -98,6 +98,11 @@ fn office_for<'a>(
     match offices.get(id) {
         Some(office) => Ok(office),
         None if offices.len() == 1 => Ok(offices.values().next().expect("one office")),
+        None if id.is_empty() => Err(
+            "the results row names no location (a results file written without [[locations]]?); \
+             use the config the run used"
+                .to_string(),
+        ),
         None => Err(format!(
             "location `{id}` is not in the config's [[locations]]; use the config the run used"
         )),
