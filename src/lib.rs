@@ -162,8 +162,9 @@ pub(crate) async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::R
     })
 }
 
-/// Stages 4–6 for one location: what earlier runs did, households, the per-number rules and
-/// calling hours, then the calls. Its rows go to the shared collector.
+/// Stages 4–6 for one location: plan its calls, then make them. Its rows go to the shared
+/// collector; if its plan cannot be made (the ledger failed), each of its rows is reported
+/// `not_attempted` with the reason, and the other locations go on.
 async fn run_location(
     selected: Vec<Selected>,
     office: &Office,
@@ -171,10 +172,32 @@ async fn run_location(
     s: &Settings,
     output: &outputs::Shared,
 ) -> anyhow::Result<()> {
-    let (location, clock) = (&office.location, services.clock);
+    let location = &office.location;
     if s.wait_for_window && office.client.is_some() {
-        dispatch::wait_for_window(location, &clock, &office.stop).await;
+        dispatch::wait_for_window(location, &services.clock, &office.stop).await;
     }
+    let rows: Vec<u64> = selected.iter().map(|r| r.row).collect();
+    let plan = match plan_location(selected, office, services, s).await {
+        Ok(plan) => plan,
+        Err(e) => {
+            output.send_settled(plan::not_planned(&rows, location.results_id(), &e))?;
+            return Err(e);
+        }
+    };
+    output.send_settled(plan.settled)?;
+    let dispatcher = services.dispatcher(office, s.limit, output.details.clone());
+    dispatcher.run(plan.calls, output.outputs.clone()).await
+}
+
+/// Stages 4 and 5 for one location: what earlier runs did, households, the per-number rules
+/// and calling hours, then the plan.
+async fn plan_location(
+    selected: Vec<Selected>,
+    office: &Office,
+    services: &Services,
+    s: &Settings,
+) -> anyhow::Result<plan::Plan> {
+    let (location, clock) = (&office.location, services.clock);
     let ledger = services.ledger.as_deref();
     let locked = || ledger.map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
     let (selected, moved) = recall::recall(selected, locked().as_deref(), s.retry_uncertain)?;
@@ -191,9 +214,7 @@ async fn run_location(
         None => tracing::info!(rows, calls, "export read and planned"),
     }
     services.supersede(office, &moved, clock.now())?;
-    output.send_settled(plan.settled)?;
-    let dispatcher = services.dispatcher(office, s.limit, output.details.clone());
-    dispatcher.run(plan.calls, output.outputs.clone()).await
+    Ok(plan)
 }
 
 /// Rows with a location, grouped by it (input order kept), and the rows without one (invalid

@@ -190,6 +190,30 @@ pub fn plan(settled: Vec<Selected>, households: Vec<Household>, location: Option
     }
 }
 
+/// The rows of a location whose calls could not be planned (its ledger failed, say): nothing was
+/// sent for them, and the reason says so. Only the input rows are known here (keeping every
+/// appointment id for this rare case would cost a large export memory on every run).
+pub fn not_planned(rows: &[u64], location: Option<&str>, error: &anyhow::Error) -> Vec<RowResult> {
+    let reason = format!(
+        "not attempted: this location's calls could not be planned ({error:#}); nothing was sent \
+         for it. Fix the cause and rerun"
+    );
+    rows.iter()
+        .map(|&row| RowResult {
+            row,
+            appointment_id: None,
+            status: Status::NotAttempted,
+            conversation_id: None,
+            reason: Some(reason.clone()),
+            http_status: None,
+            to_number: None,
+            start_time: None,
+            attempted_at: None,
+            location: location.map(str::to_string),
+        })
+        .collect()
+}
+
 /// The result row of a verdict that needs no request.
 fn result_row(s: Selected) -> RowResult {
     let (status, reason, appointment_id, appointment, conversation_id) = match s.verdict {

@@ -551,3 +551,68 @@ async fn with_wait_for_window_each_location_waits_for_its_own_window() {
     assert!(at("N1") < opens, "North did not wait for West's window");
     assert!(at("W1") >= opens, "West waited for its own window");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_location_whose_plan_fails_reports_its_rows_and_the_others_still_call() {
+    use annie_dispatch::ledger::{Ledger, NewAttempt};
+    let mut group = Group::start(crate::harness::NOW, 6000).await;
+    // An earlier run's attempt for W1 that may have placed a call (in flight at a crash), and a
+    // ledger that refuses to record anything for West: settling W1 fails West's plan.
+    let ledger = group.dir.path().join("ledger.sqlite3");
+    {
+        let l = Ledger::open(&ledger).unwrap();
+        let number = l.number_key(&crate::harness::e164_for("W1"));
+        let attempted_at = chrono::DateTime::parse_from_rfc3339("2026-11-23T23:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        l.begin(&NewAttempt {
+            run_id: "r0",
+            call_id: "r0-2-0",
+            appointment_id: "W1",
+            start_time: "2026-11-24T10:00:00-08:00",
+            number_key: &number,
+            location: "2",
+            attempted_at,
+        })
+        .unwrap();
+    }
+    rusqlite::Connection::open(&ledger)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse_west BEFORE UPDATE ON attempts WHEN OLD.location = '2'
+             BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;",
+        )
+        .unwrap();
+    let config = format!(
+        "{}\n[state]\nledger = \"{}\"\n",
+        group.config(),
+        ledger.display()
+    );
+    let rows = rows(
+        "2026-11-24",
+        &[("N1", "1", "eng"), ("W1", "2", "eng"), ("W2", "2", "eng")],
+    );
+    let out = group.test(&rows).config(&config).run_async().await;
+    group.stop().await;
+
+    out.assert_status(1);
+    assert!(
+        out.stderr
+            .contains("location 2 (Bright Smiles West) failed"),
+        "{}",
+        out.stderr
+    );
+    let results = out.results();
+    assert_eq!(results.len(), 3, "a row for every input row: {results:?}");
+    assert_eq!(out.result_for("N1")["status"], "sent");
+    for r in results.iter().filter(|r| r["location"] == "2") {
+        assert_eq!(r["status"], "not_attempted", "{r:?}");
+        assert!(
+            r["reason"].starts_with("not attempted: this location's calls could not be planned (")
+                && r["reason"].contains("disk on fire"),
+            "{r:?}"
+        );
+    }
+    assert_eq!(results.iter().filter(|r| r["location"] == "2").count(), 2);
+    assert!(group.posts("west").is_empty(), "nothing sent for West");
+}
