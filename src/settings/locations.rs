@@ -41,49 +41,73 @@ pub(super) fn locations(
         let msg = "is empty; calls (or, for a group, reports) must name the practice".into();
         return Err(bad(config, &p.name, "[practice] name", msg));
     }
-    if !is_group(config) {
-        let missing = |key: &str| {
-            anyhow::anyhow!(
-                "{}: [practice] {key} is missing: set it (or declare [[locations]] for a group)",
-                config.at(&p.name)
-            )
-        };
-        let who = Who {
-            section: "[practice]".to_string(),
-            name: &p.name,
-            timezone: p.timezone.as_ref().ok_or_else(|| missing("timezone"))?,
-            from_number: p
-                .from_number
-                .as_ref()
-                .ok_or_else(|| missing("from_number"))?,
-            callback_number: p.callback_number.as_ref(),
-        };
-        let practice = practice(config, &who, region)?;
-        let mut language_numbers = BTreeMap::new();
-        for l in &config.file.languages {
-            let number = l.from_number.as_ref().ok_or_else(|| {
-                anyhow::anyhow!(
-                    "{}: [[languages]] \"{}\": from_number is missing: name the Annie number set \
-                     to this language",
-                    config.at(&l.name),
-                    l.name.get_ref()
-                )
-            })?;
-            let key = "[[languages]] from_number";
-            language_numbers.insert(
-                l.name.get_ref().trim().to_string(),
-                e164(config, number, key, region)?,
-            );
-        }
-        return Ok(vec![Location {
-            id: String::new(),
-            hours: hours(config, practice.timezone)?,
-            practice,
-            language_numbers,
-            api: api(None, None)?,
-            dispatch,
-        }]);
+    match is_group(config) {
+        false => single(config, region, dispatch, api).map(|l| vec![l]),
+        true => group(config, languages, region, &dispatch, api),
     }
+}
+
+/// A single practice: `[practice]` says who calls, `[[languages]]` name their numbers.
+fn single(
+    config: &LoadedConfig,
+    region: phonenumber::country::Id,
+    dispatch: DispatchSettings,
+    api: &ApiFor<'_>,
+) -> anyhow::Result<Location> {
+    let p = &config.file.practice;
+    let missing = |key: &str| {
+        anyhow::anyhow!(
+            "{}: [practice] {key} is missing: set it (or declare [[locations]] for a group)",
+            config.at(&p.name)
+        )
+    };
+    let who = Who {
+        section: "[practice]".to_string(),
+        name: &p.name,
+        timezone: p.timezone.as_ref().ok_or_else(|| missing("timezone"))?,
+        from_number: p
+            .from_number
+            .as_ref()
+            .ok_or_else(|| missing("from_number"))?,
+        callback_number: p.callback_number.as_ref(),
+    };
+    let practice = practice(config, &who, region)?;
+    let mut language_numbers = BTreeMap::new();
+    for l in &config.file.languages {
+        let number = l.from_number.as_ref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: [[languages]] \"{}\": from_number is missing: name the Annie number set \
+                 to this language",
+                config.at(&l.name),
+                l.name.get_ref()
+            )
+        })?;
+        let key = "[[languages]] from_number";
+        language_numbers.insert(
+            l.name.get_ref().trim().to_string(),
+            e164(config, number, key, region)?,
+        );
+    }
+    Ok(Location {
+        id: String::new(),
+        hours: hours(config, practice.timezone)?,
+        practice,
+        language_numbers,
+        api: api(None, None)?,
+        dispatch,
+    })
+}
+
+/// A group: numbers and zones belong to each `[[locations]]` entry, never to `[practice]` or
+/// `[[languages]]`; ids are unique.
+fn group(
+    config: &LoadedConfig,
+    languages: &Languages,
+    region: phonenumber::country::Id,
+    dispatch: &DispatchSettings,
+    api: &ApiFor<'_>,
+) -> anyhow::Result<Vec<Location>> {
+    let p = &config.file.practice;
     for (key, value) in [
         ("timezone", &p.timezone),
         ("from_number", &p.from_number),
@@ -107,7 +131,7 @@ pub(super) fn locations(
         .locations
         .iter()
         .map(|l| {
-            let location = location(config, l, languages, region, &dispatch, api)?;
+            let location = location(config, l, languages, region, dispatch, api)?;
             if !seen.insert(location.id.clone()) {
                 let msg = format!(
                     "`{}` is the id of an earlier location; ids must be unique",
