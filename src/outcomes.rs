@@ -143,27 +143,17 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     for line in lines {
         let outcome = match conversation_of(line) {
             None => without_call(line),
-            Some(id) => {
-                let ledger = ledger.as_ref().context("internal error: no ledger open")?;
-                let fetched = match office_for(&offices, line) {
-                    Ok(office) => fetch(&office.client, &office.gate, id).await,
-                    Err(e) => Err(e),
-                };
-                match fetched {
-                    Ok(conversation) => {
-                        read += 1;
-                        let reading = Reading::read(&conversation);
-                        record(ledger, id, &reading)?;
-                        describe(line, id, reading)
-                    }
-                    Err(error) => {
-                        // Not written: the next run tries this row again.
-                        tracing::warn!(row = line.row, error = %error, "cannot read a conversation");
-                        lookup_failures += 1;
-                        continue;
-                    }
+            Some(id) => match look_up(line, id, &offices, ledger.as_ref()).await? {
+                Some(outcome) => {
+                    read += 1;
+                    outcome
                 }
-            }
+                None => {
+                    // Not written: the next run tries this row again.
+                    lookup_failures += 1;
+                    continue;
+                }
+            },
         };
         attention += usize::from(outcome.needs_attention);
         writer.serialize(&outcome)?;
@@ -195,6 +185,33 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     let mut outcome = RunOutcome::nothing();
     outcome.other_problem = attention > 0 || lookup_failures > 0;
     Ok(outcome)
+}
+
+/// Reads a row's conversation from its location's organisation and records it in the ledger.
+/// `None` when it cannot be read now (logged; a rerun tries again). A ledger error stops the
+/// command.
+async fn look_up(
+    line: &ResultLine,
+    id: &str,
+    offices: &HashMap<String, Office>,
+    ledger: Option<&Ledger>,
+) -> anyhow::Result<Option<OutcomeLine>> {
+    let ledger = ledger.context("internal error: no ledger open")?;
+    let fetched = match office_for(offices, line) {
+        Ok(office) => fetch(&office.client, &office.gate, id).await,
+        Err(e) => Err(e),
+    };
+    match fetched {
+        Ok(conversation) => {
+            let reading = Reading::read(&conversation);
+            record(ledger, id, &reading)?;
+            Ok(Some(describe(line, id, reading)))
+        }
+        Err(error) => {
+            tracing::warn!(row = line.row, error = %error, "cannot read a conversation");
+            Ok(None)
+        }
+    }
 }
 
 /// The conversation a results row started (or found already sent), if any.
