@@ -7,7 +7,7 @@
 use std::io::Write;
 
 use crate::cli::{CheckArgs, GlobalArgs, RunArgs};
-use crate::settings::{Settings, DEFAULT_API_KEY_ENV};
+use crate::settings::Settings;
 use crate::RunOutcome;
 
 pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
@@ -59,8 +59,10 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
         "templates: valid (every variable known; rendered against an example)"
     )?;
     let mut key_set = true;
-    for key_var in api_key_variables(&args.config)? {
-        if env(&key_var).is_some_and(|k| !k.trim().is_empty()) {
+    let mut key_vars: Vec<&str> = s.locations.iter().map(|l| l.api_key_env.as_str()).collect();
+    key_vars.dedup();
+    for key_var in key_vars {
+        if env(key_var).is_some_and(|k| !k.trim().is_empty()) {
             writeln!(out, "api key: `{key_var}` is set")?;
         } else {
             key_set = false;
@@ -97,22 +99,4 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
     // A missing key needs a person even when every row is fine.
     outcome.other_problem = !key_set;
     Ok(outcome)
-}
-
-/// The environment variables the config names for API keys: `[api]`'s, or each location's.
-fn api_key_variables(config: &std::path::Path) -> anyhow::Result<Vec<String>> {
-    let loaded = crate::config::LoadedConfig::load(config)?;
-    let var =
-        |v: &Option<crate::config::Located>| v.as_ref().map(|v| v.get_ref().trim().to_string());
-    let default =
-        var(&loaded.file.api.api_key_env).unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_string());
-    let mut vars: Vec<String> = match loaded.file.locations.as_slice() {
-        [] => vec![default],
-        locations => locations
-            .iter()
-            .map(|l| var(&l.api_key_env).unwrap_or_else(|| default.clone()))
-            .collect(),
-    };
-    vars.dedup();
-    Ok(vars)
 }

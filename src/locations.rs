@@ -25,6 +25,8 @@ pub struct Location {
     pub language_numbers: BTreeMap<String, String>,
     /// How to reach this organisation's API; `None` in a preview.
     pub api: Option<ApiSettings>,
+    /// The environment variable its API key is read from (named even in a preview, for `check`).
+    pub api_key_env: String,
     /// Its rate limit (and the retry settings, shared by every location).
     pub dispatch: DispatchSettings,
     pub hours: CallingHours,

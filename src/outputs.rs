@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::cli::GlobalArgs;
 use crate::collect::{self, Collected};
-use crate::dispatch::Outputs;
+use crate::dispatch::{Mode, Outputs};
 use crate::exit::AfterCallsStarted;
 use crate::plan;
 use crate::preview::{self, CallDetails};
@@ -48,7 +48,7 @@ pub fn start(
 ) -> anyhow::Result<(Shared, JoinHandle<anyhow::Result<Collected>>)> {
     let writer = ResultsWriter::create(&s.results_path)?;
     let requests = open_emit_file(s)?;
-    let preview = s.locations.iter().all(|l| l.api.is_none());
+    let preview = s.mode == Mode::Preview;
     let (tx, rx) = mpsc::unbounded_channel();
     let summary = Summary::for_locations(
         s.locations
@@ -107,7 +107,7 @@ pub async fn finish(
         return Err(AfterCallsStarted(e).into());
     }
     let stop = &services.stop;
-    let preview = s.locations.iter().all(|l| l.api.is_none());
+    let preview = s.mode == Mode::Preview;
     if let Some(details) = details.filter(|_| s.show_table) {
         let details = details.lock().unwrap_or_else(|p| p.into_inner());
         let stdout = std::io::stdout().lock();

@@ -43,19 +43,7 @@ pub(super) fn api(
             timeout,
         });
     }
-    let named = key_env
-        .map(|v| (v, "[[locations]] api_key_env"))
-        .or(a.api_key_env.as_ref().map(|v| (v, "[api] api_key_env")));
-    let (var, where_named) = match named {
-        Some((v, key)) => (
-            v.get_ref().trim().to_string(),
-            format!("named by {key} at {}", config.at(v)),
-        ),
-        None => (
-            DEFAULT_API_KEY_ENV.to_string(),
-            "the default for [api] api_key_env".to_string(),
-        ),
-    };
+    let (var, where_named) = key_variable(config, key_env);
     let api_key = env(&var).filter(|k| !k.trim().is_empty()).ok_or_else(|| {
         anyhow::anyhow!(
             "environment variable `{var}` ({where_named}) is not set or empty; export the Annie API \
@@ -68,6 +56,27 @@ pub(super) fn api(
         oauth: None,
         timeout,
     })
+}
+
+/// The environment variable that holds an API key: a location's own `api_key_env`, else
+/// `[api] api_key_env`, else the default; with where it was named, for messages.
+pub(super) fn key_variable(config: &LoadedConfig, key_env: Option<&Located>) -> (String, String) {
+    let named = key_env.map(|v| (v, "[[locations]] api_key_env")).or(config
+        .file
+        .api
+        .api_key_env
+        .as_ref()
+        .map(|v| (v, "[api] api_key_env")));
+    match named {
+        Some((v, key)) => (
+            v.get_ref().trim().to_string(),
+            format!("named by {key} at {}", config.at(v)),
+        ),
+        None => (
+            DEFAULT_API_KEY_ENV.to_string(),
+            "the default for [api] api_key_env".to_string(),
+        ),
+    }
 }
 
 /// `[api.oauth]`: the token endpoint (https, or http to localhost) and the client credentials
