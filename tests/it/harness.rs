@@ -386,3 +386,12 @@ pub async fn test_sandbox(
     tweak(&mut config);
     Sandbox::start(config, false).await.unwrap()
 }
+
+/// A sandbox's request log (JSON Lines), one entry per request; empty when nothing was logged.
+pub fn sandbox_log(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

@@ -126,11 +126,7 @@ impl Group {
     }
 
     fn log(&self, which: &str) -> Vec<Value> {
-        std::fs::read_to_string(self.dir.path().join(format!("{which}.jsonl")))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .collect()
+        crate::harness::sandbox_log(&self.dir.path().join(format!("{which}.jsonl")))
     }
 
     async fn stop(&mut self) {

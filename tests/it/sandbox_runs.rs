@@ -6,7 +6,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use annie_dispatch::sandbox::{FailKind, Faults, Sandbox};
-use serde_json::Value;
 
 use crate::harness::{od_row, test_sandbox, Test, CONFIG};
 
@@ -19,8 +18,7 @@ async fn sandbox(log: &Path, faults: Faults) -> Sandbox {
 /// Calls started per number, from the sandbox's request log.
 fn calls_per_number(log: &Path) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
-    for line in std::fs::read_to_string(log).unwrap().lines() {
-        let entry: Value = serde_json::from_str(line).unwrap();
+    for entry in crate::harness::sandbox_log(log) {
         let result = entry["result"].as_str().unwrap_or("");
         if result == "created" || result.ends_with("(call started)") {
             *counts
