@@ -144,6 +144,14 @@ mod tests {
         assert_eq!(check(&[ago(5, Outcome::Failed)], now()), None);
     }
 
+    /// The rule that blocks `history`, and that it lifts `wait` after the call `hours_ago`.
+    #[track_caller]
+    fn assert_blocked(history: &[NumberAttempt], rule: &str, hours_ago: i64, wait: Duration) {
+        let b = check(history, now()).unwrap();
+        assert_eq!(b.rule, rule);
+        assert_eq!(b.callable_from, now() - Duration::hours(hours_ago) + wait);
+    }
+
     #[test]
     fn three_in_seven_days() {
         let h = [
@@ -151,11 +159,11 @@ mod tests {
             ago(60, Outcome::Sent),
             ago(100, Outcome::Sent),
         ];
-        let b = check(&h, now()).unwrap();
-        assert_eq!(b.rule, "at most 3 calls to a number in 7 days");
-        assert_eq!(
-            b.callable_from,
-            now() - Duration::hours(100) + Duration::days(7)
+        assert_blocked(
+            &h,
+            "at most 3 calls to a number in 7 days",
+            100,
+            Duration::days(7),
         );
     }
 
@@ -165,11 +173,11 @@ mod tests {
             .iter()
             .map(|h| ago(*h, Outcome::Sent))
             .collect();
-        let b = check(&h, now()).unwrap();
-        assert_eq!(b.rule, "at most 6 calls to a number in 30 days");
-        assert_eq!(
-            b.callable_from,
-            now() - Duration::hours(700) + Duration::days(30)
+        assert_blocked(
+            &h,
+            "at most 6 calls to a number in 30 days",
+            700,
+            Duration::days(30),
         );
     }
 
@@ -180,12 +188,7 @@ mod tests {
             ago(300, Outcome::Failed),
             ago(400, Outcome::Failed),
         ];
-        let b = check(&h, now()).unwrap();
-        assert_eq!(b.rule, COOLDOWN_RULE);
-        assert_eq!(
-            b.callable_from,
-            now() - Duration::hours(200) + Duration::days(30)
-        );
+        assert_blocked(&h, COOLDOWN_RULE, 200, Duration::days(30));
         let mixed = [
             ago(200, Outcome::Failed),
             ago(300, Outcome::Sent),
@@ -197,12 +200,7 @@ mod tests {
     #[test]
     fn unanswered_calls_count_as_failed_toward_the_cooldown() {
         let h = [unanswered(200), unanswered(300), unanswered(400)];
-        let b = check(&h, now()).unwrap();
-        assert_eq!(b.rule, COOLDOWN_RULE);
-        assert_eq!(
-            b.callable_from,
-            now() - Duration::hours(200) + Duration::days(30)
-        );
+        assert_blocked(&h, COOLDOWN_RULE, 200, Duration::days(30));
         // Refusals and unanswered calls make one streak.
         let mixed = [
             ago(200, Outcome::Failed),
