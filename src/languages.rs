@@ -56,6 +56,7 @@ impl Languages {
     /// True the first time `key` is noted.
     pub fn first_time(&self, key: &str) -> bool {
         let mut noted = self.noted.lock().unwrap_or_else(|p| p.into_inner());
-        noted.insert(key.to_string())
+        // Checked first: this runs for every row whose language has no entry.
+        !noted.contains(key) && noted.insert(key.to_string())
     }
 }
