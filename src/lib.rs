@@ -40,6 +40,7 @@ pub mod outputs;
 pub mod plan;
 pub mod practice;
 pub mod preview;
+pub(crate) mod private_file;
 pub mod recall;
 pub mod reconcile;
 pub mod render;

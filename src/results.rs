@@ -119,7 +119,7 @@ enum Sink {
 
 impl ResultsWriter {
     pub fn create(path: &Path) -> anyhow::Result<Self> {
-        let file = File::create(path)
+        let file = crate::private_file::create(path)
             .map_err(|e| anyhow::anyhow!("cannot create results file `{}`: {e}", path.display()))?;
         let sink = match ResultsFormat::for_path(path) {
             ResultsFormat::Csv => {

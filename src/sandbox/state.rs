@@ -53,7 +53,7 @@ pub struct RateWindow {
 impl SandboxState {
     pub fn new(config: SandboxConfig) -> anyhow::Result<SandboxState> {
         let log = match &config.log {
-            Some(path) => Some(BufWriter::new(File::create(path).map_err(|e| {
+            Some(path) => Some(BufWriter::new(crate::private_file::create(path).map_err(|e| {
                 anyhow::anyhow!("cannot create the sandbox log `{}`: {e}", path.display())
             })?)),
             None => None,
