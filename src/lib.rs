@@ -21,6 +21,7 @@ pub mod cli;
 pub mod clock;
 pub mod collect;
 pub mod config;
+pub mod csv_cells;
 pub mod dispatch;
 pub mod exit;
 pub mod export;
