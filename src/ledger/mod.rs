@@ -198,11 +198,11 @@ impl Ledger {
     pub fn open(path: &Path) -> anyhow::Result<Ledger> {
         let lock_path = lock_path(path);
         let lock = crate::private_file::open_or_create(&lock_path).with_context(|| {
-                format!(
-                    "cannot create the ledger lock file `{}`",
-                    lock_path.display()
-                )
-            })?;
+            format!(
+                "cannot create the ledger lock file `{}`",
+                lock_path.display()
+            )
+        })?;
         if lock.try_lock().is_err() {
             return Err(LedgerBusy {
                 ledger: path.to_path_buf(),
