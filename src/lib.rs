@@ -48,6 +48,7 @@ pub mod render;
 pub mod report;
 pub mod results;
 pub mod sandbox;
+pub mod secrets;
 pub mod select;
 pub mod services;
 pub mod settings;
