@@ -83,8 +83,13 @@ impl Gate {
                 tokio::time::sleep_until(until).await;
                 continue;
             }
-            let slot = self.pacer.reserve(Instant::now());
-            tokio::time::sleep_until(slot).await;
+            let now = Instant::now();
+            let slot = self.pacer.reserve(now);
+            // A slot that has come goes at once: the dispatcher asks for slots one after
+            // another, and a timer (even one already due) costs a turn of tokio's 1 ms clock.
+            if slot > now {
+                tokio::time::sleep_until(slot).await;
+            }
             // A 429 may have paused everything while we waited for the slot (which is then
             // given up: a later one is reserved once the pause is over).
             if self.paused().is_none() {
