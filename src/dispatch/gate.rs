@@ -11,8 +11,8 @@ use tokio::time::Instant;
 ///
 /// Requests sent exactly `60 / n` s apart reach the server 60.0 s apart from the first to the
 /// `n + 1`-th; a little jitter (the first one slow, the last one fast) puts all `n + 1` in one
-/// 60-second window at the server, and the last draws a 429 (about one window in four at the
-/// exact limit with up to 800 ms of jitter: see BENCHMARKS.md). Spread over 61 s instead, `n + 1`
+/// 60-second window at the server, and the last draws a 429 (one full window in eight at 60/min,
+/// one in four at 150/min, with up to 800 ms of jitter: see BENCHMARKS.md). Spread over 61 s instead, `n + 1`
 /// requests span at least 61 s when sent, so at least 60 s when they arrive, as long as no
 /// request is delayed more than about a second longer than another. The cost is a rate of
 /// 60/61 = 0.984 of the configured one, at every rate.

@@ -31,6 +31,7 @@ fn bench_script_runs_at_smoke_sizes() {
         "| preview, 200 rows |",
         "| preview, 2000 rows |",
         "| rate precision:",
+        "| at the limit with jitter:",
         "| sandbox allows",
         "| ceiling:",
     ] {
