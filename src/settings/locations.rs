@@ -316,18 +316,32 @@ pub(super) fn dispatch(config: &LoadedConfig) -> anyhow::Result<DispatchSettings
             }
         };
     let rpm = positive(&d.requests_per_minute, "[dispatch] requests_per_minute", 60)?;
+    // Kept readable so older configs still load; what they set is no longer safe to do.
+    for (value, key, why) in [
+        (
+            &d.server_error_attempts,
+            "server_error_attempts",
+            "a 5xx may have placed the call, so it is never resent without a look in Annie",
+        ),
+        (
+            &d.reconcile_pages,
+            "reconcile_pages",
+            "the look in Annie now reads back as far as the attempts it settles",
+        ),
+    ] {
+        if let Some(v) = value {
+            tracing::warn!(
+                "{}: [dispatch] {key} is no longer used ({why}); remove it",
+                config.at(v)
+            );
+        }
+    }
     Ok(DispatchSettings {
         requests_per_minute: NonZeroU32::new(rpm).unwrap_or(NonZeroU32::MIN),
         max_in_flight: positive(&d.max_in_flight, "[dispatch] max_in_flight", 4)? as usize,
         connect_attempts: positive(&d.connect_attempts, "[dispatch] connect_attempts", 3)?,
         rate_limit_retries: d.rate_limit_retries.as_ref().map_or(5, |v| *v.get_ref()),
-        server_error_attempts: positive(
-            &d.server_error_attempts,
-            "[dispatch] server_error_attempts",
-            3,
-        )?,
         breaker_after: positive(&d.breaker_after, "[dispatch] breaker_after", 5)?,
-        reconcile_pages: positive(&d.reconcile_pages, "[dispatch] reconcile_pages", 5)?,
     })
 }
 

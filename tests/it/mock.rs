@@ -47,6 +47,18 @@ impl State {
         conversation_id
     }
 
+    /// Adds a conversation Annie shows without a request we can see (a call placed by an
+    /// answer that never reached us, listed late).
+    pub fn add_conversation(&self, conversation_id: &str, to: &str, from: &str) {
+        self.conversations.lock().unwrap().push(json!({
+            "conversationId": conversation_id,
+            "toNumber": to,
+            "fromNumber": from,
+            "startTime": self.now().to_rfc3339(),
+            "status": "OPEN"
+        }));
+    }
+
     /// Sets fields of a started conversation (`status`, `duration`, `summary`, ...).
     pub fn set_conversation(&self, id: &str, fields: Value) {
         let mut all = self.conversations.lock().unwrap();
