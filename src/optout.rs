@@ -136,4 +136,33 @@ mod tests {
             "{err}"
         );
     }
+
+    /// A letter O for a zero must not opt out a different number (libphonenumber would read
+    /// 815-555-O158 as 815-555-6158) and leave the patient's callable.
+    #[test]
+    fn a_number_with_letters_is_an_error_not_another_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dnc.txt");
+        for line in ["815-555-O158", "815-555-O158, asked 2026-10-01"] {
+            std::fs::write(&path, format!("+13125550147\n{line}\n")).unwrap();
+            let err = load_list(&path, country::Id::US).unwrap_err().to_string();
+            assert!(
+                err.ends_with(
+                    "dnc.txt:2: the number contains letters, which are never read as digits: \
+                     write it in digits; fix or remove the line (the list is used as given)"
+                ),
+                "{err}"
+            );
+            assert!(
+                !err.contains("555-O158"),
+                "the error never repeats the number"
+            );
+        }
+        // Opt-outs are never refused for their type or country: they only stop calls.
+        std::fs::write(&path, "(800) 555-0147\n+44 20 7946 0958\n").unwrap();
+        assert_eq!(
+            load_list(&path, country::Id::US).unwrap(),
+            ["+18005550147", "+442079460958"]
+        );
+    }
 }
