@@ -16,6 +16,7 @@ mod locations;
 mod number_rules;
 mod oauth;
 mod outcomes;
+mod phone_numbers;
 mod preview;
 mod rate_limit;
 mod report;
