@@ -99,13 +99,13 @@ fn type_name(kind: Type) -> &'static str {
 /// whether it may be called as a patient's phone (see [`super::policy`]). Kept only until that
 /// is decided, so a large export carries no more per row than before.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Classified {
-    pub phone: Phone,
+pub(crate) struct Classified {
+    pub(crate) phone: Phone,
     /// libphonenumber's number type (`Mobile`, `TollFree`, ...); never `Unknown` for a valid one.
-    pub kind: Type,
+    pub(crate) kind: Type,
     /// The region libphonenumber places it in (`US`, `CA`, `GB`, ...); `None` for a
     /// non-geographic number such as +800 or +881.
-    pub country: Option<country::Id>,
+    pub(crate) country: Option<country::Id>,
 }
 
 /// Parses free text such as `(312) 555-0147` or `+1 312 555 0147` into a valid number, whatever
@@ -118,7 +118,7 @@ pub fn parse(text: &str, region: country::Id) -> Result<Phone, PhoneProblem> {
 /// Parses and classifies a number. Plain North American numbers take a fast path with the same
 /// answer (see `nanp.rs`); the rest go through libphonenumber's full parser, after letters are
 /// refused.
-pub fn classify(text: &str, region: country::Id) -> Result<Classified, PhoneProblem> {
+pub(crate) fn classify(text: &str, region: country::Id) -> Result<Classified, PhoneProblem> {
     if is_nanp_region(region) {
         if let Some(national) = nanp::national_digits(text) {
             if let Some(verdict) = nanp::classify(&national) {

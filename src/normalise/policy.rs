@@ -24,7 +24,7 @@ use phonenumber::{country, Type};
 use super::phone::{Classified, PhoneProblem};
 
 /// The types a setting may add to mobile and fixed-line numbers, as written in the config.
-pub const OPTIONAL_TYPES: &[(&str, Type)] =
+pub(crate) const OPTIONAL_TYPES: &[(&str, Type)] =
     &[("voip", Type::Voip), ("personal", Type::PersonalNumber)];
 
 /// One practice's rule for patients' numbers.
@@ -39,8 +39,9 @@ pub struct PhonePolicy {
 }
 
 impl PhonePolicy {
-    /// Only the practice's own country, only mobile and fixed-line numbers.
-    pub fn home_only(home: country::Id) -> PhonePolicy {
+    /// Only the practice's own country, only mobile and fixed-line numbers (the defaults).
+    #[cfg(test)]
+    fn home_only(home: country::Id) -> PhonePolicy {
         PhonePolicy {
             home,
             countries: Vec::new(),
@@ -50,7 +51,7 @@ impl PhonePolicy {
 
     /// Why this valid number is not to be called as a patient's phone; `None` when it may be.
     /// The type is checked first: a toll-free number stays one wherever it is.
-    pub fn refusal(&self, number: &Classified) -> Option<PhoneProblem> {
+    pub(crate) fn refusal(&self, number: &Classified) -> Option<PhoneProblem> {
         match number.kind {
             Type::Mobile | Type::FixedLine | Type::FixedLineOrMobile => {}
             kind if self.extra_types.contains(&kind) => {}
