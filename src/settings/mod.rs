@@ -4,11 +4,12 @@
 //! is made fails here, with the file, line and key, so a typo costs a cron job nothing but an
 //! error mail (exit 2). One file per part of the config: [`api`] (endpoint and credentials),
 //! [`input`] (the export and selection), [`texts`] (templates and languages), [`locations`]
-//! (who calls, from where, how fast, when).
+//! (who calls, from where, how fast, when), [`numbers`] (which numbers are a patient's phone).
 
 mod api;
 mod input;
 mod locations;
+mod numbers;
 mod texts;
 
 use std::path::{Path, PathBuf};

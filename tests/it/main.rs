@@ -17,6 +17,7 @@ mod locations;
 mod number_rules;
 mod oauth;
 mod outcomes;
+mod phone_numbers;
 mod placement;
 mod preview;
 mod rate_limit;
