@@ -206,6 +206,18 @@ async fn retry_uncertain_sends_only_what_a_complete_look_back_proves_absent() {
     assert_eq!(late["conversation_id"], "conv-late");
 }
 
+/// One row per id, sent one request at a time (so "in a row" is the rows' order).
+async fn one_at_a_time(annie: &Annie, ids: &[impl AsRef<str>]) -> crate::harness::Output {
+    let rows: Vec<String> = ids.iter().map(|id| od_row(id.as_ref(), &[])).collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    Test::new()
+        .server(&annie.base_url())
+        .config(&crate::harness::CONFIG.replace("max_in_flight = 4", "max_in_flight = 1"))
+        .od_rows(&rows)
+        .run_async()
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_number_fails_its_own_row_and_every_other_row_is_sent() {
     let annie = Annie::start().await;
@@ -221,14 +233,7 @@ async fn a_refused_number_fails_its_own_row_and_every_other_row_is_sent() {
         .mount(&annie.server)
         .await;
     let ids: Vec<String> = (1..=20).map(|i| format!("A{i:02}")).collect();
-    let rows: Vec<String> = ids.iter().map(|id| od_row(id, &[])).collect();
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-    let out = Test::new()
-        .server(&annie.base_url())
-        .config(&crate::harness::CONFIG.replace("max_in_flight = 4", "max_in_flight = 1"))
-        .od_rows(&rows)
-        .run_async()
-        .await;
+    let out = one_at_a_time(&annie, &ids).await;
     out.assert_status(1);
     let row = out.result_for("A07");
     assert_eq!(row["status"], "failed");
@@ -247,15 +252,7 @@ async fn a_refused_number_fails_its_own_row_and_every_other_row_is_sent() {
 async fn the_same_unexplained_403_for_three_numbers_stops_the_location() {
     let annie = Annie::start().await;
     annie.fail_calls(403, "Forbidden", None).await;
-    let ids = ["A1", "A2", "A3", "A4", "A5"];
-    let rows: Vec<String> = ids.iter().map(|id| od_row(id, &[])).collect();
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-    let out = Test::new()
-        .server(&annie.base_url())
-        .config(&crate::harness::CONFIG.replace("max_in_flight = 4", "max_in_flight = 1"))
-        .od_rows(&rows)
-        .run_async()
-        .await;
+    let out = one_at_a_time(&annie, &["A1", "A2", "A3", "A4", "A5"]).await;
     out.assert_status(1);
     let statuses: Vec<String> = out.statuses().into_iter().map(|s| s.2).collect();
     assert_eq!(

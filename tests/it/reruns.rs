@@ -242,14 +242,10 @@ async fn a_gateway_error_is_looked_for_and_never_resent_blindly() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_run_of_failures_trips_the_breaker() {
-    let annie = Annie::start().await;
-    let failing = ServerError {
-        state: annie.state.clone(),
-        placed: false,
-    };
-    annie.answer_calls(failing, None).await;
+/// Six rows sent one at a time, with the breaker at three failures in a row; their statuses.
+async fn six_calls_with_the_breaker_at_three(
+    annie: &Annie,
+) -> (crate::harness::Output, Vec<String>) {
     let r = rows(&["A1", "A2", "A3", "A4", "A5", "A6"]);
     let out = Test::new()
         .server(&annie.base_url())
@@ -258,7 +254,19 @@ async fn a_run_of_failures_trips_the_breaker() {
         .run_async()
         .await;
     out.assert_status(1);
-    let statuses: Vec<String> = out.statuses().into_iter().map(|s| s.2).collect();
+    let statuses = out.statuses().into_iter().map(|s| s.2).collect();
+    (out, statuses)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_of_failures_trips_the_breaker() {
+    let annie = Annie::start().await;
+    let failing = ServerError {
+        state: annie.state.clone(),
+        placed: false,
+    };
+    annie.answer_calls(failing, None).await;
+    let (out, statuses) = six_calls_with_the_breaker_at_three(&annie).await;
     assert_eq!(
         statuses,
         [
@@ -281,15 +289,7 @@ async fn refusals_about_single_calls_never_trip_the_breaker() {
     annie
         .fail_calls(422, "fromNumber is not configured", None)
         .await;
-    let r = rows(&["A1", "A2", "A3", "A4", "A5", "A6"]);
-    let out = Test::new()
-        .server(&annie.base_url())
-        .config(&CONFIG.replace("max_in_flight = 4", "max_in_flight = 1\nbreaker_after = 3"))
-        .od_rows(&refs(&r))
-        .run_async()
-        .await;
-    out.assert_status(1);
-    let statuses: Vec<String> = out.statuses().into_iter().map(|s| s.2).collect();
+    let (out, statuses) = six_calls_with_the_breaker_at_three(&annie).await;
     assert_eq!(statuses, ["failed"; 6]);
     assert_eq!(
         out.result_for("A6")["reason"],
@@ -319,12 +319,7 @@ async fn a_connection_reset_mid_request_is_uncertain_and_resent_only_after_a_loo
                 log.lock().unwrap().push("POST");
             } else {
                 log.lock().unwrap().push("GET");
-                let body = r#"{"success":true,"data":{"conversations":[],"pagination":{"offset":0,"limit":100,"totalCount":0}}}"#;
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes());
+                let _ = stream.write_all(crate::mock::NO_CONVERSATIONS.as_bytes());
             }
             drop(stream);
         }

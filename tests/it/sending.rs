@@ -218,12 +218,7 @@ async fn an_unreachable_api_is_retried_then_reported() {
         let (mut stream, _) = listener.accept().unwrap();
         let mut buf = [0u8; 8192];
         let _ = stream.read(&mut buf);
-        let body = r#"{"success":true,"data":{"conversations":[],"pagination":{"offset":0,"limit":100,"totalCount":0}}}"#;
-        let answer = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let _ = stream.write_all(answer.as_bytes());
+        let _ = stream.write_all(crate::mock::NO_CONVERSATIONS.as_bytes());
     });
     let out = Test::new()
         .server(&format!("http://127.0.0.1:{port}/v1"))
