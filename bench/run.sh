@@ -23,8 +23,12 @@ trap cleanup EXIT
 
 if [ "$SMOKE" = 1 ]; then
   PREVIEW_SIZES="200 2000"; RATE_CALLS=12; RATE_RPM=1200; CEILING_CALLS=50
+  JITTER_CALLS=8; JITTER_RPM=6000; JITTER="0ms..50ms"
 else
   PREVIEW_SIZES="100000 1000000"; RATE_CALLS=500; RATE_RPM=1200; CEILING_CALLS=5000
+  # 300 calls at 150/min take two minutes, so the sandbox's fixed one-minute windows include at
+  # least one that is full from start to end: only a full window can hold one request too many.
+  JITTER_CALLS=300; JITTER_RPM=150; JITTER="0ms..800ms"
 fi
 NOW="2026-11-23T10:00:00-06:00"   # the evening-before run; the generator's appointments are on 2026-11-24
 
@@ -59,12 +63,12 @@ ledger = "$work/ledger-$RANDOM.sqlite3"
 TOML
 }
 
-start_sandbox() { # start_sandbox RPM LATENCY
+start_sandbox() { # start_sandbox RPM LATENCY [JITTER]
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$BIN" sandbox --listen "127.0.0.1:$port" --api-key bench --from-number +13125550100 \
-    --timezone America/Chicago --rpm "$1" --latency "$2" --now "$NOW" --log "$work/sandbox.jsonl" \
-    2>"$work/sandbox.err" &
+    --timezone America/Chicago --rpm "$1" --latency "$2" --latency-jitter "${3:-0ms..0ms}" \
+    --now "$NOW" --log "$work/sandbox.jsonl" 2>"$work/sandbox.err" &
   sandbox_pid=$!
   for _ in $(seq 100); do
     (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
@@ -117,6 +121,18 @@ ANNIE_API_KEY=bench "$BIN" -q --no-progress run --config "$work/rate.toml" --inp
 read -r rate sent total < <(dispatch_stats "$work/rate.csv")
 precision=$(python3 -c "print(f'{$rate / $RATE_RPM:.3f}')")
 echo "| rate precision: $RATE_CALLS calls at $RATE_RPM/min, 300 ms latency | $rate/min achieved (${precision} of configured), $sent/$total sent, $(count_429) 429s | >= 0.98, 0 429s |"
+stop_sandbox
+
+# 2a: configured exactly at the sandbox's limit, with network jitter on the way in: the client
+# paces just under the limit, so no window at the sandbox ever holds one request too many.
+python3 bench/gen_export.py --rows "$JITTER_CALLS" --clean --seed 4 > "$work/jitter.csv"
+start_sandbox "$JITTER_RPM" 0ms "$JITTER"
+config "$work/jitter.toml" "$SANDBOX_URL" "$JITTER_RPM" 16
+ANNIE_API_KEY=bench "$BIN" -q --no-progress run --config "$work/jitter.toml" --input "$work/jitter.csv" \
+  --now "$NOW" --results "$work/jitter-results.csv" 2>"$work/jitter.err" || true
+read -r j_rate j_sent j_total < <(dispatch_stats "$work/jitter-results.csv")
+j_ratio=$(python3 -c "print(f'{$j_rate / $JITTER_RPM:.3f}')")
+echo "| at the limit with jitter: $JITTER_CALLS calls, sandbox and client both $JITTER_RPM/min, $JITTER inbound jitter | $(count_429) 429s, $j_rate/min achieved (${j_ratio} of configured), $j_sent/$j_total sent | 0 429s, >= 0.98 |"
 stop_sandbox
 
 # 2b: the sandbox allows less than configured: recovery through the rate-limit headers.

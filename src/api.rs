@@ -61,8 +61,8 @@ pub struct AppointmentInfo {
 pub struct ApiSettings {
     /// Without a trailing slash, e.g. `https://api.helloannie.com/v1`.
     pub base_url: String,
-    /// The API key; unused when `oauth` is set.
-    pub api_key: String,
+    /// The API key (`[REDACTED]` in `Debug` output); unused when `oauth` is set.
+    pub api_key: secrecy::SecretString,
     /// OAuth client credentials instead of a key.
     pub oauth: Option<crate::oauth::OAuthSettings>,
     pub timeout: Duration,
@@ -71,7 +71,7 @@ pub struct ApiSettings {
 /// How requests are authorised.
 #[derive(Debug)]
 enum Auth {
-    Key(String),
+    Key(secrecy::SecretString),
     OAuth(crate::oauth::TokenSource),
 }
 
@@ -214,7 +214,7 @@ impl AnnieClient {
     /// The bearer token for the next request.
     async fn bearer(&self) -> Result<String, String> {
         match &self.auth {
-            Auth::Key(key) => Ok(key.clone()),
+            Auth::Key(key) => Ok(secrecy::ExposeSecret::expose_secret(key).to_string()),
             Auth::OAuth(source) => source.bearer().await,
         }
     }

@@ -135,6 +135,14 @@ pub struct SandboxArgs {
     /// Latency added to every response.
     #[arg(long, default_value = "0ms", value_parser = humantime::parse_duration)]
     pub latency: std::time::Duration,
+    /// A random delay (seeded) on each request's way in, before the rate limit counts it, like
+    /// network jitter: FROM..TO, e.g. 0ms..800ms.
+    #[arg(long, default_value = "0ms..0ms", value_name = "FROM..TO", value_parser = crate::sandbox::parse_jitter)]
+    pub latency_jitter: (std::time::Duration, std::time::Duration),
+    /// A number (E.164) whose patient asks not to be called again: its conversations close with
+    /// a summary saying so. Repeatable.
+    #[arg(long = "opt-out", value_name = "E164")]
+    pub opt_outs: Vec<String>,
     /// Share of valid call requests that fail (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     pub fail_rate: f64,

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
+use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 
 use crate::api::{AnnieClient, ApiSettings};
@@ -29,7 +30,7 @@ pub fn identity_of(api: &ApiSettings, sandbox: bool) -> Identity {
     let organisation = match &api.oauth {
         Some(o) => format!("OAuth client {}", o.client_id),
         None => {
-            let digest = Sha256::digest(api.api_key.as_bytes());
+            let digest = Sha256::digest(api.api_key.expose_secret().as_bytes());
             let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
             format!("API key sha256:{hex}")
         }

@@ -38,7 +38,9 @@ fn main() -> ExitCode {
     match runtime.block_on(annie_dispatch::run(&cli)) {
         Ok(outcome) => ExitCode::from(outcome.exit_status()),
         Err(error) => {
-            eprintln!("annie-dispatch: error: {error:#}");
+            // Last line of defence: no message prints something that looks like a key.
+            let message = annie_dispatch::secrets::redact_keys(&format!("{error:#}")).into_owned();
+            eprintln!("annie-dispatch: error: {message}");
             ExitCode::from(exit::for_error(&error))
         }
     }

@@ -6,21 +6,23 @@
 
 use std::time::{Duration, Instant};
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-/// `[api.oauth]` settings, with the secrets already read from the environment.
+/// `[api.oauth]` settings, with the credentials already read from the environment. The secret
+/// shows as `[REDACTED]` in `Debug` output.
 #[derive(Debug, Clone)]
 pub struct OAuthSettings {
     pub token_url: String,
     pub audience: String,
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: SecretString,
 }
 
 #[derive(Deserialize)]
 struct TokenResponse {
-    access_token: String,
+    access_token: SecretString,
     expires_in: Option<u64>,
 }
 
@@ -28,7 +30,7 @@ struct TokenResponse {
 pub struct TokenSource {
     http: reqwest::Client,
     settings: OAuthSettings,
-    cached: Mutex<Option<(String, Instant)>>,
+    cached: Mutex<Option<(SecretString, Instant)>>,
 }
 
 impl std::fmt::Debug for TokenSource {
@@ -53,12 +55,13 @@ impl TokenSource {
         let mut cached = self.cached.lock().await;
         if let Some((token, refresh_at)) = cached.as_ref() {
             if Instant::now() < *refresh_at {
-                return Ok(token.clone());
+                return Ok(token.expose_secret().to_string());
             }
         }
         let (token, refresh_at) = self.fetch().await?;
-        *cached = Some((token.clone(), refresh_at));
-        Ok(token)
+        let bearer = token.expose_secret().to_string();
+        *cached = Some((token, refresh_at));
+        Ok(bearer)
     }
 
     /// Forgets the cached token (after a 401), so the next call fetches a new one.
@@ -66,12 +69,12 @@ impl TokenSource {
         *self.cached.lock().await = None;
     }
 
-    async fn fetch(&self) -> Result<(String, Instant), String> {
+    async fn fetch(&self) -> Result<(SecretString, Instant), String> {
         let s = &self.settings;
         let body = serde_json::json!({
             "grant_type": "client_credentials",
             "client_id": s.client_id,
-            "client_secret": s.client_secret,
+            "client_secret": s.client_secret.expose_secret(),
             "audience": s.audience,
         });
         let response = self

@@ -1,24 +1,28 @@
 //! `annie-dispatch outcomes`: the morning after, what happened on each call.
 //!
 //! Reads a results file, asks `GET /conversations/{id}` for every call that was started (through
-//! the same rate gate as dispatch), and writes an outcomes file the office can act on. Rows are
-//! appended and flushed one by one, and rows already in the outcomes file are not fetched again,
-//! so a rerun after a crash (or a rate-limit pause) resumes where it stopped.
+//! the same rate gate as dispatch), and writes an outcomes file the office can act on, one row per
+//! results row. A conversation whose status was final (see [`reading::FINAL_STATUSES`]) when its
+//! row was written is never fetched again; one that was still open is read again by every later
+//! run until it closes, and its row is updated in place ([`file`] says how the file is kept
+//! whole). So a rerun after a crash resumes, and a run the morning after an evening run fills in
+//! the calls that were still going on.
 //!
 //! Each conversation read is also recorded in the run's ledger (answered or not, whether the
-//! patient asked not to be called again), committed just before its row is appended, so the
-//! per-number rules of later runs use it and a resumed rerun records exactly what it appends.
-//! See [`crate::ledger::Ledger::open_existing`] for why a running `run` does not block this.
+//! patient asked not to be called again), committed before its row is saved, so the per-number
+//! rules of later runs use it (the ledger upserts: a conversation read again while open, then
+//! closed, ends up recorded as closed). See [`crate::ledger::Ledger::open_existing`] for why a
+//! running `run` does not block this.
 
+mod file;
 mod reading;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::OpenOptions;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api::{AnnieClient, GetOutcome};
@@ -29,7 +33,8 @@ use crate::report;
 use crate::settings::ApiOnly;
 use crate::RunOutcome;
 
-pub use reading::{Reading, DO_NOT_CALL_WORDS, FOLLOW_UP_WORDS, NO_ANSWER_TAGS};
+use file::{OutcomeLine, OutcomesFile};
+pub use reading::{Reading, DO_NOT_CALL_WORDS, FINAL_STATUSES, FOLLOW_UP_WORDS, NO_ANSWER_TAGS};
 
 /// The results-file columns this command reads.
 #[derive(Debug, Deserialize)]
@@ -44,26 +49,6 @@ struct ResultLine {
     /// Absent from results files written before locations existed.
     #[serde(default)]
     location: Option<String>,
-}
-
-/// One line of the outcomes file. Field order is column order.
-#[derive(Debug, Serialize, Deserialize)]
-struct OutcomeLine {
-    row: u64,
-    appointment_id: String,
-    conversation_id: String,
-    /// The conversation's status (`OPEN`, `CLOSED`), or the results status when no call was made.
-    status: String,
-    topic: String,
-    summary: String,
-    duration: String,
-    /// Whether the office should follow up: a failed or uncertain row, an unanswered call, a
-    /// request not to be called again, or a summary that asks for a reschedule or a call back.
-    needs_attention: bool,
-    reason: String,
-    /// The `[[locations]]` id, as in the results file.
-    #[serde(default)]
-    location: String,
 }
 
 /// A location's API client and rate gate: its conversations are only visible with its key.
@@ -118,63 +103,50 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.results));
-    let done = already_written(&out_path)?;
     let all_lines = read_results(&args.results)?;
+    let mut file = OutcomesFile::load(&out_path)?;
     let lines: Vec<&ResultLine> = all_lines
         .iter()
-        .filter(|l| !done.contains(&l.row))
+        .filter(|l| file.needs_reading(l.row))
         .collect();
     // Only needed (and so only required) when there is a conversation to read.
     let ledger = match lines.iter().any(|l| conversation_of(l).is_some()) {
         true => Some(Ledger::open_existing(&settings.ledger_path)?),
         false => None,
     };
-    let fresh = !out_path.exists();
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&out_path)
-        .with_context(|| format!("cannot open the outcomes file `{}`", out_path.display()))?;
-    let mut writer = csv::WriterBuilder::new()
-        .has_headers(fresh)
-        .from_writer(file);
 
-    let (mut read, mut attention, mut lookup_failures) = (0, 0, 0);
-    for line in lines {
-        let outcome = match conversation_of(line) {
-            None => without_call(line),
-            Some(id) => match look_up(line, id, &offices, ledger.as_ref()).await? {
-                Some(outcome) => {
-                    read += 1;
-                    outcome
-                }
-                None => {
-                    // Not written: the next run tries this row again.
-                    lookup_failures += 1;
-                    continue;
-                }
-            },
-        };
-        attention += usize::from(outcome.needs_attention);
-        writer.serialize(&outcome)?;
-        writer.flush()?;
-    }
+    // Whatever was read is saved, even when a ledger error stops the reading.
+    let counted = read_rows(&lines, &offices, ledger.as_ref(), &mut file).await;
+    let saved = file.save();
+    let Counts {
+        read,
+        attention,
+        lookup_failures,
+    } = counted?;
+    saved?;
+    let still_open = file.rows().iter().filter(|o| o.still_open()).count();
+    let open_note = match still_open {
+        0 => String::new(),
+        n => format!(
+            ", {n} still open (run `annie-dispatch outcomes` again later to read how they ended)"
+        ),
+    };
     eprintln!(
         "annie-dispatch: {read} conversations read, {attention} rows need attention, \
-         {lookup_failures} could not be read (rerun to retry them); outcomes in {}",
+         {lookup_failures} could not be read (rerun to retry them){open_note}; outcomes in {}",
         out_path.display()
     );
-    drop(writer);
-    let written = read_outcomes(&out_path)?;
+    let written = file.rows();
     if let Some(path) = &args.report {
-        write_report(path, &settings, &args.results, &all_lines, &written)?;
+        write_report(path, &settings, &args.results, &all_lines, written)?;
     }
     if let Some(path) = &args.summary_json {
         let json = serde_json::json!({
             "conversations_read": read,
             "needs_attention": attention,
             "lookup_failures": lookup_failures,
-            "locations": per_location(&settings, &written),
+            "still_open": still_open,
+            "locations": per_location(&settings, written),
             "outcomes_file": out_path.display().to_string(),
             "exit_status": if attention > 0 || lookup_failures > 0 { 1 } else { 0 },
         });
@@ -185,6 +157,51 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     let mut outcome = RunOutcome::nothing();
     outcome.other_problem = attention > 0 || lookup_failures > 0;
     Ok(outcome)
+}
+
+/// What one `outcomes` run did.
+struct Counts {
+    /// Conversations read.
+    read: usize,
+    /// Rows written this run that need attention.
+    attention: usize,
+    /// Conversations that could not be read (their rows are left for the next run).
+    lookup_failures: usize,
+}
+
+/// Reads each row's conversation (or notes why it has none) into the outcomes file, saving it
+/// at most once a second. A ledger error stops the reading.
+async fn read_rows(
+    lines: &[&ResultLine],
+    offices: &HashMap<String, Office>,
+    ledger: Option<&Ledger>,
+    file: &mut OutcomesFile,
+) -> anyhow::Result<Counts> {
+    let mut counts = Counts {
+        read: 0,
+        attention: 0,
+        lookup_failures: 0,
+    };
+    for line in lines {
+        let outcome = match conversation_of(line) {
+            None => without_call(line),
+            Some(id) => match look_up(line, id, offices, ledger).await? {
+                Some(outcome) => {
+                    counts.read += 1;
+                    outcome
+                }
+                None => {
+                    // Not written (an earlier row stays as it was): the next run tries again.
+                    counts.lookup_failures += 1;
+                    continue;
+                }
+            },
+        };
+        counts.attention += usize::from(outcome.needs_attention);
+        file.put(outcome);
+        file.save_if_due()?;
+    }
+    Ok(counts)
 }
 
 /// Reads a row's conversation from its location's organisation and records it in the ledger.
@@ -239,8 +256,8 @@ fn record(ledger: &Ledger, id: &str, r: &Reading) -> anyhow::Result<()> {
         })
         .map_err(|e| {
             anyhow::anyhow!(
-                "{e:#}; rerun `annie-dispatch outcomes` with the same arguments to resume (rows \
-                 already in the outcomes file are not read again)"
+                "{e:#}; rerun `annie-dispatch outcomes` with the same arguments to resume (closed \
+                 conversations already in the outcomes file are not read again)"
             )
         })?;
     match tied {
@@ -312,16 +329,6 @@ fn without_call(line: &ResultLine) -> OutcomeLine {
     }
 }
 
-/// Every row of the outcomes file, this run's and earlier (resumed) runs'.
-fn read_outcomes(path: &Path) -> anyhow::Result<Vec<OutcomeLine>> {
-    let context = || format!("cannot read the outcomes file `{}`", path.display());
-    let mut reader = csv::Reader::from_path(path).with_context(context)?;
-    reader
-        .deserialize()
-        .map(|r| r.with_context(context))
-        .collect()
-}
-
 /// `--report`: the outcomes as a page, with the call times from the results file.
 fn write_report(
     path: &Path,
@@ -391,27 +398,7 @@ fn read_results(path: &Path) -> anyhow::Result<Vec<ResultLine>> {
             .map(|l| serde_json::from_str(l).with_context(context))
             .collect();
     }
-    let mut reader = csv::Reader::from_path(path).with_context(context)?;
-    reader
-        .deserialize()
-        .map(|r| r.with_context(context))
-        .collect()
-}
-
-/// Rows already in the outcomes file (by input row), for resuming.
-fn already_written(path: &Path) -> anyhow::Result<HashSet<u64>> {
-    if !path.exists() {
-        return Ok(HashSet::new());
-    }
-    let mut reader = csv::Reader::from_path(path)
-        .with_context(|| format!("cannot read the outcomes file `{}`", path.display()))?;
-    let mut rows = HashSet::new();
-    for record in reader.records() {
-        if let Some(row) = record?.get(0).and_then(|r| r.parse().ok()) {
-            rows.insert(row);
-        }
-    }
-    Ok(rows)
+    crate::csv_cells::read(path, "results file")
 }
 
 /// `appointments.results.csv` → `appointments.outcomes.csv`.

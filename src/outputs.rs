@@ -150,7 +150,7 @@ fn open_emit_file(settings: &Settings) -> anyhow::Result<Option<Box<dyn std::io:
     let Some(path) = &settings.emit_requests else {
         return Ok(None);
     };
-    let file = std::fs::File::create(path).with_context(|| {
+    let file = crate::private_file::create(path).with_context(|| {
         format!(
             "cannot create the --emit-requests file `{}`",
             path.display()

@@ -67,7 +67,8 @@ pub fn for_results<'a>(
 
 /// Writes the page for `entries`.
 pub fn write(path: &Path, page: &Page<'_>, entries: &[Entry<'_>]) -> anyhow::Result<()> {
-    std::fs::write(path, html(page, entries))
+    let page = html(page, entries);
+    crate::private_file::replace(path, |w| std::io::Write::write_all(w, page.as_bytes()))
         .with_context(|| format!("cannot write the report `{}`", path.display()))
 }
 

@@ -12,6 +12,22 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::csv_cells::Writer as CsvWriter;
+
+/// The results file's columns, in order.
+const COLUMNS: [&str; 10] = [
+    "row",
+    "appointment_id",
+    "status",
+    "conversation_id",
+    "reason",
+    "http_status",
+    "to_number",
+    "start_time",
+    "attempted_at",
+    "location",
+];
+
 /// What happened to a row. The serialised names are the `status` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,6 +106,29 @@ pub struct RowResult {
     pub location: Option<String>,
 }
 
+impl RowResult {
+    /// One CSV line, in [`COLUMNS`] order (an absent value is an empty cell).
+    fn write_csv<W: Write>(&self, w: &mut CsvWriter<W>) -> csv::Result<()> {
+        fn text(v: &Option<String>) -> &str {
+            v.as_deref().unwrap_or("")
+        }
+        let row = self.row.to_string();
+        let http_status = self.http_status.map(|s| s.to_string()).unwrap_or_default();
+        w.write_row([
+            row.as_str(),
+            text(&self.appointment_id),
+            self.status.as_str(),
+            text(&self.conversation_id),
+            text(&self.reason),
+            http_status.as_str(),
+            text(&self.to_number),
+            text(&self.start_time),
+            text(&self.attempted_at),
+            text(&self.location),
+        ])
+    }
+}
+
 /// The results file's format, chosen by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResultsFormat {
@@ -113,32 +152,19 @@ pub struct ResultsWriter {
 }
 
 enum Sink {
-    Csv(Box<csv::Writer<File>>),
+    Csv(Box<CsvWriter<File>>),
     JsonLines(BufWriter<File>),
 }
 
 impl ResultsWriter {
     pub fn create(path: &Path) -> anyhow::Result<Self> {
-        let file = File::create(path)
+        let file = crate::private_file::create(path)
             .map_err(|e| anyhow::anyhow!("cannot create results file `{}`: {e}", path.display()))?;
         let sink = match ResultsFormat::for_path(path) {
             ResultsFormat::Csv => {
-                let mut w = csv::WriterBuilder::new()
-                    .has_headers(false)
-                    .from_writer(file);
+                let mut w = CsvWriter::new(file);
                 // Write the header now: an empty run still leaves a well-formed file.
-                w.write_record([
-                    "row",
-                    "appointment_id",
-                    "status",
-                    "conversation_id",
-                    "reason",
-                    "http_status",
-                    "to_number",
-                    "start_time",
-                    "attempted_at",
-                    "location",
-                ])?;
+                w.write_row(COLUMNS)?;
                 w.flush()?;
                 Sink::Csv(Box::new(w))
             }
@@ -153,10 +179,10 @@ impl ResultsWriter {
     /// Appends one row and flushes it to the operating system.
     pub fn write(&mut self, row: &RowResult) -> anyhow::Result<()> {
         let result: anyhow::Result<()> = match &mut self.sink {
-            Sink::Csv(w) => w
-                .serialize(row)
-                .and_then(|_| w.flush().map_err(Into::into))
-                .map_err(Into::into),
+            Sink::Csv(w) => row
+                .write_csv(w)
+                .map_err(anyhow::Error::from)
+                .and_then(|_| w.flush().map_err(Into::into)),
             Sink::JsonLines(w) => serde_json::to_writer(&mut *w, row)
                 .map_err(anyhow::Error::from)
                 .and_then(|_| w.write_all(b"\n").map_err(Into::into))

@@ -245,8 +245,11 @@ impl LoadedConfig {
 
     /// Parses config text that claims to come from `path`.
     pub fn parse(path: &Path, text: String) -> anyhow::Result<Self> {
-        let file: ConfigFile = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("config file `{}` is not valid: {e}", path.display()))?;
+        // The parser's message quotes the offending line: a key pasted there is blanked out.
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let e = crate::secrets::redact_keys(&e.to_string()).into_owned();
+            anyhow::anyhow!("config file `{}` is not valid: {e}", path.display())
+        })?;
         Ok(LoadedConfig {
             path: path.to_path_buf(),
             text,

@@ -22,7 +22,7 @@ mod shared;
 mod stop;
 
 use attempt::attempt;
-pub use gate::{quota, Gate};
+pub use gate::{period, Gate, JITTER_MARGIN};
 use shared::{Final, Shared};
 pub use stop::Stop;
 

@@ -200,17 +200,12 @@ impl Ledger {
     /// run on the same ledger refuses to start instead of calling the same patients.
     pub fn open(path: &Path) -> anyhow::Result<Ledger> {
         let lock_path = lock_path(path);
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .with_context(|| {
-                format!(
-                    "cannot create the ledger lock file `{}`",
-                    lock_path.display()
-                )
-            })?;
+        let lock = crate::private_file::open_or_create(&lock_path).with_context(|| {
+            format!(
+                "cannot create the ledger lock file `{}`",
+                lock_path.display()
+            )
+        })?;
         if lock.try_lock().is_err() {
             return Err(LedgerBusy {
                 ledger: path.to_path_buf(),
@@ -247,6 +242,9 @@ impl Ledger {
 
     /// Opens (creating if needed) and migrates the database, without the run lock.
     fn connect(path: &Path) -> anyhow::Result<Ledger> {
+        // Private before SQLite opens it: its journal files take the database's permissions.
+        crate::private_file::prepare_database(path)
+            .with_context(|| format!("cannot create the ledger `{}`", path.display()))?;
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the ledger `{}`", path.display()))?;
         let salt = schema::prepare(&conn)

@@ -56,6 +56,24 @@ pub const NO_ANSWER_TAGS: &[&str] = &[
     "busy",
 ];
 
+/// Conversation statuses after which a conversation no longer changes: `outcomes` records it and
+/// never reads it again.
+///
+/// The API documents only `OPEN` as an example status; its close endpoint answers `CLOSING` and
+/// then `CLOSED`. So `CLOSED` is the one status known to be final. Everything else (`OPEN`,
+/// `CLOSING`, an empty status, one the docs never mention) is read again by the next `outcomes`
+/// run: re-reading costs one request, while freezing a conversation too early would lose an
+/// opt-out the patient gave at the end of the call.
+pub const FINAL_STATUSES: &[&str] = &["CLOSED"];
+
+/// Whether a conversation with this status can still change (see [`FINAL_STATUSES`]).
+pub fn is_final(status: &str) -> bool {
+    let status = status.trim();
+    FINAL_STATUSES
+        .iter()
+        .any(|f| status.eq_ignore_ascii_case(f))
+}
+
 /// One conversation, read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reading {
@@ -118,6 +136,8 @@ impl Reading {
             "the summary asks for a follow-up"
         } else if self.answered == Answered::No {
             "the call ended without a conversation"
+        } else if !is_final(&self.status) {
+            "still open: the next `annie-dispatch outcomes` run reads it again"
         } else {
             ""
         }
@@ -141,7 +161,7 @@ fn answered(status: &str, duration: &str, tags: &[String]) -> Answered {
         return Answered::No;
     }
     let seconds = duration.trim().parse::<f64>().ok();
-    let closed = status.trim().eq_ignore_ascii_case("CLOSED");
+    let closed = is_final(status);
     match seconds {
         Some(d) if d > 0.0 => Answered::Yes,
         Some(_) if closed => Answered::No,
@@ -217,8 +237,19 @@ mod tests {
         let r = Reading::read(&json!({"status": "OPEN", "duration": 0}));
         assert_eq!(r.answered, Answered::Unknown);
         assert!(!r.needs_attention());
+        assert!(r.reason().starts_with("still open"));
         let odd = closed(json!("about a minute"), "", json!([]));
         assert_eq!(odd.answered, Answered::Unknown);
+    }
+
+    #[test]
+    fn only_closed_is_final_and_anything_unknown_is_read_again() {
+        for status in ["CLOSED", "closed", " Closed "] {
+            assert!(is_final(status), "{status}");
+        }
+        for status in ["OPEN", "CLOSING", "IN_PROGRESS", "RINGING", "", "ENDED?"] {
+            assert!(!is_final(status), "{status}");
+        }
     }
 
     #[test]

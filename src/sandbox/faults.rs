@@ -52,12 +52,16 @@ impl FailKind {
     }
 }
 
-/// `--seed`, `--latency`, `--fail-rate`, `--fail-kind`, `--created-anyway`.
+/// `--seed`, `--latency`, `--latency-jitter`, `--fail-rate`, `--fail-kind`, `--created-anyway`.
 #[derive(Debug, Clone)]
 pub struct Faults {
     pub seed: u64,
     /// Added to every response.
     pub latency: Duration,
+    /// A random delay, from `.0` to `.1`, on each request's way *in*: before it is counted
+    /// against the organisation limit. Requests sent evenly spaced then reach the counter
+    /// unevenly, as over a real network, so two sent 60.0 s apart may be counted 59.5 s apart.
+    pub latency_jitter: (Duration, Duration),
     /// Share of valid call requests that fail (0 to 1).
     pub fail_rate: f64,
     pub fail_kind: FailKind,
@@ -72,10 +76,44 @@ impl Default for Faults {
         Faults {
             seed: 1,
             latency: Duration::ZERO,
+            latency_jitter: (Duration::ZERO, Duration::ZERO),
             fail_rate: 0.0,
             fail_kind: FailKind::ServerError,
             created_anyway: 0.5,
             hang: Duration::from_secs(600),
         }
+    }
+}
+
+/// Parses `--latency-jitter`: `0ms..800ms` (from..to), or one duration for `0..that`.
+pub fn parse_jitter(text: &str) -> Result<(Duration, Duration), String> {
+    let parse = |t: &str| {
+        humantime::parse_duration(t.trim())
+            .map_err(|e| format!("`{}` is not a duration such as 800ms: {e}", t.trim()))
+    };
+    let (from, to) = match text.split_once("..") {
+        Some((from, to)) => (parse(from)?, parse(to)?),
+        None => (Duration::ZERO, parse(text)?),
+    };
+    if from > to {
+        return Err(format!(
+            "`{text}`: the first duration must not exceed the second (e.g. 0ms..800ms)"
+        ));
+    }
+    Ok((from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_is_a_range_of_durations() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse_jitter("0ms..800ms"), Ok((ms(0), ms(800))));
+        assert_eq!(parse_jitter("100ms .. 1s"), Ok((ms(100), ms(1000))));
+        assert_eq!(parse_jitter("250ms"), Ok((ms(0), ms(250))));
+        assert!(parse_jitter("800ms..100ms").is_err());
+        assert!(parse_jitter("soon..later").is_err());
     }
 }

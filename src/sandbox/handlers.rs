@@ -50,7 +50,7 @@ fn rate_headers(headers: &mut HeaderMap, w: &RateWindow) {
     put("x-ratelimit-reset", w.reset.to_string());
 }
 
-/// Authentication, the organisation rate limit and latency, for every route.
+/// Authentication, the organisation rate limit, jitter and latency, for every route.
 async fn gatekeeper(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let (method, path) = (
         request.method().to_string(),
@@ -62,6 +62,11 @@ async fn gatekeeper(State(state): State<Shared>, request: Request, next: Next) -
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .is_some_and(|key| key == state.config.api_key);
+    // Network jitter on the way in: the request reaches the rate-limit counter late.
+    let jitter = state.jitter();
+    if !jitter.is_zero() {
+        tokio::time::sleep(jitter).await;
+    }
     let window = state.take_rate_slot();
     let mut response = if !authorised {
         error(StatusCode::UNAUTHORIZED, "missing or invalid API key")

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tokio::sync::oneshot;
 
-pub use faults::{FailKind, Faults};
+pub use faults::{parse_jitter, FailKind, Faults};
 use state::SandboxState;
 
 /// How a sandbox behaves.
@@ -41,6 +41,9 @@ pub struct SandboxConfig {
     pub now: Option<DateTime<Utc>>,
     /// How long a conversation stays `OPEN` before it is `CLOSED`.
     pub close_after: Duration,
+    /// Numbers (E.164) whose patients ask not to be called again: their conversations close
+    /// with a summary that says so, as a real one might.
+    pub opt_outs: HashSet<String>,
     /// A JSON-lines log of every request.
     pub log: Option<PathBuf>,
     pub faults: Faults,
@@ -58,6 +61,7 @@ impl SandboxConfig {
             rpm: 60,
             now: None,
             close_after: Duration::from_secs(120),
+            opt_outs: HashSet::new(),
             log: None,
             faults: Faults::default(),
         }
@@ -214,6 +218,11 @@ pub async fn serve(args: &crate::cli::SandboxArgs) -> anyhow::Result<()> {
                 .collect::<anyhow::Result<HashSet<_>>>()?,
         ),
     };
+    let opt_outs = args
+        .opt_outs
+        .iter()
+        .map(|n| e164(n))
+        .collect::<anyhow::Result<HashSet<_>>>()?;
     let config = SandboxConfig {
         listen: args.listen,
         api_key: args.api_key.clone(),
@@ -223,10 +232,12 @@ pub async fn serve(args: &crate::cli::SandboxArgs) -> anyhow::Result<()> {
         rpm: args.rpm.max(1),
         now: args.now.map(|t| t.with_timezone(&Utc)),
         close_after: args.close_after,
+        opt_outs,
         log: args.log.clone(),
         faults: Faults {
             seed: args.seed,
             latency: args.latency,
+            latency_jitter: args.latency_jitter,
             fail_rate: args.fail_rate,
             fail_kind,
             created_anyway: args.created_anyway,

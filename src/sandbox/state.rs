@@ -38,6 +38,9 @@ struct Inner {
     window: u64,
     used: u32,
     rng: StdRng,
+    /// For `latency_jitter`, apart from `rng` so that jitter leaves the fault sequence of a seed
+    /// as it was.
+    jitter_rng: StdRng,
     log: Option<BufWriter<File>>,
 }
 
@@ -53,9 +56,9 @@ pub struct RateWindow {
 impl SandboxState {
     pub fn new(config: SandboxConfig) -> anyhow::Result<SandboxState> {
         let log = match &config.log {
-            Some(path) => Some(BufWriter::new(File::create(path).map_err(|e| {
-                anyhow::anyhow!("cannot create the sandbox log `{}`: {e}", path.display())
-            })?)),
+            Some(path) => Some(BufWriter::new(crate::private_file::create(path).map_err(
+                |e| anyhow::anyhow!("cannot create the sandbox log `{}`: {e}", path.display()),
+            )?)),
             None => None,
         };
         Ok(SandboxState {
@@ -67,6 +70,7 @@ impl SandboxState {
                 window: 0,
                 used: 0,
                 rng: StdRng::seed_from_u64(config.faults.seed),
+                jitter_rng: StdRng::seed_from_u64(config.faults.seed ^ 0x6a69_7474_6572),
                 log,
             }),
             config,
@@ -109,6 +113,16 @@ impl SandboxState {
             reset: window + 60,
             exceeded,
         }
+    }
+
+    /// This request's inbound delay, drawn (seeded) from `latency_jitter`.
+    pub fn jitter(&self) -> std::time::Duration {
+        let (from, to) = self.config.faults.latency_jitter;
+        if to <= from {
+            return from;
+        }
+        let share = self.lock().jitter_rng.random::<f64>();
+        from + (to - from).mul_f64(share)
     }
 
     /// A number in [0, 1) from the seeded generator.
@@ -167,10 +181,20 @@ impl SandboxState {
     }
 
     /// The API's view of a conversation: `OPEN` until `close_after` has passed, then `CLOSED`
-    /// with a canned summary.
+    /// with a canned summary (a request not to be called again for a number in `opt_outs`).
     pub fn describe(&self, c: &Conversation) -> Value {
         let close_after = chrono::Duration::from_std(self.config.close_after).unwrap_or_default();
         let closed = self.now() >= c.started + close_after;
+        let opted_out = self.config.opt_outs.contains(&c.to_number);
+        let (summary, tag) = match (closed, opted_out) {
+            (false, _) => ("", None),
+            (true, false) => ("The patient confirmed the appointment.", Some("confirmed")),
+            (true, true) => (
+                "The patient confirmed the appointment, then asked us not to call this number \
+                 again.",
+                Some("do_not_call"),
+            ),
+        };
         json!({
             "conversationId": c.id,
             "orgId": "sandbox-org",
@@ -178,13 +202,13 @@ impl SandboxState {
             "botId": "sandbox-bot",
             "toNumber": c.to_number,
             "fromNumber": c.from_number,
-            "summary": if closed { "The patient confirmed the appointment." } else { "" },
+            "summary": summary,
             "topic": "Appointment confirmation",
             "duration": if closed { 42 } else { 0 },
             "startTime": stamp(c.started),
             "endTime": if closed { Value::from(stamp(c.started + close_after)) } else { Value::Null },
             "status": if closed { "CLOSED" } else { "OPEN" },
-            "conversationTags": if closed { json!(["confirmed"]) } else { json!([]) },
+            "conversationTags": tag.map_or(json!([]), |t| json!([t])),
         })
     }
 

@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
+use secrecy::SecretString;
+
 use super::{bad, duration};
 use crate::api::ApiSettings;
 use crate::config::{LoadedConfig, Located};
+use crate::secrets::{is_env_name, looks_like_key};
 
 /// The documented production endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://api.helloannie.com/v1";
@@ -38,12 +41,12 @@ pub(super) fn api(
     if let (Some(o), None) = (&a.oauth, key_env) {
         return Ok(ApiSettings {
             base_url,
-            api_key: String::new(),
+            api_key: SecretString::default(),
             oauth: Some(oauth(config, o, env)?),
             timeout,
         });
     }
-    let (var, where_named) = key_variable(config, key_env);
+    let (var, where_named) = key_variable(config, key_env)?;
     let api_key = env(&var).filter(|k| !k.trim().is_empty()).ok_or_else(|| {
         anyhow::anyhow!(
             "environment variable `{var}` ({where_named}) is not set or empty; export the Annie API \
@@ -52,31 +55,65 @@ pub(super) fn api(
     })?;
     Ok(ApiSettings {
         base_url,
-        api_key: api_key.trim().to_string(),
+        api_key: api_key.trim().into(),
         oauth: None,
         timeout,
     })
 }
 
 /// The environment variable that holds an API key: a location's own `api_key_env`, else
-/// `[api] api_key_env`, else the default; with where it was named, for messages.
-pub(super) fn key_variable(config: &LoadedConfig, key_env: Option<&Located>) -> (String, String) {
+/// `[api] api_key_env`, else the default; with where it was named, for messages. An error when
+/// the setting holds a key (or anything else that is not a variable's name).
+pub(super) fn key_variable(
+    config: &LoadedConfig,
+    key_env: Option<&Located>,
+) -> anyhow::Result<(String, String)> {
     let named = key_env.map(|v| (v, "[[locations]] api_key_env")).or(config
         .file
         .api
         .api_key_env
         .as_ref()
         .map(|v| (v, "[api] api_key_env")));
-    match named {
+    Ok(match named {
         Some((v, key)) => (
-            v.get_ref().trim().to_string(),
+            variable_name(config, v, key, DEFAULT_API_KEY_ENV)?,
             format!("named by {key} at {}", config.at(v)),
         ),
         None => (
             DEFAULT_API_KEY_ENV.to_string(),
             "the default for [api] api_key_env".to_string(),
         ),
+    })
+}
+
+/// The environment variable a `..._env` setting names. A key pasted in its place is refused
+/// without being printed (the message would end up in a cron mail or a log), with what to do
+/// instead; so is any other value a shell could not `export`.
+fn variable_name(
+    config: &LoadedConfig,
+    value: &Located,
+    key: &str,
+    example: &str,
+) -> anyhow::Result<String> {
+    let name = value.get_ref().trim();
+    let setting = key.rsplit(' ').next().unwrap_or(key);
+    if looks_like_key(name) {
+        let msg = format!(
+            "must name an environment variable, but its value looks like a key itself (not \
+             printed here). Put the key in an environment variable (`export {example}=...`, or a \
+             line in the service's env file), set {setting} = \"{example}\", and, as the key has \
+             been stored in the config file, consider replacing it with a new one"
+        );
+        return Err(bad(config, value, key, msg));
     }
+    if !is_env_name(name) {
+        let msg = format!(
+            "`{name}` is not an environment variable name (letters, digits and _, not starting \
+             with a digit); name the variable that holds the secret, e.g. {setting} = \"{example}\""
+        );
+        return Err(bad(config, value, key, msg));
+    }
+    Ok(name.to_string())
 }
 
 /// `[api.oauth]`: the token endpoint (https, or http to localhost) and the client credentials
@@ -89,9 +126,10 @@ fn oauth(
     let token_url = check_base_url(o.token_url.get_ref())
         .map_err(|m| bad(config, &o.token_url, "[api.oauth] token_url", m))?;
     let secret = |value: &Option<Located>, default: &str, key: &str| -> anyhow::Result<String> {
-        let var = value
-            .as_ref()
-            .map_or(default.to_string(), |v| v.get_ref().trim().to_string());
+        let var = match value {
+            None => default.to_string(),
+            Some(v) => variable_name(config, v, &format!("[api.oauth] {key}"), default)?,
+        };
         env(&var).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
             anyhow::anyhow!(
                 "environment variable `{var}` ([api.oauth] {key}) is not set or empty; export the \
@@ -112,7 +150,8 @@ fn oauth(
             &o.client_secret_env,
             "ANNIE_CLIENT_SECRET",
             "client_secret_env",
-        )?,
+        )?
+        .into(),
     })
 }
 
@@ -138,4 +177,53 @@ pub fn check_base_url(text: &str) -> Result<String, String> {
         other => return Err(format!("`{text}` has scheme `{other}`; use https")),
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "annie-sk-v1-7Qm2xR9vL4kT8pW3nZ6bY1cJ5hF0dG";
+
+    fn config(text: &str) -> LoadedConfig {
+        let text = format!("[practice]\nname = \"Bright Smile\"\n{text}");
+        LoadedConfig::parse(std::path::Path::new("practice.toml"), text).unwrap()
+    }
+
+    #[test]
+    fn a_key_in_a_locations_api_key_env_is_refused_and_not_printed() {
+        let c = config(&format!(
+            "[[locations]]\nid = \"1\"\nname = \"North\"\ntimezone = \"America/Chicago\"\n\
+             from_number = \"+13125550100\"\napi_key_env = \"{KEY}\"\n"
+        ));
+        let location = &c.file.locations[0];
+        let err = key_variable(&c, location.api_key_env.as_ref()).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.starts_with("practice.toml:8: [[locations]] api_key_env: must name an environment")
+        );
+        assert!(!msg.contains(&KEY[12..24]), "{msg}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let c = config("");
+        let env = |_: &str| Some(KEY.to_string());
+        let settings = api(&c, &env, None, None).unwrap();
+        let shown = format!("{settings:?}");
+        assert!(
+            shown.contains("REDACTED") && !shown.contains(&KEY[12..]),
+            "{shown}"
+        );
+
+        // The client id is not a secret (it names the client); the client secret is.
+        let c = config("[api.oauth]\ntoken_url = \"https://auth.example.com/oauth/token\"\n");
+        let env = |name: &str| match name {
+            "ANNIE_CLIENT_ID" => Some("bright-smile".to_string()),
+            _ => Some(KEY.to_string()),
+        };
+        let settings = api(&c, &env, None, None).unwrap();
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains(&KEY[12..]), "{shown}");
+    }
 }

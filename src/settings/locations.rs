@@ -95,7 +95,7 @@ fn single(
         practice,
         language_numbers,
         api: api(None, None)?,
-        api_key_env: super::api::key_variable(config, None).0,
+        api_key_env: super::api::key_variable(config, None)?.0,
         dispatch,
     })
 }
@@ -204,7 +204,7 @@ fn location(
         practice,
         language_numbers,
         api: api(l.api_key_env.as_ref(), l.base_url.as_ref())?,
-        api_key_env: super::api::key_variable(config, l.api_key_env.as_ref()).0,
+        api_key_env: super::api::key_variable(config, l.api_key_env.as_ref())?.0,
         dispatch,
         hours,
     })

@@ -104,7 +104,7 @@ impl Settings {
             // The base URL is filled in when the in-process sandbox has a port.
             Mode::Send if run.sandbox => Ok(Some(ApiSettings {
                 base_url: String::new(),
-                api_key: SANDBOX_KEY.to_string(),
+                api_key: SANDBOX_KEY.into(),
                 oauth: None,
                 timeout: Duration::from_secs(30),
             })),
@@ -202,6 +202,8 @@ fn bad<T>(
     key: &str,
     msg: String,
 ) -> anyhow::Error {
+    // Messages quote the value; a key pasted in the wrong place is never printed.
+    let msg = crate::secrets::redact_keys(&msg);
     anyhow::anyhow!("{}: {key}: {msg}", config.at(value))
 }
 

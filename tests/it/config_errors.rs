@@ -87,6 +87,110 @@ fn a_missing_api_key_variable_is_named() {
     );
 }
 
+/// A realistic key: what an operator might paste where a variable's name belongs.
+const PASTED: &str = "annie-sk-v1-7Qm2xR9vL4kT8pW3nZ6bY1cJ5hF0dG";
+
+/// Neither the key nor any 12-character piece of it is in `text`.
+#[track_caller]
+fn assert_never_printed(text: &str) {
+    let chars: Vec<char> = PASTED.chars().collect();
+    for piece in chars.windows(12) {
+        let piece: String = piece.iter().collect();
+        assert!(!text.contains(&piece), "`{piece}` was printed:\n{text}");
+    }
+}
+
+#[test]
+fn a_key_pasted_where_a_variable_name_belongs_is_never_printed() {
+    let cases = [
+        (
+            "api_key_env",
+            CONFIG.replace(
+                "timeout = \"5s\"",
+                &format!("timeout = \"5s\"\napi_key_env = \"{PASTED}\""),
+            ),
+            "5: [api] api_key_env",
+        ),
+        (
+            "client_secret_env",
+            CONFIG.replace(
+                "timeout = \"5s\"",
+                &format!(
+                    "timeout = \"5s\"\n[api.oauth]\ntoken_url = \"http://127.0.0.1:9/token\"\n\
+                     client_secret_env = \"{PASTED}\""
+                ),
+            ),
+            "7: [api.oauth] client_secret_env",
+        ),
+    ];
+    for (setting, config, at) in cases {
+        // A preview needs no key, but it still checks where the key would come from.
+        let previews: &[&[&str]] = match setting {
+            "api_key_env" => &[&[], &["--dry-run"]],
+            _ => &[&[]],
+        };
+        for args in previews {
+            let out = with_config(&config)
+                .env("ANNIE_CLIENT_ID", "bright-smile")
+                .args(args.iter().copied())
+                .run();
+            let path = out.dir.join("config.toml");
+            assert_error(
+                &out,
+                &format!(
+                    "{}:{at}: must name an environment variable, but its value looks like a key \
+                     itself (not printed here). Put the key in an environment variable (`export \
+                     {var}=...`, or a line in the service's env file), set {setting} = \"{var}\", \
+                     and, as the key has been stored in the config file, consider replacing it \
+                     with a new one",
+                    path.display(),
+                    var = if setting == "api_key_env" {
+                        "ANNIE_API_KEY"
+                    } else {
+                        "ANNIE_CLIENT_SECRET"
+                    },
+                ),
+            );
+            assert_never_printed(&out.stderr);
+            assert_never_printed(&out.stdout);
+        }
+    }
+}
+
+#[test]
+fn a_key_in_a_line_the_config_parser_quotes_is_blanked_out() {
+    // An unknown key: the TOML parser's message quotes the whole line.
+    let config = CONFIG.replace(
+        "timeout = \"5s\"",
+        &format!("timeout = \"5s\"\napi_key = \"{PASTED}\""),
+    );
+    let out = with_config(&config).run();
+    out.assert_status(2);
+    assert!(
+        out.stderr
+            .contains("api_key = \"[value that looks like a key, not printed]\"")
+            && out.stderr.contains("unknown field `api_key`"),
+        "{}",
+        out.stderr
+    );
+    assert_never_printed(&out.stderr);
+    // A value that names no variable, but is no key either, is quoted so it can be fixed.
+    let config = CONFIG.replace(
+        "timeout = \"5s\"",
+        "timeout = \"5s\"\napi_key_env = \"$ANNIE_API_KEY\"",
+    );
+    let out = with_config(&config).run();
+    assert_error(
+        &out,
+        &format!(
+            "{}:5: [api] api_key_env: `$ANNIE_API_KEY` is not an environment variable name \
+             (letters, digits and _, not starting with a digit); name the variable that holds the \
+             secret, e.g. api_key_env = \"ANNIE_API_KEY\"",
+            out.dir.join("config.toml").display()
+        ),
+    );
+}
+
 #[test]
 fn plain_http_is_refused_except_to_this_machine() {
     let out = with_config(CONFIG)

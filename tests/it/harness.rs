@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::Arc;
 
+use annie_dispatch::csv_cells::restore;
 use tempfile::TempDir;
 
 /// The sample export's "evening before" in Chicago: every test run pretends to start here.
@@ -52,6 +53,7 @@ pub struct Test {
     env: Vec<(String, String)>,
     now: Option<String>,
     results_name: String,
+    umask: Option<String>,
 }
 
 /// What a run left behind.
@@ -86,6 +88,7 @@ impl Test {
             env: vec![("ANNIE_API_KEY".into(), "annie-sk-v1-test".into())],
             now: Some(NOW.to_string()),
             results_name: "appointments.results.csv".to_string(),
+            umask: None,
         }
     }
 
@@ -143,6 +146,12 @@ impl Test {
         self
     }
 
+    /// Runs the binary under this umask (e.g. "022"), whatever the test process has.
+    pub fn umask(mut self, mask: &str) -> Test {
+        self.umask = Some(mask.to_string());
+        self
+    }
+
     /// Writes the config and input, and builds the command line.
     fn command(&self) -> (std::process::Command, PathBuf) {
         let config_path = self.dir.path().join("config.toml");
@@ -155,7 +164,7 @@ impl Test {
         std::fs::write(&input_path, &self.input).unwrap();
         let results_path = self.dir.path().join(&self.results_name);
 
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"));
+        let mut cmd = command_under_umask(self.umask.as_deref());
         cmd.current_dir(self.dir.path())
             .env_remove("ANNIE_API_KEY")
             .env_remove("RUST_LOG")
@@ -261,7 +270,8 @@ impl Output {
         self
     }
 
-    /// The results file as rows of column → value, sorted by input row.
+    /// The results file as rows of column → value (as the run meant them: cells the writer
+    /// neutralised against spreadsheet formulas are restored), sorted by input row.
     pub fn results(&self) -> Vec<BTreeMap<String, String>> {
         read_results(&self.results_path)
     }
@@ -305,12 +315,26 @@ pub fn read_results(path: &Path) -> Vec<BTreeMap<String, String>> {
             headers
                 .iter()
                 .zip(r.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .map(|(h, v)| (h.to_string(), restore(v).to_string()))
                 .collect()
         })
         .collect();
     rows.sort_by_key(|r| r["row"].parse::<u64>().unwrap());
     rows
+}
+
+/// The binary, started through `sh -c 'umask MASK; exec ...'` when a umask is given, so that
+/// what the files' permissions show is the binary's doing, not a strict umask's.
+pub fn command_under_umask(umask: Option<&str>) -> std::process::Command {
+    let bin = env!("CARGO_BIN_EXE_annie-dispatch");
+    match umask {
+        None => std::process::Command::new(bin),
+        Some(mask) => {
+            let mut cmd = std::process::Command::new("sh");
+            cmd.args(["-c", &format!("umask {mask} && exec \"$0\" \"$@\""), bin]);
+            cmd
+        }
+    }
 }
 
 /// A Chicago number of its own for each appointment id (so rows are separate households unless

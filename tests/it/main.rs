@@ -7,6 +7,7 @@ mod mock;
 mod bench_smoke;
 mod calling_hours;
 mod config_errors;
+mod files;
 mod households_optouts;
 mod input_encodings;
 mod interrupts;

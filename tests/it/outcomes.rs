@@ -303,3 +303,99 @@ async fn outcomes_refuse_a_results_file_whose_ledger_is_missing() {
         .join("annie-dispatch.ledger.sqlite3")
         .exists());
 }
+
+/// `POST /_sandbox/advance?by=...`: moves the sandbox's clock on.
+async fn advance(sandbox: &annie_dispatch::sandbox::Sandbox, by: &str) {
+    let url = format!("http://{}/_sandbox/advance?by={by}", sandbox.addr());
+    let answer = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{answer:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conversations_still_open_are_read_again_until_they_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sandbox.jsonl");
+    let sb = test_sandbox(KEY, &log, |c| {
+        c.close_after = Duration::from_secs(3600);
+        c.opt_outs.insert("+13125550148".to_string());
+    })
+    .await;
+    let t = Test::new().server(&sb.base_url()).env("ANNIE_API_KEY", KEY);
+    let first = night(&t, 23, "18:30", &[("A1", PHONE_A), ("B1", PHONE_B)])
+        .run_async()
+        .await;
+    first.assert_status(0);
+    let gets = || {
+        crate::harness::sandbox_log(&log)
+            .iter()
+            .filter(|e| e["path"] == "/v1/conversations/{id}")
+            .count()
+    };
+
+    // The evening run's calls are still going on: read, recorded as open, nothing to do yet.
+    let (code, stderr, rows) = outcomes_for(&first).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("2 still open"), "{stderr}");
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert_eq!(row["status"], "OPEN");
+        assert_eq!(row["needs_attention"], "false");
+        assert!(row["reason"].starts_with("still open"), "{row:?}");
+    }
+    assert_eq!(gets(), 2);
+
+    // The morning after: both calls have ended, and B's patient asked not to be called again.
+    advance(&sb, "24h").await;
+    let (code, stderr, rows) = outcomes_for(&first).await;
+    assert_eq!(code, 1, "the opt-out needs attention: {stderr}");
+    assert!(stderr.contains("2 conversations read"), "{stderr}");
+    assert_eq!(
+        rows.len(),
+        2,
+        "one row per call, updated in place: {rows:?}"
+    );
+    let a1 = outcome_for(&rows, "A1");
+    assert_eq!(
+        (a1["status"].as_str(), a1["needs_attention"].as_str()),
+        ("CLOSED", "false")
+    );
+    let b1 = outcome_for(&rows, "B1");
+    assert_eq!(
+        (b1["status"].as_str(), b1["needs_attention"].as_str()),
+        ("CLOSED", "true")
+    );
+    assert!(b1["reason"].starts_with("the patient asked not to be called again"));
+    assert_eq!(gets(), 4);
+
+    // Closed conversations are final: a third run reads nothing.
+    let (code, stderr, _) = outcomes_for(&first).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(gets(), 4, "nothing read again");
+
+    // The next night, B's number is skipped without a request; a new patient is called.
+    let next = night(&t, 24, "18:30", &[("B2", PHONE_B), ("C2", PHONE_C)])
+        .run_async()
+        .await;
+    next.assert_status(0);
+    let b2 = next.result_for("B2");
+    assert_eq!(b2["status"], "skipped");
+    assert_eq!(
+        b2["reason"],
+        format!(
+            "the patient asked not to be called (conversation {}, Mon 2026-11-23)",
+            b1["conversation_id"]
+        )
+    );
+    assert_eq!(next.result_for("C2")["status"], "sent");
+    let posted: Vec<String> = crate::harness::sandbox_log(&log)
+        .iter()
+        .filter(|e| e["method"] == "POST" && e["path"] == "/v1/calls")
+        .map(|e| e["appointmentId"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(posted, ["A1", "B1", "C2"], "no request for B2");
+}

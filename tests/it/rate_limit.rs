@@ -122,3 +122,38 @@ async fn no_window_ever_holds_more_requests_than_the_quota_allows() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn at_the_organisation_limit_with_network_jitter_no_request_draws_a_429() {
+    // The sandbox counts each request after a random delay (network jitter) against a limit
+    // equal to the client's. Whether one request too many could land in a window is proven in
+    // the gate's unit tests and measured in the benchmarks (a full one-minute window takes a
+    // minute); this checks the whole path: every call sent, no 429, nothing paused.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sandbox.jsonl");
+    let key = "annie-sk-jitter";
+    let sb = crate::harness::test_sandbox(key, &log, |c| {
+        c.rpm = 600;
+        c.faults.latency_jitter = (Duration::ZERO, Duration::from_millis(300));
+    })
+    .await;
+    let rows = rows(12);
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let out = Test::new()
+        .server(&sb.base_url())
+        .env("ANNIE_API_KEY", key)
+        .config(&CONFIG.replace("requests_per_minute = 6000", "requests_per_minute = 600"))
+        .od_rows(&rows)
+        .run_async()
+        .await;
+    out.assert_status(0);
+    assert!(out.statuses().iter().all(|s| s.2 == "sent"));
+    let log = crate::harness::sandbox_log(&log);
+    assert!(log.iter().all(|e| e["status"] != 429), "{log:?}");
+    assert_eq!(log.iter().filter(|e| e["path"] == "/v1/calls").count(), 12);
+    assert!(
+        !out.stderr.contains("organisation rate limit reached"),
+        "{}",
+        out.stderr
+    );
+}
