@@ -1,18 +1,32 @@
 #!/usr/bin/env python3
-"""Generate src/hours/area_zones.rs: NANP (+1) area code -> IANA time zones.
+"""Generate src/hours/area_zones.rs: IANA time zones for NANP (+1) area codes and for
+every other country calling code.
 
 The data comes from libphonenumber's time-zone prefix metadata, as shipped by the
 `phonenumbers` package on PyPI (the Python port of libphonenumber). Usage, from the
 repository root:
 
-    pip install phonenumbers
+    pip install phonenumbers==9.0.43
     python3 scripts/gen_area_zones.py > src/hours/area_zones.rs
+
+The version is pinned so that a regeneration changes the table only when someone
+means it to; the script refuses to run with another one (update PHONENUMBERS_VERSION
+and the spot checks below together).
 
 For each area code 200-999 the generator takes the union of the zones of every
 prefix entry that starts with "1" + the area code (the 4-digit "1NPA" entry and any
 longer ones such as "1NPA-NXX" that put part of an area code in another zone). Area
 codes with no entry, or whose only zone is "Etc/Unknown", are left out. The bare
 "1" entry (every NANP zone, libphonenumber's fallback) is deliberately ignored.
+
+For every other country calling code the table holds the union of the zones of every
+prefix entry under that code: the zones a number of that country may ring in. This is
+country-level on purpose. libphonenumber's finer prefixes outside North America mostly
+name where a *range* was issued, not where the phone is: every Australian mobile (+61 4)
+is "Australia/Sydney", so a Perth mobile would be called at 07:00 its time. The union
+is never wrong in that direction: a call is placed only when every zone is inside its
+hours. Codes with no zone at all (+800, +808, +870, +878, +881-883, +888, +979: global
+services and satellites) are absent.
 
 The output is laid out the way rustfmt (default settings, edition 2021) would, so
 `cargo fmt --check` passes on it unchanged.
@@ -25,6 +39,7 @@ import sys
 import phonenumbers
 from phonenumbers.tzdata import TIMEZONE_DATA
 
+PHONENUMBERS_VERSION = "9.0.43"
 UNKNOWN_ZONE = "Etc/Unknown"
 # rustfmt defaults (max_width = 100; the "small heuristics" widths derived from it).
 MAX_WIDTH = 100
@@ -53,6 +68,20 @@ ABSENT_CHECKS = [
     (800, "toll-free: no geography, so no zone"),
     (999, "not an assigned area code"),
 ]
+COUNTRY_SINGLE_CHECKS = [
+    (33, "Europe/Paris"),
+    (49, "Europe/Berlin"),
+    (91, "Asia/Calcutta"),
+]
+COUNTRY_MULTI_CHECKS = [
+    (44, ["Europe/Guernsey", "Europe/Isle_of_Man", "Europe/Jersey", "Europe/London"]),
+    (351, ["Atlantic/Azores", "Europe/Lisbon"]),
+]
+COUNTRY_ABSENT_CHECKS = [
+    (1, "North America: by area code instead"),
+    (800, "international freephone: no geography"),
+    (881, "satellite: no geography"),
+]
 
 
 def area_zones():
@@ -74,12 +103,32 @@ def area_zones():
     return dict(sorted(result.items()))
 
 
+def country_codes():
+    """Every country calling code libphonenumber knows, as strings."""
+    return {str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
+
+
+def country_zones():
+    """Map country calling code (int, not 1) -> sorted union of its zones."""
+    codes = country_codes()
+    table = {}
+    for prefix, zones in TIMEZONE_DATA.items():
+        if prefix.startswith("1"):
+            continue
+        # Calling codes are prefix-free, so at most one of these is a code.
+        code = next((prefix[:n] for n in (1, 2, 3) if prefix[:n] in codes), None)
+        if code is None:
+            raise SystemExit(f"gen_area_zones: prefix {prefix} has no country calling code")
+        table.setdefault(int(code), set()).update(z for z in zones if z != UNKNOWN_ZONE)
+    return {code: sorted(zones) for code, zones in sorted(table.items()) if zones}
+
+
 def rust_str(value):
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def entry_lines(area_code, zones):
-    """One AREA_ZONES element (with trailing comma) as rustfmt lays it out."""
+    """One table element (with trailing comma) as rustfmt lays it out."""
     items = [rust_str(zone) for zone in zones]
     array = "&[" + ", ".join(items) + "]"
     one_line = f"{INDENT}({area_code}, {array}),"
@@ -100,17 +149,33 @@ def rust_list(values):
     return "&[" + ", ".join(rust_str(v) for v in values) + "]"
 
 
-def render(table):
+def assert_lines(call, values):
+    """`assert_eq!(call, &[values]);` in the generated tests, as rustfmt lays it out."""
+    items = [rust_str(v) for v in values]
+    expected = rust_list(values)
+    line = f"        assert_eq!({call}, {expected});"
+    if len(line) <= MAX_WIDTH and len(f"{call}, {expected}") <= FN_CALL_WIDTH:
+        return [line]
+    if len(", ".join(items)) <= ARRAY_WIDTH:
+        return ["        assert_eq!(", f"            {call},", f"            {expected}",
+                "        );"]
+    return (["        assert_eq!(", f"            {call},", "            &["]
+            + [f"                {item}," for item in items[:-1]]
+            + [f"                {items[-1]}", "            ]", "        );"])
+
+
+def render(table, countries):
     version = phonenumbers.__version__
     out = [
-        "//! North American (NANP, +1) area code → IANA time zones.",
+        "//! IANA time zones for phone numbers: North American (NANP, +1) area codes, and",
+        "//! every other country calling code.",
         "//!",
         "//! GENERATED by scripts/gen_area_zones.py from libphonenumber's time-zone metadata",
         f"//! (phonenumbers version {version}). Do not edit by hand: to regenerate, from the",
         "//! repository root run",
         "//!",
         "//! ```text",
-        "//! pip install phonenumbers",
+        f"//! pip install phonenumbers=={PHONENUMBERS_VERSION}",
         "//! python3 scripts/gen_area_zones.py > src/hours/area_zones.rs",
         "//! ```",
         "//!",
@@ -118,6 +183,12 @@ def render(table):
         "//! numbers (some area codes straddle a zone boundary, so they list several).",
         "//! Area codes libphonenumber has no zone for (unassigned, toll-free, premium,",
         "//! personal/non-geographic) are absent.",
+        "//!",
+        "//! Each other country calling code lists the union of the zones of all its numbers:",
+        "//! libphonenumber's finer prefixes there mostly say where a range was issued, not",
+        "//! where the phone is (every Australian mobile is \"Australia/Sydney\"), so only the",
+        "//! whole country's zones are safe. Codes with no zone (global services, satellites)",
+        "//! are absent.",
         "",
         "/// (area code, IANA zones) for North American numbers, sorted by area code.",
         "pub static AREA_ZONES: &[(u16, &[&str])] = &[",
@@ -127,11 +198,31 @@ def render(table):
     out += [
         "];",
         "",
+        "/// (country calling code, IANA zones) for every code but 1, sorted by code.",
+        "pub static COUNTRY_ZONES: &[(u16, &[&str])] = &[",
+    ]
+    for code, zones in countries.items():
+        out += entry_lines(code, zones)
+    out += [
+        "];",
+        "",
         "/// The IANA zones libphonenumber assigns to a North American area code; empty when"
         " unknown.",
         "pub fn zones_for_area_code(area_code: u16) -> &'static [&'static str] {",
-        "    match AREA_ZONES.binary_search_by_key(&area_code, |(code, _)| *code) {",
-        "        Ok(i) => AREA_ZONES[i].1,",
+        "    lookup(AREA_ZONES, area_code)",
+        "}",
+        "",
+        "/// Every IANA zone libphonenumber gives numbers of a country calling code (not 1);"
+        " empty",
+        "/// when it has none.",
+        "pub fn zones_for_country_code(code: u16) -> &'static [&'static str] {",
+        "    lookup(COUNTRY_ZONES, code)",
+        "}",
+        "",
+        "fn lookup(table: &'static [(u16, &'static [&'static str])], key: u16) -> &'static"
+        " [&'static str] {",
+        "    match table.binary_search_by_key(&key, |(k, _)| *k) {",
+        "        Ok(i) => table[i].1,",
         "        Err(_) => &[],",
         "    }",
         "}",
@@ -144,7 +235,7 @@ def render(table):
         "    fn single_zone_area_codes() {",
     ]
     for area_code, zone in SINGLE_ZONE_CHECKS:
-        out.append(f"        assert_eq!(zones_for_area_code({area_code}), {rust_list([zone])});")
+        out += assert_lines(f"zones_for_area_code({area_code})", [zone])
     out += [
         "    }",
         "",
@@ -152,17 +243,7 @@ def render(table):
         "    fn area_codes_split_across_zones_list_every_zone() {",
     ]
     for area_code, zones in MULTI_ZONE_CHECKS:
-        call = f"zones_for_area_code({area_code})"
-        line = f"        assert_eq!({call}, {rust_list(zones)});"
-        if len(line) <= MAX_WIDTH and len(f"{call}, {rust_list(zones)}") <= FN_CALL_WIDTH:
-            out.append(line)
-        else:
-            out += [
-                "        assert_eq!(",
-                f"            {call},",
-                f"            {rust_list(zones)}",
-                "        );",
-            ]
+        out += assert_lines(f"zones_for_area_code({area_code})", zones)
     out += [
         "    }",
         "",
@@ -176,10 +257,29 @@ def render(table):
         "    }",
         "",
         "    #[test]",
-        "    fn table_is_strictly_sorted_and_well_formed() {",
+        "    fn country_codes_list_every_zone_of_the_country() {",
+    ]
+    for code, zone in COUNTRY_SINGLE_CHECKS:
+        out += assert_lines(f"zones_for_country_code({code})", [zone])
+    for code, zones in COUNTRY_MULTI_CHECKS:
+        out += assert_lines(f"zones_for_country_code({code})", zones)
+    for code, why in COUNTRY_ABSENT_CHECKS:
+        out.append(f"        assert!(zones_for_country_code({code}).is_empty()); // {why}")
+    out += [
+        "    }",
+        "",
+        "    #[test]",
+        "    fn tables_are_strictly_sorted_and_well_formed() {",
         "        assert!(AREA_ZONES.windows(2).all(|w| w[0].0 < w[1].0));",
         "        for (code, zones) in AREA_ZONES {",
         "            assert!((200..=999).contains(code), \"{code}\");",
+        "            assert!(!zones.is_empty(), \"{code}\");",
+        "            assert!(zones.windows(2).all(|w| w[0] < w[1]), \"{code}\");",
+        "            assert!(!zones.contains(&\"Etc/Unknown\"), \"{code}\");",
+        "        }",
+        "        assert!(COUNTRY_ZONES.windows(2).all(|w| w[0].0 < w[1].0));",
+        "        for (code, zones) in COUNTRY_ZONES {",
+        "            assert!((2..=999).contains(code), \"{code}\");",
         "            assert!(!zones.is_empty(), \"{code}\");",
         "            assert!(zones.windows(2).all(|w| w[0] < w[1]), \"{code}\");",
         "            assert!(!zones.contains(&\"Etc/Unknown\"), \"{code}\");",
@@ -190,7 +290,7 @@ def render(table):
     return "\n".join(out) + "\n"
 
 
-def check_spot_values(table):
+def check_spot_values(table, countries):
     problems = []
     for area_code, zone in SINGLE_ZONE_CHECKS:
         if table.get(area_code) != [zone]:
@@ -201,20 +301,37 @@ def check_spot_values(table):
     for area_code, _ in ABSENT_CHECKS:
         if area_code in table:
             problems.append(f"{area_code}: expected absent, got {table[area_code]}")
+    for code, zone in COUNTRY_SINGLE_CHECKS:
+        if countries.get(code) != [zone]:
+            problems.append(f"+{code}: expected [{zone}], got {countries.get(code)}")
+    for code, zones in COUNTRY_MULTI_CHECKS:
+        if countries.get(code) != zones:
+            problems.append(f"+{code}: expected {zones}, got {countries.get(code)}")
+    for code, _ in COUNTRY_ABSENT_CHECKS:
+        if code in countries:
+            problems.append(f"+{code}: expected absent, got {countries[code]}")
     return problems
 
 
 def main():
+    if phonenumbers.__version__ != PHONENUMBERS_VERSION:
+        print(f"gen_area_zones: phonenumbers {phonenumbers.__version__} is installed; the"
+              f" table is generated from {PHONENUMBERS_VERSION}:", file=sys.stderr)
+        print(f"  pip install phonenumbers=={PHONENUMBERS_VERSION}", file=sys.stderr)
+        print("(to move to another version, change PHONENUMBERS_VERSION and review the diff)",
+              file=sys.stderr)
+        return 1
     table = area_zones()
-    problems = check_spot_values(table)
+    countries = country_zones()
+    problems = check_spot_values(table, countries)
     if problems:
         print("gen_area_zones: the data no longer matches the generated tests' expectations;",
               file=sys.stderr)
-        print("update SINGLE_ZONE_CHECKS / MULTI_ZONE_CHECKS / ABSENT_CHECKS:", file=sys.stderr)
+        print("update the *_CHECKS lists:", file=sys.stderr)
         for problem in problems:
             print("  " + problem, file=sys.stderr)
         return 1
-    sys.stdout.write(render(table))
+    sys.stdout.write(render(table, countries))
     return 0
 
 

@@ -11,6 +11,8 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use crate::placement::Placement;
+
 /// The documented `POST /calls` body. Optional members are left out, not sent as `null`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -73,23 +75,57 @@ enum Auth {
     OAuth(crate::oauth::TokenSource),
 }
 
-/// What one `POST /calls` proved.
+/// What one `POST /calls` answer proved. [`CallOutcome::placement`] says whether a call may
+/// exist; the variants say what the dispatcher does next.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallOutcome {
-    /// The call was started.
+    /// The call was started (placed).
     Started { conversation_id: String },
     /// Organisation rate limit (429 with `X-RateLimit-*` headers): not processed, safe to resend
     /// after `wait`.
     RateLimited { wait: Duration },
-    /// The key was refused (401/403): nothing else will work either.
+    /// The credentials were refused (401, or a 403 whose message names the key or token):
+    /// nothing else this organisation sends will work either. Not placed.
     Unauthorized { status: u16, message: String },
-    /// Any other answer that is not a started call.
-    Rejected { status: u16, message: String },
+    /// A refusal about this one call: validation, allowlist, per-number limit, legal hours. Not
+    /// placed; the row ends, the run goes on.
+    Refused {
+        status: u16,
+        message: String,
+        refusal: Refusal,
+    },
     /// No connection could be made: the request never left, safe to resend.
     Unreachable { error: String },
-    /// The request may have reached the API but no usable answer came back (timeout, reset).
-    /// A call may or may not have been placed.
-    NoAnswer { error: String },
+    /// Anything that cannot prove the request never reached Annie (timeout, reset, 5xx, a 2xx
+    /// that cannot be read): a call may or may not have been placed.
+    Unknown { status: Option<u16>, reason: String },
+}
+
+/// What kind of refusal a 4xx was, read from its status and message (the API documents
+/// neither, so this is a defensive reading: see the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Validation, allowlist, per-number limit: this call, as it is, will not be placed.
+    Call,
+    /// Outside the legal calling hours: the call may go later.
+    CallingHours,
+    /// A 403 that names neither the call nor the credentials. It belongs to the row, but the
+    /// same answer for several different numbers in a row means the credentials.
+    Forbidden,
+}
+
+impl CallOutcome {
+    /// Whether this answer could have placed a call.
+    pub fn placement(&self) -> Placement {
+        match self {
+            CallOutcome::Started { conversation_id } => Placement::Placed(conversation_id.clone()),
+            CallOutcome::Unknown { .. } => Placement::MaybePlaced,
+            CallOutcome::RateLimited { .. }
+            | CallOutcome::Unauthorized { .. }
+            | CallOutcome::Refused { .. }
+            | CallOutcome::Unreachable { .. } => Placement::NotPlaced,
+        }
+    }
 }
 
 /// One conversation from `GET /conversations`, as far as reconciliation needs it.
@@ -112,6 +148,11 @@ pub enum ListOutcome {
     RateLimited {
         wait: Duration,
     },
+    /// A 4xx: asking again will not help.
+    Refused {
+        error: String,
+    },
+    /// Anything else (no connection, a 5xx, an unreadable page): worth another try.
     Failed {
         error: String,
     },
@@ -219,8 +260,9 @@ impl AnnieClient {
                 }
             }
             Err(e) => {
-                return CallOutcome::NoAnswer {
-                    error: if e.is_timeout() {
+                return CallOutcome::Unknown {
+                    status: None,
+                    reason: if e.is_timeout() {
                         "no answer before the request timeout".to_string()
                     } else {
                         error_chain(&e)
@@ -232,10 +274,13 @@ impl AnnieClient {
         let headers = response.headers().clone();
         let text = match response.text().await {
             Ok(t) => t,
+            // A refusal is proven by its status; anything else may have placed the call.
+            Err(_) if status.is_client_error() => String::new(),
             Err(e) => {
-                return CallOutcome::NoAnswer {
-                    error: format!(
-                        "HTTP {} but the body could not be read: {}",
+                return CallOutcome::Unknown {
+                    status: Some(status.as_u16()),
+                    reason: format!(
+                        "HTTP {} but the answer could not be read ({})",
                         status.as_u16(),
                         error_chain(&e)
                     ),
@@ -331,8 +376,20 @@ impl AnnieClient {
             };
         }
         if !status.is_success() {
-            return ListOutcome::Failed {
-                error: format!("HTTP {}: {}", status.as_u16(), snippet(&text)),
+            let message = serde_json::from_str::<Envelope>(&text)
+                .ok()
+                .and_then(|e| e.message)
+                .unwrap_or_else(|| snippet(&text));
+            let error = match status {
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => format!(
+                    "the API refused the credentials (HTTP {}: {message}); check the key",
+                    status.as_u16()
+                ),
+                _ => api_reason(status.as_u16(), &message),
+            };
+            return match status.is_client_error() {
+                true => ListOutcome::Refused { error },
+                false => ListOutcome::Failed { error },
             };
         }
         let data = serde_json::from_str::<Envelope>(&text)
@@ -352,6 +409,12 @@ impl AnnieClient {
 }
 
 /// Sorts a response into an outcome. Separate from the I/O so every branch is unit-tested.
+///
+/// Only answers that prove the request was not processed are refusals: 401, a 429 with the
+/// organisation's rate-limit headers, and the 4xx codes that mean "this request, as sent, is
+/// refused" (400, 403, 404, 405, 406, 410, 411, 413, 414, 415, 422, 451, and a 429 without
+/// rate-limit headers, which is a per-number limit). Every other answer, including any 5xx, a
+/// 408 or 409, a redirect and a 2xx without a readable conversation id, may have placed a call.
 pub fn classify(
     status: StatusCode,
     headers: &HeaderMap,
@@ -374,36 +437,78 @@ pub fn classify(
                 .filter(|s| !s.trim().is_empty())
                 .map(str::to_string)
         });
-        return match (envelope.as_ref().and_then(|e| e.success), id) {
-            (Some(true), Some(conversation_id)) => CallOutcome::Started { conversation_id },
-            (Some(true), None) => CallOutcome::Rejected {
-                status: code,
-                message: "the API reported success but sent no conversationId".to_string(),
-            },
-            _ => CallOutcome::Rejected {
-                status: code,
-                message: if message.is_empty() {
-                    "the API did not report success".to_string()
-                } else {
-                    message
-                },
-            },
+        let reason = match (&envelope, envelope.as_ref().and_then(|e| e.success), id) {
+            (_, Some(true), Some(conversation_id)) => {
+                return CallOutcome::Started { conversation_id }
+            }
+            (None, _, _) => format!("HTTP {code} but the answer could not be read ({message})"),
+            (Some(_), Some(true), None) => {
+                format!("HTTP {code} reported success but sent no conversationId")
+            }
+            (Some(_), _, _) if message.is_empty() => {
+                format!("HTTP {code} but the API did not report success")
+            }
+            (Some(_), _, _) => format!("HTTP {code} but the API did not report success: {message}"),
+        };
+        return CallOutcome::Unknown {
+            status: Some(code),
+            reason,
         };
     }
-    match status {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => CallOutcome::Unauthorized {
+    let refused = |refusal| CallOutcome::Refused {
+        status: code,
+        message: message.clone(),
+        refusal,
+    };
+    let about_hours = || {
+        let m = message.to_lowercase();
+        let clock_times = m.contains("between") && (m.contains(" am") || m.contains(" pm"));
+        clock_times
+            || ["hour", "legal", "calling window", "time of day"]
+                .iter()
+                .any(|w| m.contains(w))
+    };
+    match code {
+        401 => CallOutcome::Unauthorized {
             status: code,
             message,
         },
-        StatusCode::TOO_MANY_REQUESTS if has_rate_limit_headers(headers) => {
-            CallOutcome::RateLimited {
-                wait: rate_limit_wait(headers, now),
+        429 if has_rate_limit_headers(headers) => CallOutcome::RateLimited {
+            wait: rate_limit_wait(headers, now),
+        },
+        403 => {
+            let m = message.to_lowercase();
+            let names = |words: &[&str]| words.iter().any(|w| m.contains(w));
+            if names(&["allowlist", "allow list", "whitelist", "number"]) {
+                refused(Refusal::Call)
+            } else if about_hours() {
+                refused(Refusal::CallingHours)
+            } else if names(&["key", "token", "credential", "auth", "permission", "scope"]) {
+                CallOutcome::Unauthorized {
+                    status: code,
+                    message,
+                }
+            } else {
+                refused(Refusal::Forbidden)
             }
         }
-        _ => CallOutcome::Rejected {
-            status: code,
-            message,
+        400 | 404..=406 | 410 | 411 | 413..=415 | 422 | 429 | 451 => match about_hours() {
+            true => refused(Refusal::CallingHours),
+            false => refused(Refusal::Call),
         },
+        _ => CallOutcome::Unknown {
+            status: Some(code),
+            reason: api_reason(code, &message),
+        },
+    }
+}
+
+/// "the API answered HTTP 500: internal error", for result rows.
+pub fn api_reason(status: u16, message: &str) -> String {
+    if message.is_empty() {
+        format!("the API answered HTTP {status}")
+    } else {
+        format!("the API answered HTTP {status}: {message}")
     }
 }
 
@@ -494,28 +599,75 @@ mod tests {
     const NOW: Duration = Duration::from_secs(1_800_000_000);
 
     #[test]
-    fn success_needs_a_conversation_id() {
+    fn success_needs_a_readable_conversation_id_else_a_call_may_exist() {
         let now = UNIX_EPOCH + NOW;
         let ok = r#"{"success":true,"data":{"conversationId":"c-1"}}"#;
-        assert_eq!(
-            classify(StatusCode::OK, &HeaderMap::new(), ok, now),
-            CallOutcome::Started {
-                conversation_id: "c-1".into()
-            }
+        let started = classify(StatusCode::OK, &HeaderMap::new(), ok, now);
+        assert_eq!(started.placement(), Placement::Placed("c-1".into()));
+        for (body, reason) in [
+            (
+                r#"{"success":true,"data":{}}"#,
+                "HTTP 200 reported success but sent no conversationId",
+            ),
+            (
+                r#"{"success":true,"data":{"convers"#,
+                r#"HTTP 200 but the answer could not be read ({"success":true,"data":{"convers)"#,
+            ),
+            (
+                r#"{"success":false,"data":{},"message":"hmm"}"#,
+                "HTTP 200 but the API did not report success: hmm",
+            ),
+        ] {
+            let outcome = classify(StatusCode::OK, &HeaderMap::new(), body, now);
+            assert_eq!(
+                outcome,
+                CallOutcome::Unknown {
+                    status: Some(200),
+                    reason: reason.into()
+                }
+            );
+            assert_eq!(outcome.placement(), Placement::MaybePlaced);
+        }
+    }
+
+    #[test]
+    fn refusals_about_one_call_belong_to_the_row() {
+        let now = UNIX_EPOCH + NOW;
+        let body = |m: &str| format!(r#"{{"success":false,"data":{{}},"message":"{m}"}}"#);
+        let cases = [
+            (
+                403,
+                "toNumber is not on the organisation's allowlist",
+                Refusal::Call,
+            ),
+            (400, "toNumber must be in E.164 format", Refusal::Call),
+            (
+                422,
+                "calls are allowed only between 9 AM and 8 PM",
+                Refusal::CallingHours,
+            ),
+            (403, "forbidden", Refusal::Forbidden),
+        ];
+        for (status, message, refusal) in cases {
+            let status = StatusCode::from_u16(status).unwrap();
+            let outcome = classify(status, &HeaderMap::new(), &body(message), now);
+            assert_eq!(
+                outcome,
+                CallOutcome::Refused {
+                    status: status.as_u16(),
+                    message: message.into(),
+                    refusal
+                }
+            );
+            assert_eq!(outcome.placement(), Placement::NotPlaced);
+        }
+        let key = classify(
+            StatusCode::FORBIDDEN,
+            &HeaderMap::new(),
+            &body("invalid API key"),
+            now,
         );
-        let empty = r#"{"success":true,"data":{}}"#;
-        assert!(matches!(
-            classify(StatusCode::OK, &HeaderMap::new(), empty, now),
-            CallOutcome::Rejected { status: 200, .. }
-        ));
-        let refused = r#"{"success":false,"data":{},"message":"number not allowlisted"}"#;
-        assert_eq!(
-            classify(StatusCode::OK, &HeaderMap::new(), refused, now),
-            CallOutcome::Rejected {
-                status: 200,
-                message: "number not allowlisted".into()
-            }
-        );
+        assert!(matches!(key, CallOutcome::Unauthorized { status: 403, .. }));
     }
 
     #[test]
@@ -544,37 +696,42 @@ mod tests {
     }
 
     #[test]
-    fn a_429_without_rate_limit_headers_is_a_plain_failure() {
+    fn a_429_without_rate_limit_headers_is_a_per_number_refusal() {
         let now = UNIX_EPOCH + NOW;
         let body = r#"{"success":false,"message":"too many calls to this number"}"#;
         assert_eq!(
             classify(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), body, now),
-            CallOutcome::Rejected {
+            CallOutcome::Refused {
                 status: 429,
-                message: "too many calls to this number".into()
+                message: "too many calls to this number".into(),
+                refusal: Refusal::Call
             }
         );
     }
 
     #[test]
-    fn auth_failures_and_odd_bodies() {
+    fn server_errors_and_odd_answers_may_have_placed_the_call() {
         let now = UNIX_EPOCH + NOW;
         assert!(matches!(
-            classify(StatusCode::FORBIDDEN, &HeaderMap::new(), "", now),
-            CallOutcome::Unauthorized { status: 403, .. }
+            classify(StatusCode::UNAUTHORIZED, &HeaderMap::new(), "", now),
+            CallOutcome::Unauthorized { status: 401, .. }
         ));
-        assert_eq!(
-            classify(
-                StatusCode::BAD_GATEWAY,
+        for code in [500, 502, 503, 504, 408, 409, 307] {
+            let outcome = classify(
+                StatusCode::from_u16(code).unwrap(),
                 &HeaderMap::new(),
                 "<html>\nBad gateway</html>",
-                now
-            ),
-            CallOutcome::Rejected {
-                status: 502,
-                message: "<html> Bad gateway</html>".into()
-            }
-        );
+                now,
+            );
+            assert_eq!(
+                outcome,
+                CallOutcome::Unknown {
+                    status: Some(code),
+                    reason: format!("the API answered HTTP {code}: <html> Bad gateway</html>")
+                }
+            );
+            assert_eq!(outcome.placement(), Placement::MaybePlaced);
+        }
     }
 
     #[test]

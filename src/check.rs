@@ -27,6 +27,7 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
         emit_requests: None,
         allow_stale: true,
         retry_uncertain: false,
+        accept_new_key: false,
         wait_for_window: false,
         sandbox: false,
         summary_json: None,

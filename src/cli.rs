@@ -184,10 +184,14 @@ pub struct RunArgs {
     /// Run even if the export is older than `[input] max_export_age`.
     #[arg(long)]
     pub allow_stale: bool,
-    /// Resend calls whose earlier attempt may or may not have placed a call (`uncertain`).
-    /// Check Annie's conversations first: this can call a patient twice.
+    /// Send the calls left `uncertain` whose call a complete look in Annie's conversations
+    /// proves was never placed (the look always comes first).
     #[arg(long)]
     pub retry_uncertain: bool,
+    /// The API key (or OAuth client) changed for the same organisation: record the new one in
+    /// the ledger instead of refusing the run.
+    #[arg(long)]
+    pub accept_new_key: bool,
     /// If calling hours are closed, wait until they open instead of exiting with 75.
     #[arg(long)]
     pub wait_for_window: bool,

@@ -26,6 +26,7 @@ pub mod dispatch;
 pub mod exit;
 pub mod export;
 pub mod guard;
+pub mod history;
 pub mod hours;
 pub mod households;
 pub mod languages;
@@ -38,6 +39,7 @@ pub mod oauth;
 pub mod optout;
 pub mod outcomes;
 pub mod outputs;
+pub mod placement;
 pub mod plan;
 pub mod practice;
 pub mod preview;
@@ -179,6 +181,11 @@ async fn run_location(
     if s.wait_for_window && office.client.is_some() {
         dispatch::wait_for_window(location, &services.clock, &office.stop).await;
     }
+    if let Err(e) = services.rebuild_history(office).await {
+        let reason = format!("not attempted: {e:#}");
+        output.send_settled(plan::none_called(selected, location.results_id(), &reason))?;
+        return Err(e);
+    }
     let rows: Vec<u64> = selected.iter().map(|r| r.row).collect();
     let plan = match plan_location(selected, office, services, s).await {
         Ok(plan) => plan,
@@ -203,9 +210,11 @@ async fn plan_location(
     let (location, clock) = (&office.location, services.clock);
     let ledger = services.ledger.as_deref();
     let locked = || ledger.map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
-    let (selected, moved) = recall::recall(selected, locked().as_deref(), s.retry_uncertain)?;
+    let (selected, moved) = recall::recall(selected, locked().as_deref())?;
+    let finder = office.finder();
     let selected =
-        reconcile::settle_earlier(selected, &office.finder(), ledger, clock.now()).await?;
+        reconcile::settle_earlier(selected, &finder, ledger, clock.now(), s.retry_uncertain)
+            .await?;
     let (mut settled, households) = households::group(selected, s.households);
     let (deferred, households) =
         guard::check(households, locked().as_deref(), location, clock.now())?;

@@ -65,7 +65,10 @@ impl OptOuts {
 }
 
 /// Reads a do-not-call list. A line that is not a phone number is an error naming the line:
-/// silently ignoring it could mean calling someone who asked not to be called.
+/// silently ignoring it could mean calling someone who asked not to be called. Every valid number
+/// counts, whatever its type or country (an opt-out is never refused). Letters are never read as
+/// keypad digits: `815-555-O158` (a letter O for a zero) would otherwise opt out a stranger's
+/// number and leave the patient's callable, so such a line is an error too.
 pub fn load_list(path: &Path, region: country::Id) -> anyhow::Result<Vec<String>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         anyhow::anyhow!("cannot read the do-not-call list `{}`: {e}", path.display())
@@ -78,8 +81,9 @@ pub fn load_list(path: &Path, region: country::Id) -> anyhow::Result<Vec<String>
         if entry.is_empty() {
             continue;
         }
-        match fields.iter().find_map(|f| phone::parse(f, region).ok()) {
-            Some(p) => numbers.push(p.e164),
+        let parsed: Vec<_> = fields.iter().map(|f| phone::parse(f, region)).collect();
+        match parsed.iter().find_map(|p| p.as_ref().ok()) {
+            Some(p) => numbers.push(p.e164.clone()),
             None if i == 0
                 && fields
                     .iter()
@@ -87,11 +91,20 @@ pub fn load_list(path: &Path, region: country::Id) -> anyhow::Result<Vec<String>
             {
                 // A header line such as "phone,name".
             }
-            None => anyhow::bail!(
-                "{}:{}: not a phone number; fix or remove the line (the list is used as given)",
-                path.display(),
-                i + 1
-            ),
+            None => {
+                let letters = parsed.contains(&Err(phone::PhoneProblem::Letters));
+                anyhow::bail!(
+                    "{}:{}: {}; fix or remove the line (the list is used as given)",
+                    path.display(),
+                    i + 1,
+                    if letters {
+                        "the number contains letters, which are never read as digits: write it \
+                         in digits"
+                    } else {
+                        "not a phone number"
+                    }
+                )
+            }
         }
     }
     Ok(numbers)
@@ -121,6 +134,35 @@ mod tests {
                 "dnc.txt:2: not a phone number; fix or remove the line (the list is used as given)"
             ),
             "{err}"
+        );
+    }
+
+    /// A letter O for a zero must not opt out a different number (libphonenumber would read
+    /// 815-555-O158 as 815-555-6158) and leave the patient's callable.
+    #[test]
+    fn a_number_with_letters_is_an_error_not_another_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dnc.txt");
+        for line in ["815-555-O158", "815-555-O158, asked 2026-10-01"] {
+            std::fs::write(&path, format!("+13125550147\n{line}\n")).unwrap();
+            let err = load_list(&path, country::Id::US).unwrap_err().to_string();
+            assert!(
+                err.ends_with(
+                    "dnc.txt:2: the number contains letters, which are never read as digits: \
+                     write it in digits; fix or remove the line (the list is used as given)"
+                ),
+                "{err}"
+            );
+            assert!(
+                !err.contains("555-O158"),
+                "the error never repeats the number"
+            );
+        }
+        // Opt-outs are never refused for their type or country: they only stop calls.
+        std::fs::write(&path, "(800) 555-0147\n+44 20 7946 0958\n").unwrap();
+        assert_eq!(
+            load_list(&path, country::Id::US).unwrap(),
+            ["+18005550147", "+442079460958"]
         );
     }
 }

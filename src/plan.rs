@@ -214,6 +214,34 @@ pub fn not_planned(rows: &[u64], location: Option<&str>, error: &anyhow::Error) 
         .collect()
 }
 
+/// A location's rows when it may not call at all (its history could not be rebuilt, say): rows
+/// already settled keep their result, every row that would have been called is `not_attempted`
+/// with the reason.
+pub fn none_called(
+    selected: Vec<Selected>,
+    location: Option<&str>,
+    reason: &str,
+) -> Vec<RowResult> {
+    let settled = selected
+        .into_iter()
+        .map(|s| match s.verdict {
+            Verdict::Call(appointment) | Verdict::Reconcile { appointment, .. } => Selected {
+                row: s.row,
+                verdict: Verdict::Settled(crate::select::Settled::of(
+                    appointment,
+                    Status::NotAttempted,
+                    reason.to_string(),
+                )),
+            },
+            verdict => Selected {
+                row: s.row,
+                verdict,
+            },
+        })
+        .collect();
+    plan(settled, Vec::new(), location).settled
+}
+
 /// The result row of a verdict that needs no request.
 fn result_row(s: Selected) -> RowResult {
     let (status, reason, appointment_id, appointment, conversation_id) = match s.verdict {

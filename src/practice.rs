@@ -3,6 +3,8 @@
 use chrono_tz::Tz;
 use phonenumber::country;
 
+use crate::normalise::policy::PhonePolicy;
+
 /// The practice on whose behalf Annie calls.
 #[derive(Debug, Clone)]
 pub struct Practice {
@@ -16,4 +18,6 @@ pub struct Practice {
     pub callback_spoken: String,
     /// Region used to read phone numbers written without a country code.
     pub phone_region: country::Id,
+    /// Which valid numbers are a patient's phone: types and countries it calls.
+    pub phone_policy: PhonePolicy,
 }

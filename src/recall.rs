@@ -2,7 +2,7 @@
 //!
 //! Per appointment (id *and* start time): already sent → skipped; an earlier attempt that may
 //! have placed a call (uncertain, or left `in_flight` by a crash) → looked for in Annie before
-//! anything else happens ([`crate::reconcile`]); failed in a way that proves no call → called
+//! anything else happens, `--retry-uncertain` or not ([`crate::reconcile`]); failed in a way that proves no call → called
 //! again. An appointment whose start time changed gets a new call; its old attempts are marked
 //! superseded.
 
@@ -21,7 +21,6 @@ pub struct Moved {
 pub fn recall(
     selected: Vec<Selected>,
     ledger: Option<&Ledger>,
-    retry_uncertain: bool,
 ) -> anyhow::Result<(Vec<Selected>, Vec<Moved>)> {
     let Some(ledger) = ledger else {
         return Ok((selected, Vec::new()));
@@ -55,10 +54,8 @@ pub fn recall(
                 settled.conversation_id = a.conversation_id;
                 Verdict::Settled(settled)
             }
-            Some(a)
-                if matches!(a.outcome, Outcome::Uncertain | Outcome::InFlight)
-                    && !retry_uncertain =>
-            {
+            // Even with --retry-uncertain: nothing is resent before a look in Annie.
+            Some(a) if matches!(a.outcome, Outcome::Uncertain | Outcome::InFlight) => {
                 Verdict::Reconcile {
                     appointment,
                     attempt: Box::new(a),

@@ -1,10 +1,17 @@
 //! Finding out whether an ambiguous attempt placed a call.
 //!
 //! A POST that timed out, hit a server error, or was cut off by a crash may or may not have
-//! started a call, and the API has no idempotency key. Before calling such an attempt
-//! `uncertain`, look for a conversation to the same number, from our number, that started after
-//! the attempt. `GET /conversations` cannot filter and returns at most 100 per page, so pages are
-//! read (through the same rate gate as the POSTs) up to a configured limit.
+//! started a call, and the API has no idempotency key. Before anything else happens to such an
+//! attempt, look for a conversation to the same number, from one of our numbers, that started
+//! after the attempt. `GET /conversations` cannot filter and returns at most 100 per page, so
+//! [`look_back`] pages back (through the same rate gate as the POSTs) until the conversations are
+//! older than the earliest attempt being settled, or the list ends. Only such a *complete*
+//! look-back proves a call absent ([`Found::Absent`]); a look-back that cannot complete leaves the
+//! attempt uncertain, with the reason.
+//!
+//! The API does not document the list's order. The sandbox and the observed API list newest
+//! first; [`look_back`] checks that as it reads, and if the start times ever go up, it stops
+//! trusting the order and reads to the end of the list.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -17,6 +24,11 @@ const PAGE: u64 = 100;
 const SKEW: Duration = Duration::minutes(5);
 /// Rate-limit answers tolerated while listing.
 const MAX_RATE_LIMITED: u32 = 5;
+/// Tries of one page when the list cannot be read (a GET places no call).
+const LIST_TRIES: u32 = 3;
+/// A bound on one look-back (200,000 conversations), so a list that never ends cannot hold a
+/// run forever. Reaching it leaves the look-back incomplete.
+const MAX_PAGES: u64 = 2_000;
 
 /// A call to look for.
 #[derive(Debug, Clone)]
@@ -25,111 +37,168 @@ pub struct Lookup {
     pub attempted_at: DateTime<Utc>,
 }
 
+/// What looking for one call found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    /// Annie shows the call: this conversation.
+    Call(String),
+    /// A complete look-back found no such call: none was placed.
+    Absent,
+    /// The look could not complete (the reason): the call may or may not exist.
+    Unknown(String),
+}
+
+/// How much a look-back read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LookedBack {
+    pub conversations: u64,
+    pub pages: u64,
+}
+
 /// What looking for calls needs: the API (absent in a preview), the shared rate gate, and every
 /// number the location calls from (a call in the patient's language comes from its own number).
 pub struct Finder<'a> {
     pub client: Option<&'a AnnieClient>,
     pub gate: &'a Gate,
     pub from_numbers: Vec<String>,
-    pub max_pages: u32,
 }
 
 impl Finder<'_> {
-    /// For each lookup, the matching conversation id, if one was found. `Err` when the list
-    /// could not be read (or, in a preview, was not).
-    pub async fn find(&self, lookups: &[Lookup]) -> Result<Vec<Option<String>>, String> {
-        match self.client {
-            Some(client) => {
-                find(
-                    client,
-                    self.gate,
-                    &self.from_numbers,
-                    lookups,
-                    self.max_pages,
-                )
-                .await
+    /// For each lookup, what Annie shows.
+    pub async fn find(&self, lookups: &[Lookup]) -> Vec<Found> {
+        let Some(client) = self.client else {
+            return vec![Found::Unknown("not checked in a preview".to_string()); lookups.len()];
+        };
+        let mut found: Vec<Option<String>> = vec![None; lookups.len()];
+        let Some(since) = lookups.iter().map(|l| l.attempted_at).min() else {
+            return Vec::new();
+        };
+        let mut visit = |c: &ConversationSummary| {
+            for (slot, lookup) in found.iter_mut().zip(lookups) {
+                if slot.is_none() && matches(c, lookup, &self.from_numbers) {
+                    *slot = Some(c.conversation_id.clone());
+                }
             }
-            None => Err("not checked in a preview".to_string()),
-        }
+            found.iter().all(Option::is_some)
+        };
+        let looked = look_back(client, self.gate, since - SKEW, &mut visit).await;
+        found
+            .into_iter()
+            .map(|slot| match (slot, &looked) {
+                (Some(id), _) => Found::Call(id),
+                (None, Ok(_)) => Found::Absent,
+                (None, Err(e)) => Found::Unknown(e.clone()),
+            })
+            .collect()
     }
 }
 
-async fn find(
+/// Reads the organisation's conversations, newest first, handing each to `visit`, until they
+/// are older than `since` or the list ends (complete), or `visit` returns true (it has what it
+/// needs). `Err` says why the look-back could not complete.
+pub async fn look_back(
     client: &AnnieClient,
     gate: &Gate,
-    from_numbers: &[String],
-    lookups: &[Lookup],
-    max_pages: u32,
-) -> Result<Vec<Option<String>>, String> {
-    let mut found: Vec<Option<String>> = vec![None; lookups.len()];
-    if lookups.is_empty() {
-        return Ok(found);
-    }
-    let mut offset = 0;
-    let mut pages = 0;
-    let mut rate_limited = 0;
-    while pages < max_pages && found.iter().any(Option::is_none) {
+    since: DateTime<Utc>,
+    visit: &mut dyn FnMut(&ConversationSummary) -> bool,
+) -> Result<LookedBack, String> {
+    let mut read = LookedBack::default();
+    let (mut rate_limited, mut failures) = (0, 0);
+    // Whether every start time so far came in newest-first order.
+    let mut ordered = true;
+    let mut previous: Option<DateTime<Utc>> = None;
+    loop {
+        if read.pages >= MAX_PAGES {
+            return Err(format!(
+                "the look-back stopped after {} conversations without reaching {}",
+                read.conversations,
+                since.format("%Y-%m-%d %H:%M UTC")
+            ));
+        }
         gate.ready().await;
-        match client.list_conversations(offset, PAGE).await {
+        let (conversations, total) = match client.list_conversations(read.conversations, PAGE).await
+        {
             ListOutcome::Page {
                 conversations,
                 total,
-            } => {
-                pages += 1;
-                for (slot, lookup) in found.iter_mut().zip(lookups) {
-                    if slot.is_none() {
-                        *slot = conversations
-                            .iter()
-                            .find(|c| matches(c, lookup, from_numbers))
-                            .map(|c| c.conversation_id.clone());
-                    }
-                }
-                offset += conversations.len() as u64;
-                let exhausted = conversations.is_empty() || total.is_some_and(|t| offset >= t);
-                if exhausted {
-                    break;
-                }
-            }
+            } => (conversations, total),
             ListOutcome::RateLimited { wait } => {
                 rate_limited += 1;
                 if rate_limited > MAX_RATE_LIMITED {
                     return Err("still rate-limited while listing conversations".to_string());
                 }
                 gate.pause_for(wait);
+                continue;
             }
-            ListOutcome::Failed { error } => {
-                return Err(format!("could not list Annie's conversations ({error})"))
+            // Reading is safe to repeat: a few tries before giving up on a blip.
+            ListOutcome::Failed { error } if failures < LIST_TRIES => {
+                failures += 1;
+                tracing::warn!(error = %error, "cannot list Annie's conversations; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(500 << failures)).await;
+                continue;
             }
+            ListOutcome::Failed { error } | ListOutcome::Refused { error } => {
+                return Err(format!(
+                    "could not list Annie's conversations after reading {} ({error})",
+                    read.conversations
+                ))
+            }
+        };
+        read.pages += 1;
+        read.conversations += conversations.len() as u64;
+        let mut oldest_on_page = None;
+        for c in &conversations {
+            if visit(c) {
+                return Ok(read);
+            }
+            let started = start_of(c);
+            match (started, previous) {
+                (None, _) => ordered = false,
+                (Some(t), Some(p)) if t > p + Duration::seconds(1) => ordered = false,
+                _ => {}
+            }
+            previous = started.or(previous);
+            oldest_on_page = started;
+        }
+        let ended = conversations.is_empty() || total.is_some_and(|t| read.conversations >= t);
+        let older = ordered && oldest_on_page.is_some_and(|t| t < since);
+        if ended || older {
+            return Ok(read);
         }
     }
-    Ok(found)
+}
+
+fn start_of(c: &ConversationSummary) -> Option<DateTime<Utc>> {
+    c.start_time
+        .as_deref()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Same recipient, one of our callers, started no earlier than the attempt (less a little skew).
 /// Anything unreadable does not match: a wrong match would hide a call that never happened.
 fn matches(c: &ConversationSummary, lookup: &Lookup, from_numbers: &[String]) -> bool {
     let same = |a: &Option<String>, b: &str| a.as_deref().map(digits) == Some(digits(b));
-    let started = c
-        .start_time
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc));
+    let started = start_of(c);
     same(&c.to_number, &lookup.to_number)
         && from_numbers.iter().any(|f| same(&c.from_number, f))
         && started.is_some_and(|t| t >= lookup.attempted_at - SKEW)
 }
 
-fn digits(number: &str) -> String {
+pub(crate) fn digits(number: &str) -> String {
     number.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// Settles the rows whose earlier attempt (from a previous run) may have placed a call: found in
-/// Annie → `sent` with that conversation; otherwise `uncertain`, never resent automatically.
+/// Annie → `sent` with that conversation; proven absent by a complete look-back → called again
+/// with `--retry-uncertain` (and no longer counted by the per-number rules), else `uncertain`;
+/// not provable → `uncertain`, with the reason. Never resent without a complete look-back.
 pub async fn settle_earlier(
     selected: Vec<crate::select::Selected>,
     finder: &Finder<'_>,
     ledger: Option<&std::sync::Mutex<crate::ledger::Ledger>>,
     now: DateTime<Utc>,
+    retry_uncertain: bool,
 ) -> anyhow::Result<Vec<crate::select::Selected>> {
     use crate::ledger::{Finished, Outcome};
     use crate::results::Status;
@@ -151,8 +220,7 @@ pub async fn settle_earlier(
     if lookups.is_empty() {
         return Ok(selected);
     }
-    let found = finder.find(&lookups).await;
-    let mut next = 0;
+    let mut found = finder.find(&lookups).await.into_iter();
     let mut out = Vec::with_capacity(selected.len());
     for Selected { row, verdict } in selected {
         let Verdict::Reconcile {
@@ -163,35 +231,43 @@ pub async fn settle_earlier(
             out.push(Selected { row, verdict });
             continue;
         };
-        let i = next;
-        next += 1;
+        let found = found
+            .next()
+            .unwrap_or_else(|| Found::Unknown("not looked for".to_string()));
         let when = attempt
             .attempted_at
             .with_timezone(&appointment.start.timezone())
             .format("%a %Y-%m-%d %H:%M %Z");
-        let (settled, outcome) = match found.as_ref().map(|f| f[i].clone()) {
-            Ok(Some(id)) => {
-                let mut s = Settled::of(
-                    appointment,
-                    Status::Sent,
-                    format!("an earlier attempt ({when}) placed this call: found in Annie"),
-                );
-                s.conversation_id = Some(id);
-                (s, Outcome::Sent)
+        let earlier = format!("an earlier attempt ({when})");
+        let (verdict, outcome, counts, reason, conversation) = match found {
+            Found::Call(id) => {
+                let reason = format!("{earlier} placed this call: found in Annie");
+                let mut s = Settled::of(appointment, Status::Sent, reason.clone());
+                s.conversation_id = Some(id.clone());
+                (Verdict::Settled(s), Outcome::Sent, true, reason, Some(id))
             }
-            other => {
-                let why = match other {
-                    Err(e) => e.clone(),
-                    _ => "Annie shows no matching conversation".to_string(),
-                };
+            Found::Absent => {
                 let reason = format!(
-                    "an earlier attempt ({when}) may have placed a call ({why}); not resent. \
-                     Check Annie, then rerun with --retry-uncertain to call again"
+                    "{earlier} got no clear answer, and Annie shows no call after it (complete \
+                     look-back), so none was placed"
                 );
-                (
-                    Settled::of(appointment, Status::Uncertain, reason),
-                    Outcome::Uncertain,
-                )
+                let verdict = match retry_uncertain {
+                    true => Verdict::Call(appointment),
+                    false => Verdict::Settled(Settled::of(
+                        appointment,
+                        Status::Uncertain,
+                        format!("{reason}. Not resent: rerun with --retry-uncertain to call"),
+                    )),
+                };
+                (verdict, Outcome::Uncertain, false, reason, None)
+            }
+            Found::Unknown(why) => {
+                let reason = format!(
+                    "{earlier} may have placed a call, and Annie's conversations could not prove \
+                     otherwise ({why}); not resent. Rerun later to look again"
+                );
+                let s = Settled::of(appointment, Status::Uncertain, reason.clone());
+                (Verdict::Settled(s), Outcome::Uncertain, true, reason, None)
             }
         };
         if let (Some(ledger), Some(_)) = (ledger, finder.client) {
@@ -200,18 +276,15 @@ pub async fn settle_earlier(
                 attempt.id,
                 &Finished {
                     outcome,
-                    conversation_id: settled.conversation_id.as_deref(),
+                    conversation_id: conversation.as_deref(),
                     http_status: None,
-                    reason: Some(&settled.reason),
-                    counts: true,
+                    reason: Some(&reason),
+                    counts,
                     finished_at: now,
                 },
             )?;
         }
-        out.push(Selected {
-            row,
-            verdict: Verdict::Settled(settled),
-        });
+        out.push(Selected { row, verdict });
     }
     Ok(out)
 }

@@ -11,8 +11,9 @@ use crate::clock::{self, Clock};
 use crate::collect;
 use crate::dispatch::{Dispatcher, Gate, Mode, Stop};
 use crate::exit::WindowClosed;
+use crate::history;
 use crate::languages::Languages;
-use crate::ledger::Ledger;
+use crate::ledger::{Identity, Ledger};
 use crate::locations::Location;
 use crate::preview::CallDetails;
 use crate::recall;
@@ -31,6 +32,9 @@ pub struct Office {
     pub stop: Arc<Stop>,
     /// How long to wait for requests in flight after an interruption.
     pub drain_timeout: Duration,
+    /// When sending: the API this location calls through, and whether the ledger must first
+    /// rebuild its history from Annie (it has none for this location yet).
+    pub identity: Option<(Identity, bool)>,
 }
 
 impl Office {
@@ -39,7 +43,6 @@ impl Office {
             client: self.client.as_deref(),
             gate: &self.gate,
             from_numbers: self.location.from_numbers(),
-            max_pages: self.location.dispatch.reconcile_pages,
         }
     }
 }
@@ -67,10 +70,18 @@ impl Services {
             Mode::Send => Some(Ledger::open(&s.ledger_path)?),
             Mode::Preview => Ledger::open_read_only(&s.ledger_path)?,
         };
+        let rebuild = match (&ledger, s.mode) {
+            (Some(l), Mode::Send) => history::check(l, &s.locations, s.sandbox, s.accept_new_key)?,
+            _ => vec![false; s.locations.len()],
+        };
         let stop = Arc::new(Stop::default());
         signals::watch(stop.clone())?;
         let mut offices = Vec::new();
-        for location in &s.locations {
+        for (location, rebuild) in s.locations.iter().zip(rebuild) {
+            let identity = match (&location.api, s.mode) {
+                (Some(api), Mode::Send) => Some((history::identity_of(api, s.sandbox), rebuild)),
+                _ => None,
+            };
             let client = match &location.api {
                 Some(api) => Some(Arc::new(AnnieClient::new(api)?)),
                 None => None,
@@ -84,6 +95,7 @@ impl Services {
                     .map_or(Duration::ZERO, |api| api.timeout + Duration::from_secs(5)),
                 location: Arc::new(location.clone()),
                 client,
+                identity,
             });
         }
         if s.mode == Mode::Send {
@@ -124,6 +136,19 @@ impl Services {
             details,
             drain_timeout: office.drain_timeout,
         }
+    }
+
+    /// A location the ledger has no history for (a new or lost ledger, a new location) first
+    /// rebuilds it from Annie; until that succeeds it may not call.
+    pub async fn rebuild_history(&self, office: &Office) -> anyhow::Result<()> {
+        let (Some(client), Some((identity, true)), Some(ledger)) =
+            (&office.client, &office.identity, &self.ledger)
+        else {
+            return Ok(());
+        };
+        let location = &office.location;
+        let now = self.clock.now();
+        history::rebuild(client, &office.gate, location, identity, ledger, now).await
     }
 
     /// Marks the old attempts of moved appointments superseded (sending runs only).

@@ -138,6 +138,12 @@ pub struct PracticeConfig {
     pub from_number: Option<Located>,
     pub callback_number: Option<Located>,
     pub phone_region: Option<Located>,
+    /// Regions besides `phone_region` whose numbers patients may be called on ("CA", "GB").
+    #[serde(default)]
+    pub allowed_countries: Vec<Located>,
+    /// Number types called besides mobile and fixed-line ones ("voip", "personal").
+    #[serde(default)]
+    pub allowed_number_types: Vec<Located>,
 }
 
 #[derive(Debug, Default, Deserialize)]

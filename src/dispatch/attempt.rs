@@ -5,39 +5,39 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 
 use super::{Final, Shared};
-use crate::api::{AnnieClient, CallOutcome};
+use crate::api::{api_reason, AnnieClient, CallOutcome, Refusal};
 use crate::plan::Call;
+use crate::results::Status;
 
-/// One call, with the retries that are safe: after an organisation rate limit (not processed),
-/// after a failed connection (never sent), and after 502/503/504 (a gateway that did not pass
-/// the request on). Everything else is final.
+/// One call, with the only resends that are safe without looking first: after an organisation
+/// rate limit (not processed) and after a failed connection (never sent). Everything else is
+/// final: a refusal ends the row, an answer that cannot prove "not placed" is held for a look in
+/// Annie ([`Final::Ambiguous`]), never resent.
 pub(super) async fn attempt(call: &Call, client: &AnnieClient, shared: &Shared) -> Final {
     let settings = &shared.d.location.dispatch;
-    let backoff = |tries: u32| {
-        ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(500))
-            .with_max_delay(Duration::from_secs(30))
-            .with_max_times(tries.saturating_sub(1) as usize)
-            .with_jitter()
-            .build()
-    };
-    let mut connect_backoff = backoff(settings.connect_attempts);
-    let mut server_backoff = backoff(settings.server_error_attempts);
-    let (mut rate_limited, mut connects, mut server_errors) = (0, 0, 0);
+    let mut connect_backoff = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(500))
+        .with_max_delay(Duration::from_secs(30))
+        .with_max_times(settings.connect_attempts.saturating_sub(1) as usize)
+        .with_jitter()
+        .build();
+    let (mut rate_limited, mut connects) = (0, 0);
     loop {
-        match client.start_call(&call.body_json).await {
+        let outcome = client.start_call(&call.body_json).await;
+        shared.note_forbidden(&outcome, &call.to_number);
+        match outcome {
             CallOutcome::Started { conversation_id } => return Final::Sent(conversation_id),
             CallOutcome::RateLimited { wait } => {
                 rate_limited += 1;
                 if rate_limited > settings.rate_limit_retries {
-                    return Final::Failed {
-                        http_status: Some(429),
-                        reason: format!(
+                    return Final::failed(
+                        Some(429),
+                        format!(
                             "still rate-limited by the API after {} retries",
                             settings.rate_limit_retries
                         ),
-                        counts: false,
-                    };
+                        false,
+                    );
                 }
                 tracing::warn!(
                     wait_secs = wait.as_secs_f64(),
@@ -48,71 +48,37 @@ pub(super) async fn attempt(call: &Call, client: &AnnieClient, shared: &Shared) 
             CallOutcome::Unreachable { error } => {
                 connects += 1;
                 let Some(delay) = connect_backoff.next() else {
-                    return Final::Failed {
-                        http_status: None,
-                        reason: format!(
-                            "could not connect to the API ({connects} attempt{}): {error}",
-                            if connects == 1 { "" } else { "s" }
-                        ),
-                        counts: false,
-                    };
+                    let s = if connects == 1 { "" } else { "s" };
+                    let reason =
+                        format!("could not connect to the API ({connects} attempt{s}): {error}");
+                    return Final::failed(None, reason, false);
                 };
                 tracing::warn!(error = %error, retry_in_ms = delay.as_millis() as u64, "cannot connect to the API");
                 tokio::time::sleep(delay).await;
             }
-            CallOutcome::Rejected {
-                status: status @ (502..=504),
-                message,
-            } => {
-                server_errors += 1;
-                let Some(delay) = server_backoff.next() else {
-                    return Final::Failed {
-                        http_status: Some(status),
-                        reason: format!(
-                            "{} ({server_errors} attempts)",
-                            api_reason(status, &message)
-                        ),
-                        counts: true,
-                    };
-                };
-                tracing::warn!(
-                    status,
-                    retry_in_ms = delay.as_millis() as u64,
-                    "API gateway error; retrying"
-                );
-                tokio::time::sleep(delay).await;
-            }
-            CallOutcome::Rejected {
-                status: status @ 500..=599,
-                message,
-            } => {
-                return Final::Ambiguous {
-                    http_status: Some(status),
-                    reason: api_reason(status, &message),
-                };
-            }
             CallOutcome::Unauthorized { status, message } => {
-                shared.d.stop.set(format!(
-                    "not attempted: the API refused the API key (HTTP {status}); check the key and rerun"
-                ));
-                tracing::error!(status, "the API refused the API key; stopping the run");
-                return Final::Failed {
-                    http_status: Some(status),
+                shared.stop_for_credentials(status);
+                return Final::failed(Some(status), api_reason(status, &message), false);
+            }
+            CallOutcome::Refused {
+                status,
+                message,
+                refusal,
+            } => {
+                let row = match refusal {
+                    Refusal::CallingHours => Status::Deferred,
+                    Refusal::Call | Refusal::Forbidden => Status::Failed,
+                };
+                return Final::Refused {
+                    http_status: status,
                     reason: api_reason(status, &message),
-                    counts: false,
+                    row,
                 };
             }
-            CallOutcome::Rejected { status, message } => {
-                return Final::Failed {
-                    http_status: Some(status),
-                    reason: api_reason(status, &message),
-                    counts: true,
-                };
-            }
-            CallOutcome::NoAnswer { error } => {
+            CallOutcome::Unknown { status, reason } => {
                 return Final::Ambiguous {
-                    http_status: None,
-                    reason: error,
+                    http_status: status,
+                    reason,
                 };
             }
         }
@@ -124,13 +90,5 @@ pub(super) async fn attempt(call: &Call, client: &AnnieClient, shared: &Shared) 
         if let Some(reason) = shared.d.stop.reason() {
             return Final::NotAttempted(reason);
         }
-    }
-}
-
-fn api_reason(status: u16, message: &str) -> String {
-    if message.is_empty() {
-        format!("the API answered HTTP {status}")
-    } else {
-        format!("the API answered HTTP {status}: {message}")
     }
 }

@@ -44,13 +44,8 @@ pub struct DispatchSettings {
     pub connect_attempts: u32,
     /// Resends per call after an organisation rate-limit 429.
     pub rate_limit_retries: u32,
-    /// Tries per call when the API answers 502, 503 or 504 (a gateway that did not pass the
-    /// request on).
-    pub server_error_attempts: u32,
     /// Consecutive failed calls after which the run stops sending.
     pub breaker_after: u32,
-    /// Pages of `GET /conversations` read when looking for an ambiguous attempt's call.
-    pub reconcile_pages: u32,
 }
 
 /// Preview sends nothing; Send talks to the API.
@@ -104,6 +99,7 @@ impl Dispatcher {
             in_flight: Mutex::new(HashMap::new()),
             ambiguous: Mutex::new(Vec::new()),
             failures_in_a_row: AtomicU32::new(0),
+            forbidden_in_a_row: Mutex::new(Vec::new()),
         });
         let d = &shared.d;
         let mut workers = JoinSet::new();

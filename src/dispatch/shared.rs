@@ -9,10 +9,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::Dispatcher;
+use crate::api::{CallOutcome, Refusal};
 use crate::clock::stamp;
 use crate::ledger::{Finished, NewAttempt, Outcome};
+use crate::placement::Placement;
 use crate::plan::Call;
-use crate::reconcile::{self, Lookup};
+use crate::reconcile::{self, Found, Lookup};
 use crate::results::{RowResult, Status};
 
 /// A call whose request has left, with its ledger rows.
@@ -23,16 +25,26 @@ pub(super) struct Started {
     attempted_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// How a call's request ended.
+/// How a call's request ended. [`Final::placement`] is what the ledger and the per-number
+/// rules go by.
 pub(super) enum Final {
     Sent(String),
+    /// Not placed, and not processed by the API: no connection, rate limit retries used up, the
+    /// credentials refused.
     Failed {
         http_status: Option<u16>,
         reason: String,
         /// Whether the API saw the request (and may count it against the number).
         counts: bool,
     },
-    /// A call may or may not have been placed; held for reconciliation.
+    /// Not placed: the API refused this one call (the row is `failed`, or `deferred` for
+    /// calling hours). The run goes on.
+    Refused {
+        http_status: u16,
+        reason: String,
+        row: Status,
+    },
+    /// A call may or may not have been placed; held for a look in Annie.
     Ambiguous {
         http_status: Option<u16>,
         reason: String,
@@ -41,12 +53,38 @@ pub(super) enum Final {
     NotAttempted(String),
 }
 
+impl Final {
+    pub(super) fn failed(http_status: Option<u16>, reason: String, counts: bool) -> Final {
+        Final::Failed {
+            http_status,
+            reason,
+            counts,
+        }
+    }
+
+    pub(super) fn placement(&self) -> Placement {
+        match self {
+            Final::Sent(id) => Placement::Placed(id.clone()),
+            Final::Ambiguous { .. } => Placement::MaybePlaced,
+            Final::Failed { .. } | Final::Refused { .. } | Final::NotAttempted(_) => {
+                Placement::NotPlaced
+            }
+        }
+    }
+}
+
+/// Different numbers that must draw the same unexplained 403 in a row before it is taken for a
+/// refusal of the credentials rather than of the calls.
+const FORBIDDEN_NUMBERS: usize = 3;
+
 pub(super) struct Shared {
     pub(super) d: Dispatcher,
     pub(super) results: mpsc::UnboundedSender<RowResult>,
     pub(super) in_flight: Mutex<HashMap<usize, Started>>,
     pub(super) ambiguous: Mutex<Vec<(Started, Option<u16>, String)>>,
     pub(super) failures_in_a_row: AtomicU32,
+    /// The numbers of the unexplained 403s in a row (see [`FORBIDDEN_NUMBERS`]).
+    pub(super) forbidden_in_a_row: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -116,7 +154,8 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .remove(&index);
         self.count_for_breaker(&outcome);
-        let (status, reason, http_status, conversation, ledger) = match outcome {
+        let placement = outcome.placement();
+        let (status, reason, http_status, counts) = match outcome {
             Final::Ambiguous {
                 http_status,
                 reason,
@@ -127,30 +166,31 @@ impl Shared {
                     .push((started, http_status, reason));
                 return;
             }
-            Final::Sent(id) => (Status::Sent, None, None, Some(id), (Outcome::Sent, true)),
+            Final::Sent(_) => (Status::Sent, None, None, true),
             Final::Failed {
                 http_status,
                 reason,
                 counts,
-            } => (
-                Status::Failed,
-                Some(reason),
+            } => (Status::Failed, Some(reason), http_status, counts),
+            Final::Refused {
                 http_status,
-                None,
-                (Outcome::Failed, counts),
-            ),
-            Final::NotAttempted(reason) => (
-                Status::NotAttempted,
-                Some(reason),
-                None,
-                None,
-                (Outcome::Failed, false),
-            ),
+                reason,
+                row,
+            } => (row, Some(reason), Some(http_status), true),
+            Final::NotAttempted(reason) => (Status::NotAttempted, Some(reason), None, false),
+        };
+        let conversation = match placement {
+            Placement::Placed(id) => Some(id),
+            _ => None,
+        };
+        let outcome = match conversation {
+            Some(_) => Outcome::Sent,
+            None => Outcome::Failed,
         };
         self.record(
             &started,
-            ledger.0,
-            ledger.1,
+            outcome,
+            counts,
             conversation.as_deref(),
             http_status,
             reason.as_deref(),
@@ -207,9 +247,53 @@ impl Shared {
         }
     }
 
+    /// Stops this location: its credentials were refused, so nothing else it sends will work.
+    pub(super) fn stop_for_credentials(&self, status: u16) {
+        let location = &self.d.location;
+        self.d.stop.set(format!(
+            "not attempted: the API refused the API key (HTTP {status}); check the key and rerun"
+        ));
+        tracing::error!(
+            status,
+            location = %location.label(),
+            key_variable = %location.api_key_env,
+            "the API refused this location's credentials; stopping its calls (other locations go on)"
+        );
+    }
+
+    /// Tracks unexplained 403s: the same answer for [`FORBIDDEN_NUMBERS`] different numbers in
+    /// a row is a refusal of the credentials, whatever its wording. Any other answer from the
+    /// API breaks the run of them.
+    pub(super) fn note_forbidden(&self, outcome: &CallOutcome, number: &str) {
+        let mut numbers = self
+            .forbidden_in_a_row
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match outcome {
+            CallOutcome::Refused {
+                refusal: Refusal::Forbidden,
+                ..
+            } => {
+                if !numbers.iter().any(|n| n == number) {
+                    numbers.push(number.to_string());
+                }
+                if numbers.len() >= FORBIDDEN_NUMBERS {
+                    numbers.clear();
+                    drop(numbers);
+                    self.stop_for_credentials(403);
+                }
+            }
+            CallOutcome::Unreachable { .. } | CallOutcome::RateLimited { .. } => {}
+            _ => numbers.clear(),
+        }
+    }
+
     pub(super) fn count_for_breaker(&self, outcome: &Final) {
         match outcome {
-            Final::Sent(_) => self.failures_in_a_row.store(0, Ordering::SeqCst),
+            // A refusal is the API working: about that row, not a sign of an outage.
+            Final::Sent(_) | Final::Refused { .. } => {
+                self.failures_in_a_row.store(0, Ordering::SeqCst)
+            }
             Final::Failed { .. } | Final::Ambiguous { .. } => {
                 let n = self.failures_in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
                 if n >= self.d.location.dispatch.breaker_after {
@@ -272,8 +356,9 @@ impl Shared {
         Ok(())
     }
 
-    /// Looks in Annie for the calls whose requests ended ambiguously; found → `sent`, else
-    /// `uncertain`. Never resends.
+    /// Looks in Annie for the calls whose requests ended ambiguously: found → `sent`; proven
+    /// absent by a complete look-back → `uncertain`, no longer counted by the per-number rules,
+    /// for `--retry-uncertain` to send; otherwise `uncertain` with the reason. Never resends.
     pub(super) async fn reconcile_ambiguous(&self) {
         let held: Vec<_> =
             std::mem::take(&mut *self.ambiguous.lock().unwrap_or_else(|p| p.into_inner()));
@@ -291,46 +376,54 @@ impl Shared {
             client: self.d.client.as_deref(),
             gate: &self.d.gate,
             from_numbers: self.d.location.from_numbers(),
-            max_pages: self.d.location.dispatch.reconcile_pages,
         };
         let found = match self.d.stop.interrupted() {
             None => finder.find(&lookups).await,
-            Some(_) => Err("not checked: the run was interrupted".to_string()),
-        };
-        for (i, (started, http_status, reason)) in held.into_iter().enumerate() {
-            match found.as_ref().map(|f| f[i].clone()) {
-                Ok(Some(id)) => {
-                    let note = format!("{reason}, but Annie shows the call");
-                    self.record(
-                        &started,
-                        Outcome::Sent,
-                        true,
-                        Some(&id),
-                        http_status,
-                        Some(&note),
-                    );
-                    self.report_started(&started, Status::Sent, Some(note), http_status, Some(id));
-                }
-                other => {
-                    let why = match other {
-                        Err(e) => format!("Annie's conversations could not be checked: {e}"),
-                        _ => "no matching conversation in Annie yet".to_string(),
-                    };
-                    let note = format!(
-                        "{reason}; the call may or may not have been placed ({why}). Not resent: \
-                         check Annie, then rerun with --retry-uncertain to call again"
-                    );
-                    self.record(
-                        &started,
-                        Outcome::Uncertain,
-                        true,
-                        None,
-                        http_status,
-                        Some(&note),
-                    );
-                    self.report_started(&started, Status::Uncertain, Some(note), http_status, None);
-                }
+            Some(_) => {
+                let why = "not checked: the run was interrupted".to_string();
+                vec![Found::Unknown(why); lookups.len()]
             }
+        };
+        for ((started, http_status, reason), found) in held.into_iter().zip(found) {
+            let (status, outcome, counts, note, id) = match found {
+                Found::Call(id) => (
+                    Status::Sent,
+                    Outcome::Sent,
+                    true,
+                    format!("{reason}, but Annie shows the call"),
+                    Some(id),
+                ),
+                Found::Absent => (
+                    Status::Uncertain,
+                    Outcome::Uncertain,
+                    false,
+                    format!(
+                        "{reason}; Annie shows no call after it (complete look-back). Not resent: \
+                         rerun with --retry-uncertain to call"
+                    ),
+                    None,
+                ),
+                Found::Unknown(why) => (
+                    Status::Uncertain,
+                    Outcome::Uncertain,
+                    true,
+                    format!(
+                        "{reason}; the call may or may not have been placed (Annie's \
+                         conversations could not be checked: {why}). Not resent: rerun later to \
+                         look again"
+                    ),
+                    None,
+                ),
+            };
+            self.record(
+                &started,
+                outcome,
+                counts,
+                id.as_deref(),
+                http_status,
+                Some(&note),
+            );
+            self.report_started(&started, status, Some(note), http_status, id);
         }
     }
 }

@@ -4,8 +4,11 @@
 //! local time (47 CFR 64.1200(c): 08:00–21:00 where the phone is). A practice in New York calling
 //! a Los Angeles mobile at 09:00 rings it at 06:00. So a call may start only when both windows
 //! are open: the organisation's (narrowed by config, never widened) and the recipient's (default
-//! 09:00–20:00, never wider than 08:00–21:00) in *every* zone the number's area code may be in.
-//! A number whose zone cannot be told from it gets the window that is open in all US zones.
+//! 09:00–20:00, never wider than 08:00–21:00) in *every* zone the number may be in: its area
+//! code's for a North American number, every zone of its country for any other (a number
+//! abroad never gets the US window). A North American number whose zone cannot be told from it
+//! gets the window that is open in all US zones; any other number whose zone is unknown is never
+//! inside its hours, since no window is known to be.
 
 pub mod area_zones;
 
@@ -72,50 +75,90 @@ const ALL_US_ZONES: &[Tz] = &[
     chrono_tz::Pacific::Honolulu,
 ];
 
+/// What a number's zones were worked out from, for the reason a person reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneSource {
+    /// Its North American area code.
+    AreaCode,
+    /// Its country calling code (44): every zone of that country.
+    Country(u16),
+    /// Not known: the zones are a fallback (every US zone for +1, none otherwise).
+    Unknown,
+}
+
 /// Where a number may be, for the calling window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecipientZones {
+    /// Every zone the phone may be in. Empty only for an unknown non-North American number,
+    /// which is then never inside its hours.
     pub zones: Vec<Tz>,
-    /// False when the zones are a fallback (unknown area code, non-NANP number).
-    pub known: bool,
+    pub source: ZoneSource,
 }
 
 impl RecipientZones {
-    /// The zones for an E.164 number, from its North American area code.
+    /// The zones for an E.164 number: from its area code (+1) or its country calling code.
     pub fn for_number(e164: &str) -> RecipientZones {
-        let area = e164
-            .strip_prefix("+1")
-            .filter(|rest| rest.len() == 10)
-            .and_then(|rest| rest[..3].parse::<u16>().ok());
-        let zones: Vec<Tz> = area
-            .map(area_zones::zones_for_area_code)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|name| name.parse().ok())
-            .collect();
-        if zones.is_empty() {
-            RecipientZones {
-                zones: ALL_US_ZONES.to_vec(),
-                known: false,
-            }
-        } else {
-            RecipientZones { zones, known: true }
+        let digits = e164.strip_prefix('+').unwrap_or(e164);
+        if let Some(national) = digits.strip_prefix('1') {
+            let area = national
+                .get(..3)
+                .filter(|_| national.len() == 10)
+                .and_then(|a| a.parse::<u16>().ok());
+            return match area.and_then(|a| parse_zones(area_zones::zones_for_area_code(a))) {
+                Some(zones) => RecipientZones {
+                    zones,
+                    source: ZoneSource::AreaCode,
+                },
+                None => RecipientZones {
+                    zones: ALL_US_ZONES.to_vec(),
+                    source: ZoneSource::Unknown,
+                },
+            };
+        }
+        // Calling codes are prefix-free: at most one of the first three prefixes is one.
+        let country = (1..=3)
+            .filter_map(|n| digits.get(..n)?.parse::<u16>().ok())
+            .find_map(|code| Some((code, parse_zones(area_zones::zones_for_country_code(code))?)));
+        match country {
+            Some((code, zones)) => RecipientZones {
+                zones,
+                source: ZoneSource::Country(code),
+            },
+            None => RecipientZones {
+                zones: Vec::new(),
+                source: ZoneSource::Unknown,
+            },
         }
     }
 
     fn describe(&self) -> String {
-        if !self.known {
-            return "every US time zone, since the number's own zone is unknown".to_string();
-        }
         let names: Vec<&str> = self.zones.iter().map(|z| z.name()).collect();
-        match names.as_slice() {
-            [one] => format!("the recipient's zone, {one}"),
-            many => format!(
+        match (self.source, names.as_slice()) {
+            (ZoneSource::Unknown, _) => {
+                "every US time zone, since the number's own zone is unknown".to_string()
+            }
+            (_, [one]) => format!("the recipient's zone, {one}"),
+            (ZoneSource::AreaCode, many) => format!(
                 "all of the recipient's possible zones ({}), since the area code spans several",
+                many.join(", ")
+            ),
+            (ZoneSource::Country(code), many) => format!(
+                "all of the recipient's possible zones ({}), since country code +{code} spans \
+                 several",
                 many.join(", ")
             ),
         }
     }
+}
+
+/// The zones named, or `None` when there are none or one cannot be read (a zone that cannot be
+/// checked must not be dropped: the window would be wider than the law allows there).
+fn parse_zones(names: &[&str]) -> Option<Vec<Tz>> {
+    let zones: Vec<Tz> = names
+        .iter()
+        .map(|n| n.parse().ok())
+        .collect::<Option<_>>()?;
+    (!zones.is_empty()).then_some(zones)
 }
 
 /// The configured windows.
@@ -157,6 +200,16 @@ impl CallingHours {
     /// `Ok` if a call to a number in `zones` may start at `t`.
     pub fn may_call(&self, zones: &RecipientZones, t: DateTime<Utc>) -> Result<(), Closed> {
         self.org_open(t)?;
+        if zones.zones.is_empty() {
+            return Err(Closed {
+                opens_at: None,
+                reason: format!(
+                    "outside calling hours: the number's time zone is unknown, so no time is \
+                     known to be within {} where it rings",
+                    self.recipient
+                ),
+            });
+        }
         if zones.zones.iter().all(|z| open_in(&self.recipient, *z, t)) {
             return Ok(());
         }

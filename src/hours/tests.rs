@@ -21,11 +21,102 @@ fn chicago(d: u32, h: u32, m: u32) -> DateTime<Utc> {
 fn area_codes_give_the_recipient_zone() {
     let la = RecipientZones::for_number("+14155550147");
     assert_eq!(la.zones, vec![chrono_tz::America::Los_Angeles]);
-    assert!(la.known);
+    assert_eq!(la.source, ZoneSource::AreaCode);
     let unknown = RecipientZones::for_number("+18005550147");
-    assert!(!unknown.known);
+    assert_eq!(unknown.source, ZoneSource::Unknown);
     assert_eq!(unknown.zones.len(), ALL_US_ZONES.len());
-    assert!(!RecipientZones::for_number("+442079460958").known);
+}
+
+#[test]
+fn other_countries_get_every_zone_of_their_country() {
+    let london = RecipientZones::for_number("+442079460958");
+    assert_eq!(london.source, ZoneSource::Country(44));
+    assert!(london.zones.contains(&chrono_tz::Europe::London));
+    assert!(!london
+        .zones
+        .iter()
+        .any(|z| z.name().starts_with("America/")));
+    let lisbon = RecipientZones::for_number("+351211234567");
+    assert_eq!(
+        lisbon.zones,
+        vec![chrono_tz::Atlantic::Azores, chrono_tz::Europe::Lisbon]
+    );
+    // Three-digit codes are found too, and a code with no zones is not mistaken for one.
+    assert_eq!(
+        RecipientZones::for_number("+353861234567").source,
+        ZoneSource::Country(353)
+    );
+    let global = RecipientZones::for_number("+80012345678");
+    assert_eq!(global.source, ZoneSource::Unknown);
+    assert!(global.zones.is_empty());
+}
+
+#[test]
+fn a_london_number_is_called_in_london_hours_not_the_practices() {
+    let london = RecipientZones::for_number("+442079460958");
+    // 15:00 in Chicago is 21:00 in London in late November.
+    let closed = hours().may_call(&london, chicago(23, 15, 0)).unwrap_err();
+    assert_eq!(
+        closed.reason,
+        "outside calling hours (09:00–20:00 in all of the recipient's possible zones \
+         (Europe/Guernsey, Europe/Isle_of_Man, Europe/Jersey, Europe/London), since country code \
+         +44 spans several); callable from Tue 2026-11-24 09:00 CST"
+    );
+    // 09:00 in Chicago is 15:00 in London: both windows open. 14:00 is 20:00 there: closed.
+    assert!(hours().may_call(&london, chicago(24, 9, 0)).is_ok());
+    assert!(hours().may_call(&london, chicago(24, 13, 59)).is_ok());
+    assert!(hours().may_call(&london, chicago(24, 14, 0)).is_err());
+    let paris = RecipientZones::for_number("+33612345678");
+    let closed = hours().may_call(&paris, chicago(23, 15, 0)).unwrap_err();
+    assert!(
+        closed
+            .reason
+            .contains("in the recipient's zone, Europe/Paris)"),
+        "{}",
+        closed.reason
+    );
+}
+
+#[test]
+fn a_number_abroad_whose_zone_is_unknown_is_never_called() {
+    let global = RecipientZones::for_number("+80012345678");
+    for hour in [9, 12, 15, 19] {
+        let closed = hours().may_call(&global, chicago(24, hour, 0)).unwrap_err();
+        assert_eq!(closed.opens_at, None);
+        assert!(
+            closed.reason.contains("time zone is unknown"),
+            "{}",
+            closed.reason
+        );
+    }
+}
+
+/// A zone the tables name but chrono-tz cannot read would make the number's zone unknown.
+#[test]
+fn every_generated_zone_is_a_zone_chrono_tz_knows() {
+    let tables = [area_zones::AREA_ZONES, area_zones::COUNTRY_ZONES];
+    for (key, zones) in tables.iter().flat_map(|t| t.iter()) {
+        for zone in *zones {
+            assert!(zone.parse::<Tz>().is_ok(), "{key}: {zone}");
+        }
+    }
+}
+
+/// Every country libphonenumber validates numbers for has zones, so an allowed country's
+/// numbers are never "unknown" (and so never callable).
+#[test]
+fn every_geographic_country_code_has_zones() {
+    for meta in phonenumber::metadata::DATABASE.iter() {
+        let code = meta.country_code();
+        if code == 1 || meta.id() == "001" {
+            continue;
+        }
+        assert!(
+            !area_zones::zones_for_country_code(code).is_empty(),
+            "{} (+{code})",
+            meta.id()
+        );
+    }
 }
 
 #[test]

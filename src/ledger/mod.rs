@@ -14,7 +14,10 @@
 //! whether the patient asked not to be called again), so the per-number rules can use it. It
 //! stores flags, never the summary text.
 
+mod identity;
 mod schema;
+
+pub use identity::{Identity, RebuiltCall};
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -64,6 +64,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
         ";
      CREATE INDEX conversations_by_number ON conversations (number_key, do_not_call);"
     ),
+    // Version 4: a history rebuilt from Annie skips the conversations the ledger already has.
+    "CREATE INDEX attempts_by_conversation ON attempts (conversation_id);",
 ];
 
 /// The first version whose attempts record their location.

@@ -280,3 +280,34 @@ fn outcomes_open_an_existing_ledger_even_while_a_run_holds_the_lock() {
     let busy = Ledger::open(&path).unwrap_err();
     assert!(busy.downcast_ref::<LedgerBusy>().is_some());
 }
+
+#[test]
+fn a_rebuilt_history_counts_each_conversation_once_and_records_whose_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("l.sqlite3")).unwrap();
+    assert_eq!(l.identity("").unwrap(), None);
+    let key = l.number_key("+13125550147");
+    let id = begin(&l, "c", "A1", "s", &key, at(9));
+    finish_with(&l, id, Outcome::Sent, Some("conv-known"), at(9));
+    let call = |id: &str, h| RebuiltCall {
+        conversation_id: id.into(),
+        to_number: "+13125550147".into(),
+        started_at: at(h),
+    };
+    let calls = [call("conv-known", 9), call("conv-new", 10)];
+    assert_eq!(l.add_rebuilt("", &calls).unwrap(), 1);
+    assert_eq!(
+        l.add_rebuilt("", &calls).unwrap(),
+        0,
+        "a second rebuild adds nothing"
+    );
+    assert_eq!(l.calls_to("", &key, at(0)).unwrap().len(), 2);
+    assert!(l.calls_to("west", &key, at(0)).unwrap().is_empty());
+    let identity = Identity {
+        base_url: "https://api.helloannie.com/v1".into(),
+        organisation: "API key sha256:0a1b2c3d4e5f".into(),
+    };
+    l.set_identity("", &identity).unwrap();
+    assert_eq!(l.identity("").unwrap(), Some(identity));
+    assert_eq!(l.identity("west").unwrap(), None);
+}

@@ -5,6 +5,7 @@
 
 mod nanp;
 pub mod phone;
+pub mod policy;
 pub mod time;
 
 use chrono::{DateTime, Duration, NaiveDate};
@@ -221,6 +222,8 @@ fn names(
     ))
 }
 
+/// The first phone column holding a number the practice may call: valid, spelled in digits, of
+/// a type a patient answers, in a country the practice calls. Each unusable column says why.
 fn first_usable_phone(
     record: &RawRecord,
     input: &InputSettings,
@@ -228,13 +231,18 @@ fn first_usable_phone(
 ) -> Result<Phone, String> {
     let mut notes = Vec::new();
     for (field, column) in input.columns.phones() {
-        match record.get(field) {
-            None => notes.push(format!("{column} is empty")),
-            Some(text) => match phone::parse(text, practice.phone_region) {
-                Ok(p) => return Ok(p),
-                Err(problem) => notes.push(format!("{column} {}", problem.describe())),
+        let Some(text) = record.get(field) else {
+            notes.push(format!("{column} is empty"));
+            continue;
+        };
+        let problem = match phone::classify(text, practice.phone_region) {
+            Ok(number) => match practice.phone_policy.refusal(&number) {
+                None => return Ok(number.phone),
+                Some(problem) => problem,
             },
-        }
+            Err(problem) => problem,
+        };
+        notes.push(format!("{column} {}", problem.describe()));
     }
     Err(format!("no usable phone number: {}", notes.join(", ")))
 }

@@ -5,14 +5,19 @@
 //! regions alone have about 250 patterns, so regexes are recompiled over and over (the profile
 //! of a 100k-row preview spent a third of its time there). Nightly exports are almost all plain NANP numbers in a
 //! handful of shapes (`(312) 555-0147`, `312.555.0147`, `+1 312 555 0147`), so for those we
-//! compile the same metadata patterns once and apply the crate's own validity rule
-//! (`validator::is_valid_with`: pick the region by leading digits, then require the general
-//! pattern and one number-type pattern). Anything else (letters, extensions, other lengths, other
-//! countries) still goes through the crate. A property test checks the two agree.
+//! compile the same metadata patterns once and apply the crate's own rules: the region
+//! (`validator::source_for`: by leading digits, else the first whose types match) and the number
+//! type (`validator::number_type`: the general pattern, then each type's pattern in a fixed
+//! order), valid when the type is known. The type comes from the very pattern match that
+//! validity needed, so telling a toll-free number from a mobile costs nothing extra. Anything
+//! else (letters, extensions, other lengths, other countries) still goes through the crate. A
+//! property test checks the two agree on validity, region, type and format.
 
+use std::str::FromStr;
 use std::sync::LazyLock;
 
 use phonenumber::metadata::{Descriptor, DATABASE};
+use phonenumber::{country, Type};
 use regex::{Regex, RegexBuilder};
 
 struct Pattern {
@@ -36,16 +41,43 @@ impl Pattern {
     }
 }
 
+fn matches(pattern: &Option<Pattern>, national: &str) -> bool {
+    pattern.as_ref().is_some_and(|p| p.is_match(national))
+}
+
 struct Region {
+    id: country::Id,
     leading_digits: Option<Regex>,
     general: Pattern,
-    types: Vec<Pattern>,
+    /// The types tried before fixed line and mobile, in `validator::number_type`'s order.
+    special: Vec<(Type, Pattern)>,
+    fixed_line: Option<Pattern>,
+    mobile: Option<Pattern>,
+    /// The two patterns are the same text: libphonenumber then calls every fixed-line match
+    /// `FixedLineOrMobile` without trying the mobile pattern (the US, Canada).
+    fixed_is_mobile: bool,
 }
 
 impl Region {
-    /// `number_type(..) != Unknown`.
-    fn knows(&self, national: &str) -> bool {
-        self.general.is_match(national) && self.types.iter().any(|t| t.is_match(national))
+    /// `validator::number_type` for this region's metadata. It costs what the validity check
+    /// alone cost: the same patterns in the same order, stopping at the first match.
+    fn number_type(&self, national: &str) -> Type {
+        if !self.general.is_match(national) {
+            return Type::Unknown;
+        }
+        if let Some((kind, _)) = self.special.iter().find(|(_, p)| p.is_match(national)) {
+            return *kind;
+        }
+        if matches(&self.fixed_line, national) {
+            if self.fixed_is_mobile || matches(&self.mobile, national) {
+                return Type::FixedLineOrMobile;
+            }
+            return Type::FixedLine;
+        }
+        if matches(&self.mobile, national) {
+            return Type::Mobile;
+        }
+        Type::Unknown
     }
 }
 
@@ -56,29 +88,36 @@ static REGIONS: LazyLock<Option<Vec<Region>>> = LazyLock::new(|| {
     for id in DATABASE.region(&1)? {
         let meta = DATABASE.by_id(id)?;
         let d = meta.descriptors();
-        let types = [
-            d.premium_rate(),
-            d.toll_free(),
-            d.shared_cost(),
-            d.voip(),
-            d.personal_number(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-            d.fixed_line(),
-            d.mobile(),
+        let special = [
+            (Type::PremiumRate, d.premium_rate()),
+            (Type::TollFree, d.toll_free()),
+            (Type::SharedCost, d.shared_cost()),
+            (Type::Voip, d.voip()),
+            (Type::PersonalNumber, d.personal_number()),
+            (Type::Pager, d.pager()),
+            (Type::Uan, d.uan()),
+            (Type::Voicemail, d.voicemail()),
         ];
+        let pattern = |d: Option<&Descriptor>| match d {
+            Some(d) => Pattern::from(d).map(Some),
+            None => Some(None),
+        };
         regions.push(Region {
+            id: country::Id::from_str(id).ok()?,
             leading_digits: match meta.leading_digits() {
                 Some(l) => Some(compile(l.as_str())?),
                 None => None,
             },
             general: Pattern::from(d.general())?,
-            types: types
+            special: special
                 .into_iter()
-                .flatten()
-                .map(Pattern::from)
+                .filter_map(|(kind, d)| Some((kind, d?)))
+                .map(|(kind, d)| Some((kind, Pattern::from(d)?)))
                 .collect::<Option<_>>()?,
+            fixed_line: pattern(d.fixed_line())?,
+            mobile: pattern(d.mobile())?,
+            fixed_is_mobile: d.fixed_line().map(|f| f.national_number().as_str())
+                == d.mobile().map(|m| m.national_number().as_str()),
         });
     }
     Some(regions)
@@ -116,23 +155,35 @@ pub fn national_digits(text: &str) -> Option<String> {
     }
 }
 
-/// Whether libphonenumber would call this national number valid. `None` when the metadata is
-/// unavailable (use the slow path).
-pub fn is_valid(national: &str) -> Option<bool> {
+/// What libphonenumber says about a ten-digit national number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nanp {
+    Invalid,
+    /// Valid: the region libphonenumber places it in (`US`, `CA`, `PR`, `JM`, ...) and its type.
+    Valid {
+        region: country::Id,
+        kind: Type,
+    },
+}
+
+/// libphonenumber's answer for this national number (`validator::source_for`: the first region
+/// whose leading digits match, or without leading digits whose types match; then
+/// `number_type` there). `None` when the metadata is unavailable (use the slow path).
+pub(crate) fn classify(national: &str) -> Option<Nanp> {
     let regions = REGIONS.as_ref()?;
     for r in regions {
-        match &r.leading_digits {
-            Some(lead) => {
-                if lead.is_match(national) {
-                    return Some(r.knows(national));
-                }
-            }
-            None => {
-                if r.knows(national) {
-                    return Some(true);
-                }
-            }
-        }
+        let kind = match &r.leading_digits {
+            Some(lead) if lead.is_match(national) => r.number_type(national),
+            Some(_) => continue,
+            None => match r.number_type(national) {
+                Type::Unknown => continue,
+                kind => kind,
+            },
+        };
+        return Some(match kind {
+            Type::Unknown => Nanp::Invalid,
+            kind => Nanp::Valid { region: r.id, kind },
+        });
     }
-    Some(false)
+    Some(Nanp::Invalid)
 }

@@ -1,6 +1,17 @@
 //! Phone numbers → E.164, through libphonenumber's rules (the `phonenumber` crate).
+//!
+//! One deliberate departure from libphonenumber: letters. It reads them as keypad digits
+//! (`1-800-FLOWERS`), so `815-555-O158` (the letter O typed for a zero) became a stranger's
+//! number, and a note such as `(cell)` became digits on the end. A phone number in a schedule is
+//! never spelled out, so any letter outside an extension marker makes the value unusable.
 
-use phonenumber::{country, Mode};
+use std::sync::LazyLock;
+
+use phonenumber::metadata::DATABASE;
+use phonenumber::{country, Mode, Type};
+use regex::Regex;
+
+use super::nanp::{self, Nanp};
 
 /// A number that Annie can dial.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -17,63 +28,181 @@ pub enum PhoneProblem {
     NotANumber,
     Invalid,
     HasExtension,
+    /// Letters besides an extension marker: never read as keypad digits.
+    Letters,
+    /// Valid, but a business's or service's number (toll-free, premium-rate, ...).
+    NotAPatientsPhone(Type),
+    /// VoIP or personal: called only when `[practice] allowed_number_types` says so.
+    TypeNotAllowed(Type),
+    /// Valid, in a country the practice does not call.
+    Foreign(country::Id),
+    /// Valid, but in no country (+800, +881): it has no local calling hours.
+    NoCountry,
 }
 
 impl PhoneProblem {
-    pub fn describe(self) -> &'static str {
+    /// The reason, to follow the column name ("WirelessPhone is ...").
+    pub fn describe(self) -> String {
         match self {
-            PhoneProblem::NotANumber => "is not a phone number",
-            PhoneProblem::Invalid => "is not a valid phone number",
-            PhoneProblem::HasExtension => "has an extension, which Annie cannot dial",
+            PhoneProblem::NotANumber => "is not a phone number".into(),
+            PhoneProblem::Invalid => "is not a valid phone number".into(),
+            PhoneProblem::HasExtension => "has an extension, which Annie cannot dial".into(),
+            PhoneProblem::Letters => {
+                "contains letters; a phone number in a schedule is never spelled out".into()
+            }
+            PhoneProblem::NotAPatientsPhone(kind) => {
+                format!("is {} number, not a patient's phone", type_name(kind))
+            }
+            PhoneProblem::TypeNotAllowed(kind) => {
+                let setting = super::policy::OPTIONAL_TYPES
+                    .iter()
+                    .find(|(_, t)| *t == kind)
+                    .map_or("", |(name, _)| name);
+                format!(
+                    "is {} number; add \"{setting}\" to [practice] allowed_number_types to call it",
+                    type_name(kind)
+                )
+            }
+            PhoneProblem::Foreign(country) => {
+                let code = country.as_ref();
+                format!(
+                    "is a number in {code}; add \"{code}\" to [practice] allowed_countries to call it"
+                )
+            }
+            PhoneProblem::NoCountry => {
+                "is a number in no country (a global service or satellite number), whose local \
+                 calling hours cannot be known"
+                    .into()
+            }
         }
     }
 }
 
-/// Parses free text such as `(312) 555-0147` or `+1 312 555 0147`. Plain North American
-/// numbers take a fast path with the same answer (see `nanp.rs`); the rest go through
-/// libphonenumber's full parser.
+/// A number type as the office reads it, with its article.
+fn type_name(kind: Type) -> &'static str {
+    match kind {
+        Type::TollFree => "a toll-free",
+        Type::PremiumRate => "a premium-rate",
+        Type::SharedCost => "a shared-cost",
+        Type::Voip => "a VoIP",
+        Type::PersonalNumber => "a personal (follow-me)",
+        Type::Pager => "a pager",
+        Type::Uan => "a universal access (company)",
+        Type::Voicemail => "a voicemail access",
+        Type::Mobile => "a mobile",
+        Type::FixedLine | Type::FixedLineOrMobile => "a fixed-line",
+        _ => "an unclassified",
+    }
+}
+
+/// A valid number and what libphonenumber says about it beyond its digits: enough to decide
+/// whether it may be called as a patient's phone (see [`super::policy`]). Kept only until that
+/// is decided, so a large export carries no more per row than before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Classified {
+    pub(crate) phone: Phone,
+    /// libphonenumber's number type (`Mobile`, `TollFree`, ...); never `Unknown` for a valid one.
+    pub(crate) kind: Type,
+    /// The region libphonenumber places it in (`US`, `CA`, `GB`, ...); `None` for a
+    /// non-geographic number such as +800 or +881.
+    pub(crate) country: Option<country::Id>,
+}
+
+/// Parses free text such as `(312) 555-0147` or `+1 312 555 0147` into a valid number, whatever
+/// its type or country (config numbers, the do-not-call list). Patients' numbers go through
+/// [`classify`] and the practice's policy instead.
 pub fn parse(text: &str, region: country::Id) -> Result<Phone, PhoneProblem> {
+    classify(text, region).map(|c| c.phone)
+}
+
+/// Parses and classifies a number. Plain North American numbers take a fast path with the same
+/// answer (see `nanp.rs`); the rest go through libphonenumber's full parser, after letters are
+/// refused.
+pub(crate) fn classify(text: &str, region: country::Id) -> Result<Classified, PhoneProblem> {
     if is_nanp_region(region) {
-        if let Some(national) = super::nanp::national_digits(text) {
-            if let Some(valid) = super::nanp::is_valid(&national) {
-                if !valid {
+        if let Some(national) = nanp::national_digits(text) {
+            if let Some(verdict) = nanp::classify(&national) {
+                let Nanp::Valid { region, kind } = verdict else {
                     return Err(PhoneProblem::Invalid);
-                }
+                };
                 let national_format = format!(
                     "({}) {}-{}",
                     &national[..3],
                     &national[3..6],
                     &national[6..]
                 );
-                return Ok(Phone {
-                    e164: format!("+1{national}"),
-                    national: national_format,
+                return Ok(Classified {
+                    phone: Phone {
+                        e164: format!("+1{national}"),
+                        national: national_format,
+                    },
+                    kind,
+                    country: Some(region),
                 });
             }
         }
     }
-    parse_with_libphonenumber(text, region)
+    refuse_letters(text)?;
+    classify_with_libphonenumber(text, region)
 }
 
 fn is_nanp_region(region: country::Id) -> bool {
-    phonenumber::metadata::DATABASE
+    DATABASE
         .by_id(region.as_ref())
         .is_some_and(|m| m.country_code() == 1)
 }
 
-/// The full libphonenumber parse and validity check.
-pub fn parse_with_libphonenumber(text: &str, region: country::Id) -> Result<Phone, PhoneProblem> {
+/// The full libphonenumber parse, validity check and classification. Never given letters:
+/// it would read them as keypad digits.
+fn classify_with_libphonenumber(
+    text: &str,
+    region: country::Id,
+) -> Result<Classified, PhoneProblem> {
     let number = phonenumber::parse(Some(region), text).map_err(|_| PhoneProblem::NotANumber)?;
     if number.extension().is_some() {
         return Err(PhoneProblem::HasExtension);
     }
-    if !number.is_valid() {
+    // `is_valid` is exactly "the type is known" (`validator::is_valid_with`).
+    let kind = number.number_type(&DATABASE);
+    if kind == Type::Unknown {
         return Err(PhoneProblem::Invalid);
     }
-    Ok(Phone {
-        e164: number.format().mode(Mode::E164).to_string(),
-        national: number.format().mode(Mode::National).to_string(),
+    Ok(Classified {
+        phone: Phone {
+            e164: number.format().mode(Mode::E164).to_string(),
+            national: number.format().mode(Mode::National).to_string(),
+        },
+        kind,
+        country: number.country().id(),
     })
+}
+
+/// An extension at the end of the text: a marker libphonenumber knows (`x`, `ext`, `ext.`,
+/// `extn`, `extension`, `#`, `~`, `int`, `anexo`, and their full-width forms), then digits.
+static EXTENSION: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)[\s,;]*(?:e?xt(?:ensi(?:o\x{301}?|ó))?n?|ｅ?ｘｔｎ?|[xｘ#～~]|int|anexo|ｉｎｔ)[:.．]?[\s,\-]*\d+#?\s*$",
+    )
+    .ok()
+});
+
+/// Refuses letters before libphonenumber can read them as keypad digits. Only an extension
+/// marker may hold letters; an extension keeps its own reason (Annie cannot dial one either).
+fn refuse_letters(text: &str) -> Result<(), PhoneProblem> {
+    let extension = EXTENSION.as_ref().and_then(|r| r.find(text));
+    let main = extension.map_or(text, |m| &text[..m.start()]);
+    let letters = main.chars().any(char::is_alphabetic);
+    if !letters && extension.is_none() {
+        return Ok(());
+    }
+    if !main.chars().any(char::is_numeric) {
+        // "call mom", "N/A", "x12": nothing that reads as a number.
+        return Err(PhoneProblem::NotANumber);
+    }
+    if letters {
+        return Err(PhoneProblem::Letters);
+    }
+    Err(PhoneProblem::HasExtension)
 }
 
 /// Masks a number for logs and results: country and area code, then the last four digits
@@ -127,7 +256,85 @@ mod tests {
         );
     }
 
-    /// The fast path must agree with libphonenumber on every plainly written number.
+    /// libphonenumber reads letters as keypad digits: each of these became a valid number of
+    /// someone else's (`815-555-O158` was dialled as +18155556158).
+    #[test]
+    fn letters_are_never_read_as_digits() {
+        for text in [
+            "815-555-O158",
+            "815-555-o158",
+            "815-555-\u{41E}158", // a Cyrillic O
+            "1-800-FLOWERS",
+            "312 555 0147 (cell)",
+            "mom 312 555 0147",
+            "312-555-0147 ext", // a marker without digits is just letters
+            "312-555-0147 x12 (mom)",
+            "+44 20 7946 O958",
+        ] {
+            assert_eq!(
+                parse(text, country::Id::US),
+                Err(PhoneProblem::Letters),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            PhoneProblem::Letters.describe(),
+            "contains letters; a phone number in a schedule is never spelled out"
+        );
+        for text in ["N/A", "none", "x12"] {
+            assert_eq!(
+                parse(text, country::Id::US),
+                Err(PhoneProblem::NotANumber),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_extension_marker_keeps_its_own_reason() {
+        for text in [
+            "312-555-0147 x12",
+            "312-555-0147x12",
+            "312-555-0147 X 12",
+            "312-555-0147 ext 12",
+            "312-555-0147 ext. 12",
+            "312-555-0147 Ext.12",
+            "312-555-0147 extn 12",
+            "312-555-0147, extension 12",
+            "312-555-0147 #12",
+            "312-555-0147 ext: 12345678", // longer than libphonenumber reads as an extension
+            "+44 20 7946 0958 ext 4",
+        ] {
+            assert_eq!(
+                parse(text, country::Id::US),
+                Err(PhoneProblem::HasExtension),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn classification_names_type_and_country() {
+        let c = |text| {
+            let c = classify(text, country::Id::US).unwrap();
+            (c.kind, c.country)
+        };
+        let us = Some(country::Id::US);
+        assert_eq!(c("(312) 555-0147"), (Type::FixedLineOrMobile, us));
+        assert_eq!(c("(800) 555-0147"), (Type::TollFree, us));
+        assert_eq!(c("(900) 555-0147"), (Type::PremiumRate, us));
+        assert_eq!(c("(500) 555-0147"), (Type::PersonalNumber, us));
+        assert_eq!(
+            c("(416) 555-0147"),
+            (Type::FixedLineOrMobile, Some(country::Id::CA))
+        );
+        assert_eq!(c("+44 7912 345678"), (Type::Mobile, Some(country::Id::GB)));
+        assert_eq!(c("+881 6 1234 5678").1, None);
+    }
+
+    /// The fast path must agree with libphonenumber on every plainly written number: validity,
+    /// format, region and type, including the non-geographic codes (toll-free 8XX, premium 900,
+    /// personal 5XX, Canadian VoIP 600) that must never be mistaken for a patient's phone.
     #[test]
     fn fast_path_agrees_with_libphonenumber() {
         // A small deterministic generator (no extra dependency for one test).
@@ -138,9 +345,18 @@ mod tests {
             state ^= state << 17;
             state % n
         };
+        let special = [
+            800, 833, 844, 855, 866, 877, 888, 900, 500, 521, 522, 523, 524, 533, 544, 566, 577,
+            588, 600, 622, 633, 700, 710, 876, 787, 416,
+        ];
         let mut checked = 0;
-        for _ in 0..20_000 {
-            let area = 100 + next(900);
+        let mut kinds = std::collections::HashMap::new();
+        for i in 0..20_000 {
+            // Half the numbers in the special area codes, half anywhere.
+            let area = match i % 2 {
+                0 => special[next(special.len() as u64) as usize],
+                _ => 100 + next(900),
+            };
             let exchange = next(1000);
             let line = next(10_000);
             let text = match next(6) {
@@ -152,17 +368,22 @@ mod tests {
                 _ => format!("{area}{exchange:03}{line:04}"),
             };
             for region in [country::Id::US, country::Id::CA] {
-                let fast = parse(&text, region);
-                let slow = parse_with_libphonenumber(&text, region);
+                assert!(
+                    nanp::national_digits(&text).is_some(),
+                    "{text} takes the fast path"
+                );
+                let fast = classify(&text, region);
+                let slow = classify_with_libphonenumber(&text, region);
                 assert_eq!(
-                    fast.as_ref().map(|p| &p.e164),
-                    slow.as_ref().map(|p| &p.e164),
+                    fast.as_ref().map(|c| (&c.phone.e164, c.kind, c.country)),
+                    slow.as_ref().map(|c| (&c.phone.e164, c.kind, c.country)),
                     "{text} in {region:?}"
                 );
                 if let (Ok(f), Ok(s)) = (&fast, &slow) {
                     if region == country::Id::US {
-                        assert_eq!(f.national, s.national, "{text}");
+                        assert_eq!(f.phone.national, s.phone.national, "{text}");
                     }
+                    *kinds.entry(f.kind).or_insert(0) += 1;
                     checked += 1;
                 }
             }
@@ -171,6 +392,18 @@ mod tests {
             checked > 1000,
             "enough valid numbers were compared: {checked}"
         );
+        for kind in [
+            Type::FixedLineOrMobile,
+            Type::TollFree,
+            Type::PremiumRate,
+            Type::PersonalNumber,
+            Type::Voip,
+        ] {
+            assert!(
+                kinds.get(&kind).is_some_and(|n| *n > 20),
+                "enough {kind:?} numbers were compared: {kinds:?}"
+            );
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::hours::{self, CallingHours, TimeWindow};
 use crate::languages::Languages;
 use crate::locations::Location;
 use crate::normalise::phone;
+use crate::normalise::policy::PhonePolicy;
 use crate::practice::Practice;
 
 /// Builds a location's API settings from its own key variable and base URL (or the `[api]` ones).
@@ -34,7 +35,7 @@ pub(super) fn locations(
     languages: &Languages,
     api: &ApiFor<'_>,
 ) -> anyhow::Result<Vec<Location>> {
-    let region = phone_region(config)?;
+    let numbers = super::numbers::phone_policy(config)?;
     let dispatch = dispatch(config)?;
     let p = &config.file.practice;
     if p.name.get_ref().trim().is_empty() {
@@ -42,15 +43,15 @@ pub(super) fn locations(
         return Err(bad(config, &p.name, "[practice] name", msg));
     }
     match is_group(config) {
-        false => single(config, region, dispatch, api).map(|l| vec![l]),
-        true => group(config, languages, region, &dispatch, api),
+        false => single(config, &numbers, dispatch, api).map(|l| vec![l]),
+        true => group(config, languages, &numbers, &dispatch, api),
     }
 }
 
 /// A single practice: `[practice]` says who calls, `[[languages]]` name their numbers.
 fn single(
     config: &LoadedConfig,
-    region: phonenumber::country::Id,
+    numbers: &PhonePolicy,
     dispatch: DispatchSettings,
     api: &ApiFor<'_>,
 ) -> anyhow::Result<Location> {
@@ -71,7 +72,7 @@ fn single(
             .ok_or_else(|| missing("from_number"))?,
         callback_number: p.callback_number.as_ref(),
     };
-    let practice = practice(config, &who, region)?;
+    let practice = practice(config, &who, numbers)?;
     let mut language_numbers = BTreeMap::new();
     for l in &config.file.languages {
         let number = l.from_number.as_ref().ok_or_else(|| {
@@ -85,7 +86,7 @@ fn single(
         let key = "[[languages]] from_number";
         language_numbers.insert(
             l.name.get_ref().trim().to_string(),
-            e164(config, number, key, region)?,
+            e164(config, number, key, numbers.home)?,
         );
     }
     Ok(Location {
@@ -104,7 +105,7 @@ fn single(
 fn group(
     config: &LoadedConfig,
     languages: &Languages,
-    region: phonenumber::country::Id,
+    numbers: &PhonePolicy,
     dispatch: &DispatchSettings,
     api: &ApiFor<'_>,
 ) -> anyhow::Result<Vec<Location>> {
@@ -132,7 +133,7 @@ fn group(
         .locations
         .iter()
         .map(|l| {
-            let location = location(config, l, languages, region, dispatch, api)?;
+            let location = location(config, l, languages, numbers, dispatch, api)?;
             if !seen.insert(location.id.clone()) {
                 let msg = format!(
                     "`{}` is the id of an earlier location; ids must be unique",
@@ -150,7 +151,7 @@ fn location(
     config: &LoadedConfig,
     l: &LocationConfig,
     languages: &Languages,
-    region: phonenumber::country::Id,
+    numbers: &PhonePolicy,
     dispatch: &DispatchSettings,
     api: &ApiFor<'_>,
 ) -> anyhow::Result<Location> {
@@ -167,7 +168,7 @@ fn location(
         from_number: &l.from_number,
         callback_number: l.callback_number.as_ref(),
     };
-    let practice = practice(config, &who, region)?;
+    let practice = practice(config, &who, numbers)?;
     let mut language_numbers = BTreeMap::new();
     for (language, number) in &l.from_numbers {
         if !languages.list.iter().any(|x| &x.name == language) {
@@ -183,7 +184,7 @@ fn location(
             return Err(bad(config, number, &format!("{section} from_numbers"), msg));
         }
         let key = format!("{section} from_numbers.{language}");
-        language_numbers.insert(language.clone(), e164(config, number, &key, region)?);
+        language_numbers.insert(language.clone(), e164(config, number, &key, numbers.home)?);
     }
     let mut dispatch = dispatch.clone();
     if let Some(rpm) = &l.requests_per_minute {
@@ -218,11 +219,8 @@ struct Who<'a> {
     callback_number: Option<&'a Located>,
 }
 
-fn practice(
-    config: &LoadedConfig,
-    w: &Who<'_>,
-    phone_region: phonenumber::country::Id,
-) -> anyhow::Result<Practice> {
+fn practice(config: &LoadedConfig, w: &Who<'_>, numbers: &PhonePolicy) -> anyhow::Result<Practice> {
+    let phone_region = numbers.home;
     let section = &w.section;
     if w.name.get_ref().trim().is_empty() {
         let msg = "is empty; calls must name the practice".into();
@@ -260,24 +258,8 @@ fn practice(
         from_number: from.e164,
         callback_spoken: callback.national,
         phone_region,
+        phone_policy: numbers.clone(),
     })
-}
-
-fn phone_region(config: &LoadedConfig) -> anyhow::Result<phonenumber::country::Id> {
-    match &config.file.practice.phone_region {
-        None => Ok(phonenumber::country::Id::US),
-        Some(r) => phonenumber::country::Id::from_str(r.get_ref().trim()).map_err(|_| {
-            bad(
-                config,
-                r,
-                "[practice] phone_region",
-                format!(
-                    "`{}` is not a two-letter region code such as US or CA",
-                    r.get_ref()
-                ),
-            )
-        }),
-    }
 }
 
 fn phone_of(
@@ -316,18 +298,32 @@ pub(super) fn dispatch(config: &LoadedConfig) -> anyhow::Result<DispatchSettings
             }
         };
     let rpm = positive(&d.requests_per_minute, "[dispatch] requests_per_minute", 60)?;
+    // Kept readable so older configs still load; what they set is no longer safe to do.
+    for (value, key, why) in [
+        (
+            &d.server_error_attempts,
+            "server_error_attempts",
+            "a 5xx may have placed the call, so it is never resent without a look in Annie",
+        ),
+        (
+            &d.reconcile_pages,
+            "reconcile_pages",
+            "the look in Annie now reads back as far as the attempts it settles",
+        ),
+    ] {
+        if let Some(v) = value {
+            tracing::warn!(
+                "{}: [dispatch] {key} is no longer used ({why}); remove it",
+                config.at(v)
+            );
+        }
+    }
     Ok(DispatchSettings {
         requests_per_minute: NonZeroU32::new(rpm).unwrap_or(NonZeroU32::MIN),
         max_in_flight: positive(&d.max_in_flight, "[dispatch] max_in_flight", 4)? as usize,
         connect_attempts: positive(&d.connect_attempts, "[dispatch] connect_attempts", 3)?,
         rate_limit_retries: d.rate_limit_retries.as_ref().map_or(5, |v| *v.get_ref()),
-        server_error_attempts: positive(
-            &d.server_error_attempts,
-            "[dispatch] server_error_attempts",
-            3,
-        )?,
         breaker_after: positive(&d.breaker_after, "[dispatch] breaker_after", 5)?,
-        reconcile_pages: positive(&d.reconcile_pages, "[dispatch] reconcile_pages", 5)?,
     })
 }
 

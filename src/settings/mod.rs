@@ -4,11 +4,12 @@
 //! is made fails here, with the file, line and key, so a typo costs a cron job nothing but an
 //! error mail (exit 2). One file per part of the config: [`api`] (endpoint and credentials),
 //! [`input`] (the export and selection), [`texts`] (templates and languages), [`locations`]
-//! (who calls, from where, how fast, when).
+//! (who calls, from where, how fast, when), [`numbers`] (which numbers are a patient's phone).
 
 mod api;
 mod input;
 mod locations;
+mod numbers;
 mod texts;
 
 use std::path::{Path, PathBuf};
@@ -54,6 +55,8 @@ pub struct Settings {
     pub households: bool,
     pub opt_out: OptOutSettings,
     pub retry_uncertain: bool,
+    /// `--accept-new-key`: a changed key for the same API may replace the ledger's record.
+    pub accept_new_key: bool,
     pub wait_for_window: bool,
     /// Dispatch to an in-process sandbox (`run --sandbox`).
     pub sandbox: bool,
@@ -130,7 +133,7 @@ impl Settings {
         Ok(Settings {
             mode,
             input,
-            ledger_path: ledger_path(&config, &results_path, run.sandbox),
+            ledger_path: ledger_path(&config, &results_path, run.sandbox)?,
             sandbox: run.sandbox,
             summary_json: run.summary_json.clone(),
             report: run.report.clone(),
@@ -141,6 +144,7 @@ impl Settings {
             households: c.households.enabled.unwrap_or(true),
             opt_out,
             retry_uncertain: run.retry_uncertain,
+            accept_new_key: run.accept_new_key,
             wait_for_window: run.wait_for_window,
             results_path,
             emit_requests: run.emit_requests.clone(),
@@ -186,7 +190,7 @@ impl ApiOnly {
         Ok(ApiOnly {
             name: config.file.practice.name.get_ref().trim().to_string(),
             locations: locations::locations(&config, &languages, &api)?,
-            ledger_path: ledger_path(&config, results, false),
+            ledger_path: ledger_path(&config, results, false)?,
         })
     }
 }
@@ -225,27 +229,62 @@ fn duration(
     }
 }
 
-/// `[state] ledger`, or `annie-dispatch.ledger.sqlite3` beside the results file (so the nightly
-/// exports in one folder share one history).
-/// A `--sandbox` run keeps its own ledger beside the real one, so a rehearsal never marks real
-/// appointments as sent.
-fn ledger_path(config: &LoadedConfig, results: &Path, sandbox: bool) -> PathBuf {
-    let path = match &config.file.state.ledger {
-        Some(v) => config.relative_path(v.get_ref()),
-        None => results.with_file_name("annie-dispatch.ledger.sqlite3"),
-    };
-    if !sandbox {
-        return path;
+/// The ledger's file name when `[state] ledger` does not name one.
+const LEDGER_NAME: &str = "annie-dispatch.ledger.sqlite3";
+
+/// `[state] ledger`, or `annie-dispatch.ledger.sqlite3` beside the config file: one config, one
+/// history, whatever `--results` says (a rerun with another results path must not start a new
+/// ledger). Earlier versions kept it beside the results file; such a ledger is not silently left
+/// behind: the run refuses and says how to move it.
+///
+/// A `--sandbox` run keeps its own ledger (`annie-dispatch.sandbox-ledger.sqlite3` beside the
+/// results, or beside `[state] ledger`), so a rehearsal never marks real appointments as sent.
+fn ledger_path(config: &LoadedConfig, results: &Path, sandbox: bool) -> anyhow::Result<PathBuf> {
+    let configured = config
+        .file
+        .state
+        .ledger
+        .as_ref()
+        .map(|v| config.relative_path(v.get_ref()));
+    if sandbox {
+        let name = configured
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().replace(".ledger", ".sandbox-ledger"))
+            .filter(|n| n.contains("sandbox"));
+        return Ok(match (&configured, name) {
+            (Some(path), Some(name)) => path.with_file_name(name),
+            (Some(path), None) => {
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                path.with_file_name(format!("sandbox-{name}"))
+            }
+            (None, _) => results.with_file_name("annie-dispatch.sandbox-ledger.sqlite3"),
+        });
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().replace(".ledger", ".sandbox-ledger"))
-        .unwrap_or_else(|| "annie-dispatch.sandbox-ledger.sqlite3".to_string());
-    path.with_file_name(if name.contains("sandbox") {
-        name
-    } else {
-        format!("sandbox-{name}")
-    })
+    if let Some(path) = configured {
+        return Ok(path);
+    }
+    let path = config.relative_path(LEDGER_NAME);
+    let old = results.with_file_name(LEDGER_NAME);
+    if !path.exists() && old.exists() && !same_file(&old, &path) {
+        anyhow::bail!(
+            "{}: the ledger now lives beside the config file (`{}`), but the one earlier runs \
+             wrote is beside the results file (`{}`). Move it there (with its -wal file, if \
+             any), or set [state] ledger = \"{}\" in the config",
+            config.path.display(),
+            path.display(),
+            old.display(),
+            old.display()
+        );
+    }
+    Ok(path)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 fn opt_out(config: &LoadedConfig) -> anyhow::Result<OptOutSettings> {

@@ -93,8 +93,14 @@ async fn when_the_window_closes_mid_run_the_rest_are_deferred() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_west_coast_patient_is_deferred_until_nine_their_time() {
     let annie = Annie::start().await;
+    // A personal (5XX) number, allowed here, rings wherever its owner is: no zone.
+    let config = CONFIG.replace(
+        "callback_number = \"(312) 555-0199\"",
+        "callback_number = \"(312) 555-0199\"\nallowed_number_types = [\"personal\"]",
+    );
     let out = Test::new()
         .server(&annie.base_url())
+        .config(&config)
         .now(Some("2026-11-24T09:30:00-06:00"))
         .od_rows(&[
             &od_row("CHI", &[("AptDateTime", "2026-11-25 10:00:00")]),
@@ -106,10 +112,10 @@ async fn a_west_coast_patient_is_deferred_until_nine_their_time() {
                 ],
             ),
             &od_row(
-                "TOLLFREE",
+                "PERSONAL",
                 &[
                     ("AptDateTime", "2026-11-25 12:00:00"),
-                    ("WirelessPhone", "(800) 555-0147"),
+                    ("WirelessPhone", "(500) 555-0147"),
                 ],
             ),
         ])
@@ -124,7 +130,7 @@ async fn a_west_coast_patient_is_deferred_until_nine_their_time() {
         "outside calling hours (09:00–20:00 in the recipient's zone, America/Los_Angeles); callable from Tue 2026-11-24 11:00 CST"
     );
     assert_eq!(
-        out.result_for("TOLLFREE")["reason"],
+        out.result_for("PERSONAL")["reason"],
         "outside calling hours (09:00–20:00 in every US time zone, since the number's own zone is unknown); callable from Tue 2026-11-24 13:00 CST"
     );
     assert_eq!(annie.posted_ids().await, ["CHI"]);

@@ -236,6 +236,21 @@ fn value_errors_name_the_file_line_and_key() {
             format!("{CONFIG}[[languages]]\nname = \"SPANISH\"\nvalues = [\"spa\"]\n"),
             "19: [[languages]] \"SPANISH\": from_number is missing: name the Annie number set to this language",
         ),
+        (
+            // The line of the bad entry, not of the key.
+            CONFIG.replace(
+                "callback_number = \"(312) 555-0199\"",
+                "callback_number = \"(312) 555-0199\"\nallowed_countries = [\n  \"CA\",\n  \"UK\",\n]",
+            ),
+            "13: [practice] allowed_countries: `UK` is not a two-letter region code such as US or CA (ISO 3166, as libphonenumber uses them: the United Kingdom is GB)",
+        ),
+        (
+            CONFIG.replace(
+                "callback_number = \"(312) 555-0199\"",
+                "callback_number = \"(312) 555-0199\"\nallowed_number_types = [\"toll-free\"]",
+            ),
+            "11: [practice] allowed_number_types: `toll-free` is not a type that can be allowed; choose from \"voip\", \"personal\" (mobile and fixed-line numbers are always called; toll-free, premium-rate, shared-cost, pager, UAN and voicemail numbers never are)",
+        ),
     ];
     for (config, expected) in cases {
         let out = with_config(&config).args(["--dry-run"]).run();

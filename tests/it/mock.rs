@@ -11,6 +11,12 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+/// A whole HTTP answer listing no conversations, for hand-made servers that must let a new
+/// ledger read Annie's (empty) history before their real test begins.
+pub const NO_CONVERSATIONS: &str = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+    content-length: 97\r\nconnection: close\r\n\r\n\
+    {\"success\":true,\"data\":{\"conversations\":[],\"pagination\":{\"offset\":0,\"limit\":100,\"totalCount\":0}}}";
+
 /// What the mock remembers: arrivals and the conversations it "started".
 pub struct State {
     arrivals: Mutex<Vec<(String, Instant)>>,
@@ -45,6 +51,18 @@ impl State {
             "status": "OPEN"
         }));
         conversation_id
+    }
+
+    /// Adds a conversation Annie shows without a request we can see (a call placed by an
+    /// answer that never reached us, listed late).
+    pub fn add_conversation(&self, conversation_id: &str, to: &str, from: &str) {
+        self.conversations.lock().unwrap().push(json!({
+            "conversationId": conversation_id,
+            "toNumber": to,
+            "fromNumber": from,
+            "startTime": self.now().to_rfc3339(),
+            "status": "OPEN"
+        }));
     }
 
     /// Sets fields of a started conversation (`status`, `duration`, `summary`, ...).

@@ -66,7 +66,7 @@ async fn a_429_with_rate_limit_headers_pauses_everything_then_every_row_is_sent(
     let statuses: Vec<String> = out.statuses().into_iter().map(|s| s.2).collect();
     assert_eq!(statuses, ["sent", "sent", "sent", "sent"]);
     assert_eq!(
-        annie.requests().await.len(),
+        annie.posts().await.len(),
         5,
         "four calls plus the one refused"
     );

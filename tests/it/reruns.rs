@@ -38,11 +38,9 @@ async fn running_the_same_command_twice_calls_nobody_twice() {
     let second = t.run_async().await;
     second.assert_status(0);
 
-    assert_eq!(
-        annie.posted_ids().await,
-        ["A1", "A2"],
-        "nothing is sent the second time"
-    );
+    let mut posted = annie.posted_ids().await;
+    posted.sort();
+    assert_eq!(posted, ["A1", "A2"], "nothing is sent the second time");
     let a1 = second.result_for("A1");
     assert_eq!(a1["status"], "skipped");
     assert_eq!(
@@ -133,31 +131,25 @@ async fn a_500_is_uncertain_not_resent_and_only_retry_uncertain_resends() {
     assert_eq!(row["http_status"], "500");
     assert_eq!(
         row["reason"],
-        "the API answered HTTP 500: internal error; the call may or may not have been placed (no \
-         matching conversation in Annie yet). Not resent: check Annie, then rerun with \
-         --retry-uncertain to call again"
+        "the API answered HTTP 500: internal error; Annie shows no call after it (complete \
+         look-back). Not resent: rerun with --retry-uncertain to call"
     );
 
     // A plain rerun looks again, finds nothing, and still does not resend.
     let second = t.run_async().await;
     second.assert_status(1);
     assert_eq!(second.result_for("A1")["status"], "uncertain");
-    assert!(
-        second.result_for("A1")["reason"].starts_with(
-            "an earlier attempt (Fri 2026-11-20 18:30 CST) may have placed a call (Annie shows no matching conversation); not resent."
-        ),
-        "{:?}",
-        second.result_for("A1")
+    assert_eq!(
+        second.result_for("A1")["reason"],
+        "an earlier attempt (Fri 2026-11-20 18:30 CST) got no clear answer, and Annie shows no \
+         call after it (complete look-back), so none was placed. Not resent: rerun with \
+         --retry-uncertain to call"
     );
     assert_eq!(annie.posts().await.len(), 1);
 
-    // --retry-uncertain resends deliberately (once the number may be called again).
-    let third = t
-        .clone()
-        .now(Some("2026-11-21T19:00:00-06:00"))
-        .args(["--retry-uncertain"])
-        .run_async()
-        .await;
+    // --retry-uncertain resends what the look proved absent, at once: an attempt that placed
+    // no call does not count toward "24 hours between calls".
+    let third = t.clone().args(["--retry-uncertain"]).run_async().await;
     third.assert_status(0);
     assert_eq!(third.result_for("A1")["status"], "sent");
     assert_eq!(annie.posts().await.len(), 2);
@@ -190,7 +182,10 @@ async fn a_500_whose_call_shows_up_in_annie_is_sent() {
         .iter()
         .filter(|r| r.method.as_str() == "GET")
         .count();
-    assert_eq!(lists, 1, "one page of conversations was enough");
+    assert_eq!(
+        lists, 2,
+        "one page for the new ledger's history, one page to find the call"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -214,11 +209,10 @@ async fn a_timeout_is_uncertain_and_not_retried() {
     out.assert_status(1);
     let slow = out.result_for("SLOW");
     assert_eq!(slow["status"], "uncertain");
-    assert!(
-        slow["reason"].starts_with(
-            "no answer before the request timeout; the call may or may not have been placed"
-        ),
-        "{slow:?}"
+    assert_eq!(
+        slow["reason"],
+        "no answer before the request timeout; Annie shows no call after it (complete \
+         look-back). Not resent: rerun with --retry-uncertain to call"
     );
     assert_eq!(out.result_for("OK")["status"], "sent");
     let slow_posts = annie
@@ -231,7 +225,7 @@ async fn a_timeout_is_uncertain_and_not_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn gateway_errors_are_retried_then_fail() {
+async fn a_gateway_error_is_looked_for_and_never_resent_blindly() {
     let annie = Annie::start().await;
     annie.fail_calls(503, "unavailable", Some(1)).await;
     let out = Test::new()
@@ -239,17 +233,19 @@ async fn gateway_errors_are_retried_then_fail() {
         .od_rows(&[&od_row("A1", &[])])
         .run_async()
         .await;
-    out.assert_status(0);
-    assert_eq!(out.result_for("A1")["status"], "sent");
-    assert_eq!(annie.posts().await.len(), 2, "the 503 was retried");
+    out.assert_status(1);
+    assert_eq!(out.result_for("A1")["status"], "uncertain");
+    assert_eq!(
+        annie.posts().await.len(),
+        1,
+        "a 503 may have placed the call"
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_run_of_failures_trips_the_breaker() {
-    let annie = Annie::start().await;
-    annie
-        .fail_calls(422, "fromNumber is not configured", None)
-        .await;
+/// Six rows sent one at a time, with the breaker at three failures in a row; their statuses.
+async fn six_calls_with_the_breaker_at_three(
+    annie: &Annie,
+) -> (crate::harness::Output, Vec<String>) {
     let r = rows(&["A1", "A2", "A3", "A4", "A5", "A6"]);
     let out = Test::new()
         .server(&annie.base_url())
@@ -258,13 +254,25 @@ async fn a_run_of_failures_trips_the_breaker() {
         .run_async()
         .await;
     out.assert_status(1);
-    let statuses: Vec<String> = out.statuses().into_iter().map(|s| s.2).collect();
+    let statuses = out.statuses().into_iter().map(|s| s.2).collect();
+    (out, statuses)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_of_failures_trips_the_breaker() {
+    let annie = Annie::start().await;
+    let failing = ServerError {
+        state: annie.state.clone(),
+        placed: false,
+    };
+    annie.answer_calls(failing, None).await;
+    let (out, statuses) = six_calls_with_the_breaker_at_three(&annie).await;
     assert_eq!(
         statuses,
         [
-            "failed",
-            "failed",
-            "failed",
+            "uncertain",
+            "uncertain",
+            "uncertain",
             "not_attempted",
             "not_attempted",
             "not_attempted"
@@ -276,42 +284,72 @@ async fn a_run_of_failures_trips_the_breaker() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_connection_reset_mid_request_is_uncertain_and_not_retried() {
-    use std::io::Read;
-    // A server that reads each request and hangs up without answering.
+async fn refusals_about_single_calls_never_trip_the_breaker() {
+    let annie = Annie::start().await;
+    annie
+        .fail_calls(422, "fromNumber is not configured", None)
+        .await;
+    let (out, statuses) = six_calls_with_the_breaker_at_three(&annie).await;
+    assert_eq!(statuses, ["failed"; 6]);
+    assert_eq!(
+        out.result_for("A6")["reason"],
+        "the API answered HTTP 422: fromNumber is not configured"
+    );
+    assert_eq!(annie.posts().await.len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_reset_mid_request_is_uncertain_and_resent_only_after_a_look() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    // A server that hangs up on every call request without answering, and lists no
+    // conversations: each call request may or may not have placed a call, and none shows up.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let posts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = posts.clone();
+    let seen: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+    let log = seen.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
-            let mut buf = [0u8; 4096];
-            if let Ok(n) = stream.read(&mut buf) {
-                if buf[..n].starts_with(b"POST") {
-                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                }
+            let mut buf = [0u8; 8192];
+            let Ok(n) = stream.read(&mut buf) else {
+                continue;
+            };
+            if buf[..n].starts_with(b"POST") {
+                log.lock().unwrap().push("POST");
+            } else {
+                log.lock().unwrap().push("GET");
+                let _ = stream.write_all(crate::mock::NO_CONVERSATIONS.as_bytes());
             }
             drop(stream);
         }
     });
-    let out = Test::new()
+    let t = Test::new()
         .server(&format!("http://127.0.0.1:{port}/v1"))
-        .od_rows(&[&od_row("A1", &[])])
-        .run_async()
-        .await;
+        .od_rows(&[&od_row("A1", &[])]);
+    let out = t.run_async().await;
     out.assert_status(1);
     let row = out.result_for("A1");
     assert_eq!(row["status"], "uncertain");
     assert!(
-        row["reason"].contains("the call may or may not have been placed"),
+        row["reason"].contains("Annie shows no call after it (complete look-back)"),
         "{row:?}"
     );
-    assert_eq!(
-        posts.load(std::sync::atomic::Ordering::SeqCst),
-        1,
-        "never retried"
-    );
+    let posts = |seen: &Mutex<Vec<&str>>| {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|m| **m == "POST")
+            .count()
+    };
+    assert_eq!(posts(&seen), 1, "never retried blindly");
+
+    // --retry-uncertain looks first, then sends exactly once.
+    seen.lock().unwrap().clear();
+    let again = t.clone().args(["--retry-uncertain"]).run_async().await;
+    again.assert_status(1);
+    assert_eq!(again.result_for("A1")["status"], "uncertain");
+    assert_eq!(*seen.lock().unwrap(), ["GET", "POST", "GET"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

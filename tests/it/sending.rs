@@ -22,7 +22,7 @@ async fn sample_export_sends_the_documented_bodies_and_accounts_for_every_row() 
         .await;
     out.assert_status(0);
 
-    let requests = annie.requests().await;
+    let requests = annie.posts().await;
     assert_eq!(requests.len(), 5, "five appointments are callable");
     for r in &requests {
         assert_eq!(r.url.path(), "/v1/calls");
@@ -128,7 +128,7 @@ async fn limit_sends_a_canary_and_reports_the_rest_not_attempted() {
         .run_async()
         .await;
     out.assert_status(1);
-    assert_eq!(annie.requests().await.len(), 1);
+    assert_eq!(annie.posts().await.len(), 1);
     let statuses: Vec<String> = out.statuses().into_iter().map(|s| s.2).collect();
     assert_eq!(
         statuses,
@@ -189,11 +189,7 @@ async fn a_401_stops_the_run_and_the_rest_are_not_attempted() {
         .run_async()
         .await;
     out.assert_status(1);
-    assert_eq!(
-        annie.requests().await.len(),
-        1,
-        "nothing is sent after a 401"
-    );
+    assert_eq!(annie.posts().await.len(), 1, "nothing is sent after a 401");
     let results = out.results();
     assert_eq!(results[0]["status"], "failed");
     assert_eq!(results[0]["http_status"], "401");
@@ -213,12 +209,17 @@ async fn a_401_stops_the_run_and_the_rest_are_not_attempted() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_api_is_retried_then_reported() {
-    // Bind and drop a listener: the port is then (almost certainly) closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    use std::io::{Read, Write};
+    // An API that answers the new ledger's look at its conversations, then goes away: its port
+    // closes, so every call request finds nobody listening.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 8192];
+        let _ = stream.read(&mut buf);
+        let _ = stream.write_all(crate::mock::NO_CONVERSATIONS.as_bytes());
+    });
     let out = Test::new()
         .server(&format!("http://127.0.0.1:{port}/v1"))
         .config(&crate::harness::CONFIG.replace(
@@ -234,6 +235,37 @@ async fn an_unreachable_api_is_retried_then_reported() {
     assert!(
         row["reason"].starts_with("could not connect to the API (2 attempts)"),
         "{row:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_ledger_that_cannot_read_annie_calls_nobody() {
+    // Bind and drop a listener: the port is then (almost certainly) closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = Test::new()
+        .server(&format!("http://127.0.0.1:{port}/v1"))
+        .od_rows(&[&od_row("A1", &[]), &od_row("A2", &[("AptStatus", "5")])])
+        .run_async()
+        .await;
+    out.assert_status(1);
+    let row = out.result_for("A1");
+    assert_eq!(row["status"], "not_attempted");
+    assert!(
+        row["reason"].starts_with(
+            "not attempted: the ledger has no call history for Bright Smile Dental yet, and it \
+             could not be rebuilt from Annie (could not list Annie's conversations after reading 0"
+        ),
+        "{row:?}"
+    );
+    assert!(row["reason"].ends_with("nothing was sent, so nobody is called twice. Rerun when Annie's conversation list can be read"));
+    assert_eq!(
+        out.result_for("A2")["status"],
+        "skipped",
+        "settled rows keep their result"
     );
 }
 
@@ -283,7 +315,7 @@ async fn the_key_comes_from_the_variable_the_config_names() {
         .run_async()
         .await;
     out.assert_status(0);
-    let requests = annie.requests().await;
+    let requests = annie.posts().await;
     assert_eq!(
         requests[0].headers["authorization"],
         "Bearer annie-sk-v2-practice"

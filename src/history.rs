@@ -1,0 +1,160 @@
+//! Whose ledger this is, checked before any call, and the per-number history rebuilt from Annie
+//! when a location's history is missing. See [`crate::ledger::Identity`] for why.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+
+use crate::api::{AnnieClient, ApiSettings};
+use crate::dispatch::Gate;
+use crate::ledger::{Identity, Ledger, RebuiltCall};
+use crate::locations::Location;
+use crate::normalise::phone;
+use crate::number_rules::LOOKBACK_DAYS;
+use crate::reconcile::{digits, look_back};
+
+/// What an in-process sandbox run records as its API: its port changes every run.
+const SANDBOX: &str = "in-process sandbox";
+
+/// The identity of the API a location calls through.
+pub fn identity_of(api: &ApiSettings, sandbox: bool) -> Identity {
+    if sandbox {
+        return Identity {
+            base_url: SANDBOX.to_string(),
+            organisation: "sandbox".to_string(),
+        };
+    }
+    let organisation = match &api.oauth {
+        Some(o) => format!("OAuth client {}", o.client_id),
+        None => {
+            let digest = Sha256::digest(api.api_key.expose_secret().as_bytes());
+            let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+            format!("API key sha256:{hex}")
+        }
+    };
+    Identity {
+        base_url: api.base_url.trim_end_matches('/').to_ascii_lowercase(),
+        organisation,
+    }
+}
+
+/// Checks each sending location's API against the ledger's record. `Ok` says, per location,
+/// whether its history must be rebuilt from Annie first (nothing recorded yet). A different API
+/// is refused; a different key for the same API only with `--accept-new-key`.
+pub fn check(
+    ledger: &Ledger,
+    locations: &[Location],
+    sandbox: bool,
+    accept_new_key: bool,
+) -> anyhow::Result<Vec<bool>> {
+    let mut rebuild = Vec::with_capacity(locations.len());
+    for location in locations {
+        let Some(api) = &location.api else {
+            rebuild.push(false);
+            continue;
+        };
+        let now = identity_of(api, sandbox);
+        let Some(was) = ledger.identity(&location.id)? else {
+            rebuild.push(true);
+            continue;
+        };
+        rebuild.push(false);
+        if was == now {
+            continue;
+        }
+        if was.base_url == now.base_url && accept_new_key {
+            tracing::warn!(
+                location = %location.label(),
+                "--accept-new-key: the ledger now records {} instead of {}",
+                now.organisation,
+                was.organisation
+            );
+            ledger.set_identity(&location.id, &now)?;
+            continue;
+        }
+        let same_api = was.base_url == now.base_url;
+        anyhow::bail!(
+            "the ledger `{}` holds the calls {} made through {} ({}), but this run would call \
+             through {} ({}). A ledger must stay with its API and organisation, or it would skip \
+             patients nobody called, or miss calls it never saw. {}",
+            ledger.path().display(),
+            location.label(),
+            was.base_url,
+            was.organisation,
+            now.base_url,
+            now.organisation,
+            if same_api {
+                "If the same organisation's API key (or OAuth client) was replaced, rerun once \
+                 with --accept-new-key. Otherwise give this organisation its own ledger: set \
+                 [state] ledger to a new file (its history is rebuilt from Annie on the first run)"
+            } else {
+                "Give this API its own ledger: set [state] ledger to a new file (its history is \
+                 rebuilt from Annie on the first run), or point base_url back"
+            }
+        );
+    }
+    Ok(rebuild)
+}
+
+/// Rebuilds a location's per-number history from Annie's conversations of the last
+/// [`LOOKBACK_DAYS`] (paged through the location's rate gate), then records its identity. Until
+/// that succeeds the location may not call: a ledger that forgot who was called must not call
+/// them again.
+pub async fn rebuild(
+    client: &AnnieClient,
+    gate: &Gate,
+    location: &Location,
+    identity: &Identity,
+    ledger: &Mutex<Ledger>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let since = now - Duration::days(LOOKBACK_DAYS);
+    let region = location.practice.phone_region;
+    let mut calls = Vec::new();
+    let mut keep = |c: &crate::api::ConversationSummary| {
+        let started_at = c
+            .start_time
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let to_number = c.to_number.as_deref().and_then(|n| match n.trim() {
+            n if n.starts_with('+') => Some(format!("+{}", digits(n))),
+            n => phone::parse(n, region).ok().map(|p| p.e164),
+        });
+        if let (Some(started_at), Some(to_number)) = (started_at, to_number) {
+            if started_at >= since {
+                calls.push(RebuiltCall {
+                    conversation_id: c.conversation_id.clone(),
+                    to_number,
+                    started_at,
+                });
+            }
+        }
+        false
+    };
+    let read = look_back(client, gate, since, &mut keep)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+            "the ledger has no call history for {} yet, and it could not be rebuilt from Annie \
+             ({e}); nothing was sent, so nobody is called twice. Rerun when Annie's conversation \
+             list can be read",
+            location.label()
+        )
+        })?;
+    let ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
+    let added = ledger.add_rebuilt(&location.id, &calls)?;
+    ledger.set_identity(&location.id, identity)?;
+    tracing::info!(
+        location = %location.label(),
+        "the ledger had no history for this organisation: rebuilt the per-number history from {} \
+         Annie conversations of the last {LOOKBACK_DAYS} days ({added} calls added) in {:.1} s",
+        read.conversations,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
