@@ -1,7 +1,9 @@
 //! `annie-dispatch check`: everything a run would do, short of sending, and what would go wrong.
 //!
-//! It builds the same settings and runs the same pipeline as `run --dry-run` (so it can never
-//! disagree with a real run), writes its results to a temporary file rather than next to the
+//! It builds the settings a sending `run` would build, with the same start-up checks (API URL,
+//! timeouts, credentials variables, templates, the ledger's path and owner), so every error a
+//! run gives before sending, `check` gives too, with the same exit status. Then it runs the same
+//! pipeline as `run --dry-run`, writes its results to a temporary file rather than next to the
 //! export, and prints a short report instead of the preview table.
 
 use std::io::Write;
@@ -35,6 +37,11 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
     };
     let env = |name: &str| std::env::var(name).ok();
     let mut s = Settings::build(&run, global, &env)?;
+    let as_run = RunArgs {
+        dry_run: false,
+        ..run.clone()
+    };
+    let startup = Settings::build(&as_run, global, &env).and_then(|send| ready_to_send(&send));
     s.show_table = false;
     s.show_progress = false;
     // The real ledger (beside where results would go) is read; the results go to scratch.
@@ -59,19 +66,13 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
         out,
         "templates: valid (every variable known; rendered against an example)"
     )?;
-    let mut key_set = true;
-    let mut key_vars: Vec<&str> = s.locations.iter().map(|l| l.api_key_env.as_str()).collect();
-    key_vars.dedup();
-    for key_var in key_vars {
-        if env(key_var).is_some_and(|k| !k.trim().is_empty()) {
-            writeln!(out, "api key: `{key_var}` is set")?;
-        } else {
-            key_set = false;
-            writeln!(
-                out,
-                "api key: `{key_var}` is not set: a sending run would stop with exit 2"
-            )?;
-        }
+    match &startup {
+        Ok(()) => writeln!(
+            out,
+            "api and ledger: ready (credentials set, ledger `{}` writable)",
+            s.ledger_path.display()
+        )?,
+        Err(e) => writeln!(out, "a sending run would stop before calling anyone: {e:#}")?,
     }
 
     let mut outcome = RunOutcome::nothing();
@@ -97,7 +98,18 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
         writeln!(out, "export: none given (pass --input to check one)")?;
     }
     out.flush()?;
-    // A missing key needs a person even when every row is fine.
-    outcome.other_problem = !key_set;
+    // What stops a sending run at start-up stops `check` the same way (exit 2).
+    startup?;
     Ok(outcome)
+}
+
+/// The start-up checks a sending run makes on the ledger before anything else (see
+/// `services::Services::start`), without taking its lock or creating it: the file (or its
+/// folder) must be writable, and an existing ledger must belong to this config's API.
+fn ready_to_send(s: &Settings) -> anyhow::Result<()> {
+    crate::ledger::Ledger::check_writable(&s.ledger_path)?;
+    if let Some(ledger) = crate::ledger::Ledger::open_read_only(&s.ledger_path)? {
+        crate::history::check(&ledger, &s.locations, s.sandbox, false)?;
+    }
+    Ok(())
 }

@@ -157,7 +157,7 @@ pub struct SandboxArgs {
     pub hang: std::time::Duration,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// The config file (TOML). See config.example.toml.
     #[arg(long, value_name = "FILE")]

@@ -194,11 +194,26 @@ fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyho
     );
     example.insert(
         "appointments",
-        serde_json::Value::Array(vec![one.clone(), one]),
+        serde_json::Value::Array(vec![one.clone(), one.clone()]),
     );
     template
         .render(&example)
         .map_err(|e| fail(format!("{e}")))?;
+    // A text over the API's limit for one ordinary appointment would make every row invalid:
+    // that is a config error, found before anything is read or sent.
+    example.insert("appointments", serde_json::Value::Array(vec![one]));
+    let length = template
+        .render(&example)
+        .map_err(|e| fail(format!("{e}")))?
+        .trim()
+        .chars()
+        .count();
+    if length > MAX_TEXT_CHARS {
+        return Err(fail(format!(
+            "renders to {length} characters for an example appointment; the API accepts at \
+             most {MAX_TEXT_CHARS}. Shorten the template"
+        )));
+    }
     Ok(())
 }
 

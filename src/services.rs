@@ -67,7 +67,10 @@ impl Services {
     /// outside) calling hours: the run goes on once any location's window is open.
     pub async fn start(s: &Settings, clock: &Clock) -> anyhow::Result<Services> {
         let ledger = match s.mode {
-            Mode::Send => Some(Ledger::open(&s.ledger_path)?),
+            Mode::Send => {
+                Ledger::check_writable(&s.ledger_path)?;
+                Some(Ledger::open(&s.ledger_path)?)
+            }
             Mode::Preview => Ledger::open_read_only(&s.ledger_path)?,
         };
         let rebuild = match (&ledger, s.mode) {

@@ -218,6 +218,40 @@ impl Ledger {
         Ok(ledger)
     }
 
+    /// Whether a sending run could open (or create) the ledger at `path`, without creating or
+    /// locking anything: `run` asks before it opens it, and `check` asks the same question, so
+    /// both say the same thing.
+    pub fn check_writable(path: &Path) -> anyhow::Result<()> {
+        let fail = |why: String| {
+            anyhow::anyhow!(
+                "cannot write the ledger `{}` ({why}); set [state] ledger to a writable path",
+                path.display()
+            )
+        };
+        if path.exists() {
+            File::options()
+                .append(true)
+                .open(path)
+                .map_err(|e| fail(e.kind().to_string()))?;
+            return Ok(());
+        }
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !folder.is_dir() {
+            return Err(fail(format!(
+                "its folder `{}` does not exist",
+                folder.display()
+            )));
+        }
+        tempfile::Builder::new()
+            .prefix(".annie-dispatch-probe")
+            .tempfile_in(folder)
+            .map_err(|e| fail(format!("its folder `{}`: {}", folder.display(), e.kind())))?;
+        Ok(())
+    }
+
     /// Opens an existing ledger to record conversations (`outcomes`), without the run lock and
     /// without creating it.
     ///

@@ -6,6 +6,7 @@ mod mock;
 
 mod bench_smoke;
 mod calling_hours;
+mod check_parity;
 mod config_errors;
 mod files;
 mod households_optouts;
