@@ -128,7 +128,8 @@ impl CallOutcome {
     }
 }
 
-/// One conversation from `GET /conversations`, as far as reconciliation needs it.
+/// One conversation from `GET /conversations`: what reconciliation matches on, and the whole
+/// item as Annie sent it (a lost ledger's rebuild reads opt-outs from it).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationSummary {
@@ -136,6 +137,8 @@ pub struct ConversationSummary {
     pub to_number: Option<String>,
     pub from_number: Option<String>,
     pub start_time: Option<String>,
+    #[serde(skip)]
+    pub raw: serde_json::Value,
 }
 
 /// What one `GET /conversations` page request gave.
@@ -160,8 +163,19 @@ pub enum ListOutcome {
 
 #[derive(Deserialize)]
 struct ListData {
-    conversations: Vec<ConversationSummary>,
+    conversations: Vec<serde_json::Value>,
     pagination: Option<Pagination>,
+}
+
+/// Each listed item, with the item kept whole; `None` if any lacks the documented fields.
+fn summaries(items: Vec<serde_json::Value>) -> Option<Vec<ConversationSummary>> {
+    items
+        .into_iter()
+        .map(|raw| {
+            let summary = serde_json::from_value::<ConversationSummary>(raw.clone()).ok()?;
+            Some(ConversationSummary { raw, ..summary })
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -395,11 +409,12 @@ impl AnnieClient {
         let data = serde_json::from_str::<Envelope>(&text)
             .ok()
             .and_then(|e| e.data)
-            .and_then(|d| serde_json::from_value::<ListData>(d).ok());
+            .and_then(|d| serde_json::from_value::<ListData>(d).ok())
+            .and_then(|d| Some((summaries(d.conversations)?, d.pagination)));
         match data {
-            Some(d) => ListOutcome::Page {
-                total: d.pagination.and_then(|p| p.total_count),
-                conversations: d.conversations,
+            Some((conversations, pagination)) => ListOutcome::Page {
+                total: pagination.and_then(|p| p.total_count),
+                conversations,
             },
             None => ListOutcome::Failed {
                 error: "the conversation list was not in the documented shape".to_string(),

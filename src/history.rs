@@ -10,10 +10,11 @@ use sha2::{Digest, Sha256};
 
 use crate::api::{AnnieClient, ApiSettings};
 use crate::dispatch::Gate;
-use crate::ledger::{Identity, Ledger, RebuiltCall};
+use crate::ledger::{Answered, ConversationRecord, Identity, Ledger, RebuiltCall};
 use crate::locations::Location;
 use crate::normalise::phone;
 use crate::number_rules::LOOKBACK_DAYS;
+use crate::outcomes::reading::Reading;
 use crate::reconcile::{digits, look_back};
 
 /// What an in-process sandbox run records as its API: its port changes every run.
@@ -99,10 +100,15 @@ pub fn check(
     Ok(rebuild)
 }
 
-/// Rebuilds a location's per-number history from Annie's conversations of the last
-/// [`LOOKBACK_DAYS`] (paged through the location's rate gate), then records its identity. Until
-/// that succeeds the location may not call: a ledger that forgot who was called must not call
-/// them again.
+/// How far back a rebuild looks for patients who asked not to be called: such a request does
+/// not expire, so further than the per-number rules look. Reading this far is best effort: once
+/// the last [`LOOKBACK_DAYS`] are read, a list that cannot be read further only costs a warning.
+pub const OPT_OUT_DAYS: i64 = 400;
+
+/// Rebuilds a location's per-number history from Annie's conversations: calls of the last
+/// [`LOOKBACK_DAYS`] and opt-outs heard in the last [`OPT_OUT_DAYS`] (read through the
+/// location's rate gate), then records its identity. Until the calls are rebuilt the location
+/// may not call: a ledger that forgot who was called must not call them again.
 pub async fn rebuild(
     client: &AnnieClient,
     gate: &Gate,
@@ -112,48 +118,91 @@ pub async fn rebuild(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let since = now - Duration::days(LOOKBACK_DAYS);
+    let calls_since = now - Duration::days(LOOKBACK_DAYS);
     let region = location.practice.phone_region;
     let mut calls = Vec::new();
+    let mut opt_outs = Vec::new();
+    // Whether every start time so far came newest first, and the oldest one read: if the list
+    // breaks off, this tells whether the last LOOKBACK_DAYS were read whole.
+    let (mut ordered, mut oldest): (bool, Option<DateTime<Utc>>) = (true, None);
+    let mut seen = 0u64;
     let mut keep = |c: &crate::api::ConversationSummary| {
+        seen += 1;
         let started_at = c
             .start_time
             .as_deref()
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc));
+        match (started_at, oldest) {
+            (None, _) => ordered = false,
+            (Some(t), Some(o)) if t > o + Duration::seconds(1) => ordered = false,
+            _ => {}
+        }
+        oldest = started_at.or(oldest);
         let to_number = c.to_number.as_deref().and_then(|n| match n.trim() {
             n if n.starts_with('+') => Some(format!("+{}", digits(n))),
             n => phone::parse(n, region).ok().map(|p| p.e164),
         });
-        if let (Some(started_at), Some(to_number)) = (started_at, to_number) {
-            if started_at >= since {
-                calls.push(RebuiltCall {
-                    conversation_id: c.conversation_id.clone(),
-                    to_number,
-                    started_at,
-                });
-            }
+        let (Some(started_at), Some(to_number)) = (started_at, to_number) else {
+            return false;
+        };
+        let call = RebuiltCall {
+            conversation_id: c.conversation_id.clone(),
+            to_number,
+            started_at,
+        };
+        if Reading::read(&c.raw).do_not_call {
+            opt_outs.push(call.clone());
+        }
+        if started_at >= calls_since {
+            calls.push(call);
         }
         false
     };
-    let read = look_back(client, gate, since, &mut keep)
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
+    let since = now - Duration::days(OPT_OUT_DAYS);
+    let looked = look_back(client, gate, since, &mut keep).await;
+    let calls_read = ordered && oldest.is_some_and(|o| o < calls_since);
+    match looked {
+        Ok(_) => {}
+        Err(e) if calls_read => {
+            tracing::warn!(
+                location = %location.label(),
+                "rebuilding the ledger: Annie's conversations could be read back to {} only \
+                 ({e}); a request not to be called heard before then is not known to this \
+                 ledger. Add such patients to the do-not-call list",
+                oldest.map(|o| o.format("%Y-%m-%d").to_string()).unwrap_or_default()
+            );
+        }
+        Err(e) => anyhow::bail!(
             "the ledger has no call history for {} yet, and it could not be rebuilt from Annie \
              ({e}); nothing was sent, so nobody is called twice. Rerun when Annie's conversation \
              list can be read",
             location.label()
-        )
-        })?;
+        ),
+    }
     let ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
     let added = ledger.add_rebuilt(&location.id, &calls)?;
+    for o in &opt_outs {
+        ledger.record_conversation(&ConversationRecord {
+            conversation_id: &o.conversation_id,
+            to_number: Some(&o.to_number),
+            started_at: Some(o.started_at),
+            status: "OTHER",
+            duration: None,
+            answered: Answered::Unknown,
+            needs_attention: true,
+            do_not_call: true,
+            checked_at: now,
+        })?;
+    }
     ledger.set_identity(&location.id, identity)?;
     tracing::info!(
         location = %location.label(),
         "the ledger had no history for this organisation: rebuilt the per-number history from {} \
-         Annie conversations of the last {LOOKBACK_DAYS} days ({added} calls added) in {:.1} s",
-        read.conversations,
+         Annie conversations ({added} calls in the last {LOOKBACK_DAYS} days added, {} requests \
+         not to be called in the last {OPT_OUT_DAYS} days) in {:.1} s",
+        seen,
+        opt_outs.len(),
         started.elapsed().as_secs_f64()
     );
     Ok(())

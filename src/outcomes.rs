@@ -15,7 +15,7 @@
 //! running `run` does not block this.
 
 mod file;
-mod reading;
+pub(crate) mod reading;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -150,7 +150,7 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
             "outcomes_file": out_path.display().to_string(),
             "exit_status": if attention > 0 || lookup_failures > 0 { 1 } else { 0 },
         });
-        std::fs::write(path, format!("{json:#}\n")).with_context(|| {
+        crate::private_file::write(path, format!("{json:#}\n").as_bytes()).with_context(|| {
             format!("cannot write the --summary-json file `{}`", path.display())
         })?;
     }

@@ -139,7 +139,7 @@ pub async fn finish(
         let json = collected
             .summary
             .to_json(&s.results_path, stop.interrupted());
-        std::fs::write(path, format!("{json:#}\n"))
+        crate::private_file::write(path, format!("{json:#}\n").as_bytes())
             .with_context(|| format!("cannot write the --summary-json file `{}`", path.display()))
             .map_err(AfterCallsStarted)?;
     }

@@ -32,6 +32,12 @@ pub(crate) fn create(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Writes a whole private file (created or truncated), like `std::fs::write`.
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    create(path)?.write_all(bytes)
+}
+
 /// Opens a private file for writing without truncating it, creating it if needed (a lock file,
 /// a database about to be opened by SQLite).
 pub(crate) fn open_or_create(path: &Path) -> io::Result<File> {

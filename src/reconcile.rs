@@ -300,6 +300,7 @@ mod tests {
             to_number: Some(to.into()),
             from_number: Some(from.into()),
             start_time: Some(start.into()),
+            raw: serde_json::Value::Null,
         }
     }
 

@@ -267,7 +267,7 @@ impl Ledger {
                 "the ledger `{}` does not exist, so what the calls showed (opt-outs, unanswered \
                  calls) cannot be recorded for the next run. Pass the --config and --results of \
                  the run that made the calls (the ledger is `[state] ledger` in the config, or \
-                 annie-dispatch.ledger.sqlite3 beside the results file)",
+                 annie-dispatch.ledger.sqlite3 beside the config file)",
                 path.display()
             );
         }

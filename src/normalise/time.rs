@@ -54,8 +54,13 @@ pub fn pattern_minutes(pattern: &str) -> Result<i64, String> {
         .chars()
         .find(|c| !matches!(c, '/' | 'X' | 'x' | '|'))
     {
+        let bad = match bad.is_ascii_punctuation() || bad.is_ascii_digit() {
+            true => format!("`{bad}`"),
+            false => "a letter".to_string(),
+        };
         return Err(format!(
-            "`{pattern}` contains `{bad}`; a time pattern has only `/` and `X`, one per 5 minutes"
+            "the time pattern contains {bad}; a time pattern has only `/` and `X`, one per 5 \
+             minutes"
         ));
     }
     Ok(pattern.chars().count() as i64 * 5)
@@ -66,7 +71,8 @@ pub fn length_minutes(text: &str) -> Result<i64, String> {
     match text.parse::<i64>() {
         Ok(m) if (1..=1440).contains(&m) => Ok(m),
         _ => Err(format!(
-            "`{text}` is not a length in minutes between 1 and 1440"
+            "{} is not a length in minutes between 1 and 1440",
+            shown(text)
         )),
     }
 }
@@ -85,12 +91,35 @@ fn first_match<T>(
         }
     }
     if out_of_range {
-        Err(format!("`{text}` is not a real calendar date or time"))
+        Err(format!(
+            "{} is not a real calendar date or time",
+            shown(text)
+        ))
     } else {
         Err(format!(
-            "`{text}` does not match any expected format ({})",
+            "{} does not match any expected format ({})",
+            shown(text),
             formats.join(", ")
         ))
+    }
+}
+
+/// A cell quoted in a reason only when it looks like what the column should hold (digits and a
+/// date's or time's punctuation, AM/PM): after a column shift it may hold a name or a phone
+/// number, and reasons reach the results file, the terminal and the report.
+fn shown(text: &str) -> String {
+    let time_like = text.chars().count() <= 40
+        && text.chars().all(|c| {
+            c.is_ascii_digit()
+                || c.is_whitespace()
+                || "-/:.,+TZtzAPMapm".contains(c)
+                || c == 'X'
+                || c == 'x'
+        });
+    if time_like {
+        format!("`{text}`")
+    } else {
+        "a value that is not a time (not shown: it may be patient data)".to_string()
     }
 }
 

@@ -144,3 +144,24 @@ fn dentrix_style_name_column_problems_are_named() {
     );
     assert_eq!(body["appointmentInfo"]["appointmentTypeId"], "Hygiene");
 }
+
+#[test]
+fn a_shifted_column_does_not_copy_patient_data_into_the_reason() {
+    for (column, value) in [
+        ("AptDateTime", "Sarah Johnson 1988-03-22"),
+        ("AptDateTime", "(312) 555-0606"),
+        ("Pattern", "Sarah Johnson"),
+    ] {
+        let out = Test::new()
+            .od_rows(&[&od_row("A1", &[(column, value)])])
+            .args(["--dry-run"])
+            .run();
+        out.assert_status(1);
+        let row = out.result_for("A1");
+        assert_eq!(row["status"], "invalid", "{row:?}");
+        for secret in ["Sarah", "Johnson", "555-0606", "1988"] {
+            assert!(!row["reason"].contains(secret), "{column}: {row:?}");
+            assert!(!out.stdout.contains(secret), "{column}: {}", out.stdout);
+        }
+    }
+}

@@ -130,3 +130,51 @@ async fn a_new_key_is_refused_until_the_operator_says_it_is_the_same_organisatio
     rotated.run_async().await.assert_status(0);
     assert_eq!(annie.posts().await.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_not_to_be_called_survives_a_lost_ledger() {
+    let annie = Annie::start().await;
+    let t = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[])]);
+    t.run_async().await.assert_status(0);
+    annie.set_conversation(
+        "conv-A1",
+        serde_json::json!({
+            "status": "CLOSED",
+            "summary": "The patient asked us not to call this number again."
+        }),
+    );
+    let dir = t.run_async().await.dir;
+    for file in ledger_files(&dir) {
+        let _ = std::fs::remove_file(file);
+    }
+    // Two days later, another appointment on the same phone: the 24-hour rule no longer
+    // holds it back, the patient's request does.
+    let phone = crate::harness::phone_for("A1");
+    let later = t
+        .clone()
+        .now(Some("2026-11-25T18:30:00-06:00"))
+        .od_rows(&[&od_row(
+            "B1",
+            &[
+                ("WirelessPhone", &phone),
+                ("AptDateTime", "2026-11-26 10:00:00"),
+            ],
+        )])
+        .run_async()
+        .await;
+    later.assert_status(0);
+    let row = later.result_for("B1");
+    assert_eq!(row["status"], "skipped", "{row:?}");
+    assert!(
+        row["reason"].starts_with("the patient asked not to be called (conversation conv-A1"),
+        "{row:?}"
+    );
+    assert!(
+        later.stderr.contains("1 requests not to be called"),
+        "{}",
+        later.stderr
+    );
+    assert_eq!(annie.posts().await.len(), 1);
+}
