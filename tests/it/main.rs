@@ -18,6 +18,7 @@ mod locations;
 mod number_rules;
 mod oauth;
 mod outcomes;
+mod outputs;
 mod phone_numbers;
 mod placement;
 mod preview;
