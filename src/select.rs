@@ -41,7 +41,7 @@ impl Window {
         match range {
             Some((from, to)) if from < to => Ok(Window::Hours { from, to }),
             _ => Err(format!(
-                "`{text}` is not a window: use \"tomorrow\" or a range of hours from now such as \"12h-48h\""
+                "`{text}` is not a window: use \"tomorrow\" or a range of hours from the start of calling hours such as \"12h-48h\""
             )),
         }
     }

@@ -200,3 +200,30 @@ fn the_window_is_relative_to_the_calling_day_not_the_start_time() {
         );
     }
 }
+
+/// An hour range counts from when calls can start too: started at 20:30, "12h-36h" means from
+/// 21:00 on the calling day (09:00 + 12 h) to 21:00 the day after.
+#[test]
+fn an_hour_window_counts_from_the_start_of_calling_hours() {
+    let rows = [
+        od_row("SOON", &[("AptDateTime", "2026-11-24 14:00:00")]),
+        od_row("IN", &[("AptDateTime", "2026-11-25 10:00:00")]),
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let out = Test::new()
+        .config(&format!("{CONFIG}[selection]\nwindow = \"12h-36h\"\n"))
+        .now(Some("2026-11-23T20:30:00-06:00"))
+        .od_rows(&rows)
+        .args(["--dry-run"])
+        .run();
+    assert_eq!(out.result_for("SOON")["status"], "skipped");
+    assert_eq!(out.result_for("IN")["status"], "deferred");
+    assert!(
+        out.stderr.contains(
+            "calling day Tue 2026-11-24, appointments from Tue 2026-11-24 21:00 CST to Wed \
+             2026-11-25 21:00 CST"
+        ),
+        "{}",
+        out.stderr
+    );
+}
