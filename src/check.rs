@@ -8,6 +8,7 @@
 
 use std::io::Write;
 
+use crate::calling_day::{self, CallingDay};
 use crate::cli::{CheckArgs, GlobalArgs, RunArgs};
 use crate::settings::Settings;
 use crate::RunOutcome;
@@ -77,10 +78,13 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
 
     let mut outcome = RunOutcome::nothing();
     if args.input.is_some() {
+        // What a run started now would be about (the day after its calling day).
+        let days = CallingDay::for_locations(&s.locations, s.now);
+        let days = calling_day::describe_all(&s.locations, &days, s.selection.window);
         outcome = crate::dispatch_with(s, global).await?;
         writeln!(
             out,
-            "export: {}: {}",
+            "export: {}: {}; {days}",
             input.display(),
             outcome.summary.line()
         )?;

@@ -52,6 +52,7 @@ pub async fn collect(
         logging::set_active_bar(None);
     }
     summary.elapsed = started.elapsed();
+    writer.finish()?;
     kept.sort_by_key(|r| r.row);
     Ok(Collected {
         summary,

@@ -78,6 +78,11 @@ impl<W: Write> Writer<W> {
     pub(crate) fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
+
+    /// Flushes and hands back the sink (to sync it to disk and rename it into place).
+    pub(crate) fn into_inner(self) -> std::io::Result<W> {
+        self.inner.into_inner().map_err(|e| e.into_error())
+    }
 }
 
 /// Reads one of our CSV files (header first), restoring every cell, into `T`s.

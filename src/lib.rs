@@ -16,6 +16,7 @@
 //! | record results | [`collect`], [`results`] | result rows → results file, progress, summary |
 
 pub mod api;
+pub mod calling_day;
 pub mod check;
 pub mod cli;
 pub mod clock;
@@ -147,12 +148,13 @@ pub(crate) async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::R
     let records = export::read(&s.input)?;
     let appointments = normalise::normalise_all(records, &s.input, &s.locations);
     let opt_outs = optout::OptOuts::build(do_not_call_list(&s)?, &appointments);
-    let selected = select::select(appointments, &s.selection, &opt_outs, clock.now());
+    let days = calling_day::CallingDay::for_locations(&s.locations, clock.now());
+    let selected = select::select(appointments, &s.selection, &opt_outs, clock.now(), &days);
     let total = selected.len();
     let (unplaced, by_location) = split_by_location(selected, s.locations.len());
 
     let services = Services::start(&s, &clock).await?;
-    let (output, collector) = outputs::start(&s, total, unplaced)?;
+    let (output, collector) = outputs::start(&s, total, unplaced, &days)?;
     // From here on calls may be made: errors no longer mean "nothing was sent".
     let offices = services.offices.iter().zip(by_location);
     let runs = offices.map(|(office, rows)| run_location(rows, office, &services, &s, &output));

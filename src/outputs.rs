@@ -8,6 +8,7 @@ use anyhow::Context;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::calling_day::{self, CallingDay};
 use crate::cli::GlobalArgs;
 use crate::collect::{self, Collected};
 use crate::dispatch::{Mode, Outputs};
@@ -25,6 +26,9 @@ pub struct Shared {
     pub outputs: Outputs,
     /// In a preview: what the table shows about each rendered call.
     pub details: Option<Arc<Mutex<CallDetails>>>,
+    /// `calling day ..., appointments on ...`: what the run is about, for the summary line and
+    /// the report (a job started in the evening calls the next day about the day after).
+    pub days: String,
 }
 
 impl Shared {
@@ -45,6 +49,7 @@ pub fn start(
     s: &Settings,
     total: usize,
     unplaced: Vec<Selected>,
+    days: &[CallingDay],
 ) -> anyhow::Result<(Shared, JoinHandle<anyhow::Result<Collected>>)> {
     let writer = ResultsWriter::create(&s.results_path)?;
     let requests = open_emit_file(s)?;
@@ -70,6 +75,7 @@ pub fn start(
             requests: requests.map(|w| Arc::new(Mutex::new(w))),
         },
         details: preview.then(|| Arc::new(Mutex::new(CallDetails::new()))),
+        days: calling_day::describe_all(&s.locations, days, s.selection.window),
     };
     shared.send_settled(plan::plan(unplaced, Vec::new(), None).settled)?;
     Ok((shared, collector))
@@ -87,7 +93,11 @@ pub async fn finish(
     global: &GlobalArgs,
 ) -> anyhow::Result<Collected> {
     // The last sender goes: the collector ends once every row is written.
-    let Shared { outputs, details } = shared;
+    let Shared {
+        outputs,
+        details,
+        days,
+    } = shared;
     drop(outputs);
     let collected = collector
         .await
@@ -122,10 +132,10 @@ pub async fn finish(
     // `check` (a preview without its table) prints its own report instead.
     if !global.quiet && (s.show_table || !preview) {
         let (line, path) = (collected.summary.line(), s.results_path.display());
-        eprintln!("annie-dispatch: {line}; results in {path}");
+        eprintln!("annie-dispatch: {line}; results in {path}; {days}");
     }
     if let Some(path) = &s.report {
-        let title = format!("annie-dispatch: {}", s.input.path.display());
+        let title = format!("annie-dispatch: {} ({days})", s.input.path.display());
         let names = &collected.summary.location_names;
         let page = report::for_results(&title, &s.name, names);
         let entries: Vec<report::Entry<'_>> = collected

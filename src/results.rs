@@ -1,7 +1,10 @@
 //! Stage 6: one result row per input row, written as it happens.
 //!
-//! The writer flushes after every row, so a crash or a kill keeps every result that was already
-//! known. The columns are the contract with the office manager and any script reading the file:
+//! Rows go to `NAME.partial` beside the results file, flushed after every row, and the file is
+//! renamed over `NAME` when every row is written. So a crash or a kill leaves the previous run's
+//! results whole, plus a `.partial` file with every result that was already known (the ledger,
+//! not this file, is what makes the rerun safe). A device or pipe (`/dev/stdout`) is written
+//! directly. The columns are the contract with the office manager and any script reading the file:
 //! change them only with a note in the README.
 
 use std::collections::BTreeMap;
@@ -148,6 +151,8 @@ impl ResultsFormat {
 /// Writes result rows, flushing each one.
 pub struct ResultsWriter {
     path: PathBuf,
+    /// The `.partial` file being written, renamed over `path` by [`ResultsWriter::finish`].
+    partial: Option<PathBuf>,
     sink: Sink,
 }
 
@@ -158,8 +163,11 @@ enum Sink {
 
 impl ResultsWriter {
     pub fn create(path: &Path) -> anyhow::Result<Self> {
-        let file = crate::private_file::create(path)
-            .map_err(|e| anyhow::anyhow!("cannot create results file `{}`: {e}", path.display()))?;
+        let partial = (!crate::private_file::is_special(path)).then(|| partial_path(path));
+        let target = partial.as_deref().unwrap_or(path);
+        let file = crate::private_file::create(target).map_err(|e| {
+            anyhow::anyhow!("cannot create results file `{}`: {e}", target.display())
+        })?;
         let sink = match ResultsFormat::for_path(path) {
             ResultsFormat::Csv => {
                 let mut w = CsvWriter::new(file);
@@ -172,8 +180,32 @@ impl ResultsWriter {
         };
         Ok(ResultsWriter {
             path: path.to_path_buf(),
+            partial,
             sink,
         })
+    }
+
+    /// Every row is written: flushes the `.partial` file to disk and renames it over the results
+    /// file.
+    pub fn finish(self) -> anyhow::Result<()> {
+        let file = match self.sink {
+            Sink::Csv(w) => w.into_inner(),
+            Sink::JsonLines(w) => w.into_inner().map_err(|e| e.into_error()),
+        };
+        let Some(partial) = self.partial else {
+            return Ok(());
+        };
+        let path = &self.path;
+        file.and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&partial, path))
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot move the finished results `{}` to `{}`: {e}; the results are in the \
+                     first file",
+                    partial.display(),
+                    path.display()
+                )
+            })
     }
 
     /// Appends one row and flushes it to the operating system.
@@ -192,6 +224,13 @@ impl ResultsWriter {
             anyhow::anyhow!("cannot write results file `{}`: {e}", self.path.display())
         })
     }
+}
+
+/// `NAME.partial` beside `NAME`: where the rows go until the run ends.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    path.with_file_name(name)
 }
 
 /// Counts per status and timing, for the summary line and the exit status.

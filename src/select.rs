@@ -1,6 +1,8 @@
 //! Stage 3: decide which appointments get a call.
 //!
-//! Pure: the reference time comes in as a value (`--now` pins it). Every appointment leaves with
+//! Pure: the reference time comes in as a value (`--now` pins it), and the window is relative to
+//! each location's calling day (see [`crate::calling_day`]), not to the start of the run. Every
+//! appointment leaves with
 //! a verdict: call it, skip it (with the rule that skipped it), or reject it. Duplicate ids are
 //! settled here because only here are all rows seen together.
 
@@ -10,6 +12,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::calling_day::CallingDay;
 use crate::normalise::{Appointment, Normalised};
 use crate::optout::OptOuts;
 use crate::results::Status;
@@ -17,9 +20,10 @@ use crate::results::Status;
 /// Which appointments, by start time, a run is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {
-    /// The calendar day after the run's day, in the practice's zone.
+    /// The calendar day after the calling day, in the practice's zone.
     Tomorrow,
-    /// Starting between `from` and `to` hours after the run time.
+    /// Starting between `from` and `to` hours after calls can start (the run's start if calling
+    /// hours are open then, else when they next open).
     Hours { from: u32, to: u32 },
 }
 
@@ -37,7 +41,7 @@ impl Window {
         match range {
             Some((from, to)) if from < to => Ok(Window::Hours { from, to }),
             _ => Err(format!(
-                "`{text}` is not a window: use \"tomorrow\" or a range of hours from now such as \"12h-48h\""
+                "`{text}` is not a window: use \"tomorrow\" or a range of hours from the start of calling hours such as \"12h-48h\""
             )),
         }
     }
@@ -47,7 +51,7 @@ impl fmt::Display for Window {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Window::Tomorrow => write!(f, "tomorrow"),
-            Window::Hours { from, to } => write!(f, "{from}h-{to}h from now"),
+            Window::Hours { from, to } => write!(f, "{from}h-{to}h from the calling hours' start"),
         }
     }
 }
@@ -117,12 +121,14 @@ pub struct Selected {
     pub verdict: Verdict,
 }
 
-/// Applies the selection rules to every row, keeping input order.
+/// Applies the selection rules to every row, keeping input order. `days` holds each location's
+/// calling day, indexed like the settings' locations.
 pub fn select(
     rows: Vec<Normalised>,
     rules: &Selection,
     opt_outs: &OptOuts,
     now: DateTime<Utc>,
+    days: &[CallingDay],
 ) -> Vec<Selected> {
     let duplicates = duplicate_verdicts(&rows);
     rows.into_iter()
@@ -153,7 +159,10 @@ pub fn select(
                         }
                         None => match opt_outs
                             .reason(&appointment)
-                            .or_else(|| skip_reason(&appointment, rules, now))
+                            .or_else(|| {
+                                let base = days.get(appointment.location).map(|d| d.base);
+                                skip_reason(&appointment, rules, now, base.unwrap_or(now))
+                            })
                         {
                             Some(reason) => {
                                 Verdict::Settled(Settled::of(appointment, Status::Skipped, reason))
@@ -168,13 +177,15 @@ pub fn select(
         .collect()
 }
 
-/// The first rule that excludes the appointment, as a reason for the results file.
+/// The first rule that excludes the appointment, as a reason for the results file. `base` is
+/// when its location's calls can start (its calling day).
 pub fn skip_reason(
     appointment: &Appointment,
     rules: &Selection,
     now: DateTime<Utc>,
+    base: DateTime<Utc>,
 ) -> Option<String> {
-    // "Tomorrow" is the day after today where the appointment's practice is.
+    // "Tomorrow" is the day after the calling day where the appointment's practice is.
     let tz = appointment.start.timezone();
     let matches = |value: &Option<String>, list: &[String]| {
         value
@@ -193,7 +204,7 @@ pub fn skip_reason(
     if let Some(value) = matches(&appointment.confirmed, &rules.confirmed_values) {
         return Some(format!("already confirmed ({value})"));
     }
-    let (from, to) = window_bounds(rules.window, now, tz);
+    let (from, to) = window_bounds(rules.window, base, tz);
     let start = appointment.start.with_timezone(&Utc);
     if start < from || start >= to {
         return Some(format!(
@@ -206,15 +217,19 @@ pub fn skip_reason(
     None
 }
 
-/// The half-open interval of start times the window covers.
-pub fn window_bounds(window: Window, now: DateTime<Utc>, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+/// The half-open interval of start times the window covers, from `base` (a calling day's start).
+pub fn window_bounds(
+    window: Window,
+    base: DateTime<Utc>,
+    tz: Tz,
+) -> (DateTime<Utc>, DateTime<Utc>) {
     match window {
         Window::Hours { from, to } => (
-            now + Duration::hours(from.into()),
-            now + Duration::hours(to.into()),
+            base + Duration::hours(from.into()),
+            base + Duration::hours(to.into()),
         ),
         Window::Tomorrow => {
-            let today = now.with_timezone(&tz).date_naive();
+            let today = base.with_timezone(&tz).date_naive();
             let midnight = |days: i64| {
                 let date = today + Duration::days(days);
                 // Midnight can fall in a DST gap in some zones; the earliest valid time then.

@@ -10,6 +10,7 @@ mod api;
 mod input;
 mod locations;
 mod numbers;
+mod paths;
 mod texts;
 
 use std::path::{Path, PathBuf};
@@ -125,6 +126,26 @@ impl Settings {
             );
         }
         let opt_out = opt_out(&config)?;
+        let ledger_path = ledger_path(&config, &results_path, run.sandbox)?;
+        let results_name = match mode {
+            Mode::Preview => "the preview file (--dry-run)",
+            Mode::Send => "the results file (--results)",
+        };
+        let outputs = [
+            Some((results_name, results_path.as_path())),
+            run.emit_requests.as_deref().map(|p| ("--emit-requests", p)),
+            run.report.as_deref().map(|p| ("--report", p)),
+            run.summary_json.as_deref().map(|p| ("--summary-json", p)),
+        ];
+        let inputs = [
+            Some(("the input", run.input.as_path())),
+            Some(("the config", run.config.as_path())),
+            Some(("the ledger", ledger_path.as_path())),
+            opt_out.list.as_deref().map(|p| ("the do-not-call list", p)),
+        ];
+        let outputs: Vec<_> = outputs.into_iter().flatten().collect();
+        let inputs: Vec<_> = inputs.into_iter().flatten().collect();
+        paths::check_distinct(&outputs, &inputs)?;
         let input = InputSettings {
             columns: input.columns.with_opt_out_columns(&opt_out.columns),
             opt_out_values: opt_out.values.clone(),
@@ -133,7 +154,7 @@ impl Settings {
         Ok(Settings {
             mode,
             input,
-            ledger_path: ledger_path(&config, &results_path, run.sandbox)?,
+            ledger_path,
             sandbox: run.sandbox,
             summary_json: run.summary_json.clone(),
             report: run.report.clone(),
@@ -299,7 +320,9 @@ fn opt_out(config: &LoadedConfig) -> anyhow::Result<OptOutSettings> {
     })
 }
 
-/// `--results`, or the input's name with `.results.csv`. Never the input itself.
+/// `--results`, or the input's name with `.results.csv`; for a `--dry-run`, the preview file
+/// beside it (`.results.preview.csv`), so a preview never overwrites a run's results. Never the
+/// input itself.
 fn results_path(run: &RunArgs) -> anyhow::Result<PathBuf> {
     let path = run.results.clone().unwrap_or_else(|| {
         let stem = run
@@ -309,6 +332,10 @@ fn results_path(run: &RunArgs) -> anyhow::Result<PathBuf> {
             .unwrap_or_else(|| "appointments".to_string());
         run.input.with_file_name(format!("{stem}.results.csv"))
     });
+    let path = match run.dry_run {
+        true => paths::preview_path(&path),
+        false => path,
+    };
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,

@@ -149,13 +149,81 @@ fn the_config_may_narrow_calling_hours_but_never_widen_them() {
         "{}",
         out.stderr
     );
-    // Narrowed: closed at 18:30 when the practice ends calls at 18:00.
+    // Narrowed: closed at 18:30 when the practice ends calls at 18:00, so the calling day is
+    // Tuesday and the appointments are Wednesday's.
     let out = Test::new()
         .config(&format!("{CONFIG}[hours]\nend = \"18:00\"\n"))
-        .od_rows(&[&od_row("A1", &[])])
+        .od_rows(&[&od_row("A1", &[("AptDateTime", "2026-11-25 10:00:00")])])
         .args(["--dry-run"])
         .run();
     out.assert_status(75);
     assert!(out.result_for("A1")["reason"]
         .starts_with("calling hours (09:00–18:00 America/Chicago) are closed"));
+}
+
+/// "Tomorrow" is the day after the calling day, not after the start: a nightly job that starts
+/// after calling hours closed (20:30 local, or 02:00 on a UTC server, 20:00 in Chicago) or
+/// before they open (08:00) selects what a run at 09:00 selects.
+#[test]
+fn the_window_is_relative_to_the_calling_day_not_the_start_time() {
+    let rows = [
+        od_row("TODAY", &[("AptDateTime", "2026-11-24 14:00:00")]),
+        od_row("NEXT", &[("AptDateTime", "2026-11-25 10:00:00")]),
+        od_row("LATER", &[("AptDateTime", "2026-11-26 10:00:00")]),
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    for now in [
+        "2026-11-23T20:30:00-06:00",
+        "2026-11-24T02:00:00Z",
+        "2026-11-24T08:00:00-06:00",
+        "2026-11-24T09:00:00-06:00",
+    ] {
+        let out = Test::new()
+            .now(Some(now))
+            .od_rows(&rows)
+            .args(["--dry-run"])
+            .run();
+        // Selected: previewed, or deferred to the calling hours when they are closed now.
+        assert!(matches!(out.status, 0 | 75), "{}", out.stderr);
+        let selected: Vec<String> = out
+            .statuses()
+            .into_iter()
+            .filter(|(_, _, status)| status != "skipped")
+            .map(|(_, id, _)| id)
+            .collect();
+        assert_eq!(selected, ["NEXT"], "started at {now}");
+        assert!(
+            out.stderr
+                .contains("calling day Tue 2026-11-24, appointments on Wed 2026-11-25"),
+            "started at {now}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// An hour range counts from when calls can start too: started at 20:30, "12h-36h" means from
+/// 21:00 on the calling day (09:00 + 12 h) to 21:00 the day after.
+#[test]
+fn an_hour_window_counts_from_the_start_of_calling_hours() {
+    let rows = [
+        od_row("SOON", &[("AptDateTime", "2026-11-24 14:00:00")]),
+        od_row("IN", &[("AptDateTime", "2026-11-25 10:00:00")]),
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let out = Test::new()
+        .config(&format!("{CONFIG}[selection]\nwindow = \"12h-36h\"\n"))
+        .now(Some("2026-11-23T20:30:00-06:00"))
+        .od_rows(&rows)
+        .args(["--dry-run"])
+        .run();
+    assert_eq!(out.result_for("SOON")["status"], "skipped");
+    assert_eq!(out.result_for("IN")["status"], "deferred");
+    assert!(
+        out.stderr.contains(
+            "calling day Tue 2026-11-24, appointments from Tue 2026-11-24 21:00 CST to Wed \
+             2026-11-25 21:00 CST"
+        ),
+        "{}",
+        out.stderr
+    );
 }

@@ -222,7 +222,7 @@ fn value_errors_name_the_file_line_and_key() {
         ),
         (
             format!("{CONFIG}[selection]\nwindow = \"next week\"\n"),
-            "19: [selection] window: `next week` is not a window: use \"tomorrow\" or a range of hours from now such as \"12h-48h\"",
+            "19: [selection] window: `next week` is not a window: use \"tomorrow\" or a range of hours from the start of calling hours such as \"12h-48h\"",
         ),
         (
             CONFIG.replace("requests_per_minute = 6000", "requests_per_minute = 0"),

@@ -181,6 +181,11 @@ impl Test {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        // A preview writes its own file beside the results (and never the results).
+        let results_path = match self.args.iter().any(|a| a == "--dry-run") {
+            true => preview_path(&results_path),
+            false => results_path,
+        };
         (cmd, results_path)
     }
 
@@ -358,6 +363,15 @@ pub fn e164_for(apt: &str) -> String {
 }
 
 /// One Open Dental row with sensible defaults; override fields by name.
+/// Where a `--dry-run` writes its rows: `.preview` before the results file's extension.
+pub fn preview_path(results: &Path) -> PathBuf {
+    let stem = results.file_stem().unwrap().to_string_lossy();
+    match results.extension() {
+        Some(ext) => results.with_file_name(format!("{stem}.preview.{}", ext.to_string_lossy())),
+        None => results.with_file_name(format!("{stem}.preview")),
+    }
+}
+
 pub fn od_row(apt: &str, overrides: &[(&str, &str)]) -> String {
     let mut fields: Vec<(&str, String)> = vec![
         ("AptNum", apt.to_string()),

@@ -19,6 +19,7 @@ mod locations;
 mod number_rules;
 mod oauth;
 mod outcomes;
+mod outputs;
 mod phone_numbers;
 mod placement;
 mod preview;

@@ -22,10 +22,11 @@ fn summary_json_has_the_counts_and_the_exit_status() {
     assert_eq!(summary["counts"]["invalid"], 1);
     assert_eq!(summary["counts"]["sent"], 0);
     assert_eq!(summary["exit_status"], 1);
+    // A preview's rows are in its own file, never the run's results.
     assert!(summary["results_file"]
         .as_str()
         .unwrap()
-        .ends_with("appointments.results.csv"));
+        .ends_with("appointments.results.preview.csv"));
 }
 
 fn run(args: &[&str]) -> (i32, String) {
