@@ -28,7 +28,7 @@ pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Res
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(false)
-        .from_reader(CrlfToLf(BufReader::new(
+        .from_reader(CrlfToLf::new(BufReader::new(
             Cursor::new(prefix.bytes).chain(source),
         )));
     let (headers, header_line) = header(&mut reader, id_column, encoding)?;
@@ -71,6 +71,9 @@ pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Res
             .map_err(|e| anyhow::anyhow!("cannot read the file: {e}"))?;
         if !more {
             break;
+        }
+        if blank(&record) {
+            continue;
         }
         let row = record.position().map_or(0, |p| p.line());
         if footer_like(&record, id_index) {
@@ -137,6 +140,9 @@ fn header<R: Read>(
         if !more || line > HEADER_SEARCH_LINES as u64 {
             break;
         }
+        if blank(&record) {
+            continue;
+        }
         let names = record
             .iter()
             .map(|h| decode(h, encoding).map(|s| s.trim().to_string()))
@@ -155,6 +161,11 @@ fn header<R: Read>(
     })
 }
 
+/// A blank line (see [`CrlfToLf`]), or one of spaces: not a row.
+fn blank(record: &csv::ByteRecord) -> bool {
+    record.len() == 1 && record[0].trim_ascii().is_empty()
+}
+
 /// A row that reads as a label rather than an appointment: no id (or an id cell holding words,
 /// such as "Total Appointments: 46") and at most two non-blank cells. Checked on every row, so
 /// an ordinary row (an id without spaces) is settled by its first cell alone.
@@ -164,37 +175,76 @@ fn footer_like(record: &csv::ByteRecord, id_index: usize) -> bool {
     labelled && record.iter().filter(|f| !f.trim_ascii().is_empty()).count() <= 2
 }
 
-/// Passes bytes through, dropping every `\r` that is directly followed by `\n`.
-struct CrlfToLf<R>(BufReader<R>);
+/// Passes bytes through, dropping every `\r` that is directly followed by `\n`, and writing a
+/// space on blank lines outside quoted fields. The csv crate skips blank lines but then reports
+/// the *blank* line as the next record's start; with the space, a blank line is a record of its
+/// own (dropped by the reader) and every row keeps the line it really starts on.
+struct CrlfToLf<R> {
+    inner: BufReader<R>,
+    /// Inside a quoted field (a doubled quote toggles twice, so it needs no special case).
+    quoted: bool,
+    /// The last byte written ended a line (or nothing was written yet).
+    line_start: bool,
+    /// A byte owed to the caller when the buffer filled up.
+    pending: Option<u8>,
+}
+
+impl<R: Read> CrlfToLf<R> {
+    fn new(inner: BufReader<R>) -> CrlfToLf<R> {
+        CrlfToLf {
+            inner,
+            quoted: false,
+            line_start: true,
+            pending: None,
+        }
+    }
+}
 
 impl<R: Read> Read for CrlfToLf<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let mut written = 0;
         while written < out.len() {
-            let buf = self.0.fill_buf()?;
+            if let Some(byte) = self.pending.take() {
+                out[written] = byte;
+                written += 1;
+                continue;
+            }
+            let buf = self.inner.fill_buf()?;
             let Some(&byte) = buf.first() else { break };
             if byte == b'\r' {
                 if buf.len() == 1 {
                     // Need the next byte to decide; it is in the next buffer fill.
-                    self.0.consume(1);
-                    let next = self.0.fill_buf()?;
+                    self.inner.consume(1);
+                    let next = self.inner.fill_buf()?;
                     if next.first() != Some(&b'\n') {
                         out[written] = b'\r';
                         written += 1;
+                        self.line_start = false;
                     }
                     continue;
                 }
                 let followed_by_lf = buf[1] == b'\n';
-                self.0.consume(1);
+                self.inner.consume(1);
                 if !followed_by_lf {
                     out[written] = b'\r';
                     written += 1;
+                    self.line_start = false;
                 }
                 continue;
             }
+            self.inner.consume(1);
+            if byte == b'"' {
+                self.quoted = !self.quoted;
+            }
+            if byte == b'\n' && self.line_start && !self.quoted {
+                out[written] = b' ';
+                written += 1;
+                self.pending = Some(b'\n');
+                continue;
+            }
+            self.line_start = byte == b'\n';
             out[written] = byte;
             written += 1;
-            self.0.consume(1);
         }
         Ok(written)
     }
@@ -209,7 +259,6 @@ mod tests {
         let rec = |fields: &[&str]| csv::ByteRecord::from(fields.to_vec());
         assert!(footer_like(&rec(&["Total Appointments: 46"]), 0));
         assert!(footer_like(&rec(&["", "", "Total", "46", ""]), 0));
-        assert!(footer_like(&rec(&["   "]), 0));
         assert!(!footer_like(&rec(&["A-1", "P-1"]), 0), "a short row is a row");
         assert!(!footer_like(&rec(&["", "P-1", "Doe, Ann", "555"]), 0));
         assert!(!footer_like(&rec(&["SHORT", "1", "Doe"]), 0));
@@ -218,9 +267,19 @@ mod tests {
     #[test]
     fn crlf_becomes_lf_and_lone_cr_stays() {
         let mut text = String::new();
-        CrlfToLf(BufReader::with_capacity(2, &b"a\r\nb\rc\r\n\r"[..]))
+        CrlfToLf::new(BufReader::with_capacity(2, &b"a\r\nb\rc\r\n\r"[..]))
             .read_to_string(&mut text)
             .unwrap();
         assert_eq!(text, "a\nb\rc\n\r");
+    }
+
+    #[test]
+    fn blank_lines_become_a_space_except_inside_quotes() {
+        let mut text = String::new();
+        let source = &b"\r\nh\r\n\r\n\"x\r\n\r\ny\"\n\n\nz"[..];
+        CrlfToLf::new(BufReader::with_capacity(3, source))
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, " \nh\n \n\"x\n\ny\"\n \n \nz");
     }
 }
