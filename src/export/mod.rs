@@ -141,6 +141,20 @@ fn open(path: &Path) -> anyhow::Result<std::fs::File> {
         .map_err(|e| anyhow::anyhow!("cannot open export `{}`: {e}", path.display()))
 }
 
+/// Checks that `path` can be an export: it exists, is a file, and is no Excel workbook by name.
+pub(crate) fn check_path(path: &Path) -> anyhow::Result<()> {
+    metadata(path)?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    if ["xlsx", "xlsm", "xls"].iter().any(|x| ext.eq_ignore_ascii_case(x)) {
+        anyhow::bail!(
+            "export `{}`: {}",
+            path.display(),
+            sniff::workbook_advice(&format!(".{}", ext.to_ascii_lowercase()))
+        );
+    }
+    Ok(())
+}
+
 /// The export's metadata; a missing file or a directory is named as such.
 fn metadata(path: &Path) -> anyhow::Result<std::fs::Metadata> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {

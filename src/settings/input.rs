@@ -46,6 +46,10 @@ pub(super) fn input(
     path: &Path,
 ) -> anyhow::Result<InputSettings> {
     let i = &config.file.input;
+    // A directory, a missing file or a workbook are named as such, not as "an unknown format".
+    if path.is_dir() || (i.format.is_none() && export::format_from_extension(path).is_none()) {
+        export::check_path(path)?;
+    }
     let format = match &i.format {
         None => export::format_from_extension(path).ok_or_else(|| {
             anyhow::anyhow!(

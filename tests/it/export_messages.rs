@@ -46,7 +46,8 @@ fn a_missing_export_is_named_as_missing() {
 #[test]
 fn a_directory_is_not_an_export() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("exports.csv");
+    // A folder name without an extension used to be "an unknown format".
+    let input = dir.path().join("exports");
     std::fs::create_dir(&input).unwrap();
     let (status, stderr) = preview_of(dir.path(), &input);
     assert_eq!(status, 2);
@@ -55,6 +56,24 @@ fn a_directory_is_not_an_export() {
         format!(
             "annie-dispatch: error: `{}` is a directory, not an export: pass the export file \
              itself to --input",
+            input.display()
+        )
+    );
+}
+
+#[test]
+fn a_workbook_by_name_says_how_to_save_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("tonight.xlsx");
+    std::fs::write(&input, b"PK\x03\x04").unwrap();
+    let (status, stderr) = preview_of(dir.path(), &input);
+    assert_eq!(status, 2);
+    assert_eq!(
+        stderr,
+        format!(
+            "annie-dispatch: error: export `{}`: this is an Excel workbook (.xlsx), not CSV or \
+             JSON: open it in Excel, choose File > Save As > \"CSV UTF-8 (Comma delimited)\", and \
+             pass that file to --input",
             input.display()
         )
     );
