@@ -167,7 +167,10 @@ impl Columns {
     /// Checks the mapping against what a file has (`present`). Optional columns it lacks are
     /// dropped; phones are optional one by one, but at least one must be there. `Err` lists
     /// every missing column at once, so one edit fixes the config.
-    pub(crate) fn resolve(&self, present: impl Fn(&str) -> bool) -> Result<Resolved, Vec<(Field, String)>> {
+    pub(crate) fn resolve(
+        &self,
+        present: impl Fn(&str) -> bool,
+    ) -> Result<Resolved, Vec<(Field, String)>> {
         let mut kept = Columns {
             slots: Vec::with_capacity(self.slots.len()),
             optional: Vec::with_capacity(self.slots.len()),
@@ -190,7 +193,10 @@ impl Columns {
             ignored.retain(|(f, _)| !matches!(f, Field::Phone(_)));
         }
         match missing.is_empty() {
-            true => Ok(Resolved { columns: kept, ignored }),
+            true => Ok(Resolved {
+                columns: kept,
+                ignored,
+            }),
             false => Err(missing),
         }
     }

@@ -10,7 +10,10 @@ pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Res
     // Sniffing looks at the first bytes once; then the stream goes on as if never interrupted.
     let prefix = sniff::prefix(&mut source, input.encoding)?;
     let encoding = prefix.encoding;
-    let id_column = input.columns.column(Field::AppointmentId).unwrap_or_default();
+    let id_column = input
+        .columns
+        .column(Field::AppointmentId)
+        .unwrap_or_default();
     let delimiter = sniff::delimiter(&prefix.bytes, input.delimiter, id_column);
     if delimiter != input.delimiter {
         tracing::info!(
@@ -148,7 +151,10 @@ fn header<R: Read>(
             .map(|h| decode(h, encoding).map(|s| s.trim().to_string()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| anyhow::anyhow!("header line {line}: {e}"))?;
-        if names.iter().any(|n| n.eq_ignore_ascii_case(id_column.trim())) {
+        if names
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(id_column.trim()))
+        {
             return Ok((names, line));
         }
         first.get_or_insert((names, line));
@@ -259,7 +265,10 @@ mod tests {
         let rec = |fields: &[&str]| csv::ByteRecord::from(fields.to_vec());
         assert!(footer_like(&rec(&["Total Appointments: 46"]), 0));
         assert!(footer_like(&rec(&["", "", "Total", "46", ""]), 0));
-        assert!(!footer_like(&rec(&["A-1", "P-1"]), 0), "a short row is a row");
+        assert!(
+            !footer_like(&rec(&["A-1", "P-1"]), 0),
+            "a short row is a row"
+        );
         assert!(!footer_like(&rec(&["", "P-1", "Doe, Ann", "555"]), 0));
         assert!(!footer_like(&rec(&["SHORT", "1", "Doe"]), 0));
     }

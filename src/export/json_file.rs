@@ -31,7 +31,10 @@ pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Res
         let value = serde_json::from_str(raw.get()).map_err(|e| e.to_string());
         (line, value)
     };
-    let id_path = input.columns.column(Field::AppointmentId).unwrap_or_default();
+    let id_path = input
+        .columns
+        .column(Field::AppointmentId)
+        .unwrap_or_default();
     let rows: Vec<(u64, Result<Value, String>)> = if let Some(path) = &input.records {
         records_at(&text, path)?.into_iter().map(element).collect()
     } else if text.trim_start().starts_with('[') {
@@ -130,9 +133,8 @@ fn records_at<'a>(text: &'a str, path: &str) -> anyhow::Result<Vec<&'a RawValue>
             ),
         };
     }
-    serde_json::from_str(current.get()).map_err(|_| {
-        anyhow::anyhow!("[input] records = \"{path}\" is not a list of appointments")
-    })
+    serde_json::from_str(current.get())
+        .map_err(|_| anyhow::anyhow!("[input] records = \"{path}\" is not a list of appointments"))
 }
 
 /// The error for a file that is one JSON object wrapping the list (`{"appointments": [...]}`),

@@ -144,8 +144,14 @@ fn open(path: &Path) -> anyhow::Result<std::fs::File> {
 /// Checks that `path` can be an export: it exists, is a file, and is no Excel workbook by name.
 pub(crate) fn check_path(path: &Path) -> anyhow::Result<()> {
     metadata(path)?;
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
-    if ["xlsx", "xlsm", "xls"].iter().any(|x| ext.eq_ignore_ascii_case(x)) {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    if ["xlsx", "xlsm", "xls"]
+        .iter()
+        .any(|x| ext.eq_ignore_ascii_case(x))
+    {
         anyhow::bail!(
             "export `{}`: {}",
             path.display(),
@@ -226,11 +232,11 @@ pub fn check_fresh(
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
     let modified = metadata(&input.path)?.modified().map_err(|e| {
-            anyhow::anyhow!(
-                "cannot read the modification time of `{}`: {e}",
-                input.path.display()
-            )
-        })?;
+        anyhow::anyhow!(
+            "cannot read the modification time of `{}`: {e}",
+            input.path.display()
+        )
+    })?;
     let modified: chrono::DateTime<chrono::Utc> = modified.into();
     let age = (now - modified).to_std().unwrap_or_default();
     if age > input.max_export_age {

@@ -25,7 +25,10 @@ pub(super) struct Prefix {
 /// `Err` is a whole-file problem with what to do about it.
 pub(super) fn prefix<R: Read>(source: &mut R, configured: TextEncoding) -> anyhow::Result<Prefix> {
     let mut bytes = Vec::with_capacity(PREFIX_BYTES);
-    source.by_ref().take(PREFIX_BYTES as u64).read_to_end(&mut bytes)?;
+    source
+        .by_ref()
+        .take(PREFIX_BYTES as u64)
+        .read_to_end(&mut bytes)?;
     if bytes.is_empty() {
         anyhow::bail!(
             "the file is empty (0 bytes): the export did not finish or wrote nothing; export the \

@@ -32,7 +32,11 @@ fn with_offset(text: &str) -> Option<DateTime<chrono::FixedOffset>> {
     }
     let mut fixed = format!("{}T{time}", &text[..10]);
     // `HH:MM` followed directly by the offset: add the seconds.
-    if fixed.as_bytes().get(16).is_some_and(|b| !b.is_ascii_digit() && *b != b':') {
+    if fixed
+        .as_bytes()
+        .get(16)
+        .is_some_and(|b| !b.is_ascii_digit() && *b != b':')
+    {
         fixed.insert_str(16, ":00");
     }
     DateTime::parse_from_rfc3339(&fixed).ok()
@@ -164,7 +168,10 @@ mod tests {
             "2026-11-25 18:40:00.5Z",
         ] {
             let t = parse_datetime(text, &none, CHICAGO).unwrap_or_else(|e| panic!("{text}: {e}"));
-            assert_eq!(t.format("%Y-%m-%dT%H:%M%:z").to_string(), "2026-11-25T12:40-06:00");
+            assert_eq!(
+                t.format("%Y-%m-%dT%H:%M%:z").to_string(),
+                "2026-11-25T12:40-06:00"
+            );
         }
         assert!(parse_datetime("2026-11-25 12:40", &none, CHICAGO).is_err());
     }

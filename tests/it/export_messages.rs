@@ -15,7 +15,14 @@ fn preview_of(dir: &Path, input: &Path) -> (i32, String) {
         .current_dir(dir)
         .env_remove("ANNIE_API_KEY")
         .env_remove("RUST_LOG")
-        .args(["--no-progress", "run", "--dry-run", "--now", NOW, "--config"])
+        .args([
+            "--no-progress",
+            "run",
+            "--dry-run",
+            "--now",
+            NOW,
+            "--config",
+        ])
         .arg(&config)
         .arg("--input")
         .arg(input)
@@ -162,7 +169,10 @@ fn a_json_object_names_its_keys_and_the_list_it_holds() {
         .args(["--dry-run"])
         .run();
     out.assert_status(0);
-    assert_eq!(out.statuses(), [(3, "1".to_string(), "dry_run".to_string())]);
+    assert_eq!(
+        out.statuses(),
+        [(3, "1".to_string(), "dry_run".to_string())]
+    );
 }
 
 #[test]

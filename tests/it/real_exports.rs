@@ -45,7 +45,8 @@ async fn the_open_dental_preset_reads_a_query_without_wkphone() {
     let statuses: Vec<String> = out.statuses().into_iter().map(|s| s.2).collect();
     assert_eq!(statuses, ["sent", "sent"]);
     assert!(
-        out.stderr.contains("columns=Birthdate (birth_date), WkPhone (phones)")
+        out.stderr
+            .contains("columns=Birthdate (birth_date), WkPhone (phones)")
             && out
                 .stderr
                 .contains("the preset's columns that this export does not have are ignored"),
@@ -77,7 +78,8 @@ fn the_dentrix_preset_reads_a_report_without_work_phone_or_appt_type() {
 
 #[test]
 fn a_preset_needs_its_required_columns_and_at_least_one_phone() {
-    let csv = "Appt ID,Patient Name,Appt Date,Appt Time\nD1,\"Okafor, Chinedu\",11/24/2026,8:30 AM\n";
+    let csv =
+        "Appt ID,Patient Name,Appt Date,Appt Time\nD1,\"Okafor, Chinedu\",11/24/2026,8:30 AM\n";
     let out = Test::new()
         .config(&dentrix_config())
         .input("appointments.csv", csv)
@@ -159,11 +161,7 @@ fn a_dentrix_report_saved_as_csv_accounts_for_every_appointment() {
         "{}",
         out.stderr
     );
-    assert!(
-        out.stderr.contains("skipped lines=11"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("skipped lines=11"), "{}", out.stderr);
 }
 
 /// An Open Dental export with an accented name, as text.
@@ -221,7 +219,10 @@ fn utf16_semicolon_and_tab_exports_read_like_the_utf8_original() {
 fn an_excel_workbook_renamed_csv_says_how_to_save_it() {
     for (bytes, kind) in [
         (b"PK\x03\x04\x14\x00\x06\x00".to_vec(), ".xlsx"),
-        (vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0], ".xls"),
+        (
+            vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0],
+            ".xls",
+        ),
     ] {
         let out = Test::new()
             .input("appointments.csv", bytes)

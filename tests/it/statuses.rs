@@ -59,7 +59,9 @@ async fn call_statuses_widens_the_presets_list() {
     let annie = Annie::start().await;
     let rows = rows();
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-    let config = format!("{CONFIG}[selection]\ncall_statuses = [\"1\", \"Scheduled\", \"Cancelled\", \"5\"]\n");
+    let config = format!(
+        "{CONFIG}[selection]\ncall_statuses = [\"1\", \"Scheduled\", \"Cancelled\", \"5\"]\n"
+    );
     let out = Test::new()
         .config(&config)
         .server(&annie.base_url())
