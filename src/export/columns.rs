@@ -191,6 +191,11 @@ impl Columns {
             let phones = ignored.iter().filter(|(f, _)| matches!(f, Field::Phone(_)));
             missing.extend(phones.cloned());
             ignored.retain(|(f, _)| !matches!(f, Field::Phone(_)));
+            // Listed in mapping order, as the operator reads the config.
+            let order = |(f, c): &(Field, String)| {
+                self.slots.iter().position(|(sf, sc)| sf == f && sc == c)
+            };
+            missing.sort_by_key(order);
         }
         match missing.is_empty() {
             true => Ok(Resolved {

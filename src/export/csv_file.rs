@@ -55,7 +55,17 @@ pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Res
     let resolved = input
         .columns
         .resolve(|c| find(c).is_some())
-        .map_err(|missing| missing_columns(&missing, &headers, "column"))?;
+        .map_err(|missing| {
+            let error = missing_columns(&missing, &headers, "column");
+            match missing.iter().any(|(f, _)| *f == Field::AppointmentId) {
+                // Without the id column no header row was found: say where it was looked for.
+                true => error.context(format!(
+                    "no line among the first {HEADER_SEARCH_LINES} names the id column, so line \
+                     {header_line} was read as the header"
+                )),
+                false => error,
+            }
+        })?;
     let positions: Vec<(Field, usize)> = resolved
         .columns
         .slots()
@@ -149,20 +159,33 @@ fn header<R: Read>(
         let names = record
             .iter()
             .map(|h| decode(h, encoding).map(|s| s.trim().to_string()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| anyhow::anyhow!("header line {line}: {e}"))?;
-        if names
-            .iter()
-            .any(|n| n.eq_ignore_ascii_case(id_column.trim()))
-        {
-            return Ok((names, line));
+            .collect::<Result<Vec<_>, _>>();
+        let is_header = |names: &[String]| {
+            names
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(id_column.trim()))
+        };
+        match names {
+            Ok(names) if is_header(&names) => return Ok((names, line)),
+            Ok(names) => {
+                first.get_or_insert((names, line));
+            }
+            // A title line in another encoding is no reason to stop; a header line is.
+            Err(e) => {
+                let lossy: Vec<String> = record
+                    .iter()
+                    .map(|h| String::from_utf8_lossy(h).trim().to_string())
+                    .collect();
+                if is_header(&lossy) {
+                    anyhow::bail!("header line {line}: {e}");
+                }
+            }
         }
-        first.get_or_insert((names, line));
     }
     first.ok_or_else(|| {
         anyhow::anyhow!(
-            "the file has no header line (it holds only blank lines): the export did not finish \
-             or wrote nothing; export the schedule again"
+            "the file has no header line (only blank or unreadable lines): the export did not \
+             finish or wrote nothing; export the schedule again"
         )
     })
 }

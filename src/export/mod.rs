@@ -114,7 +114,7 @@ pub fn read(input: &InputSettings) -> anyhow::Result<Export> {
         Format::Csv => csv_file::read(std::io::BufReader::new(file), input),
         Format::Json => json_file::read(file, input),
     };
-    let export = result.map_err(|e| anyhow::anyhow!("export `{}`: {e}", input.path.display()))?;
+    let export = result.map_err(|e| anyhow::anyhow!("export `{}`: {e:#}", input.path.display()))?;
     if !export.ignored.is_empty() {
         let list: Vec<String> = export
             .ignored

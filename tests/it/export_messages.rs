@@ -87,6 +87,27 @@ fn a_workbook_by_name_says_how_to_save_it() {
 }
 
 #[test]
+fn without_the_id_column_the_message_says_where_the_header_was_looked_for() {
+    let out = Test::new()
+        .input("appointments.csv", "Schedule for Tuesday\nApt,Pat\n1,2\n")
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(2);
+    assert!(
+        out.stderr.contains(
+            "no line among the first 20 names the id column, so line 1 was read as the header: \
+             columns `AptNum` (mapped by [input.columns] appointment_id), `FName` (mapped by \
+             [input.columns] first_name), `WirelessPhone` (mapped by [input.columns] phones), \
+             `HmPhone` (mapped by [input.columns] phones), `WkPhone` (mapped by [input.columns] \
+             phones), `AptDateTime` (mapped by [input.columns] start) are not in the file; columns \
+             found: Schedule for Tuesday"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn an_empty_file_is_an_error() {
     let out = Test::new()
         .input("appointments.csv", "")
