@@ -140,13 +140,18 @@ pub async fn run_dispatch(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result
 
 /// Stages 1–3 for the whole export, then stages 4–6 for each location at once, all feeding one
 /// collector: when every location is done and the channel closes, every row has a result.
-pub(crate) async fn dispatch_with(s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
+pub(crate) async fn dispatch_with(
+    mut s: Settings,
+    global: &GlobalArgs,
+) -> anyhow::Result<RunOutcome> {
     if !s.allow_stale {
         export::check_fresh(&s.input, s.now)?;
     }
     let clock = Clock::starting_at(s.now);
-    let records = export::read(&s.input)?;
-    let appointments = normalise::normalise_all(records, &s.input, &s.locations);
+    let export = export::read(&s.input)?;
+    // From here on, the mapping is the one this file allows (a preset's absent columns gone).
+    s.input.columns = export.columns;
+    let appointments = normalise::normalise_all(export.records, &s.input, &s.locations);
     let opt_outs = optout::OptOuts::build(do_not_call_list(&s)?, &appointments);
     let days = calling_day::CallingDay::for_locations(&s.locations, clock.now());
     let selected = select::select(appointments, &s.selection, &opt_outs, clock.now(), &days);

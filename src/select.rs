@@ -60,8 +60,11 @@ impl fmt::Display for Window {
 #[derive(Debug, Clone)]
 pub struct Selection {
     pub window: Window,
-    /// Compared case-insensitively with the status column.
+    /// Compared case-insensitively with the status column; always skipped.
     pub skip_statuses: Vec<String>,
+    /// When set, only these statuses are called (compared case-insensitively); any other value,
+    /// an empty one included, is skipped with the value named.
+    pub call_statuses: Option<Vec<String>>,
     /// Compared case-insensitively with the confirmation column.
     pub confirmed_values: Vec<String>,
 }
@@ -201,6 +204,11 @@ pub fn skip_reason(
             "status is {status}, which [selection] skip_statuses skips"
         ));
     }
+    if let (Some(status), Some(call)) = (&appointment.status, &rules.call_statuses) {
+        if !call.iter().any(|c| c.eq_ignore_ascii_case(status.trim())) {
+            return Some(not_called_status(status, call));
+        }
+    }
     if let Some(value) = matches(&appointment.confirmed, &rules.confirmed_values) {
         return Some(format!("already confirmed ({value})"));
     }
@@ -215,6 +223,19 @@ pub fn skip_reason(
         ));
     }
     None
+}
+
+/// The reason for a status the call list does not name.
+fn not_called_status(status: &str, call: &[String]) -> String {
+    let value = match status.trim() {
+        "" => "empty".to_string(),
+        v => format!("`{v}`"),
+    };
+    format!(
+        "status is {value}, which is not a scheduled status ([selection] call_statuses: {}); \
+         add it there if such appointments should be called",
+        call.join(", ")
+    )
 }
 
 /// The half-open interval of start times the window covers, from `base` (a calling day's start).

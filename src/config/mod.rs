@@ -5,6 +5,7 @@
 //! checking beyond their TOML type are kept with their position (`Spanned`) so that
 //! [`crate::settings`] can name the line when it rejects them.
 
+pub mod columns;
 pub mod presets;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
+
+pub use self::columns::{Column, ColumnName};
 
 /// A string value together with where it stood in the file.
 pub type Located = Spanned<String>;
@@ -163,6 +166,8 @@ pub struct DispatchConfig {
 pub struct SelectionConfig {
     pub window: Option<Located>,
     pub skip_statuses: Option<Vec<String>>,
+    /// Only these statuses are called (the preset's list when not given).
+    pub call_statuses: Option<Vec<String>>,
     pub confirmed_values: Option<Vec<String>>,
 }
 
@@ -178,36 +183,39 @@ pub struct InputConfig {
     pub date_formats: Option<Vec<String>>,
     pub time_formats: Option<Vec<String>>,
     pub birth_date_formats: Option<Vec<String>>,
+    /// JSON: the dotted path of the list of appointments in a file that is one object.
+    pub records: Option<Located>,
     #[serde(default)]
     pub columns: ColumnsConfig,
 }
 
 /// Which header (CSV) or dotted path (JSON) holds each field. Every key is optional here; a
-/// preset fills the gaps, and [`crate::settings`] checks that the result is complete.
+/// preset fills the gaps, and [`crate::settings`] checks that the result is complete. A key set
+/// to `false` switches the preset's column off.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnsConfig {
-    pub appointment_id: Option<String>,
-    pub patient_id: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub name: Option<String>,
-    pub birth_date: Option<String>,
-    pub phones: Option<Vec<String>>,
-    pub start: Option<String>,
-    pub start_date: Option<String>,
-    pub start_time: Option<String>,
-    pub end: Option<String>,
-    pub length_minutes: Option<String>,
-    pub pattern: Option<String>,
-    pub appointment_type: Option<String>,
-    pub description: Option<String>,
-    pub status: Option<String>,
-    pub confirmed: Option<String>,
+    pub appointment_id: Option<Column>,
+    pub patient_id: Option<Column>,
+    pub first_name: Option<Column>,
+    pub last_name: Option<Column>,
+    pub name: Option<Column>,
+    pub birth_date: Option<Column>,
+    pub phones: Option<Vec<ColumnName>>,
+    pub start: Option<Column>,
+    pub start_date: Option<Column>,
+    pub start_time: Option<Column>,
+    pub end: Option<Column>,
+    pub length_minutes: Option<Column>,
+    pub pattern: Option<Column>,
+    pub appointment_type: Option<Column>,
+    pub description: Option<Column>,
+    pub status: Option<Column>,
+    pub confirmed: Option<Column>,
     /// The patient's language, for `[[languages]]`.
-    pub language: Option<String>,
+    pub language: Option<Column>,
     /// Which `[[locations]]` entry a row belongs to (Open Dental's `ClinicNum`, say).
-    pub location: Option<String>,
+    pub location: Option<Column>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -3,7 +3,7 @@
 //! An operator writes `preset = "opendental"` and overrides only what differs in their export.
 //! Everything here is a default: any key in the config file wins over the preset.
 
-use super::ColumnsConfig;
+use super::{Column, ColumnName, ColumnsConfig};
 
 /// Defaults a preset contributes. `None` means "the preset has no opinion".
 #[derive(Debug, Default)]
@@ -14,6 +14,9 @@ pub struct Preset {
     pub time_formats: Vec<&'static str>,
     pub birth_date_formats: Vec<&'static str>,
     pub skip_statuses: Vec<&'static str>,
+    /// The statuses that mean "scheduled": anything else is skipped, naming the value. `None`
+    /// (no preset) calls every status that `skip_statuses` does not skip.
+    pub call_statuses: Option<Vec<&'static str>>,
     pub confirmed_values: Vec<&'static str>,
 }
 
@@ -36,6 +39,7 @@ pub fn generic() -> Preset {
             "%Y-%m-%d %H:%M:%S",
             "%Y-%m-%d %H:%M",
             "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%dT%H:%M",
             "%m/%d/%Y %I:%M %p",
             "%m/%d/%Y %I:%M:%S %p",
             "%m/%d/%Y %H:%M",
@@ -59,7 +63,7 @@ pub fn generic() -> Preset {
 
 fn cols(pairs: &[(&str, &str)], phones: &[&str]) -> ColumnsConfig {
     let mut c = ColumnsConfig {
-        phones: Some(phones.iter().map(|s| s.to_string()).collect()),
+        phones: Some(phones.iter().map(|s| ColumnName(s.to_string())).collect()),
         ..ColumnsConfig::default()
     };
     for (field, column) in pairs {
@@ -81,7 +85,7 @@ fn cols(pairs: &[(&str, &str)], phones: &[&str]) -> ColumnsConfig {
             "confirmed" => &mut c.confirmed,
             other => unreachable!("preset names unknown field {other}"),
         };
-        *slot = Some(column.to_string());
+        *slot = Some(Column::Named(column.to_string()));
     }
     c
 }
@@ -130,6 +134,9 @@ fn open_dental() -> Preset {
             "7",
             "8",
         ],
+        // Only these are upcoming visits; a status the practice added (or a human-readable
+        // "Cancelled") is skipped with its value rather than called.
+        call_statuses: Some(vec!["Scheduled", "ASAP", "1", "4"]),
         // `Confirmed` names come from the practice's own definition list; these are the stock ones.
         confirmed_values: vec!["Appointment Confirmed", "Confirmed"],
         ..generic()
@@ -160,6 +167,24 @@ fn dentrix() -> Preset {
         time_formats: vec!["%I:%M %p", "%H:%M"],
         birth_date_formats: vec!["%m/%d/%Y", "%Y-%m-%d"],
         skip_statuses: vec!["Broken", "Wait/Will Call", "Complete", "No Show"],
+        // Dentrix's status column holds confirmation codes on scheduled visits (`??????`
+        // unconfirmed, `FIRM` confirmed, `LMM`/`LMP` message left, ...) and Ascend's words for
+        // them; `FIRM` is then skipped as already confirmed. HERE, READY, Checkout, ... are
+        // patients already in the office: not called.
+        call_statuses: Some(vec![
+            "??????",
+            "FIRM",
+            "FIRM-E",
+            "LMM",
+            "LMP",
+            "MULTI",
+            "NOFLEX",
+            "EMERGENCY",
+            "Unconfirmed",
+            "Confirmed",
+            "Left Message",
+            "Scheduled",
+        ]),
         confirmed_values: vec!["FIRM", "FIRM-E"],
         ..generic()
     }

@@ -1,45 +1,83 @@
 //! CSV exports (RFC 4180: quoted delimiters and newlines, CRLF), read as a stream of byte records
 //! so that Windows-1252 files and stray bad bytes are handled per field, not per file.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 
-use super::{decode, missing_column, Field, InputSettings, RawRecord};
+use super::sniff::{self, HEADER_SEARCH_LINES};
+use super::{decode, missing_columns, Export, Field, InputSettings, RawRecord, TextEncoding};
 
-pub(super) fn read<R: Read>(source: R, input: &InputSettings) -> anyhow::Result<Vec<RawRecord>> {
+pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Result<Export> {
+    // Sniffing looks at the first bytes once; then the stream goes on as if never interrupted.
+    let prefix = sniff::prefix(&mut source, input.encoding)?;
+    let encoding = prefix.encoding;
+    let id_column = input
+        .columns
+        .column(Field::AppointmentId)
+        .unwrap_or_default();
+    let delimiter = sniff::delimiter(&prefix.bytes, input.delimiter, id_column);
+    if delimiter != input.delimiter {
+        tracing::info!(
+            "the header line is separated by {}, not {} (European Excel writes `;`, Excel's \
+             text export tabs): read with {}; set [input] delimiter to say so",
+            sniff::show(delimiter),
+            sniff::show(input.delimiter),
+            sniff::show(delimiter),
+        );
+    }
     // `flexible` so that a short or long row becomes an `invalid` row instead of a run error.
     // CRLF is turned into LF first: the csv crate reports the line *before* a record's start
     // when the previous record ended in CRLF, and the results file must name the right line.
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(input.delimiter)
+        .delimiter(delimiter)
         .flexible(true)
-        .has_headers(true)
-        .from_reader(CrlfToLf(BufReader::new(source)));
-    let header_bytes = reader
-        .byte_headers()
-        .map_err(|e| anyhow::anyhow!("cannot read the header line: {e}"))?
-        .clone();
-    let headers = header_bytes
-        .iter()
-        .map(|h| decode(h, input.encoding).map(|s| s.trim().to_string()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| anyhow::anyhow!("header line: {e}"))?;
+        .has_headers(false)
+        .from_reader(CrlfToLf::new(BufReader::new(
+            Cursor::new(prefix.bytes).chain(source),
+        )));
+    let (headers, header_line) = header(&mut reader, id_column, encoding)?;
+    if header_line > 1 {
+        tracing::info!(
+            header_line,
+            skipped = header_line - 1,
+            "the lines before the header row (a report's title, subtitle, blank lines) are not \
+             appointments: skipped"
+        );
+    }
 
-    let mut positions: Vec<(Field, usize)> = Vec::new();
-    for (field, column) in input.columns.slots() {
+    let find = |column: &str| {
         let exact = headers.iter().position(|h| h == column);
-        let loose = || {
+        exact.or_else(|| {
             headers
                 .iter()
                 .position(|h| h.eq_ignore_ascii_case(column.trim()))
-        };
-        match exact.or_else(loose) {
-            Some(i) => positions.push((*field, i)),
-            None => return Err(missing_column(*field, column, &headers, "column")),
-        }
-    }
+        })
+    };
+    let resolved = input
+        .columns
+        .resolve(|c| find(c).is_some())
+        .map_err(|missing| {
+            let error = missing_columns(&missing, &headers, "column");
+            match missing.iter().any(|(f, _)| *f == Field::AppointmentId) {
+                // Without the id column no header row was found: say where it was looked for.
+                true => error.context(format!(
+                    "no line among the first {HEADER_SEARCH_LINES} names the id column, so line \
+                     {header_line} was read as the header"
+                )),
+                false => error,
+            }
+        })?;
+    let positions: Vec<(Field, usize)> = resolved
+        .columns
+        .slots()
+        .iter()
+        .filter_map(|(field, column)| Some((*field, find(column)?)))
+        .collect();
+    let id_index = find(id_column).unwrap_or_default();
 
     let mut records = Vec::new();
     let mut record = csv::ByteRecord::new();
+    // Rows at the end that look like a report's total line, not appointments.
+    let (mut footer_from, mut footer_lines) = (0, Vec::new());
     loop {
         let more = reader
             .read_byte_record(&mut record)
@@ -47,7 +85,18 @@ pub(super) fn read<R: Read>(source: R, input: &InputSettings) -> anyhow::Result<
         if !more {
             break;
         }
+        if blank(&record) {
+            continue;
+        }
         let row = record.position().map_or(0, |p| p.line());
+        if footer_like(&record, id_index) {
+            if footer_lines.is_empty() {
+                footer_from = records.len();
+            }
+            footer_lines.push(row);
+        } else if !footer_lines.is_empty() {
+            footer_lines.clear();
+        }
         let mut raw = RawRecord::new(row);
         if record.len() != headers.len() {
             raw.problem = Some(format!(
@@ -60,7 +109,7 @@ pub(super) fn read<R: Read>(source: R, input: &InputSettings) -> anyhow::Result<
             let Some(bytes) = record.get(*index) else {
                 continue;
             };
-            match decode(bytes, input.encoding) {
+            match decode(bytes, encoding) {
                 Ok(text) => raw.push(*field, &text),
                 Err(reason) => {
                     raw.problem.get_or_insert(reason);
@@ -69,40 +118,162 @@ pub(super) fn read<R: Read>(source: R, input: &InputSettings) -> anyhow::Result<
         }
         records.push(raw);
     }
-    Ok(records)
+    if !footer_lines.is_empty() {
+        records.truncate(footer_from);
+        let lines: Vec<String> = footer_lines.iter().map(u64::to_string).collect();
+        tracing::info!(
+            lines = %lines.join(", "),
+            "the lines after the table have no appointment id and at most two cells (a report's \
+             total line, say): not appointments, skipped"
+        );
+    }
+    Ok(Export {
+        records,
+        columns: resolved.columns,
+        ignored: resolved.ignored,
+    })
 }
 
-/// Passes bytes through, dropping every `\r` that is directly followed by `\n`.
-struct CrlfToLf<R>(BufReader<R>);
+/// Finds the header row: the first of the first [`HEADER_SEARCH_LINES`] lines that names the
+/// appointment id column (a report saved as CSV has a title, a subtitle and a blank line
+/// first). Without one, the first line is taken, so the "not in the file" message lists it.
+/// Returns the trimmed names and the header's line.
+fn header<R: Read>(
+    reader: &mut csv::Reader<R>,
+    id_column: &str,
+    encoding: TextEncoding,
+) -> anyhow::Result<(Vec<String>, u64)> {
+    let mut record = csv::ByteRecord::new();
+    let mut first: Option<(Vec<String>, u64)> = None;
+    loop {
+        let more = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| anyhow::anyhow!("cannot read the header line: {e}"))?;
+        let line = record.position().map_or(0, |p| p.line());
+        if !more || line > HEADER_SEARCH_LINES as u64 {
+            break;
+        }
+        if blank(&record) {
+            continue;
+        }
+        let names = record
+            .iter()
+            .map(|h| decode(h, encoding).map(|s| s.trim().to_string()))
+            .collect::<Result<Vec<_>, _>>();
+        let is_header = |names: &[String]| {
+            names
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(id_column.trim()))
+        };
+        match names {
+            Ok(names) if is_header(&names) => return Ok((names, line)),
+            Ok(names) => {
+                first.get_or_insert((names, line));
+            }
+            // A title line in another encoding is no reason to stop; a header line is.
+            Err(e) => {
+                let lossy: Vec<String> = record
+                    .iter()
+                    .map(|h| String::from_utf8_lossy(h).trim().to_string())
+                    .collect();
+                if is_header(&lossy) {
+                    anyhow::bail!("header line {line}: {e}");
+                }
+            }
+        }
+    }
+    first.ok_or_else(|| {
+        anyhow::anyhow!(
+            "the file has no header line (only blank or unreadable lines): the export did not \
+             finish or wrote nothing; export the schedule again"
+        )
+    })
+}
+
+/// A blank line (see [`CrlfToLf`]), or one of spaces: not a row.
+fn blank(record: &csv::ByteRecord) -> bool {
+    record.len() == 1 && record[0].trim_ascii().is_empty()
+}
+
+/// A row that reads as a label rather than an appointment: no id (or an id cell holding words,
+/// such as "Total Appointments: 46") and at most two non-blank cells. Checked on every row, so
+/// an ordinary row (an id without spaces) is settled by its first cell alone.
+fn footer_like(record: &csv::ByteRecord, id_index: usize) -> bool {
+    let id = record.get(id_index).map_or(&b""[..], <[u8]>::trim_ascii);
+    let labelled = id.is_empty() || id.iter().any(|b| b.is_ascii_whitespace() || *b == b':');
+    labelled && record.iter().filter(|f| !f.trim_ascii().is_empty()).count() <= 2
+}
+
+/// Passes bytes through, dropping every `\r` that is directly followed by `\n`, and writing a
+/// space on blank lines outside quoted fields. The csv crate skips blank lines but then reports
+/// the *blank* line as the next record's start; with the space, a blank line is a record of its
+/// own (dropped by the reader) and every row keeps the line it really starts on.
+struct CrlfToLf<R> {
+    inner: BufReader<R>,
+    /// Inside a quoted field (a doubled quote toggles twice, so it needs no special case).
+    quoted: bool,
+    /// The last byte written ended a line (or nothing was written yet).
+    line_start: bool,
+    /// A byte owed to the caller when the buffer filled up.
+    pending: Option<u8>,
+}
+
+impl<R: Read> CrlfToLf<R> {
+    fn new(inner: BufReader<R>) -> CrlfToLf<R> {
+        CrlfToLf {
+            inner,
+            quoted: false,
+            line_start: true,
+            pending: None,
+        }
+    }
+}
 
 impl<R: Read> Read for CrlfToLf<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let mut written = 0;
         while written < out.len() {
-            let buf = self.0.fill_buf()?;
+            if let Some(byte) = self.pending.take() {
+                out[written] = byte;
+                written += 1;
+                continue;
+            }
+            let buf = self.inner.fill_buf()?;
             let Some(&byte) = buf.first() else { break };
             if byte == b'\r' {
                 if buf.len() == 1 {
                     // Need the next byte to decide; it is in the next buffer fill.
-                    self.0.consume(1);
-                    let next = self.0.fill_buf()?;
+                    self.inner.consume(1);
+                    let next = self.inner.fill_buf()?;
                     if next.first() != Some(&b'\n') {
                         out[written] = b'\r';
                         written += 1;
+                        self.line_start = false;
                     }
                     continue;
                 }
                 let followed_by_lf = buf[1] == b'\n';
-                self.0.consume(1);
+                self.inner.consume(1);
                 if !followed_by_lf {
                     out[written] = b'\r';
                     written += 1;
+                    self.line_start = false;
                 }
                 continue;
             }
+            self.inner.consume(1);
+            if byte == b'"' {
+                self.quoted = !self.quoted;
+            }
+            if byte == b'\n' && self.line_start && !self.quoted {
+                out[written] = b' ';
+                written += 1;
+                self.pending = Some(b'\n');
+                continue;
+            }
+            self.line_start = byte == b'\n';
             out[written] = byte;
             written += 1;
-            self.0.consume(1);
         }
         Ok(written)
     }
@@ -113,11 +284,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn total_lines_are_footers_and_rows_are_not() {
+        let rec = |fields: &[&str]| csv::ByteRecord::from(fields.to_vec());
+        assert!(footer_like(&rec(&["Total Appointments: 46"]), 0));
+        assert!(footer_like(&rec(&["", "", "Total", "46", ""]), 0));
+        assert!(
+            !footer_like(&rec(&["A-1", "P-1"]), 0),
+            "a short row is a row"
+        );
+        assert!(!footer_like(&rec(&["", "P-1", "Doe, Ann", "555"]), 0));
+        assert!(!footer_like(&rec(&["SHORT", "1", "Doe"]), 0));
+    }
+
+    #[test]
     fn crlf_becomes_lf_and_lone_cr_stays() {
         let mut text = String::new();
-        CrlfToLf(BufReader::with_capacity(2, &b"a\r\nb\rc\r\n\r"[..]))
+        CrlfToLf::new(BufReader::with_capacity(2, &b"a\r\nb\rc\r\n\r"[..]))
             .read_to_string(&mut text)
             .unwrap();
         assert_eq!(text, "a\nb\rc\n\r");
+    }
+
+    #[test]
+    fn blank_lines_become_a_space_except_inside_quotes() {
+        let mut text = String::new();
+        let source = &b"\r\nh\r\n\r\n\"x\r\n\r\ny\"\n\n\nz"[..];
+        CrlfToLf::new(BufReader::with_capacity(3, source))
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, " \nh\n \n\"x\n\ny\"\n \n \nz");
     }
 }

@@ -1,35 +1,50 @@
 //! JSON exports: an array of objects, or JSON Lines. Mapped names may be dotted paths into
 //! nested objects (`patient.firstName`).
 
+use std::collections::BTreeMap;
 use std::io::Read;
 
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::{decode, missing_column, InputSettings, RawRecord};
+use super::columns::Resolved;
+use super::{decode, missing_columns, sniff, Export, Field, InputSettings, RawRecord};
 
-pub(super) fn read<R: Read>(
-    mut source: R,
-    input: &InputSettings,
-) -> anyhow::Result<Vec<RawRecord>> {
-    let mut bytes = Vec::new();
-    source.read_to_end(&mut bytes)?;
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let text = decode(body, input.encoding).map_err(|e| anyhow::anyhow!("{e}"))?;
+pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Result<Export> {
+    let prefix = sniff::prefix(&mut source, input.encoding)?;
+    let mut bytes = prefix.bytes;
+    if !prefix.whole {
+        source.read_to_end(&mut bytes)?;
+    }
+    let text = decode(&bytes, prefix.encoding).map_err(|e| anyhow::anyhow!("{e}"))?;
+    drop(bytes);
+    if text.trim().is_empty() {
+        anyhow::bail!(
+            "the file holds only blank space: the export did not finish or wrote nothing; export \
+             the schedule again"
+        );
+    }
 
-    let rows: Vec<(u64, Result<Value, String>)> = if text.trim_start().starts_with('[') {
+    let element = |raw: &RawValue| {
+        let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+        let line = text[..offset].matches('\n').count() as u64 + 1;
+        let value = serde_json::from_str(raw.get()).map_err(|e| e.to_string());
+        (line, value)
+    };
+    let id_path = input
+        .columns
+        .column(Field::AppointmentId)
+        .unwrap_or_default();
+    let rows: Vec<(u64, Result<Value, String>)> = if let Some(path) = &input.records {
+        records_at(&text, path)?.into_iter().map(element).collect()
+    } else if text.trim_start().starts_with('[') {
         let elements: Vec<&RawValue> = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("not a valid JSON array: {e}"))?;
-        elements
-            .into_iter()
-            .map(|raw| {
-                let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-                let line = text[..offset].matches('\n').count() as u64 + 1;
-                let value = serde_json::from_str(raw.get()).map_err(|e| e.to_string());
-                (line, value)
-            })
-            .collect()
+        elements.into_iter().map(element).collect()
     } else {
+        if let Some(e) = wrapped(&text, id_path) {
+            return Err(e);
+        }
         text.lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
@@ -40,27 +55,33 @@ pub(super) fn read<R: Read>(
             .collect()
     };
 
-    let mut seen = vec![false; input.columns.slots().len()];
+    // What the first objects hold, for a message that lists every path a mapping could use.
+    let mut found = Vec::new();
+    for (_, value) in rows.iter().take(10) {
+        if let Ok(v) = value {
+            leaf_paths(v, "", &mut found);
+        }
+    }
+
+    let slots = input.columns.slots();
+    let mut seen = vec![false; slots.len()];
     let mut records = Vec::with_capacity(rows.len());
     for (row, value) in rows {
         let mut raw = RawRecord::new(row);
         match value {
-            Ok(Value::Object(object)) => {
-                let object = Value::Object(object);
-                for (i, (field, path)) in input.columns.slots().iter().enumerate() {
-                    match lookup(&object, path) {
-                        None => {}
-                        Some(found) => {
-                            seen[i] = true;
-                            match scalar(found) {
-                                Ok(Some(v)) => raw.push(*field, &v),
-                                Ok(None) => {}
-                                Err(kind) => {
-                                    raw.problem.get_or_insert(format!(
-                                        "`{path}` is {kind}, expected text or a number"
-                                    ));
-                                }
-                            }
+            Ok(object @ Value::Object(_)) => {
+                for (i, (field, path)) in slots.iter().enumerate() {
+                    let Some(found) = lookup(&object, path) else {
+                        continue;
+                    };
+                    seen[i] = true;
+                    match scalar(found) {
+                        Ok(Some(v)) => raw.push(*field, &v),
+                        Ok(None) => {}
+                        Err(kind) => {
+                            raw.problem.get_or_insert(format!(
+                                "`{path}` is {kind}, expected text or a number"
+                            ));
                         }
                     }
                 }
@@ -71,14 +92,117 @@ pub(super) fn read<R: Read>(
         records.push(raw);
     }
 
-    // A mapped path that no record has is a mapping mistake, not a column of blanks.
-    if !records.is_empty() {
-        if let Some(i) = seen.iter().position(|s| !s) {
-            let (field, path) = &input.columns.slots()[i];
-            return Err(missing_column(*field, path, &first_keys(&text), "key"));
+    // A mapped path that no record has is a mapping mistake, not a column of blanks (unless a
+    // preset guessed it: it is then ignored).
+    let resolved = if records.is_empty() {
+        Resolved {
+            columns: input.columns.clone(),
+            ignored: Vec::new(),
+        }
+    } else {
+        let seen_path = |c: &str| slots.iter().zip(&seen).any(|((_, p), s)| *s && p == c);
+        input
+            .columns
+            .resolve(seen_path)
+            .map_err(|missing| missing_columns(&missing, &found, "key"))?
+    };
+    Ok(Export {
+        records,
+        columns: resolved.columns,
+        ignored: resolved.ignored,
+    })
+}
+
+/// The list `[input] records` points at (`"data.appointments"`), each element borrowed from
+/// `text` so its line can be told.
+fn records_at<'a>(text: &'a str, path: &str) -> anyhow::Result<Vec<&'a RawValue>> {
+    let mut current: &RawValue =
+        serde_json::from_str(text).map_err(|e| anyhow::anyhow!("not valid JSON: {e}"))?;
+    for key in path.split('.') {
+        let object: BTreeMap<String, &RawValue> =
+            serde_json::from_str(current.get()).map_err(|_| {
+                anyhow::anyhow!(
+                    "[input] records = \"{path}\": the value before `{key}` is not a JSON object"
+                )
+            })?;
+        current = match object.get(key) {
+            Some(v) => v,
+            None => anyhow::bail!(
+                "[input] records = \"{path}\": there is no key `{key}`; keys there: {}",
+                object.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        };
+    }
+    serde_json::from_str(current.get())
+        .map_err(|_| anyhow::anyhow!("[input] records = \"{path}\" is not a list of appointments"))
+}
+
+/// The error for a file that is one JSON object wrapping the list (`{"appointments": [...]}`),
+/// naming its keys and the list it probably means. `None` when the text is not one object, or
+/// is one appointment (JSON Lines with a single line).
+fn wrapped(text: &str, id_path: &str) -> Option<anyhow::Error> {
+    let object: Value = serde_json::from_str(text).ok()?;
+    if !object.is_object() || lookup(&object, id_path).is_some() {
+        return None;
+    }
+    let keys = object
+        .as_object()
+        .map(|o| o.keys().cloned().collect::<Vec<_>>().join(", "))
+        .unwrap_or_default();
+    let hint = match list_of_objects(&object, "", 3) {
+        Some(path) => format!(
+            "`{path}` holds a list of objects: if those are the appointments, set [input] \
+             records = \"{path}\""
+        ),
+        None => "set [input] records to the dotted path of the list of appointments".to_string(),
+    };
+    Some(anyhow::anyhow!(
+        "the file holds one JSON object, not a list of appointments; its keys: {keys}. {hint}"
+    ))
+}
+
+/// The dotted path of the first list of objects within `depth` levels.
+fn list_of_objects(value: &Value, prefix: &str, depth: u32) -> Option<String> {
+    let object = value.as_object()?;
+    for (key, v) in object {
+        let path = join(prefix, key);
+        if v.as_array()
+            .and_then(|a| a.first())
+            .is_some_and(Value::is_object)
+        {
+            return Some(path);
         }
     }
-    Ok(records)
+    if depth > 1 {
+        for (key, v) in object {
+            if let Some(p) = list_of_objects(v, &join(prefix, key), depth - 1) {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Every dotted path to a non-object value (nested objects are walked), in first-seen order.
+fn leaf_paths(value: &Value, prefix: &str, out: &mut Vec<String>) {
+    let Some(object) = value.as_object() else {
+        return;
+    };
+    for (key, v) in object {
+        let path = join(prefix, key);
+        match v {
+            Value::Object(o) if !o.is_empty() => leaf_paths(v, &path, out),
+            _ if !out.contains(&path) => out.push(path),
+            _ => {}
+        }
+    }
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    match prefix {
+        "" => key.to_string(),
+        p => format!("{p}.{key}"),
+    }
 }
 
 /// Follows a dotted path; a key that itself contains dots is matched first.
@@ -98,22 +222,5 @@ fn scalar(value: &Value) -> Result<Option<String>, &'static str> {
         Value::Bool(b) => Ok(Some(b.to_string())),
         Value::Array(_) => Err("a list"),
         Value::Object(_) => Err("an object"),
-    }
-}
-
-/// The keys of the first object in the file, for the "key not found" message.
-fn first_keys(text: &str) -> Vec<String> {
-    let first = if text.trim_start().starts_with('[') {
-        serde_json::from_str::<Vec<Value>>(text)
-            .ok()
-            .and_then(|v| v.into_iter().next())
-    } else {
-        text.lines()
-            .find(|l| !l.trim().is_empty())
-            .and_then(|l| serde_json::from_str(l).ok())
-    };
-    match first {
-        Some(Value::Object(o)) => o.keys().cloned().collect(),
-        _ => Vec::new(),
     }
 }

@@ -9,6 +9,7 @@
 mod columns;
 mod csv_file;
 mod json_file;
+mod sniff;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,7 +25,8 @@ pub enum Format {
 }
 
 /// Character encodings we can read. CSV is parsed on bytes, so any ASCII-compatible single-byte
-/// encoding works; these are the two that practice exports actually use.
+/// encoding works; these are the two that practice exports actually use. (A UTF-16 file, Excel's
+/// "Unicode text", is recognised by its byte-order mark and decoded whatever this says.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextEncoding {
     /// UTF-8; a byte-order mark (Excel's "CSV UTF-8") is dropped.
@@ -46,6 +48,9 @@ pub struct InputSettings {
     pub date_formats: Vec<String>,
     pub time_formats: Vec<String>,
     pub birth_date_formats: Vec<String>,
+    /// JSON: the dotted path of the list of appointments when the file is one object wrapping
+    /// it (`[input] records`).
+    pub records: Option<String>,
     /// Values of the opt-out columns that mean "do not call" (compared without case).
     pub opt_out_values: Vec<String>,
 }
@@ -92,15 +97,86 @@ impl RawRecord {
     }
 }
 
+/// What reading the export produced: its rows, and the mapping as the file allowed it.
+#[derive(Debug)]
+pub struct Export {
+    pub records: Vec<RawRecord>,
+    /// The mapped columns the file has (a preset's columns it lacks are dropped).
+    pub columns: Columns,
+    /// A preset's columns the file lacks, each with its field: ignored.
+    pub ignored: Vec<(Field, String)>,
+}
+
 /// Reads every row of the export. Fails only for problems that affect the whole file.
-pub fn read(input: &InputSettings) -> anyhow::Result<Vec<RawRecord>> {
-    let file = std::fs::File::open(&input.path)
-        .map_err(|e| anyhow::anyhow!("cannot open export `{}`: {e}", input.path.display()))?;
+pub fn read(input: &InputSettings) -> anyhow::Result<Export> {
+    let file = open(&input.path)?;
     let result = match input.format {
         Format::Csv => csv_file::read(std::io::BufReader::new(file), input),
         Format::Json => json_file::read(file, input),
     };
-    result.map_err(|e| anyhow::anyhow!("export `{}`: {e}", input.path.display()))
+    let export = result.map_err(|e| anyhow::anyhow!("export `{}`: {e:#}", input.path.display()))?;
+    if !export.ignored.is_empty() {
+        let list: Vec<String> = export
+            .ignored
+            .iter()
+            .map(|(field, column)| format!("{column} ({})", field.key()))
+            .collect();
+        tracing::info!(
+            columns = %list.join(", "),
+            "the preset's columns that this export does not have are ignored; map them in \
+             [input.columns] if the export names them differently, or set them to false"
+        );
+    }
+    if export.records.is_empty() {
+        // A closed day exports a header and nothing else; a nightly job must not fail on it.
+        tracing::warn!("the export has no appointment rows: nothing to call");
+    }
+    Ok(export)
+}
+
+/// Opens the export, with messages that say what is wrong with the path.
+fn open(path: &Path) -> anyhow::Result<std::fs::File> {
+    metadata(path)?;
+    std::fs::File::open(path)
+        .map_err(|e| anyhow::anyhow!("cannot open export `{}`: {e}", path.display()))
+}
+
+/// Checks that `path` can be an export: it exists, is a file, and is no Excel workbook by name.
+pub(crate) fn check_path(path: &Path) -> anyhow::Result<()> {
+    metadata(path)?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    if ["xlsx", "xlsm", "xls"]
+        .iter()
+        .any(|x| ext.eq_ignore_ascii_case(x))
+    {
+        anyhow::bail!(
+            "export `{}`: {}",
+            path.display(),
+            sniff::workbook_advice(&format!(".{}", ext.to_ascii_lowercase()))
+        );
+    }
+    Ok(())
+}
+
+/// The export's metadata; a missing file or a directory is named as such.
+fn metadata(path: &Path) -> anyhow::Result<std::fs::Metadata> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow::anyhow!(
+            "export `{}` does not exist: check the --input path, and that tonight's export ran",
+            path.display()
+        ),
+        _ => anyhow::anyhow!("cannot read export `{}`: {e}", path.display()),
+    })?;
+    if meta.is_dir() {
+        anyhow::bail!(
+            "`{}` is a directory, not an export: pass the export file itself to --input",
+            path.display()
+        );
+    }
+    Ok(meta)
 }
 
 /// Guesses the format from the file name; `None` when the extension says nothing.
@@ -128,11 +204,19 @@ fn decode(bytes: &[u8], encoding: TextEncoding) -> Result<String, String> {
     }
 }
 
-/// The "column not found" error, listing what the file does have so the fix is obvious.
-fn missing_column(field: Field, column: &str, found: &[String], what: &str) -> anyhow::Error {
+/// The "column not found" error for every missing column at once, listing what the file does
+/// have so the fix is obvious.
+fn missing_columns(missing: &[(Field, String)], found: &[String], what: &str) -> anyhow::Error {
+    let named: Vec<String> = missing
+        .iter()
+        .map(|(field, column)| format!("`{column}` (mapped by [input.columns] {})", field.key()))
+        .collect();
+    let (subject, verb) = match named.len() {
+        1 => (format!("{what} {}", named[0]), "is"),
+        _ => (format!("{what}s {}", named.join(", ")), "are"),
+    };
     anyhow::anyhow!(
-        "{what} `{column}` (mapped by [input.columns] {}) is not in the file; {what}s found: {}",
-        field.key(),
+        "{subject} {verb} not in the file; {what}s found: {}",
         if found.is_empty() {
             "none".to_string()
         } else {
@@ -147,14 +231,12 @@ pub fn check_fresh(
     input: &InputSettings,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
-    let modified = std::fs::metadata(&input.path)
-        .and_then(|m| m.modified())
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot read the modification time of `{}`: {e}",
-                input.path.display()
-            )
-        })?;
+    let modified = metadata(&input.path)?.modified().map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the modification time of `{}`: {e}",
+            input.path.display()
+        )
+    })?;
     let modified: chrono::DateTime<chrono::Utc> = modified.into();
     let age = (now - modified).to_std().unwrap_or_default();
     if age > input.max_export_age {

@@ -146,7 +146,10 @@ pub fn normalise(
         end,
         appointment_type: optional(Field::AppointmentType),
         description: optional(Field::Description),
-        status: optional(Field::Status),
+        // A mapped status column left blank is an empty status (not "no status"), so that a
+        // call list (`[selection] call_statuses`) skips it rather than calling it.
+        status: optional(Field::Status)
+            .or_else(|| columns.column(Field::Status).map(|_| String::new())),
         confirmed: optional(Field::Confirmed),
         opt_out: opt_out(record, input),
         language: optional(Field::Language),

@@ -7,14 +7,39 @@
 use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
-/// Parses a date-time column. RFC 3339 values (with an offset) are accepted as they are;
+/// Parses a date-time column. Values with a UTC offset are accepted as they are: RFC 3339 and
+/// what JSON exports write around it (no seconds, a space for the `T`, fractional seconds);
 /// anything else is tried against `formats` and placed in `tz`.
 pub fn parse_datetime(text: &str, formats: &[String], tz: Tz) -> Result<DateTime<Tz>, String> {
-    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
+    if let Some(instant) = with_offset(text) {
         return Ok(instant.with_timezone(&tz));
     }
     let naive = first_match(text, formats, NaiveDateTime::parse_from_str)?;
     localise(naive, tz)
+}
+
+/// An RFC 3339 date-time, or one written `2026-11-25 12:40-06:00` (a space, no seconds).
+/// Local times (no offset after the time) are settled without an allocation: they are most
+/// rows of most exports.
+fn with_offset(text: &str) -> Option<DateTime<chrono::FixedOffset>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t);
+    }
+    let time = text.get(11..)?;
+    let has_offset = time.ends_with(['Z', 'z']) || time.contains(['+', '-']);
+    if !has_offset || !text.is_char_boundary(10) {
+        return None;
+    }
+    let mut fixed = format!("{}T{time}", &text[..10]);
+    // `HH:MM` followed directly by the offset: add the seconds.
+    if fixed
+        .as_bytes()
+        .get(16)
+        .is_some_and(|b| !b.is_ascii_digit() && *b != b':')
+    {
+        fixed.insert_str(16, ":00");
+    }
+    DateTime::parse_from_rfc3339(&fixed).ok()
 }
 
 /// Parses a date column and a time column and combines them.
@@ -158,6 +183,26 @@ mod tests {
         assert_eq!(winter.to_rfc3339(), "2026-11-25T15:00:00-06:00");
         let summer = parse_datetime("7/1/2026 9:30 AM", &formats, CHICAGO).unwrap();
         assert_eq!(summer.to_rfc3339(), "2026-07-01T09:30:00-05:00");
+    }
+
+    #[test]
+    fn offset_times_without_seconds_or_with_a_space_are_read() {
+        let none: Vec<String> = Vec::new();
+        for text in [
+            "2026-11-25T12:40-06:00",
+            "2026-11-25 12:40-06:00",
+            "2026-11-25 12:40:00-06:00",
+            "2026-11-25T12:40:00.000-06:00",
+            "2026-11-25T18:40Z",
+            "2026-11-25 18:40:00.5Z",
+        ] {
+            let t = parse_datetime(text, &none, CHICAGO).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(
+                t.format("%Y-%m-%dT%H:%M%:z").to_string(),
+                "2026-11-25T12:40-06:00"
+            );
+        }
+        assert!(parse_datetime("2026-11-25 12:40", &none, CHICAGO).is_err());
     }
 
     #[test]

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::{bad, duration};
 use crate::config::presets::Preset;
-use crate::config::{ColumnsConfig, LoadedConfig};
-use crate::export::{self, Columns, Format, InputSettings, TextEncoding};
+use crate::config::{Column, ColumnsConfig, LoadedConfig};
+use crate::export::{self, Columns, Field, Format, InputSettings, TextEncoding};
 use crate::select::{Selection, Window};
 
 pub(super) fn selection(config: &LoadedConfig, preset: &Preset) -> anyhow::Result<Selection> {
@@ -22,9 +22,20 @@ pub(super) fn selection(config: &LoadedConfig, preset: &Preset) -> anyhow::Resul
             .clone()
             .unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
     };
+    let call_statuses = s.call_statuses.clone().or_else(|| {
+        let preset = preset.call_statuses.as_ref()?;
+        Some(preset.iter().map(|s| s.to_string()).collect())
+    });
+    // The preset's skip list names the statuses its call list leaves out; an operator who
+    // writes their own call list decides alone (it may widen the preset's).
+    let skip_default: &[&str] = match s.call_statuses {
+        Some(_) => &[],
+        None => &preset.skip_statuses,
+    };
     Ok(Selection {
         window,
-        skip_statuses: list(&s.skip_statuses, &preset.skip_statuses),
+        skip_statuses: list(&s.skip_statuses, skip_default),
+        call_statuses,
         confirmed_values: list(&s.confirmed_values, &preset.confirmed_values),
     })
 }
@@ -35,6 +46,10 @@ pub(super) fn input(
     path: &Path,
 ) -> anyhow::Result<InputSettings> {
     let i = &config.file.input;
+    // A directory, a missing file or a workbook are named as such, not as "an unknown format".
+    if path.is_dir() || (i.format.is_none() && export::format_from_extension(path).is_none()) {
+        export::check_path(path)?;
+    }
     let format = match &i.format {
         None => export::format_from_extension(path).ok_or_else(|| {
             anyhow::anyhow!(
@@ -91,8 +106,9 @@ pub(super) fn input(
             }
         },
     };
-    let columns = Columns::from_config(&merge_columns(&preset.columns, &i.columns))
+    let mut columns = Columns::from_config(&merge_columns(&preset.columns, &i.columns))
         .map_err(|m| anyhow::anyhow!("{}: [input.columns]: {m}", config.path.display()))?;
+    columns.mark_optional(|field| !named_by_operator(&i.columns, field));
     let formats = |given: &Option<Vec<String>>, default: &[&str]| {
         given
             .clone()
@@ -114,6 +130,7 @@ pub(super) fn input(
         date_formats: formats(&i.date_formats, &preset.date_formats),
         time_formats: formats(&i.time_formats, &preset.time_formats),
         birth_date_formats: formats(&i.birth_date_formats, &preset.birth_date_formats),
+        records: i.records.as_ref().map(|r| r.get_ref().trim().to_string()),
         opt_out_values: Vec::new(),
     })
 }
@@ -138,7 +155,7 @@ fn merge_columns(preset: &ColumnsConfig, given: &ColumnsConfig) -> ColumnsConfig
     if given.end.is_some() || given.length_minutes.is_some() || given.pattern.is_some() {
         (base.end, base.length_minutes, base.pattern) = (None, None, None);
     }
-    let pick = |g: &Option<String>, b: &Option<String>| g.clone().or_else(|| b.clone());
+    let pick = |g: &Option<Column>, b: &Option<Column>| g.clone().or_else(|| b.clone());
     ColumnsConfig {
         appointment_id: pick(&given.appointment_id, &base.appointment_id),
         patient_id: pick(&given.patient_id, &base.patient_id),
@@ -160,4 +177,32 @@ fn merge_columns(preset: &ColumnsConfig, given: &ColumnsConfig) -> ColumnsConfig
         language: pick(&given.language, &base.language),
         location: pick(&given.location, &base.location),
     }
+}
+
+/// Whether the operator's `[input.columns]` sets the key of `field` (a column they named must
+/// be in the export; a preset's guess need not be).
+fn named_by_operator(given: &ColumnsConfig, field: Field) -> bool {
+    let key = match field {
+        Field::AppointmentId => &given.appointment_id,
+        Field::PatientId => &given.patient_id,
+        Field::FirstName => &given.first_name,
+        Field::LastName => &given.last_name,
+        Field::FullName => &given.name,
+        Field::BirthDate => &given.birth_date,
+        Field::Phone(_) => return given.phones.is_some(),
+        Field::Start => &given.start,
+        Field::StartDate => &given.start_date,
+        Field::StartTime => &given.start_time,
+        Field::End => &given.end,
+        Field::LengthMinutes => &given.length_minutes,
+        Field::Pattern => &given.pattern,
+        Field::AppointmentType => &given.appointment_type,
+        Field::Description => &given.description,
+        Field::Status => &given.status,
+        Field::Confirmed => &given.confirmed,
+        Field::OptOut(_) => return true,
+        Field::Language => &given.language,
+        Field::Location => &given.location,
+    };
+    key.is_some()
 }

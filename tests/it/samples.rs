@@ -87,6 +87,55 @@ office number is (617) 555-0100."
     );
 }
 
+#[test]
+fn nested_json_sample_previews_with_its_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let requests = dir.path().join("req.jsonl");
+    let out = preview_in(
+        &dir,
+        "samples/nested.toml",
+        "samples/nested-appointments.json",
+        "2026-11-23T18:30:00-06:00",
+        &["--emit-requests", requests.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("5 rows: 3 dry_run, 2 skipped"), "{stderr}");
+    let rows = crate::harness::read_results(&dir.path().join("r.csv"));
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_str(),
+                r["appointment_id"].as_str(),
+                r["status"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("5", "N-1001", "dry_run"),
+            ("13", "N-1002", "dry_run"),
+            ("21", "N-1003", "skipped"),
+            ("29", "N-1004", "skipped"),
+            ("37", "N-1005", "dry_run"),
+        ]
+    );
+    let bodies: Vec<serde_json::Value> = std::fs::read_to_string(&requests)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Start times without seconds, with a space, or with fractions, read with no formats.
+    assert_eq!(
+        bodies[1]["appointmentInfo"]["startTime"],
+        "2026-11-24T10:30:00-06:00"
+    );
+    assert_eq!(bodies[1]["patientInfo"]["lastName"], "García");
+    assert_eq!(bodies[1]["toNumber"], "+17735550123");
+}
+
 /// A README `run --sandbox` command (no API key in the environment), results to `results`.
 fn sandbox_run(config: &str, input: &str, results: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))

@@ -1,0 +1,224 @@
+//! What an operator reads when the export itself is wrong: exit 2, the path, and what to do.
+//! Wording pinned on purpose. And the one case that is not an error: a header with no rows.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::{Test, CONFIG, NOW, OD_HEADER};
+
+/// Runs a preview with the harness config against any `--input` path (the harness always
+/// writes its own input file).
+fn preview_of(dir: &Path, input: &Path) -> (i32, String) {
+    let config = dir.join("config.toml");
+    std::fs::write(&config, CONFIG.replace("{BASE_URL}", "http://127.0.0.1:9")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(dir)
+        .env_remove("ANNIE_API_KEY")
+        .env_remove("RUST_LOG")
+        .args([
+            "--no-progress",
+            "run",
+            "--dry-run",
+            "--now",
+            NOW,
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--input")
+        .arg(input)
+        .arg("--results")
+        .arg(dir.join("r.csv"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
+    (out.status.code().unwrap_or(-1), stderr)
+}
+
+#[test]
+fn a_missing_export_is_named_as_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("tonight.csv");
+    let (status, stderr) = preview_of(dir.path(), &input);
+    assert_eq!(status, 2);
+    assert_eq!(
+        stderr,
+        format!(
+            "annie-dispatch: error: export `{}` does not exist: check the --input path, and that \
+             tonight's export ran",
+            input.display()
+        )
+    );
+}
+
+#[test]
+fn a_directory_is_not_an_export() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder name without an extension used to be "an unknown format".
+    let input = dir.path().join("exports");
+    std::fs::create_dir(&input).unwrap();
+    let (status, stderr) = preview_of(dir.path(), &input);
+    assert_eq!(status, 2);
+    assert_eq!(
+        stderr,
+        format!(
+            "annie-dispatch: error: `{}` is a directory, not an export: pass the export file \
+             itself to --input",
+            input.display()
+        )
+    );
+}
+
+#[test]
+fn a_workbook_by_name_says_how_to_save_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("tonight.xlsx");
+    std::fs::write(&input, b"PK\x03\x04").unwrap();
+    let (status, stderr) = preview_of(dir.path(), &input);
+    assert_eq!(status, 2);
+    assert_eq!(
+        stderr,
+        format!(
+            "annie-dispatch: error: export `{}`: this is an Excel workbook (.xlsx), not CSV or \
+             JSON: open it in Excel, choose File > Save As > \"CSV UTF-8 (Comma delimited)\", and \
+             pass that file to --input",
+            input.display()
+        )
+    );
+}
+
+#[test]
+fn without_the_id_column_the_message_says_where_the_header_was_looked_for() {
+    let out = Test::new()
+        .input("appointments.csv", "Schedule for Tuesday\nApt,Pat\n1,2\n")
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(2);
+    assert!(
+        out.stderr.contains(
+            "no line among the first 20 names the id column, so line 1 was read as the header: \
+             columns `AptNum` (mapped by [input.columns] appointment_id), `FName` (mapped by \
+             [input.columns] first_name), `WirelessPhone` (mapped by [input.columns] phones), \
+             `HmPhone` (mapped by [input.columns] phones), `WkPhone` (mapped by [input.columns] \
+             phones), `AptDateTime` (mapped by [input.columns] start) are not in the file; columns \
+             found: Schedule for Tuesday"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_empty_file_is_an_error() {
+    let out = Test::new()
+        .input("appointments.csv", "")
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(2);
+    assert_eq!(
+        out.stderr.trim_end(),
+        format!(
+            "annie-dispatch: error: export `{}`: the file is empty (0 bytes): the export did not \
+             finish or wrote nothing; export the schedule again",
+            out.dir.join("appointments.csv").display()
+        )
+    );
+}
+
+#[test]
+fn a_header_without_rows_is_a_quiet_night_not_an_error() {
+    // A closed day (a holiday, a Sunday) exports the header and nothing else.
+    let out = Test::new()
+        .input("appointments.csv", format!("{OD_HEADER}\r\n"))
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    assert!(out.results().is_empty());
+    assert!(
+        out.stderr
+            .contains("the export has no appointment rows: nothing to call"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_empty_column_name_is_refused_where_it_is_written() {
+    let config = format!("{CONFIG}[input.columns]\nappointment_type = \"\"\n");
+    let out = Test::new()
+        .config(&config)
+        .od_rows(&[&crate::harness::od_row("A1", &[])])
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(2);
+    assert!(
+        out.stderr.contains("TOML parse error at line 19")
+            && out.stderr.contains(
+                "an empty column name: name the export column, or write `false` (no quotes) to \
+                 switch this field off"
+            ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_json_object_names_its_keys_and_the_list_it_holds() {
+    let json = r#"{"exportedAt": "2026-11-23T18:00:00-06:00",
+ "data": {"count": 1, "appointments": [
+  {"AptNum": 1, "PatNum": 7, "FName": "Ana", "LName": "Diaz", "WirelessPhone": "3125550147",
+   "AptDateTime": "2026-11-24 09:00:00", "AptStatus": 1}
+ ]}}"#;
+    let out = Test::new()
+        .input("appointments.json", json)
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(2);
+    assert_eq!(
+        out.stderr.trim_end(),
+        format!(
+            "annie-dispatch: error: export `{}`: the file holds one JSON object, not a list of \
+             appointments; its keys: data, exportedAt. `data.appointments` holds a list of \
+             objects: if those are the appointments, set [input] records = \"data.appointments\"",
+            out.dir.join("appointments.json").display()
+        )
+    );
+    // Following the advice reads it, each row numbered by the line its object starts on.
+    let config = CONFIG.replace("[input]\n", "[input]\nrecords = \"data.appointments\"\n");
+    let out = Test::new()
+        .config(&config)
+        .input("appointments.json", json)
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    assert_eq!(
+        out.statuses(),
+        [(3, "1".to_string(), "dry_run".to_string())]
+    );
+}
+
+#[test]
+fn json_mapping_errors_list_every_missing_key_and_the_nested_paths_there_are() {
+    let json = r#"[{"id": 9001, "when": "2026-11-24T09:00-06:00",
+  "patient": {"first": "Zoë", "last": "Brown", "phones": {"cell": "(312) 555-0147", "home": null}}}]"#;
+    let config = CONFIG.replace(
+        "[input]\npreset = \"opendental\"\n",
+        "[input]\n[input.columns]\nappointment_id = \"id\"\nfirst_name = \"patient.firstName\"\n\
+         phones = [\"patient.phone\"]\nstart = \"when\"\n",
+    );
+    let out = Test::new()
+        .config(&config)
+        .input("appointments.json", json)
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(2);
+    assert_eq!(
+        out.stderr.trim_end(),
+        format!(
+            "annie-dispatch: error: export `{}`: keys `patient.firstName` (mapped by \
+             [input.columns] first_name), `patient.phone` (mapped by [input.columns] phones) are \
+             not in the file; keys found: id, patient.first, patient.last, patient.phones.cell, \
+             patient.phones.home, when",
+            out.dir.join("appointments.json").display()
+        )
+    );
+}

@@ -1,0 +1,96 @@
+//! Only appointments whose status is known to mean "scheduled" are called; anything else is
+//! skipped naming the value, and `[selection] call_statuses` says otherwise.
+
+use crate::harness::{od_row, Test, CONFIG};
+use crate::mock::Annie;
+
+fn rows() -> Vec<String> {
+    vec![
+        od_row("S1", &[("AptStatus", "1")]),
+        od_row("S2", &[("AptStatus", "Scheduled")]),
+        od_row("S3", &[("AptStatus", "ASAP")]),
+        od_row("S4", &[("AptStatus", "Cancelled")]),
+        od_row("S5", &[("AptStatus", "5")]),
+        od_row("S6", &[("AptStatus", "")]),
+    ]
+}
+
+fn reason(out: &crate::harness::Output, id: &str) -> String {
+    out.result_for(id)["reason"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_status_is_skipped_naming_the_value() {
+    let annie = Annie::start().await;
+    let rows = rows();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let out = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&rows)
+        .run_async()
+        .await;
+    out.assert_status(0);
+    let mut ids = annie.posted_ids().await;
+    ids.sort();
+    assert_eq!(ids, ["S1", "S2", "S3"]);
+    let list = "[selection] call_statuses: Scheduled, ASAP, 1, 4";
+    assert_eq!(
+        reason(&out, "S4"),
+        format!(
+            "status is `Cancelled`, which is not a scheduled status ({list}); add it there if \
+             such appointments should be called"
+        )
+    );
+    assert_eq!(
+        reason(&out, "S5"),
+        "status is 5, which [selection] skip_statuses skips"
+    );
+    assert_eq!(
+        reason(&out, "S6"),
+        format!(
+            "status is empty, which is not a scheduled status ({list}); add it there if such \
+             appointments should be called"
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn call_statuses_widens_the_presets_list() {
+    let annie = Annie::start().await;
+    let rows = rows();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let config = format!(
+        "{CONFIG}[selection]\ncall_statuses = [\"1\", \"Scheduled\", \"Cancelled\", \"5\"]\n"
+    );
+    let out = Test::new()
+        .config(&config)
+        .server(&annie.base_url())
+        .od_rows(&rows)
+        .run_async()
+        .await;
+    out.assert_status(0);
+    // The preset's skip list no longer applies once the operator writes the call list.
+    let mut ids = annie.posted_ids().await;
+    ids.sort();
+    assert_eq!(ids, ["S1", "S2", "S4", "S5"]);
+    assert!(
+        reason(&out, "S3").starts_with("status is `ASAP`, which is not a scheduled status"),
+        "{}",
+        reason(&out, "S3")
+    );
+}
+
+#[test]
+fn a_status_column_switched_off_is_not_checked() {
+    let rows = rows();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let config = format!("{CONFIG}[input.columns]\nstatus = false\n");
+    let out = Test::new()
+        .config(&config)
+        .od_rows(&rows)
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    let statuses: Vec<String> = out.statuses().into_iter().map(|s| s.2).collect();
+    assert_eq!(statuses, ["dry_run"; 6]);
+}
