@@ -19,6 +19,8 @@ pub struct OptOutSettings {
     pub list: Option<PathBuf>,
     /// Export columns whose value, if it is one of `values`, means "do not call".
     pub columns: Vec<String>,
+    /// The preset's columns: used when the export has them, else ignored (with a note).
+    pub columns_optional: bool,
     pub values: Vec<String>,
 }
 

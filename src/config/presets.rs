@@ -18,6 +18,10 @@ pub struct Preset {
     /// (no preset) calls every status that `skip_statuses` does not skip.
     pub call_statuses: Option<Vec<&'static str>>,
     pub confirmed_values: Vec<&'static str>,
+    /// Columns that mark a patient who must not be called, read when the export has them and
+    /// `[optout] columns` is not set, with the values that mean "do not call" there.
+    pub opt_out_columns: Vec<&'static str>,
+    pub opt_out_values: Vec<&'static str>,
 }
 
 /// The names accepted by `[input] preset`.
@@ -57,6 +61,8 @@ pub fn generic() -> Preset {
             "UnschedList",
         ],
         confirmed_values: vec!["Confirmed"],
+        opt_out_columns: Vec::new(),
+        opt_out_values: Vec::new(),
         ..Preset::default()
     }
 }
@@ -139,6 +145,10 @@ fn open_dental() -> Preset {
         call_statuses: Some(vec!["Scheduled", "ASAP", "1", "4"]),
         // `Confirmed` names come from the practice's own definition list; these are the stock ones.
         confirmed_values: vec!["Appointment Confirmed", "Confirmed"],
+        // patient.PreferConfirmMethod / PreferContactMethod (ContactMethod: 0 None, 1 DoNotCall,
+        // 2 HmPhone, ...): Open Dental's own "do not call" mark, by name or number.
+        opt_out_columns: vec!["PreferConfirmMethod", "PreferContactMethod"],
+        opt_out_values: vec!["DoNotCall", "1"],
         ..generic()
     }
 }
@@ -186,6 +196,8 @@ fn dentrix() -> Preset {
             "Scheduled",
         ]),
         confirmed_values: vec!["FIRM", "FIRM-E"],
+        opt_out_columns: Vec::new(),
+        opt_out_values: Vec::new(),
         ..generic()
     }
 }

@@ -207,11 +207,11 @@ impl Columns {
     }
 
     /// Adds the opt-out columns (they come from `[optout]`, not `[input.columns]`).
-    pub fn with_opt_out_columns(mut self, columns: &[String]) -> Columns {
+    pub fn with_opt_out_columns(mut self, columns: &[String], optional: bool) -> Columns {
         for (i, c) in columns.iter().enumerate() {
             self.slots
                 .push((Field::OptOut(i.min(255) as u8), c.clone()));
-            self.optional.push(false);
+            self.optional.push(optional);
         }
         self
     }

@@ -125,7 +125,7 @@ impl Settings {
                 config.path.display()
             );
         }
-        let opt_out = opt_out(&config)?;
+        let opt_out = opt_out(&config, &preset)?;
         let ledger_path = ledger_path(&config, &results_path, run.sandbox)?;
         let results_name = match mode {
             Mode::Preview => "the preview file (--dry-run)",
@@ -147,7 +147,9 @@ impl Settings {
         let inputs: Vec<_> = inputs.into_iter().flatten().collect();
         paths::check_distinct(&outputs, &inputs)?;
         let input = InputSettings {
-            columns: input.columns.with_opt_out_columns(&opt_out.columns),
+            columns: input
+                .columns
+                .with_opt_out_columns(&opt_out.columns, opt_out.columns_optional),
             opt_out_values: opt_out.values.clone(),
             ..input
         };
@@ -308,15 +310,24 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn opt_out(config: &LoadedConfig) -> anyhow::Result<OptOutSettings> {
+/// `[optout]`; without `columns`, the preset's own do-not-call columns (read when the export has
+/// them) with the preset's values.
+fn opt_out(config: &LoadedConfig, preset: &presets::Preset) -> anyhow::Result<OptOutSettings> {
     let o = &config.file.optout;
+    let from_preset = o.columns.is_empty() && !preset.opt_out_columns.is_empty();
+    let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    let (columns, default_values) = match from_preset {
+        true => (
+            owned(&preset.opt_out_columns),
+            owned(&preset.opt_out_values),
+        ),
+        false => (o.columns.clone(), vec!["DoNotCall".to_string()]),
+    };
     Ok(OptOutSettings {
         list: o.list.as_ref().map(|v| config.relative_path(v.get_ref())),
-        columns: o.columns.clone(),
-        values: o
-            .values
-            .clone()
-            .unwrap_or_else(|| vec!["DoNotCall".to_string()]),
+        columns,
+        columns_optional: from_preset,
+        values: o.values.clone().unwrap_or(default_values),
     })
 }
 

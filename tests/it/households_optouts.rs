@@ -128,3 +128,39 @@ async fn opted_out_numbers_are_never_called_in_any_mode() {
     }
     assert_eq!(annie.posted_ids().await, ["FINE"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_open_dental_preset_reads_its_own_do_not_call_marks_without_config() {
+    let annie = Annie::start().await;
+    let shared = ("WirelessPhone", "(312) 555-0161");
+    let mut export = format!("{OD_HEADER},PreferConfirmMethod,PreferContactMethod\n");
+    for (row, confirm, contact) in [
+        (od_row("BYNAME", &[shared]), "DoNotCall", "None"),
+        (od_row("SIBLING", &[shared]), "None", "None"),
+        (od_row("BYNUMBER", &[]), "1", "0"),
+        (od_row("CONTACT", &[]), "None", "DoNotCall"),
+        (od_row("FINE", &[]), "2", "WirelessPh"),
+    ] {
+        export.push_str(&format!("{row},{confirm},{contact}\n"));
+    }
+    let out = Test::new()
+        .server(&annie.base_url())
+        .input("appointments.csv", export)
+        .run_async()
+        .await;
+    out.assert_status(0);
+    for id in ["BYNAME", "SIBLING", "BYNUMBER", "CONTACT"] {
+        let row = out.result_for(id);
+        assert_eq!(row["status"], "skipped", "{row:?}");
+        assert!(row["reason"].starts_with("opted out ("), "{row:?}");
+    }
+    assert_eq!(annie.posted_ids().await, ["FINE"]);
+    // An export without those columns is read as before.
+    let plain = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("PLAIN", &[])])
+        .run_async()
+        .await;
+    plain.assert_status(0);
+    assert_eq!(plain.result_for("PLAIN")["status"], "sent");
+}

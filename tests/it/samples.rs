@@ -101,7 +101,7 @@ fn nested_json_sample_previews_with_its_mapping() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("5 rows: 3 dry_run, 2 skipped"), "{stderr}");
-    let rows = crate::harness::read_results(&dir.path().join("r.csv"));
+    let rows = crate::harness::read_results(&dir.path().join("r.preview.csv"));
     let got: Vec<(&str, &str, &str)> = rows
         .iter()
         .map(|r| {
