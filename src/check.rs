@@ -28,7 +28,8 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
         limit: None,
         now: args.now,
         emit_requests: None,
-        allow_stale: true,
+        // Without an export there is nothing to be stale.
+        allow_stale: args.allow_stale || args.input.is_none(),
         retry_uncertain: false,
         accept_new_key: false,
         wait_for_window: false,

@@ -92,6 +92,10 @@ pub struct CheckArgs {
     /// Pretend the run happens at this time (RFC 3339).
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<DateTime<FixedOffset>>,
+    /// Check an export older than `[input] max_export_age` (a run refuses it without the same
+    /// flag).
+    #[arg(long)]
+    pub allow_stale: bool,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,16 @@ Ask whether they can attend. If they need to reschedule, they can call the offic
 pub const DEFAULT_VOICEMAIL: &str = "Hello, this is {{ practice_name }} calling. \
 Please call us back at {{ callback_number }}. Thank you.";
 
+/// Variables a voicemail may not use: a voicemail is heard by whoever plays it back, so it
+/// names no patient and no treatment.
+const NOT_IN_VOICEMAIL: &[&str] = &[
+    "first_name",
+    "last_name",
+    "appointment_type",
+    "appointment_description",
+    "appointments",
+];
+
 /// Every variable a template may use, with an example value for the start-up check.
 pub const VARIABLES: &[(&str, &str)] = &[
     ("practice_name", "Bright Smile Dental"),
@@ -178,6 +188,21 @@ fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyho
             "unknown variable `{first}`; templates can use: {}",
             names.join(", ")
         )));
+    }
+    if name.starts_with("voicemail") {
+        let mut used: Vec<String> = template
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|v| NOT_IN_VOICEMAIL.contains(&v.as_str()))
+            .collect();
+        used.sort();
+        if let Some(first) = used.first() {
+            return Err(fail(format!(
+                "uses `{first}`, which anyone who hears the voicemail would hear (a family \
+                 member, a colleague); a voicemail may use practice_name, callback_number, \
+                 appointment_when, appointment_day and appointment_time"
+            )));
+        }
     }
     // Render once with example values (a two-appointment household, so loops run) so that
     // unknown filters and type errors surface now.

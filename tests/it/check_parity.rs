@@ -34,6 +34,10 @@ fn annie_dispatch(dir: &Path, args: &[&str], key: bool) -> (i32, String, String)
 /// `run` and `check` on the same config and export: both exit 2, and `check` says what `run`
 /// said (the error line, less its prefix).
 fn assert_both_refuse(dir: &Path, case: &str, key: bool) {
+    assert_both_refuse_at(dir, case, key, NOW);
+}
+
+fn assert_both_refuse_at(dir: &Path, case: &str, key: bool, now: &str) {
     let args = |command: &'static str| {
         vec![
             command,
@@ -42,7 +46,7 @@ fn assert_both_refuse(dir: &Path, case: &str, key: bool) {
             "--input",
             "appointments.csv",
             "--now",
-            NOW,
+            now,
         ]
     };
     let results = dir.join("appointments.results.csv");
@@ -122,6 +126,18 @@ fn every_start_up_error_of_run_is_an_error_of_check_with_the_same_exit_status() 
         std::fs::write(dir.path().join("appointments.csv"), export).unwrap();
         assert_both_refuse(dir.path(), case, key);
     }
+}
+
+#[test]
+fn a_stale_export_stops_check_as_it_stops_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = CONFIG.replace("{BASE_URL}", "http://127.0.0.1:9/v1");
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let export = format!("{OD_HEADER}\n{}\n", od_row("A1", &[]));
+    std::fs::write(dir.path().join("appointments.csv"), export).unwrap();
+    // Written now, checked as if three days had passed: older than max_export_age (24h).
+    let later = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    assert_both_refuse_at(dir.path(), "a stale export", true, &later);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -66,6 +66,24 @@ fn an_unknown_template_variable_fails_at_start_up() {
 }
 
 #[test]
+fn a_voicemail_that_names_the_patient_fails_at_start_up() {
+    let config = format!("{CONFIG}\n[templates]\nvoicemail = \"Hi {{{{ first_name }}}}, call {{{{ callback_number }}}}\"\n");
+    let out = with_config(&config).args(["--dry-run"]).run();
+    let line = config
+        .lines()
+        .position(|l| l.starts_with("voicemail"))
+        .unwrap()
+        + 1;
+    assert_error(
+        &out,
+        &format!(
+            "{}:{line}: [templates] voicemail: uses `first_name`, which anyone who hears the voicemail would hear (a family member, a colleague); a voicemail may use practice_name, callback_number, appointment_when, appointment_day and appointment_time",
+            out.dir.join("config.toml").display()
+        ),
+    );
+}
+
+#[test]
 fn a_missing_api_key_variable_is_named() {
     let out = with_config(CONFIG).without_env("ANNIE_API_KEY").run();
     assert_error(
