@@ -85,3 +85,41 @@ key="$(env -i PATH=/usr/bin:/bin /bin/sh -c "$prefix printenv ANNIE_API_KEY")" |
 [ "$key" = annie-sk-v1-ci-only ] \
   || { echo "the cron line does not export ANNIE_API_KEY from the env file" >&2; exit 1; }
 echo "cron command: exit 0, results $(wc -l < "$results") lines, nothing printed"
+
+echo "== contrib: the install block, run as written, under a temporary root"
+# contrib/install.sh with its absolute paths moved under $root, `systemctl` recorded instead of
+# run (CI has no systemd as PID 1), and a throwaway source folder holding a built binary as
+# target/release/annie-dispatch and the sample config as practice.toml. The `annie` user is real
+# (created by the block) and removed afterwards if this script's run created it.
+root="$tmp/root"
+src="$tmp/src"
+mkdir -p "$root/etc/systemd/system" "$root/usr/local/bin" "$src/target/release" "$tmp/fakebin"
+cp "$bin" "$src/target/release/annie-dispatch"
+cp -r contrib "$src/contrib"
+cp config.example.toml "$src/practice.toml"
+printf '#!/bin/sh\necho "systemctl $*" >> "%s/systemctl.log"\n' "$tmp" > "$tmp/fakebin/systemctl"
+chmod +x "$tmp/fakebin/systemctl"
+had_annie=0
+id annie >/dev/null 2>&1 && had_annie=1
+trap 'crontab -u "$user" -r 2>/dev/null || true; userdel "$user" 2>/dev/null || true;
+      [ "$had_annie" = 1 ] || userdel annie 2>/dev/null || true; rm -rf "$tmp"' EXIT
+sed -e "s#/var/lib/annie-dispatch#$root/var/lib/annie-dispatch#g" \
+    -e "s#/etc/#$root/etc/#g" \
+    -e "s#/usr/local/bin/#$root/usr/local/bin/#g" contrib/install.sh \
+  | (cd "$src" && PATH="$tmp/fakebin:$PATH" bash -e)
+id annie >/dev/null 2>&1 || { echo "the install block did not create the annie user" >&2; exit 1; }
+for f in "$root/usr/local/bin/annie-dispatch" "$root/etc/annie-dispatch/practice.toml" \
+         "$root/etc/annie-dispatch/env" "$root/etc/systemd/system/annie-dispatch.timer" \
+         "$root/etc/systemd/system/annie-dispatch-outcomes.timer"; do
+  [ -e "$f" ] || { echo "the install block did not install $f" >&2; exit 1; }
+done
+[ "$(stat -c '%a %U' "$root/etc/annie-dispatch/env")" = "600 annie" ] \
+  || { echo "the env file is not 0600 and the service user's" >&2; exit 1; }
+grep -q "^ledger = \"$root/var/lib/annie-dispatch/annie-dispatch.ledger.sqlite3\"" \
+  "$root/etc/annie-dispatch/practice.toml" \
+  || { echo "the installed config has no [state] ledger under /var/lib" >&2; exit 1; }
+grep -q '^systemctl enable --now annie-dispatch.timer annie-dispatch-outcomes.timer$' \
+  "$tmp/systemctl.log" || { echo "the install block did not enable both timers" >&2; exit 1; }
+"$root/usr/local/bin/annie-dispatch" check --config "$root/etc/annie-dispatch/practice.toml" \
+  >/dev/null 2>&1 || [ $? -eq 2 ] # no key in CI: exit 2 is the run's own answer
+echo "install block: ok (user, folders, binary, config with its ledger, env 0600, units, timers)"
