@@ -115,9 +115,15 @@ pub fn read(input: &InputSettings) -> anyhow::Result<Export> {
         Format::Json => json_file::read(file, input),
     };
     let export = result.map_err(|e| anyhow::anyhow!("export `{}`: {e:#}", input.path.display()))?;
-    if !export.ignored.is_empty() {
-        let list: Vec<String> = export
-            .ignored
+    // A preset's do-not-call columns are read when an export has them; most queries do not, and
+    // a note every night about them would only teach people to ignore the log.
+    let noted: Vec<&(Field, String)> = export
+        .ignored
+        .iter()
+        .filter(|(field, _)| !matches!(field, Field::OptOut(_)))
+        .collect();
+    if !noted.is_empty() {
+        let list: Vec<String> = noted
             .iter()
             .map(|(field, column)| format!("{column} ({})", field.key()))
             .collect();
