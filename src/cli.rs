@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The `--help` heading of the options every subcommand takes.
+pub const GLOBAL_HEADING: &str = "Global options";
+
 /// Have Annie phone tomorrow's patients to confirm their appointments.
 #[derive(Debug, Parser)]
 #[command(name = "annie-dispatch", version, about, max_term_width = 100)]
@@ -16,8 +19,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options that apply to every subcommand.
+/// Options that apply to every subcommand (listed under their own heading in every `--help`).
 #[derive(Debug, Args)]
+#[command(next_help_heading = GLOBAL_HEADING)]
 pub struct GlobalArgs {
     /// More log detail on stderr (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
