@@ -29,10 +29,11 @@ pub struct GlobalArgs {
     /// Only errors on stderr; no progress bar.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Log line format on stderr.
+    /// Log line format on stderr; `json`: every line (logs, the summary, errors) is a JSON object.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
-    /// Never draw the progress bar (it is also off when stderr is not a terminal).
+    /// Never draw the progress bar (it is also off when stderr is not a terminal, and with
+    /// `--log-format json`).
     #[arg(long, global = true)]
     pub no_progress: bool,
 }

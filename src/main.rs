@@ -8,15 +8,19 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use annie_dispatch::cli::Cli;
+use annie_dispatch::cli::{Cli, LogFormat};
 use annie_dispatch::{exit, logging};
 use clap::{ColorChoice, CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let cli = match parse() {
+    let mut cli = match parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    // JSON on stderr is for a log shipper: no progress bar or countdown between its lines.
+    if cli.global.log_format == LogFormat::Json {
+        cli.global.no_progress = true;
+    }
     logging::init(&cli.global);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
