@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The `--help` heading of the options every subcommand takes.
+pub const GLOBAL_HEADING: &str = "Global options";
+
 /// Have Annie phone tomorrow's patients to confirm their appointments.
 #[derive(Debug, Parser)]
 #[command(name = "annie-dispatch", version, about, max_term_width = 100)]
@@ -16,8 +19,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options that apply to every subcommand.
+/// Options that apply to every subcommand (listed under their own heading in every `--help`).
 #[derive(Debug, Args)]
+#[command(next_help_heading = GLOBAL_HEADING)]
 pub struct GlobalArgs {
     /// More log detail on stderr (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -25,10 +29,11 @@ pub struct GlobalArgs {
     /// Only errors on stderr; no progress bar.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Log line format on stderr.
+    /// Log line format on stderr; `json`: every line (logs, the summary, errors) is a JSON object.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
-    /// Never draw the progress bar (it is also off when stderr is not a terminal).
+    /// Never draw the progress bar (it is also off when stderr is not a terminal, and with
+    /// `--log-format json`).
     #[arg(long, global = true)]
     pub no_progress: bool,
 }

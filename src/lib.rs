@@ -34,6 +34,7 @@ pub mod languages;
 pub mod ledger;
 pub mod locations;
 pub mod logging;
+pub mod manual;
 pub mod normalise;
 pub mod number_rules;
 pub mod oauth;
@@ -107,18 +108,11 @@ pub async fn run(cli: &Cli) -> anyhow::Result<RunOutcome> {
         Command::Check(args) => check::check(args, &cli.global).await,
         Command::Outcomes(args) => outcomes::outcomes(args).await,
         Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(
-                *shell,
-                &mut command,
-                "annie-dispatch",
-                &mut std::io::stdout(),
-            );
+            manual::completions(*shell, &mut std::io::stdout())?;
             Ok(RunOutcome::nothing())
         }
         Command::Man => {
-            let command = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(command).render(&mut std::io::stdout())?;
+            manual::man_page(&mut std::io::stdout())?;
             Ok(RunOutcome::nothing())
         }
     }

@@ -131,11 +131,11 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
             ", {n} still open (run `annie-dispatch outcomes` again later to read how they ended)"
         ),
     };
-    eprintln!(
-        "annie-dispatch: {read} conversations read, {attention} rows need attention, \
+    crate::logging::line(&format!(
+        "{read} conversations read, {attention} rows need attention, \
          {lookup_failures} could not be read (rerun to retry them){open_note}; outcomes in {}",
         out_path.display()
-    );
+    ));
     let written = file.rows();
     if let Some(path) = &args.report {
         write_report(path, &settings, &args.results, &all_lines, written)?;

@@ -132,7 +132,7 @@ pub async fn finish(
     // `check` (a preview without its table) prints its own report instead.
     if !global.quiet && (s.show_table || !preview) {
         let (line, path) = (collected.summary.line(), s.results_path.display());
-        eprintln!("annie-dispatch: {line}; results in {path}; {days}");
+        crate::logging::line(&format!("{line}; results in {path}; {days}"));
     }
     if let Some(path) = &s.report {
         let title = format!("annie-dispatch: {} ({days})", s.input.path.display());

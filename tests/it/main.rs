@@ -7,6 +7,7 @@ mod mock;
 mod bench_smoke;
 mod calling_hours;
 mod check_parity;
+mod cli;
 mod config_errors;
 mod export_messages;
 mod files;
