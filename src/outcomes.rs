@@ -14,6 +14,7 @@
 //! closed, ends up recorded as closed). See [`crate::ledger::Ledger::open_existing`] for why a
 //! running `run` does not block this.
 
+pub(crate) mod class;
 mod file;
 pub(crate) mod reading;
 
@@ -33,8 +34,9 @@ use crate::report;
 use crate::settings::ApiOnly;
 use crate::RunOutcome;
 
+pub use class::Class;
 use file::{OutcomeLine, OutcomesFile};
-pub use reading::{Reading, DO_NOT_CALL_WORDS, FINAL_STATUSES, FOLLOW_UP_WORDS, NO_ANSWER_TAGS};
+pub use reading::{Reading, DO_NOT_CALL_WORDS, FINAL_STATUSES, NO_ANSWER_TAGS};
 
 /// The results-file columns this command reads.
 #[derive(Debug, Deserialize)]
