@@ -97,7 +97,11 @@ impl Reading {
             tags: &tags,
         });
         Reading {
-            answered,
+            // A voicemail is not a conversation with the patient, tagged or not.
+            answered: match class {
+                Class::Voicemail => Answered::No,
+                _ => answered,
+            },
             class,
             do_not_call: class == Class::OptOut,
             to_number: c["toNumber"].as_str().map(str::to_string),
@@ -222,6 +226,11 @@ mod tests {
         let vm = closed(json!(31), "Left a message.", json!(["VOICEMAIL"]));
         assert_eq!((vm.answered, vm.class), (Answered::No, Class::Voicemail));
         assert!(!vm.needs_attention());
+        let said = closed(json!(24), "The call went to voicemail.", json!([]));
+        assert_eq!(
+            (said.answered, said.class),
+            (Answered::No, Class::Voicemail)
+        );
         let none = closed(json!(0), "", json!([]));
         assert_eq!(none.class, Class::NoAnswer);
         assert_eq!(none.reason(), "the call ended without a conversation");

@@ -68,3 +68,38 @@ fn phrases(config: &LoadedConfig, given: &[Located], key: &str) -> anyhow::Resul
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcomes::class;
+
+    fn load(section: &str) -> anyhow::Result<Rules> {
+        let text = format!("[practice]\nname = \"X\"\n\n[outcomes]\n{section}\n");
+        rules(&LoadedConfig::parse(std::path::Path::new("p.toml"), text)?)
+    }
+
+    #[test]
+    fn lists_replace_their_defaults_but_opt_out_only_adds() {
+        let r =
+            load("confirmed = [\"All Set\", \"Confirmó*\"]\nopt_out = [\"Take my number off\"]")
+                .unwrap();
+        assert_eq!(r.confirmed, ["all set", "confirmo*"]);
+        assert_eq!(r.opt_out.len(), class::OPT_OUT.len() + 1);
+        assert_eq!(r.opt_out.last().unwrap(), "take my number off");
+        assert_eq!(r.cancel_requested, Rules::default().cancel_requested);
+        assert_eq!(load("").unwrap(), Rules::default());
+    }
+
+    #[test]
+    fn a_bad_phrase_names_the_file_line_and_key() {
+        let e = load("negations = [\n  \"not\",\n  \"*\",\n]").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "p.toml:7: [outcomes] negations: `*` has no words to look for; remove it or write a \
+             phrase"
+        );
+        let e = load("unknown = []").unwrap_err().to_string();
+        assert!(e.contains("unknown field `unknown`"), "{e}");
+    }
+}
