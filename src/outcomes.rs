@@ -14,6 +14,7 @@
 //! closed, ends up recorded as closed). See [`crate::ledger::Ledger::open_existing`] for why a
 //! running `run` does not block this.
 
+pub(crate) mod class;
 mod file;
 pub(crate) mod reading;
 
@@ -33,8 +34,9 @@ use crate::report;
 use crate::settings::ApiOnly;
 use crate::RunOutcome;
 
+pub use class::{Class, Rules};
 use file::{OutcomeLine, OutcomesFile};
-pub use reading::{Reading, DO_NOT_CALL_WORDS, FINAL_STATUSES, FOLLOW_UP_WORDS, NO_ANSWER_TAGS};
+pub use reading::{Reading, DO_NOT_CALL_WORDS, FINAL_STATUSES, NO_ANSWER_TAGS};
 
 /// The results-file columns this command reads.
 #[derive(Debug, Deserialize)]
@@ -116,7 +118,14 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     };
 
     // Whatever was read is saved, even when a ledger error stops the reading.
-    let counted = read_rows(&lines, &offices, ledger.as_ref(), &mut file).await;
+    let counted = read_rows(
+        &lines,
+        &offices,
+        &settings.outcomes,
+        ledger.as_ref(),
+        &mut file,
+    )
+    .await;
     let saved = file.save();
     let Counts {
         read,
@@ -131,12 +140,23 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
             ", {n} still open (run `annie-dispatch outcomes` again later to read how they ended)"
         ),
     };
+    let written = file.rows();
+    let classes = by_class(written);
+    let class_note: Vec<String> = classes
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(c, n)| format!("{n} {c}"))
+        .collect();
+    let class_note = match class_note.is_empty() {
+        true => String::new(),
+        false => format!("; by class: {}", class_note.join(", ")),
+    };
     crate::logging::line(&format!(
         "{read} conversations read, {attention} rows need attention, \
-         {lookup_failures} could not be read (rerun to retry them){open_note}; outcomes in {}",
+         {lookup_failures} could not be read (rerun to retry them){open_note}{class_note}; \
+         outcomes in {}",
         out_path.display()
     ));
-    let written = file.rows();
     if let Some(path) = &args.report {
         write_report(path, &settings, &args.results, &all_lines, written)?;
     }
@@ -146,6 +166,7 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
             "needs_attention": attention,
             "lookup_failures": lookup_failures,
             "still_open": still_open,
+            "classes": classes,
             "locations": per_location(&settings, written),
             "outcomes_file": out_path.display().to_string(),
             "exit_status": if attention > 0 || lookup_failures > 0 { 1 } else { 0 },
@@ -174,6 +195,7 @@ struct Counts {
 async fn read_rows(
     lines: &[&ResultLine],
     offices: &HashMap<String, Office>,
+    rules: &Rules,
     ledger: Option<&Ledger>,
     file: &mut OutcomesFile,
 ) -> anyhow::Result<Counts> {
@@ -185,7 +207,7 @@ async fn read_rows(
     for line in lines {
         let outcome = match conversation_of(line) {
             None => without_call(line),
-            Some(id) => match look_up(line, id, offices, ledger).await? {
+            Some(id) => match look_up(line, id, offices, rules, ledger).await? {
                 Some(outcome) => {
                     counts.read += 1;
                     outcome
@@ -211,6 +233,7 @@ async fn look_up(
     line: &ResultLine,
     id: &str,
     offices: &HashMap<String, Office>,
+    rules: &Rules,
     ledger: Option<&Ledger>,
 ) -> anyhow::Result<Option<OutcomeLine>> {
     let ledger = ledger.context("internal error: no ledger open")?;
@@ -220,7 +243,7 @@ async fn look_up(
     };
     match fetched {
         Ok(conversation) => {
-            let reading = Reading::read(&conversation);
+            let reading = Reading::read_with(&conversation, rules);
             record(ledger, id, &reading)?;
             Ok(Some(describe(line, id, reading)))
         }
@@ -302,6 +325,7 @@ fn describe(line: &ResultLine, id: &str, r: Reading) -> OutcomeLine {
         conversation_id: id.to_string(),
         needs_attention: r.needs_attention(),
         reason: r.reason().to_string(),
+        class: r.class.to_string(),
         status: r.status,
         topic: r.topic,
         summary: r.summary,
@@ -326,6 +350,7 @@ fn without_call(line: &ResultLine) -> OutcomeLine {
         needs_attention: needs,
         reason: line.reason.clone().unwrap_or_default(),
         location: line.location.clone().unwrap_or_default(),
+        class: String::new(),
     }
 }
 
@@ -367,6 +392,18 @@ fn write_report(
         status_order: vec!["CLOSED", "OPEN"],
     };
     report::write(path, &page, &entries)
+}
+
+/// Rows of the outcomes file per class, every class named (rows without a call have none).
+fn by_class(written: &[OutcomeLine]) -> BTreeMap<&'static str, usize> {
+    let mut counts: BTreeMap<&'static str, usize> =
+        Class::ALL.iter().map(|c| (c.as_str(), 0)).collect();
+    for row in written {
+        if let Some(n) = counts.get_mut(row.class.as_str()) {
+            *n += 1;
+        }
+    }
+    counts
 }
 
 /// Rows and rows needing attention per location id (for `--summary-json`).

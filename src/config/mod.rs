@@ -43,6 +43,8 @@ pub struct ConfigFile {
     #[serde(default)]
     pub optout: OptOutConfig,
     #[serde(default)]
+    pub outcomes: OutcomesConfig,
+    #[serde(default)]
     pub languages: Vec<LanguageConfig>,
     #[serde(default)]
     pub locations: Vec<LocationConfig>,
@@ -111,6 +113,20 @@ pub struct OptOutConfig {
     #[serde(default)]
     pub columns: Vec<String>,
     pub values: Option<Vec<String>>,
+}
+
+/// `[outcomes]`: the phrases `outcomes` classifies calls by. Each list replaces its default,
+/// except `opt_out`, which adds to the built-in phrases.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomesConfig {
+    pub opt_out: Option<Vec<Located>>,
+    pub reschedule_requested: Option<Vec<Located>>,
+    pub cancel_requested: Option<Vec<Located>>,
+    pub confirmed: Option<Vec<Located>>,
+    pub voicemail: Option<Vec<Located>>,
+    pub unclear: Option<Vec<Located>>,
+    pub negations: Option<Vec<Located>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

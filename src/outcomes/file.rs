@@ -20,7 +20,7 @@ use super::reading::is_final;
 use crate::csv_cells;
 
 /// The outcomes file's columns, in order.
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 11] = [
     "row",
     "appointment_id",
     "conversation_id",
@@ -31,6 +31,7 @@ const COLUMNS: [&str; 10] = [
     "needs_attention",
     "reason",
     "location",
+    "class",
 ];
 
 /// How often, at most, the file is replaced while conversations are being read.
@@ -54,6 +55,10 @@ pub(super) struct OutcomeLine {
     /// The `[[locations]]` id, as in the results file.
     #[serde(default)]
     pub location: String,
+    /// What happened on the call ([`super::Class`]); empty when no call was made (and in files
+    /// written before the column existed). Last, so positional readers keep working.
+    #[serde(default)]
+    pub class: String,
 }
 
 impl OutcomeLine {
@@ -80,6 +85,7 @@ impl OutcomeLine {
             },
             &self.reason,
             &self.location,
+            &self.class,
         ])
     }
 }
@@ -189,6 +195,7 @@ mod tests {
             needs_attention: false,
             reason: String::new(),
             location: String::new(),
+            class: "confirmed".to_string(),
         }
     }
 

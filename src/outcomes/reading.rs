@@ -10,42 +10,17 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::class::{Call, Class, Rules};
 use crate::ledger::Answered;
 
-/// Words in a conversation summary that mean a person should call the patient back.
-pub const FOLLOW_UP_WORDS: &[&str] = &[
-    "reschedul",
-    "call back",
-    "callback",
-    "cancel",
-    "can't make",
-    "cannot make",
-];
-
-/// Phrases in the summary, topic or a tag that mean the patient asked not to be called again.
+/// Phrases in the summary, topic or a tag that mean the patient asked not to be called again
+/// (always looked for; `[outcomes] opt_out` adds to them).
 ///
 /// A revocation of consent must be honoured by any reasonable means (FCC 24-18), so the list
 /// errs toward matching: a wrong match costs one skipped reminder and a row the office checks;
 /// a missed one costs a call the patient refused. Plain "stop" and "cancel" are left out: "stop
 /// by the office" and "cancel my appointment" are not opt-outs.
-pub const DO_NOT_CALL_WORDS: &[&str] = &[
-    "do not call",
-    "don't call",
-    "dont call",
-    "not to call",
-    "not to be called",
-    "not be called",
-    "stop calling",
-    "no more calls",
-    "no further calls",
-    "remove me from",
-    "remove my number",
-    "take me off",
-    "opt out",
-    "opted out",
-    "unsubscribe",
-    "revoke",
-];
+pub const DO_NOT_CALL_WORDS: &[&str] = super::class::OPT_OUT;
 
 /// Whole tags that mean nobody answered (a voicemail is not a conversation with the patient).
 pub const NO_ANSWER_TAGS: &[&str] = &[
@@ -83,8 +58,10 @@ pub struct Reading {
     pub summary: String,
     pub duration: String,
     pub answered: Answered,
+    /// What happened on the call (see [`super::class`]).
+    pub class: Class,
+    /// The patient asked not to be called again (`class` is `opt_out`).
     pub do_not_call: bool,
-    pub follow_up: bool,
     /// Annie's `toNumber` and `startTime`, to tie the conversation to a number when the ledger
     /// has no attempt with its id.
     pub to_number: Option<String>,
@@ -92,7 +69,14 @@ pub struct Reading {
 }
 
 impl Reading {
+    /// Reads a conversation with the default phrases (as the run's own check of Annie's
+    /// conversation list does).
     pub fn read(c: &Value) -> Reading {
+        Reading::read_with(c, &Rules::default())
+    }
+
+    /// Reads a conversation with the `[outcomes]` phrases.
+    pub fn read_with(c: &Value, rules: &Rules) -> Reading {
         let (status, summary, topic, duration) = (
             text(&c["status"]),
             text(&c["summary"]),
@@ -104,13 +88,22 @@ impl Reading {
             Value::Null => Vec::new(),
             other => vec![normalise(&text(other))],
         };
-        let said = [normalise(&summary), normalise(&topic), tags.join(" | ")].join(" | ");
+        let answered = answered(&status, &duration, &tags);
+        let class = rules.classify(&Call {
+            closed: is_final(&status),
+            answered,
+            summary: &summary,
+            topic: &topic,
+            tags: &tags,
+        });
         Reading {
-            answered: answered(&status, &duration, &tags),
-            do_not_call: DO_NOT_CALL_WORDS.iter().any(|w| said.contains(w)),
-            follow_up: FOLLOW_UP_WORDS
-                .iter()
-                .any(|w| normalise(&summary).contains(w)),
+            // A voicemail is not a conversation with the patient, tagged or not.
+            answered: match class {
+                Class::Voicemail => Answered::No,
+                _ => answered,
+            },
+            class,
+            do_not_call: class == Class::OptOut,
             to_number: c["toNumber"].as_str().map(str::to_string),
             started_at: c["startTime"]
                 .as_str()
@@ -123,23 +116,25 @@ impl Reading {
         }
     }
 
+    /// Whether a person should look at the call: it follows the class.
     pub fn needs_attention(&self) -> bool {
-        self.do_not_call || self.follow_up || self.answered == Answered::No
+        self.class.needs_person()
     }
 
-    /// Why the office should look at this call (the strongest reason), or "" when it need not.
+    /// Why the office should look at this call, or what will happen to it.
     pub fn reason(&self) -> &'static str {
-        if self.do_not_call {
-            "the patient asked not to be called again (later runs skip the number); record it \
-             in the patient's file"
-        } else if self.follow_up {
-            "the summary asks for a follow-up"
-        } else if self.answered == Answered::No {
-            "the call ended without a conversation"
-        } else if !is_final(&self.status) {
-            "still open: the next `annie-dispatch outcomes` run reads it again"
-        } else {
-            ""
+        match self.class {
+            Class::OptOut => {
+                "the patient asked not to be called again (later runs skip the number); record \
+                 it in the patient's file"
+            }
+            Class::RescheduleRequested => "the patient asked to reschedule: call them back",
+            Class::CancelRequested => "the patient asked to cancel: confirm and free the slot",
+            Class::NoAnswer => "the call ended without a conversation",
+            Class::Unclear => "the summary does not say how the call went: read it",
+            Class::Open => "still open: the next `annie-dispatch outcomes` run reads it again",
+            Class::Voicemail => "went to voicemail (the reminder was left as a message)",
+            Class::Confirmed => "",
         }
     }
 
@@ -218,7 +213,8 @@ mod tests {
             json!(["confirmed"]),
         );
         assert_eq!(r.answered, Answered::Yes);
-        assert!(!r.do_not_call && !r.follow_up && !r.needs_attention());
+        assert!(!r.do_not_call && !r.needs_attention());
+        assert_eq!(r.class, Class::Confirmed);
         assert_eq!((r.reason(), r.duration_number()), ("", Some(42)));
     }
 
@@ -228,8 +224,16 @@ mod tests {
             assert_eq!(closed(d, "", json!([])).answered, Answered::No);
         }
         let vm = closed(json!(31), "Left a message.", json!(["VOICEMAIL"]));
-        assert_eq!(vm.answered, Answered::No);
-        assert_eq!(vm.reason(), "the call ended without a conversation");
+        assert_eq!((vm.answered, vm.class), (Answered::No, Class::Voicemail));
+        assert!(!vm.needs_attention());
+        let said = closed(json!(24), "The call went to voicemail.", json!([]));
+        assert_eq!(
+            (said.answered, said.class),
+            (Answered::No, Class::Voicemail)
+        );
+        let none = closed(json!(0), "", json!([]));
+        assert_eq!(none.class, Class::NoAnswer);
+        assert_eq!(none.reason(), "the call ended without a conversation");
     }
 
     #[test]
@@ -278,10 +282,11 @@ mod tests {
             "The patient wants to cancel and reschedule.",
             json!([]),
         );
-        assert!(r.follow_up && !r.do_not_call);
-        assert_eq!(r.reason(), "the summary asks for a follow-up");
+        assert_eq!(r.class, Class::RescheduleRequested);
+        assert!(r.needs_attention() && !r.do_not_call);
         let r = closed(json!(50), "The patient will stop by the office.", json!([]));
-        assert!(!r.do_not_call && !r.needs_attention());
+        assert!(!r.do_not_call);
+        assert_eq!(r.class, Class::Unclear);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod api;
 mod input;
 mod locations;
 mod numbers;
+mod outcomes;
 mod paths;
 mod texts;
 
@@ -126,6 +127,8 @@ impl Settings {
             );
         }
         let opt_out = opt_out(&config, &preset)?;
+        // Only `outcomes` uses them, but a mistake there is reported by `run` and `check` too.
+        outcomes::rules(&config)?;
         let ledger_path = ledger_path(&config, &results_path, run.sandbox)?;
         let results_name = match mode {
             Mode::Preview => "the preview file (--dry-run)",
@@ -197,6 +200,8 @@ pub struct ApiOnly {
     pub locations: Vec<Location>,
     /// The ledger a `run` with this config and `results` file used (never a sandbox's).
     pub ledger_path: PathBuf,
+    /// `[outcomes]`: how calls are classified.
+    pub outcomes: crate::outcomes::Rules,
 }
 
 impl ApiOnly {
@@ -214,6 +219,7 @@ impl ApiOnly {
             name: config.file.practice.name.get_ref().trim().to_string(),
             locations: locations::locations(&config, &languages, &api)?,
             ledger_path: ledger_path(&config, results, false)?,
+            outcomes: outcomes::rules(&config)?,
         })
     }
 }

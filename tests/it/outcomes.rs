@@ -399,3 +399,135 @@ async fn conversations_still_open_are_read_again_until_they_close() {
         .collect();
     assert_eq!(posted, ["A1", "B1", "C2"], "no request for B2");
 }
+
+const PHONE_D: &str = "(312) 555-0150";
+const PHONE_E: &str = "(312) 555-0151";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outcomes_write_each_calls_class_last_and_count_the_classes() {
+    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::ZERO).await;
+    // A practice's own phrase for "confirmed" (the list replaces the default one).
+    let config = format!(
+        "{}\n[outcomes]\nconfirmed = [\"confirm*\", \"all set\"]\n",
+        crate::harness::CONFIG
+    );
+    let t = Test::new().server(&annie.base_url()).config(&config);
+    let first = night(
+        &t,
+        10,
+        "18:00",
+        &[
+            ("A1", PHONE_A),
+            ("B1", PHONE_B),
+            ("C1", PHONE_C),
+            ("D1", PHONE_D),
+            ("E1", PHONE_E),
+        ],
+    )
+    .run_async()
+    .await;
+    first.assert_status(0);
+    let closed = |duration: i64, summary: &str, tags: serde_json::Value| {
+        json!({"status": "CLOSED", "duration": duration, "summary": summary,
+               "topic": "Appointment confirmation", "conversationTags": tags})
+    };
+    annie.set_conversation(
+        "conv-A1",
+        closed(40, "The patient says they are all set.", json!([])),
+    );
+    annie.set_conversation("conv-B1", unanswered());
+    annie.set_conversation(
+        "conv-C1",
+        closed(
+            55,
+            "La paciente pidió cambiar la cita para otro día.",
+            json!([]),
+        ),
+    );
+    annie.set_conversation(
+        "conv-D1",
+        closed(30, "Left a message.", json!(["VOICEMAIL"])),
+    );
+    annie.set_conversation(
+        "conv-E1",
+        closed(
+            25,
+            "Dejen de llamar a este número, dijo el paciente.",
+            json!([]),
+        ),
+    );
+    let (code, stderr, rows) = outcomes_for(&first).await;
+    assert_eq!(code, 1, "{stderr}");
+    let expected = [
+        ("A1", "confirmed", "false"),
+        ("B1", "no_answer", "true"),
+        ("C1", "reschedule_requested", "true"),
+        ("D1", "voicemail", "false"),
+        ("E1", "opt_out", "true"),
+    ];
+    for (apt, class, attention) in expected {
+        let row = outcome_for(&rows, apt);
+        assert_eq!(
+            (row["class"].as_str(), row["needs_attention"].as_str()),
+            (class, attention),
+            "{row:?}"
+        );
+    }
+    let text = std::fs::read_to_string(first.dir.join("night-10.outcomes.csv")).unwrap();
+    assert!(
+        text.starts_with(
+            "row,appointment_id,conversation_id,status,topic,summary,duration,needs_attention,\
+             reason,location,class\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        stderr.contains(
+            "by class: 1 confirmed, 1 no_answer, 1 opt_out, 1 reschedule_requested, 1 voicemail;"
+        ),
+        "{stderr}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(first.dir.join("outcomes-summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        summary["classes"],
+        json!({"confirmed": 1, "reschedule_requested": 1, "cancel_requested": 0,
+               "no_answer": 1, "voicemail": 1, "opt_out": 1, "unclear": 0, "open": 0})
+    );
+    assert_eq!(summary["needs_attention"], 3);
+
+    // The opt-out heard in Spanish reaches the ledger: the next night skips that number.
+    let next = night(&t, 11, "18:30", &[("E2", PHONE_E)]).run_async().await;
+    assert_eq!(next.result_for("E2")["status"], "skipped");
+}
+
+#[test]
+fn outcomes_config_errors_name_the_file_line_and_key() {
+    let base = crate::harness::CONFIG;
+    let line = base.lines().count() + 3;
+    let cases = [
+        (
+            format!("{base}\n[outcomes]\nconfirmed = [\"confirm*\", \"  \"]\n"),
+            format!("{line}: [outcomes] confirmed: `  ` has no words to look for; remove it or write a phrase"),
+        ),
+        (
+            format!("{base}\n[outcomes]\nopt_out = [\"no *more\"]\n"),
+            format!("{line}: [outcomes] opt_out: `no *more`: `*` may only end a phrase (\"reschedul*\" matches \"rescheduling\")"),
+        ),
+    ];
+    for (config, expected) in cases {
+        let out = Test::new()
+            .config(&config)
+            .od_rows(&[&od_row("A1", &[])])
+            .args(["--dry-run"])
+            .run();
+        out.assert_status(2);
+        let path = out.dir.join("config.toml");
+        assert_eq!(
+            out.stderr.trim_end(),
+            format!("annie-dispatch: error: {}:{expected}", path.display())
+        );
+    }
+}

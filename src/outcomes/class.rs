@@ -1,0 +1,613 @@
+//! What happened on a call, as one word the office can sort by.
+//!
+//! A heuristic over what Annie gives back (`status`, `duration`, `summary`, `topic`,
+//! `conversationTags`): the API has no outcome field. Phrases come from `[outcomes]` in the
+//! config (defaults below, English and Spanish). Text is compared without case or accents, `_`
+//! and `-` read as spaces. A phrase matches from the start of a word to the end of one; a phrase
+//! ending in `*` may end inside a word (`reschedul*` matches "rescheduling"). A match with a
+//! negation word (`negations`) among the three words before it in the same clause does not count
+//! ("did not want to cancel"), except for opt-outs, which err toward matching.
+//!
+//! Order: `opt_out` (summary, topic or tags) wins over everything; then a conversation still open
+//! is `open`; then a voicemail or no-answer tag, a voicemail phrase, or a closed call without a
+//! duration (`voicemail`, `no_answer`); then `reschedule_requested`, `cancel_requested`, an
+//! `unclear` phrase (a call back, a wrong number), `confirmed`; anything else is `unclear`.
+//! The topic is only read for opt-outs: it says what the call was about, not how it went.
+
+use std::fmt;
+
+use crate::ledger::Answered;
+
+/// One call's outcome class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    Confirmed,
+    RescheduleRequested,
+    CancelRequested,
+    NoAnswer,
+    Voicemail,
+    OptOut,
+    Unclear,
+    /// Still going on when read: read again by the next run.
+    Open,
+}
+
+impl Class {
+    pub const ALL: [Class; 8] = [
+        Class::Confirmed,
+        Class::RescheduleRequested,
+        Class::CancelRequested,
+        Class::NoAnswer,
+        Class::Voicemail,
+        Class::OptOut,
+        Class::Unclear,
+        Class::Open,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Confirmed => "confirmed",
+            Class::RescheduleRequested => "reschedule_requested",
+            Class::CancelRequested => "cancel_requested",
+            Class::NoAnswer => "no_answer",
+            Class::Voicemail => "voicemail",
+            Class::OptOut => "opt_out",
+            Class::Unclear => "unclear",
+            Class::Open => "open",
+        }
+    }
+
+    /// Whether a person should look at the call. A voicemail is not one: the reminder was left
+    /// as a message (and the ledger counts it as unanswered toward the 30 days' rest).
+    pub fn needs_person(self) -> bool {
+        matches!(
+            self,
+            Class::OptOut
+                | Class::RescheduleRequested
+                | Class::CancelRequested
+                | Class::Unclear
+                | Class::NoAnswer
+        )
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Default phrases for a request not to be called again. Always looked for: `[outcomes] opt_out`
+/// adds to them, never replaces them (a revocation of consent must be honoured, and the run's
+/// own check of Annie's conversation list uses these).
+pub const OPT_OUT: &[&str] = &[
+    "do not call",
+    "don't call",
+    "dont call",
+    "not to call",
+    "not to be called",
+    "not be called",
+    "stop calling",
+    "no more calls",
+    "no further calls",
+    "remove me from",
+    "remove my number",
+    "take me off",
+    "opt out*",
+    "opted out",
+    "unsubscrib*",
+    "revok*",
+    "do not contact",
+    "no llamar",
+    "no me llamen",
+    "no nos llamen",
+    "no vuelvan a llamar",
+    "no volver a llamar",
+    "dejen de llamar",
+    "dejar de llamar",
+    "ya no llamen",
+    "quitar mi numero",
+    "quiten mi numero",
+    "borrar mi numero",
+    "no quiere recibir llamadas",
+    "no desea recibir llamadas",
+    "darse de baja",
+];
+
+pub const RESCHEDULE: &[&str] = &[
+    "reschedul*",
+    "re schedul*",
+    "another time",
+    "different time",
+    "another day",
+    "different day",
+    "new time",
+    "new date",
+    "move the appointment",
+    "move her appointment",
+    "move his appointment",
+    "move their appointment",
+    "move my appointment",
+    "change the appointment",
+    "change her appointment",
+    "change his appointment",
+    "can't make it",
+    "cannot make it",
+    "can not make it",
+    "won't be able to make it",
+    "reprogram*",
+    "cambiar la cita",
+    "cambiar su cita",
+    "cambiar de fecha",
+    "cambiar la fecha",
+    "cambiar la hora",
+    "otra fecha",
+    "otro dia",
+    "otra hora",
+    "nueva cita",
+    "no puede asistir",
+    "no podra asistir",
+    "no puede ir",
+    "no podra ir",
+];
+
+pub const CANCEL: &[&str] = &[
+    "cancel*",
+    "call off",
+    "no longer needs the appointment",
+    "does not need the appointment",
+    "doesn't need the appointment",
+    "will not attend",
+    "won't attend",
+    "won't be attending",
+    "will not be attending",
+    "anular*",
+    "anulo",
+    "no asistira",
+    "no va a asistir",
+];
+
+pub const CONFIRMED: &[&str] = &[
+    "confirm*",
+    "will attend",
+    "will be there",
+    "will come",
+    "plans to attend",
+    "see you",
+    "attending",
+    "asistira",
+    "va a asistir",
+    "vendra",
+    "alli estara",
+    "ahi estara",
+];
+
+/// Phrases that make a call `voicemail` whatever else the summary says.
+pub const VOICEMAIL: &[&str] = &[
+    "voicemail",
+    "voice mail",
+    "answering machine",
+    "left a message",
+    "left a voice message",
+    "buzon de voz",
+    "mensaje de voz",
+    "contestadora",
+    "dejo un mensaje",
+    "se dejo un mensaje",
+];
+
+/// Phrases that need a person even when the call also confirmed.
+pub const UNCLEAR: &[&str] = &[
+    "call back",
+    "callback",
+    "call the office",
+    "wrong number",
+    "has questions",
+    "had questions",
+    "a question",
+    "numero equivocado",
+    "devolver la llamada",
+    "llamar de nuevo",
+    "tiene preguntas",
+    "tiene una pregunta",
+];
+
+/// Words that, among the three before a phrase in the same clause, negate it.
+pub const NEGATIONS: &[&str] = &[
+    "not", "no", "never", "don't", "doesn't", "didn't", "won't", "wouldn't", "isn't", "wasn't",
+    "nor", "without", "dont", "doesnt", "didnt", "wont", "nunca", "tampoco", "sin", "ni",
+];
+
+/// Whole tags (normalised) that mean nobody answered.
+pub const NO_ANSWER_TAGS: &[&str] = &["no answer", "unanswered", "not answered", "busy"];
+/// Whole tags (normalised) that mean the call went to voicemail.
+pub const VOICEMAIL_TAGS: &[&str] = &["voicemail", "voice mail", "answering machine"];
+
+/// The phrase lists the classification uses, normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    pub opt_out: Vec<String>,
+    pub reschedule_requested: Vec<String>,
+    pub cancel_requested: Vec<String>,
+    pub confirmed: Vec<String>,
+    pub voicemail: Vec<String>,
+    pub unclear: Vec<String>,
+    pub negations: Vec<String>,
+}
+
+fn owned(list: &[&str]) -> Vec<String> {
+    list.iter().map(|p| fold(p)).collect()
+}
+
+impl Default for Rules {
+    fn default() -> Rules {
+        Rules {
+            opt_out: owned(OPT_OUT),
+            reschedule_requested: owned(RESCHEDULE),
+            cancel_requested: owned(CANCEL),
+            confirmed: owned(CONFIRMED),
+            voicemail: owned(VOICEMAIL),
+            unclear: owned(UNCLEAR),
+            negations: owned(NEGATIONS),
+        }
+    }
+}
+
+/// What the classification reads from one conversation.
+pub struct Call<'a> {
+    pub closed: bool,
+    pub answered: Answered,
+    pub summary: &'a str,
+    pub topic: &'a str,
+    /// Normalised tags.
+    pub tags: &'a [String],
+}
+
+impl Rules {
+    pub fn classify(&self, call: &Call) -> Class {
+        let tags = call.tags.iter().map(|t| fold(t)).collect::<Vec<_>>();
+        let said = [fold(call.summary), tags.join(" . ")].join(" . ");
+        let with_topic = [said.as_str(), &fold(call.topic)].join(" . ");
+        if self.found(&self.opt_out, &with_topic, false) {
+            return Class::OptOut;
+        }
+        if !call.closed {
+            return Class::Open;
+        }
+        let tagged = |list: &[&str]| tags.iter().any(|t| list.contains(&t.as_str()));
+        if tagged(VOICEMAIL_TAGS) || self.found(&self.voicemail, &said, true) {
+            return Class::Voicemail;
+        }
+        if tagged(NO_ANSWER_TAGS) || call.answered == Answered::No {
+            return Class::NoAnswer;
+        }
+        let order = [
+            (&self.reschedule_requested, Class::RescheduleRequested),
+            (&self.cancel_requested, Class::CancelRequested),
+            (&self.unclear, Class::Unclear),
+            (&self.confirmed, Class::Confirmed),
+        ];
+        order
+            .into_iter()
+            .find(|(list, _)| self.found(list, &said, true))
+            .map_or(Class::Unclear, |(_, class)| class)
+    }
+
+    /// Whether any phrase matches `text` (folded), not negated when `negatable`.
+    fn found(&self, phrases: &[String], text: &str, negatable: bool) -> bool {
+        phrases.iter().any(|p| {
+            matches(p, text)
+                .into_iter()
+                .any(|at| !negatable || !self.negated(&text[..at]))
+        })
+    }
+
+    /// Whether one of the last three words before a match, in its clause, is a negation.
+    fn negated(&self, before: &str) -> bool {
+        let clause = before
+            .rsplit(['.', ',', ';', ':', '!', '?', '(', ')', '|'])
+            .next()
+            .unwrap_or("");
+        let clause = [" but ", " pero ", " and then ", " however "]
+            .iter()
+            .fold(clause, |c, sep| c.rsplit(sep).next().unwrap_or(c));
+        let words: Vec<&str> = clause.split_whitespace().collect();
+        let window = words[words.len().saturating_sub(3)..].join(" ");
+        self.negations
+            .iter()
+            .any(|n| !matches(n, &window).is_empty())
+    }
+}
+
+/// Byte offsets where `phrase` matches `text` at word boundaries (`*` at its end: any ending).
+fn matches(phrase: &str, text: &str) -> Vec<usize> {
+    let (needle, prefix) = match phrase.strip_suffix('*') {
+        Some(p) => (p.trim_end(), true),
+        None => (phrase, false),
+    };
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '\'');
+    text.match_indices(needle)
+        .map(|(at, _)| at)
+        .filter(|&at| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + needle.len()..].chars().next();
+            !word(before) && (prefix || !word(after))
+        })
+        .collect()
+}
+
+/// Lower case without accents, `_` and `-` as spaces, curly apostrophes straight, one space
+/// between words.
+pub fn fold(text: &str) -> String {
+    let mapped: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            '_' | '-' => ' ',
+            '\u{2019}' | '\u{2018}' => '\'',
+            'á' | 'à' | 'ä' | 'â' => 'a',
+            'é' | 'è' | 'ë' | 'ê' => 'e',
+            'í' | 'ì' | 'ï' | 'î' => 'i',
+            'ó' | 'ò' | 'ö' | 'ô' => 'o',
+            'ú' | 'ù' | 'ü' | 'û' => 'u',
+            'ñ' => 'n',
+            c => c,
+        })
+        .collect();
+    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    use crate::outcomes::Reading;
+
+    fn class_of(status: &str, duration: Value, summary: &str, tags: Value) -> Class {
+        Reading::read(&json!({
+            "status": status, "duration": duration, "summary": summary,
+            "topic": "Appointment confirmation", "conversationTags": tags
+        }))
+        .class
+    }
+
+    #[test]
+    fn realistic_summaries_land_in_their_class() {
+        use Class::*;
+        let table: &[(&str, Value, &str, Value, Class)] = &[
+            (
+                "CLOSED",
+                json!(42),
+                "The patient confirmed the appointment.",
+                json!([]),
+                Confirmed,
+            ),
+            (
+                "CLOSED",
+                json!(38),
+                "Patient CONFIRMED her cleaning for Tuesday at 10 AM and will be there.",
+                json!([]),
+                Confirmed,
+            ),
+            (
+                "CLOSED",
+                json!(51),
+                "The patient confirmed and said she did not want to cancel.",
+                json!([]),
+                Confirmed,
+            ),
+            (
+                "CLOSED",
+                json!(47),
+                "Caller does not need to reschedule; confirmed for Monday.",
+                json!([]),
+                Confirmed,
+            ),
+            (
+                "CLOSED",
+                json!(40),
+                "La paciente confirmó su cita del martes.",
+                json!([]),
+                Confirmed,
+            ),
+            (
+                "CLOSED",
+                json!(33),
+                "El paciente asistirá a la cita, no quiere cancelar.",
+                json!([]),
+                Confirmed,
+            ),
+            ("CLOSED", json!(12), "", json!(["CONFIRMED"]), Confirmed),
+            (
+                "CLOSED",
+                json!(65),
+                "The patient can't make it Tuesday and would like to reschedule.",
+                json!([]),
+                RescheduleRequested,
+            ),
+            (
+                "CLOSED",
+                json!(50),
+                "The patient wants to cancel and reschedule.",
+                json!([]),
+                RescheduleRequested,
+            ),
+            (
+                "CLOSED",
+                json!(58),
+                "La paciente pidió cambiar la cita para otro día.",
+                json!([]),
+                RescheduleRequested,
+            ),
+            (
+                "CLOSED",
+                json!(44),
+                "Patient confirmed at first, but then asked to move the appointment to next week.",
+                json!([]),
+                RescheduleRequested,
+            ),
+            (
+                "CLOSED",
+                json!(30),
+                "",
+                json!(["reschedule_requested"]),
+                RescheduleRequested,
+            ),
+            (
+                "CLOSED",
+                json!(29),
+                "The patient asked to cancel the appointment.",
+                json!([]),
+                CancelRequested,
+            ),
+            (
+                "CLOSED",
+                json!(35),
+                "El paciente quiere cancelar su cita.",
+                json!([]),
+                CancelRequested,
+            ),
+            (
+                "CLOSED",
+                json!(27),
+                "Patient's mother said he will not attend; please cancel.",
+                json!([]),
+                CancelRequested,
+            ),
+            (
+                "CLOSED",
+                json!(35),
+                "The patient confirmed, then asked us not to call this number again.",
+                json!([]),
+                OptOut,
+            ),
+            (
+                "CLOSED",
+                json!(20),
+                "Please stop calling me. I want to cancel.",
+                json!([]),
+                OptOut,
+            ),
+            (
+                "CLOSED",
+                json!(25),
+                "La paciente pidió que no la vuelvan a llamar; dejen de llamar a este número.",
+                json!([]),
+                OptOut,
+            ),
+            ("CLOSED", json!(0), "", json!(["DO_NOT_CALL"]), OptOut),
+            (
+                "OPEN",
+                json!(0),
+                "Patient said: don't call this number.",
+                json!([]),
+                OptOut,
+            ),
+            ("CLOSED", json!(0), "", json!([]), NoAnswer),
+            ("CLOSED", json!(null), "", json!([]), NoAnswer),
+            ("CLOSED", json!(3), "", json!(["no-answer"]), NoAnswer),
+            (
+                "CLOSED",
+                json!(31),
+                "Left a message asking the patient to confirm.",
+                json!(["VOICEMAIL"]),
+                Voicemail,
+            ),
+            (
+                "CLOSED",
+                json!(24),
+                "The call went to voicemail; a reminder was left.",
+                json!([]),
+                Voicemail,
+            ),
+            (
+                "CLOSED",
+                json!(22),
+                "Se dejó un mensaje en el buzón de voz.",
+                json!([]),
+                Voicemail,
+            ),
+            (
+                "CLOSED",
+                json!(40),
+                "The patient did not confirm.",
+                json!([]),
+                Unclear,
+            ),
+            (
+                "CLOSED",
+                json!(18),
+                "Wrong number: the person who answered does not know the patient.",
+                json!([]),
+                Unclear,
+            ),
+            (
+                "CLOSED",
+                json!(45),
+                "Confirmed, but has questions about insurance; asked for a call back.",
+                json!([]),
+                Unclear,
+            ),
+            ("CLOSED", json!(15), "", json!([]), Unclear),
+            (
+                "CLOSED",
+                json!("about a minute"),
+                "The patient will stop by the office.",
+                json!([]),
+                Unclear,
+            ),
+            (
+                "CLOSED",
+                json!(19),
+                "La paciente no confirmó la cita.",
+                json!([]),
+                Unclear,
+            ),
+            ("OPEN", json!(0), "", json!([]), Open),
+            (
+                "CLOSING",
+                json!(30),
+                "The patient confirmed.",
+                json!([]),
+                Open,
+            ),
+        ];
+        assert!(table.len() >= 20);
+        for (status, duration, summary, tags, expected) in table {
+            let got = class_of(status, duration.clone(), summary, tags.clone());
+            assert_eq!(got, *expected, "{status} {duration} {summary:?} {tags}");
+        }
+    }
+
+    #[test]
+    fn the_class_decides_who_needs_a_person() {
+        let needs: Vec<&str> = Class::ALL
+            .iter()
+            .filter(|c| c.needs_person())
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(
+            needs,
+            [
+                "reschedule_requested",
+                "cancel_requested",
+                "no_answer",
+                "opt_out",
+                "unclear"
+            ]
+        );
+    }
+
+    #[test]
+    fn phrases_match_whole_words_unless_they_end_in_a_star() {
+        assert_eq!(matches("cancel*", "it was cancelled"), [7]);
+        assert!(matches("cancel", "it was cancelled").is_empty());
+        assert!(matches("no llamar", "no llamaron").is_empty());
+        assert!(matches("confirm*", "unconfirmed").is_empty());
+        assert!(matches("*", "anything").is_empty());
+    }
+}
