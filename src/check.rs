@@ -36,6 +36,7 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
         sandbox: false,
         summary_json: None,
         report: None,
+        preview: Default::default(),
     };
     let env = |name: &str| std::env::var(name).ok();
     let mut s = Settings::build(&run, global, &env)?;

@@ -86,6 +86,18 @@ pub struct OutcomesArgs {
     pub report: Option<PathBuf>,
 }
 
+/// How the `--dry-run` table is shown.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PreviewArgs {
+    /// Preview: do not fit the table to 100 columns (or the terminal); show every reason whole.
+    #[arg(long)]
+    pub wide: bool,
+    /// Preview: after the table, print the context and voicemail Annie would get for the first
+    /// N calls.
+    #[arg(long, value_name = "N")]
+    pub show_texts: Option<usize>,
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The config file (TOML).
@@ -214,4 +226,6 @@ pub struct RunArgs {
     /// Also write a self-contained HTML report (counts, calls over time, rows needing a person).
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub preview: PreviewArgs,
 }

@@ -150,10 +150,11 @@ pub(crate) async fn dispatch_with(
     let days = calling_day::CallingDay::for_locations(&s.locations, clock.now());
     let selected = select::select(appointments, &s.selection, &opt_outs, clock.now(), &days);
     let total = selected.len();
+    let patients = outputs::patients(&s, &selected);
     let (unplaced, by_location) = split_by_location(selected, s.locations.len());
 
     let services = Services::start(&s, &clock).await?;
-    let (output, collector) = outputs::start(&s, total, unplaced, &days)?;
+    let (output, collector) = outputs::start(&s, total, unplaced, &days, patients)?;
     // From here on calls may be made: errors no longer mean "nothing was sent".
     let offices = services.offices.iter().zip(by_location);
     let runs = offices.map(|(office, rows)| run_location(rows, office, &services, &s, &output));

@@ -14,7 +14,7 @@ use crate::collect::{self, Collected};
 use crate::dispatch::{Mode, Outputs};
 use crate::exit::AfterCallsStarted;
 use crate::plan;
-use crate::preview::{self, CallDetails};
+use crate::preview::{self, CallDetails, Patients};
 use crate::report;
 use crate::results::{ResultsWriter, RowResult, Summary};
 use crate::select::Selected;
@@ -24,8 +24,10 @@ use crate::settings::Settings;
 /// What every location's stages write to.
 pub struct Shared {
     pub outputs: Outputs,
-    /// In a preview: what the table shows about each rendered call.
+    /// In a preview: the texts of the first calls (`--show-texts`).
     pub details: Option<Arc<Mutex<CallDetails>>>,
+    /// In a preview with its table: who each row is about (shown on stdout only).
+    pub patients: Patients,
     /// `calling day ..., appointments on ...`: what the run is about, for the summary line and
     /// the report (a job started in the evening calls the next day about the day after).
     pub days: String,
@@ -50,6 +52,7 @@ pub fn start(
     total: usize,
     unplaced: Vec<Selected>,
     days: &[CallingDay],
+    patients: Patients,
 ) -> anyhow::Result<(Shared, JoinHandle<anyhow::Result<Collected>>)> {
     let writer = ResultsWriter::create(&s.results_path)?;
     let requests = open_emit_file(s)?;
@@ -74,7 +77,8 @@ pub fn start(
             results: tx,
             requests: requests.map(|w| Arc::new(Mutex::new(w))),
         },
-        details: preview.then(|| Arc::new(Mutex::new(CallDetails::new()))),
+        details: preview.then(|| Arc::new(Mutex::new(CallDetails::new(s.show_texts)))),
+        patients,
         days: calling_day::describe_all(&s.locations, days, s.selection.window),
     };
     shared.send_settled(plan::plan(unplaced, Vec::new(), None).settled)?;
@@ -96,6 +100,7 @@ pub async fn finish(
     let Shared {
         outputs,
         details,
+        patients,
         days,
     } = shared;
     drop(outputs);
@@ -120,8 +125,7 @@ pub async fn finish(
     let preview = s.mode == Mode::Preview;
     if let Some(details) = details.filter(|_| s.show_table) {
         let details = details.lock().unwrap_or_else(|p| p.into_inner());
-        let stdout = std::io::stdout().lock();
-        preview::write_table(std::io::BufWriter::new(stdout), &collected.rows, &details)
+        write_preview(s, &collected.rows, &details, &patients)
             .or_else(|e| match e.kind() {
                 // `annie-dispatch run --dry-run ... | head` is fine.
                 std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -154,6 +158,48 @@ pub async fn finish(
             .map_err(AfterCallsStarted)?;
     }
     Ok(collected)
+}
+
+/// Who each row is about, for the preview table: only a preview that prints its table keeps it.
+pub fn patients(s: &Settings, selected: &[Selected]) -> Patients {
+    match s.mode == Mode::Preview && s.show_table {
+        true => Patients::of(selected),
+        false => Patients::default(),
+    }
+}
+
+/// The preview table (and the texts `--show-texts` asks for) on stdout, fitted to 100 columns,
+/// or to a wider terminal; `--wide` fits nothing.
+fn write_preview(
+    s: &Settings,
+    rows: &[RowResult],
+    details: &CallDetails,
+    patients: &Patients,
+) -> std::io::Result<()> {
+    use std::io::IsTerminal;
+    let terminal = std::io::stdout()
+        .is_terminal()
+        .then(|| console::Term::stdout().size_checked())
+        .flatten()
+        .map(|(_, columns)| usize::from(columns));
+    let width = match s.wide {
+        true => None,
+        false => Some(terminal.unwrap_or(0).max(preview::DEFAULT_WIDTH)),
+    };
+    let group = s.locations.len() > 1;
+    let locations = group.then(|| {
+        s.locations
+            .iter()
+            .map(|l| (l.id.clone(), l.label().to_string()))
+            .collect()
+    });
+    let layout = preview::Layout::new(width, locations, patients);
+    let stdout = std::io::stdout().lock();
+    preview::write_table(stdout, rows, &layout)?;
+    if s.show_texts > 0 {
+        preview::write_texts(std::io::stdout().lock(), details, rows, &layout)?;
+    }
+    Ok(())
 }
 
 fn open_emit_file(settings: &Settings) -> anyhow::Result<Option<Box<dyn std::io::Write + Send>>> {

@@ -1,60 +1,213 @@
-//! The `--dry-run` table on stdout: what each row would get, and why.
+//! The `--dry-run` table on stdout: what each row would get, in words an office manager reads.
 //!
 //! Columns are measured in a first pass over the rows and written in a second, straight to
-//! stdout: a million-row preview holds no table model and no copy of the table.
+//! stdout: a million-row preview holds no table model and no copy of the table. The table fits
+//! a width (100 columns, or a wider terminal; `--wide` lifts it): the last column, what will
+//! happen, is cut with "…" to fit (the preview file keeps every reason whole).
+//!
+//! The patient column (first name and last initial, "Sarah J.") is shown here only: it is never
+//! logged and never written to the preview or results file.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::Write;
 
-use unicode_width::UnicodeWidthStr;
+use chrono_tz::Tz;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::plan::Call;
-use crate::results::RowResult;
+use crate::results::{RowResult, Status};
+use crate::select::Selected;
 
-/// Details only a planned call has (texts and type), keyed by input row.
+/// The width the table fits when stdout is not a wider terminal and `--wide` is not given.
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// The longest patient cell ("Maximilian-Alexander J." is cut).
+const MAX_PATIENT: usize = 16;
+/// The longest location cell.
+const MAX_LOCATION: usize = 18;
+/// The longest cell of any other column but the last (an odd masked number, say).
+const MAX_OTHER: usize = 20;
+
+/// Who each row is about, for the patient column, and its location's time zone, for the start
+/// time's abbreviation. Compact (one small entry per row and the short names in one string), as
+/// a million-row preview keeps it until the table is written.
+#[derive(Default)]
+pub struct Patients {
+    /// Sorted by row.
+    entries: Vec<Entry>,
+    names: String,
+}
+
+struct Entry {
+    row: u64,
+    start: u32,
+    len: u8,
+    tz: Tz,
+}
+
+impl Patients {
+    /// The short name and zone of every row that became an appointment.
+    pub fn of(selected: &[Selected]) -> Patients {
+        let mut p = Patients::default();
+        for s in selected {
+            let Some(a) = s.verdict.appointment() else {
+                continue;
+            };
+            let start = p.names.len();
+            push_short_name(&mut p.names, &a.first_name, a.last_name.as_deref());
+            let len = p.names.len() - start;
+            p.entries.push(Entry {
+                row: s.row,
+                start: start as u32,
+                len: len as u8,
+                tz: a.start.timezone(),
+            });
+        }
+        p.entries.sort_unstable_by_key(|e| e.row);
+        p
+    }
+
+    fn get(&self, row: u64) -> Option<&Entry> {
+        self.entries
+            .binary_search_by_key(&row, |e| e.row)
+            .ok()
+            .map(|i| &self.entries[i])
+    }
+
+    fn name(&self, row: u64) -> &str {
+        self.get(row).map_or("", |e| {
+            &self.names[e.start as usize..e.start as usize + e.len as usize]
+        })
+    }
+
+    fn zone(&self, row: u64) -> Option<Tz> {
+        self.get(row).map(|e| e.tz)
+    }
+}
+
+/// "Sarah J.": the first name (its first word) and the last name's initial, at most
+/// [`MAX_PATIENT`] columns and 255 bytes.
+fn push_short_name(out: &mut String, first: &str, last: Option<&str>) {
+    let first = first.split_whitespace().next().unwrap_or("");
+    let initial = last
+        .and_then(|l| l.trim().chars().find(|c| c.is_alphanumeric()))
+        .map(|c| c.to_uppercase().collect::<String>());
+    let short = match initial {
+        Some(i) => format!("{first} {i}."),
+        None => first.to_string(),
+    };
+    let short = fit(&clean(&short), MAX_PATIENT).into_owned();
+    let mut end = short.len().min(255);
+    while !short.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.push_str(&short[..end]);
+}
+
+/// The texts of the first calls (by input row), for `--show-texts N`.
 pub struct CallDetails {
-    by_row: HashMap<u64, (String, usize, usize)>,
+    limit: usize,
+    /// Lead row → (rows of the call, context, voicemail).
+    texts: BTreeMap<u64, (Vec<u64>, String, String)>,
 }
 
 impl CallDetails {
-    pub fn new() -> Self {
+    /// Keeps the texts of the first `limit` calls (none for 0).
+    pub fn new(limit: usize) -> Self {
         CallDetails {
-            by_row: HashMap::new(),
+            limit,
+            texts: BTreeMap::new(),
         }
     }
 
-    /// Notes a rendered call's type and text lengths for each of its rows.
+    /// Notes a rendered call's texts, if it is among the first calls seen so far.
     pub fn add(&mut self, call: &Call) {
-        let s = &call.summary;
-        for m in &call.members {
-            let details = (
-                s.appointment_type.clone(),
-                s.context_chars,
-                s.voicemail_chars,
-            );
-            self.by_row.insert(m.row, details);
+        let Some(lead) = call.members.iter().map(|m| m.row).min() else {
+            return;
+        };
+        let full = self.texts.len() >= self.limit;
+        if self.limit == 0 || (full && self.texts.keys().next_back().is_some_and(|&l| lead > l)) {
+            return;
+        }
+        let body: serde_json::Value = serde_json::from_str(&call.body_json).unwrap_or_default();
+        let text = |key: &str| body[key].as_str().unwrap_or("").to_string();
+        let rows = call.members.iter().map(|m| m.row).collect();
+        self.texts
+            .insert(lead, (rows, text("context"), text("voicemailMessage")));
+        if self.texts.len() > self.limit {
+            self.texts.pop_last();
         }
     }
 }
 
-impl Default for CallDetails {
-    fn default() -> Self {
-        Self::new()
+/// What the table needs beside the rows.
+pub struct Layout<'a> {
+    /// The width every line fits; `None` for `--wide`.
+    pub width: Option<usize>,
+    /// For a group: each location's results id and name (the location column). `None` for a
+    /// single practice (no column).
+    pub locations: Option<Vec<(String, String)>>,
+    pub patients: &'a Patients,
+}
+
+impl<'a> Layout<'a> {
+    /// The layout for `width` (`None`: `--wide`); `locations` (id, name) for a group, shown by
+    /// the words that tell them apart ("Bright Smile Dental North" and "... West": "North" and
+    /// "West").
+    pub fn new(
+        width: Option<usize>,
+        locations: Option<Vec<(String, String)>>,
+        patients: &'a Patients,
+    ) -> Layout<'a> {
+        Layout {
+            width,
+            locations: locations.map(distinct_names),
+            patients,
+        }
+    }
+
+    fn location<'b>(&'b self, id: Option<&'b str>) -> &'b str {
+        let (Some(list), Some(id)) = (&self.locations, id) else {
+            return "";
+        };
+        list.iter()
+            .find(|(i, _)| i == id)
+            .map_or(id, |(_, name)| name.as_str())
     }
 }
+
+/// Location names without the leading words they all share, when every one keeps a word.
+fn distinct_names(mut list: Vec<(String, String)>) -> Vec<(String, String)> {
+    let words: Vec<Vec<&str>> = list
+        .iter()
+        .map(|(_, n)| n.split_whitespace().collect())
+        .collect();
+    let shortest = words.iter().map(Vec::len).min().unwrap_or(0);
+    let shared = (0..shortest)
+        .take_while(|&i| words.iter().all(|w| w[i] == words[0][i]))
+        .count();
+    if list.len() < 2 || shared == 0 || shared == shortest {
+        return list;
+    }
+    let short: Vec<String> = words.iter().map(|w| w[shared..].join(" ")).collect();
+    for ((_, name), short) in list.iter_mut().zip(short) {
+        *name = short;
+    }
+    list
+}
+
+const COLUMNS: usize = 6;
+const LOCATION: usize = 4;
 
 /// The column headings; every column but the last is padded to its widest cell.
-const HEADINGS: [&str; 9] = [
+const HEADINGS: [&str; COLUMNS] = [
     "ROW",
     "APPOINTMENT",
+    "PATIENT",
     "PHONE",
-    "START (LOCAL)",
-    "TYPE",
-    "CONTEXT",
-    "VOICEMAIL",
-    "STATUS",
-    "REASON",
+    "LOCATION",
+    "WHAT WILL HAPPEN",
 ];
 
 /// Spaces between columns.
@@ -66,33 +219,52 @@ const GAP: usize = 2;
 pub fn write_table(
     out: impl Write,
     rows: &[RowResult],
-    details: &CallDetails,
+    layout: &Layout<'_>,
 ) -> std::io::Result<()> {
+    let shown: [bool; COLUMNS] =
+        std::array::from_fn(|i| i != LOCATION || layout.locations.is_some());
     let mut widths: Vec<usize> = HEADINGS.iter().map(|h| h.width()).collect();
     for r in rows {
-        for (w, cell) in widths.iter_mut().zip(cells(r, details)) {
+        for (w, cell) in widths.iter_mut().zip(cells(r, layout)) {
             *w = (*w).max(cell.width());
         }
     }
+    // Every column but the last is within its cap; the last gets what is left of the width.
+    let fixed: usize = (0..COLUMNS - 1)
+        .filter(|&i| shown[i])
+        .map(|i| widths[i] + GAP)
+        .sum();
+    let last = layout.width.map(|w| w.saturating_sub(fixed).max(1));
     let mut out = std::io::BufWriter::new(out);
-    write_line(&mut out, &widths, HEADINGS)?;
+    write_line(&mut out, &widths, &shown, last, HEADINGS)?;
     for r in rows {
-        write_line(&mut out, &widths, cells(r, details))?;
+        write_line(&mut out, &widths, &shown, last, cells(r, layout))?;
     }
     out.flush()
 }
 
-/// One line: every cell but the last padded to its column's width plus the gap.
+/// One line: every cell but the last padded to its column's width plus the gap; the last cut
+/// to `last` columns.
 fn write_line<S: AsRef<str>>(
     out: &mut impl Write,
     widths: &[usize],
-    cells: [S; 9],
+    shown: &[bool; COLUMNS],
+    last: Option<usize>,
+    cells: [S; COLUMNS],
 ) -> std::io::Result<()> {
-    let last = cells.len() - 1;
     for (i, cell) in cells.iter().enumerate() {
+        if !shown[i] {
+            continue;
+        }
         let cell = cell.as_ref();
-        out.write_all(cell.as_bytes())?;
-        if i < last {
+        if i == COLUMNS - 1 {
+            let cell = match last {
+                Some(w) => fit(cell, w),
+                None => Cow::Borrowed(cell),
+            };
+            out.write_all(cell.trim_end().as_bytes())?;
+        } else {
+            out.write_all(cell.as_bytes())?;
             let pad = widths[i] + GAP - cell.width();
             write!(out, "{:pad$}", "")?;
         }
@@ -101,35 +273,252 @@ fn write_line<S: AsRef<str>>(
 }
 
 /// A row's cells, in column order (borrowed where the row holds the text as shown).
-fn cells<'a>(r: &'a RowResult, details: &'a CallDetails) -> [Cow<'a, str>; 9] {
-    let (kind, context, voicemail) = match details.by_row.get(&r.row) {
-        Some((k, c, v)) => (k.as_str(), c.to_string().into(), v.to_string().into()),
-        None => ("", Cow::Borrowed(""), Cow::Borrowed("")),
-    };
+fn cells<'a>(r: &'a RowResult, layout: &'a Layout<'_>) -> [Cow<'a, str>; COLUMNS] {
+    let zone = layout.patients.zone(r.row);
     let start = r
         .start_time
         .as_deref()
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map_or(Cow::Borrowed(""), |t| {
-            t.format("%a %Y-%m-%d %H:%M").to_string().into()
+            match zone {
+                Some(tz) => t
+                    .with_timezone(&tz)
+                    .format("%a %b %-d %H:%M %Z")
+                    .to_string(),
+                None => t.format("%a %b %-d %H:%M %:z").to_string(),
+            }
+            .into()
         });
     [
         r.row.to_string().into(),
-        clean(r.appointment_id.as_deref().unwrap_or("")),
-        Cow::Borrowed(r.to_number.as_deref().unwrap_or("")),
         start,
-        clean(kind),
-        context,
-        voicemail,
-        Cow::Borrowed(r.status.as_str()),
-        clean(r.reason.as_deref().unwrap_or("")),
+        Cow::Borrowed(layout.patients.name(r.row)),
+        fit_owned(clean(r.to_number.as_deref().unwrap_or("")), MAX_OTHER),
+        fit_owned(clean(layout.location(r.location.as_deref())), MAX_LOCATION),
+        what(r),
     ]
 }
 
-/// Tabs and newlines inside a value would break the columns.
+/// What will happen to a row, in plain words: "will call", "skipped: already confirmed",
+/// "not called: no valid phone".
+pub fn what(r: &RowResult) -> Cow<'static, str> {
+    let reason = clean(r.reason.as_deref().unwrap_or("").trim());
+    let reason = plain(&reason);
+    let lead = match r.status {
+        Status::DryRun => "will call",
+        Status::Sent => "called",
+        Status::Skipped => "skipped",
+        Status::Deferred => "not now",
+        Status::Invalid | Status::Failed | Status::NotAttempted | Status::Uncertain => "not called",
+    };
+    match reason.is_empty() {
+        true => Cow::Borrowed(lead),
+        false => format!("{lead}: {reason}").into(),
+    }
+}
+
+/// A reason as the office reads it: the rule's own words give way to what they mean; anything
+/// not recognised is kept as written (the preview file has it whole in any case).
+fn plain(reason: &str) -> Cow<'_, str> {
+    let reason = reason.strip_prefix("not attempted: ").unwrap_or(reason);
+    // A household's note, alone or after another reason.
+    if let Some((before, note)) = reason.split_once("one household call for appointments ") {
+        let rows = note
+            .rsplit_once("(rows ")
+            .map_or(note, |(_, r)| r.trim_end_matches(')'));
+        let note = format!("one call for rows {rows} (same phone)");
+        let before = before.trim_end_matches([';', ' ']);
+        return match before.is_empty() {
+            true => note.into(),
+            false => format!("{}; {note}", plain(before)).into(),
+        };
+    }
+    let starts = |p: &str| reason.starts_with(p);
+    if starts("already confirmed") {
+        "already confirmed".into()
+    } else if starts("appointment time has already passed") {
+        "appointment already passed".into()
+    } else if starts("no usable phone number") {
+        "no valid phone".into()
+    } else if starts("outside the selection window") {
+        "not on the day this run calls about".into()
+    } else if starts("location (") && reason.contains("is not a configured location") {
+        let value = reason.split('`').nth(1).unwrap_or("");
+        format!("location `{value}` is not in the config").into()
+    } else if starts("calling hours") && reason.contains("are closed") {
+        "calling hours are closed now".into()
+    } else if starts("outside calling hours") {
+        "outside calling hours".into()
+    } else if let Some(row) = reason.strip_prefix("duplicate of row ") {
+        format!("same appointment as row {row}").into()
+    } else if let Some(rest) = reason.strip_prefix("another appointment on this phone number (row ")
+    {
+        let row = rest.split(')').next().unwrap_or("");
+        format!("same phone as row {row}, which is called").into()
+    } else if let Some(rest) = reason.strip_prefix("status is ") {
+        let status = rest.split(", which").next().unwrap_or(rest);
+        match rest.contains("not a scheduled status") {
+            true => format!("status {status} is not a scheduled status").into(),
+            false => format!("status is {status}").into(),
+        }
+    } else {
+        Cow::Borrowed(reason)
+    }
+}
+
+/// Writes the texts kept for `--show-texts`, after the table: each call labelled with its row,
+/// patient and start as in the table, its texts wrapped to the width.
+pub fn write_texts(
+    out: impl Write,
+    details: &CallDetails,
+    rows: &[RowResult],
+    layout: &Layout<'_>,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(out);
+    let width = layout.width.unwrap_or(DEFAULT_WIDTH);
+    let calls = details.texts.len();
+    let rule = |title: &str| {
+        let line = format!("── {title} ");
+        let pad = width.saturating_sub(line.width());
+        format!("{line}{}", "─".repeat(pad))
+    };
+    let title = match calls {
+        0 => "no call would be made: no texts to show".to_string(),
+        1 => "what Annie would get for the first call".to_string(),
+        n => format!("what Annie would get for the first {n} calls"),
+    };
+    writeln!(out)?;
+    writeln!(out, "{}", rule(&title))?;
+    for (lead, (members, context, voicemail)) in &details.texts {
+        let row = rows
+            .binary_search_by_key(lead, |r| r.row)
+            .ok()
+            .map(|i| &rows[i]);
+        let cells = row.map(|r| cells(r, layout));
+        let (start, name) = cells
+            .as_ref()
+            .map_or(("", ""), |c| (c[1].as_ref(), c[2].as_ref()));
+        let rows_label = match members.len() {
+            1 => format!("row {lead}"),
+            _ => {
+                let all: Vec<String> = members.iter().map(u64::to_string).collect();
+                format!("rows {}", all.join(", "))
+            }
+        };
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            fit(&format!("{rows_label}  {name}  {start}"), width)
+        )?;
+        write_wrapped(&mut out, "  context:   ", context, width)?;
+        write_wrapped(&mut out, "  voicemail: ", voicemail, width)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", rule("end of texts"))?;
+    out.flush()
+}
+
+/// `label` then the text, word-wrapped to `width`, continuation lines indented under the text.
+fn write_wrapped(
+    out: &mut impl Write,
+    label: &str,
+    text: &str,
+    width: usize,
+) -> std::io::Result<()> {
+    let indent = label.width();
+    let room = width.saturating_sub(indent).max(20);
+    let text = clean(text);
+    let mut line = String::new();
+    let mut first = true;
+    let mut flush = |line: &mut String, first: &mut bool| -> std::io::Result<()> {
+        let lead = match *first {
+            true => label.to_string(),
+            false => " ".repeat(indent),
+        };
+        writeln!(out, "{lead}{line}")?;
+        line.clear();
+        *first = false;
+        Ok(())
+    };
+    if text.trim().is_empty() {
+        line.push_str("(none)");
+    }
+    for word in text.split_whitespace() {
+        let word = fit(word, room);
+        if !line.is_empty() && line.width() + 1 + word.width() > room {
+            flush(&mut line, &mut first)?;
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    flush(&mut line, &mut first)
+}
+
+/// `s` cut to `width` display columns, ending in "…" when cut.
+fn fit(s: &str, width: usize) -> Cow<'_, str> {
+    if s.width() <= width {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out.into()
+}
+
+fn fit_owned(s: Cow<'_, str>, width: usize) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => fit(b, width),
+        Cow::Owned(o) => Cow::Owned(fit(&o, width).into_owned()),
+    }
+}
+
+/// Control characters inside a value would break the columns.
 fn clean(s: &str) -> Cow<'_, str> {
-    match s.contains(['\t', '\n', '\r']) {
-        true => s.replace(['\t', '\n', '\r'], " ").into(),
+    match s.contains(char::is_control) {
+        true => s.replace(char::is_control, " ").into(),
         false => Cow::Borrowed(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names_and_fitting() {
+        let mut s = String::new();
+        push_short_name(&mut s, "Sarah Ann", Some("johnson"));
+        assert_eq!(s, "Sarah J.");
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("日本語", 4), "日…");
+        assert_eq!(fit("abc", 3), "abc");
+    }
+
+    #[test]
+    fn reasons_in_plain_words() {
+        assert_eq!(plain("already confirmed (FIRM)"), "already confirmed");
+        assert_eq!(
+            plain("no usable phone number: WirelessPhone is empty"),
+            "no valid phone"
+        );
+        assert_eq!(
+            plain("one household call for appointments A1, A2 (rows 2, 3)"),
+            "one call for rows 2, 3 (same phone)"
+        );
+        assert_eq!(
+            plain("first name (FName) is empty"),
+            "first name (FName) is empty"
+        );
     }
 }

@@ -66,6 +66,10 @@ pub struct Settings {
     pub report: Option<PathBuf>,
     /// Print the preview table (a `--dry-run`; not `check`).
     pub show_table: bool,
+    /// `--wide`: the preview table is not fitted to a width.
+    pub wide: bool,
+    /// `--show-texts N`: the preview prints the texts of the first N calls.
+    pub show_texts: usize,
     pub languages: Arc<Languages>,
 }
 
@@ -164,6 +168,8 @@ impl Settings {
             summary_json: run.summary_json.clone(),
             report: run.report.clone(),
             show_table: run.dry_run,
+            wide: run.preview.wide,
+            show_texts: run.preview.show_texts.unwrap_or(0),
             name: c.practice.name.get_ref().trim().to_string(),
             locations,
             languages: Arc::new(languages),

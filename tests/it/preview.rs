@@ -38,13 +38,19 @@ async fn dry_run_sends_nothing_and_prints_the_preview() {
     assert_eq!(
         lines,
         [
-            "ROW  APPOINTMENT  PHONE         START (LOCAL)         TYPE  CONTEXT  VOICEMAIL  STATUS   REASON",
-            "2    A1           +1312***0147  Tue 2026-11-24 09:00        218      93         dry_run  ",
-            "3    A2           +1312***0148  Tue 2026-11-24 09:00                            skipped  already confirmed (Appointment Confirmed)",
+            "ROW  APPOINTMENT           PATIENT   PHONE         WHAT WILL HAPPEN",
+            "2    Tue Nov 24 09:00 CST  Sarah J.  +1312***0147  will call",
+            "3    Tue Nov 24 09:00 CST  Sarah J.  +1312***0148  skipped: already confirmed",
         ]
     );
-    // The preview never shows names.
-    assert!(!out.stdout.contains("Sarah") && !out.stderr.contains("Sarah"));
+    // The table on stdout names the patient (first name, last initial); nothing else does.
+    assert!(!out.stdout.contains("Johnson"));
+    assert!(!out.stderr.contains("Sarah") && !out.stderr.contains("Johnson"));
+    let preview_file = std::fs::read_to_string(&out.results_path).unwrap();
+    assert!(
+        !preview_file.contains("Sarah") && !preview_file.contains("Johnson"),
+        "{preview_file}"
+    );
 
     assert_eq!(out.result_for("A1")["status"], "dry_run");
     assert_eq!(out.result_for("A1")["conversation_id"], "");
@@ -56,6 +62,79 @@ async fn dry_run_sends_nothing_and_prints_the_preview() {
     assert_eq!(emitted.len(), 1);
     assert_eq!(emitted[0]["appointmentInfo"]["appointmentId"], "A1");
     assert_eq!(emitted[0]["toNumber"], "+13125550147");
+}
+
+/// The widest line of `text`, in display columns.
+pub fn widest(text: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    text.lines().map(|l| l.width()).max().unwrap_or(0)
+}
+
+#[test]
+fn a_long_reason_is_cut_to_fit_100_columns_and_wide_shows_it_whole() {
+    let t = || {
+        Test::new().od_rows(&[
+            &od_row("A1", &[("FName", "Zoë"), ("LName", "Świątek")]),
+            &od_row(
+                "A2",
+                &[(
+                    "AptDateTime",
+                    "the second tuesday of the month, mid-morning",
+                )],
+            ),
+        ])
+    };
+    let out = t().args(["--dry-run"]).run();
+    out.assert_status(1);
+    let reason = out.result_for("A2")["reason"].clone();
+    assert!(reason.chars().count() > 60, "{reason}");
+    assert!(widest(&out.stdout) <= 100, "{}", out.stdout);
+    let cut = out.stdout.lines().find(|l| l.starts_with("3 ")).unwrap();
+    assert!(cut.ends_with('…'), "{cut}");
+    assert!(out.stdout.contains("Zoë Ś.  "), "{}", out.stdout);
+    // The preview file keeps the reason whole.
+    assert!(std::fs::read_to_string(&out.results_path)
+        .unwrap()
+        .contains(&reason));
+
+    let wide = t().args(["--dry-run", "--wide"]).run();
+    let line = wide.stdout.lines().find(|l| l.starts_with("3 ")).unwrap();
+    assert!(line.ends_with(&reason), "{line}");
+}
+
+#[test]
+fn show_texts_prints_what_annie_would_get_for_the_first_calls() {
+    let out = Test::new()
+        .od_rows(&[
+            &od_row("A1", &[("WirelessPhone", "(312) 555-0147")]),
+            &od_row("A2", &[("FName", "José"), ("LName", "García")]),
+            &od_row("A3", &[("Confirmed", "Appointment Confirmed")]),
+            &od_row("A4", &[("FName", "Ana"), ("LName", "Martínez")]),
+        ])
+        .args(["--dry-run", "--show-texts", "2"])
+        .run();
+    out.assert_status(0);
+    let (table, texts) = out
+        .stdout
+        .split_once("── what Annie would get for the first 2 calls ")
+        .expect("a heading after the table");
+    assert_eq!(table.lines().count(), 6, "{table}");
+    assert_eq!(texts.matches("  context:   ").count(), 2, "{texts}");
+    assert_eq!(texts.matches("  voicemail: ").count(), 2, "{texts}");
+    assert!(
+        texts.contains("row 2  Sarah J.  Tue Nov 24 09:00 CST"),
+        "{texts}"
+    );
+    assert!(
+        texts.contains("row 3  José G.  Tue Nov 24 09:00 CST"),
+        "{texts}"
+    );
+    assert!(
+        !texts.contains("Ana M."),
+        "only the first two calls: {texts}"
+    );
+    assert!(texts.contains("to confirm José's"), "{texts}");
+    assert!(widest(&out.stdout) <= 100, "{}", out.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -45,7 +45,7 @@ fn readme_preview_command_plans_real_calls() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{input}\n{stdout}\n{stderr}");
-        assert_eq!(stdout.matches("dry_run").count(), 5, "{input}\n{stdout}");
+        assert_eq!(stdout.matches("will call").count(), 5, "{input}\n{stdout}");
         assert!(stderr.contains("10 rows: 5 dry_run, 5 skipped"), "{stderr}");
     }
 }
@@ -63,8 +63,8 @@ fn dentrix_sample_previews() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert_eq!(stdout.matches("dry_run").count(), 3, "{stdout}");
-    assert!(stdout.contains("already confirmed (FIRM)"), "{stdout}");
+    assert_eq!(stdout.matches("will call").count(), 3, "{stdout}");
+    assert!(stdout.contains("skipped: already confirmed"), "{stdout}");
     // The "New Patient" type has its own context template; the others use the general one.
     let bodies: Vec<serde_json::Value> = std::fs::read_to_string(&requests)
         .unwrap()
@@ -134,6 +134,133 @@ fn nested_json_sample_previews_with_its_mapping() {
     );
     assert_eq!(bodies[1]["patientInfo"]["lastName"], "García");
     assert_eq!(bodies[1]["toNumber"], "+17735550123");
+}
+
+/// Every bundled sample with its config and the `--now` the README runs it with.
+const SAMPLES: [(&str, &str, &str); 5] = [
+    (
+        "config.example.toml",
+        "samples/opendental-appointments.csv",
+        "2026-11-23T18:30:00-06:00",
+    ),
+    (
+        "config.example.toml",
+        "samples/opendental-appointments.json",
+        "2026-11-23T18:30:00-06:00",
+    ),
+    (
+        "samples/dentrix.toml",
+        "samples/dentrix-appointments.csv",
+        "2026-11-23T18:30:00-05:00",
+    ),
+    (
+        "samples/nested.toml",
+        "samples/nested-appointments.json",
+        "2026-11-23T18:30:00-06:00",
+    ),
+    (
+        "samples/group.toml",
+        "samples/group-appointments.csv",
+        "2026-11-23T18:30:00-06:00",
+    ),
+];
+
+#[test]
+fn every_sample_preview_fits_100_columns_and_names_patients_only_on_stdout() {
+    for (config, input, now) in SAMPLES {
+        let dir = tempfile::tempdir().unwrap();
+        let out = preview_in(&dir, config, input, now, &["--show-texts", "2"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{input}\n{stderr}"
+        );
+        let widest = crate::preview::widest(&stdout);
+        assert!(
+            widest <= 100,
+            "{input}: a line {widest} columns wide\n{stdout}"
+        );
+        let heading = stdout.lines().next().unwrap();
+        assert!(
+            heading.starts_with("ROW  APPOINTMENT") && heading.contains("  PATIENT  "),
+            "{input}: {heading}"
+        );
+        assert_eq!(
+            heading.contains("  LOCATION  "),
+            config == "samples/group.toml",
+            "{input}: only a group has a location column: {heading}"
+        );
+        // `--show-texts 2`: two rendered contexts after the table, each labelled as in it.
+        assert_eq!(
+            stdout.matches("\n  context:   ").count(),
+            2,
+            "{input}\n{stdout}"
+        );
+        assert_eq!(
+            stdout.matches("\n  voicemail: ").count(),
+            2,
+            "{input}\n{stdout}"
+        );
+        assert!(stdout.contains("This call is from "), "{input}\n{stdout}");
+        // The preview file (and the log) gain no names.
+        let file = std::fs::read_to_string(dir.path().join("r.preview.csv")).unwrap();
+        for name in [
+            "Sarah",
+            "Johnson",
+            "Chinedu",
+            "Okafor",
+            "Sarah J.",
+            "Chinedu O.",
+        ] {
+            assert!(
+                !file.contains(name),
+                "{input}: {name} in the preview file\n{file}"
+            );
+            assert!(
+                !stderr.contains(name),
+                "{input}: {name} in the log\n{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn sample_previews_show_first_name_and_last_initial_with_the_zone() {
+    let out = preview(
+        "config.example.toml",
+        "samples/opendental-appointments.csv",
+        "2026-11-23T18:30:00-06:00",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let row = stdout.lines().find(|l| l.starts_with("2 ")).unwrap();
+    assert_eq!(
+        row.split("  ")
+            .filter(|c| !c.is_empty())
+            .map(str::trim)
+            .collect::<Vec<_>>(),
+        [
+            "2",
+            "Tue Nov 24 09:00 CST",
+            "Sarah J.",
+            "+1312***0147",
+            "will call"
+        ],
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Johnson"), "{stdout}");
+
+    let out = preview(
+        "samples/group.toml",
+        "samples/group-appointments.csv",
+        "2026-11-23T18:30:00-06:00",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let row = stdout.lines().find(|l| l.starts_with("5 ")).unwrap();
+    assert!(
+        row.contains(" MST  ") && row.contains("  West  ") && row.ends_with("will call"),
+        "a group row shows its location and its own zone: {row}\n{stdout}"
+    );
 }
 
 /// A README `run --sandbox` command (no API key in the environment), results to `results`.
