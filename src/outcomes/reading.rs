@@ -179,18 +179,9 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// Lower case, `_` and `-` as spaces, curly apostrophes straight, runs of spaces as one.
+/// The same folding the classifier uses (lower case, no accents, one space between words).
 fn normalise(text: &str) -> String {
-    let mapped: String = text
-        .to_lowercase()
-        .chars()
-        .map(|c| match c {
-            '_' | '-' => ' ',
-            '\u{2019}' | '\u{2018}' => '\'',
-            c => c,
-        })
-        .collect();
-    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+    super::class::fold(text)
 }
 
 #[cfg(test)]

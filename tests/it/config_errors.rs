@@ -47,39 +47,39 @@ unknown field `request_per_minute`, expected one of `requests_per_minute`, `max_
     assert!(annie.requests().await.is_empty());
 }
 
-#[test]
-fn an_unknown_template_variable_fails_at_start_up() {
-    let config = format!("{CONFIG}\n[templates]\nvoicemail = \"Hi {{{{ frist_name }}}}, call {{{{ callback_number }}}}\"\n");
+/// A `[templates] voicemail` that stops the run at start-up, with `message` after the
+/// file, line and key.
+fn assert_voicemail_refused(voicemail: &str, message: &str) {
+    let config = format!("{CONFIG}\n[templates]\nvoicemail = \"{voicemail}\"\n");
     let out = with_config(&config).args(["--dry-run"]).run();
     let line = config
         .lines()
         .position(|l| l.starts_with("voicemail"))
         .unwrap()
         + 1;
+    let config_path = out.dir.join("config.toml");
     assert_error(
         &out,
         &format!(
-            "{}:{line}: [templates] voicemail: unknown variable `frist_name`; templates can use: practice_name, callback_number, first_name, last_name, appointment_type, appointment_description, appointment_when, appointment_day, appointment_time, appointments",
-            out.dir.join("config.toml").display()
+            "{}:{line}: [templates] voicemail: {message}",
+            config_path.display()
         ),
     );
 }
 
 #[test]
+fn an_unknown_template_variable_fails_at_start_up() {
+    assert_voicemail_refused(
+        "Hi {{ frist_name }}, call {{ callback_number }}",
+        "unknown variable `frist_name`; templates can use: practice_name, callback_number, first_name, last_name, appointment_type, appointment_description, appointment_when, appointment_day, appointment_time, appointments",
+    );
+}
+
+#[test]
 fn a_voicemail_that_names_the_patient_fails_at_start_up() {
-    let config = format!("{CONFIG}\n[templates]\nvoicemail = \"Hi {{{{ first_name }}}}, call {{{{ callback_number }}}}\"\n");
-    let out = with_config(&config).args(["--dry-run"]).run();
-    let line = config
-        .lines()
-        .position(|l| l.starts_with("voicemail"))
-        .unwrap()
-        + 1;
-    assert_error(
-        &out,
-        &format!(
-            "{}:{line}: [templates] voicemail: uses `first_name`, which anyone who hears the voicemail would hear (a family member, a colleague); a voicemail may use practice_name, callback_number, appointment_when, appointment_day and appointment_time",
-            out.dir.join("config.toml").display()
-        ),
+    assert_voicemail_refused(
+        "Hi {{ first_name }}, call {{ callback_number }}",
+        "uses `first_name`, which anyone who hears the voicemail would hear (a family member, a colleague); a voicemail may use practice_name, callback_number, appointment_when, appointment_day and appointment_time",
     );
 }
 
