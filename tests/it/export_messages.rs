@@ -113,14 +113,10 @@ fn an_empty_file_is_an_error() {
         .input("appointments.csv", "")
         .args(["--dry-run"])
         .run();
-    out.assert_status(2);
-    assert_eq!(
-        out.stderr.trim_end(),
-        format!(
-            "annie-dispatch: error: export `{}`: the file is empty (0 bytes): the export did not \
+    out.assert_export_error(
+        "appointments.csv",
+        "the file is empty (0 bytes): the export did not \
              finish or wrote nothing; export the schedule again",
-            out.dir.join("appointments.csv").display()
-        )
     );
 }
 
@@ -172,15 +168,11 @@ fn a_json_object_names_its_keys_and_the_list_it_holds() {
         .input("appointments.json", json)
         .args(["--dry-run"])
         .run();
-    out.assert_status(2);
-    assert_eq!(
-        out.stderr.trim_end(),
-        format!(
-            "annie-dispatch: error: export `{}`: the file holds one JSON object, not a list of \
+    out.assert_export_error(
+        "appointments.json",
+        "the file holds one JSON object, not a list of \
              appointments; its keys: data, exportedAt. `data.appointments` holds a list of \
              objects: if those are the appointments, set [input] records = \"data.appointments\"",
-            out.dir.join("appointments.json").display()
-        )
     );
     // Following the advice reads it, each row numbered by the line its object starts on.
     let config = CONFIG.replace("[input]\n", "[input]\nrecords = \"data.appointments\"\n");
@@ -210,15 +202,11 @@ fn json_mapping_errors_list_every_missing_key_and_the_nested_paths_there_are() {
         .input("appointments.json", json)
         .args(["--dry-run"])
         .run();
-    out.assert_status(2);
-    assert_eq!(
-        out.stderr.trim_end(),
-        format!(
-            "annie-dispatch: error: export `{}`: keys `patient.firstName` (mapped by \
+    out.assert_export_error(
+        "appointments.json",
+        "keys `patient.firstName` (mapped by \
              [input.columns] first_name), `patient.phone` (mapped by [input.columns] phones) are \
              not in the file; keys found: id, patient.first, patient.last, patient.phones.cell, \
              patient.phones.home, when",
-            out.dir.join("appointments.json").display()
-        )
     );
 }

@@ -266,6 +266,20 @@ impl Running {
 
 impl Output {
     #[track_caller]
+    /// The run stopped before reading any row (exit 2) with `message` about the export
+    /// `name` in the run's folder, and nothing else on stderr.
+    pub fn assert_export_error(&self, name: &str, message: &str) {
+        self.assert_status(2);
+        let path = self.dir.join(name);
+        assert_eq!(
+            self.stderr.trim_end(),
+            format!(
+                "annie-dispatch: error: export `{}`: {message}",
+                path.display()
+            )
+        );
+    }
+
     pub fn assert_status(&self, code: i32) -> &Output {
         assert_eq!(
             self.status, code,

@@ -86,16 +86,12 @@ fn a_preset_needs_its_required_columns_and_at_least_one_phone() {
         .now(Some(DENTRIX_NOW))
         .args(["--dry-run"])
         .run();
-    out.assert_status(2);
-    assert_eq!(
-        out.stderr.trim_end(),
-        format!(
-            "annie-dispatch: error: export `{}`: columns `Mobile Phone` (mapped by [input.columns] \
+    out.assert_export_error(
+        "appointments.csv",
+        "columns `Mobile Phone` (mapped by [input.columns] \
              phones), `Home Phone` (mapped by [input.columns] phones), `Work Phone` (mapped by \
              [input.columns] phones) are not in the file; columns found: Appt ID, Patient Name, \
              Appt Date, Appt Time",
-            out.dir.join("appointments.csv").display()
-        )
     );
 }
 
