@@ -122,23 +122,12 @@ pub async fn rebuild(
     let region = location.practice.phone_region;
     let mut calls = Vec::new();
     let mut opt_outs = Vec::new();
-    // Whether every start time so far came newest first, and the oldest one read: if the list
-    // breaks off, this tells whether the last LOOKBACK_DAYS were read whole.
-    let (mut ordered, mut oldest): (bool, Option<DateTime<Utc>>) = (true, None);
-    let mut seen = 0u64;
     let mut keep = |c: &crate::api::ConversationSummary| {
-        seen += 1;
         let started_at = c
             .start_time
             .as_deref()
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc));
-        match (started_at, oldest) {
-            (None, _) => ordered = false,
-            (Some(t), Some(o)) if t > o + Duration::seconds(1) => ordered = false,
-            _ => {}
-        }
-        oldest = started_at.or(oldest);
         let to_number = c.to_number.as_deref().and_then(|n| match n.trim() {
             n if n.starts_with('+') => Some(format!("+{}", digits(n))),
             n => phone::parse(n, region).ok().map(|p| p.e164),
@@ -160,26 +149,31 @@ pub async fn rebuild(
         false
     };
     let since = now - Duration::days(OPT_OUT_DAYS);
-    let looked = look_back(client, gate, since, &mut keep).await;
-    let calls_read = ordered && oldest.is_some_and(|o| o < calls_since);
-    match looked {
-        Ok(_) => {}
-        Err(e) if calls_read => {
+    let read = match look_back(client, gate, since, &mut keep).await {
+        Ok(read) => read,
+        // The last LOOKBACK_DAYS were read whole: only older opt-outs may be missing.
+        Err(e) if e.read.whole_since.is_some_and(|t| t < calls_since) => {
             tracing::warn!(
                 location = %location.label(),
                 "rebuilding the ledger: Annie's conversations could be read back to {} only \
-                 ({e}); a request not to be called heard before then is not known to this \
+                 ({}); a request not to be called heard before then is not known to this \
                  ledger. Add such patients to the do-not-call list",
-                oldest.map(|o| o.format("%Y-%m-%d").to_string()).unwrap_or_default()
+                e.read
+                    .whole_since
+                    .map(|o| o.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
+                e.error
             );
+            e.read
         }
         Err(e) => anyhow::bail!(
             "the ledger has no call history for {} yet, and it could not be rebuilt from Annie \
-             ({e}); nothing was sent, so nobody is called twice. Rerun when Annie's conversation \
+             ({}); nothing was sent, so nobody is called twice. Rerun when Annie's conversation \
              list can be read",
-            location.label()
+            location.label(),
+            e.error
         ),
-    }
+    };
     let ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
     let added = ledger.add_rebuilt(&location.id, &calls)?;
     for o in &opt_outs {
@@ -201,7 +195,7 @@ pub async fn rebuild(
         "the ledger had no history for this organisation: rebuilt the per-number history from {} \
          Annie conversations ({added} calls in the last {LOOKBACK_DAYS} days added, {} requests \
          not to be called in the last {OPT_OUT_DAYS} days) in {:.1} s",
-        seen,
+        read.conversations,
         opt_outs.len(),
         started.elapsed().as_secs_f64()
     );

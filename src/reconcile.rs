@@ -53,6 +53,16 @@ pub enum Found {
 pub struct LookedBack {
     pub conversations: u64,
     pub pages: u64,
+    /// Every conversation that started after this was read: the oldest start time read while
+    /// the list kept its newest-first order (`None` once it did not, or before any).
+    pub whole_since: Option<DateTime<Utc>>,
+}
+
+/// A look-back that could not complete: why, and how far it got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incomplete {
+    pub error: String,
+    pub read: LookedBack,
 }
 
 /// What looking for calls needs: the API (absent in a preview), the shared rate gate, and every
@@ -87,7 +97,7 @@ impl Finder<'_> {
             .map(|slot| match (slot, &looked) {
                 (Some(id), _) => Found::Call(id),
                 (None, Ok(_)) => Found::Absent,
-                (None, Err(e)) => Found::Unknown(e.clone()),
+                (None, Err(e)) => Found::Unknown(e.error.clone()),
             })
             .collect()
     }
@@ -95,25 +105,27 @@ impl Finder<'_> {
 
 /// Reads the organisation's conversations, newest first, handing each to `visit`, until they
 /// are older than `since` or the list ends (complete), or `visit` returns true (it has what it
-/// needs). `Err` says why the look-back could not complete.
+/// needs). `Err` says why the look-back could not complete, and how far back it read.
 pub async fn look_back(
     client: &AnnieClient,
     gate: &Gate,
     since: DateTime<Utc>,
     visit: &mut dyn FnMut(&ConversationSummary) -> bool,
-) -> Result<LookedBack, String> {
+) -> Result<LookedBack, Incomplete> {
     let mut read = LookedBack::default();
+    let incomplete = |error: String, read: LookedBack| Err(Incomplete { error, read });
     let (mut rate_limited, mut failures) = (0, 0);
     // Whether every start time so far came in newest-first order.
     let mut ordered = true;
     let mut previous: Option<DateTime<Utc>> = None;
     loop {
         if read.pages >= MAX_PAGES {
-            return Err(format!(
+            let error = format!(
                 "the look-back stopped after {} conversations without reaching {}",
                 read.conversations,
                 since.format("%Y-%m-%d %H:%M UTC")
-            ));
+            );
+            return incomplete(error, read);
         }
         gate.ready().await;
         let (conversations, total) = match client.list_conversations(read.conversations, PAGE).await
@@ -125,7 +137,8 @@ pub async fn look_back(
             ListOutcome::RateLimited { wait } => {
                 rate_limited += 1;
                 if rate_limited > MAX_RATE_LIMITED {
-                    return Err("still rate-limited while listing conversations".to_string());
+                    let error = "still rate-limited while listing conversations".to_string();
+                    return incomplete(error, read);
                 }
                 gate.pause_for(wait);
                 continue;
@@ -138,10 +151,11 @@ pub async fn look_back(
                 continue;
             }
             ListOutcome::Failed { error } | ListOutcome::Refused { error } => {
-                return Err(format!(
+                let error = format!(
                     "could not list Annie's conversations after reading {} ({error})",
                     read.conversations
-                ))
+                );
+                return incomplete(error, read);
             }
         };
         read.pages += 1;
@@ -159,6 +173,7 @@ pub async fn look_back(
             }
             previous = started.or(previous);
             oldest_on_page = started;
+            read.whole_since = previous.filter(|_| ordered);
         }
         let ended = conversations.is_empty() || total.is_some_and(|t| read.conversations >= t);
         let older = ordered && oldest_on_page.is_some_and(|t| t < since);
