@@ -15,7 +15,7 @@ use crate::locations::Location;
 use crate::normalise::phone;
 use crate::number_rules::LOOKBACK_DAYS;
 use crate::outcomes::reading::Reading;
-use crate::reconcile::{digits, look_back};
+use crate::reconcile::{digits, look_back, start_of};
 
 /// What an in-process sandbox run records as its API: its port changes every run.
 const SANDBOX: &str = "in-process sandbox";
@@ -123,11 +123,7 @@ pub async fn rebuild(
     let mut calls = Vec::new();
     let mut opt_outs = Vec::new();
     let mut keep = |c: &crate::api::ConversationSummary| {
-        let started_at = c
-            .start_time
-            .as_deref()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc));
+        let started_at = start_of(c);
         let to_number = c.to_number.as_deref().and_then(|n| match n.trim() {
             n if n.starts_with('+') => Some(format!("+{}", digits(n))),
             n => phone::parse(n, region).ok().map(|p| p.e164),

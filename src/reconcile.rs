@@ -183,7 +183,8 @@ pub async fn look_back(
     }
 }
 
-fn start_of(c: &ConversationSummary) -> Option<DateTime<Utc>> {
+/// When a listed conversation started, if Annie said so readably.
+pub(crate) fn start_of(c: &ConversationSummary) -> Option<DateTime<Utc>> {
     c.start_time
         .as_deref()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
