@@ -141,6 +141,7 @@ mod tests {
             start_time: None,
             attempted_at: None,
             location: Some(location.to_string()),
+            reason_code: None,
         }
     }
 

@@ -9,6 +9,7 @@ use crate::households::Household;
 use crate::ledger::Ledger;
 use crate::locations::Location;
 use crate::number_rules;
+use crate::reason::{Reason, ReasonCode};
 use crate::results::Status;
 use crate::select::{Selected, Settled, Verdict};
 
@@ -33,10 +34,13 @@ pub fn check(
                 .hours
                 .may_call(&RecipientZones::for_number(number), now)
                 .err()
-                .map(|c| (Status::Deferred, c.reason))
+                .map(|c| {
+                    let reason = Reason::new(ReasonCode::CallingHours, c.reason);
+                    (Status::Deferred, reason)
+                })
         };
         match blocked.or_else(closed) {
-            Some((status, reason)) => settle_all(h, status, &reason, &mut settled),
+            Some((status, reason)) => settle_all(h, status, reason, &mut settled),
             None => callable.push(h),
         }
     }
@@ -51,11 +55,12 @@ fn number_blocked(
     number: &str,
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Option<Reason>> {
     let key = l.number_key(number);
     // A request not to be called holds for every location of a group.
     if let Some(d) = l.do_not_call(&key)? {
-        return Ok(Some(number_rules::do_not_call_reason(&d, tz)));
+        let text = number_rules::do_not_call_reason(&d, tz);
+        return Ok(Some(Reason::new(ReasonCode::OptedOut, text)));
     }
     let since = now - Duration::days(number_rules::LOOKBACK_DAYS);
     let history = l.calls_to(location, &key, since)?;
@@ -64,16 +69,17 @@ fn number_blocked(
             .callable_from
             .with_timezone(&tz)
             .format("%a %Y-%m-%d %H:%M %Z");
-        format!("{}; callable again from {from}", b.rule)
+        let text = format!("{}; callable again from {from}", b.rule);
+        Reason::new(ReasonCode::PerNumberLimit, text)
     }))
 }
 
 /// Settles every member of a household with the same status and reason.
-pub fn settle_all(h: Household, status: Status, reason: &str, out: &mut Vec<Selected>) {
+pub fn settle_all(h: Household, status: Status, reason: Reason, out: &mut Vec<Selected>) {
     for (row, appointment) in h.members {
         out.push(Selected {
             row,
-            verdict: Verdict::Settled(Settled::of(appointment, status, reason)),
+            verdict: Verdict::Settled(Settled::of(appointment, status, reason.clone())),
         });
     }
 }

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use crate::normalise::Appointment;
+use crate::reason::{Reason, ReasonCode};
 use crate::results::Status;
 use crate::select::{Selected, Settled, Verdict};
 
@@ -55,6 +56,7 @@ pub fn group(selected: Vec<Selected>, enabled: bool) -> (Vec<Selected>, Vec<Hous
                     "another appointment on this phone number (row {lead_row}) is called in this run; \
                      the API allows one call per number per 24 hours"
                 );
+                let reason = Reason::new(ReasonCode::SharedNumber, reason);
                 settled.push(Selected {
                     row,
                     verdict: Verdict::Settled(Settled::of(appointment, Status::Skipped, reason)),

@@ -46,6 +46,7 @@ pub mod plan;
 pub mod practice;
 pub mod preview;
 pub(crate) mod private_file;
+pub mod reason;
 pub mod recall;
 pub mod reconcile;
 pub mod render;
@@ -184,7 +185,10 @@ async fn run_location(
         dispatch::wait_for_window(location, &services.clock, &office.stop).await;
     }
     if let Err(e) = services.rebuild_history(office).await {
-        let reason = format!("not attempted: {e:#}");
+        let reason = reason::Reason::new(
+            reason::ReasonCode::NotPlanned,
+            format!("not attempted: {e:#}"),
+        );
         output.send_settled(plan::none_called(selected, location.results_id(), &reason))?;
         return Err(e);
     }

@@ -8,6 +8,7 @@ use crate::households::Household;
 use crate::languages::Languages;
 use crate::locations::Location;
 use crate::normalise::phone;
+use crate::reason::{Reason, ReasonCode};
 use crate::render::{build_request, Templates};
 use crate::results::{RowResult, Status};
 use crate::select::{Selected, Verdict};
@@ -60,7 +61,9 @@ impl BodySummary {
 
 impl Call {
     /// One result row per member. Household members get a note naming the whole group.
-    pub fn results(&self, status: Status, reason: Option<String>) -> Vec<RowResult> {
+    pub fn results(&self, status: Status, reason: Option<Reason>) -> Vec<RowResult> {
+        let code = reason.as_ref().map(|r| r.code);
+        let reason = reason.map(|r| r.text).filter(|t| !t.is_empty());
         let note = (self.members.len() > 1).then(|| {
             let ids: Vec<&str> = self
                 .members
@@ -91,6 +94,7 @@ impl Call {
                 start_time: Some(m.start_time.clone()),
                 attempted_at: None,
                 location: None,
+                reason_code: code,
             })
             .collect()
     }
@@ -155,15 +159,17 @@ impl Planned {
         templates: &Templates,
         location: &Location,
         languages: &Languages,
-    ) -> Result<Call, String> {
+    ) -> Result<Call, Reason> {
         let (from, language) = location.caller(languages, self.household.lead());
         let templates = language
             .and_then(|l| l.templates.as_ref())
             .unwrap_or(templates);
         let texts = templates.render(&self.household, &location.practice)?;
         let body = build_request(self.household.lead(), texts, from);
-        let body_json = serde_json::to_string(&body)
-            .map_err(|e| format!("internal error: cannot serialise the request: {e}"))?;
+        let body_json = serde_json::to_string(&body).map_err(|e| {
+            let text = format!("internal error: cannot serialise the request: {e}");
+            Reason::new(ReasonCode::Internal, text)
+        })?;
         Ok(Call {
             body_json: body_json.into_boxed_str(),
             summary: BodySummary::of(&body),
@@ -210,6 +216,7 @@ pub fn not_planned(rows: &[u64], location: Option<&str>, error: &anyhow::Error) 
             start_time: None,
             attempted_at: None,
             location: location.map(str::to_string),
+            reason_code: Some(ReasonCode::NotPlanned),
         })
         .collect()
 }
@@ -220,7 +227,7 @@ pub fn not_planned(rows: &[u64], location: Option<&str>, error: &anyhow::Error) 
 pub fn none_called(
     selected: Vec<Selected>,
     location: Option<&str>,
-    reason: &str,
+    reason: &Reason,
 ) -> Vec<RowResult> {
     let settled = selected
         .into_iter()
@@ -230,7 +237,7 @@ pub fn none_called(
                 verdict: Verdict::Settled(crate::select::Settled::of(
                     appointment,
                     Status::NotAttempted,
-                    reason.to_string(),
+                    reason.clone(),
                 )),
             },
             verdict => Selected {
@@ -255,7 +262,10 @@ fn result_row(s: Selected) -> RowResult {
         // Later stages resolve these; should one slip through, say so rather than drop it.
         Verdict::Reconcile { appointment, .. } | Verdict::Call(appointment) => (
             Status::NotAttempted,
-            "internal error: the row was not planned; please report this".to_string(),
+            Reason::new(
+                ReasonCode::Internal,
+                "internal error: the row was not planned; please report this",
+            ),
             Some(appointment.id.clone()),
             Some(appointment),
             None,
@@ -266,11 +276,12 @@ fn result_row(s: Selected) -> RowResult {
         appointment_id,
         status,
         conversation_id,
-        reason: Some(reason),
+        reason: Some(reason.text),
         http_status: None,
         to_number: appointment.as_ref().map(|a| phone::mask(&a.phone.e164)),
         start_time: appointment.as_ref().map(|a| a.start.to_rfc3339()),
         attempted_at: None,
         location: None,
+        reason_code: Some(reason.code),
     }
 }

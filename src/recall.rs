@@ -7,6 +7,7 @@
 //! superseded.
 
 use crate::ledger::{Ledger, Outcome};
+use crate::reason::{Reason, ReasonCode};
 use crate::results::Status;
 use crate::select::{Selected, Settled, Verdict};
 
@@ -50,6 +51,7 @@ pub fn recall(
                     "already sent {when} (conversation {})",
                     a.conversation_id.as_deref().unwrap_or("unknown")
                 );
+                let reason = Reason::new(ReasonCode::AlreadySent, reason);
                 let mut settled = Settled::of(appointment, Status::Skipped, reason);
                 settled.conversation_id = a.conversation_id;
                 Verdict::Settled(settled)

@@ -217,6 +217,7 @@ pub async fn settle_earlier(
     retry_uncertain: bool,
 ) -> anyhow::Result<Vec<crate::select::Selected>> {
     use crate::ledger::{Finished, Outcome};
+    use crate::reason::{Reason, ReasonCode};
     use crate::results::Status;
     use crate::select::{Selected, Settled, Verdict};
 
@@ -258,7 +259,8 @@ pub async fn settle_earlier(
         let (verdict, outcome, counts, reason, conversation) = match found {
             Found::Call(id) => {
                 let reason = format!("{earlier} placed this call: found in Annie");
-                let mut s = Settled::of(appointment, Status::Sent, reason.clone());
+                let why = Reason::new(ReasonCode::FoundInAnnie, reason.clone());
+                let mut s = Settled::of(appointment, Status::Sent, why);
                 s.conversation_id = Some(id.clone());
                 (Verdict::Settled(s), Outcome::Sent, true, reason, Some(id))
             }
@@ -272,7 +274,10 @@ pub async fn settle_earlier(
                     false => Verdict::Settled(Settled::of(
                         appointment,
                         Status::Uncertain,
-                        format!("{reason}. Not resent: rerun with --retry-uncertain to call"),
+                        Reason::new(
+                            ReasonCode::MaybePlaced,
+                            format!("{reason}. Not resent: rerun with --retry-uncertain to call"),
+                        ),
                     )),
                 };
                 (verdict, Outcome::Uncertain, false, reason, None)
@@ -282,7 +287,8 @@ pub async fn settle_earlier(
                     "{earlier} may have placed a call, and Annie's conversations could not prove \
                      otherwise ({why}); not resent. Rerun later to look again"
                 );
-                let s = Settled::of(appointment, Status::Uncertain, reason.clone());
+                let why = Reason::new(ReasonCode::MaybePlaced, reason.clone());
+                let s = Settled::of(appointment, Status::Uncertain, why);
                 (Verdict::Settled(s), Outcome::Uncertain, true, reason, None)
             }
         };

@@ -13,6 +13,7 @@ use crate::api::{AppointmentInfo, CallRequest, PatientInfo};
 use crate::households::Household;
 use crate::normalise::Appointment;
 use crate::practice::Practice;
+use crate::reason::{Reason, ReasonCode};
 
 /// The API's limit for `context` and `voicemailMessage`, in characters.
 pub const MAX_TEXT_CHARS: usize = 500;
@@ -128,7 +129,7 @@ impl Templates {
     }
 
     /// Renders both texts for a household's call. `Err` is the reason for an `invalid` row.
-    pub fn render(&self, household: &Household, practice: &Practice) -> Result<Texts, String> {
+    pub fn render(&self, household: &Household, practice: &Practice) -> Result<Texts, Reason> {
         let appointment = household.lead();
         let vars = Variables::new(household, practice);
         let kind = appointment
@@ -143,19 +144,25 @@ impl Templates {
                 which.to_string()
             }
         };
-        let text = |which: &'static str, label: &str| -> Result<String, String> {
+        let text = |which: &'static str, label: &str| -> Result<String, Reason> {
             let rendered = self
                 .env
                 .get_template(&pick(which))
                 .and_then(|t| t.render(&vars))
-                .map_err(|e| format!("{label} template failed: {e}"))?;
+                .map_err(|e| {
+                    Reason::new(
+                        ReasonCode::TemplateError,
+                        format!("{label} template failed: {e}"),
+                    )
+                })?;
             let rendered = rendered.trim().to_string();
             let length = rendered.chars().count();
             if length > MAX_TEXT_CHARS {
-                return Err(format!(
+                let text = format!(
                     "{label} is {length} characters; the API accepts at most {MAX_TEXT_CHARS}. \
                      Shorten the template or the export's text"
-                ));
+                );
+                return Err(Reason::new(ReasonCode::TextTooLong, text));
             }
             Ok(rendered)
         };

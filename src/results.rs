@@ -16,9 +16,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::csv_cells::Writer as CsvWriter;
+use crate::reason::{Reason, ReasonCode};
 
 /// The results file's columns, in order.
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 11] = [
     "row",
     "appointment_id",
     "status",
@@ -29,6 +30,7 @@ const COLUMNS: [&str; 10] = [
     "start_time",
     "attempted_at",
     "location",
+    "reason_code",
 ];
 
 /// What happened to a row. The serialised names are the `status` column.
@@ -107,9 +109,17 @@ pub struct RowResult {
     /// location could not be read. Last, so scripts reading the earlier columns by position
     /// keep working.
     pub location: Option<String>,
+    /// The stable code of `reason` (see [`ReasonCode`]); after `location` for the same reason.
+    pub reason_code: Option<ReasonCode>,
 }
 
 impl RowResult {
+    /// Sets the reason and its code.
+    pub fn set_reason(&mut self, reason: Option<Reason>) {
+        self.reason_code = reason.as_ref().map(|r| r.code);
+        self.reason = reason.map(|r| r.text);
+    }
+
     /// One CSV line, in [`COLUMNS`] order (an absent value is an empty cell).
     fn write_csv<W: Write>(&self, w: &mut CsvWriter<W>) -> csv::Result<()> {
         fn text(v: &Option<String>) -> &str {
@@ -128,6 +138,7 @@ impl RowResult {
             text(&self.start_time),
             text(&self.attempted_at),
             text(&self.location),
+            self.reason_code.map_or("", ReasonCode::as_str),
         ])
     }
 }
@@ -237,6 +248,8 @@ pub fn partial_path(path: &Path) -> PathBuf {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     pub counts: BTreeMap<Status, usize>,
+    /// Rows per status and reason code (a row without a code is not counted here).
+    pub codes: BTreeMap<(Status, ReasonCode), usize>,
     pub elapsed: Duration,
     /// Requests that reached the API (sent or failed with an HTTP answer), for the achieved rate.
     pub requests: usize,
@@ -261,6 +274,9 @@ impl Summary {
 
     pub fn record(&mut self, row: &RowResult) {
         *self.counts.entry(row.status).or_default() += 1;
+        if let Some(code) = row.reason_code {
+            *self.codes.entry((row.status, code)).or_default() += 1;
+        }
         if let Some(location) = &row.location {
             *self
                 .by_location
@@ -280,6 +296,17 @@ impl Summary {
 
     pub fn total(&self) -> usize {
         self.counts.values().sum()
+    }
+
+    /// Rows per reason code, whatever their status, most frequent first (then by name).
+    pub fn by_code(&self) -> Vec<(ReasonCode, usize)> {
+        let mut totals: BTreeMap<ReasonCode, usize> = BTreeMap::new();
+        for ((_, code), n) in &self.codes {
+            *totals.entry(*code).or_default() += n;
+        }
+        let mut totals: Vec<(ReasonCode, usize)> = totals.into_iter().collect();
+        totals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
+        totals
     }
 
     /// A location's name (its id when it has none).
@@ -338,6 +365,11 @@ impl Summary {
         serde_json::json!({
             "rows": self.total(),
             "counts": counts(&self.counts),
+            "reason_codes": self
+                .by_code()
+                .into_iter()
+                .map(|(code, n)| (code.as_str().to_string(), serde_json::Value::from(n)))
+                .collect::<serde_json::Map<_, _>>(),
             "locations": locations,
             "requests": self.requests,
             "elapsed_seconds": (self.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
@@ -346,10 +378,18 @@ impl Summary {
         })
     }
 
-    /// One line for stderr: `12 rows: 8 sent, 2 skipped, 2 invalid in 9.1s (0.98 requests/s)`,
-    /// then, for a group, each location's counts.
+    /// One line for stderr: `12 rows: 8 sent, 2 skipped (1 opted_out, 1 already_confirmed),
+    /// 2 invalid (2 no_valid_phone) in 9.1s (0.98 requests/s)`, then, for a group, each
+    /// location's counts.
     pub fn line(&self) -> String {
-        let parts = status_parts(&self.counts);
+        let parts: Vec<String> = status_parts(&self.counts)
+            .into_iter()
+            .zip(Status::ALL.iter().filter(|s| self.count(**s) > 0))
+            .map(|(part, status)| match self.code_parts(*status) {
+                codes if codes.is_empty() => part,
+                codes => format!("{part} ({})", codes.join(", ")),
+            })
+            .collect();
         let secs = self.elapsed.as_secs_f64();
         let rate = if secs > 0.0 {
             self.requests as f64 / secs
@@ -373,6 +413,21 @@ impl Summary {
             line.push_str(&part);
         }
         line
+    }
+}
+
+impl Summary {
+    /// `1 opted_out, 1 already_confirmed` for one status, most frequent first; empty when the
+    /// status's rows carry no code (a dry run's `would_call` is left out: it says nothing more).
+    fn code_parts(&self, status: Status) -> Vec<String> {
+        let mut codes: Vec<(ReasonCode, usize)> = self
+            .codes
+            .iter()
+            .filter(|((s, code), _)| *s == status && *code != ReasonCode::WouldCall)
+            .map(|((_, code), n)| (*code, *n))
+            .collect();
+        codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
+        codes.iter().map(|(c, n)| format!("{n} {c}")).collect()
     }
 }
 

@@ -15,6 +15,7 @@ use chrono_tz::Tz;
 use crate::calling_day::CallingDay;
 use crate::normalise::{Appointment, Normalised};
 use crate::optout::OptOuts;
+use crate::reason::{Reason, ReasonCode};
 use crate::results::Status;
 
 /// Which appointments, by start time, a run is about.
@@ -98,7 +99,7 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settled {
     pub status: Status,
-    pub reason: String,
+    pub reason: Reason,
     pub appointment_id: Option<String>,
     pub appointment: Option<Box<Appointment>>,
     pub conversation_id: Option<String>,
@@ -106,10 +107,10 @@ pub struct Settled {
 
 impl Settled {
     /// A settled appointment (skipped, deferred, ...).
-    pub fn of(appointment: Box<Appointment>, status: Status, reason: impl Into<String>) -> Settled {
+    pub fn of(appointment: Box<Appointment>, status: Status, reason: Reason) -> Settled {
         Settled {
             status,
-            reason: reason.into(),
+            reason,
             appointment_id: Some(appointment.id.clone()),
             appointment: Some(appointment),
             conversation_id: None,
@@ -150,7 +151,10 @@ pub fn select(
                         Some(Duplicate::Copy { first_row }) => Verdict::Settled(Settled::of(
                             appointment,
                             Status::Skipped,
-                            format!("duplicate of row {first_row}"),
+                            Reason::new(
+                                ReasonCode::DuplicateRow,
+                                format!("duplicate of row {first_row}"),
+                            ),
                         )),
                         Some(Duplicate::Conflict { rows }) => {
                             let reason = format!(
@@ -158,10 +162,12 @@ pub fn select(
                                 appointment.id,
                                 join_rows(rows)
                             );
+                            let reason = Reason::new(ReasonCode::ConflictingRows, reason);
                             Verdict::Settled(Settled::of(appointment, Status::Invalid, reason))
                         }
                         None => match opt_outs
                             .reason(&appointment)
+                            .map(Reason::with(ReasonCode::OptedOut))
                             .or_else(|| {
                                 let base = days.get(appointment.location).map(|d| d.base);
                                 skip_reason(&appointment, rules, now, base.unwrap_or(now))
@@ -187,7 +193,7 @@ pub fn skip_reason(
     rules: &Selection,
     now: DateTime<Utc>,
     base: DateTime<Utc>,
-) -> Option<String> {
+) -> Option<Reason> {
     // "Tomorrow" is the day after the calling day where the appointment's practice is.
     let tz = appointment.start.timezone();
     let matches = |value: &Option<String>, list: &[String]| {
@@ -197,30 +203,41 @@ pub fn skip_reason(
             .cloned()
     };
     if appointment.start <= now {
-        return Some("appointment time has already passed".to_string());
+        return Some(Reason::new(
+            ReasonCode::AppointmentPassed,
+            "appointment time has already passed",
+        ));
     }
     if let Some(status) = matches(&appointment.status, &rules.skip_statuses) {
-        return Some(format!(
-            "status is {status}, which [selection] skip_statuses skips"
+        return Some(Reason::new(
+            ReasonCode::NotScheduled,
+            format!("status is {status}, which [selection] skip_statuses skips"),
         ));
     }
     if let (Some(status), Some(call)) = (&appointment.status, &rules.call_statuses) {
         if !call.iter().any(|c| c.eq_ignore_ascii_case(status.trim())) {
-            return Some(not_called_status(status, call));
+            return Some(Reason::new(
+                ReasonCode::NotScheduled,
+                not_called_status(status, call),
+            ));
         }
     }
     if let Some(value) = matches(&appointment.confirmed, &rules.confirmed_values) {
-        return Some(format!("already confirmed ({value})"));
+        return Some(Reason::new(
+            ReasonCode::AlreadyConfirmed,
+            format!("already confirmed ({value})"),
+        ));
     }
     let (from, to) = window_bounds(rules.window, base, tz);
     let start = appointment.start.with_timezone(&Utc);
     if start < from || start >= to {
-        return Some(format!(
+        let text = format!(
             "outside the selection window ({}: {} to {})",
             rules.window,
             from.with_timezone(&tz).format("%a %Y-%m-%d %H:%M"),
             to.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
-        ));
+        );
+        return Some(Reason::new(ReasonCode::OutsideWindow, text));
     }
     None
 }

@@ -7,6 +7,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use super::{Final, Shared};
 use crate::api::{api_reason, AnnieClient, CallOutcome, Refusal};
 use crate::plan::Call;
+use crate::reason::{Reason, ReasonCode};
 use crate::results::Status;
 
 /// One call, with the only resends that are safe without looking first: after an organisation
@@ -30,14 +31,12 @@ pub(super) async fn attempt(call: &Call, client: &AnnieClient, shared: &Shared) 
             CallOutcome::RateLimited { wait } => {
                 rate_limited += 1;
                 if rate_limited > settings.rate_limit_retries {
-                    return Final::failed(
-                        Some(429),
-                        format!(
-                            "still rate-limited by the API after {} retries",
-                            settings.rate_limit_retries
-                        ),
-                        false,
+                    let reason = format!(
+                        "still rate-limited by the API after {} retries",
+                        settings.rate_limit_retries
                     );
+                    let reason = Reason::new(ReasonCode::ApiUnreachable, reason);
+                    return Final::failed(Some(429), reason, false);
                 }
                 tracing::warn!(
                     wait_secs = wait.as_secs_f64(),
@@ -51,6 +50,7 @@ pub(super) async fn attempt(call: &Call, client: &AnnieClient, shared: &Shared) 
                     let s = if connects == 1 { "" } else { "s" };
                     let reason =
                         format!("could not connect to the API ({connects} attempt{s}): {error}");
+                    let reason = Reason::new(ReasonCode::ApiUnreachable, reason);
                     return Final::failed(None, reason, false);
                 };
                 tracing::warn!(error = %error, retry_in_ms = delay.as_millis() as u64, "cannot connect to the API");
@@ -58,20 +58,24 @@ pub(super) async fn attempt(call: &Call, client: &AnnieClient, shared: &Shared) 
             }
             CallOutcome::Unauthorized { status, message } => {
                 shared.stop_for_credentials(status);
-                return Final::failed(Some(status), api_reason(status, &message), false);
+                let reason =
+                    Reason::new(ReasonCode::CredentialsRefused, api_reason(status, &message));
+                return Final::failed(Some(status), reason, false);
             }
             CallOutcome::Refused {
                 status,
                 message,
                 refusal,
             } => {
-                let row = match refusal {
-                    Refusal::CallingHours => Status::Deferred,
-                    Refusal::Call | Refusal::Forbidden => Status::Failed,
+                let (row, code) = match refusal {
+                    Refusal::CallingHours => (Status::Deferred, ReasonCode::CallingHours),
+                    Refusal::Call | Refusal::Forbidden => {
+                        (Status::Failed, ReasonCode::RefusedByApi)
+                    }
                 };
                 return Final::Refused {
                     http_status: status,
-                    reason: api_reason(status, &message),
+                    reason: Reason::new(code, api_reason(status, &message)),
                     row,
                 };
             }

@@ -32,6 +32,7 @@ use crate::ledger::Ledger;
 use crate::locations::Location;
 use crate::plan::{Call, Planned};
 use crate::preview::CallDetails;
+use crate::reason::{Reason, ReasonCode};
 use crate::render::Templates;
 use crate::results::{RowResult, Status};
 
@@ -111,7 +112,7 @@ impl Dispatcher {
             if chunk.is_empty() {
                 break;
             }
-            let rendered: Vec<Result<Call, String>> = {
+            let rendered: Vec<Result<Call, Reason>> = {
                 use rayon::prelude::*;
                 chunk
                     .par_iter()
@@ -172,6 +173,7 @@ async fn pace(
     if !within_limit {
         let limit = d.limit.unwrap_or_default();
         let reason = format!("not attempted: --limit {limit} reached");
+        let reason = Reason::new(ReasonCode::RunLimit, reason);
         shared.report(&call, Status::NotAttempted, Some(reason));
         return Ok(());
     }
@@ -181,7 +183,8 @@ async fn pace(
     }
     let Some(client) = &d.client else {
         write_request(&mut out.requests, &call, &d.stop);
-        shared.report(&call, Status::DryRun, None);
+        let preview = Reason::new(ReasonCode::WouldCall, "");
+        shared.report(&call, Status::DryRun, Some(preview));
         return Ok(());
     };
     let permit = tokio::select! {
@@ -203,8 +206,9 @@ async fn pace(
     let started = match shared.begin(index, call.clone()) {
         Ok(s) => s,
         Err(e) => {
-            d.stop.set(format!(
-                "not attempted: the ledger could not be written ({e:#})"
+            d.stop.set(Reason::new(
+                ReasonCode::CannotRecord,
+                format!("not attempted: the ledger could not be written ({e:#})"),
             ));
             shared.report(&call, Status::NotAttempted, d.stop.reason());
             return Ok(());
@@ -222,7 +226,7 @@ async fn pace(
 
 impl Dispatcher {
     /// Why a call must not start now, if it must not: the run stopped, or calling hours closed.
-    fn held_back(&self, call: &Call) -> Option<(Status, String)> {
+    fn held_back(&self, call: &Call) -> Option<(Status, Reason)> {
         if let Some(reason) = self.stop.reason() {
             return Some((Status::NotAttempted, reason));
         }
@@ -231,7 +235,10 @@ impl Dispatcher {
             .hours
             .may_call(&call.zones, self.clock.now())
             .err()?;
-        Some((Status::Deferred, closed.reason))
+        Some((
+            Status::Deferred,
+            Reason::new(ReasonCode::CallingHours, closed.reason),
+        ))
     }
 }
 
@@ -266,8 +273,9 @@ fn write_request(sink: &mut Option<Arc<Mutex<Box<dyn Write + Send>>>>, call: &Ca
             .and_then(|_| w.write_all(b"\n"))
     };
     if let Err(e) = written {
-        stop.set(format!(
-            "not attempted: cannot write the --emit-requests file: {e}"
+        stop.set(Reason::new(
+            ReasonCode::CannotRecord,
+            format!("not attempted: cannot write the --emit-requests file: {e}"),
         ));
         *sink = None;
     }

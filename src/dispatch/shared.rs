@@ -14,6 +14,7 @@ use crate::clock::stamp;
 use crate::ledger::{Finished, NewAttempt, Outcome};
 use crate::placement::Placement;
 use crate::plan::Call;
+use crate::reason::{Reason, ReasonCode};
 use crate::reconcile::{self, Found, Lookup};
 use crate::results::{RowResult, Status};
 
@@ -33,7 +34,7 @@ pub(super) enum Final {
     /// credentials refused.
     Failed {
         http_status: Option<u16>,
-        reason: String,
+        reason: Reason,
         /// Whether the API saw the request (and may count it against the number).
         counts: bool,
     },
@@ -41,7 +42,7 @@ pub(super) enum Final {
     /// calling hours). The run goes on.
     Refused {
         http_status: u16,
-        reason: String,
+        reason: Reason,
         row: Status,
     },
     /// A call may or may not have been placed; held for a look in Annie.
@@ -50,11 +51,11 @@ pub(super) enum Final {
         reason: String,
     },
     /// The run stopped before the request could be (re)sent; nothing was placed.
-    NotAttempted(String),
+    NotAttempted(Reason),
 }
 
 impl Final {
-    pub(super) fn failed(http_status: Option<u16>, reason: String, counts: bool) -> Final {
+    pub(super) fn failed(http_status: Option<u16>, reason: Reason, counts: bool) -> Final {
         Final::Failed {
             http_status,
             reason,
@@ -95,14 +96,15 @@ impl Shared {
         for mut row in rows {
             row.location = location.clone();
             if self.results.send(row).is_err() {
-                self.d
-                    .stop
-                    .set("not attempted: the results file could not be written".to_string());
+                self.d.stop.set(Reason::new(
+                    ReasonCode::CannotRecord,
+                    "not attempted: the results file could not be written",
+                ));
             }
         }
     }
 
-    pub(super) fn report(&self, call: &Call, status: Status, reason: Option<String>) {
+    pub(super) fn report(&self, call: &Call, status: Status, reason: Option<Reason>) {
         self.report_rows(call.results(status, reason));
     }
 
@@ -193,7 +195,7 @@ impl Shared {
             counts,
             conversation.as_deref(),
             http_status,
-            reason.as_deref(),
+            reason.as_ref().map(|r| r.text.as_str()),
         );
         self.report_started(&started, status, reason, http_status, conversation);
     }
@@ -202,7 +204,7 @@ impl Shared {
         &self,
         started: &Started,
         status: Status,
-        reason: Option<String>,
+        reason: Option<Reason>,
         http_status: Option<u16>,
         conversation: Option<String>,
     ) {
@@ -241,8 +243,9 @@ impl Shared {
             // The attempt stays `in_flight` in the ledger: the next run treats it as uncertain,
             // which is safe. Stop now rather than make calls we cannot record.
             tracing::error!(error = %format!("{e:#}"), "cannot record an outcome in the ledger");
-            self.d.stop.set(format!(
-                "not attempted: the ledger could not be written ({e:#})"
+            self.d.stop.set(Reason::new(
+                ReasonCode::CannotRecord,
+                format!("not attempted: the ledger could not be written ({e:#})"),
             ));
         }
     }
@@ -250,8 +253,12 @@ impl Shared {
     /// Stops this location: its credentials were refused, so nothing else it sends will work.
     pub(super) fn stop_for_credentials(&self, status: u16) {
         let location = &self.d.location;
-        self.d.stop.set(format!(
-            "not attempted: the API refused the API key (HTTP {status}); check the key and rerun"
+        self.d.stop.set(Reason::new(
+            ReasonCode::CredentialsRefused,
+            format!(
+                "not attempted: the API refused the API key (HTTP {status}); check the key and \
+                 rerun"
+            ),
         ));
         tracing::error!(
             status,
@@ -298,9 +305,12 @@ impl Shared {
                 let n = self.failures_in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
                 if n >= self.d.location.dispatch.breaker_after {
                     tracing::error!(failures = n, "too many failed calls in a row; stopping");
-                    self.d.stop.set(format!(
-                        "not attempted: stopped after {n} failed calls in a row (the API or the \
-                         network may be down); check the failed rows, then rerun"
+                    self.d.stop.set(Reason::new(
+                        ReasonCode::TooManyFailures,
+                        format!(
+                            "not attempted: stopped after {n} failed calls in a row (the API or \
+                             the network may be down); check the failed rows, then rerun"
+                        ),
                     ));
                 }
             }
@@ -345,13 +355,8 @@ impl Shared {
             let reason = "interrupted while the request was in flight; the call may or may not \
                           have been placed. The next run looks for it in Annie before calling again";
             self.record(&started, Outcome::Uncertain, true, None, None, Some(reason));
-            self.report_started(
-                &started,
-                Status::Uncertain,
-                Some(reason.to_string()),
-                None,
-                None,
-            );
+            let reason = Reason::new(ReasonCode::MaybePlaced, reason);
+            self.report_started(&started, Status::Uncertain, Some(reason), None, None);
         }
         Ok(())
     }
@@ -423,6 +428,11 @@ impl Shared {
                 http_status,
                 Some(&note),
             );
+            let code = match status {
+                Status::Sent => ReasonCode::FoundInAnnie,
+                _ => ReasonCode::MaybePlaced,
+            };
+            let note = Reason::new(code, note);
             self.report_started(&started, status, Some(note), http_status, id);
         }
     }

@@ -4,6 +4,8 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::Notify;
 
+use crate::reason::{Reason, ReasonCode};
+
 /// Why the run stopped sending, if it did: set once, first reason wins. Also remembers an
 /// interrupting signal's exit status (130 for SIGINT, 143 for SIGTERM).
 ///
@@ -12,7 +14,7 @@ use tokio::sync::Notify;
 /// location only.
 #[derive(Default)]
 pub struct Stop {
-    reason: OnceLock<String>,
+    reason: OnceLock<Reason>,
     signal: OnceLock<u8>,
     notify: Notify,
     parent: Option<Arc<Stop>>,
@@ -27,7 +29,7 @@ impl Stop {
         })
     }
 
-    pub fn set(&self, reason: String) {
+    pub fn set(&self, reason: Reason) {
         if self.reason.set(reason).is_ok() {
             self.notify.notify_waiters();
         }
@@ -36,10 +38,13 @@ impl Stop {
     /// Stops the run because of a signal; `code` becomes the exit status.
     pub fn interrupt(&self, code: u8, signal: &str) {
         let _ = self.signal.set(code);
-        self.set(format!("not attempted: the run was interrupted ({signal})"));
+        self.set(Reason::new(
+            ReasonCode::Interrupted,
+            format!("not attempted: the run was interrupted ({signal})"),
+        ));
     }
 
-    pub fn reason(&self) -> Option<String> {
+    pub fn reason(&self) -> Option<Reason> {
         let parent = || self.parent.as_ref().and_then(|p| p.reason());
         self.reason.get().cloned().or_else(parent)
     }

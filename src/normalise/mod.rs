@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use crate::export::{Field, InputSettings, RawRecord};
 use crate::locations::{self, Location};
 use crate::practice::Practice;
+use crate::reason::{Reason, ReasonCode};
 pub use phone::Phone;
 
 /// The API's cap on `patientInfo.firstName` / `lastName`.
@@ -46,7 +47,7 @@ pub struct Appointment {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unusable {
     pub appointment_id: Option<String>,
-    pub reason: String,
+    pub reason: Reason,
 }
 
 /// A row after this stage: its input line and what it became. The appointment is boxed here,
@@ -83,9 +84,10 @@ pub fn normalise(
     record: &RawRecord,
     input: &InputSettings,
     locations: &[Location],
-) -> Result<Appointment, String> {
+) -> Result<Appointment, Reason> {
+    use ReasonCode::*;
     if let Some(problem) = &record.problem {
-        return Err(problem.clone());
+        return Err(Reason::new(UnreadableRow, problem.clone()));
     }
     let columns = &input.columns;
     let label = |field: Field| columns.column(field).unwrap_or(field.key()).to_string();
@@ -97,7 +99,8 @@ pub fn normalise(
     };
     let optional = |field: Field| record.get(field).map(str::to_string);
 
-    let id = required(Field::AppointmentId, "appointment id")?;
+    let id =
+        required(Field::AppointmentId, "appointment id").map_err(Reason::with(MissingField))?;
     let location = locate(record, locations, &label)?;
     let practice = &locations[location].practice;
     let full_name_mapped = columns.column(Field::FullName).is_some();
@@ -113,27 +116,36 @@ pub fn normalise(
             } else {
                 field
             };
-            return Err(format!(
-                "{} ({}) is {length} characters; the API accepts at most {MAX_NAME_CHARS}",
-                if field == Field::LastName {
-                    "last name"
-                } else {
-                    "first name"
-                },
-                label(field)
+            return Err(Reason::new(
+                InvalidName,
+                format!(
+                    "{} ({}) is {length} characters; the API accepts at most {MAX_NAME_CHARS}",
+                    if field == Field::LastName {
+                        "last name"
+                    } else {
+                        "first name"
+                    },
+                    label(field)
+                ),
             ));
         }
     }
 
     let birth_date = match record.get(Field::BirthDate) {
         None => None,
-        Some(text) => time::parse_birth_date(text, &input.birth_date_formats)
-            .map_err(|e| format!("birth date ({}) {e}", label(Field::BirthDate)))?,
+        Some(text) => time::parse_birth_date(text, &input.birth_date_formats).map_err(|e| {
+            Reason::new(
+                InvalidBirthDate,
+                format!("birth date ({}) {e}", label(Field::BirthDate)),
+            )
+        })?,
     };
 
-    let phone = first_usable_phone(record, input, practice)?;
-    let start = start_time(record, input, practice.timezone, &label)?;
-    let end = end_time(record, input, practice.timezone, start, &label)?;
+    let phone = first_usable_phone(record, input, practice).map_err(Reason::with(NoValidPhone))?;
+    let start =
+        start_time(record, input, practice.timezone, &label).map_err(Reason::with(InvalidTime))?;
+    let end = end_time(record, input, practice.timezone, start, &label)
+        .map_err(Reason::with(InvalidTime))?;
 
     Ok(Appointment {
         id,
@@ -163,21 +175,25 @@ fn locate(
     record: &RawRecord,
     locations: &[Location],
     label: &dyn Fn(Field) -> String,
-) -> Result<usize, String> {
+) -> Result<usize, Reason> {
     if !locations::grouped(locations) {
         return Ok(0);
     }
     let column = label(Field::Location);
-    let value = record
-        .get(Field::Location)
-        .ok_or_else(|| format!("location ({column}) is empty"))?;
+    let value = record.get(Field::Location).ok_or_else(|| {
+        Reason::new(
+            ReasonCode::MissingField,
+            format!("location ({column}) is empty"),
+        )
+    })?;
     locations::find(locations, value).ok_or_else(|| {
         let ids: Vec<&str> = locations.iter().map(|l| l.id.as_str()).collect();
-        format!(
+        let text = format!(
             "location ({column}) `{value}` is not a configured location ({}); add a [[locations]] \
              entry with id = \"{value}\" or correct the export",
             ids.join(", ")
-        )
+        );
+        Reason::new(ReasonCode::UnknownLocation, text)
     })
 }
 
@@ -196,11 +212,13 @@ fn names(
     record: &RawRecord,
     full_name_mapped: bool,
     label: &dyn Fn(Field) -> String,
-) -> Result<(String, Option<String>), String> {
+) -> Result<(String, Option<String>), Reason> {
+    let missing = Reason::with(ReasonCode::MissingField);
+    let invalid = Reason::with(ReasonCode::InvalidName);
     if !full_name_mapped {
         let first = record
             .get(Field::FirstName)
-            .ok_or_else(|| format!("first name ({}) is empty", label(Field::FirstName)))?;
+            .ok_or_else(|| missing(format!("first name ({}) is empty", label(Field::FirstName))))?;
         return Ok((
             first.to_string(),
             record.get(Field::LastName).map(str::to_string),
@@ -209,15 +227,17 @@ fn names(
     let column = label(Field::FullName);
     let full = record
         .get(Field::FullName)
-        .ok_or_else(|| format!("patient name ({column}) is empty"))?;
-    let (last, first) = full
-        .split_once(',')
-        .ok_or_else(|| format!("patient name ({column}) is not in \"Last, First\" form"))?;
+        .ok_or_else(|| missing(format!("patient name ({column}) is empty")))?;
+    let (last, first) = full.split_once(',').ok_or_else(|| {
+        invalid(format!(
+            "patient name ({column}) is not in \"Last, First\" form"
+        ))
+    })?;
     let (first, last) = (first.trim(), last.trim());
     if first.is_empty() {
-        return Err(format!(
+        return Err(invalid(format!(
             "patient name ({column}) has no first name after the comma"
-        ));
+        )));
     }
     Ok((
         first.to_string(),

@@ -257,7 +257,7 @@ async fn each_location_calls_through_its_own_organisation_numbers_and_rate_limit
         "{}",
         out.stderr
     );
-    let line = "5 rows: 4 sent, 1 invalid in ";
+    let line = "5 rows: 4 sent, 1 invalid (1 unknown_location) in ";
     let per_location = "; Bright Smiles North: 2 sent; Bright Smiles West: 2 sent; results in ";
     assert!(
         out.stderr.contains(line) && out.stderr.contains(per_location),
