@@ -16,6 +16,7 @@ use chrono_tz::Tz;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::plan::Call;
+use crate::reason::ReasonCode;
 use crate::results::{RowResult, Status};
 use crate::select::Selected;
 
@@ -303,7 +304,7 @@ fn cells<'a>(r: &'a RowResult, layout: &'a Layout<'_>) -> [Cow<'a, str>; COLUMNS
 /// "not called: no valid phone".
 pub fn what(r: &RowResult) -> Cow<'static, str> {
     let reason = clean(r.reason.as_deref().unwrap_or("").trim());
-    let reason = plain(&reason);
+    let reason = plain(r.reason_code, &reason);
     let lead = match r.status {
         Status::DryRun => "will call",
         Status::Sent => "called",
@@ -317,9 +318,10 @@ pub fn what(r: &RowResult) -> Cow<'static, str> {
     }
 }
 
-/// A reason as the office reads it: the rule's own words give way to what they mean; anything
-/// not recognised is kept as written (the preview file has it whole in any case).
-fn plain(reason: &str) -> Cow<'_, str> {
+/// A reason as the office reads it: the rule's own words give way to what they mean (by its code
+/// where the code says it all, else by the words that name the row or value); anything not
+/// recognised is kept as written (the preview file has it whole in any case).
+fn plain(code: Option<ReasonCode>, reason: &str) -> Cow<'_, str> {
     let reason = reason.strip_prefix("not attempted: ").unwrap_or(reason);
     // A household's note, alone or after another reason.
     if let Some((before, note)) = reason.split_once("one household call for appointments ") {
@@ -330,18 +332,18 @@ fn plain(reason: &str) -> Cow<'_, str> {
         let before = before.trim_end_matches([';', ' ']);
         return match before.is_empty() {
             true => note.into(),
-            false => format!("{}; {note}", plain(before)).into(),
+            false => format!("{}; {note}", plain(code, before)).into(),
         };
     }
     let starts = |p: &str| reason.starts_with(p);
-    if starts("already confirmed") {
-        "already confirmed".into()
-    } else if starts("appointment time has already passed") {
-        "appointment already passed".into()
-    } else if starts("no usable phone number") {
-        "no valid phone".into()
-    } else if starts("outside the selection window") {
-        "not on the day this run calls about".into()
+    if let Some(words) = match code {
+        Some(ReasonCode::AlreadyConfirmed) => Some("already confirmed"),
+        Some(ReasonCode::AppointmentPassed) => Some("appointment already passed"),
+        Some(ReasonCode::NoValidPhone) => Some("no valid phone"),
+        Some(ReasonCode::OutsideWindow) => Some("not on the day this run calls about"),
+        _ => None,
+    } {
+        words.into()
     } else if starts("location (") && reason.contains("is not a configured location") {
         let value = reason.split('`').nth(1).unwrap_or("");
         format!("location `{value}` is not in the config").into()
@@ -507,18 +509,32 @@ mod tests {
 
     #[test]
     fn reasons_in_plain_words() {
-        assert_eq!(plain("already confirmed (FIRM)"), "already confirmed");
+        use ReasonCode::*;
         assert_eq!(
-            plain("no usable phone number: WirelessPhone is empty"),
+            plain(Some(AlreadyConfirmed), "already confirmed (FIRM)"),
+            "already confirmed"
+        );
+        assert_eq!(
+            plain(
+                Some(NoValidPhone),
+                "no usable phone number: WirelessPhone is empty"
+            ),
             "no valid phone"
         );
         assert_eq!(
-            plain("one household call for appointments A1, A2 (rows 2, 3)"),
+            plain(
+                Some(WouldCall),
+                "one household call for appointments A1, A2 (rows 2, 3)"
+            ),
             "one call for rows 2, 3 (same phone)"
         );
         assert_eq!(
-            plain("first name (FName) is empty"),
+            plain(Some(MissingField), "first name (FName) is empty"),
             "first name (FName) is empty"
+        );
+        assert_eq!(
+            plain(Some(DuplicateRow), "duplicate of row 4"),
+            "same appointment as row 4"
         );
     }
 }

@@ -22,9 +22,9 @@ pub fn watch(stop: Arc<Stop>) -> anyhow::Result<()> {
                 else => return,
             };
             if stop.interrupted().is_some() {
-                eprintln!(
-                    "annie-dispatch: {name} again: exiting now; calls in flight stay uncertain"
-                );
+                crate::logging::line(&format!(
+                    "{name} again: exiting now; calls in flight stay uncertain"
+                ));
                 std::process::exit(code.into());
             }
             tracing::warn!(signal = name, "stopping: no new calls; waiting for calls in flight (press Ctrl-C again to exit now)");

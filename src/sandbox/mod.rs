@@ -245,11 +245,11 @@ pub async fn serve(args: &crate::cli::SandboxArgs) -> anyhow::Result<()> {
         },
     };
     let sandbox = Sandbox::start(config, args.allow_remote).await?;
-    eprintln!(
-        "annie-dispatch sandbox: listening on {} (API key `{}`); Ctrl-C to stop",
+    crate::logging::line(&format!(
+        "sandbox listening on {} (API key `{}`); Ctrl-C to stop",
         sandbox.base_url(),
         args.api_key
-    );
+    ));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

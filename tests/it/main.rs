@@ -27,6 +27,7 @@ mod placement;
 mod preview;
 mod rate_limit;
 mod real_exports;
+mod reason_codes;
 mod report;
 mod reruns;
 mod samples;
