@@ -52,6 +52,7 @@ pub mod reconcile;
 pub mod render;
 pub mod report;
 pub mod results;
+#[cfg_attr(not(feature = "sandbox"), path = "sandbox_off.rs")]
 pub mod sandbox;
 pub mod secrets;
 pub mod select;
