@@ -27,3 +27,17 @@ pub async fn start_for_run(_: &mut crate::settings::Settings) -> anyhow::Result<
 pub async fn serve(_: &crate::cli::SandboxArgs) -> anyhow::Result<()> {
     anyhow::bail!(MISSING)
 }
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn the_sandbox_commands_say_how_to_get_the_sandbox() {
+        let args = <crate::cli::Cli as clap::Parser>::parse_from(["annie-dispatch", "sandbox"]);
+        let crate::cli::Command::Sandbox(args) = &args.command else {
+            panic!("parsed as another command")
+        };
+        let e = super::serve(args).await.unwrap_err().to_string();
+        assert!(e.contains("built without the sandbox"), "{e}");
+        assert!(e.contains("cargo install --path ."), "{e}");
+    }
+}
