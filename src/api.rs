@@ -102,7 +102,7 @@ pub enum CallOutcome {
 }
 
 /// What kind of refusal a 4xx was, read from its status and message (the API documents
-/// neither, so this is a defensive reading: see the README).
+/// neither, so this is a defensive reading: see docs/safety.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// Validation, allowlist, per-number limit: this call, as it is, will not be placed.

@@ -1,4 +1,5 @@
-//! Exit statuses, in one place. Cron jobs and wrappers depend on these; the README lists them.
+//! Exit statuses, in one place. Cron jobs and wrappers depend on these; the README and
+//! docs/operations.md ("Exit status") list them.
 
 use crate::results::{Status, Summary};
 

@@ -6,7 +6,7 @@
 //! answer that proves the request never reached Annie's application is [`Placement::NotPlaced`];
 //! anything that cannot prove it is [`Placement::MaybePlaced`], which is recorded first, looked
 //! for in `GET /conversations`, and never sent again until a complete look-back proves there is
-//! no call. The table of answers is in the README ("Could a call have been placed?").
+//! no call. The table of answers is in docs/safety.md ("Could a call have been placed?").
 
 /// Whether a request placed a call.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! results whole, plus a `.partial` file with every result that was already known (the ledger,
 //! not this file, is what makes the rerun safe). A device or pipe (`/dev/stdout`) is written
 //! directly. The columns are the contract with the office manager and any script reading the file:
-//! change them only with a note in the README.
+//! change them only with a note in docs/operations.md ("Results file").
 
 use std::collections::BTreeMap;
 use std::fs::File;

@@ -5,7 +5,7 @@
 //! and the organisation rate limit with its headers), keeps the conversations it "started" so
 //! they can be listed and read back, and can inject faults deterministically (seeded) — including
 //! the nasty kind where a request fails but the call was started anyway. Where the docs are silent
-//! (error codes for each refusal), the choices are documented in the README.
+//! (error codes for each refusal), the choices are documented in docs/sandbox.md ("Status codes").
 
 mod faults;
 mod handlers;

@@ -9,6 +9,7 @@ mod calling_hours;
 mod check_parity;
 mod cli;
 mod config_errors;
+mod docs;
 mod export_messages;
 mod files;
 mod households_optouts;

@@ -1,4 +1,4 @@
-//! Every shipped sample, with the config the README pairs it with, passes a preview run.
+//! Every shipped sample, with the config the README or docs pair it with, passes a preview run.
 
 use std::process::Command;
 
@@ -136,7 +136,7 @@ fn nested_json_sample_previews_with_its_mapping() {
     assert_eq!(bodies[1]["toNumber"], "+17735550123");
 }
 
-/// Every bundled sample with its config and the `--now` the README runs it with.
+/// Every bundled sample with its config and the `--now` the README or docs run it with.
 const SAMPLES: [(&str, &str, &str); 5] = [
     (
         "config.example.toml",
@@ -263,7 +263,7 @@ fn sample_previews_show_first_name_and_last_initial_with_the_zone() {
     );
 }
 
-/// A README `run --sandbox` command (no API key in the environment), results to `results`.
+/// A README or docs (docs/configuration.md) `run --sandbox` command (no API key in the environment), results to `results`.
 fn sandbox_run(config: &str, input: &str, results: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
