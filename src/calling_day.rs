@@ -77,6 +77,66 @@ impl CallingDay {
 /// or a group in one zone), else each location's, labelled.
 pub fn describe_all(locations: &[Location], days: &[CallingDay], window: Window) -> String {
     let texts: Vec<String> = days.iter().map(|d| d.describe(window)).collect();
+    joined(locations, texts)
+}
+
+/// [`describe_all`] in the report's words: `Calls made Mon 23 Nov 2026 for appointments on Tue
+/// 24 Nov 2026` (`Calls to be made` for a dry run). An office manager reads the report, not a
+/// log, so no ISO dates.
+pub fn in_words_all(
+    locations: &[Location],
+    days: &[CallingDay],
+    window: Window,
+    dry_run: bool,
+) -> String {
+    let texts: Vec<String> = days.iter().map(|d| d.in_words(window, dry_run)).collect();
+    joined(locations, texts)
+}
+
+/// The distinct calling dates (`Mon 23 Nov 2026`), in the locations' order, for a page title.
+pub fn dates(days: &[CallingDay]) -> Vec<String> {
+    let mut dates: Vec<String> = Vec::new();
+    for d in days {
+        let date = d.base.with_timezone(&d.zone).format(DATE).to_string();
+        if !dates.contains(&date) {
+            dates.push(date);
+        }
+    }
+    dates
+}
+
+/// A date as people write it: `Mon 23 Nov 2026`.
+pub const DATE: &str = "%a %-d %b %Y";
+
+impl CallingDay {
+    /// The calling day and the appointments it is about, in plain words.
+    pub fn in_words(&self, window: Window, dry_run: bool) -> String {
+        let local = |t: DateTime<Utc>| t.with_timezone(&self.zone);
+        let (from, to) = window_bounds(window, self.base, self.zone);
+        let day = local(self.base).format(DATE);
+        let made = match dry_run {
+            true => "to be made",
+            false => "made",
+        };
+        match window {
+            Window::Tomorrow => format!(
+                "Calls {made} {day} for appointments on {}",
+                local(from).format(DATE)
+            ),
+            Window::Hours { .. } => {
+                let time = "%a %-d %b %H:%M %Z";
+                format!(
+                    "Calls {made} {day} for appointments from {} to {}",
+                    local(from).format(time),
+                    local(to).format(time)
+                )
+            }
+        }
+    }
+}
+
+/// One text when every location's agrees, else each location's, labelled.
+fn joined(locations: &[Location], texts: Vec<String>) -> String {
     match texts.split_first() {
         None => String::new(),
         Some((first, rest)) if rest.iter().all(|t| t == first) => first.clone(),
@@ -88,5 +148,29 @@ pub fn describe_all(locations: &[Location], days: &[CallingDay], window: Window)
                 .collect();
             each.join("; ")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_says_the_calling_day_and_the_appointments_in_plain_words() {
+        // 18:30 in Chicago is 00:30 UTC the next day: the days are Chicago's.
+        let day = CallingDay {
+            base: "2026-11-24T00:30:00Z".parse().unwrap(),
+            zone: chrono_tz::America::Chicago,
+        };
+        assert_eq!(
+            day.in_words(Window::Tomorrow, false),
+            "Calls made Mon 23 Nov 2026 for appointments on Tue 24 Nov 2026"
+        );
+        assert_eq!(
+            day.in_words(Window::Hours { from: 2, to: 26 }, true),
+            "Calls to be made Mon 23 Nov 2026 for appointments from Mon 23 Nov 20:30 CST to \
+             Tue 24 Nov 20:30 CST"
+        );
+        assert_eq!(dates(&[day, day]), ["Mon 23 Nov 2026"]);
     }
 }

@@ -80,8 +80,8 @@ pub struct OutcomesArgs {
     /// Also write machine-readable counts (for monitoring) to FILE as JSON.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
-    /// Also write a self-contained HTML report of every outcome (per status and location, and
-    /// who needs a call back) to FILE.
+    /// Also write a self-contained HTML report to FILE: what happened on the calls, per location,
+    /// and who needs a person, with what to do.
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
 }
@@ -223,7 +223,8 @@ pub struct RunArgs {
     /// Also write machine-readable counts (for monitoring) to FILE as JSON.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
-    /// Also write a self-contained HTML report (counts, calls over time, rows needing a person).
+    /// Also write a self-contained HTML report (counts by status and reason, calls over time in
+    /// the practice's time, rows needing a person with what to do).
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
     #[command(flatten)]

@@ -30,7 +30,9 @@ use crate::api::{AnnieClient, GetOutcome};
 use crate::cli::OutcomesArgs;
 use crate::dispatch::Gate;
 use crate::ledger::{ConversationRecord, Ledger, Tied};
+use crate::reason::ReasonCode;
 use crate::report;
+use crate::results::Status;
 use crate::settings::ApiOnly;
 use crate::RunOutcome;
 
@@ -51,6 +53,13 @@ struct ResultLine {
     /// Absent from results files written before locations existed.
     #[serde(default)]
     location: Option<String>,
+    /// For the report: the appointment's time, the masked number and the reason's code.
+    #[serde(default)]
+    start_time: Option<String>,
+    #[serde(default)]
+    to_number: Option<String>,
+    #[serde(default)]
+    reason_code: Option<String>,
 }
 
 /// A location's API client and rate gate: its conversations are only visible with its key.
@@ -158,7 +167,7 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
         out_path.display()
     ));
     if let Some(path) = &args.report {
-        write_report(path, &settings, &args.results, &all_lines, written)?;
+        write_report(path, &settings, &all_lines, written)?;
     }
     if let Some(path) = &args.summary_json {
         let json = serde_json::json!({
@@ -354,44 +363,57 @@ fn without_call(line: &ResultLine) -> OutcomeLine {
     }
 }
 
-/// `--report`: the outcomes as a page, with the call times from the results file.
+/// `--report`: the outcomes as a page, with the call and appointment times, numbers and reason
+/// codes from the results file.
 fn write_report(
     path: &Path,
     settings: &ApiOnly,
-    results: &Path,
     lines: &[ResultLine],
     written: &[OutcomeLine],
 ) -> anyhow::Result<()> {
-    let attempted: HashMap<u64, &str> = lines
-        .iter()
-        .filter_map(|l| Some((l.row, l.attempted_at.as_deref()?)))
-        .collect();
-    let names: BTreeMap<String, String> = settings
-        .locations
-        .iter()
-        .filter(|l| !l.id.is_empty())
-        .map(|l| (l.id.clone(), l.practice.name.clone()))
-        .collect();
+    let by_row: HashMap<u64, &ResultLine> = lines.iter().map(|l| (l.row, l)).collect();
     let entries: Vec<report::Entry<'_>> = written
         .iter()
-        .map(|o| report::Entry {
-            row: o.row,
-            location: Some(o.location.as_str()).filter(|l| !l.is_empty()),
-            appointment_id: &o.appointment_id,
-            status: &o.status,
-            needs_attention: o.needs_attention,
-            reason: &o.reason,
-            attempted_at: attempted.get(&o.row).copied(),
+        .map(|o| {
+            let line = by_row.get(&o.row);
+            let from_line = |f: fn(&ResultLine) -> &Option<String>| {
+                line.and_then(|l| f(l).as_deref()).filter(|v| !v.is_empty())
+            };
+            report::Entry {
+                row: o.row,
+                location: Some(o.location.as_str()).filter(|l| !l.is_empty()),
+                appointment_id: &o.appointment_id,
+                happened: happened(o),
+                code: from_line(|l| &l.reason_code).and_then(ReasonCode::parse),
+                needs_attention: o.needs_attention,
+                reason: &o.reason,
+                attempted_at: from_line(|l| &l.attempted_at),
+                start_time: from_line(|l| &l.start_time),
+                to_number: from_line(|l| &l.to_number),
+            }
         })
         .collect();
-    let title = format!("annie-dispatch outcomes: {}", results.display());
-    let page = report::Page {
-        title: &title,
-        practice: &settings.name,
-        location_names: &names,
-        status_order: vec!["CLOSED", "OPEN"],
-    };
+    let page = report::Page::new(
+        report::Kind::Outcomes,
+        &settings.name,
+        &settings.locations,
+        String::new(),
+        Vec::new(),
+    )
+    .with_days_of(&entries);
     report::write(path, &page, &entries)
+}
+
+/// What became of an outcomes row: its call's class; for a row without a call, the results
+/// status it carries.
+fn happened(o: &OutcomeLine) -> report::Happened {
+    if let Some(class) = Class::parse(&o.class) {
+        return report::Happened::Class(class);
+    }
+    match (o.conversation_id.is_empty(), Status::parse(&o.status)) {
+        (true, Some(status)) => report::Happened::Status(status),
+        _ => report::Happened::Unclassified,
+    }
 }
 
 /// Rows of the outcomes file per class, every class named (rows without a call have none).

@@ -31,6 +31,8 @@ pub struct Shared {
     /// `calling day ..., appointments on ...`: what the run is about, for the summary line and
     /// the report (a job started in the evening calls the next day about the day after).
     pub days: String,
+    /// The same in the report's plain words, and the calling dates for its title.
+    pub report_days: (String, Vec<String>),
 }
 
 impl Shared {
@@ -80,6 +82,10 @@ pub fn start(
         details: preview.then(|| Arc::new(Mutex::new(CallDetails::new(s.show_texts)))),
         patients,
         days: calling_day::describe_all(&s.locations, days, s.selection.window),
+        report_days: (
+            calling_day::in_words_all(&s.locations, days, s.selection.window, preview),
+            calling_day::dates(days),
+        ),
     };
     shared.send_settled(plan::plan(unplaced, Vec::new(), None).settled)?;
     Ok((shared, collector))
@@ -102,6 +108,7 @@ pub async fn finish(
         details,
         patients,
         days,
+        report_days,
     } = shared;
     drop(outputs);
     let collected = collector
@@ -139,9 +146,12 @@ pub async fn finish(
         crate::logging::line(&format!("{line}; results in {path}; {days}"));
     }
     if let Some(path) = &s.report {
-        let title = format!("annie-dispatch: {} ({days})", s.input.path.display());
-        let names = &collected.summary.location_names;
-        let page = report::for_results(&title, &s.name, names);
+        let (days, dates) = report_days;
+        let kind = match preview {
+            true => report::Kind::Preview,
+            false => report::Kind::Run,
+        };
+        let page = report::Page::new(kind, &s.name, &s.locations, days, dates);
         let entries: Vec<report::Entry<'_>> = collected
             .rows
             .iter()

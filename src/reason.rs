@@ -162,6 +162,11 @@ impl ReasonCode {
         }
     }
 
+    /// The code a `reason_code` cell names; `None` for an empty or unknown one.
+    pub fn parse(text: &str) -> Option<ReasonCode> {
+        ReasonCode::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
     /// The code in plain words, for a summary or a report ("already confirmed").
     pub fn describe(self) -> &'static str {
         match self {

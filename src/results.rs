@@ -81,6 +81,11 @@ impl Status {
         }
     }
 
+    /// The status a `status` cell names (an outcomes file's row without a call holds one).
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     /// Whether this status needs a person's attention (and so makes the exit status 1).
     pub fn needs_attention(self) -> bool {
         matches!(

@@ -57,6 +57,11 @@ impl Class {
         }
     }
 
+    /// The class a `class` cell names; `None` for an empty one (no call, or an older file).
+    pub fn parse(text: &str) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
     /// Whether a person should look at the call. A voicemail is not one: the reminder was left
     /// as a message (and the ledger counts it as unanswered toward the 30 days' rest).
     pub fn needs_person(self) -> bool {

@@ -273,10 +273,18 @@ async fn each_location_calls_through_its_own_organisation_numbers_and_rate_limit
     assert_eq!(summary["counts"]["invalid"], 1);
     let report = out.file("report.html");
     for cell in [
-        "<td>Bright Smiles North</td><td data-location=\"1\" data-status=\"sent\">2</td>",
-        "<td>Bright Smiles West</td><td data-location=\"2\" data-status=\"sent\">2</td>",
-        "<td>no location (unreadable or unknown)</td><td data-location=\"\" data-status=\"sent\">0</td>\
-         <td data-location=\"\" data-status=\"invalid\">1</td>",
+        "<th scope=\"row\">Bright Smiles North</th><td class=\"n\" data-location=\"1\" \
+         data-status=\"sent\">2</td>",
+        "<th scope=\"row\">Bright Smiles West</th><td class=\"n\" data-location=\"2\" \
+         data-status=\"sent\">2</td>",
+        "<th scope=\"row\">no location (unreadable or unknown)</th><td class=\"n\" \
+         data-location=\"\" data-status=\"sent\">0</td><td class=\"n\" data-location=\"\" \
+         data-status=\"invalid\">1</td>",
+        // The group's name, the day in plain words, and each location's calls in its own zone.
+        "<title>Bright Smiles Group: confirmation calls, Mon 23 Nov 2026</title>",
+        "Calls made Mon 23 Nov 2026 for appointments on Tue 24 Nov 2026",
+        "Chicago (CST) time",
+        "Los Angeles (PST) time",
     ] {
         assert!(report.contains(cell), "{cell} in\n{report}");
     }
@@ -504,14 +512,36 @@ async fn outcomes_read_each_call_from_its_own_organisation_and_report_per_locati
 
     // The report's counts are the outcomes file's, per location, and it loads in a browser.
     let html = std::fs::read_to_string(&report).unwrap();
-    for status in ["OPEN", "CLOSED", "invalid"] {
-        let n = lines.iter().filter(|l| l["status"] == status).count();
-        let cell = format!("data-status=\"{status}\">{n}</td>");
-        assert!(n == 0 || html.contains(&cell), "{cell} in\n{html}");
+    // Counted by what happened on the call (the `class` column), and by status for the row
+    // without one.
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in &lines {
+        let key = match l["class"].as_str() {
+            "" => l["status"].as_str(),
+            class => class,
+        };
+        *counts.entry(key).or_default() += 1;
     }
+    assert_eq!(counts.get("invalid"), Some(&1), "{counts:?}");
+    for (key, n) in counts {
+        let cell = format!("data-status=\"{key}\">{n}</td>");
+        assert!(html.contains(&cell), "{cell} in\n{html}");
+    }
+    assert!(!html.contains("CLOSED"), "{html}");
     let north_rows = lines.iter().filter(|l| l["location"] == "1").count();
     assert!(
-        html.contains("<tr><td>Bright Smiles North</td>") && north_rows == 2,
+        html.contains("<th scope=\"row\">Bright Smiles North</th>") && north_rows == 2,
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<title>Bright Smiles Group: outcomes of confirmation calls, Mon 23 Nov 2026</title>"
+        ) && html.contains("Calls made Mon 23 Nov 2026 for appointments on Tue 24 Nov 2026")
+            && html.contains("What happened"),
+        "{html}"
+    );
+    assert!(
+        html.contains("data-code=\"unknown_location\" data-status=\"invalid\">1</td>"),
         "{html}"
     );
     assert!(html.contains("Needs a person (1)"), "{html}");
