@@ -20,11 +20,13 @@ pub(crate) mod reading;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
+use tokio::sync::mpsc;
 
 use crate::api::{AnnieClient, GetOutcome};
 use crate::cli::OutcomesArgs;
@@ -66,6 +68,9 @@ struct ResultLine {
 struct Office {
     client: AnnieClient,
     gate: Gate,
+    /// For log lines: the location's name, and the variable its key came from.
+    label: String,
+    key_env: String,
 }
 
 /// One office per location id ('' for a single practice).
@@ -79,6 +84,8 @@ fn offices(settings: &ApiOnly) -> anyhow::Result<HashMap<String, Office>> {
         let office = Office {
             client: AnnieClient::new(api)?,
             gate: Gate::new(l.dispatch.requests_per_minute),
+            label: l.label().to_string(),
+            key_env: l.api_key_env.clone(),
         };
         offices.insert(l.id.clone(), office);
     }
@@ -89,11 +96,14 @@ fn offices(settings: &ApiOnly) -> anyhow::Result<HashMap<String, Office>> {
 fn office_for<'a>(
     offices: &'a HashMap<String, Office>,
     line: &ResultLine,
-) -> Result<&'a Office, String> {
+) -> Result<(&'a str, &'a Office), String> {
     let id = line.location.as_deref().unwrap_or("");
-    match offices.get(id) {
-        Some(office) => Ok(office),
-        None if offices.len() == 1 => Ok(offices.values().next().expect("one office")),
+    match offices.get_key_value(id) {
+        Some((key, office)) => Ok((key.as_str(), office)),
+        None if offices.len() == 1 => {
+            let (key, office) = offices.iter().next().expect("one office");
+            Ok((key.as_str(), office))
+        }
         None if id.is_empty() => Err(
             "the results row names no location (a results file written without [[locations]]?); \
              use the config the run used"
@@ -138,10 +148,12 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     let saved = file.save();
     let Counts {
         read,
-        attention,
         lookup_failures,
     } = counted?;
     saved?;
+    // The whole file counts, not only this run's rows: a resumed run must still say that rows
+    // read by an earlier, interrupted run need a person.
+    let attention = file.rows().iter().filter(|o| o.needs_attention).count();
     let still_open = file.rows().iter().filter(|o| o.still_open()).count();
     let open_note = match still_open {
         0 => String::new(),
@@ -193,14 +205,21 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
 struct Counts {
     /// Conversations read.
     read: usize,
-    /// Rows written this run that need attention.
-    attention: usize,
     /// Conversations that could not be read (their rows are left for the next run).
     lookup_failures: usize,
 }
 
+/// What a location's reader hands the writer for one row.
+struct Fetched<'a> {
+    line: &'a ResultLine,
+    id: &'a str,
+    conversation: Result<Arc<Value>, String>,
+}
+
 /// Reads each row's conversation (or notes why it has none) into the outcomes file, saving it
-/// at most once a second. A ledger error stops the reading.
+/// at most once a second. Every location is read at once, each through its own key and rate
+/// gate; only this task records in the ledger and writes the file, so "the channel closed"
+/// means every reader is done. A ledger error stops the reading.
 async fn read_rows(
     lines: &[&ResultLine],
     offices: &HashMap<String, Office>,
@@ -210,55 +229,112 @@ async fn read_rows(
 ) -> anyhow::Result<Counts> {
     let mut counts = Counts {
         read: 0,
-        attention: 0,
         lookup_failures: 0,
     };
+    let mut by_office: BTreeMap<&str, (&Office, Vec<&ResultLine>)> = BTreeMap::new();
     for line in lines {
-        let outcome = match conversation_of(line) {
-            None => without_call(line),
-            Some(id) => match look_up(line, id, offices, rules, ledger).await? {
-                Some(outcome) => {
-                    counts.read += 1;
-                    outcome
-                }
-                None => {
-                    // Not written (an earlier row stays as it was): the next run tries again.
-                    counts.lookup_failures += 1;
-                    continue;
-                }
-            },
-        };
-        counts.attention += usize::from(outcome.needs_attention);
-        file.put(outcome);
-        file.save_if_due()?;
+        if conversation_of(line).is_none() {
+            file.put(without_call(line));
+            continue;
+        }
+        match office_for(offices, line) {
+            Ok((key, office)) => by_office
+                .entry(key)
+                .or_insert((office, Vec::new()))
+                .1
+                .push(line),
+            Err(error) => {
+                tracing::warn!(row = line.row, error = %error, "cannot read a conversation");
+                counts.lookup_failures += 1;
+            }
+        }
     }
-    Ok(counts)
+    file.save_if_due()?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let readers = by_office
+        .into_values()
+        .map(|(office, lines)| read_location(office, lines, tx.clone()));
+    let readers = futures_util::future::join_all(readers);
+    drop(tx);
+    let write = async {
+        while let Some(fetched) = rx.recv().await {
+            match fetched.conversation {
+                Ok(conversation) => {
+                    let ledger = ledger.context("internal error: no ledger open")?;
+                    let reading = Reading::read_with(&conversation, rules);
+                    record(ledger, fetched.id, &reading)?;
+                    counts.read += 1;
+                    file.put(describe(fetched.line, fetched.id, reading));
+                    file.save_if_due()?;
+                }
+                // Not written (an earlier row stays as it was): the next run tries again.
+                Err(_) => counts.lookup_failures += 1,
+            }
+        }
+        anyhow::Ok(())
+    };
+    // The writer stopping (a ledger error) drops the receiver, which stops the readers.
+    let (_, written) = tokio::join!(readers, write);
+    written.map(|()| counts)
 }
 
-/// Reads a row's conversation from its location's organisation and records it in the ledger.
-/// `None` when it cannot be read now (logged; a rerun tries again). A ledger error stops the
-/// command.
-async fn look_up(
-    line: &ResultLine,
-    id: &str,
-    offices: &HashMap<String, Office>,
-    rules: &Rules,
-    ledger: Option<&Ledger>,
-) -> anyhow::Result<Option<OutcomeLine>> {
-    let ledger = ledger.context("internal error: no ledger open")?;
-    let fetched = match office_for(offices, line) {
-        Ok(office) => fetch(&office.client, &office.gate, id).await,
-        Err(e) => Err(e),
-    };
-    match fetched {
-        Ok(conversation) => {
-            let reading = Reading::read_with(&conversation, rules);
-            record(ledger, id, &reading)?;
-            Ok(Some(describe(line, id, reading)))
-        }
-        Err(error) => {
-            tracing::warn!(row = line.row, error = %error, "cannot read a conversation");
-            Ok(None)
+/// One location's rows, in order, through its rate gate. A conversation shared by several rows
+/// (a household's call) is read once. A refused key stops the location at once: its other rows
+/// are left for a rerun, without a request each.
+async fn read_location<'a>(
+    office: &'a Office,
+    lines: Vec<&'a ResultLine>,
+    tx: mpsc::UnboundedSender<Fetched<'a>>,
+) {
+    let mut read: HashMap<&str, Result<Arc<Value>, String>> = HashMap::new();
+    let mut refused: Option<String> = None;
+    for line in lines {
+        let Some(id) = conversation_of(line) else {
+            continue;
+        };
+        let conversation = match (&refused, read.get(id)) {
+            (Some(why), _) => Err(why.clone()),
+            (None, Some(earlier)) => earlier.clone(),
+            (None, None) => {
+                let fetched = match fetch(&office.client, &office.gate, id).await {
+                    Ok(v) => Ok(Arc::new(v)),
+                    Err((Some(401), error)) => {
+                        tracing::error!(
+                            location = %office.label,
+                            key_variable = %office.key_env,
+                            error = %error,
+                            "the API refused this location's key (HTTP 401); its conversations \
+                             are left for a rerun (other locations go on)"
+                        );
+                        let why = format!("HTTP 401: {error}");
+                        refused = Some(why.clone());
+                        Err(why)
+                    }
+                    Err((status, error)) => {
+                        let error = match status {
+                            Some(s) => format!("HTTP {s}: {error}"),
+                            None => error,
+                        };
+                        tracing::warn!(
+                            row = line.row,
+                            location = %office.label,
+                            error = %error,
+                            "cannot read a conversation"
+                        );
+                        Err(error)
+                    }
+                };
+                read.insert(id, fetched.clone());
+                fetched
+            }
+        };
+        let fetched = Fetched {
+            line,
+            id,
+            conversation,
+        };
+        if tx.send(fetched).is_err() {
+            return;
         }
     }
 }
@@ -309,22 +385,22 @@ fn record(ledger: &Ledger, id: &str, r: &Reading) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads one conversation through the rate gate, waiting out organisation rate limits.
-async fn fetch(client: &AnnieClient, gate: &Gate, id: &str) -> Result<Value, String> {
+/// Reads one conversation through the rate gate, waiting out organisation rate limits. The
+/// error keeps the HTTP status, so a refused key can stop its location.
+async fn fetch(
+    client: &AnnieClient,
+    gate: &Gate,
+    id: &str,
+) -> Result<Value, (Option<u16>, String)> {
     for _ in 0..6 {
         gate.ready().await;
         match client.get_conversation(id).await {
             GetOutcome::Found(v) => return Ok(v),
             GetOutcome::RateLimited { wait } => gate.pause_for(wait),
-            GetOutcome::Failed { status, error } => {
-                return Err(match status {
-                    Some(s) => format!("HTTP {s}: {error}"),
-                    None => error,
-                })
-            }
+            GetOutcome::Failed { status, error } => return Err((status, error)),
         }
     }
-    Err("still rate-limited after 5 retries".to_string())
+    Err((Some(429), "still rate-limited after 5 retries".to_string()))
 }
 
 fn describe(line: &ResultLine, id: &str, r: Reading) -> OutcomeLine {

@@ -161,7 +161,11 @@ impl OutcomesFile {
         crate::private_file::replace(&self.path, |out| {
             let mut w = csv_cells::Writer::new(out);
             w.write_row(COLUMNS)?;
-            for row in &self.rows {
+            // Locations are read at once, so rows arrive interleaved: the file keeps the
+            // results file's order, which is what the office compares it with.
+            let mut rows: Vec<&OutcomeLine> = self.rows.iter().collect();
+            rows.sort_by_key(|r| r.row);
+            for row in rows {
                 row.write_csv(&mut w)?;
             }
             w.flush()

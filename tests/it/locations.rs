@@ -647,3 +647,139 @@ async fn a_location_whose_plan_fails_reports_its_rows_and_the_others_still_call(
     assert_eq!(results.iter().filter(|r| r["location"] == "2").count(), 2);
     assert!(group.posts("west").is_empty(), "nothing sent for West");
 }
+
+/// `annie-dispatch outcomes` over the group's results, with the given West key.
+async fn group_outcomes(out: &crate::harness::Output, west_key: &str) -> (i32, String) {
+    let (config, results) = (out.dir.join("config.toml"), out.results_path.clone());
+    let west_key = west_key.to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+            .env("ANNIE_KEY_NORTH", NORTH_KEY)
+            .env("ANNIE_KEY_WEST", west_key)
+            .args(["outcomes", "--config"])
+            .arg(config)
+            .arg("--results")
+            .arg(results)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().unwrap_or(-1), stderr)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outcomes_reads_the_locations_at_once_stops_a_refused_key_and_resumes() {
+    let mut group = Group::start(crate::harness::NOW, 6000).await;
+    // Three seconds between one location's reads, so reading them one after the other would
+    // put every West read after North's last.
+    let config = group
+        .config()
+        .replace("requests_per_minute = 6000", "requests_per_minute = 20")
+        .replace("requests_per_minute = 10", "requests_per_minute = 20");
+    let rows = rows(
+        "2026-11-24",
+        &[
+            ("N1", "1", "eng"),
+            ("N2", "1", "eng"),
+            ("W1", "2", "eng"),
+            ("W2", "2", "eng"),
+            ("X1", "7", "eng"),
+        ],
+    );
+    let out = group_test(&config, &rows).run_async().await;
+    out.assert_status(1);
+    let reads = |which: &str| -> Vec<Value> {
+        group
+            .log(which)
+            .into_iter()
+            .filter(|e| {
+                e["path"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("/v1/conversations/")
+            })
+            .collect()
+    };
+
+    // West's key is refused: one request, not one per row; North's rows are read.
+    let (code, stderr) = group_outcomes(&out, "annie-sk-wrong").await;
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(reads("west").len(), 1, "one 401 for West, then it stops");
+    assert_eq!(reads("north").len(), 2);
+    assert!(stderr.contains("2 conversations read"), "{stderr}");
+    assert!(stderr.contains("2 could not be read"), "{stderr}");
+    let refusal = stderr
+        .lines()
+        .find(|l| l.contains("refused this location's key"))
+        .unwrap_or_else(|| panic!("no refusal line: {stderr}"));
+    assert!(
+        refusal.contains("Bright Smiles West") && refusal.contains("ANNIE_KEY_WEST"),
+        "{refusal}"
+    );
+
+    // Resumed with the right key: West's rows are read (and North's, still open in the
+    // sandbox, again), and the run exits 1 for X1 (unknown location): a row the first run wrote
+    // and this one does not touch. The whole file counts.
+    let (code, stderr) = group_outcomes(&out, WEST_KEY).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("4 conversations read, 1 rows need attention, 0 could not be read"),
+        "{stderr}"
+    );
+    assert_eq!(reads("west").len(), 3, "the 401, then W1 and W2");
+    group.stop().await;
+
+    let lines = crate::harness::read_results(&out.dir.join("appointments.outcomes.csv"));
+    let order: Vec<&str> = lines.iter().map(|l| l["appointment_id"].as_str()).collect();
+    assert_eq!(
+        order,
+        ["N1", "N2", "W1", "W2", "X1"],
+        "in the results file's order"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outcomes_reads_every_location_at_the_same_time() {
+    let mut group = Group::start(crate::harness::NOW, 6000).await;
+    let config = group
+        .config()
+        .replace("requests_per_minute = 6000", "requests_per_minute = 20")
+        .replace("requests_per_minute = 10", "requests_per_minute = 20");
+    let rows = rows(
+        "2026-11-24",
+        &[
+            ("N1", "1", "eng"),
+            ("N2", "1", "eng"),
+            ("W1", "2", "eng"),
+            ("W2", "2", "eng"),
+        ],
+    );
+    let out = group_test(&config, &rows).run_async().await;
+    out.assert_status(0);
+    let (code, stderr) = group_outcomes(&out, WEST_KEY).await;
+    group.stop().await;
+    assert_eq!(code, 0, "{stderr}");
+    // Each location waits 3 s between its reads; read one after the other, West's first read
+    // would come after North's second. At once, it comes first, however slow the machine.
+    let at = |which: &str| -> Vec<String> {
+        group
+            .log(which)
+            .into_iter()
+            .filter(|e| {
+                e["path"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("/v1/conversations/")
+            })
+            .map(|e| e["at"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let (north, west) = (at("north"), at("west"));
+    assert_eq!((north.len(), west.len()), (2, 2));
+    assert!(
+        west[0] < north[1],
+        "West waited for North: {north:?} {west:?}"
+    );
+}

@@ -375,9 +375,14 @@ async fn conversations_still_open_are_read_again_until_they_close() {
     assert!(b1["reason"].starts_with("the patient asked not to be called again"));
     assert_eq!(gets(), 4);
 
-    // Closed conversations are final: a third run reads nothing.
+    // Closed conversations are final: a third run reads nothing, and still says (exit 1) that
+    // the file holds a row needing a person.
     let (code, stderr, _) = outcomes_for(&first).await;
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("0 conversations read, 1 rows need attention"),
+        "{stderr}"
+    );
     assert_eq!(gets(), 4, "nothing read again");
 
     // The next night, B's number is skipped without a request; a new patient is called.
@@ -533,4 +538,33 @@ fn outcomes_config_errors_name_the_file_line_and_key() {
             format!("annie-dispatch: error: {}:{expected}", path.display())
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_households_shared_conversation_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sandbox.jsonl");
+    let sb = test_sandbox(KEY, &log, |_| {}).await;
+    let t = Test::new().server(&sb.base_url()).env("ANNIE_API_KEY", KEY);
+    let run = night(&t, 23, "18:30", &[("A1", PHONE_A), ("A2", PHONE_A)])
+        .run_async()
+        .await;
+    run.assert_status(0);
+    let ids: Vec<String> = run
+        .results()
+        .iter()
+        .map(|r| r["conversation_id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], ids[1], "one household call: {ids:?}");
+
+    let (code, stderr, rows) = outcomes_for(&run).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(rows.len(), 2, "a row for each appointment");
+    let gets = crate::harness::sandbox_log(&log)
+        .iter()
+        .filter(|e| e["path"] == "/v1/conversations/{id}")
+        .count();
+    assert_eq!(gets, 1, "the shared conversation is read once");
+    sb.stop().await;
 }
