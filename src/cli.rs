@@ -2,6 +2,7 @@
 //! once, in [`crate::settings`], together with the config file.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -158,7 +159,7 @@ pub struct SandboxArgs {
     pub latency: std::time::Duration,
     /// A random delay (seeded) on each request's way in, before the rate limit counts it, like
     /// network jitter: FROM..TO, e.g. 0ms..800ms.
-    #[arg(long, default_value = "0ms..0ms", value_name = "FROM..TO", value_parser = crate::sandbox::parse_jitter)]
+    #[arg(long, default_value = "0ms..0ms", value_name = "FROM..TO", value_parser = parse_jitter)]
     pub latency_jitter: (std::time::Duration, std::time::Duration),
     /// A number (E.164) whose patient asks not to be called again: its conversations close with
     /// a summary saying so. Repeatable.
@@ -229,4 +230,37 @@ pub struct RunArgs {
     pub report: Option<PathBuf>,
     #[command(flatten)]
     pub preview: PreviewArgs,
+}
+
+/// Parses `--latency-jitter`: `0ms..800ms` (from..to), or one duration for `0..that`.
+pub fn parse_jitter(text: &str) -> Result<(Duration, Duration), String> {
+    let parse = |t: &str| {
+        humantime::parse_duration(t.trim())
+            .map_err(|e| format!("`{}` is not a duration such as 800ms: {e}", t.trim()))
+    };
+    let (from, to) = match text.split_once("..") {
+        Some((from, to)) => (parse(from)?, parse(to)?),
+        None => (Duration::ZERO, parse(text)?),
+    };
+    if from > to {
+        return Err(format!(
+            "`{text}`: the first duration must not exceed the second (e.g. 0ms..800ms)"
+        ));
+    }
+    Ok((from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_is_a_range_of_durations() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse_jitter("0ms..800ms"), Ok((ms(0), ms(800))));
+        assert_eq!(parse_jitter("100ms .. 1s"), Ok((ms(100), ms(1000))));
+        assert_eq!(parse_jitter("250ms"), Ok((ms(0), ms(250))));
+        assert!(parse_jitter("800ms..100ms").is_err());
+        assert!(parse_jitter("soon..later").is_err());
+    }
 }

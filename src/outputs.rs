@@ -160,9 +160,8 @@ pub async fn finish(
         report::write(path, &page, &entries).map_err(AfterCallsStarted)?;
     }
     if let Some(path) = &s.summary_json {
-        let json = collected
-            .summary
-            .to_json(&s.results_path, stop.interrupted());
+        let exit_status = crate::exit::for_summary(&collected.summary, stop.interrupted());
+        let json = collected.summary.to_json(&s.results_path, exit_status);
         crate::private_file::write(path, format!("{json:#}\n").as_bytes())
             .with_context(|| format!("cannot write the --summary-json file `{}`", path.display()))
             .map_err(AfterCallsStarted)?;

@@ -342,8 +342,9 @@ impl Summary {
             .any(|(status, n)| *n > 0 && status.needs_attention())
     }
 
-    /// Machine-readable counts for monitoring (`--summary-json`).
-    pub fn to_json(&self, results: &Path, interrupted: Option<u8>) -> serde_json::Value {
+    /// Machine-readable counts for monitoring (`--summary-json`), with the exit status the run
+    /// ends with (computed by the caller from these counts: see `exit::for_summary`).
+    pub fn to_json(&self, results: &Path, exit_status: u8) -> serde_json::Value {
         let counts = |c: &BTreeMap<Status, usize>| -> serde_json::Map<String, serde_json::Value> {
             Status::ALL
                 .iter()
@@ -378,7 +379,7 @@ impl Summary {
             "locations": locations,
             "requests": self.requests,
             "elapsed_seconds": (self.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
-            "exit_status": crate::exit::for_summary(self, interrupted),
+            "exit_status": exit_status,
             "results_file": results.display().to_string(),
         })
     }

@@ -2,11 +2,6 @@
 //! (so help, completions and the man page are the same in every build), and say how to get it.
 //! A production binary without the sandbox carries no web server.
 
-// Pure parsing the command line shares with the real sandbox.
-#[path = "sandbox/faults.rs"]
-mod faults;
-pub use faults::{parse_jitter, FailKind, Faults};
-
 const MISSING: &str = "this annie-dispatch was built without the sandbox (--no-default-features); \
      rehearse with --dry-run, or install the default build (`cargo install --path .`) to use \
      --sandbox and `annie-dispatch sandbox`";

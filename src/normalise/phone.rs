@@ -13,6 +13,11 @@ use regex::Regex;
 
 use super::nanp::{self, Nanp};
 
+/// The types a setting may add to mobile and fixed-line numbers, as written in the config
+/// (`[practice] allowed_number_types`; see [`super::policy`]).
+pub(crate) const OPTIONAL_TYPES: &[(&str, Type)] =
+    &[("voip", Type::Voip), ("personal", Type::PersonalNumber)];
+
 /// A number that Annie can dial.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Phone {
@@ -54,7 +59,7 @@ impl PhoneProblem {
                 format!("is {} number, not a patient's phone", type_name(kind))
             }
             PhoneProblem::TypeNotAllowed(kind) => {
-                let setting = super::policy::OPTIONAL_TYPES
+                let setting = OPTIONAL_TYPES
                     .iter()
                     .find(|(_, t)| *t == kind)
                     .map_or("", |(name, _)| name);

@@ -21,11 +21,8 @@
 
 use phonenumber::{country, Type};
 
+pub(crate) use super::phone::OPTIONAL_TYPES;
 use super::phone::{Classified, PhoneProblem};
-
-/// The types a setting may add to mobile and fixed-line numbers, as written in the config.
-pub(crate) const OPTIONAL_TYPES: &[(&str, Type)] =
-    &[("voip", Type::Voip), ("personal", Type::PersonalNumber)];
 
 /// One practice's rule for patients' numbers.
 #[derive(Debug, Clone, PartialEq)]

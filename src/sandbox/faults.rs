@@ -84,36 +84,3 @@ impl Default for Faults {
         }
     }
 }
-
-/// Parses `--latency-jitter`: `0ms..800ms` (from..to), or one duration for `0..that`.
-pub fn parse_jitter(text: &str) -> Result<(Duration, Duration), String> {
-    let parse = |t: &str| {
-        humantime::parse_duration(t.trim())
-            .map_err(|e| format!("`{}` is not a duration such as 800ms: {e}", t.trim()))
-    };
-    let (from, to) = match text.split_once("..") {
-        Some((from, to)) => (parse(from)?, parse(to)?),
-        None => (Duration::ZERO, parse(text)?),
-    };
-    if from > to {
-        return Err(format!(
-            "`{text}`: the first duration must not exceed the second (e.g. 0ms..800ms)"
-        ));
-    }
-    Ok((from, to))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jitter_is_a_range_of_durations() {
-        let ms = Duration::from_millis;
-        assert_eq!(parse_jitter("0ms..800ms"), Ok((ms(0), ms(800))));
-        assert_eq!(parse_jitter("100ms .. 1s"), Ok((ms(100), ms(1000))));
-        assert_eq!(parse_jitter("250ms"), Ok((ms(0), ms(250))));
-        assert!(parse_jitter("800ms..100ms").is_err());
-        assert!(parse_jitter("soon..later").is_err());
-    }
-}

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tokio::sync::oneshot;
 
-pub use faults::{parse_jitter, FailKind, Faults};
+pub use faults::{FailKind, Faults};
 use state::SandboxState;
 
 /// How a sandbox behaves.

@@ -207,7 +207,7 @@ pub struct ApiOnly {
     /// The ledger a `run` with this config and `results` file used (never a sandbox's).
     pub ledger_path: PathBuf,
     /// `[outcomes]`: how calls are classified.
-    pub outcomes: crate::outcomes::Rules,
+    pub outcomes: crate::outcomes::class::Rules,
 }
 
 impl ApiOnly {

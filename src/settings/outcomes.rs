@@ -3,7 +3,7 @@
 use super::bad;
 use crate::config::{LoadedConfig, Located};
 use crate::outcomes::class::fold;
-use crate::outcomes::Rules;
+use crate::outcomes::class::Rules;
 
 /// The rules: each list given replaces its default; `opt_out` adds to the built-in phrases.
 pub(super) fn rules(config: &LoadedConfig) -> anyhow::Result<Rules> {
