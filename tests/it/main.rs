@@ -13,6 +13,7 @@ mod docs;
 mod export_messages;
 mod files;
 mod households_optouts;
+mod imports;
 mod input_encodings;
 mod interrupts;
 mod invalid_rows;

@@ -1,0 +1,332 @@
+//! The import graph between the files of `src/`: no file may import another that imports it back,
+//! directly or round a cycle (docs/development.md, "Imports point one way").
+//!
+//! A file imports the modules its `crate::`, `super::` and child-module paths name (tests and
+//! comments aside). The cycles that remain from before the rule are listed in [`KNOWN`], each
+//! as the sorted files of one strongly connected group: a new cycle fails, and so does a listed
+//! one that is gone (shrink the list, so it only ever shrinks).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Cycles left to break (issue 12), as module paths.
+const KNOWN: &[&[&str]] = &[
+    &[
+        "calling_day",
+        "dispatch",
+        "dispatch::attempt",
+        "dispatch::shared",
+        "households",
+        "languages",
+        "locations",
+        "normalise",
+        "optout",
+        "plan",
+        "preview",
+        "reconcile",
+        "render",
+        "select",
+    ],
+    &["check", "crate", "outcomes"],
+    &[
+        "export",
+        "export::csv_file",
+        "export::json_file",
+        "export::sniff",
+    ],
+    &["ledger", "ledger::identity"],
+    &["sandbox", "sandbox::handlers", "sandbox::state"],
+    &[
+        "settings",
+        "settings::api",
+        "settings::input",
+        "settings::locations",
+        "settings::numbers",
+        "settings::outcomes",
+    ],
+];
+
+/// `src/dispatch/mod.rs` → `dispatch`, `src/dispatch/gate.rs` → `dispatch::gate`, `src/lib.rs`
+/// → `crate`.
+fn module_of(rel: &Path) -> String {
+    let mut parts: Vec<String> = rel
+        .with_extension("")
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    match parts.as_slice() {
+        [only] if only == "lib" || only == "main" => "crate".to_string(),
+        _ => parts.join("::"),
+    }
+}
+
+fn sources(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, root, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let rel = path.strip_prefix(root).unwrap().to_path_buf();
+            out.push((module_of(&rel), path));
+        }
+    }
+}
+
+/// The code of a file without its test module and its comments.
+fn code(text: &str) -> String {
+    let text = match text.find("#[cfg(test)]\nmod tests") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    text.lines()
+        .map(|l| match l.find("//") {
+            // `//` inside a string ("https://...") is rare in code that names modules; a line
+            // cut short there loses nothing this check reads.
+            Some(at) => &l[..at],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every path a file names: `crate::a::b`, `super::c`, `child::d`, and each leaf of a
+/// `use x::{a, b::{c}}` tree, as absolute module paths (unresolved).
+fn paths(module: &str, text: &str) -> Vec<Vec<String>> {
+    let own: Vec<String> = match module {
+        "crate" => Vec::new(),
+        m => m.split("::").map(str::to_string).collect(),
+    };
+    let parent: Vec<String> = own[..own.len().saturating_sub(1)].to_vec();
+    let children: BTreeSet<String> =
+        regex::Regex::new(r"(?m)^\s*(?:pub(?:\([a-z]+\))?\s+)?mod\s+([a-z_0-9]+)\s*;")
+            .unwrap()
+            .captures_iter(text)
+            .map(|c| c[1].to_string())
+            .collect();
+    let mut found = Vec::new();
+    let absolute = |first: &str, rest: &[&str]| -> Option<Vec<String>> {
+        let mut path = match first {
+            "crate" => Vec::new(),
+            "super" => parent.clone(),
+            "self" => own.clone(),
+            child if children.contains(child) => {
+                let mut p = own.clone();
+                p.push(child.to_string());
+                p
+            }
+            _ => return None,
+        };
+        path.extend(rest.iter().map(|s| s.to_string()));
+        Some(path)
+    };
+    // `use` trees, braces expanded.
+    let uses = regex::Regex::new(r"(?m)^\s*(?:pub(?:\([a-z]+\))?\s+)?use\s+([^;]+);").unwrap();
+    for c in uses.captures_iter(text) {
+        for leaf in expand(c[1].trim()) {
+            let parts: Vec<&str> = leaf.split("::").map(str::trim).collect();
+            if let Some(p) = absolute(parts[0], &parts[1..]) {
+                found.push(p);
+            }
+        }
+    }
+    // Paths written inline.
+    let inline =
+        regex::Regex::new(r"\b(crate|super|[a-z_][a-z0-9_]*)((?:::[A-Za-z_][A-Za-z0-9_]*)+)")
+            .unwrap();
+    for c in inline.captures_iter(text) {
+        let rest: Vec<&str> = c[2].split("::").filter(|s| !s.is_empty()).collect();
+        if let Some(p) = absolute(&c[1], &rest) {
+            found.push(p);
+        }
+    }
+    found
+}
+
+/// `a::{b, c::{d, e}}` → `a::b`, `a::c::d`, `a::c::e` (`self` in a group names the group).
+fn expand(tree: &str) -> Vec<String> {
+    let tree = tree.trim();
+    let Some(open) = tree.find('{') else {
+        let leaf = tree.split(" as ").next().unwrap_or(tree).trim();
+        return vec![leaf.to_string()];
+    };
+    let prefix = tree[..open].trim_end_matches("::").trim();
+    let close = tree.rfind('}').filter(|c| *c > open).unwrap_or(tree.len());
+    let inner = &tree[open + 1..close];
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    for (i, ch) in inner.char_indices() {
+        match ch {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&inner[start..]);
+    items
+        .into_iter()
+        .filter(|item| !item.trim().is_empty())
+        .flat_map(|item| {
+            expand(item)
+                .into_iter()
+                .map(|leaf| match leaf.as_str() {
+                    "self" => prefix.to_string(),
+                    _ if prefix.is_empty() => leaf,
+                    _ => format!("{prefix}::{leaf}"),
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// File → the files it imports.
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &root, &mut files);
+    let modules: BTreeSet<String> = files.iter().map(|(m, _)| m.clone()).collect();
+    let mut graph = BTreeMap::new();
+    for (module, path) in &files {
+        if path.ends_with("main.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut targets = BTreeSet::new();
+        for p in paths(module, &code(&text)) {
+            // The longest prefix that is a file; none means an item of `lib.rs` itself.
+            let target = (1..=p.len())
+                .rev()
+                .map(|n| p[..n].join("::"))
+                .find(|m| modules.contains(m))
+                .unwrap_or_else(|| "crate".to_string());
+            if &target != module {
+                targets.insert(target);
+            }
+        }
+        graph.insert(module.clone(), targets);
+    }
+    graph
+}
+
+/// The strongly connected groups of more than one file (Tarjan), each sorted.
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeSet<Vec<String>> {
+    struct Tarjan<'a> {
+        graph: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        on_stack: BTreeSet<&'a str>,
+        found: BTreeSet<Vec<String>>,
+    }
+    impl<'a> Tarjan<'a> {
+        fn visit(&mut self, v: &'a str) {
+            let n = self.index.len();
+            self.index.insert(v, n);
+            self.low.insert(v, n);
+            self.stack.push(v);
+            self.on_stack.insert(v);
+            for w in self.graph.get(v).into_iter().flatten() {
+                let w = w.as_str();
+                if !self.index.contains_key(w) {
+                    self.visit(w);
+                    let low = self.low[v].min(self.low[w]);
+                    self.low.insert(v, low);
+                } else if self.on_stack.contains(w) {
+                    let low = self.low[v].min(self.index[w]);
+                    self.low.insert(v, low);
+                }
+            }
+            if self.low[v] == self.index[v] {
+                let mut group = Vec::new();
+                while let Some(w) = self.stack.pop() {
+                    self.on_stack.remove(w);
+                    group.push(w.to_string());
+                    if w == v {
+                        break;
+                    }
+                }
+                if group.len() > 1 {
+                    group.sort();
+                    self.found.insert(group);
+                }
+            }
+        }
+    }
+    let mut t = Tarjan {
+        graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on_stack: BTreeSet::new(),
+        found: BTreeSet::new(),
+    };
+    for v in graph.keys() {
+        if !t.index.contains_key(v.as_str()) {
+            t.visit(v);
+        }
+    }
+    t.found
+}
+
+#[test]
+fn no_file_imports_one_that_imports_it_back_beyond_the_known_cycles() {
+    let graph = graph();
+    let found = cycles(&graph);
+    let known: BTreeSet<Vec<String>> = KNOWN
+        .iter()
+        .map(|c| c.iter().map(|m| m.to_string()).collect())
+        .collect();
+    let describe = |c: &Vec<String>| -> String {
+        let edges: Vec<String> = c
+            .iter()
+            .flat_map(|m| {
+                graph[m]
+                    .iter()
+                    .filter(|t| c.contains(t))
+                    .map(move |t| format!("{m} -> {t}"))
+            })
+            .collect();
+        edges.join(", ")
+    };
+    let new: Vec<String> = found.difference(&known).map(describe).collect();
+    assert!(
+        new.is_empty(),
+        "a new import cycle between files (break it; the cycles now: {found:?}): {}",
+        new.join("; ")
+    );
+    assert_eq!(
+        found, known,
+        "a known cycle is gone or smaller: set KNOWN to the cycles now"
+    );
+}
+
+#[test]
+fn the_check_sees_imports_of_every_kind() {
+    assert_eq!(
+        expand("crate::{a, b::{c, self}, d as e}"),
+        ["crate::a", "crate::b::c", "crate::b", "crate::d"]
+    );
+    let text = "use super::x::Y;\nmod child;\nfn f() { crate::z::w(); child::g(); }\n";
+    let found = paths("p::q", text);
+    let as_text: Vec<String> = found.iter().map(|p| p.join("::")).collect();
+    assert!(as_text.contains(&"p::x::Y".to_string()), "{as_text:?}");
+    assert!(as_text.contains(&"z::w".to_string()), "{as_text:?}");
+    assert!(
+        as_text.contains(&"p::q::child::g".to_string()),
+        "{as_text:?}"
+    );
+    let mut g = BTreeMap::new();
+    g.insert("a".to_string(), BTreeSet::from(["b".to_string()]));
+    g.insert("b".to_string(), BTreeSet::from(["a".to_string()]));
+    g.insert("c".to_string(), BTreeSet::from(["a".to_string()]));
+    assert_eq!(
+        cycles(&g),
+        BTreeSet::from([vec!["a".to_string(), "b".to_string()]])
+    );
+}
