@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use super::SandboxConfig;
+use super::config::SandboxConfig;
 use crate::clock::{stamp, Clock};
 use crate::ledger::{NumberAttempt, Outcome};
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::{bad, duration};
+use super::value::{bad, duration};
 use crate::api::ApiSettings;
 use crate::config::{LoadedConfig, Located};
 use crate::secrets::{is_env_name, looks_like_key};

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::{bad, duration};
+use super::value::{bad, duration};
 use crate::config::presets::Preset;
 use crate::config::{Column, ColumnsConfig, LoadedConfig};
 use crate::export::{self, Columns, Field, Format, InputSettings, TextEncoding};

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use chrono::NaiveTime;
 use chrono_tz::Tz;
 
-use super::bad;
+use super::value::bad;
 use crate::api::ApiSettings;
 use crate::config::{LoadedConfig, Located, LocationConfig};
 use crate::dispatch::DispatchSettings;

@@ -13,6 +13,7 @@ mod numbers;
 mod outcomes;
 mod paths;
 mod texts;
+mod value;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,6 +33,7 @@ use crate::locations::Location;
 use crate::optout::OptOutSettings;
 use crate::render::Templates;
 use crate::select::Selection;
+use value::bad;
 
 /// Everything a run needs, checked.
 #[derive(Debug)]
@@ -227,40 +229,6 @@ impl ApiOnly {
             ledger_path: ledger_path(&config, results, false)?,
             outcomes: outcomes::rules(&config)?,
         })
-    }
-}
-
-/// A config error that points at the value: `config.toml:7: [practice] timezone: ...`.
-fn bad<T>(
-    config: &LoadedConfig,
-    value: &toml::Spanned<T>,
-    key: &str,
-    msg: String,
-) -> anyhow::Error {
-    // Messages quote the value; a key pasted in the wrong place is never printed.
-    let msg = crate::secrets::redact_keys(&msg);
-    anyhow::anyhow!("{}: {key}: {msg}", config.at(value))
-}
-
-fn duration(
-    config: &LoadedConfig,
-    value: Option<&Located>,
-    key: &str,
-    default: Duration,
-) -> anyhow::Result<Duration> {
-    match value {
-        None => Ok(default),
-        Some(v) => humantime::parse_duration(v.get_ref().trim()).map_err(|e| {
-            bad(
-                config,
-                v,
-                key,
-                format!(
-                    "`{}` is not a duration such as \"30s\" or \"24h\": {e}",
-                    v.get_ref()
-                ),
-            )
-        }),
     }
 }
 

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use phonenumber::country;
 
-use super::bad;
+use super::value::bad;
 use crate::config::{LoadedConfig, Located};
 use crate::normalise::policy::{PhonePolicy, OPTIONAL_TYPES};
 

@@ -1,6 +1,6 @@
 //! `[outcomes]`: the phrases `outcomes` sorts calls into classes by ([`crate::outcomes::Class`]).
 
-use super::bad;
+use super::value::bad;
 use crate::config::{LoadedConfig, Located};
 use crate::outcomes::class::fold;
 use crate::outcomes::class::Rules;

@@ -35,15 +35,6 @@ const KNOWN: &[&[&str]] = &[
         "export::sniff",
     ],
     &["ledger", "ledger::identity"],
-    &["sandbox", "sandbox::handlers", "sandbox::state"],
-    &[
-        "settings",
-        "settings::api",
-        "settings::input",
-        "settings::locations",
-        "settings::numbers",
-        "settings::outcomes",
-    ],
 ];
 
 /// `src/dispatch/mod.rs` → `dispatch`, `src/dispatch/gate.rs` → `dispatch::gate`, `src/lib.rs`
