@@ -1,79 +1,13 @@
-//! The Annie API, as far as this tool uses it: `POST /calls`.
-//!
-//! [`AnnieClient`] sends one request and sorts the answer into a [`CallOutcome`] the dispatcher
-//! can act on. It never retries by itself: whether a retry is safe depends on what the response
-//! proved, and that decision belongs to [`crate::dispatch`]. Where the API documentation is
-//! silent (error bodies, codes other than 429), the answer is reported as it came, not guessed at.
+//! What an answer from the API proved, sorted from its status, headers and body. Pure, so every
+//! branch is unit-tested; the HTTP is in [`super::client`].
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::placement::Placement;
-
-/// The documented `POST /calls` body. Optional members are left out, not sent as `null`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CallRequest {
-    pub from_number: String,
-    pub to_number: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub patient_info: Option<PatientInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub appointment_info: Option<AppointmentInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub voicemail_message: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PatientInfo {
-    pub first_name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    /// `1988-03-22T00:00:00.000Z`, the form the API reference shows.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub date_of_birth: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub patient_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AppointmentInfo {
-    /// RFC 3339 with the practice's UTC offset, e.g. `2025-03-10T15:00:00-06:00`.
-    pub start_time: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub appointment_type_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub appointment_description: Option<String>,
-    pub appointment_id: String,
-}
-
-/// Connection settings for the API.
-#[derive(Debug, Clone)]
-pub struct ApiSettings {
-    /// Without a trailing slash, e.g. `https://api.helloannie.com/v1`.
-    pub base_url: String,
-    /// The API key (`[REDACTED]` in `Debug` output); unused when `oauth` is set.
-    pub api_key: secrecy::SecretString,
-    /// OAuth client credentials instead of a key.
-    pub oauth: Option<crate::oauth::OAuthSettings>,
-    pub timeout: Duration,
-}
-
-/// How requests are authorised.
-#[derive(Debug)]
-enum Auth {
-    Key(secrecy::SecretString),
-    OAuth(crate::oauth::TokenSource),
-}
 
 /// What one `POST /calls` answer proved. [`CallOutcome::placement`] says whether a call may
 /// exist; the variants say what the dispatcher does next.
@@ -162,13 +96,13 @@ pub enum ListOutcome {
 }
 
 #[derive(Deserialize)]
-struct ListData {
-    conversations: Vec<serde_json::Value>,
-    pagination: Option<Pagination>,
+pub(super) struct ListData {
+    pub(super) conversations: Vec<serde_json::Value>,
+    pub(super) pagination: Option<Pagination>,
 }
 
 /// Each listed item, with the item kept whole; `None` if any lacks the documented fields.
-fn summaries(items: Vec<serde_json::Value>) -> Option<Vec<ConversationSummary>> {
+pub(super) fn summaries(items: Vec<serde_json::Value>) -> Option<Vec<ConversationSummary>> {
     items
         .into_iter()
         .map(|raw| {
@@ -180,129 +114,8 @@ fn summaries(items: Vec<serde_json::Value>) -> Option<Vec<ConversationSummary>> 
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Pagination {
-    total_count: Option<u64>,
-}
-
-/// A small client for the endpoints this tool uses, shared by every worker.
-#[derive(Debug)]
-pub struct AnnieClient {
-    http: reqwest::Client,
-    base_url: String,
-    calls_url: String,
-    auth: Auth,
-}
-
-/// Longest rate-limit pause we accept from the server's headers before trying again anyway.
-const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(300);
-/// Pause used when a 429 carries rate-limit headers but no reset time.
-const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
-
-#[derive(Deserialize)]
-struct Envelope {
-    success: Option<bool>,
-    data: Option<serde_json::Value>,
-    message: Option<String>,
-}
-
-impl AnnieClient {
-    pub fn new(settings: &ApiSettings) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            // A redirected POST would silently turn into a GET; report it instead.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("annie-dispatch/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(AnnieClient {
-            base_url: settings.base_url.clone(),
-            calls_url: format!("{}/calls", settings.base_url),
-            auth: match &settings.oauth {
-                Some(o) => Auth::OAuth(crate::oauth::TokenSource::new(http.clone(), o.clone())),
-                None => Auth::Key(settings.api_key.clone()),
-            },
-            http,
-        })
-    }
-
-    /// The bearer token for the next request.
-    async fn bearer(&self) -> Result<String, String> {
-        match &self.auth {
-            Auth::Key(key) => Ok(secrecy::ExposeSecret::expose_secret(key).to_string()),
-            Auth::OAuth(source) => source.bearer().await,
-        }
-    }
-
-    /// Sends one request (the body already serialised: see [`crate::plan::Call`]) and
-    /// classifies the answer. Never fails: every transport problem is an outcome too. With
-    /// OAuth, a 401 fetches a fresh token and sends once more (the request was refused, so no
-    /// call was placed).
-    pub async fn start_call(&self, body_json: &str) -> CallOutcome {
-        let outcome = self.start_call_once(body_json).await;
-        match (&outcome, &self.auth) {
-            (CallOutcome::Unauthorized { status: 401, .. }, Auth::OAuth(source)) => {
-                source.invalidate().await;
-                self.start_call_once(body_json).await
-            }
-            _ => outcome,
-        }
-    }
-
-    async fn start_call_once(&self, body_json: &str) -> CallOutcome {
-        let token = match self.bearer().await {
-            Ok(t) => t,
-            Err(message) => {
-                return CallOutcome::Unauthorized {
-                    status: 401,
-                    message,
-                }
-            }
-        };
-        let response = self
-            .http
-            .post(&self.calls_url)
-            .bearer_auth(token)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body_json.to_string())
-            .send()
-            .await;
-        let response = match response {
-            Ok(r) => r,
-            Err(e) if e.is_connect() => {
-                return CallOutcome::Unreachable {
-                    error: error_chain(&e),
-                }
-            }
-            Err(e) => {
-                return CallOutcome::Unknown {
-                    status: None,
-                    reason: if e.is_timeout() {
-                        "no answer before the request timeout".to_string()
-                    } else {
-                        error_chain(&e)
-                    },
-                }
-            }
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = match response.text().await {
-            Ok(t) => t,
-            // A refusal is proven by its status; anything else may have placed the call.
-            Err(_) if status.is_client_error() => String::new(),
-            Err(e) => {
-                return CallOutcome::Unknown {
-                    status: Some(status.as_u16()),
-                    reason: format!(
-                        "HTTP {} but the answer could not be read ({})",
-                        status.as_u16(),
-                        error_chain(&e)
-                    ),
-                }
-            }
-        };
-        classify(status, &headers, &text, SystemTime::now())
-    }
+pub(super) struct Pagination {
+    pub(super) total_count: Option<u64>,
 }
 
 /// What `GET /conversations/{id}` gave.
@@ -313,114 +126,16 @@ pub enum GetOutcome {
     Failed { status: Option<u16>, error: String },
 }
 
-impl AnnieClient {
-    /// `GET /conversations/{id}`: one conversation, as the API describes it.
-    pub async fn get_conversation(&self, id: &str) -> GetOutcome {
-        let url = format!("{}/conversations/{}", self.base_url, urlencode(id));
-        let token = match self.bearer().await {
-            Ok(t) => t,
-            Err(error) => {
-                return GetOutcome::Failed {
-                    status: None,
-                    error,
-                }
-            }
-        };
-        let response = match self.http.get(url).bearer_auth(token).send().await {
-            Ok(r) => r,
-            Err(e) => {
-                return GetOutcome::Failed {
-                    status: None,
-                    error: error_chain(&e),
-                }
-            }
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap_or_default();
-        if status == StatusCode::TOO_MANY_REQUESTS && has_rate_limit_headers(&headers) {
-            return GetOutcome::RateLimited {
-                wait: rate_limit_wait(&headers, SystemTime::now()),
-            };
-        }
-        let envelope: Option<Envelope> = serde_json::from_str(&text).ok();
-        match envelope {
-            Some(Envelope {
-                success: Some(true),
-                data: Some(data),
-                ..
-            }) if status.is_success() => GetOutcome::Found(data),
-            other => GetOutcome::Failed {
-                status: Some(status.as_u16()),
-                error: other
-                    .and_then(|e| e.message)
-                    .unwrap_or_else(|| snippet(&text)),
-            },
-        }
-    }
+/// Longest rate-limit pause we accept from the server's headers before trying again anyway.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(300);
+/// Pause used when a 429 carries rate-limit headers but no reset time.
+const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
-    /// `GET /conversations?offset=&limit=`: one page of the organisation's conversations. The
-    /// API cannot filter by number or time, so reconciliation pages through and matches itself.
-    pub async fn list_conversations(&self, offset: u64, limit: u64) -> ListOutcome {
-        let token = match self.bearer().await {
-            Ok(t) => t,
-            Err(error) => return ListOutcome::Failed { error },
-        };
-        let response = self
-            .http
-            .get(format!("{}/conversations", self.base_url))
-            .query(&[("offset", offset), ("limit", limit)])
-            .bearer_auth(token)
-            .send()
-            .await;
-        let response = match response {
-            Ok(r) => r,
-            Err(e) => {
-                return ListOutcome::Failed {
-                    error: error_chain(&e),
-                }
-            }
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap_or_default();
-        if status == StatusCode::TOO_MANY_REQUESTS && has_rate_limit_headers(&headers) {
-            return ListOutcome::RateLimited {
-                wait: rate_limit_wait(&headers, SystemTime::now()),
-            };
-        }
-        if !status.is_success() {
-            let message = serde_json::from_str::<Envelope>(&text)
-                .ok()
-                .and_then(|e| e.message)
-                .unwrap_or_else(|| snippet(&text));
-            let error = match status {
-                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => format!(
-                    "the API refused the credentials (HTTP {}: {message}); check the key",
-                    status.as_u16()
-                ),
-                _ => api_reason(status.as_u16(), &message),
-            };
-            return match status.is_client_error() {
-                true => ListOutcome::Refused { error },
-                false => ListOutcome::Failed { error },
-            };
-        }
-        let data = serde_json::from_str::<Envelope>(&text)
-            .ok()
-            .and_then(|e| e.data)
-            .and_then(|d| serde_json::from_value::<ListData>(d).ok())
-            .and_then(|d| Some((summaries(d.conversations)?, d.pagination)));
-        match data {
-            Some((conversations, pagination)) => ListOutcome::Page {
-                total: pagination.and_then(|p| p.total_count),
-                conversations,
-            },
-            None => ListOutcome::Failed {
-                error: "the conversation list was not in the documented shape".to_string(),
-            },
-        }
-    }
+#[derive(Deserialize)]
+pub(super) struct Envelope {
+    pub(super) success: Option<bool>,
+    pub(super) data: Option<serde_json::Value>,
+    pub(super) message: Option<String>,
 }
 
 /// Sorts a response into an outcome. Separate from the I/O so every branch is unit-tested.
@@ -527,7 +242,7 @@ pub fn api_reason(status: u16, message: &str) -> String {
     }
 }
 
-fn has_rate_limit_headers(headers: &HeaderMap) -> bool {
+pub(super) fn has_rate_limit_headers(headers: &HeaderMap) -> bool {
     headers
         .keys()
         .any(|k| k.as_str().to_ascii_lowercase().starts_with("x-ratelimit-"))
@@ -535,7 +250,7 @@ fn has_rate_limit_headers(headers: &HeaderMap) -> bool {
 
 /// How long to pause: the later of `Retry-After` and `X-RateLimit-Reset` (epoch seconds),
 /// bounded by [`MAX_RATE_LIMIT_WAIT`].
-fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Duration {
+pub(super) fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Duration {
     let text = |name: &str| {
         headers
             .get(name)
@@ -561,21 +276,8 @@ fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Duration {
     }
 }
 
-/// Percent-encodes a path segment (conversation ids are UUIDs, but never trust a file).
-fn urlencode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// A short, printable excerpt of a body that was not the documented JSON.
-fn snippet(body: &str) -> String {
+pub(super) fn snippet(body: &str) -> String {
     let clean: String = body
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -585,17 +287,6 @@ fn snippet(body: &str) -> String {
         Some((i, _)) => format!("{}…", &clean[..i]),
         None => clean.to_string(),
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]
@@ -747,31 +438,5 @@ mod tests {
             );
             assert_eq!(outcome.placement(), Placement::MaybePlaced);
         }
-    }
-
-    #[test]
-    fn body_is_camel_case_without_nulls() {
-        let body = CallRequest {
-            from_number: "+13125550100".into(),
-            to_number: "+13125550147".into(),
-            patient_info: Some(PatientInfo {
-                first_name: "Zoë".into(),
-                last_name: None,
-                date_of_birth: None,
-                patient_id: Some("P1".into()),
-            }),
-            appointment_info: None,
-            context: Some("c".into()),
-            voicemail_message: None,
-        };
-        assert_eq!(
-            serde_json::to_value(&body).unwrap(),
-            serde_json::json!({
-                "fromNumber": "+13125550100",
-                "toNumber": "+13125550147",
-                "patientInfo": {"firstName": "Zoë", "patientId": "P1"},
-                "context": "c"
-            })
-        );
     }
 }
