@@ -14,7 +14,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
-use super::Ledger;
+use super::store::Ledger;
 use crate::clock::stamp;
 
 /// The API a location's calls went to.

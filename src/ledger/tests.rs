@@ -1,5 +1,8 @@
 use super::*;
-use chrono::TimeZone;
+use chrono::{DateTime, TimeZone, Utc};
+use std::path::Path;
+
+use rusqlite::Connection;
 
 fn at(h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap()

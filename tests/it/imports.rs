@@ -34,7 +34,6 @@ const KNOWN: &[&[&str]] = &[
         "export::json_file",
         "export::sniff",
     ],
-    &["ledger", "ledger::identity"],
 ];
 
 /// `src/dispatch/mod.rs` → `dispatch`, `src/dispatch/gate.rs` → `dispatch::gate`, `src/lib.rs`

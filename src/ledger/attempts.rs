@@ -1,0 +1,213 @@
+//! Attempts: each call recorded before its request leaves and updated with how it ended, read
+//! back per appointment (was it sent?) and per number (the per-number rules).
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+use super::store::{parse_stamp, Ledger};
+use crate::clock::stamp;
+
+/// How an attempt ended (or that it has not yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Recorded before the POST; still so after a crash.
+    InFlight,
+    Sent,
+    /// Failed in a way that proves no call was placed.
+    Failed,
+    /// The request may have placed a call; never resent automatically.
+    Uncertain,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::InFlight => "in_flight",
+            Outcome::Sent => "sent",
+            Outcome::Failed => "failed",
+            Outcome::Uncertain => "uncertain",
+        }
+    }
+
+    fn parse(text: &str) -> Outcome {
+        match text {
+            "sent" => Outcome::Sent,
+            "failed" => Outcome::Failed,
+            "uncertain" => Outcome::Uncertain,
+            _ => Outcome::InFlight,
+        }
+    }
+}
+
+/// One recorded attempt for one appointment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub id: i64,
+    pub call_id: String,
+    pub appointment_id: String,
+    pub start_time: String,
+    pub outcome: Outcome,
+    pub conversation_id: Option<String>,
+    pub attempted_at: DateTime<Utc>,
+    /// Whether the API may count it against the number (it reached the API, or may have).
+    pub counts: bool,
+}
+
+/// An attempt to a number, for the per-number rules: one per call, not per appointment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberAttempt {
+    pub attempted_at: DateTime<Utc>,
+    pub outcome: Outcome,
+    /// `outcomes` found the call's conversation ended without anyone answering.
+    pub unanswered: bool,
+}
+
+/// What a new attempt records up front.
+#[derive(Debug, Clone)]
+pub struct NewAttempt<'a> {
+    pub run_id: &'a str,
+    pub call_id: &'a str,
+    pub appointment_id: &'a str,
+    pub start_time: &'a str,
+    pub number_key: &'a str,
+    /// The location's id ('' for a single practice).
+    pub location: &'a str,
+    pub attempted_at: DateTime<Utc>,
+}
+
+/// The outcome to record for an attempt.
+#[derive(Debug, Clone)]
+pub struct Finished<'a> {
+    pub outcome: Outcome,
+    pub conversation_id: Option<&'a str>,
+    pub http_status: Option<u16>,
+    pub reason: Option<&'a str>,
+    /// False for failures the API never saw (no connection, organisation rate limit).
+    pub counts: bool,
+    pub finished_at: DateTime<Utc>,
+}
+
+impl Ledger {
+    /// Every attempt for this appointment id, newest first (all start times).
+    pub fn attempts_for(&self, appointment_id: &str) -> anyhow::Result<Vec<Attempt>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, call_id, appointment_id, start_time, status, conversation_id, attempted_at, counts
+             FROM attempts WHERE appointment_id = ?1 AND superseded_at IS NULL
+             ORDER BY attempted_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map(params![appointment_id], |r| {
+            Ok(Attempt {
+                id: r.get(0)?,
+                call_id: r.get(1)?,
+                appointment_id: r.get(2)?,
+                start_time: r.get(3)?,
+                outcome: Outcome::parse(&r.get::<_, String>(4)?),
+                conversation_id: r.get(5)?,
+                attempted_at: parse_stamp(&r.get::<_, String>(6)?),
+                counts: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Calls a location made to a number (one per call, however many appointments it covered)
+    /// since `since`, newest first, that the API may count, with whether `outcomes` found them
+    /// unanswered. Each location is an organisation of its own, with its own per-number history.
+    pub fn calls_to(
+        &self,
+        location: &str,
+        number_key: &str,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<NumberAttempt>> {
+        let mut stmt = self.conn.prepare_cached(if self.has_locations {
+            "SELECT MAX(a.attempted_at), MIN(a.status), MAX(COALESCE(c.answered = 'no', 0))
+             FROM attempts a LEFT JOIN conversations c ON c.conversation_id = a.conversation_id
+             WHERE a.number_key = ?1 AND a.attempted_at >= ?2 AND a.counts = 1 AND a.location = ?3
+             GROUP BY a.call_id ORDER BY MAX(a.attempted_at) DESC"
+        } else {
+            "SELECT MAX(a.attempted_at), MIN(a.status), MAX(COALESCE(c.answered = 'no', 0))
+             FROM attempts a LEFT JOIN conversations c ON c.conversation_id = a.conversation_id
+             WHERE a.number_key = ?1 AND a.attempted_at >= ?2 AND a.counts = 1 AND ?3 = ''
+             GROUP BY a.call_id ORDER BY MAX(a.attempted_at) DESC"
+        })?;
+        let rows = stmt.query_map(params![number_key, stamp(since), location], |r| {
+            Ok(NumberAttempt {
+                attempted_at: parse_stamp(&r.get::<_, String>(0)?),
+                outcome: Outcome::parse(&r.get::<_, String>(1)?),
+                unanswered: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records every appointment of one call as in flight, in one transaction, committed before
+    /// the request leaves.
+    pub fn begin_call(&self, attempts: &[NewAttempt<'_>]) -> anyhow::Result<Vec<i64>> {
+        let tx = self.conn.unchecked_transaction()?;
+        let ids = attempts
+            .iter()
+            .map(|a| self.begin(a))
+            .collect::<anyhow::Result<Vec<i64>>>()?;
+        tx.commit()
+            .context("cannot commit the attempt to the ledger")?;
+        Ok(ids)
+    }
+
+    /// Records how every appointment of one call ended, in one transaction.
+    pub fn finish_call(&self, ids: &[i64], f: &Finished<'_>) -> anyhow::Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        for id in ids {
+            self.finish(*id, f)?;
+        }
+        tx.commit()
+            .context("cannot commit the outcome to the ledger")?;
+        Ok(())
+    }
+
+    /// Records an attempt as in flight and commits it before the request leaves.
+    pub fn begin(&self, a: &NewAttempt<'_>) -> anyhow::Result<i64> {
+        self.conn
+            .execute(
+                "INSERT INTO attempts (run_id, call_id, appointment_id, start_time, number_key, status, attempted_at, counts, location)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'in_flight', ?6, 1, ?7)",
+                params![a.run_id, a.call_id, a.appointment_id, a.start_time, a.number_key, stamp(a.attempted_at), a.location],
+            )
+            .context("cannot record the attempt in the ledger")?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Records how an attempt ended.
+    pub fn finish(&self, id: i64, f: &Finished<'_>) -> anyhow::Result<()> {
+        self.conn
+            .execute(
+                "UPDATE attempts SET status = ?2, conversation_id = ?3, http_status = ?4, reason = ?5,
+                 counts = ?6, finished_at = ?7 WHERE id = ?1",
+                params![
+                    id,
+                    f.outcome.as_str(),
+                    f.conversation_id,
+                    f.http_status,
+                    f.reason,
+                    f.counts,
+                    stamp(f.finished_at)
+                ],
+            )
+            .context("cannot record the outcome in the ledger")?;
+        Ok(())
+    }
+
+    /// Marks an appointment's attempts for an earlier start time as superseded (it moved).
+    pub fn supersede(
+        &self,
+        appointment_id: &str,
+        current_start: &str,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE attempts SET superseded_at = ?3
+             WHERE appointment_id = ?1 AND start_time <> ?2 AND superseded_at IS NULL",
+            params![appointment_id, current_start, stamp(at)],
+        )?)
+    }
+}
