@@ -1,7 +1,7 @@
 //! `annie-dispatch outcomes`: the morning after, what happened on each call.
 //!
 //! Reads a results file, asks `GET /conversations/{id}` for every call that was started (through
-//! the same rate gate as dispatch), and writes an outcomes file the office can act on, one row per
+//! the same rate gate as dispatch), and writes an outcomes file the reader can act on, one row per
 //! results row. A conversation whose status was final (see [`reading::FINAL_STATUSES`]) when its
 //! row was written is never fetched again; one that was still open is read again by every later
 //! run until it closes, and its row is updated in place ([`file`] says how the file is kept
@@ -65,7 +65,7 @@ struct ResultLine {
 }
 
 /// A location's API client and rate gate: its conversations are only visible with its key.
-struct Office {
+struct Reader {
     client: AnnieClient,
     gate: Gate,
     /// For log lines: the location's name, and the variable its key came from.
@@ -73,36 +73,36 @@ struct Office {
     key_env: String,
 }
 
-/// One office per location id ('' for a single practice).
-fn offices(settings: &ApiOnly) -> anyhow::Result<HashMap<String, Office>> {
-    let mut offices = HashMap::new();
+/// One reader per location id ('' for a single practice).
+fn readers(settings: &ApiOnly) -> anyhow::Result<HashMap<String, Reader>> {
+    let mut readers = HashMap::new();
     for l in &settings.locations {
         let api = l
             .api
             .as_ref()
             .context("internal error: a location without API settings")?;
-        let office = Office {
+        let reader = Reader {
             client: AnnieClient::new(api)?,
             gate: Gate::new(l.dispatch.requests_per_minute),
             label: l.label().to_string(),
             key_env: l.api_key_env.clone(),
         };
-        offices.insert(l.id.clone(), office);
+        readers.insert(l.id.clone(), reader);
     }
-    Ok(offices)
+    Ok(readers)
 }
 
-/// The office that made a row's call: its location's, or the only one.
-fn office_for<'a>(
-    offices: &'a HashMap<String, Office>,
+/// The reader that made a row's call: its location's, or the only one.
+fn reader_for<'a>(
+    readers: &'a HashMap<String, Reader>,
     line: &ResultLine,
-) -> Result<(&'a str, &'a Office), String> {
+) -> Result<(&'a str, &'a Reader), String> {
     let id = line.location.as_deref().unwrap_or("");
-    match offices.get_key_value(id) {
-        Some((key, office)) => Ok((key.as_str(), office)),
-        None if offices.len() == 1 => {
-            let (key, office) = offices.iter().next().expect("one office");
-            Ok((key.as_str(), office))
+    match readers.get_key_value(id) {
+        Some((key, reader)) => Ok((key.as_str(), reader)),
+        None if readers.len() == 1 => {
+            let (key, reader) = readers.iter().next().expect("one reader");
+            Ok((key.as_str(), reader))
         }
         None if id.is_empty() => Err(
             "the results row names no location (a results file written without [[locations]]?); \
@@ -119,7 +119,7 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     let settings = ApiOnly::build(&args.config, &args.results, &|name| {
         std::env::var(name).ok()
     })?;
-    let offices = offices(&settings)?;
+    let readers = readers(&settings)?;
     let out_path = args
         .out
         .clone()
@@ -139,7 +139,7 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     // Whatever was read is saved, even when a ledger error stops the reading.
     let counted = read_rows(
         &lines,
-        &offices,
+        &readers,
         &settings.outcomes,
         ledger.as_ref(),
         &mut file,
@@ -222,7 +222,7 @@ struct Fetched<'a> {
 /// means every reader is done. A ledger error stops the reading.
 async fn read_rows(
     lines: &[&ResultLine],
-    offices: &HashMap<String, Office>,
+    readers: &HashMap<String, Reader>,
     rules: &Rules,
     ledger: Option<&Ledger>,
     file: &mut OutcomesFile,
@@ -231,16 +231,16 @@ async fn read_rows(
         read: 0,
         lookup_failures: 0,
     };
-    let mut by_office: BTreeMap<&str, (&Office, Vec<&ResultLine>)> = BTreeMap::new();
+    let mut by_reader: BTreeMap<&str, (&Reader, Vec<&ResultLine>)> = BTreeMap::new();
     for line in lines {
         if conversation_of(line).is_none() {
             file.put(without_call(line));
             continue;
         }
-        match office_for(offices, line) {
-            Ok((key, office)) => by_office
+        match reader_for(readers, line) {
+            Ok((key, reader)) => by_reader
                 .entry(key)
-                .or_insert((office, Vec::new()))
+                .or_insert((reader, Vec::new()))
                 .1
                 .push(line),
             Err(error) => {
@@ -251,9 +251,9 @@ async fn read_rows(
     }
     file.save_if_due()?;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let readers = by_office
+    let readers = by_reader
         .into_values()
-        .map(|(office, lines)| read_location(office, lines, tx.clone()));
+        .map(|(reader, lines)| read_location(reader, lines, tx.clone()));
     let readers = futures_util::future::join_all(readers);
     drop(tx);
     let write = async {
@@ -282,7 +282,7 @@ async fn read_rows(
 /// (a household's call) is read once. A refused key stops the location at once: its other rows
 /// are left for a rerun, without a request each.
 async fn read_location<'a>(
-    office: &'a Office,
+    reader: &'a Reader,
     lines: Vec<&'a ResultLine>,
     tx: mpsc::UnboundedSender<Fetched<'a>>,
 ) {
@@ -296,12 +296,12 @@ async fn read_location<'a>(
             (Some(why), _) => Err(why.clone()),
             (None, Some(earlier)) => earlier.clone(),
             (None, None) => {
-                let fetched = match fetch(&office.client, &office.gate, id).await {
+                let fetched = match fetch(&reader.client, &reader.gate, id).await {
                     Ok(v) => Ok(Arc::new(v)),
                     Err((Some(401), error)) => {
                         tracing::error!(
-                            location = %office.label,
-                            key_variable = %office.key_env,
+                            location = %reader.label,
+                            key_variable = %reader.key_env,
                             error = %error,
                             "the API refused this location's key (HTTP 401); its conversations \
                              are left for a rerun (other locations go on)"
@@ -317,7 +317,7 @@ async fn read_location<'a>(
                         };
                         tracing::warn!(
                             row = line.row,
-                            location = %office.label,
+                            location = %reader.label,
                             error = %error,
                             "cannot read a conversation"
                         );
