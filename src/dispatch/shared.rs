@@ -86,6 +86,9 @@ pub(super) struct Shared {
     pub(super) failures_in_a_row: AtomicU32,
     /// The numbers of the unexplained 403s in a row (see [`FORBIDDEN_NUMBERS`]).
     pub(super) forbidden_in_a_row: Mutex<Vec<String>>,
+    /// This location's calling window: calls wait within it, and rows deferred past it are
+    /// flagged when no run can call them before their appointment.
+    pub(super) window: crate::schedule::CallingWindow,
 }
 
 impl Shared {
