@@ -8,6 +8,11 @@
 //! that cannot go before the window closes is skipped (a per-number rule, with when it lifts) or
 //! deferred (calling hours); one that no run can call before its appointment is also marked to
 //! be flagged for a person.
+//!
+//! A number resting after failed or unanswered calls (the cooldown) is not the patient's only
+//! way to be reached: the next usable phone column of the export is tried instead, with the
+//! reason in the results. A number whose patient asked not to be called never falls back: the
+//! request is the patient's, not the number's.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -15,7 +20,9 @@ use crate::hours::RecipientZones;
 use crate::households::Household;
 use crate::ledger::Ledger;
 use crate::locations::Location;
+use crate::normalise::phone::Phone;
 use crate::number_rules;
+use crate::optout::OptOuts;
 use crate::reason::{Reason, ReasonCode};
 use crate::results::Status;
 use crate::schedule::{self, CallingWindow, Cause, Hold, Limits, Schedule, Spacing};
@@ -31,6 +38,98 @@ pub struct Checked {
     pub schedule: Schedule,
 }
 
+/// What the ledger, the hours and the spacing say about calling one number now.
+struct Assessed {
+    /// The patient on this number asked not to be called: never called, never falls back.
+    opted_out: Option<Reason>,
+    rules: Option<number_rules::Blocked>,
+    zones: RecipientZones,
+    moment: schedule::Moment,
+}
+
+fn assess(
+    ledger: Option<&Ledger>,
+    location: &Location,
+    number: &str,
+    now: DateTime<Utc>,
+    spacing: &Spacing,
+    tz: chrono_tz::Tz,
+) -> anyhow::Result<Assessed> {
+    let mut rules = None;
+    let mut last_elsewhere = spacing.last_elsewhere(&location.id, number);
+    let zones = RecipientZones::for_number(number);
+    if let Some(l) = ledger {
+        let key = l.number_key(number);
+        // A request not to be called holds for every location of a group, and never lifts.
+        if let Some(d) = l.do_not_call(&key)? {
+            let text = number_rules::do_not_call_reason(&d, tz);
+            return Ok(Assessed {
+                opted_out: Some(Reason::new(ReasonCode::OptedOut, text)),
+                rules: None,
+                moment: schedule::Moment {
+                    at: None,
+                    cause: Cause::Rules,
+                },
+                zones,
+            });
+        }
+        let since = now - Duration::days(number_rules::LOOKBACK_DAYS);
+        rules = number_rules::check(&l.calls_to(&location.id, &key, since)?, now);
+        let spaced_since = now - spacing.gap();
+        let earlier = l.last_call_elsewhere(&location.id, &key, spaced_since)?;
+        last_elsewhere = last_elsewhere.max(earlier);
+    }
+    let limits = Limits {
+        zones: &zones,
+        rules_lift: rules.as_ref().map(|b| b.callable_from),
+        last_elsewhere,
+        spacing: spacing.gap(),
+    };
+    let moment = schedule::not_before(&location.hours, &limits, now);
+    Ok(Assessed {
+        opted_out: None,
+        rules,
+        zones,
+        moment,
+    })
+}
+
+/// A per-number rule's text, with when it lifts.
+fn rule_text(b: &number_rules::Blocked, tz: chrono_tz::Tz) -> String {
+    let from = schedule::when(b.callable_from, tz);
+    format!("{}; callable again from {from}", b.rule)
+}
+
+/// When the number of a one-appointment household rests (the cooldown after failed or
+/// unanswered calls) past this run's window, the patient's next usable phone column that may be
+/// called in the window: (column, number, its assessment). A number on the do-not-call list or
+/// whose patient asked not to be called is never tried.
+fn fall_back(
+    h: &Household,
+    first: &Assessed,
+    window: &CallingWindow,
+    opt_outs: &OptOuts,
+    assess_number: &dyn Fn(&str) -> anyhow::Result<Assessed>,
+) -> anyhow::Result<Option<(String, Phone, Assessed)>> {
+    let resting = first
+        .rules
+        .as_ref()
+        .is_some_and(|b| b.rule == number_rules::COOLDOWN_RULE);
+    if !resting || h.members.len() != 1 || first.moment.at.is_some_and(|at| window.fits(at)) {
+        return Ok(None);
+    }
+    for (column, phone) in &h.lead().other_phones {
+        if opt_outs.number_opted_out(&phone.e164) {
+            continue;
+        }
+        let assessed = assess_number(&phone.e164)?;
+        if assessed.opted_out.is_none() && assessed.moment.at.is_some_and(|at| window.fits(at)) {
+            return Ok(Some((column.clone(), phone.clone(), assessed)));
+        }
+    }
+    Ok(None)
+}
+
 /// Keeps the households one location may call in this run (now, or later in its window);
 /// settles the rest (skipped or deferred).
 pub fn check(
@@ -39,6 +138,7 @@ pub fn check(
     location: &Location,
     now: DateTime<Utc>,
     spacing: &Spacing,
+    opt_outs: &OptOuts,
 ) -> anyhow::Result<Checked> {
     let window = CallingWindow::of(&location.hours, now);
     let mut checked = Checked {
@@ -46,38 +146,29 @@ pub fn check(
         callable: Vec::new(),
         schedule: Schedule::new(window),
     };
-    for h in households {
-        let number = &h.lead().phone.e164;
+    for mut h in households {
         let tz = h.lead().start.timezone();
-        let mut rules = None;
-        let mut last_elsewhere = spacing.last_elsewhere(&location.id, number);
-        if let Some(l) = ledger {
-            let key = l.number_key(number);
-            // A request not to be called holds for every location of a group, and never lifts.
-            if let Some(d) = l.do_not_call(&key)? {
-                let text = number_rules::do_not_call_reason(&d, tz);
-                let reason = Reason::new(ReasonCode::OptedOut, text);
-                settle_all(h, Status::Skipped, reason, &mut checked.settled);
-                continue;
-            }
-            let since = now - Duration::days(number_rules::LOOKBACK_DAYS);
-            rules = number_rules::check(&l.calls_to(&location.id, &key, since)?, now);
-            let spaced_since = now - spacing.gap();
-            let earlier = l.last_call_elsewhere(&location.id, &key, spaced_since)?;
-            last_elsewhere = last_elsewhere.max(earlier);
+        let assess_number = |number: &str| assess(ledger, location, number, now, spacing, tz);
+        let mut a = assess_number(&h.lead().phone.e164)?;
+        if let Some(reason) = a.opted_out.take() {
+            settle_all(h, Status::Skipped, reason, &mut checked.settled);
+            continue;
         }
-        let zones = RecipientZones::for_number(number);
-        let limits = Limits {
-            zones: &zones,
-            rules_lift: rules.as_ref().map(|b| b.callable_from),
-            last_elsewhere,
-            spacing: spacing.gap(),
-        };
-        let moment = schedule::not_before(&location.hours, &limits, now);
-        let rule_text = |b: &number_rules::Blocked| {
-            let from = schedule::when(b.callable_from, tz);
-            format!("{}; callable again from {from}", b.rule)
-        };
+        if let Some((column, phone, next)) = fall_back(&h, &a, &window, opt_outs, &assess_number)? {
+            let rested = a
+                .rules
+                .as_ref()
+                .map(|b| rule_text(b, tz))
+                .unwrap_or_default();
+            let note = format!(
+                "the first number rests ({rested}): calling the next phone column, {column}, \
+                 instead"
+            );
+            checked.schedule.notes.insert(h.members[0].0, note);
+            h.members[0].1.phone = phone;
+            a = next;
+        }
+        let moment = a.moment;
         let spacing_text = |at: Option<DateTime<Utc>>| {
             let rule = schedule::spacing_rule(spacing.gap());
             match at {
@@ -85,7 +176,7 @@ pub fn check(
                 None => rule,
             }
         };
-        let hours_text = || match location.hours.may_call(&zones, now) {
+        let hours_text = || match location.hours.may_call(&a.zones, now) {
             Err(closed) => closed.reason,
             Ok(()) => format!(
                 "outside calling hours before this run's window closes; callable from {}",
@@ -97,7 +188,11 @@ pub fn check(
         if let Some(at) = moment.at.filter(|at| window.fits(*at)) {
             if at > now {
                 let why = match moment.cause {
-                    Cause::Rules => rules.as_ref().map(rule_text).unwrap_or_default(),
+                    Cause::Rules => a
+                        .rules
+                        .as_ref()
+                        .map(|b| rule_text(b, tz))
+                        .unwrap_or_default(),
                     Cause::Hours => hours_text(),
                     Cause::Spacing | Cause::Free => spacing_text(None),
                 };
@@ -109,10 +204,10 @@ pub fn check(
             checked.callable.push(h);
             continue;
         }
-        let (status, reason) = match &rules {
+        let (status, reason) = match &a.rules {
             Some(b) => (
                 Status::Skipped,
-                Reason::new(ReasonCode::PerNumberLimit, rule_text(b)),
+                Reason::new(ReasonCode::PerNumberLimit, rule_text(b, tz)),
             ),
             None if moment.cause == Cause::Spacing => (
                 Status::Skipped,

@@ -164,7 +164,8 @@ pub(crate) async fn dispatch_with(
     let (output, collector) = outputs::start(&s, total, unplaced, &days, patients)?;
     // From here on calls may be made: errors no longer mean "nothing was sent".
     let offices = services.offices.iter().zip(by_location);
-    let runs = offices.map(|(office, rows)| run_location(rows, office, &services, &s, &output));
+    let runs =
+        offices.map(|(office, rows)| run_location(rows, office, &services, &s, &output, &opt_outs));
     let finished = futures_util::future::join_all(runs).await;
     let collected =
         outputs::finish(collector, output, total, finished, &s, &services, global).await?;
@@ -185,6 +186,7 @@ async fn run_location(
     services: &Services,
     s: &Settings,
     output: &outputs::Shared,
+    opt_outs: &optout::OptOuts,
 ) -> anyhow::Result<()> {
     let location = &office.location;
     // A location with nobody to call is not waited for (the run would hold the ledger for hours).
@@ -201,7 +203,7 @@ async fn run_location(
         return Err(e);
     }
     let rows: Vec<u64> = selected.iter().map(|r| r.row).collect();
-    let (plan, schedule) = match plan_location(selected, office, services, s).await {
+    let (plan, schedule) = match plan_location(selected, office, services, s, opt_outs).await {
         Ok(planned) => planned,
         Err(e) => {
             output.send_settled(plan::not_planned(&rows, location.results_id(), &e))?;
@@ -222,6 +224,7 @@ async fn plan_location(
     office: &Office,
     services: &Services,
     s: &Settings,
+    opt_outs: &optout::OptOuts,
 ) -> anyhow::Result<(plan::Plan, schedule::Schedule)> {
     let (location, clock) = (&office.location, services.clock);
     let ledger = services.ledger.as_deref();
@@ -238,6 +241,7 @@ async fn plan_location(
         location,
         clock.now(),
         &services.spacing,
+        opt_outs,
     )?;
     settled.extend(checked.settled);
     let mut plan = plan::plan(settled, checked.callable, location.results_id());

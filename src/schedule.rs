@@ -196,6 +196,8 @@ pub struct Schedule {
     pub window: CallingWindow,
     pub held: HashMap<u64, Hold>,
     pub uncovered: std::collections::HashSet<u64>,
+    /// Notes for the result rows of calls (by lead row): a number fallen back to, say.
+    pub notes: HashMap<u64, String>,
 }
 
 impl Schedule {
@@ -204,6 +206,7 @@ impl Schedule {
             window,
             held: HashMap::new(),
             uncovered: Default::default(),
+            notes: HashMap::new(),
         }
     }
 }

@@ -141,6 +141,7 @@ impl Dispatcher {
             failures_in_a_row: AtomicU32::new(0),
             forbidden_in_a_row: Mutex::new(Vec::new()),
             window: schedule.window,
+            notes: std::mem::take(&mut schedule.notes),
         });
         let d = &shared.d;
         let mut workers = JoinSet::new();

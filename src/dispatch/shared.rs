@@ -89,6 +89,8 @@ pub(super) struct Shared {
     /// This location's calling window: calls wait within it, and rows deferred past it are
     /// flagged when no run can call them before their appointment.
     pub(super) window: crate::schedule::CallingWindow,
+    /// Notes for a call's rows, by its lead row (the number it fell back to, say).
+    pub(super) notes: HashMap<u64, String>,
 }
 
 impl Shared {
@@ -96,8 +98,16 @@ impl Shared {
     /// written), stop sending: a call whose result cannot be recorded must not be made.
     pub(super) fn report_rows(&self, rows: Vec<RowResult>) {
         let location = self.d.location.results_id().map(str::to_string);
+        // A household's rows share its lead's note.
+        let note = rows.first().and_then(|r| self.notes.get(&r.row));
         for mut row in rows {
             row.location = location.clone();
+            if let Some(note) = note {
+                row.reason = Some(match row.reason.take().filter(|r| !r.is_empty()) {
+                    Some(reason) => format!("{note}; {reason}"),
+                    None => note.clone(),
+                });
+            }
             if self.results.send(row).is_err() {
                 self.d.stop.set(Reason::new(
                     ReasonCode::CannotRecord,

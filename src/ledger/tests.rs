@@ -324,9 +324,18 @@ fn the_last_call_from_another_location_spaces_a_groups_calls() {
     finish(&l, refused, Outcome::Failed, at(3));
     let west = begin_at(&l, "2", "k3", "W1", start, "n1", at(2));
     finish(&l, west, Outcome::Sent, at(2));
-    assert_eq!(l.last_call_elsewhere("2", "n1", at(0)).unwrap(), Some(at(1)));
-    assert_eq!(l.last_call_elsewhere("1", "n1", at(0)).unwrap(), Some(at(2)));
-    assert_eq!(l.last_call_elsewhere("3", "n1", at(0)).unwrap(), Some(at(2)));
+    assert_eq!(
+        l.last_call_elsewhere("2", "n1", at(0)).unwrap(),
+        Some(at(1))
+    );
+    assert_eq!(
+        l.last_call_elsewhere("1", "n1", at(0)).unwrap(),
+        Some(at(2))
+    );
+    assert_eq!(
+        l.last_call_elsewhere("3", "n1", at(0)).unwrap(),
+        Some(at(2))
+    );
     // Only since the given time, only this number, and never for a single practice.
     assert_eq!(l.last_call_elsewhere("2", "n1", at(4)).unwrap(), None);
     assert_eq!(l.last_call_elsewhere("2", "n2", at(0)).unwrap(), None);

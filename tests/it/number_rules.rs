@@ -195,3 +195,88 @@ async fn an_appointment_moved_after_its_reminder_needs_attention_when_it_cannot_
     );
     assert_eq!(annie.posted_ids().await, ["A1"]);
 }
+
+/// A number resting after three failed calls in a row falls back to the patient's next phone
+/// column, with the reason in the results; a next number on the do-not-call list is never used.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resting_number_falls_back_to_the_patients_next_phone() {
+    let annie = Annie::start_with("2026-11-10T10:00:00-06:00", Duration::ZERO).await;
+    annie.fail_calls(400, "number unreachable", Some(3)).await;
+    let t = Test::new().server(&annie.base_url());
+    for hour in ["10:00", "11:00", "12:00"] {
+        nightly(&t, 10, hour, "A1")
+            .run_async()
+            .await
+            .assert_status(1);
+    }
+    let row = od_row(
+        "A1",
+        &[
+            ("WirelessPhone", PHONE),
+            ("HmPhone", "(312) 555-0188"),
+            ("AptDateTime", "2026-11-11 10:00:00"),
+        ],
+    );
+    let later = t
+        .clone()
+        .now(Some("2026-11-10T13:00:00-06:00"))
+        .od_rows(&[&row]);
+
+    // The next number is on the do-not-call list: not tried, and the row needs a person.
+    let listed = later
+        .clone()
+        .config(&format!("{CONFIG}[optout]\nlist = \"do-not-call.txt\"\n"))
+        .file("do-not-call.txt", "(312) 555-0188\n")
+        .run_async()
+        .await;
+    listed.assert_status(1);
+    let r = listed.result_for("A1");
+    assert_eq!(r["status"], "skipped");
+    assert!(r["reason"].starts_with(number_rules_cooldown()), "{r:?}");
+    assert_eq!(annie.posts().await.len(), 3);
+
+    // Otherwise the patient's home phone is called instead.
+    let out = later.run_async().await;
+    out.assert_status(0);
+    let r = out.result_for("A1");
+    assert_eq!(r["status"], "sent", "{r:?}");
+    assert_eq!(r["to_number"], "+1312***0188");
+    assert_eq!(
+        r["reason"],
+        format!(
+            "the first number rests ({}): calling the next phone column, HmPhone, instead",
+            number_rules_cooldown()
+        )
+    );
+    let bodies = annie.bodies().await;
+    assert_eq!(bodies.len(), 4);
+    assert_eq!(bodies[3]["toNumber"], "+13125550188");
+}
+
+/// The cooldown's reason for [`PHONE`] after the refusals at 10:00, 11:00 and 12:00.
+fn number_rules_cooldown() -> &'static str {
+    "30 days' rest after 3 failed or unanswered calls in a row; callable again from Thu \
+     2026-12-10 12:00 CST"
+}
+
+/// A number the patient asked not to be called on never falls back to another of theirs.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opted_out_number_does_not_fall_back() {
+    let annie = Annie::start().await;
+    let row = od_row(
+        "A1",
+        &[("WirelessPhone", PHONE), ("HmPhone", "(312) 555-0188")],
+    );
+    let out = Test::new()
+        .server(&annie.base_url())
+        .config(&format!("{CONFIG}[optout]\nlist = \"do-not-call.txt\"\n"))
+        .file("do-not-call.txt", &format!("{PHONE}\n"))
+        .od_rows(&[&row])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    let r = out.result_for("A1");
+    assert_eq!(r["status"], "skipped");
+    assert_eq!(r["reason_code"], "opted_out");
+    assert!(annie.posts().await.is_empty());
+}
