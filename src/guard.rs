@@ -186,6 +186,20 @@ pub fn check(
             ),
         };
         if let Some(at) = moment.at.filter(|at| window.fits(*at)) {
+            // The numbers this call may fall back to if the API refuses its own for a
+            // per-number limit: only those that may be called now, and never an opted-out one.
+            if let [(_, only)] = h.members.as_mut_slice() {
+                let candidates = std::mem::take(&mut only.other_phones);
+                for (column, phone) in candidates {
+                    if phone.e164 == only.phone.e164 || opt_outs.number_opted_out(&phone.e164) {
+                        continue;
+                    }
+                    let next = assess_number(&phone.e164)?;
+                    if next.opted_out.is_none() && next.moment.cause == Cause::Free {
+                        only.other_phones.push((column, phone));
+                    }
+                }
+            }
             if at > now {
                 let why = match moment.cause {
                     Cause::Rules => a

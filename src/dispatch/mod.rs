@@ -34,6 +34,7 @@ use crate::api::AnnieClient;
 use crate::clock::Clock;
 use crate::ledger::Ledger;
 use crate::locations::Location;
+use crate::normalise::phone::{self, Phone};
 use crate::plan::{Call, Planned};
 use crate::preview::CallDetails;
 use crate::reason::{Reason, ReasonCode};
@@ -98,6 +99,15 @@ struct Item {
     /// twice).
     within_limit: Option<bool>,
     hold: Option<Hold>,
+    /// The patient's other usable numbers, tried in order when the API refuses this one for a
+    /// per-number limit (a one-appointment call only).
+    fallbacks: Vec<(String, Phone)>,
+}
+
+/// A call the API refused for a per-number limit, to be made again to the next number.
+pub(super) struct Retry {
+    call: Call,
+    fallbacks: Vec<(String, Phone)>,
 }
 
 enum Body {
@@ -133,6 +143,7 @@ impl Dispatcher {
         mut out: Outputs,
     ) -> anyhow::Result<()> {
         let permits = Arc::new(Semaphore::new(self.location.dispatch.max_in_flight.max(1)));
+        let (retry_tx, mut retry_rx) = mpsc::unbounded_channel::<Retry>();
         let shared = Arc::new(Shared {
             results: out.results.clone(),
             d: self,
@@ -141,21 +152,28 @@ impl Dispatcher {
             failures_in_a_row: AtomicU32::new(0),
             forbidden_in_a_row: Mutex::new(Vec::new()),
             window: schedule.window,
-            notes: std::mem::take(&mut schedule.notes),
+            notes: Mutex::new(std::mem::take(&mut schedule.notes)),
+            retries: retry_tx,
         });
         let d = &shared.d;
         let mut workers = JoinSet::new();
+        let mut next_index = calls.len();
 
         let mut ready: VecDeque<Item> = VecDeque::new();
         let mut held: BTreeMap<(chrono::DateTime<chrono::Utc>, usize), Item> = BTreeMap::new();
         for (index, planned) in calls.into_iter().enumerate() {
             let lead = planned.household.members.first().map(|m| m.0);
             let hold = lead.and_then(|row| schedule.held.remove(&row));
+            let fallbacks = match planned.household.members.as_slice() {
+                [(_, only)] => only.other_phones.clone(),
+                _ => Vec::new(),
+            };
             let item = |hold| Item {
                 index,
                 body: Body::Planned(planned),
                 within_limit: None,
                 hold,
+                fallbacks,
             };
             match hold {
                 Some(h) => {
@@ -166,6 +184,30 @@ impl Dispatcher {
         }
 
         loop {
+            // Calls the API refused for a per-number limit, now to the patient's next number.
+            while let Ok(retry) = retry_rx.try_recv() {
+                ready.push_back(Item::retry(retry, &mut next_index));
+            }
+            if ready.is_empty() && held.is_empty() {
+                // A request still in flight may yet come back for its next number.
+                if workers.is_empty() || d.stop.reason().is_some() {
+                    break;
+                }
+                tokio::select! {
+                    retry = retry_rx.recv() => {
+                        if let Some(retry) = retry {
+                            ready.push_back(Item::retry(retry, &mut next_index));
+                        }
+                    }
+                    joined = workers.join_next() => {
+                        if let Some(Err(e)) = joined {
+                            anyhow::bail!("internal error: a dispatch worker failed: {e}");
+                        }
+                    }
+                    _ = d.stop.wait() => {}
+                }
+                continue;
+            }
             if ready.is_empty() {
                 let Some(((first, _), _)) = held.first_key_value() else {
                     break;
@@ -177,6 +219,12 @@ impl Dispatcher {
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = d.stop.wait() => {}
+                        retry = retry_rx.recv() => {
+                            if let Some(retry) = retry {
+                                ready.push_back(Item::retry(retry, &mut next_index));
+                            }
+                            continue;
+                        }
                     }
                 }
                 // Everything due by now (or, after a stop or in a preview, everything) goes next,
@@ -238,6 +286,7 @@ impl Dispatcher {
                     call,
                     within_limit,
                     item.hold.as_ref(),
+                    item.fallbacks.clone(),
                     &permits,
                     &mut out,
                     &mut workers,
@@ -249,6 +298,7 @@ impl Dispatcher {
                         body: Body::Rendered(call),
                         within_limit: Some(within_limit),
                         hold: item.hold,
+                        fallbacks: item.fallbacks,
                     };
                     held.insert((at, item.index), item);
                 }
@@ -256,6 +306,16 @@ impl Dispatcher {
         }
 
         shared.drain(&mut workers).await?;
+        // Refused calls whose next number the run stopped before trying.
+        while let Ok(retry) = retry_rx.try_recv() {
+            let reason = d.stop.reason().unwrap_or_else(|| {
+                Reason::new(
+                    ReasonCode::Internal,
+                    "internal error: the call to the next number was not made; please report this",
+                )
+            });
+            shared.report(&retry.call, Status::NotAttempted, Some(reason));
+        }
         shared.reconcile_ambiguous().await;
         if let Some(w) = &out.requests {
             w.lock()
@@ -278,6 +338,7 @@ async fn pace(
     call: Call,
     within_limit: bool,
     hold: Option<&Hold>,
+    fallbacks: Vec<(String, Phone)>,
     permits: &Arc<Semaphore>,
     out: &mut Outputs,
     workers: &mut JoinSet<()>,
@@ -347,10 +408,66 @@ async fn pace(
     let (client, shared) = (client.clone(), shared.clone());
     workers.spawn(async move {
         let outcome = attempt(&started.call, &client, &shared).await;
-        shared.settle(index, started, outcome);
+        match next_number(&started.call, &outcome, fallbacks) {
+            Some(retry) => shared.fall_back(index, started, outcome, retry),
+            None => shared.settle(index, started, outcome),
+        }
         drop(permit);
     });
     Ok(Paced::Done)
+}
+
+impl Item {
+    /// A refused call's next try, under a new index (its ledger call id must be new).
+    fn retry(retry: Retry, next_index: &mut usize) -> Item {
+        let index = *next_index;
+        *next_index += 1;
+        Item {
+            index,
+            body: Body::Rendered(retry.call),
+            // Counted toward --limit once, when it first went.
+            within_limit: Some(true),
+            hold: None,
+            fallbacks: retry.fallbacks,
+        }
+    }
+}
+
+/// When the API refused a call for a per-number limit (HTTP 429 without rate-limit headers) and
+/// the patient has another usable number: the same call to that number. The body is the one
+/// rendered, with only `toNumber` changed.
+fn next_number(
+    call: &Call,
+    outcome: &Final,
+    mut fallbacks: Vec<(String, Phone)>,
+) -> Option<(String, Retry)> {
+    let Final::Refused {
+        http_status: 429,
+        row: Status::Failed,
+        ..
+    } = outcome
+    else {
+        return None;
+    };
+    if fallbacks.is_empty() {
+        return None;
+    }
+    let (column, number) = fallbacks.remove(0);
+    let mut body: serde_json::Value = serde_json::from_str(&call.body_json).ok()?;
+    *body.get_mut("toNumber")? = serde_json::Value::String(number.e164.clone());
+    let body_json = serde_json::to_string(&body).ok()?;
+    let next = Call {
+        to_number: number.e164.clone(),
+        masked_to: phone::mask(&number.e164),
+        zones: crate::hours::RecipientZones::for_number(&number.e164),
+        body_json: body_json.into_boxed_str(),
+        ..call.clone()
+    };
+    let retry = Retry {
+        call: next,
+        fallbacks,
+    };
+    Some((column, retry))
 }
 
 /// Why a call may not start now.

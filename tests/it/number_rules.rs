@@ -280,3 +280,38 @@ async fn an_opted_out_number_does_not_fall_back() {
     assert_eq!(r["reason_code"], "opted_out");
     assert!(annie.posts().await.is_empty());
 }
+
+/// The API refuses the first number for a per-number limit (a 429 without rate-limit headers):
+/// the same call goes to the patient's next number, and the row says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_number_the_api_refuses_for_a_per_number_limit_falls_back_to_the_next() {
+    let annie = Annie::start().await;
+    annie
+        .fail_calls(429, "per-number call limit reached", Some(1))
+        .await;
+    let row = od_row(
+        "A1",
+        &[("WirelessPhone", PHONE), ("HmPhone", "(312) 555-0188")],
+    );
+    let out = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&row])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    let r = out.result_for("A1");
+    assert_eq!(r["status"], "sent", "{r:?}");
+    assert_eq!(r["to_number"], "+1312***0188");
+    assert!(
+        r["reason"].starts_with("the API refused the first number (the API answered HTTP 429")
+            && r["reason"].ends_with("): calling the next phone column, HmPhone, instead"),
+        "{r:?}"
+    );
+    let to: Vec<String> = annie
+        .bodies()
+        .await
+        .iter()
+        .map(|b| b["toNumber"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(to, ["+13125550147", "+13125550188"]);
+}
