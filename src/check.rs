@@ -90,7 +90,7 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
             input.display(),
             outcome.summary.line()
         )?;
-        for row in outcome.rows.iter().filter(|r| r.status.needs_attention()) {
+        for row in outcome.rows.iter().filter(|r| r.needs_attention()) {
             writeln!(
                 out,
                 "  row {} ({}): {}: {}",

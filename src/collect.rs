@@ -142,6 +142,7 @@ mod tests {
             attempted_at: None,
             location: Some(location.to_string()),
             reason_code: None,
+            uncovered: false,
         }
     }
 

@@ -5,12 +5,13 @@ use crate::results::{Status, Summary};
 
 /// Every row was sent, previewed or deliberately skipped.
 pub const SUCCESS: u8 = 0;
-/// At least one row is `invalid`, `failed` or `not_attempted`: a person should look.
+/// At least one row is `invalid`, `failed`, `not_attempted` or `uncertain`, or no run will call
+/// it before its appointment (`needs_attention` in the results): a person should look.
 pub const NEEDS_ATTENTION: u8 = 1;
 /// Usage, config or unreadable-input error: nothing was sent.
 pub const USAGE: u8 = 2;
 /// EX_TEMPFAIL: calling hours are closed (nothing was sent), or some rows were deferred until
-/// they open. Run again later.
+/// they open and a later run on their calling day will call them. Run again later.
 pub const TEMPFAIL: u8 = 75;
 /// Interrupted by SIGINT (128 + 2).
 pub const INTERRUPTED: u8 = 130;

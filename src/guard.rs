@@ -1,6 +1,18 @@
 //! The last checks before a household's call is planned: a patient's request not to be called
 //! again and the per-number rules (both from the ledger's history, including what `outcomes`
-//! recorded) and calling hours (for the recipient's zones, at the run's time).
+//! recorded), calling hours (for the recipient's zones) and the spacing between a group's
+//! locations' calls to one number.
+//!
+//! A limit that lifts inside this run's calling window does not settle the row: the call gets a
+//! "not before" moment ([`crate::schedule`]) and the dispatcher holds it until then. Only a row
+//! that cannot go before the window closes is skipped (a per-number rule, with when it lifts) or
+//! deferred (calling hours); one that no run can call before its appointment is also marked to
+//! be flagged for a person.
+//!
+//! A number resting after failed or unanswered calls (the cooldown) is not the patient's only
+//! way to be reached: the next usable phone column of the export is tried instead, with the
+//! reason in the results. A number whose patient asked not to be called never falls back: the
+//! request is the patient's, not the number's.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -8,70 +20,227 @@ use crate::hours::RecipientZones;
 use crate::households::Household;
 use crate::ledger::Ledger;
 use crate::locations::Location;
+use crate::normalise::phone::Phone;
 use crate::number_rules;
+use crate::optout::OptOuts;
 use crate::reason::{Reason, ReasonCode};
 use crate::results::Status;
+use crate::schedule::{self, CallingWindow, Cause, Hold, Limits, Schedule, Spacing};
 use crate::select::{Selected, Settled, Verdict};
 
-/// Keeps the households one location may call now; settles the rest (skipped or deferred).
+/// What the checks made of one location's households.
+#[derive(Debug)]
+pub struct Checked {
+    /// Rows settled here (skipped or deferred).
+    pub settled: Vec<Selected>,
+    /// Households to call, now or at their held moment.
+    pub callable: Vec<Household>,
+    pub schedule: Schedule,
+}
+
+/// What the ledger, the hours and the spacing say about calling one number now.
+struct Assessed {
+    /// The patient on this number asked not to be called: never called, never falls back.
+    opted_out: Option<Reason>,
+    rules: Option<number_rules::Blocked>,
+    zones: RecipientZones,
+    moment: schedule::Moment,
+}
+
+fn assess(
+    ledger: Option<&Ledger>,
+    location: &Location,
+    number: &str,
+    now: DateTime<Utc>,
+    spacing: &Spacing,
+    tz: chrono_tz::Tz,
+) -> anyhow::Result<Assessed> {
+    let mut rules = None;
+    let mut last_elsewhere = spacing.last_elsewhere(&location.id, number);
+    let zones = RecipientZones::for_number(number);
+    if let Some(l) = ledger {
+        let key = l.number_key(number);
+        // A request not to be called holds for every location of a group, and never lifts.
+        if let Some(d) = l.do_not_call(&key)? {
+            let text = number_rules::do_not_call_reason(&d, tz);
+            return Ok(Assessed {
+                opted_out: Some(Reason::new(ReasonCode::OptedOut, text)),
+                rules: None,
+                moment: schedule::Moment {
+                    at: None,
+                    cause: Cause::Rules,
+                },
+                zones,
+            });
+        }
+        let since = now - Duration::days(number_rules::LOOKBACK_DAYS);
+        rules = number_rules::check(&l.calls_to(&location.id, &key, since)?, now);
+        let spaced_since = now - spacing.gap();
+        let earlier = l.last_call_elsewhere(&location.id, &key, spaced_since)?;
+        last_elsewhere = last_elsewhere.max(earlier);
+    }
+    let limits = Limits {
+        zones: &zones,
+        rules_lift: rules.as_ref().map(|b| b.callable_from),
+        last_elsewhere,
+        spacing: spacing.gap(),
+    };
+    let moment = schedule::not_before(&location.hours, &limits, now);
+    Ok(Assessed {
+        opted_out: None,
+        rules,
+        zones,
+        moment,
+    })
+}
+
+/// A per-number rule's text, with when it lifts.
+fn rule_text(b: &number_rules::Blocked, tz: chrono_tz::Tz) -> String {
+    let from = schedule::when(b.callable_from, tz);
+    format!("{}; callable again from {from}", b.rule)
+}
+
+/// When the number of a one-appointment household rests (the cooldown after failed or
+/// unanswered calls) past this run's window, the patient's next usable phone column that may be
+/// called in the window: (column, number, its assessment). A number on the do-not-call list or
+/// whose patient asked not to be called is never tried.
+fn fall_back(
+    h: &Household,
+    first: &Assessed,
+    window: &CallingWindow,
+    opt_outs: &OptOuts,
+    assess_number: &dyn Fn(&str) -> anyhow::Result<Assessed>,
+) -> anyhow::Result<Option<(String, Phone, Assessed)>> {
+    let resting = first
+        .rules
+        .as_ref()
+        .is_some_and(|b| b.rule == number_rules::COOLDOWN_RULE);
+    if !resting || h.members.len() != 1 || first.moment.at.is_some_and(|at| window.fits(at)) {
+        return Ok(None);
+    }
+    for (column, phone) in &h.lead().other_phones {
+        if opt_outs.number_opted_out(&phone.e164) {
+            continue;
+        }
+        let assessed = assess_number(&phone.e164)?;
+        if assessed.opted_out.is_none() && assessed.moment.at.is_some_and(|at| window.fits(at)) {
+            return Ok(Some((column.clone(), phone.clone(), assessed)));
+        }
+    }
+    Ok(None)
+}
+
+/// Keeps the households one location may call in this run (now, or later in its window);
+/// settles the rest (skipped or deferred).
 pub fn check(
     households: Vec<Household>,
     ledger: Option<&Ledger>,
     location: &Location,
     now: DateTime<Utc>,
-) -> anyhow::Result<(Vec<Selected>, Vec<Household>)> {
-    let mut settled = Vec::new();
-    let mut callable = Vec::new();
-    for h in households {
-        let number = &h.lead().phone.e164;
-        let blocked = match ledger {
-            Some(l) => number_blocked(l, &location.id, number, now, h.lead().start.timezone())?
-                .map(|r| (Status::Skipped, r)),
-            None => None,
-        };
-        let closed = || {
-            location
-                .hours
-                .may_call(&RecipientZones::for_number(number), now)
-                .err()
-                .map(|c| {
-                    let reason = Reason::new(ReasonCode::CallingHours, c.reason);
-                    (Status::Deferred, reason)
-                })
-        };
-        match blocked.or_else(closed) {
-            Some((status, reason)) => settle_all(h, status, reason, &mut settled),
-            None => callable.push(h),
+    spacing: &Spacing,
+    opt_outs: &OptOuts,
+) -> anyhow::Result<Checked> {
+    let window = CallingWindow::of(&location.hours, now);
+    let mut checked = Checked {
+        settled: Vec::new(),
+        callable: Vec::new(),
+        schedule: Schedule::new(window),
+    };
+    for mut h in households {
+        let tz = h.lead().start.timezone();
+        let assess_number = |number: &str| assess(ledger, location, number, now, spacing, tz);
+        let mut a = assess_number(&h.lead().phone.e164)?;
+        if let Some(reason) = a.opted_out.take() {
+            settle_all(h, Status::Skipped, reason, &mut checked.settled);
+            continue;
         }
+        if let Some((column, phone, next)) = fall_back(&h, &a, &window, opt_outs, &assess_number)? {
+            let rested = a
+                .rules
+                .as_ref()
+                .map(|b| rule_text(b, tz))
+                .unwrap_or_default();
+            let note = format!(
+                "the first number rests ({rested}): calling the next phone column, {column}, \
+                 instead"
+            );
+            checked.schedule.notes.insert(h.members[0].0, note);
+            h.members[0].1.phone = phone;
+            a = next;
+        }
+        let moment = a.moment;
+        let spacing_text = |at: Option<DateTime<Utc>>| {
+            let rule = schedule::spacing_rule(spacing.gap());
+            match at {
+                Some(at) => format!("{rule}; callable again from {}", schedule::when(at, tz)),
+                None => rule,
+            }
+        };
+        let hours_text = || match location.hours.may_call(&a.zones, now) {
+            Err(closed) => closed.reason,
+            Ok(()) => format!(
+                "outside calling hours before this run's window closes; callable from {}",
+                moment
+                    .at
+                    .map_or("a later day".to_string(), |t| schedule::when(t, tz))
+            ),
+        };
+        if let Some(at) = moment.at.filter(|at| window.fits(*at)) {
+            // The numbers this call may fall back to if the API refuses its own for a
+            // per-number limit: only those that may be called now, and never an opted-out one.
+            if let [(_, only)] = h.members.as_mut_slice() {
+                let candidates = std::mem::take(&mut only.other_phones);
+                for (column, phone) in candidates {
+                    if phone.e164 == only.phone.e164 || opt_outs.number_opted_out(&phone.e164) {
+                        continue;
+                    }
+                    let next = assess_number(&phone.e164)?;
+                    if next.opted_out.is_none() && next.moment.cause == Cause::Free {
+                        only.other_phones.push((column, phone));
+                    }
+                }
+            }
+            if at > now {
+                let why = match moment.cause {
+                    Cause::Rules => a
+                        .rules
+                        .as_ref()
+                        .map(|b| rule_text(b, tz))
+                        .unwrap_or_default(),
+                    Cause::Hours => hours_text(),
+                    Cause::Spacing | Cause::Free => spacing_text(None),
+                };
+                checked
+                    .schedule
+                    .held
+                    .insert(h.members[0].0, Hold { at, why });
+            }
+            checked.callable.push(h);
+            continue;
+        }
+        let (status, reason) = match &a.rules {
+            Some(b) => (
+                Status::Skipped,
+                Reason::new(ReasonCode::PerNumberLimit, rule_text(b, tz)),
+            ),
+            None if moment.cause == Cause::Spacing => (
+                Status::Skipped,
+                Reason::new(ReasonCode::PerNumberLimit, spacing_text(moment.at)),
+            ),
+            None => (
+                Status::Deferred,
+                Reason::new(ReasonCode::CallingHours, hours_text()),
+            ),
+        };
+        for (row, appointment) in &h.members {
+            let start = appointment.start.with_timezone(&Utc);
+            if !window.covers(moment.at, start) {
+                checked.schedule.uncovered.insert(*row);
+            }
+        }
+        settle_all(h, status, reason, &mut checked.settled);
     }
-    Ok((settled, callable))
-}
-
-/// Why this number may not be called now, from the ledger: the patient asked not to be called
-/// (checked first: it never expires), else a per-number limit and when it lifts.
-fn number_blocked(
-    l: &Ledger,
-    location: &str,
-    number: &str,
-    now: DateTime<Utc>,
-    tz: chrono_tz::Tz,
-) -> anyhow::Result<Option<Reason>> {
-    let key = l.number_key(number);
-    // A request not to be called holds for every location of a group.
-    if let Some(d) = l.do_not_call(&key)? {
-        let text = number_rules::do_not_call_reason(&d, tz);
-        return Ok(Some(Reason::new(ReasonCode::OptedOut, text)));
-    }
-    let since = now - Duration::days(number_rules::LOOKBACK_DAYS);
-    let history = l.calls_to(location, &key, since)?;
-    Ok(number_rules::check(&history, now).map(|b| {
-        let from = b
-            .callable_from
-            .with_timezone(&tz)
-            .format("%a %Y-%m-%d %H:%M %Z");
-        let text = format!("{}; callable again from {from}", b.rule);
-        Reason::new(ReasonCode::PerNumberLimit, text)
-    }))
+    Ok(checked)
 }
 
 /// Settles every member of a household with the same status and reason.

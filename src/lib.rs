@@ -54,6 +54,7 @@ pub mod report;
 pub mod results;
 #[cfg_attr(not(feature = "sandbox"), path = "sandbox_off.rs")]
 pub mod sandbox;
+pub mod schedule;
 pub mod secrets;
 pub mod select;
 pub mod services;
@@ -155,11 +156,16 @@ pub(crate) async fn dispatch_with(
     let patients = outputs::patients(&s, &selected);
     let (unplaced, by_location) = split_by_location(selected, s.locations.len());
 
-    let services = Services::start(&s, &clock).await?;
+    let to_call: Vec<bool> = by_location
+        .iter()
+        .map(|rows| rows.iter().any(to_call))
+        .collect();
+    let services = Services::start(&s, &clock, &to_call).await?;
     let (output, collector) = outputs::start(&s, total, unplaced, &days, patients)?;
     // From here on calls may be made: errors no longer mean "nothing was sent".
     let offices = services.offices.iter().zip(by_location);
-    let runs = offices.map(|(office, rows)| run_location(rows, office, &services, &s, &output));
+    let runs =
+        offices.map(|(office, rows)| run_location(rows, office, &services, &s, &output, &opt_outs));
     let finished = futures_util::future::join_all(runs).await;
     let collected =
         outputs::finish(collector, output, total, finished, &s, &services, global).await?;
@@ -180,9 +186,12 @@ async fn run_location(
     services: &Services,
     s: &Settings,
     output: &outputs::Shared,
+    opt_outs: &optout::OptOuts,
 ) -> anyhow::Result<()> {
     let location = &office.location;
-    if s.wait_for_window && office.client.is_some() {
+    // A location with nobody to call is not waited for (the run would hold the ledger for hours).
+    let anyone = selected.iter().any(to_call);
+    if s.wait_for_window && office.client.is_some() && anyone {
         dispatch::wait_for_window(location, &services.clock, &office.stop).await;
     }
     if let Err(e) = services.rebuild_history(office).await {
@@ -194,8 +203,8 @@ async fn run_location(
         return Err(e);
     }
     let rows: Vec<u64> = selected.iter().map(|r| r.row).collect();
-    let plan = match plan_location(selected, office, services, s).await {
-        Ok(plan) => plan,
+    let (plan, schedule) = match plan_location(selected, office, services, s, opt_outs).await {
+        Ok(planned) => planned,
         Err(e) => {
             output.send_settled(plan::not_planned(&rows, location.results_id(), &e))?;
             return Err(e);
@@ -203,7 +212,9 @@ async fn run_location(
     };
     output.send_settled(plan.settled)?;
     let dispatcher = services.dispatcher(office, s.limit, output.details.clone());
-    dispatcher.run(plan.calls, output.outputs.clone()).await
+    dispatcher
+        .run(plan.calls, schedule, output.outputs.clone())
+        .await
 }
 
 /// Stages 4 and 5 for one location: what earlier runs did, households, the per-number rules
@@ -213,7 +224,8 @@ async fn plan_location(
     office: &Office,
     services: &Services,
     s: &Settings,
-) -> anyhow::Result<plan::Plan> {
+    opt_outs: &optout::OptOuts,
+) -> anyhow::Result<(plan::Plan, schedule::Schedule)> {
     let (location, clock) = (&office.location, services.clock);
     let ledger = services.ledger.as_deref();
     let locked = || ledger.map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
@@ -223,17 +235,32 @@ async fn plan_location(
         reconcile::settle_earlier(selected, &finder, ledger, clock.now(), s.retry_uncertain)
             .await?;
     let (mut settled, households) = households::group(selected, s.households);
-    let (deferred, households) =
-        guard::check(households, locked().as_deref(), location, clock.now())?;
-    settled.extend(deferred);
-    let plan = plan::plan(settled, households, location.results_id());
+    let checked = guard::check(
+        households,
+        locked().as_deref(),
+        location,
+        clock.now(),
+        &services.spacing,
+        opt_outs,
+    )?;
+    settled.extend(checked.settled);
+    let mut plan = plan::plan(settled, checked.callable, location.results_id());
+    recall::flag_uncovered(&mut plan.settled, &checked.schedule.uncovered, &moved);
     let (rows, calls) = (plan.rows(), plan.calls.len());
     match location.results_id() {
         Some(id) => tracing::info!(location = %id, rows, calls, "export read and planned"),
         None => tracing::info!(rows, calls, "export read and planned"),
     }
     services.supersede(office, &moved, clock.now())?;
-    Ok(plan)
+    Ok((plan, checked.schedule))
+}
+
+/// Whether a row is still to be called (or looked for in Annie) after selection.
+fn to_call(row: &Selected) -> bool {
+    matches!(
+        row.verdict,
+        select::Verdict::Call(_) | select::Verdict::Reconcile { .. }
+    )
 }
 
 /// Rows with a location, grouped by it (input order kept), and the rows without one (invalid

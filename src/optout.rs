@@ -51,6 +51,12 @@ impl OptOuts {
         OptOuts { numbers }
     }
 
+    /// Whether a number is on the do-not-call list or opted out by a row's column (for a number
+    /// the row was not selected on: a fallback number).
+    pub fn number_opted_out(&self, e164: &str) -> bool {
+        self.numbers.contains_key(e164)
+    }
+
     /// Why this appointment must not be called, if it must not.
     pub fn reason(&self, a: &Appointment) -> Option<String> {
         if let Some(rule) = &a.opt_out {

@@ -95,6 +95,7 @@ impl Call {
                 attempted_at: None,
                 location: None,
                 reason_code: code,
+                uncovered: false,
             })
             .collect()
     }
@@ -217,6 +218,7 @@ pub fn not_planned(rows: &[u64], location: Option<&str>, error: &anyhow::Error) 
             attempted_at: None,
             location: location.map(str::to_string),
             reason_code: Some(ReasonCode::NotPlanned),
+            uncovered: false,
         })
         .collect()
 }
@@ -283,5 +285,6 @@ fn result_row(s: Selected) -> RowResult {
         attempted_at: None,
         location: None,
         reason_code: Some(reason.code),
+        uncovered: false,
     }
 }

@@ -303,6 +303,10 @@ fn cells<'a>(r: &'a RowResult, layout: &'a Layout<'_>) -> [Cow<'a, str>; COLUMNS
 /// What will happen to a row, in plain words: "will call", "skipped: already confirmed",
 /// "not called: no valid phone".
 pub fn what(r: &RowResult) -> Cow<'static, str> {
+    // A call held for a later moment of the window: "will call at 11:00 CST".
+    if let Some(at) = crate::schedule::held_time(r) {
+        return format!("will call at {at}").into();
+    }
     let reason = clean(r.reason.as_deref().unwrap_or("").trim());
     let reason = plain(r.reason_code, &reason);
     let lead = match r.status {

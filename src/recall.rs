@@ -4,11 +4,13 @@
 //! have placed a call (uncertain, or left `in_flight` by a crash) → looked for in Annie before
 //! anything else happens, `--retry-uncertain` or not ([`crate::reconcile`]); failed in a way that proves no call → called
 //! again. An appointment whose start time changed gets a new call; its old attempts are marked
-//! superseded.
+//! superseded. If the rules keep that new call from going before the appointment (the 24-hour
+//! rule after last night's reminder, say), the patient has only a reminder for the old time: the
+//! row is flagged for a person ([`flag_uncovered`]).
 
 use crate::ledger::{Ledger, Outcome};
 use crate::reason::{Reason, ReasonCode};
-use crate::results::Status;
+use crate::results::{RowResult, Status};
 use crate::select::{Selected, Settled, Verdict};
 
 /// An appointment that moved since an earlier attempt.
@@ -16,6 +18,8 @@ use crate::select::{Selected, Settled, Verdict};
 pub struct Moved {
     pub appointment_id: String,
     pub start_time: String,
+    /// A reminder was sent for another start time: the patient was told the old time.
+    pub reminded: bool,
 }
 
 /// Applies the ledger's history to every row still to be called.
@@ -39,6 +43,9 @@ pub fn recall(
             moved.push(Moved {
                 appointment_id: appointment.id.clone(),
                 start_time: start.clone(),
+                reminded: attempts
+                    .iter()
+                    .any(|a| a.start_time != start && a.outcome == Outcome::Sent),
             });
         }
         let verdict = match attempts.into_iter().find(|a| a.start_time == start) {
@@ -68,4 +75,31 @@ pub fn recall(
         out.push(Selected { row, verdict });
     }
     Ok((out, moved))
+}
+
+/// What a person must do about a moved appointment that gets no new reminder.
+pub const MOVED: &str = "the appointment moved after its reminder was sent for the old time";
+
+/// Flags the settled rows no run will call before their appointment (`uncovered`, by input row),
+/// and says so on those whose appointment moved after its reminder: that patient was reminded of
+/// the wrong time.
+pub fn flag_uncovered(
+    rows: &mut [RowResult],
+    uncovered: &std::collections::HashSet<u64>,
+    moved: &[Moved],
+) {
+    if uncovered.is_empty() {
+        return;
+    }
+    for row in rows.iter_mut().filter(|r| uncovered.contains(&r.row)) {
+        let was_moved = moved.iter().any(|m| {
+            m.reminded
+                && Some(&m.appointment_id) == row.appointment_id.as_ref()
+                && Some(&m.start_time) == row.start_time.as_ref()
+        });
+        match was_moved {
+            true => row.flag_uncovered(&format!("{MOVED}; {}", crate::schedule::UNCOVERED)),
+            false => row.flag_uncovered(crate::schedule::UNCOVERED),
+        }
+    }
 }

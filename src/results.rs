@@ -19,7 +19,7 @@ use crate::csv_cells::Writer as CsvWriter;
 use crate::reason::{Reason, ReasonCode};
 
 /// The results file's columns, in order.
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 12] = [
     "row",
     "appointment_id",
     "status",
@@ -31,6 +31,7 @@ const COLUMNS: [&str; 11] = [
     "attempted_at",
     "location",
     "reason_code",
+    "needs_attention",
 ];
 
 /// What happened to a row. The serialised names are the `status` column.
@@ -116,9 +117,34 @@ pub struct RowResult {
     pub location: Option<String>,
     /// The stable code of `reason` (see [`ReasonCode`]); after `location` for the same reason.
     pub reason_code: Option<ReasonCode>,
+    /// No run can call this row before its appointment: deferred or skipped past its calling
+    /// day, or moved after its reminder and not reminded again. Its status keeps its meaning
+    /// (`deferred`, `skipped`); this says a person must remind the patient. Written as the
+    /// `needs_attention` column (with the status's own need), see [`RowResult::needs_attention`].
+    #[serde(skip)]
+    pub uncovered: bool,
 }
 
 impl RowResult {
+    /// Whether a person must act on this row: its status needs attention (failed, invalid, ...)
+    /// or no run will reach the patient before the appointment. The `needs_attention` column,
+    /// the exit status and the report's list of rows to follow up all go by this.
+    pub fn needs_attention(&self) -> bool {
+        self.uncovered || self.status.needs_attention()
+    }
+
+    /// Flags the row as one no run will call before its appointment, saying what to do.
+    pub fn flag_uncovered(&mut self, what_to_do: &str) {
+        if self.uncovered {
+            return;
+        }
+        self.uncovered = true;
+        self.reason = Some(match self.reason.take().filter(|r| !r.is_empty()) {
+            Some(reason) => format!("{reason}; {what_to_do}"),
+            None => what_to_do.to_string(),
+        });
+    }
+
     /// Sets the reason and its code.
     pub fn set_reason(&mut self, reason: Option<Reason>) {
         self.reason_code = reason.as_ref().map(|r| r.code);
@@ -144,7 +170,29 @@ impl RowResult {
             text(&self.attempted_at),
             text(&self.location),
             self.reason_code.map_or("", ReasonCode::as_str),
+            if self.needs_attention() {
+                "true"
+            } else {
+                "false"
+            },
         ])
+    }
+}
+
+/// A JSON Lines row: the fields, then `needs_attention` (as in the CSV's last column).
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    #[serde(flatten)]
+    row: &'a RowResult,
+    needs_attention: bool,
+}
+
+impl<'a> JsonLine<'a> {
+    fn of(row: &'a RowResult) -> JsonLine<'a> {
+        JsonLine {
+            row,
+            needs_attention: row.needs_attention(),
+        }
     }
 }
 
@@ -231,7 +279,7 @@ impl ResultsWriter {
                 .write_csv(w)
                 .map_err(anyhow::Error::from)
                 .and_then(|_| w.flush().map_err(Into::into)),
-            Sink::JsonLines(w) => serde_json::to_writer(&mut *w, row)
+            Sink::JsonLines(w) => serde_json::to_writer(&mut *w, &JsonLine::of(row))
                 .map_err(anyhow::Error::from)
                 .and_then(|_| w.write_all(b"\n").map_err(Into::into))
                 .and_then(|_| w.flush().map_err(Into::into)),
@@ -262,6 +310,9 @@ pub struct Summary {
     pub by_location: BTreeMap<String, BTreeMap<Status, usize>>,
     /// Location id → name, for people.
     pub location_names: BTreeMap<String, String>,
+    /// Rows whose status does not itself need a person but that no run will call before their
+    /// appointment ([`RowResult::uncovered`]).
+    pub uncovered: usize,
 }
 
 impl Summary {
@@ -292,6 +343,9 @@ impl Summary {
         }
         if row.attempted_at.is_some() {
             self.requests += 1;
+        }
+        if row.uncovered && !row.status.needs_attention() {
+            self.uncovered += 1;
         }
     }
 
@@ -337,9 +391,11 @@ impl Summary {
 
     /// True when some row needs a person: cron should alert.
     pub fn needs_attention(&self) -> bool {
-        self.counts
-            .iter()
-            .any(|(status, n)| *n > 0 && status.needs_attention())
+        self.uncovered > 0
+            || self
+                .counts
+                .iter()
+                .any(|(status, n)| *n > 0 && status.needs_attention())
     }
 
     /// Machine-readable counts for monitoring (`--summary-json`), with the exit status the run
@@ -378,6 +434,7 @@ impl Summary {
                 .collect::<serde_json::Map<_, _>>(),
             "locations": locations,
             "requests": self.requests,
+            "not_before_appointment": self.uncovered,
             "elapsed_seconds": (self.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
             "exit_status": exit_status,
             "results_file": results.display().to_string(),
@@ -414,6 +471,15 @@ impl Summary {
             secs,
             rate
         );
+        if self.uncovered > 0 {
+            line.push_str(&format!(
+                "; {} need{} a person: no run can call {} before the appointment (see \
+                 needs_attention in the results)",
+                self.uncovered,
+                if self.uncovered == 1 { "s" } else { "" },
+                if self.uncovered == 1 { "it" } else { "them" },
+            ));
+        }
         for part in self.location_parts() {
             line.push_str("; ");
             line.push_str(&part);

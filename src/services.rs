@@ -19,8 +19,21 @@ use crate::preview::CallDetails;
 use crate::recall;
 use crate::reconcile::Finder;
 use crate::render::Templates;
+use crate::schedule::Spacing;
 use crate::settings::Settings;
 use crate::signals;
+
+/// `[dispatch] same_number_spacing` (one for the run: it is about the phone, not the
+/// organisation; the largest any location sets).
+fn spacing_of(s: &Settings) -> chrono::Duration {
+    let gap = s
+        .locations
+        .iter()
+        .map(|l| l.dispatch.same_number_spacing)
+        .max()
+        .unwrap_or_default();
+    chrono::Duration::from_std(gap).unwrap_or(chrono::Duration::MAX)
+}
 
 /// One location's connection to its Annie organisation.
 pub struct Office {
@@ -60,12 +73,17 @@ pub struct Services {
     pub calls_counted: Arc<AtomicUsize>,
     pub templates: Arc<Templates>,
     pub languages: Arc<Languages>,
+    /// The latest call to each number over every location: the spacing between a group's
+    /// calls to one phone.
+    pub spacing: Arc<Spacing>,
 }
 
 impl Services {
     /// Opens the ledger, installs the signal handlers and, when sending, waits for (or refuses
-    /// outside) calling hours: the run goes on once any location's window is open.
-    pub async fn start(s: &Settings, clock: &Clock) -> anyhow::Result<Services> {
+    /// outside) calling hours: the run goes on once any location's window is open. `to_call`
+    /// says, per location, whether it has rows to call: `--wait-for-window` waits only for
+    /// those.
+    pub async fn start(s: &Settings, clock: &Clock, to_call: &[bool]) -> anyhow::Result<Services> {
         let ledger = match s.mode {
             Mode::Send => {
                 Ledger::check_writable(&s.ledger_path)?;
@@ -102,7 +120,7 @@ impl Services {
             });
         }
         if s.mode == Mode::Send {
-            wait_for_calling_hours(s, clock, &stop).await?;
+            wait_for_calling_hours(s, clock, &stop, to_call).await?;
         }
         Ok(Services {
             ledger: ledger.map(|l| Arc::new(Mutex::new(l))),
@@ -113,6 +131,7 @@ impl Services {
             calls_counted: Arc::new(AtomicUsize::new(0)),
             templates: s.templates.clone(),
             languages: s.languages.clone(),
+            spacing: Arc::new(Spacing::new(spacing_of(s))),
         })
     }
 
@@ -138,6 +157,7 @@ impl Services {
             languages: self.languages.clone(),
             details,
             drain_timeout: office.drain_timeout,
+            spacing: self.spacing.clone(),
         }
     }
 
@@ -173,14 +193,31 @@ impl Services {
 
 /// Outside every location's calling hours: exit 75 (EX_TEMPFAIL) having sent nothing, or, with
 /// `--wait-for-window`, wait until the first location opens (a signal ends the wait).
-async fn wait_for_calling_hours(s: &Settings, clock: &Clock, stop: &Stop) -> anyhow::Result<()> {
+async fn wait_for_calling_hours(
+    s: &Settings,
+    clock: &Clock,
+    stop: &Stop,
+    to_call: &[bool],
+) -> anyhow::Result<()> {
+    // With --wait-for-window, a location with nobody to call is not waited for; with none to
+    // call anywhere, nothing is.
+    let waits_for = |i: usize| !s.wait_for_window || to_call.get(i).copied().unwrap_or(true);
+    if s.wait_for_window && !to_call.iter().any(|c| *c) {
+        return Ok(());
+    }
     loop {
-        let closed: Vec<_> = s
+        let considered: Vec<_> = s
             .locations
             .iter()
-            .filter_map(|l| l.hours.org_open(clock.now()).err().map(|c| (l, c)))
+            .enumerate()
+            .filter(|(i, _)| waits_for(*i))
+            .map(|(_, l)| l)
             .collect();
-        if closed.len() < s.locations.len() {
+        let closed: Vec<_> = considered
+            .iter()
+            .filter_map(|l| l.hours.org_open(clock.now()).err().map(|c| (*l, c)))
+            .collect();
+        if closed.len() < considered.len() {
             return Ok(());
         }
         let reason = match closed.as_slice() {

@@ -175,6 +175,7 @@ pub struct DispatchConfig {
     pub server_error_attempts: Option<Spanned<u32>>,
     pub breaker_after: Option<Spanned<u32>>,
     pub reconcile_pages: Option<Spanned<u32>>,
+    pub same_number_spacing: Option<Located>,
 }
 
 #[derive(Debug, Default, Deserialize)]

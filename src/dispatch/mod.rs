@@ -1,12 +1,16 @@
 //! Stage 5: start the calls, at the rate the API allows, recording each in the ledger.
 //!
-//! One pacer walks the calls in input order. For each it checks the stop flag and calling hours,
-//! takes an in-flight permit, waits for its turn at the [`Gate`] (rate limiter plus any
-//! rate-limit pause), records the attempt in the ledger as `in_flight`, and hands the call to a
-//! worker task. Every input row leaves here as exactly one [`RowResult`] on the results channel:
-//! when this function returns and its senders drop, every call has a result.
+//! One pacer walks the calls: first those free now, in input order, then those held until a
+//! later moment of this run's calling window ([`crate::schedule`]), each when its moment comes.
+//! For each it checks the stop flag and calling hours, takes an in-flight permit, waits for its
+//! turn at the [`Gate`] (rate limiter plus any rate-limit pause), claims the number against the
+//! other locations' calls to it (the spacing), records the attempt in the ledger as `in_flight`,
+//! and hands the call to a worker task. A call whose window or spacing is not open when its turn
+//! comes goes back to wait, if it can still go before the window closes. Every input row leaves
+//! here as exactly one [`RowResult`] on the results channel: when this function returns and its
+//! senders drop, every call has a result.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Write;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -30,11 +34,13 @@ use crate::api::AnnieClient;
 use crate::clock::Clock;
 use crate::ledger::Ledger;
 use crate::locations::Location;
+use crate::normalise::phone::{self, Phone};
 use crate::plan::{Call, Planned};
 use crate::preview::CallDetails;
 use crate::reason::{Reason, ReasonCode};
 use crate::render::Templates;
 use crate::results::{RowResult, Status};
+use crate::schedule::{self, Hold, Schedule, Spacing};
 
 /// `[dispatch]` settings.
 #[derive(Debug, Clone)]
@@ -47,6 +53,9 @@ pub struct DispatchSettings {
     pub rate_limit_retries: u32,
     /// Consecutive failed calls after which the run stops sending.
     pub breaker_after: u32,
+    /// The least time between calls to one number from different locations of a group: two
+    /// organisations ringing one phone a minute apart look like harassment to the patient.
+    pub same_number_spacing: Duration,
 }
 
 /// Preview sends nothing; Send talks to the API.
@@ -78,6 +87,40 @@ pub struct Dispatcher {
     pub languages: Arc<crate::languages::Languages>,
     /// In a preview: what the table shows about each rendered call.
     pub details: Option<Arc<Mutex<CallDetails>>>,
+    /// The run's latest call to each number, over every location.
+    pub spacing: Arc<Spacing>,
+}
+
+/// A call on its way through the pacer.
+struct Item {
+    index: usize,
+    body: Body,
+    /// Whether it is within `--limit`, once counted (a call back from waiting is not counted
+    /// twice).
+    within_limit: Option<bool>,
+    hold: Option<Hold>,
+    /// The patient's other usable numbers, tried in order when the API refuses this one for a
+    /// per-number limit (a one-appointment call only).
+    fallbacks: Vec<(String, Phone)>,
+}
+
+/// A call the API refused for a per-number limit, to be made again to the next number.
+pub(super) struct Retry {
+    call: Call,
+    fallbacks: Vec<(String, Phone)>,
+}
+
+enum Body {
+    Planned(Planned),
+    Rendered(Call),
+}
+
+/// What became of a call at the pacer.
+enum Paced {
+    /// It has its result (or is with a worker).
+    Done,
+    /// It may not go yet, but may at this moment of the window: wait for it again.
+    Later(chrono::DateTime<chrono::Utc>, Call),
 }
 
 /// Calls rendered ahead of the pacer, in parallel.
@@ -91,9 +134,16 @@ pub struct Outputs {
 }
 
 impl Dispatcher {
-    /// Sends (or, in preview, pretends to send) every call. Returns when every call has a result.
-    pub async fn run(self, calls: Vec<Planned>, mut out: Outputs) -> anyhow::Result<()> {
+    /// Sends (or, in preview, pretends to send) every call: those free now in input order, then
+    /// each held one when its moment in `schedule` comes. Returns when every call has a result.
+    pub async fn run(
+        self,
+        calls: Vec<Planned>,
+        mut schedule: Schedule,
+        mut out: Outputs,
+    ) -> anyhow::Result<()> {
         let permits = Arc::new(Semaphore::new(self.location.dispatch.max_in_flight.max(1)));
+        let (retry_tx, mut retry_rx) = mpsc::unbounded_channel::<Retry>();
         let shared = Arc::new(Shared {
             results: out.results.clone(),
             d: self,
@@ -101,52 +151,171 @@ impl Dispatcher {
             ambiguous: Mutex::new(Vec::new()),
             failures_in_a_row: AtomicU32::new(0),
             forbidden_in_a_row: Mutex::new(Vec::new()),
+            window: schedule.window,
+            notes: Mutex::new(std::mem::take(&mut schedule.notes)),
+            retries: retry_tx,
         });
         let d = &shared.d;
         let mut workers = JoinSet::new();
+        let mut next_index = calls.len();
 
-        let mut pending = calls.into_iter().enumerate();
-        loop {
-            // Render a chunk ahead on every core; only the chunk's bodies exist at once.
-            let chunk: Vec<(usize, Planned)> = pending.by_ref().take(RENDER_CHUNK).collect();
-            if chunk.is_empty() {
-                break;
+        let mut ready: VecDeque<Item> = VecDeque::new();
+        let mut held: BTreeMap<(chrono::DateTime<chrono::Utc>, usize), Item> = BTreeMap::new();
+        for (index, planned) in calls.into_iter().enumerate() {
+            let lead = planned.household.members.first().map(|m| m.0);
+            let hold = lead.and_then(|row| schedule.held.remove(&row));
+            let fallbacks = match planned.household.members.as_slice() {
+                [(_, only)] => only.other_phones.clone(),
+                _ => Vec::new(),
+            };
+            let item = |hold| Item {
+                index,
+                body: Body::Planned(planned),
+                within_limit: None,
+                hold,
+                fallbacks,
+            };
+            match hold {
+                Some(h) => {
+                    held.insert((h.at, index), item(Some(h)));
+                }
+                None => ready.push_back(item(None)),
             }
-            let rendered: Vec<Result<Call, Reason>> = {
+        }
+
+        loop {
+            // Calls the API refused for a per-number limit, now to the patient's next number.
+            while let Ok(retry) = retry_rx.try_recv() {
+                ready.push_back(Item::retry(retry, &mut next_index));
+            }
+            if ready.is_empty() && held.is_empty() {
+                // A request still in flight may yet come back for its next number.
+                if workers.is_empty() || d.stop.reason().is_some() {
+                    break;
+                }
+                tokio::select! {
+                    retry = retry_rx.recv() => {
+                        if let Some(retry) = retry {
+                            ready.push_back(Item::retry(retry, &mut next_index));
+                        }
+                    }
+                    joined = workers.join_next() => {
+                        if let Some(Err(e)) = joined {
+                            anyhow::bail!("internal error: a dispatch worker failed: {e}");
+                        }
+                    }
+                    _ = d.stop.wait() => {}
+                }
+                continue;
+            }
+            if ready.is_empty() {
+                let Some(((first, _), _)) = held.first_key_value() else {
+                    break;
+                };
+                let first = *first;
+                // A preview waits for nothing: it shows when each held call would go.
+                if d.client.is_some() {
+                    let wait = (first - d.clock.now()).to_std().unwrap_or_default();
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = d.stop.wait() => {}
+                        retry = retry_rx.recv() => {
+                            if let Some(retry) = retry {
+                                ready.push_back(Item::retry(retry, &mut next_index));
+                            }
+                            continue;
+                        }
+                    }
+                }
+                // Everything due by now (or, after a stop or in a preview, everything) goes next,
+                // in time order.
+                let all = d.client.is_none() || d.stop.reason().is_some();
+                let due = d.clock.now().max(first);
+                while let Some(entry) = held.first_entry() {
+                    if !all && entry.key().0 > due {
+                        break;
+                    }
+                    ready.push_back(entry.remove());
+                }
+            }
+            // Render a chunk ahead on every core; only the chunk's bodies exist at once.
+            let chunk: Vec<Item> = {
+                let n = ready.len().min(RENDER_CHUNK);
+                ready.drain(..n).collect()
+            };
+            let rendered: Vec<Option<Result<Call, Reason>>> = {
                 use rayon::prelude::*;
                 chunk
                     .par_iter()
-                    .map(|(_, p)| p.render(&d.templates, &d.location, &d.languages))
+                    .map(|item| match &item.body {
+                        Body::Planned(p) => Some(p.render(&d.templates, &d.location, &d.languages)),
+                        Body::Rendered(_) => None,
+                    })
                     .collect()
             };
-            for ((index, planned), rendered) in chunk.into_iter().zip(rendered) {
-                let call = match rendered {
-                    Ok(call) => call,
-                    Err(reason) => {
+            for (item, rendered) in chunk.into_iter().zip(rendered) {
+                let call = match (item.body, rendered) {
+                    (Body::Rendered(call), _) => call,
+                    (Body::Planned(_), Some(Ok(call))) => call,
+                    (Body::Planned(planned), Some(Err(reason))) => {
                         shared.report(&planned.skeleton(), Status::Invalid, Some(reason));
                         continue;
                     }
+                    (Body::Planned(planned), None) => {
+                        let reason = Reason::new(
+                            ReasonCode::Internal,
+                            "internal error: the call was not rendered; please report this",
+                        );
+                        shared.report(&planned.skeleton(), Status::NotAttempted, Some(reason));
+                        continue;
+                    }
                 };
-                drop(planned);
-                if let Some(details) = &d.details {
-                    details.lock().unwrap_or_else(|p| p.into_inner()).add(&call);
-                }
-                let counted = d.calls_counted.fetch_add(1, Ordering::SeqCst) + 1;
-                let within_limit = d.limit.is_none_or(|l| counted <= l);
-                pace(
+                let within_limit = match item.within_limit {
+                    Some(within) => within,
+                    None => {
+                        if let Some(details) = &d.details {
+                            details.lock().unwrap_or_else(|p| p.into_inner()).add(&call);
+                        }
+                        let counted = d.calls_counted.fetch_add(1, Ordering::SeqCst) + 1;
+                        d.limit.is_none_or(|l| counted <= l)
+                    }
+                };
+                let paced = pace(
                     &shared,
-                    index,
+                    item.index,
                     call,
                     within_limit,
+                    item.hold.as_ref(),
+                    item.fallbacks.clone(),
                     &permits,
                     &mut out,
                     &mut workers,
                 )
                 .await?;
+                if let Paced::Later(at, call) = paced {
+                    let item = Item {
+                        index: item.index,
+                        body: Body::Rendered(call),
+                        within_limit: Some(within_limit),
+                        hold: item.hold,
+                        fallbacks: item.fallbacks,
+                    };
+                    held.insert((at, item.index), item);
+                }
             }
         }
 
         shared.drain(&mut workers).await?;
+        // Refused calls whose next number the run stopped before trying.
+        while let Ok(retry) = retry_rx.try_recv() {
+            let reason = d.stop.reason().unwrap_or_else(|| {
+                Reason::new(
+                    ReasonCode::Internal,
+                    "internal error: the call to the next number was not made; please report this",
+                )
+            });
+            shared.report(&retry.call, Status::NotAttempted, Some(reason));
+        }
         shared.reconcile_ambiguous().await;
         if let Some(w) = &out.requests {
             w.lock()
@@ -159,39 +328,52 @@ impl Dispatcher {
 }
 
 /// One call through the pacer: the limit, the stop flag and calling hours, an in-flight permit,
-/// the rate gate, the ledger record, then a worker. Every path reports the call's rows.
+/// the rate gate, the spacing claim, the ledger record, then a worker. Every path reports the
+/// call's rows, except a call that must wait for a later moment of the window
+/// ([`Paced::Later`]).
+#[allow(clippy::too_many_arguments)]
 async fn pace(
     shared: &Arc<Shared>,
     index: usize,
     call: Call,
     within_limit: bool,
+    hold: Option<&Hold>,
+    fallbacks: Vec<(String, Phone)>,
     permits: &Arc<Semaphore>,
     out: &mut Outputs,
     workers: &mut JoinSet<()>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Paced> {
     let d = &shared.d;
     if !within_limit {
         let limit = d.limit.unwrap_or_default();
         let reason = format!("not attempted: --limit {limit} reached");
         let reason = Reason::new(ReasonCode::RunLimit, reason);
         shared.report(&call, Status::NotAttempted, Some(reason));
-        return Ok(());
+        return Ok(Paced::Done);
     }
-    if let Some((status, reason)) = d.held_back(&call) {
-        shared.report(&call, status, Some(reason));
-        return Ok(());
+    if let Some(reason) = d.stop.reason() {
+        shared.report(&call, Status::NotAttempted, Some(reason));
+        return Ok(Paced::Done);
     }
     let Some(client) = &d.client else {
+        // A preview shows when a held call would go, and why it waits until then.
+        let note = hold.map_or(String::new(), |h| {
+            let at = schedule::when(h.at, d.location.practice.timezone);
+            format!("at {at} (until then: {})", h.why)
+        });
         write_request(&mut out.requests, &call, &d.stop);
-        let preview = Reason::new(ReasonCode::WouldCall, "");
+        let preview = Reason::new(ReasonCode::WouldCall, note);
         shared.report(&call, Status::DryRun, Some(preview));
-        return Ok(());
+        return Ok(Paced::Done);
     };
+    if let Some(held) = d.held_back(&call) {
+        return Ok(shared.hold_back(call, held));
+    }
     let permit = tokio::select! {
         p = permits.clone().acquire_owned() => p?,
         _ = d.stop.wait() => {
             shared.report(&call, Status::NotAttempted, d.stop.reason());
-            return Ok(());
+            return Ok(Paced::Done);
         }
     };
     tokio::select! {
@@ -199,9 +381,17 @@ async fn pace(
         _ = d.stop.wait() => {}
     }
     // The run may have stopped, or the window closed, while we waited for our turn.
-    if let Some((status, reason)) = d.held_back(&call) {
-        shared.report(&call, status, Some(reason));
-        return Ok(());
+    if let Some(held) = d.held_back(&call) {
+        return Ok(shared.hold_back(call, held));
+    }
+    // Another location may have called this number moments ago (its dispatcher runs beside
+    // this one): claimed here, right before the request, so the spacing holds between starts.
+    if let Err(at) = d
+        .spacing
+        .claim(&d.location.id, &call.to_number, d.clock.now())
+    {
+        drop(permit);
+        return Ok(shared.spaced(call, at));
     }
     let started = match shared.begin(index, call.clone()) {
         Ok(s) => s,
@@ -211,34 +401,158 @@ async fn pace(
                 format!("not attempted: the ledger could not be written ({e:#})"),
             ));
             shared.report(&call, Status::NotAttempted, d.stop.reason());
-            return Ok(());
+            return Ok(Paced::Done);
         }
     };
     write_request(&mut out.requests, &call, &d.stop);
     let (client, shared) = (client.clone(), shared.clone());
     workers.spawn(async move {
         let outcome = attempt(&started.call, &client, &shared).await;
-        shared.settle(index, started, outcome);
+        match next_number(&started.call, &outcome, fallbacks) {
+            Some(retry) => shared.fall_back(index, started, outcome, retry),
+            None => shared.settle(index, started, outcome),
+        }
         drop(permit);
     });
-    Ok(())
+    Ok(Paced::Done)
+}
+
+impl Item {
+    /// A refused call's next try, under a new index (its ledger call id must be new).
+    fn retry(retry: Retry, next_index: &mut usize) -> Item {
+        let index = *next_index;
+        *next_index += 1;
+        Item {
+            index,
+            body: Body::Rendered(retry.call),
+            // Counted toward --limit once, when it first went.
+            within_limit: Some(true),
+            hold: None,
+            fallbacks: retry.fallbacks,
+        }
+    }
+}
+
+/// When the API refused a call for a per-number limit (HTTP 429 without rate-limit headers) and
+/// the patient has another usable number: the same call to that number. The body is the one
+/// rendered, with only `toNumber` changed.
+fn next_number(
+    call: &Call,
+    outcome: &Final,
+    mut fallbacks: Vec<(String, Phone)>,
+) -> Option<(String, Retry)> {
+    let Final::Refused {
+        http_status: 429,
+        row: Status::Failed,
+        ..
+    } = outcome
+    else {
+        return None;
+    };
+    if fallbacks.is_empty() {
+        return None;
+    }
+    let (column, number) = fallbacks.remove(0);
+    let mut body: serde_json::Value = serde_json::from_str(&call.body_json).ok()?;
+    *body.get_mut("toNumber")? = serde_json::Value::String(number.e164.clone());
+    let body_json = serde_json::to_string(&body).ok()?;
+    let next = Call {
+        to_number: number.e164.clone(),
+        masked_to: phone::mask(&number.e164),
+        zones: crate::hours::RecipientZones::for_number(&number.e164),
+        body_json: body_json.into_boxed_str(),
+        ..call.clone()
+    };
+    let retry = Retry {
+        call: next,
+        fallbacks,
+    };
+    Some((column, retry))
+}
+
+/// Why a call may not start now.
+enum Held {
+    /// The run (or this location) stopped.
+    Stopped(Reason),
+    /// Calling hours are closed now (the practice's, or the recipient's).
+    Closed(crate::hours::Closed),
 }
 
 impl Dispatcher {
     /// Why a call must not start now, if it must not: the run stopped, or calling hours closed.
-    fn held_back(&self, call: &Call) -> Option<(Status, Reason)> {
+    fn held_back(&self, call: &Call) -> Option<Held> {
         if let Some(reason) = self.stop.reason() {
-            return Some((Status::NotAttempted, reason));
+            return Some(Held::Stopped(reason));
         }
         let closed = self
             .location
             .hours
             .may_call(&call.zones, self.clock.now())
             .err()?;
-        Some((
-            Status::Deferred,
-            Reason::new(ReasonCode::CallingHours, closed.reason),
-        ))
+        Some(Held::Closed(closed))
+    }
+}
+
+impl Shared {
+    /// A call that may not start now: `not_attempted` after a stop; back to wait if the hours
+    /// open again within this run's window, else `deferred` (flagged when no run can call it
+    /// before the appointment).
+    fn hold_back(&self, call: Call, held: Held) -> Paced {
+        match held {
+            Held::Stopped(reason) => {
+                self.report(&call, Status::NotAttempted, Some(reason));
+                Paced::Done
+            }
+            Held::Closed(closed) => match closed.opens_at.filter(|t| self.window.fits(*t)) {
+                Some(at) => Paced::Later(at, call),
+                None => {
+                    let reason = Reason::new(ReasonCode::CallingHours, closed.reason);
+                    self.report_unless_covered(&call, Status::Deferred, reason, closed.opens_at);
+                    Paced::Done
+                }
+            },
+        }
+    }
+
+    /// A call that must wait for another location's call to the same number: again at `at` if
+    /// that is within the window, else `skipped` with the rule.
+    fn spaced(&self, call: Call, at: chrono::DateTime<chrono::Utc>) -> Paced {
+        if self.window.fits(at) {
+            return Paced::Later(at, call);
+        }
+        let zone = self.d.location.practice.timezone;
+        let text = format!(
+            "{}; callable again from {}",
+            schedule::spacing_rule(self.d.spacing.gap()),
+            schedule::when(at, zone)
+        );
+        let reason = Reason::new(ReasonCode::PerNumberLimit, text);
+        self.report_unless_covered(&call, Status::Skipped, reason, Some(at));
+        Paced::Done
+    }
+
+    /// Reports a call's rows that were not called now, flagging those that no run can call
+    /// before their appointment when the number is callable again from `next`.
+    fn report_unless_covered(
+        &self,
+        call: &Call,
+        status: Status,
+        reason: Reason,
+        next: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
+        let mut rows = call.results(status, Some(reason));
+        for row in &mut rows {
+            let start = row
+                .start_time
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            let covered =
+                start.is_some_and(|s| self.window.covers(next, s.with_timezone(&chrono::Utc)));
+            if !covered {
+                row.flag_uncovered(schedule::UNCOVERED);
+            }
+        }
+        self.report_rows(rows);
     }
 }
 

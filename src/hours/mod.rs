@@ -197,6 +197,27 @@ impl CallingHours {
         })
     }
 
+    /// When the organisation's window that is open at `t` closes, or `None` when it is closed
+    /// at `t`. No call of this window's calling day may start at or after it.
+    pub fn org_window_end(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if !open_in(&self.org, self.org_zone, t) {
+            return None;
+        }
+        let local = t
+            .with_timezone(&self.org_zone)
+            .date_naive()
+            .and_time(self.org.end);
+        // A window ending in a daylight-saving gap ends at the gap's first instant after it.
+        self.org_zone
+            .from_local_datetime(&local)
+            .earliest()
+            .or_else(|| {
+                let later = local + Duration::hours(1);
+                self.org_zone.from_local_datetime(&later).earliest()
+            })
+            .map(|end| end.with_timezone(&Utc))
+    }
+
     /// `Ok` if a call to a number in `zones` may start at `t`.
     pub fn may_call(&self, zones: &RecipientZones, t: DateTime<Utc>) -> Result<(), Closed> {
         self.org_open(t)?;

@@ -89,6 +89,29 @@ pub struct Finished<'a> {
 }
 
 impl Ledger {
+    /// The latest call to this number that was, or may have been, placed by *another* location
+    /// of a group since `since`: a second organisation ringing one phone soon after the first
+    /// waits for the spacing between them (see [`crate::schedule`]). Always `None` for a single
+    /// practice, whose calls the per-number rules already space.
+    pub fn last_call_elsewhere(
+        &self,
+        location: &str,
+        number_key: &str,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<Option<DateTime<Utc>>> {
+        if !self.has_locations || location.is_empty() {
+            return Ok(None);
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT MAX(attempted_at) FROM attempts
+             WHERE number_key = ?1 AND attempted_at >= ?2 AND counts = 1 AND status != 'failed'
+               AND location != ?3",
+        )?;
+        let last: Option<String> =
+            stmt.query_row(params![number_key, stamp(since), location], |r| r.get(0))?;
+        Ok(last.map(|t| parse_stamp(&t)))
+    }
+
     /// Every attempt for this appointment id, newest first (all start times).
     pub fn attempts_for(&self, appointment_id: &str) -> anyhow::Result<Vec<Attempt>> {
         let mut stmt = self.conn.prepare_cached(

@@ -314,3 +314,33 @@ fn a_rebuilt_history_counts_each_conversation_once_and_records_whose_it_is() {
     assert_eq!(l.identity("").unwrap(), Some(identity));
     assert_eq!(l.identity("west").unwrap(), None);
 }
+
+#[test]
+fn the_last_call_from_another_location_spaces_a_groups_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("ledger.sqlite3")).unwrap();
+    let start = "2026-11-24T09:00:00-06:00";
+    let north = begin_at(&l, "1", "k1", "N1", start, "n1", at(1));
+    finish(&l, north, Outcome::Sent, at(1));
+    // A refusal placed no call: it spaces nothing.
+    let refused = begin_at(&l, "1", "k2", "N2", start, "n1", at(3));
+    finish(&l, refused, Outcome::Failed, at(3));
+    let west = begin_at(&l, "2", "k3", "W1", start, "n1", at(2));
+    finish(&l, west, Outcome::Sent, at(2));
+    assert_eq!(
+        l.last_call_elsewhere("2", "n1", at(0)).unwrap(),
+        Some(at(1))
+    );
+    assert_eq!(
+        l.last_call_elsewhere("1", "n1", at(0)).unwrap(),
+        Some(at(2))
+    );
+    assert_eq!(
+        l.last_call_elsewhere("3", "n1", at(0)).unwrap(),
+        Some(at(2))
+    );
+    // Only since the given time, only this number, and never for a single practice.
+    assert_eq!(l.last_call_elsewhere("2", "n1", at(4)).unwrap(), None);
+    assert_eq!(l.last_call_elsewhere("2", "n2", at(0)).unwrap(), None);
+    assert_eq!(l.last_call_elsewhere("", "n1", at(0)).unwrap(), None);
+}

@@ -29,6 +29,9 @@ pub struct Appointment {
     pub last_name: Option<String>,
     pub birth_date: Option<NaiveDate>,
     pub phone: Phone,
+    /// The later phone columns that also hold a number the practice may call, in column order
+    /// (column, number): tried when `phone` is resting (see [`crate::guard`]).
+    pub other_phones: Vec<(String, Phone)>,
     pub start: DateTime<Tz>,
     pub end: Option<DateTime<Tz>>,
     pub appointment_type: Option<String>,
@@ -141,7 +144,8 @@ pub fn normalise(
         })?,
     };
 
-    let phone = first_usable_phone(record, input, practice).map_err(Reason::with(NoValidPhone))?;
+    let (phone, other_phones) =
+        usable_phones(record, input, practice).map_err(Reason::with(NoValidPhone))?;
     let start =
         start_time(record, input, practice.timezone, &label).map_err(Reason::with(InvalidTime))?;
     let end = end_time(record, input, practice.timezone, start, &label)
@@ -154,6 +158,7 @@ pub fn normalise(
         last_name,
         birth_date,
         phone,
+        other_phones,
         start,
         end,
         appointment_type: optional(Field::AppointmentType),
@@ -246,13 +251,28 @@ fn names(
 }
 
 /// The first phone column holding a number the practice may call: valid, spelled in digits, of
-/// a type a patient answers, in a country the practice calls. Each unusable column says why.
-fn first_usable_phone(
+/// a type a patient answers, in a country the practice calls; and the later columns that do too
+/// (column, number). Each unusable column before the first says why.
+fn usable_phones(
     record: &RawRecord,
     input: &InputSettings,
     practice: &Practice,
-) -> Result<Phone, String> {
+) -> Result<(Phone, Vec<(String, Phone)>), String> {
     let mut notes = Vec::new();
+    let mut usable = input.columns.phones().filter_map(|(field, column)| {
+        let number = phone::classify(record.get(field)?, practice.phone_region).ok()?;
+        match practice.phone_policy.refusal(&number) {
+            None => Some((column.to_string(), number.phone)),
+            Some(_) => None,
+        }
+    });
+    let first = usable.next();
+    let mut others: Vec<(String, Phone)> = usable.collect();
+    if let Some((_, first)) = first {
+        others.retain(|(_, p)| p.e164 != first.e164);
+        others.dedup_by(|a, b| a.1.e164 == b.1.e164);
+        return Ok((first, others));
+    }
     for (field, column) in input.columns.phones() {
         let Some(text) = record.get(field) else {
             notes.push(format!("{column} is empty"));
@@ -260,7 +280,8 @@ fn first_usable_phone(
         };
         let problem = match phone::classify(text, practice.phone_region) {
             Ok(number) => match practice.phone_policy.refusal(&number) {
-                None => return Ok(number.phone),
+                // Usable: returned above (not reached; nothing to note).
+                None => continue,
                 Some(problem) => problem,
             },
             Err(problem) => problem,

@@ -85,7 +85,8 @@ impl<'a> Entry<'a> {
             appointment_id: r.appointment_id.as_deref().unwrap_or(""),
             happened: Happened::Status(r.status),
             code: r.reason_code,
-            needs_attention: r.status.needs_attention(),
+            // A row no run will reach before its appointment needs a person whatever its status.
+            needs_attention: r.needs_attention(),
             reason: r.reason.as_deref().unwrap_or(""),
             attempted_at: r.attempted_at.as_deref(),
             start_time: r.start_time.as_deref(),
@@ -442,8 +443,14 @@ fn attention(page: &Page, entries: &[Entry<'_>]) -> Vec<Attention> {
                 reason_words: e.code.map_or("", ReasonCode::describe),
                 code: e.code.map_or("", ReasonCode::as_str),
                 reason: e.reason.to_string(),
-                todo: what_to_do(e.happened, e.code)
-                    .unwrap_or("Read the reason, and follow up with the patient."),
+                todo: what_to_do(e.happened, e.code).unwrap_or(match e.happened {
+                    // Skipped or deferred, yet listed: no run reaches the patient in time.
+                    Happened::Status(Status::Skipped | Status::Deferred) => {
+                        "No run can call this patient before the appointment: remind them another \
+                         way (a call from the office, a text)."
+                    }
+                    _ => "Read the reason, and follow up with the patient.",
+                }),
             }
         })
         .collect()

@@ -324,6 +324,12 @@ pub(super) fn dispatch(config: &LoadedConfig) -> anyhow::Result<DispatchSettings
         connect_attempts: positive(&d.connect_attempts, "[dispatch] connect_attempts", 3)?,
         rate_limit_retries: d.rate_limit_retries.as_ref().map_or(5, |v| *v.get_ref()),
         breaker_after: positive(&d.breaker_after, "[dispatch] breaker_after", 5)?,
+        same_number_spacing: super::value::duration(
+            config,
+            d.same_number_spacing.as_ref(),
+            "[dispatch] same_number_spacing",
+            std::time::Duration::from_secs(15 * 60),
+        )?,
     })
 }
 

@@ -52,6 +52,8 @@ async fn wait_for_window_sends_once_the_window_opens() {
     );
 }
 
+/// Rows the window closes on are deferred to tomorrow 09:00, when their appointments (tomorrow
+/// 09:00) start: no run can call them in time, so they need a person (exit 1, not 75).
 #[tokio::test(flavor = "multi_thread")]
 async fn when_the_window_closes_mid_run_the_rest_are_deferred() {
     let annie = Annie::start().await;
@@ -65,7 +67,7 @@ async fn when_the_window_closes_mid_run_the_rest_are_deferred() {
         .od_rows(&rows)
         .run_async()
         .await;
-    out.assert_status(75);
+    out.assert_status(1);
     let results = out.results();
     let sent = results.iter().filter(|r| r["status"] == "sent").count();
     let deferred: Vec<_> = results
@@ -78,8 +80,14 @@ async fn when_the_window_closes_mid_run_the_rest_are_deferred() {
     assert_eq!(annie.posts().await.len(), sent);
     assert_eq!(
         deferred[0]["reason"],
-        "calling hours (09:00–20:00 America/Chicago) are closed; callable from Tue 2026-11-24 09:00 CST"
+        "calling hours (09:00–20:00 America/Chicago) are closed; callable from Tue 2026-11-24 09:00 CST; \
+         no run can call this before the appointment: remind the patient another way"
     );
+    assert!(deferred.iter().all(|r| r["needs_attention"] == "true"));
+    assert!(results
+        .iter()
+        .filter(|r| r["status"] == "sent")
+        .all(|r| r["needs_attention"] == "false"));
     // Input order: once deferred, every later row is deferred too.
     let first_deferred = results
         .iter()
@@ -90,16 +98,16 @@ async fn when_the_window_closes_mid_run_the_rest_are_deferred() {
         .all(|r| r["status"] == "deferred"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_west_coast_patient_is_deferred_until_nine_their_time() {
-    let annie = Annie::start().await;
+/// A patient whose own window opens later today is not deferred: the call waits for it. The
+/// preview shows when each held call will go.
+#[test]
+fn a_west_coast_patient_is_held_until_nine_their_time() {
     // A personal (5XX) number, allowed here, rings wherever its owner is: no zone.
     let config = CONFIG.replace(
         "callback_number = \"(312) 555-0199\"",
         "callback_number = \"(312) 555-0199\"\nallowed_number_types = [\"personal\"]",
     );
     let out = Test::new()
-        .server(&annie.base_url())
         .config(&config)
         .now(Some("2026-11-24T09:30:00-06:00"))
         .od_rows(&[
@@ -119,20 +127,125 @@ async fn a_west_coast_patient_is_deferred_until_nine_their_time() {
                 ],
             ),
         ])
-        .run_async()
-        .await;
-    out.assert_status(75);
-    assert_eq!(out.result_for("CHI")["status"], "sent");
+        .args(["--dry-run", "--wide"])
+        .run();
+    out.assert_status(0);
+    assert_eq!(out.result_for("CHI")["status"], "dry_run");
     let la = out.result_for("LA");
-    assert_eq!(la["status"], "deferred");
+    assert_eq!(la["status"], "dry_run");
     assert_eq!(
         la["reason"],
-        "outside calling hours (09:00–20:00 in the recipient's zone, America/Los_Angeles); callable from Tue 2026-11-24 11:00 CST"
+        "at Tue 2026-11-24 11:00 CST (until then: outside calling hours (09:00–20:00 in the \
+         recipient's zone, America/Los_Angeles); callable from Tue 2026-11-24 11:00 CST)"
     );
     assert_eq!(
         out.result_for("PERSONAL")["reason"],
-        "outside calling hours (09:00–20:00 in every US time zone, since the number's own zone is unknown); callable from Tue 2026-11-24 13:00 CST"
+        "at Tue 2026-11-24 13:00 CST (until then: outside calling hours (09:00–20:00 in every US \
+         time zone, since the number's own zone is unknown); callable from Tue 2026-11-24 13:00 CST)"
     );
+    assert!(
+        out.stdout.contains("will call at 11:00 CST"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("will call at 13:00 CST"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// With `--wait-for-window`, a patient whose own window opens a few seconds after the clinic's
+/// is called when it opens, in the same run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patient_whose_window_opens_later_is_called_when_it_opens() {
+    // 10:59:56 in Chicago: the clinic is open; Los Angeles opens at 09:00, 11:00 here.
+    let now = "2026-11-24T10:59:56-06:00";
+    let annie = Annie::start_with(now, Duration::ZERO).await;
+    let started = Instant::now();
+    let out = Test::new()
+        .server(&annie.base_url())
+        .now(Some(now))
+        .od_rows(&[
+            &od_row("CHI", &[("AptDateTime", "2026-11-25 10:00:00")]),
+            &od_row(
+                "LA",
+                &[
+                    ("AptDateTime", "2026-11-25 11:00:00"),
+                    ("WirelessPhone", "(415) 555-0147"),
+                ],
+            ),
+        ])
+        .args(["--wait-for-window"])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    let at = |id: &str| {
+        let r = out.result_for(id);
+        assert_eq!(r["status"], "sent", "{r:?}");
+        assert_eq!(r["needs_attention"], "false", "{r:?}");
+        chrono::DateTime::parse_from_rfc3339(&r["attempted_at"]).unwrap()
+    };
+    let opens = chrono::DateTime::parse_from_rfc3339("2026-11-24T11:00:00-06:00").unwrap();
+    assert!(at("CHI") < opens, "the clinic's patient did not wait");
+    assert!(at("LA") >= opens, "called when the patient's window opened");
+    assert!(started.elapsed() >= Duration::from_millis(3000));
+    assert_eq!(annie.posted_ids().await, ["CHI", "LA"]);
+}
+
+/// A patient whose window does not open again before the appointment: deferred, flagged for a
+/// person, and the run exits 1 (no later run will call them).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_row_deferred_past_its_calling_day_needs_attention() {
+    // 19:30 in Chicago is 20:30 in New York: that patient's window has closed for today.
+    let now = "2026-11-23T19:30:00-06:00";
+    let annie = Annie::start_with(now, Duration::ZERO).await;
+    let out = Test::new()
+        .server(&annie.base_url())
+        .now(Some(now))
+        .od_rows(&[
+            &od_row("CHI", &[("AptDateTime", "2026-11-24 10:00:00")]),
+            &od_row(
+                "NY",
+                &[
+                    ("AptDateTime", "2026-11-24 10:00:00"),
+                    ("WirelessPhone", "(212) 555-0147"),
+                ],
+            ),
+        ])
+        .args(["--summary-json", "summary.json", "--report", "report.html"])
+        .run_async()
+        .await;
+    out.assert_status(1);
+    assert_eq!(out.result_for("CHI")["status"], "sent");
+    // The report lists it for a person, with what to do.
+    let html = out.file("report.html");
+    let listed = html.split("Needs a person").nth(1).unwrap_or_default();
+    assert!(
+        listed.contains("<td>NY</td>")
+            && listed.contains("No run can call this patient before the appointment"),
+        "{html}"
+    );
+    let ny = out.result_for("NY");
+    assert_eq!(ny["status"], "deferred");
+    assert_eq!(ny["reason_code"], "calling_hours");
+    assert_eq!(ny["needs_attention"], "true");
+    assert!(
+        ny["reason"].ends_with(
+            "callable from Tue 2026-11-24 09:00 CST; no run can call this before the \
+             appointment: remind the patient another way"
+        ),
+        "{ny:?}"
+    );
+    assert!(
+        out.stderr
+            .contains("1 needs a person: no run can call it before the appointment"),
+        "{}",
+        out.stderr
+    );
+    let summary: serde_json::Value = serde_json::from_str(&out.file("summary.json")).unwrap();
+    assert_eq!(summary["not_before_appointment"], 1);
+    assert_eq!(summary["exit_status"], 1);
     assert_eq!(annie.posted_ids().await, ["CHI"]);
 }
 

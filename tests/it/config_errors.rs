@@ -38,7 +38,7 @@ async fn a_misspelt_key_names_the_line_and_the_key_and_sends_nothing() {
    |
 13 | request_per_minute = 6000
    | ^^^^^^^^^^^^^^^^^^
-unknown field `request_per_minute`, expected one of `requests_per_minute`, `max_in_flight`, `connect_attempts`, `rate_limit_retries`, `server_error_attempts`, `breaker_after`, `reconcile_pages`
+unknown field `request_per_minute`, expected one of `requests_per_minute`, `max_in_flight`, `connect_attempts`, `rate_limit_retries`, `server_error_attempts`, `breaker_after`, `reconcile_pages`, `same_number_spacing`
 
 ",
             config_path.display()

@@ -134,3 +134,43 @@ async fn a_second_run_on_the_same_ledger_refuses_to_start() {
     assert_no_appointment_posted_twice(&annie).await;
     assert_eq!(annie.posts().await.len(), 6);
 }
+
+/// A signal ends a held call's wait at once: the held call is `not_attempted`, the free one was
+/// sent, and the run does not sit out the hour.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_ends_the_wait_for_a_held_call() {
+    // 10:00 in Chicago: the Los Angeles patient's window opens at 11:00 here, an hour away.
+    let now = "2026-11-24T10:00:00-06:00";
+    let annie = Annie::start_with(now, Duration::ZERO).await;
+    let t = Test::new()
+        .server(&annie.base_url())
+        .now(Some(now))
+        .od_rows(&[
+            &od_row("CHI", &[("AptDateTime", "2026-11-25 10:00:00")]),
+            &od_row(
+                "LA",
+                &[
+                    ("AptDateTime", "2026-11-25 11:00:00"),
+                    ("WirelessPhone", "(415) 555-0147"),
+                ],
+            ),
+        ]);
+    let started = Instant::now();
+    let running = t.spawn();
+    wait_for_calls(&annie, 1).await;
+    // Let CHI's answer be recorded, then stop the run while LA waits.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    running.signal("TERM");
+    let out = running.wait().await;
+    out.assert_status(143);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.result_for("CHI")["status"], "sent");
+    let la = out.result_for("LA");
+    assert_eq!(la["status"], "not_attempted", "{la:?}");
+    assert_eq!(la["reason_code"], "interrupted");
+    assert_eq!(annie.posted_ids().await, ["CHI"]);
+}

@@ -783,3 +783,66 @@ async fn outcomes_reads_every_location_at_the_same_time() {
         "West waited for North: {north:?} {west:?}"
     );
 }
+
+/// Two locations with an appointment on one phone in one night: the second call goes at least
+/// `[dispatch] same_number_spacing` after the first.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_locations_calling_one_phone_are_spaced() {
+    let mut group = Group::start(crate::harness::NOW, 6000).await;
+    let phone = "(312) 555-0147";
+    let rows: Vec<String> = [("N1", "1"), ("W1", "2")]
+        .iter()
+        .map(|(apt, clinic)| {
+            let row = od_row(
+                apt,
+                &[
+                    ("AptDateTime", "2026-11-24 10:00:00"),
+                    ("WirelessPhone", phone),
+                ],
+            );
+            format!("{row},{clinic},eng")
+        })
+        .collect();
+    let config = group
+        .config()
+        .replace("[dispatch]\n", "[dispatch]\nsame_number_spacing = \"2s\"\n");
+    let out = group.test(&rows).config(&config).run_async().await;
+    group.stop().await;
+
+    out.assert_status(0);
+    let at = |id: &str| {
+        let r = out.result_for(id);
+        assert_eq!(r["status"], "sent", "{r:?}");
+        chrono::DateTime::parse_from_rfc3339(&r["attempted_at"]).unwrap()
+    };
+    let gap = (at("N1") - at("W1")).num_milliseconds().abs();
+    assert!(gap >= 2_000, "the two calls were {gap} ms apart");
+    assert_eq!(group.posts("north").len(), 1);
+    assert_eq!(group.posts("west").len(), 1);
+}
+
+/// With `--wait-for-window`, a location with nobody to call is not waited for: the run ends
+/// with the open location's calls, long before the other's window opens.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_wait_for_window_a_location_with_no_rows_is_not_waited_for() {
+    // Thirty seconds before West's window opens; North's is open, and only North has rows.
+    let now = "2026-11-24T08:59:30-08:00";
+    let mut group = Group::start(now, 6000).await;
+    let rows = rows("2026-11-25", &[("N1", "1", "eng")]);
+    let started = std::time::Instant::now();
+    let out = group
+        .test(&rows)
+        .now(Some(now))
+        .args(["--wait-for-window"])
+        .run_async()
+        .await;
+    group.stop().await;
+
+    out.assert_status(0);
+    assert_eq!(out.result_for("N1")["status"], "sent");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(25),
+        "the run waited for West: {:?}",
+        started.elapsed()
+    );
+}

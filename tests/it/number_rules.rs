@@ -29,13 +29,17 @@ async fn twenty_four_hours_between_calls_to_one_number() {
         .await
         .assert_status(0);
     let out = nightly(&t, 10, "19:00", "A2").run_async().await;
-    out.assert_status(0);
+    // The number is free again only after today's window (and after A2's appointment): no run
+    // can remind A2's patient, so a person must (exit 1).
+    out.assert_status(1);
     let row = out.result_for("A2");
     assert_eq!(row["status"], "skipped");
     assert_eq!(
         row["reason"],
-        "at least 24 hours between calls to a number; callable again from Wed 2026-11-11 18:00 CST"
+        "at least 24 hours between calls to a number; callable again from Wed 2026-11-11 18:00 CST; \
+         no run can call this before the appointment: remind the patient another way"
     );
+    assert_eq!(row["needs_attention"], "true");
     assert_eq!(annie.posted_ids().await, ["A1"]);
 }
 
@@ -53,10 +57,10 @@ async fn three_calls_in_seven_days() {
         assert_eq!(out.result_for(apt)["status"], "sent");
     }
     let out = nightly(&t, 13, "13:00", "A4").run_async().await;
-    assert_eq!(
-        out.result_for("A4")["reason"],
-        "at most 3 calls to a number in 7 days; callable again from Tue 2026-11-17 10:00 CST"
-    );
+    out.assert_status(1);
+    assert!(out.result_for("A4")["reason"].starts_with(
+        "at most 3 calls to a number in 7 days; callable again from Tue 2026-11-17 10:00 CST; "
+    ));
     assert_eq!(annie.posted_ids().await, ["A1", "A2", "A3"]);
 }
 
@@ -78,13 +82,13 @@ async fn three_refusals_in_a_row_rest_the_number_for_thirty_days() {
         .run_async()
         .await
         .assert_status(1);
-    // ...but after three refusals in a row the number rests.
+    // ...but after three refusals in a row the number rests, past the appointment: a person
+    // must remind the patient (exit 1).
     let out = nightly(&t, 10, "13:00", "A1").run_async().await;
-    out.assert_status(0);
-    assert_eq!(
-        out.result_for("A1")["reason"],
-        "30 days' rest after 3 failed or unanswered calls in a row; callable again from Thu 2026-12-10 12:00 CST"
-    );
+    out.assert_status(1);
+    assert!(out.result_for("A1")["reason"].starts_with(
+        "30 days' rest after 3 failed or unanswered calls in a row; callable again from Thu 2026-12-10 12:00 CST; "
+    ));
     assert_eq!(annie.posts().await.len(), 3);
 }
 
@@ -118,9 +122,203 @@ async fn six_calls_in_thirty_days() {
         assert_eq!(out.result_for(&apt)["status"], "sent", "night {day}");
     }
     let out = nightly(&t, 20, "16:00", "A9").run_async().await;
-    assert_eq!(
-        out.result_for("A9")["reason"],
-        "at most 6 calls to a number in 30 days; callable again from Tue 2026-12-01 10:00 CST"
-    );
+    assert!(out.result_for("A9")["reason"].starts_with(
+        "at most 6 calls to a number in 30 days; callable again from Tue 2026-12-01 10:00 CST; "
+    ));
     assert_eq!(annie.posts().await.len(), 6);
+}
+
+/// Two nights at the same minute: last night's call went a moment after 18:00, so at 18:00
+/// tonight the 24 hours are not quite over. The call waits for them inside this run instead of
+/// being skipped.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_next_night_the_number_is_called_as_soon_as_24_hours_have_passed() {
+    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::ZERO).await;
+    let t = Test::new().server(&annie.base_url());
+    let first = nightly(&t, 10, "18:00", "A1").run_async().await;
+    first.assert_status(0);
+    let called = |out: &crate::harness::Output, apt: &str| {
+        let r = out.result_for(apt);
+        assert_eq!(r["status"], "sent", "{r:?}");
+        chrono::DateTime::parse_from_rfc3339(&r["attempted_at"]).unwrap()
+    };
+    let night_1 = called(&first, "A1");
+    // Two seconds before the 24 hours are up.
+    let now = (night_1 + chrono::Duration::hours(24) - chrono::Duration::seconds(2)).to_rfc3339();
+    let second = nightly(&t, 11, "18:00", "A2")
+        .now(Some(&now))
+        .run_async()
+        .await;
+    second.assert_status(0);
+    let night_2 = called(&second, "A2");
+    assert!(
+        night_2 >= night_1 + chrono::Duration::hours(24),
+        "called at {night_2}, 24 hours after {night_1} is the earliest"
+    );
+    assert_eq!(annie.posted_ids().await, ["A1", "A2"]);
+}
+
+/// An appointment moved after its reminder gets a new one when the rules allow it; when they do
+/// not (the 24 hours since the reminder end after the calling day), the row needs a person.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_appointment_moved_after_its_reminder_needs_attention_when_it_cannot_be_called_again() {
+    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::ZERO).await;
+    let t = Test::new().server(&annie.base_url());
+    nightly(&t, 10, "18:00", "A1")
+        .run_async()
+        .await
+        .assert_status(0);
+    let moved = od_row(
+        "A1",
+        &[
+            ("WirelessPhone", PHONE),
+            ("AptDateTime", "2026-11-11 15:00:00"),
+        ],
+    );
+    let out = t
+        .clone()
+        .now(Some("2026-11-10T19:00:00-06:00"))
+        .od_rows(&[&moved])
+        .args(["--report", "report.html"])
+        .run_async()
+        .await;
+    out.assert_status(1);
+    let html = out.file("report.html");
+    let listed = html.split("Needs a person").nth(1).unwrap_or_default();
+    assert!(
+        listed.contains("<td>A1</td>") && listed.contains("the appointment moved"),
+        "{html}"
+    );
+    let row = out.result_for("A1");
+    assert_eq!(row["status"], "skipped");
+    assert_eq!(row["reason_code"], "per_number_limit");
+    assert_eq!(row["needs_attention"], "true");
+    assert!(
+        row["reason"].ends_with(
+            "; the appointment moved after its reminder was sent for the old time; no run can \
+             call this before the appointment: remind the patient another way"
+        ),
+        "{row:?}"
+    );
+    assert_eq!(annie.posted_ids().await, ["A1"]);
+}
+
+/// A number resting after three failed calls in a row falls back to the patient's next phone
+/// column, with the reason in the results; a next number on the do-not-call list is never used.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resting_number_falls_back_to_the_patients_next_phone() {
+    let annie = Annie::start_with("2026-11-10T10:00:00-06:00", Duration::ZERO).await;
+    annie.fail_calls(400, "number unreachable", Some(3)).await;
+    let t = Test::new().server(&annie.base_url());
+    for hour in ["10:00", "11:00", "12:00"] {
+        nightly(&t, 10, hour, "A1")
+            .run_async()
+            .await
+            .assert_status(1);
+    }
+    let row = od_row(
+        "A1",
+        &[
+            ("WirelessPhone", PHONE),
+            ("HmPhone", "(312) 555-0188"),
+            ("AptDateTime", "2026-11-11 10:00:00"),
+        ],
+    );
+    let later = t
+        .clone()
+        .now(Some("2026-11-10T13:00:00-06:00"))
+        .od_rows(&[&row]);
+
+    // The next number is on the do-not-call list: not tried, and the row needs a person.
+    let listed = later
+        .clone()
+        .config(&format!("{CONFIG}[optout]\nlist = \"do-not-call.txt\"\n"))
+        .file("do-not-call.txt", "(312) 555-0188\n")
+        .run_async()
+        .await;
+    listed.assert_status(1);
+    let r = listed.result_for("A1");
+    assert_eq!(r["status"], "skipped");
+    assert!(r["reason"].starts_with(number_rules_cooldown()), "{r:?}");
+    assert_eq!(annie.posts().await.len(), 3);
+
+    // Otherwise the patient's home phone is called instead.
+    let out = later.run_async().await;
+    out.assert_status(0);
+    let r = out.result_for("A1");
+    assert_eq!(r["status"], "sent", "{r:?}");
+    assert_eq!(r["to_number"], "+1312***0188");
+    assert_eq!(
+        r["reason"],
+        format!(
+            "the first number rests ({}): calling the next phone column, HmPhone, instead",
+            number_rules_cooldown()
+        )
+    );
+    let bodies = annie.bodies().await;
+    assert_eq!(bodies.len(), 4);
+    assert_eq!(bodies[3]["toNumber"], "+13125550188");
+}
+
+/// The cooldown's reason for [`PHONE`] after the refusals at 10:00, 11:00 and 12:00.
+fn number_rules_cooldown() -> &'static str {
+    "30 days' rest after 3 failed or unanswered calls in a row; callable again from Thu \
+     2026-12-10 12:00 CST"
+}
+
+/// A number the patient asked not to be called on never falls back to another of theirs.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opted_out_number_does_not_fall_back() {
+    let annie = Annie::start().await;
+    let row = od_row(
+        "A1",
+        &[("WirelessPhone", PHONE), ("HmPhone", "(312) 555-0188")],
+    );
+    let out = Test::new()
+        .server(&annie.base_url())
+        .config(&format!("{CONFIG}[optout]\nlist = \"do-not-call.txt\"\n"))
+        .file("do-not-call.txt", &format!("{PHONE}\n"))
+        .od_rows(&[&row])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    let r = out.result_for("A1");
+    assert_eq!(r["status"], "skipped");
+    assert_eq!(r["reason_code"], "opted_out");
+    assert!(annie.posts().await.is_empty());
+}
+
+/// The API refuses the first number for a per-number limit (a 429 without rate-limit headers):
+/// the same call goes to the patient's next number, and the row says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_number_the_api_refuses_for_a_per_number_limit_falls_back_to_the_next() {
+    let annie = Annie::start().await;
+    annie
+        .fail_calls(429, "per-number call limit reached", Some(1))
+        .await;
+    let row = od_row(
+        "A1",
+        &[("WirelessPhone", PHONE), ("HmPhone", "(312) 555-0188")],
+    );
+    let out = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&row])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    let r = out.result_for("A1");
+    assert_eq!(r["status"], "sent", "{r:?}");
+    assert_eq!(r["to_number"], "+1312***0188");
+    assert!(
+        r["reason"].starts_with("the API refused the first number (the API answered HTTP 429")
+            && r["reason"].ends_with("): calling the next phone column, HmPhone, instead"),
+        "{r:?}"
+    );
+    let to: Vec<String> = annie
+        .bodies()
+        .await
+        .iter()
+        .map(|b| b["toNumber"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(to, ["+13125550147", "+13125550188"]);
 }

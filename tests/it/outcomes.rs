@@ -217,14 +217,18 @@ async fn later_runs_honour_opt_outs_and_rest_numbers_nobody_answers() {
         "10:00",
         &[("A9", PHONE_A), ("B9", PHONE_B), ("C9", PHONE_C)],
     );
+    // B's rest ends after its appointment: a person must remind that patient (exit 1).
     let cooldown = "30 days' rest after 3 failed or unanswered calls in a row; callable again \
-                    from Sat 2026-12-12 19:00 CST";
+                    from Sat 2026-12-12 19:00 CST; no run can call this before the appointment: \
+                    remind the patient another way";
     let preview = later.clone().args(["--dry-run"]).run_async().await;
-    preview.assert_status(0);
+    preview.assert_status(1);
     assert_eq!(preview.result_for("A9")["reason"], opted_out);
     assert_eq!(preview.result_for("B9")["reason"], cooldown);
     let out = later.run_async().await;
-    out.assert_status(0);
+    out.assert_status(1);
+    assert_eq!(out.result_for("A9")["needs_attention"], "false");
+    assert_eq!(out.result_for("B9")["needs_attention"], "true");
     for (apt, reason) in [("A9", opted_out), ("B9", cooldown)] {
         let row = out.result_for(apt);
         assert_eq!(

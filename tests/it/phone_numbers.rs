@@ -119,14 +119,18 @@ async fn a_london_number_needs_its_country_allowed_and_gets_london_hours() {
         .od_rows(&rows)
         .run_async()
         .await;
-    out.assert_status(75);
+    // London opens again only tomorrow at 09:00 Chicago time, when the appointment starts: no
+    // run can call it in time, so a person must (exit 1).
+    out.assert_status(1);
     let london = out.result_for("LONDON");
     assert_eq!(london["status"], "deferred");
+    assert_eq!(london["needs_attention"], "true");
     assert_eq!(
         london["reason"],
         "outside calling hours (09:00–20:00 in all of the recipient's possible zones \
          (Europe/Guernsey, Europe/Isle_of_Man, Europe/Jersey, Europe/London), since country code \
-         +44 spans several); callable from Tue 2026-11-24 09:00 CST"
+         +44 spans several); callable from Tue 2026-11-24 09:00 CST; no run can call this before \
+         the appointment: remind the patient another way"
     );
     assert_eq!(out.result_for("CHICAGO")["status"], "sent");
     assert_eq!(annie.posted_ids().await, ["CHICAGO"]);

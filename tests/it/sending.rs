@@ -291,7 +291,8 @@ async fn results_can_be_json_lines() {
             "row": 3, "appointment_id": "A2", "status": "skipped", "conversation_id": null,
             "reason": "status is 5, which [selection] skip_statuses skips", "http_status": null,
             "to_number": crate::harness::masked_for("A2"), "start_time": "2026-11-24T09:00:00-06:00",
-            "attempted_at": null, "location": null, "reason_code": "not_scheduled"
+            "attempted_at": null, "location": null, "reason_code": "not_scheduled",
+            "needs_attention": false
         })
     );
     let sent = lines.iter().find(|l| l["appointment_id"] == "A1").unwrap();

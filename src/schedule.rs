@@ -1,0 +1,376 @@
+//! When each call may go: its "not before" moment, and whether a row no call of this run can
+//! reach will be reached by any run before its appointment.
+//!
+//! A nightly run used to call or give up at the moment it planned: a number called at 18:00:00.4
+//! last night was skipped by the 24-hour rule at 18:00:00 tonight, and a patient in Los Angeles
+//! was deferred at 09:30 Chicago time though their window opened at 11:00, well inside the
+//! practice's. Each such row was an appointment without its reminder. So planning gives every call
+//! the earliest moment it may go (the per-number rules, the practice's and the recipient's
+//! calling windows, and the spacing between calls to one number from different locations of a
+//! group), and the dispatcher holds it until then if that moment is inside this run's calling
+//! window. Only rows that cannot go before the window closes are deferred or skipped, and those
+//! that no later run can reach before their appointment are flagged for a person.
+//!
+//! Everything here but [`Spacing`] is pure: the time is an argument.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::hours::{CallingHours, RecipientZones};
+
+/// What a run's calling window is for one location, seen at the moment it plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallingWindow {
+    /// No call of this run may start at or after this (the location's calling hours close
+    /// today); `None` when its hours are closed now, so this run calls nobody there.
+    pub run_end: Option<DateTime<Utc>>,
+    /// The end of the calling day's window (today's, or the next one's when the hours are closed
+    /// now): the last moment any run can call the rows selected for this calling day.
+    pub day_end: Option<DateTime<Utc>>,
+}
+
+impl CallingWindow {
+    /// The window for a location whose hours are `hours`, for a run planning at `now`.
+    pub fn of(hours: &CallingHours, now: DateTime<Utc>) -> CallingWindow {
+        let run_end = hours.org_window_end(now);
+        let day_end = run_end.or_else(|| {
+            let opens = hours.org_open(now).err()?.opens_at?;
+            hours.org_window_end(opens)
+        });
+        CallingWindow { run_end, day_end }
+    }
+
+    /// Whether a call planned for `at` fits in this run.
+    pub fn fits(&self, at: DateTime<Utc>) -> bool {
+        self.run_end.is_some_and(|end| at < end)
+    }
+
+    /// Whether some run can still call a row that may be called from `next` (`None`: no known
+    /// time) about an appointment at `appointment`: on its calling day, and before it starts.
+    /// When not, nobody will remind the patient unless a person does.
+    pub fn covers(&self, next: Option<DateTime<Utc>>, appointment: DateTime<Utc>) -> bool {
+        match (next, self.day_end) {
+            (Some(next), Some(end)) => next < end && next < appointment,
+            _ => false,
+        }
+    }
+}
+
+/// What keeps one call from going at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits<'a> {
+    pub zones: &'a RecipientZones,
+    /// When the per-number rules let the number be called again (`None`: they allow it now).
+    pub rules_lift: Option<DateTime<Utc>>,
+    /// The latest start of a call to this number from another location of the group (this run
+    /// or an earlier one).
+    pub last_elsewhere: Option<DateTime<Utc>>,
+    /// The least time between two locations' calls to one number (`[dispatch]
+    /// same_number_spacing`).
+    pub spacing: Duration,
+}
+
+/// What holds a call back at the moment it is planned, in the order a person is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// Nothing: it may go now.
+    Free,
+    /// A per-number rule (24 hours, 7 or 30 days, the cooldown).
+    Rules,
+    /// Calling hours, the practice's or the recipient's.
+    Hours,
+    /// Another location of the group called (or will call) this number just before.
+    Spacing,
+}
+
+/// When a call may go, and what holds it back until then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    /// The earliest moment at or after the planning time when every limit allows the call;
+    /// `None` when the calling hours never open for this number (within the look-ahead).
+    pub at: Option<DateTime<Utc>>,
+    pub cause: Cause,
+}
+
+/// The earliest moment at or after `now` when a call may start under `limits`: after the
+/// per-number rules lift and the spacing after another location's call has passed, the first
+/// instant both the organisation's and the recipient's windows are open. Rules and spacing only
+/// ever lift as time passes (they count past calls), so the first instant that satisfies them
+/// and the hours is the answer.
+pub fn not_before(hours: &CallingHours, limits: &Limits<'_>, now: DateTime<Utc>) -> Moment {
+    let mut t = now;
+    if let Some(lift) = limits.rules_lift {
+        t = t.max(lift);
+    }
+    if let Some(last) = limits.last_elsewhere {
+        t = t.max(last + limits.spacing);
+    }
+    let at = match limits.zones.zones.is_empty() {
+        // No zone is known for the number: no time is known to be within its hours.
+        true => None,
+        false => hours.next_opening(&limits.zones.zones, t),
+    };
+    let cause = if limits.rules_lift.is_some_and(|lift| lift > now) {
+        Cause::Rules
+    } else if hours.may_call(limits.zones, now).is_err() {
+        Cause::Hours
+    } else if at.is_some_and(|at| at > now) {
+        Cause::Spacing
+    } else {
+        Cause::Free
+    };
+    Moment { at, cause }
+}
+
+/// The text of the spacing rule, as result rows show it.
+pub fn spacing_rule(spacing: Duration) -> String {
+    let gap = spacing.to_std().unwrap_or_default();
+    format!(
+        "at least {} between calls to a number from different locations",
+        humantime::format_duration(gap)
+    )
+}
+
+/// The latest start of a call to each number in this run, over every location: the spacing
+/// between two locations' calls to one phone holds however their dispatchers interleave.
+#[derive(Debug)]
+pub struct Spacing {
+    gap: Duration,
+    /// Number (E.164) → (location id, start).
+    last: Mutex<HashMap<String, (String, DateTime<Utc>)>>,
+}
+
+impl Spacing {
+    pub fn new(gap: Duration) -> Spacing {
+        Spacing {
+            gap,
+            last: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn gap(&self) -> Duration {
+        self.gap
+    }
+
+    /// The latest start this run recorded for `number` at a location other than `location`.
+    pub fn last_elsewhere(&self, location: &str, number: &str) -> Option<DateTime<Utc>> {
+        let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        last.get(number)
+            .filter(|(other, _)| other != location)
+            .map(|(_, t)| *t)
+    }
+
+    /// Records that `location` starts a call to `number` at `now`, unless another location
+    /// started one less than the gap before: then `Err` with when it may.
+    pub fn claim(
+        &self,
+        location: &str,
+        number: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), DateTime<Utc>> {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((other, t)) = last.get(number) {
+            if other != location && *t + self.gap > now {
+                return Err(*t + self.gap);
+            }
+        }
+        last.insert(number.to_string(), (location.to_string(), now));
+        Ok(())
+    }
+}
+
+/// A call that waits: when it may go, and why it waits until then (the rule or the hours, for
+/// the preview and the log).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hold {
+    pub at: DateTime<Utc>,
+    pub why: String,
+}
+
+/// One location's plan in time: its calling window, the calls that wait (by their lead row) and
+/// the settled rows no run will call before their appointment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub window: CallingWindow,
+    pub held: HashMap<u64, Hold>,
+    pub uncovered: std::collections::HashSet<u64>,
+    /// Notes for the result rows of calls (by lead row): a number fallen back to, say.
+    pub notes: HashMap<u64, String>,
+}
+
+impl Schedule {
+    pub fn new(window: CallingWindow) -> Schedule {
+        Schedule {
+            window,
+            held: HashMap::new(),
+            uncovered: Default::default(),
+            notes: HashMap::new(),
+        }
+    }
+}
+
+/// What to do about a row no run will call before its appointment, as its reason ends.
+pub const UNCOVERED: &str =
+    "no run can call this before the appointment: remind the patient another way";
+
+/// `Tue 2026-11-24 11:00 CST`: a moment as result rows show it, in the practice's zone.
+pub fn when(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    t.with_timezone(&zone)
+        .format("%a %Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+/// For a preview row held for a later moment: that moment's time of day and zone (`11:00
+/// CST`), from the reason the dispatcher wrote (`at Tue 2026-11-24 11:00 CST (until then: ...)`).
+pub fn held_time(r: &crate::results::RowResult) -> Option<String> {
+    if r.status != crate::results::Status::DryRun {
+        return None;
+    }
+    let rest = r.reason.as_deref()?.strip_prefix("at ")?;
+    let (when, _) = rest.split_once(" (until then: ")?;
+    let parts: Vec<&str> = when.split(' ').collect();
+    match parts.as_slice() {
+        [_, _, time, zone] => Some(format!("{time} {zone}")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hours::TimeWindow;
+    use chrono::TimeZone;
+
+    fn hours() -> CallingHours {
+        CallingHours {
+            org_zone: chrono_tz::America::Chicago,
+            org: TimeWindow::new((9, 0), (20, 0)),
+            recipient: TimeWindow::new((9, 0), (20, 0)),
+        }
+    }
+
+    /// A time on Tue 2026-11-24 in Chicago (UTC-6).
+    fn chicago(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        let midnight = Utc.with_ymd_and_hms(2026, 11, 24, 6, 0, 0).unwrap();
+        midnight + Duration::seconds(i64::from(h * 3600 + m * 60 + s))
+    }
+
+    fn limits(zones: &RecipientZones) -> Limits<'_> {
+        Limits {
+            zones,
+            rules_lift: None,
+            last_elsewhere: None,
+            spacing: Duration::minutes(15),
+        }
+    }
+
+    #[test]
+    fn a_free_number_goes_now() {
+        let zones = RecipientZones::for_number("+13125550147");
+        let m = not_before(&hours(), &limits(&zones), chicago(10, 0, 0));
+        assert_eq!(m.at, Some(chicago(10, 0, 0)));
+        assert_eq!(m.cause, Cause::Free);
+    }
+
+    #[test]
+    fn the_24_hour_rule_lifting_in_the_window_holds_the_call_until_then() {
+        let zones = RecipientZones::for_number("+13125550147");
+        let l = Limits {
+            rules_lift: Some(chicago(10, 0, 1)),
+            ..limits(&zones)
+        };
+        let m = not_before(&hours(), &l, chicago(10, 0, 0));
+        assert_eq!(
+            m,
+            Moment {
+                at: Some(chicago(10, 0, 1)),
+                cause: Cause::Rules
+            }
+        );
+    }
+
+    #[test]
+    fn a_west_coast_number_waits_for_nine_its_time() {
+        let zones = RecipientZones::for_number("+14155550147");
+        let m = not_before(&hours(), &limits(&zones), chicago(9, 30, 0));
+        assert_eq!(
+            m,
+            Moment {
+                at: Some(chicago(11, 0, 0)),
+                cause: Cause::Hours
+            }
+        );
+        // A rule lifting at 10:00 still leaves the window: 11:00.
+        let l = Limits {
+            rules_lift: Some(chicago(10, 0, 0)),
+            ..limits(&zones)
+        };
+        assert_eq!(
+            not_before(&hours(), &l, chicago(9, 30, 0)).at,
+            Some(chicago(11, 0, 0))
+        );
+    }
+
+    #[test]
+    fn another_locations_call_spaces_this_one() {
+        let zones = RecipientZones::for_number("+13125550147");
+        let l = Limits {
+            last_elsewhere: Some(chicago(9, 55, 0)),
+            ..limits(&zones)
+        };
+        let m = not_before(&hours(), &l, chicago(10, 0, 0));
+        assert_eq!(
+            m,
+            Moment {
+                at: Some(chicago(10, 10, 0)),
+                cause: Cause::Spacing
+            }
+        );
+    }
+
+    #[test]
+    fn a_number_with_no_known_zone_has_no_moment() {
+        let zones = RecipientZones {
+            zones: Vec::new(),
+            source: crate::hours::ZoneSource::Unknown,
+        };
+        let m = not_before(&hours(), &limits(&zones), chicago(10, 0, 0));
+        assert_eq!(m.at, None);
+        assert_eq!(m.cause, Cause::Hours);
+    }
+
+    #[test]
+    fn the_window_ends_with_todays_hours_and_covers_only_what_a_run_can_reach() {
+        let w = CallingWindow::of(&hours(), chicago(10, 0, 0));
+        assert_eq!(w.run_end, Some(chicago(20, 0, 0)));
+        assert_eq!(w.day_end, Some(chicago(20, 0, 0)));
+        assert!(w.fits(chicago(19, 59, 59)) && !w.fits(chicago(20, 0, 0)));
+        let appointment = chicago(9, 0, 0) + Duration::days(1);
+        assert!(w.covers(Some(chicago(19, 0, 0)), appointment));
+        assert!(!w.covers(Some(chicago(9, 0, 0) + Duration::days(1)), appointment));
+        assert!(!w.covers(None, appointment));
+        // Before the window opens: this run calls nobody, but a run today still can.
+        let early = CallingWindow::of(&hours(), chicago(8, 0, 0));
+        assert_eq!(early.run_end, None);
+        assert_eq!(early.day_end, Some(chicago(20, 0, 0)));
+        assert!(early.covers(Some(chicago(9, 0, 0)), appointment));
+        assert!(!early.fits(chicago(9, 0, 0)));
+    }
+
+    #[test]
+    fn spacing_is_claimed_per_number_across_locations() {
+        let s = Spacing::new(Duration::seconds(2));
+        let t = chicago(10, 0, 0);
+        assert_eq!(s.claim("1", "+1", t), Ok(()));
+        assert_eq!(s.last_elsewhere("2", "+1"), Some(t));
+        assert_eq!(s.last_elsewhere("1", "+1"), None);
+        assert_eq!(
+            s.claim("2", "+1", t + Duration::seconds(1)),
+            Err(t + Duration::seconds(2))
+        );
+        assert_eq!(s.claim("2", "+1", t + Duration::seconds(2)), Ok(()));
+        assert_eq!(s.claim("1", "+2", t), Ok(()));
+    }
+}
