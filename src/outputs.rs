@@ -111,7 +111,7 @@ pub async fn finish(
         report_days,
     } = shared;
     drop(outputs);
-    let collected = collector
+    let mut collected = collector
         .await
         .map_err(|e| AfterCallsStarted(anyhow::anyhow!("internal error: collector failed: {e}")))?
         .map_err(AfterCallsStarted)?;
@@ -122,6 +122,12 @@ pub async fn finish(
         };
         result.context(what).map_err(AfterCallsStarted)?;
     }
+    collected.summary.requests = services
+        .offices
+        .iter()
+        .filter_map(|o| o.client.as_ref())
+        .map(|c| c.posts_sent())
+        .sum();
     if collected.summary.total() != total {
         let recorded = collected.summary.total();
         let e =

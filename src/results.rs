@@ -304,7 +304,9 @@ pub struct Summary {
     /// Rows per status and reason code (a row without a code is not counted here).
     pub codes: BTreeMap<(Status, ReasonCode), usize>,
     pub elapsed: Duration,
-    /// Requests that reached the API (sent or failed with an HTTP answer), for the achieved rate.
+    /// `POST /calls` requests that left for the API (retries included, connections that failed
+    /// before sending not), for the achieved rate: set by the run from the dispatchers' count,
+    /// since a household's rows share one request.
     pub requests: usize,
     /// Counts per location id, for a group of practices (empty for a single practice).
     pub by_location: BTreeMap<String, BTreeMap<Status, usize>>,
@@ -340,9 +342,6 @@ impl Summary {
                 .or_default()
                 .entry(row.status)
                 .or_default() += 1;
-        }
-        if row.attempted_at.is_some() {
-            self.requests += 1;
         }
         if row.uncovered && !row.status.needs_attention() {
             self.uncovered += 1;

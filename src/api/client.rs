@@ -3,6 +3,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use reqwest::StatusCode;
 use url::Url;
 
@@ -35,6 +37,8 @@ enum Auth {
 pub struct AnnieClient {
     http: reqwest::Client,
     calls_url: Url,
+    /// `POST /calls` requests that left (answered or not; not those that could not connect).
+    posts: AtomicUsize,
     /// `…/conversations`: a conversation's id is pushed onto it as one encoded path segment.
     conversations_url: Url,
     auth: Auth,
@@ -51,6 +55,7 @@ impl AnnieClient {
             .build()?;
         Ok(AnnieClient {
             calls_url: endpoint(&settings.base_url, "calls")?,
+            posts: AtomicUsize::new(0),
             conversations_url: endpoint(&settings.base_url, "conversations")?,
             auth: match &settings.oauth {
                 Some(o) => Auth::OAuth(crate::oauth::TokenSource::new(http.clone(), o.clone())),
@@ -58,6 +63,11 @@ impl AnnieClient {
             },
             http,
         })
+    }
+
+    /// How many `POST /calls` requests this client has sent (the run's achieved rate).
+    pub fn posts_sent(&self) -> usize {
+        self.posts.load(Ordering::Relaxed)
     }
 
     /// The bearer token for the next request.
@@ -101,6 +111,9 @@ impl AnnieClient {
             .body(body_json.to_string())
             .send()
             .await;
+        if !matches!(&response, Err(e) if e.is_connect()) {
+            self.posts.fetch_add(1, Ordering::Relaxed);
+        }
         let response = match response {
             Ok(r) => r,
             Err(e) if e.is_connect() => return CallOutcome::Unreachable { error: chain(e) },

@@ -118,3 +118,43 @@ async fn after_a_crash_with_calls_in_flight_the_rerun_finds_them_in_the_sandbox(
         "a number got two calls: {counts:?}"
     );
 }
+
+/// `requests` in `--summary-json` (and the summary line's rate) counts the POSTs the API
+/// received: one for a household's rows, one for each request a fault answered.
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_counts_the_posts_the_sandbox_received() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sandbox.jsonl");
+    let sb = sandbox(
+        &log,
+        Faults {
+            seed: 5,
+            fail_rate: 0.3,
+            fail_kind: FailKind::ServerError,
+            created_anyway: 0.5,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let mut rows = rows(8);
+    // A household: two appointments on A1's phone, one call.
+    let phone = crate::harness::phone_for("A1");
+    rows.push(od_row("H2", &[("WirelessPhone", phone.as_str())]));
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let out = Test::new()
+        .server(&sb.base_url())
+        .env("ANNIE_API_KEY", KEY)
+        .od_rows(&rows)
+        .args(["--summary-json", "summary.json"])
+        .run_async()
+        .await;
+    sb.stop().await;
+    let posts = crate::harness::sandbox_log(&log)
+        .iter()
+        .filter(|e| e["method"] == "POST" && e["path"] == "/v1/calls")
+        .count();
+    let summary: serde_json::Value = serde_json::from_str(&out.file("summary.json")).unwrap();
+    assert_eq!(summary["rows"], 9, "{}", out.stderr);
+    assert_eq!(summary["requests"], posts, "{}", out.stderr);
+    assert_eq!(posts, 8, "eight calls, one of them for the household");
+}
