@@ -743,10 +743,25 @@ async fn outcomes_reads_the_locations_at_once_stops_a_refused_key_and_resumes() 
 #[tokio::test(flavor = "multi_thread")]
 async fn outcomes_reads_every_location_at_the_same_time() {
     let mut group = Group::start(crate::harness::NOW, 6000).await;
-    let config = group
-        .config()
-        .replace("requests_per_minute = 6000", "requests_per_minute = 20")
-        .replace("requests_per_minute = 10", "requests_per_minute = 20");
+    // A third organisation, South, in Chicago like North.
+    const SOUTH_KEY: &str = "annie-sk-south";
+    let now = chrono::DateTime::parse_from_rfc3339(crate::harness::NOW)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let south = test_sandbox(SOUTH_KEY, &group.dir.path().join("south.jsonl"), |c| {
+        c.from_numbers = vec!["+13125550102".into()];
+        c.now = Some(now);
+    })
+    .await;
+    let config = format!(
+        "{}\n[[locations]]\nid = \"3\"\nname = \"Bright Smiles South\"\ntimezone = \
+         \"America/Chicago\"\nfrom_number = \"+13125550102\"\napi_key_env = \"ANNIE_KEY_SOUTH\"\n\
+         base_url = \"{}\"\nrequests_per_minute = 20\n",
+        group.config(),
+        south.base_url()
+    )
+    .replace("requests_per_minute = 6000", "requests_per_minute = 20")
+    .replace("requests_per_minute = 10", "requests_per_minute = 20");
     let rows = rows(
         "2026-11-24",
         &[
@@ -754,15 +769,39 @@ async fn outcomes_reads_every_location_at_the_same_time() {
             ("N2", "1", "eng"),
             ("W1", "2", "eng"),
             ("W2", "2", "eng"),
+            ("S1", "3", "eng"),
+            ("S2", "3", "eng"),
         ],
     );
-    let out = group_test(&config, &rows).run_async().await;
+    let out = group_test(&config, &rows)
+        .env("ANNIE_KEY_SOUTH", SOUTH_KEY)
+        .run_async()
+        .await;
     out.assert_status(0);
-    let (code, stderr) = group_outcomes(&out, WEST_KEY).await;
+    let (config, results) = (out.dir.join("config.toml"), out.results_path.clone());
+    let outcomes = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+            .env("ANNIE_KEY_NORTH", NORTH_KEY)
+            .env("ANNIE_KEY_WEST", WEST_KEY)
+            .env("ANNIE_KEY_SOUTH", SOUTH_KEY)
+            .args(["outcomes", "--config"])
+            .arg(config)
+            .arg("--results")
+            .arg(results)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    south.stop().await;
     group.stop().await;
-    assert_eq!(code, 0, "{stderr}");
-    // Each location waits 3 s between its reads; read one after the other, West's first read
-    // would come after North's second. At once, it comes first, however slow the machine.
+    let stderr = String::from_utf8_lossy(&outcomes.stderr);
+    assert_eq!(outcomes.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("6 conversations read"), "{stderr}");
+    // Each location waits 3 s between its two reads. Read one location after another, the
+    // third's first read would come 6 s in; at once, every location's first read comes before
+    // any location's second, however slow the machine: the run takes about as long as one
+    // location alone.
     let at = |which: &str| -> Vec<String> {
         group
             .log(which)
@@ -776,11 +815,13 @@ async fn outcomes_reads_every_location_at_the_same_time() {
             .map(|e| e["at"].as_str().unwrap_or_default().to_string())
             .collect()
     };
-    let (north, west) = (at("north"), at("west"));
-    assert_eq!((north.len(), west.len()), (2, 2));
+    let reads = [at("north"), at("west"), at("south")];
+    assert!(reads.iter().all(|r| r.len() == 2), "{reads:?}");
+    let last_first = reads.iter().map(|r| r[0].clone()).max().unwrap();
+    let first_second = reads.iter().map(|r| r[1].clone()).min().unwrap();
     assert!(
-        west[0] < north[1],
-        "West waited for North: {north:?} {west:?}"
+        last_first < first_second,
+        "a location waited for another: {reads:?}"
     );
 }
 
