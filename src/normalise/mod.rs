@@ -208,9 +208,22 @@ fn opt_out(record: &RawRecord, input: &InputSettings) -> Option<String> {
         input
             .opt_out_values
             .iter()
-            .any(|v| v.eq_ignore_ascii_case(value))
+            .any(|v| same_opt_out_word(v, value))
             .then(|| format!("{column} is {value}"))
     })
+}
+
+/// Whether two opt-out values are the same word: compared on letters and digits only, without
+/// case, so `Do Not Call`, `do_not_call` and `DoNotCall` all mean "do not call".
+pub fn same_opt_out_word(a: &str, b: &str) -> bool {
+    let word = |s: &str| {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect::<String>()
+    };
+    let (a, b) = (word(a), word(b));
+    !a.is_empty() && a == b
 }
 
 fn names(

@@ -33,6 +33,7 @@ use crate::locations::Location;
 use crate::optout::OptOutSettings;
 use crate::render::Templates;
 use crate::select::Selection;
+use crate::normalise::same_opt_out_word;
 use value::bad;
 
 /// Everything a run needs, checked.
@@ -291,7 +292,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// `[optout]`; without `columns`, the preset's own do-not-call columns (read when the export has
-/// them) with the preset's values.
+/// them) with the preset's values. `values` adds to the built-in values, never replaces them:
+/// listing one word of one's own must not silently stop honouring the preset's (Open Dental's raw
+/// export writes "do not call" as `1`).
 fn opt_out(config: &LoadedConfig, preset: &presets::Preset) -> anyhow::Result<OptOutSettings> {
     let o = &config.file.optout;
     let from_preset = o.columns.is_empty() && !preset.opt_out_columns.is_empty();
@@ -307,7 +310,15 @@ fn opt_out(config: &LoadedConfig, preset: &presets::Preset) -> anyhow::Result<Op
         list: o.list.as_ref().map(|v| config.relative_path(v.get_ref())),
         columns,
         columns_optional: from_preset,
-        values: o.values.clone().unwrap_or(default_values),
+        values: {
+            let mut values = default_values;
+            for v in o.values.iter().flatten() {
+                if !values.iter().any(|d| same_opt_out_word(d, v)) {
+                    values.push(v.clone());
+                }
+            }
+            values
+        },
     })
 }
 
