@@ -59,6 +59,7 @@ pub mod select;
 pub mod services;
 pub mod settings;
 pub mod signals;
+mod stream;
 
 use crate::cli::{Cli, Command, GlobalArgs, RunArgs};
 use crate::clock::Clock;
@@ -143,6 +144,9 @@ pub(crate) async fn dispatch_with(
     if !s.allow_stale {
         export::check_fresh(&s.input, s.now)?;
     }
+    if stream::applies(&s) {
+        return stream::preview(s, global).await;
+    }
     let clock = Clock::starting_at(s.now);
     let export = export::read(&s.input)?;
     // From here on, the mapping is the one this file allows (a preset's absent columns gone).
@@ -201,6 +205,7 @@ async fn run_location(
             return Err(e);
         }
     };
+    log_planned(location, plan.rows(), plan.calls.len());
     output.send_settled(plan.settled)?;
     let dispatcher = services.dispatcher(office, s.limit, output.details.clone());
     dispatcher.run(plan.calls, output.outputs.clone()).await
@@ -208,7 +213,7 @@ async fn run_location(
 
 /// Stages 4 and 5 for one location: what earlier runs did, households, the per-number rules
 /// and calling hours, then the plan.
-async fn plan_location(
+pub(crate) async fn plan_location(
     selected: Vec<Selected>,
     office: &Office,
     services: &Services,
@@ -227,18 +232,21 @@ async fn plan_location(
         guard::check(households, locked().as_deref(), location, clock.now())?;
     settled.extend(deferred);
     let plan = plan::plan(settled, households, location.results_id());
-    let (rows, calls) = (plan.rows(), plan.calls.len());
-    match location.results_id() {
-        Some(id) => tracing::info!(location = %id, rows, calls, "export read and planned"),
-        None => tracing::info!(rows, calls, "export read and planned"),
-    }
     services.supersede(office, &moved, clock.now())?;
     Ok(plan)
 }
 
+/// The log line that says how many rows and calls a location's plan has.
+pub(crate) fn log_planned(location: &locations::Location, rows: usize, calls: usize) {
+    match location.results_id() {
+        Some(id) => tracing::info!(location = %id, rows, calls, "export read and planned"),
+        None => tracing::info!(rows, calls, "export read and planned"),
+    }
+}
+
 /// Rows with a location, grouped by it (input order kept), and the rows without one (invalid
 /// before a location could be read), which no location's stages need.
-fn split_by_location(
+pub(crate) fn split_by_location(
     selected: Vec<Selected>,
     locations: usize,
 ) -> (Vec<Selected>, Vec<Vec<Selected>>) {
@@ -258,7 +266,7 @@ fn split_by_location(
     (unplaced, by_location)
 }
 
-fn do_not_call_list(s: &Settings) -> anyhow::Result<Vec<String>> {
+pub(crate) fn do_not_call_list(s: &Settings) -> anyhow::Result<Vec<String>> {
     match &s.opt_out.list {
         Some(path) => optout::load_list(path, s.locations[0].practice.phone_region),
         None => Ok(Vec::new()),

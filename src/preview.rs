@@ -222,26 +222,169 @@ pub fn write_table(
     rows: &[RowResult],
     layout: &Layout<'_>,
 ) -> std::io::Result<()> {
-    let shown: [bool; COLUMNS] =
-        std::array::from_fn(|i| i != LOCATION || layout.locations.is_some());
+    let shown = shown(layout);
     let mut widths: Vec<usize> = HEADINGS.iter().map(|h| h.width()).collect();
     for r in rows {
         for (w, cell) in widths.iter_mut().zip(cells(r, layout)) {
             *w = (*w).max(cell.width());
         }
     }
-    // Every column but the last is within its cap; the last gets what is left of the width.
-    let fixed: usize = (0..COLUMNS - 1)
-        .filter(|&i| shown[i])
-        .map(|i| widths[i] + GAP)
-        .sum();
-    let last = layout.width.map(|w| w.saturating_sub(fixed).max(1));
+    let last = last_width(layout, &widths, &shown);
     let mut out = std::io::BufWriter::new(out);
     write_line(&mut out, &widths, &shown, last, HEADINGS)?;
     for r in rows {
         write_line(&mut out, &widths, &shown, last, cells(r, layout))?;
     }
     out.flush()
+}
+
+/// Which columns the table shows (the location column only for a group).
+fn shown(layout: &Layout<'_>) -> [bool; COLUMNS] {
+    std::array::from_fn(|i| i != LOCATION || layout.locations.is_some())
+}
+
+/// Every column but the last is within its cap; the last gets what is left of the width.
+fn last_width(layout: &Layout<'_>, widths: &[usize], shown: &[bool; COLUMNS]) -> Option<usize> {
+    let fixed: usize = (0..COLUMNS - 1)
+        .filter(|&i| shown[i])
+        .map(|i| widths[i] + GAP)
+        .sum();
+    layout.width.map(|w| w.saturating_sub(fixed).max(1))
+}
+
+/// No patients: the table of a [`Spool`], which learns who each row is about as rows come.
+static NO_PATIENTS: Patients = Patients {
+    entries: Vec::new(),
+    names: String::new(),
+};
+
+/// Cells never hold control characters ([`clean`]), so this one separates them in a spool.
+const CELL_END: u8 = 0x1f;
+
+/// The preview table of a streaming run, spooled as result rows come, in any order: each
+/// row's cells go to a temporary file (not memory: a million rows of cells is tens of
+/// megabytes), the column widths are measured on the way, and [`Spool::write`] writes the
+/// table in input order from the file. Only who each row is about is held, from when its
+/// chunk is read until its result comes.
+pub struct Spool {
+    layout: Layout<'static>,
+    file: std::io::BufWriter<std::fs::File>,
+    written: u64,
+    /// Each row's line in the file, indexed by input row (`u64::MAX`: no such row).
+    offsets: Vec<u64>,
+    widths: Vec<usize>,
+    /// Who the rows whose results have not come yet are about.
+    expected: Expected,
+    line: Vec<u8>,
+}
+
+/// Short name and zone of each row whose result has not come yet, shared between the pipeline
+/// (which notes a chunk's rows before planning them) and the spool (which takes each row's
+/// entry when its result comes, on the collector's thread).
+#[derive(Clone, Default)]
+pub struct Expected(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, (Box<str>, Tz)>>>,
+);
+
+impl Expected {
+    /// Notes who the rows of a chunk are about, before their results come.
+    pub fn note(&self, selected: &[Selected]) {
+        let mut entries = Vec::with_capacity(selected.len());
+        for s in selected {
+            let Some(a) = s.verdict.appointment() else {
+                continue;
+            };
+            let mut name = String::new();
+            push_short_name(&mut name, &a.first_name, a.last_name.as_deref());
+            entries.push((s.row, (name.into_boxed_str(), a.start.timezone())));
+        }
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(entries);
+    }
+
+    fn take(&self, row: u64) -> Option<(Box<str>, Tz)> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&row)
+    }
+}
+
+impl Spool {
+    /// A spool for a table of `width` (`None`: `--wide`) and, for a group, its locations.
+    pub fn new(
+        width: Option<usize>,
+        locations: Option<Vec<(String, String)>>,
+    ) -> std::io::Result<Spool> {
+        Ok(Spool {
+            layout: Layout::new(width, locations, &NO_PATIENTS),
+            file: std::io::BufWriter::with_capacity(1 << 16, tempfile::tempfile()?),
+            written: 0,
+            offsets: Vec::new(),
+            widths: HEADINGS.iter().map(|h| h.width()).collect(),
+            expected: Expected::default(),
+            line: Vec::new(),
+        })
+    }
+
+    /// Where the pipeline notes who each row is about.
+    pub fn expected(&self) -> Expected {
+        self.expected.clone()
+    }
+
+    /// Spools one row's cells.
+    pub fn add(&mut self, r: &RowResult) -> std::io::Result<()> {
+        let patient = self.expected.take(r.row);
+        let patient = patient
+            .as_ref()
+            .map_or(("", None), |(n, tz)| (&**n, Some(*tz)));
+        let location = self.layout.location(r.location.as_deref());
+        self.line.clear();
+        for (i, cell) in cells_of(r, patient, location).iter().enumerate() {
+            self.widths[i] = self.widths[i].max(cell.width());
+            self.line.extend_from_slice(cell.as_bytes());
+            self.line.push(CELL_END);
+        }
+        let row = usize::try_from(r.row).unwrap_or(usize::MAX - 1);
+        if self.offsets.len() <= row {
+            self.offsets.resize(row + 1, u64::MAX);
+        }
+        self.offsets[row] = self.written;
+        self.file.write_all(&self.line)?;
+        self.written += self.line.len() as u64;
+        Ok(())
+    }
+
+    /// Writes the table, in input order: the same lines [`write_table`] writes for these rows.
+    pub fn write(self, out: impl Write) -> std::io::Result<()> {
+        use std::io::{Read, Seek};
+        let Spool {
+            layout,
+            file,
+            offsets,
+            widths,
+            ..
+        } = self;
+        let mut file = file.into_inner().map_err(|e| e.into_error())?;
+        file.rewind()?;
+        let mut text = Vec::new();
+        file.read_to_end(&mut text)?;
+        drop(file);
+        let shown = shown(&layout);
+        let last = last_width(&layout, &widths, &shown);
+        let mut out = std::io::BufWriter::new(out);
+        write_line(&mut out, &widths, &shown, last, HEADINGS)?;
+        for offset in offsets.into_iter().filter(|&o| o != u64::MAX) {
+            let mut parts = text[offset as usize..].split(|&b| b == CELL_END);
+            let cells: [&str; COLUMNS] = std::array::from_fn(|_| {
+                std::str::from_utf8(parts.next().unwrap_or_default()).unwrap_or_default()
+            });
+            write_line(&mut out, &widths, &shown, last, cells)?;
+        }
+        out.flush()
+    }
 }
 
 /// One line: every cell but the last padded to its column's width plus the gap; the last cut
@@ -275,7 +418,16 @@ fn write_line<S: AsRef<str>>(
 
 /// A row's cells, in column order (borrowed where the row holds the text as shown).
 fn cells<'a>(r: &'a RowResult, layout: &'a Layout<'_>) -> [Cow<'a, str>; COLUMNS] {
-    let zone = layout.patients.zone(r.row);
+    let patient = (layout.patients.name(r.row), layout.patients.zone(r.row));
+    cells_of(r, patient, layout.location(r.location.as_deref()))
+}
+
+/// A row's cells, given who it is about (short name and zone) and its location's name.
+fn cells_of<'a>(
+    r: &'a RowResult,
+    (name, zone): (&'a str, Option<Tz>),
+    location: &'a str,
+) -> [Cow<'a, str>; COLUMNS] {
     let start = r
         .start_time
         .as_deref()
@@ -293,9 +445,9 @@ fn cells<'a>(r: &'a RowResult, layout: &'a Layout<'_>) -> [Cow<'a, str>; COLUMNS
     [
         r.row.to_string().into(),
         start,
-        Cow::Borrowed(layout.patients.name(r.row)),
+        Cow::Borrowed(name),
         fit_owned(clean(r.to_number.as_deref().unwrap_or("")), MAX_OTHER),
-        fit_owned(clean(layout.location(r.location.as_deref())), MAX_LOCATION),
+        fit_owned(clean(location), MAX_LOCATION),
         what(r),
     ]
 }
