@@ -160,12 +160,32 @@ impl Planned {
         location: &Location,
         languages: &Languages,
     ) -> Result<Call, Reason> {
+        self.render_with(templates, location, languages, true)
+    }
+
+    /// [`Planned::render`], serialising the body only when `body` is set: a preview that
+    /// neither shows nor writes bodies still renders and checks every text (a text over the
+    /// API's limit makes the call `invalid`), but has no use for the JSON.
+    pub fn render_with(
+        &self,
+        templates: &Templates,
+        location: &Location,
+        languages: &Languages,
+        body: bool,
+    ) -> Result<Call, Reason> {
         let (from, language) = location.caller(languages, self.household.lead());
         let templates = language
             .and_then(|l| l.templates.as_ref())
             .unwrap_or(templates);
         let texts = templates.render(&self.household, &location.practice)?;
-        let body = build_request(self.household.lead(), texts, from);
+        let request = build_request(self.household.lead(), texts, from);
+        if !body {
+            return Ok(Call {
+                summary: BodySummary::of(&request),
+                ..self.skeleton()
+            });
+        }
+        let body = request;
         let body_json = serde_json::to_string(&body).map_err(|e| {
             let text = format!("internal error: cannot serialise the request: {e}");
             Reason::new(ReasonCode::Internal, text)

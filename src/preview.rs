@@ -282,9 +282,10 @@ pub struct Spool {
 /// (which notes a chunk's rows before planning them) and the spool (which takes each row's
 /// entry when its result comes, on the collector's thread).
 #[derive(Clone, Default)]
-pub struct Expected(
-    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, (Box<str>, Tz)>>>,
-);
+pub struct Expected(std::sync::Arc<std::sync::Mutex<ByRow>>);
+
+/// Short name and zone, by input row.
+type ByRow = std::collections::HashMap<u64, (Box<str>, Tz)>;
 
 impl Expected {
     /// Notes who the rows of a chunk are about, before their results come.

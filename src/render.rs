@@ -295,26 +295,23 @@ impl<'a> AppointmentVars<'a> {
 /// shared by both templates (going through serde for each template was a tenth of a large
 /// preview's time).
 fn variables(h: &Household, p: &Practice) -> Value {
-    let appointments: Value = h
+    // The lead is the first member: its values are made once and shared (a value is counted).
+    let members: Vec<[(&'static str, Value); 7]> = h
         .members
         .iter()
-        .map(|(_, a)| {
-            AppointmentVars::new(a)
-                .into_pairs()
-                .into_iter()
-                .collect::<Value>()
-        })
+        .map(|(_, a)| AppointmentVars::new(a).into_pairs())
+        .collect();
+    let lead = members.first().cloned();
+    let appointments: Value = members
+        .into_iter()
+        .map(|pairs| pairs.into_iter().collect::<Value>())
         .collect();
     let practice = [
         ("practice_name", Value::from(p.name.as_str())),
         ("callback_number", Value::from(p.callback_spoken.as_str())),
         ("appointments", appointments),
     ];
-    AppointmentVars::new(h.lead())
-        .into_pairs()
-        .into_iter()
-        .chain(practice)
-        .collect()
+    lead.into_iter().flatten().chain(practice).collect()
 }
 
 pub fn build_request(a: &Appointment, texts: Texts, from_number: &str) -> CallRequest {

@@ -138,6 +138,7 @@ impl Services {
             languages: self.languages.clone(),
             details,
             drain_timeout: office.drain_timeout,
+            bodies: true,
         }
     }
 

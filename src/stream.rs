@@ -329,7 +329,9 @@ async fn location_stages(
     run.rows += plan.rows();
     run.calls += plan.calls.len();
     output.send_settled(plan.settled)?;
-    let dispatcher = services.dispatcher(office, s.limit, output.details.clone());
+    let mut dispatcher = services.dispatcher(office, s.limit, output.details.clone());
+    // Nothing reads the bodies: no `--emit-requests`, no `--show-texts`, nothing sent.
+    dispatcher.bodies = office.client.is_some();
     if let Err(e) = dispatcher.run(plan.calls, output.outputs.clone()).await {
         run.failed = Some(format!("{e:#}"));
     }

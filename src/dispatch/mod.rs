@@ -78,6 +78,9 @@ pub struct Dispatcher {
     pub languages: Arc<crate::languages::Languages>,
     /// In a preview: what the table shows about each rendered call.
     pub details: Option<Arc<Mutex<CallDetails>>>,
+    /// Whether each call's JSON body is made: always when sending; a streaming preview that
+    /// neither writes (`--emit-requests`) nor shows (`--show-texts`) bodies skips it.
+    pub bodies: bool,
 }
 
 /// Calls rendered ahead of the pacer, in parallel.
@@ -116,7 +119,7 @@ impl Dispatcher {
                 use rayon::prelude::*;
                 chunk
                     .par_iter()
-                    .map(|(_, p)| p.render(&d.templates, &d.location, &d.languages))
+                    .map(|(_, p)| p.render_with(&d.templates, &d.location, &d.languages, d.bodies))
                     .collect()
             };
             for ((index, planned), rendered) in chunk.into_iter().zip(rendered) {

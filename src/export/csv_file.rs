@@ -46,13 +46,16 @@ pub struct CsvRows {
     done: bool,
 }
 
+/// An opened export: its rows, the mapping the file allows, and a preset's columns it lacks.
+pub(super) type Opened = (CsvRows, super::Columns, Vec<(Field, String)>);
+
 /// Opens the export: sniffs the encoding and delimiter, finds the header and maps the columns.
 /// `notes`: log what was noticed (the delimiter, skipped title lines, a total line).
 pub(super) fn open<R: Read + Send + 'static>(
     mut source: R,
     input: &InputSettings,
     notes: bool,
-) -> anyhow::Result<(CsvRows, super::Columns, Vec<(Field, String)>)> {
+) -> anyhow::Result<Opened> {
     // Sniffing looks at the first bytes once; then the stream goes on as if never interrupted.
     let prefix = sniff::prefix(&mut source, input.encoding)?;
     let encoding = prefix.encoding;
