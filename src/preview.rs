@@ -417,6 +417,12 @@ fn write_line<S: AsRef<str>>(
     out.write_all(b"\n")
 }
 
+/// The start column's formats (in the row's zone, else with its offset), parsed once.
+static WHEN: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+    std::sync::LazyLock::new(|| crate::render::items("%a %b %-d %H:%M %Z"));
+static WHEN_OFFSET: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+    std::sync::LazyLock::new(|| crate::render::items("%a %b %-d %H:%M %:z"));
+
 /// A row's cells, in column order (borrowed where the row holds the text as shown).
 fn cells<'a>(r: &'a RowResult, layout: &'a Layout<'_>) -> [Cow<'a, str>; COLUMNS] {
     let patient = (layout.patients.name(r.row), layout.patients.zone(r.row));
@@ -437,9 +443,9 @@ fn cells_of<'a>(
             match zone {
                 Some(tz) => t
                     .with_timezone(&tz)
-                    .format("%a %b %-d %H:%M %Z")
+                    .format_with_items(WHEN.iter())
                     .to_string(),
-                None => t.format("%a %b %-d %H:%M %:z").to_string(),
+                None => t.format_with_items(WHEN_OFFSET.iter()).to_string(),
             }
             .into()
         });

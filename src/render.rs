@@ -5,6 +5,9 @@
 //! the API's 500-character limit make the row `invalid`; they are never cut.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
+
+use chrono::format::{Item, StrftimeItems};
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
@@ -248,6 +251,18 @@ fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyho
     Ok(())
 }
 
+/// `Tuesday, November 25` and `3:00 PM`, parsed once: chrono would parse a format string on every
+/// use, twice per call.
+static DAY: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| items("%A, %B %-d"));
+static TIME: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| items("%-I:%M %p"));
+
+/// A constant format, parsed (valid by construction: a test renders with each).
+pub(crate) fn items(format: &'static str) -> Vec<Item<'static>> {
+    StrftimeItems::new(format)
+        .parse_to_owned()
+        .unwrap_or_default()
+}
+
 /// One appointment's variables, as the templates see them.
 struct AppointmentVars<'a> {
     first_name: &'a str,
@@ -261,8 +276,8 @@ struct AppointmentVars<'a> {
 
 impl<'a> AppointmentVars<'a> {
     fn new(a: &'a Appointment) -> Self {
-        let day = a.start.format("%A, %B %-d").to_string();
-        let time = a.start.format("%-I:%M %p").to_string();
+        let day = a.start.format_with_items(DAY.iter()).to_string();
+        let time = a.start.format_with_items(TIME.iter()).to_string();
         AppointmentVars {
             first_name: &a.first_name,
             last_name: a.last_name.as_deref().unwrap_or(""),
@@ -336,5 +351,30 @@ pub fn build_request(a: &Appointment, texts: Texts, from_number: &str) -> CallRe
         }),
         context: non_empty(texts.context),
         voicemail_message: non_empty(texts.voicemail),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn formats_parsed_once_write_what_the_format_strings_write() {
+        let tz: chrono_tz::Tz = "America/Chicago".parse().unwrap();
+        let t = tz.with_ymd_and_hms(2026, 11, 24, 15, 5, 0).unwrap();
+        for format in [
+            "%A, %B %-d",
+            "%-I:%M %p",
+            "%a %b %-d %H:%M %Z",
+            "%a %b %-d %H:%M %:z",
+        ] {
+            let parsed = items(format);
+            assert!(!parsed.is_empty(), "{format}");
+            assert_eq!(
+                t.format_with_items(parsed.iter()).to_string(),
+                t.format(format).to_string()
+            );
+        }
     }
 }
