@@ -360,7 +360,6 @@ impl Spool {
 
     /// Writes the table, in input order: the same lines [`write_table`] writes for these rows.
     pub fn write(self, out: impl Write) -> std::io::Result<()> {
-        use std::io::{Read, Seek};
         let Spool {
             layout,
             file,
@@ -368,23 +367,88 @@ impl Spool {
             widths,
             ..
         } = self;
-        let mut file = file.into_inner().map_err(|e| e.into_error())?;
-        file.rewind()?;
-        let mut text = Vec::new();
-        file.read_to_end(&mut text)?;
-        drop(file);
+        let mut lines = Windows::new(file.into_inner().map_err(|e| e.into_error())?);
         let shown = shown(&layout);
         let last = last_width(&layout, &widths, &shown);
         let mut out = std::io::BufWriter::new(out);
         write_line(&mut out, &widths, &shown, last, HEADINGS)?;
         for offset in offsets.into_iter().filter(|&o| o != u64::MAX) {
-            let mut parts = text[offset as usize..].split(|&b| b == CELL_END);
+            let mut parts = lines.line(offset)?.split(|&b| b == CELL_END);
             let cells: [&str; COLUMNS] = std::array::from_fn(|_| {
                 std::str::from_utf8(parts.next().unwrap_or_default()).unwrap_or_default()
             });
             write_line(&mut out, &widths, &shown, last, cells)?;
         }
         out.flush()
+    }
+}
+
+/// A spool's lines read back by offset through two windows onto the file, not the whole file
+/// at once (tens of megabytes at a million rows). In input order, the lines walk the file as two
+/// mostly rising sequences (the rows planned chunk by chunk, then the households planned at the
+/// end), so each window reads on almost sequentially.
+struct Windows {
+    file: std::fs::File,
+    /// Each window's offset in the file and bytes.
+    windows: [(u64, Vec<u8>); 2],
+    /// The window read from last (the other one is refilled on a miss).
+    recent: usize,
+}
+
+/// Bytes a window reads at a time (more when one line is longer).
+const WINDOW: usize = 1 << 16;
+
+impl Windows {
+    fn new(file: std::fs::File) -> Windows {
+        Windows {
+            file,
+            windows: [(0, Vec::new()), (0, Vec::new())],
+            recent: 0,
+        }
+    }
+
+    /// The line (its cells, each ended by [`CELL_END`]) at `offset`.
+    fn line(&mut self, offset: u64) -> std::io::Result<&[u8]> {
+        let hit = (0..2).find_map(|i| Some((i, self.end_in(i, offset)?)));
+        let (i, end) = match hit {
+            Some(found) => found,
+            None => {
+                let i = 1 - self.recent;
+                let mut size = WINDOW;
+                loop {
+                    let read = self.fill(i, offset, size)?;
+                    match self.end_in(i, offset) {
+                        Some(end) => break (i, end),
+                        // The end of the file: a cut line (only if the spool was cut short).
+                        None if read < size => break (i, self.windows[i].1.len()),
+                        None => size *= 2,
+                    }
+                }
+            }
+        };
+        self.recent = i;
+        let (start, bytes) = &self.windows[i];
+        Ok(&bytes[(offset - start) as usize..end])
+    }
+
+    /// Where the line at `offset` ends in window `i`, if the window holds all of it.
+    fn end_in(&self, i: usize, offset: u64) -> Option<usize> {
+        let (start, bytes) = &self.windows[i];
+        let from = usize::try_from(offset.checked_sub(*start)?).ok()?;
+        let rest = bytes.get(from..)?;
+        let mut ends = rest.iter().enumerate().filter(|(_, &b)| b == CELL_END);
+        let (last, _) = ends.nth(COLUMNS - 1)?;
+        Some(from + last + 1)
+    }
+
+    /// Reads up to `size` bytes at `offset` into window `i`; returns how many there were.
+    fn fill(&mut self, i: usize, offset: u64, size: usize) -> std::io::Result<usize> {
+        use std::io::{Read, Seek};
+        self.file.seek(std::io::SeekFrom::Start(offset))?;
+        let (start, bytes) = &mut self.windows[i];
+        *start = offset;
+        bytes.clear();
+        (&mut self.file).take(size as u64).read_to_end(bytes)
     }
 }
 

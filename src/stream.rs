@@ -8,10 +8,12 @@
 //! writes the results file and spools the preview table as rows come (the table is written in
 //! input order at the end, from the spool).
 //!
-//! Rows whose number another row shares are held back until the end of the file and then go
-//! through the stages together, so a household is grouped exactly as if every row were seen at
-//! once: every other row's number is its own, and grouping a chunk of them finds what grouping
-//! the whole export would. Duplicates and opt-outs come from the index, whole-export facts.
+//! Rows whose number another row shares are held back until the chunk that holds the last row
+//! with that number has been read, and then go through the stages together, so a household is
+//! grouped exactly as if every row were seen at once: every other row's number is its own, and
+//! grouping a chunk of them finds what grouping the whole export would. (Families are usually
+//! booked together, so few rows wait long; a number on the first and the last row keeps its
+//! rows to the end.) Duplicates and opt-outs come from the index, whole-export facts.
 //!
 //! Only a preview with its table streams, and only one whose output does not depend on the
 //! order calls are made in, or on keeping every row: `--limit` (counted in call order),
@@ -20,7 +22,7 @@
 //! ([`crate::dispatch_with`]). So does a JSON export (read whole in any case; exports in JSON
 //! are small).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -68,8 +70,9 @@ struct Index {
     /// By position in the export.
     duplicates: HashMap<usize, Duplicate>,
     opt_outs: OptOuts,
-    /// The [`number_key`]s of numbers more than one appointment has.
-    shared: HashSet<u64>,
+    /// The [`number_key`]s of numbers more than one appointment has, each with the position of
+    /// the last row that has it.
+    shared: HashMap<u64, usize>,
 }
 
 /// A phone number's key in the index. Two numbers that met by chance would only hold back a
@@ -82,17 +85,13 @@ fn number_key(e164: &str) -> u64 {
 
 /// The first reading: every row normalised (a chunk at a time, on every core) and reduced to
 /// its facts.
-fn index(
-    rows: &mut export::Stream,
-    s: &Settings,
-    do_not_call: Vec<String>,
-) -> anyhow::Result<Index> {
+fn index(rows: &ReadAhead, s: &Settings, do_not_call: Vec<String>) -> anyhow::Result<Index> {
     let mut ids: Vec<IdFacts> = Vec::new();
-    let mut numbers: Vec<u64> = Vec::new();
+    let mut numbers: Vec<(u64, usize)> = Vec::new();
     let mut opt_outs = OptOuts::of_list(do_not_call);
     let mut position = 0;
     loop {
-        let chunk = rows.next_chunk(CHUNK)?;
+        let chunk = rows.next()?;
         if chunk.is_empty() {
             break;
         }
@@ -108,8 +107,8 @@ fn index(
             .collect();
         position += chunk.len();
         for (facts, number, opted) in facts {
+            numbers.push((number, facts.index));
             ids.push(facts);
-            numbers.push(number);
             if let Some(a) = opted {
                 opt_outs.note(&a);
             }
@@ -118,9 +117,9 @@ fn index(
     let duplicates = select::duplicates_of(ids);
     numbers.sort_unstable();
     let shared = numbers
-        .chunk_by(|a, b| a == b)
+        .chunk_by(|a, b| a.0 == b.0)
         .filter(|same| same.len() > 1)
-        .map(|same| same[0])
+        .filter_map(|same| same.last().copied())
         .collect();
     Ok(Index {
         total: position,
@@ -128,6 +127,32 @@ fn index(
         opt_outs,
         shared,
     })
+}
+
+/// An export's chunks, read on a thread of its own up to two chunks ahead of the pipeline, so
+/// that parsing the CSV overlaps with the work on the chunk before.
+struct ReadAhead(std::sync::mpsc::Receiver<anyhow::Result<Vec<RawRecord>>>);
+
+impl ReadAhead {
+    fn start(mut rows: export::Stream) -> ReadAhead {
+        let (chunks, receiver) = std::sync::mpsc::sync_channel(2);
+        std::thread::spawn(move || loop {
+            let chunk = rows.next_chunk(CHUNK);
+            let last = !matches!(&chunk, Ok(c) if !c.is_empty());
+            // A send fails only when the pipeline stopped early: nobody wants the rest.
+            if chunks.send(chunk).is_err() || last {
+                break;
+            }
+        });
+        ReadAhead(receiver)
+    }
+
+    /// The next chunk; empty at the end of the file.
+    fn next(&self) -> anyhow::Result<Vec<RawRecord>> {
+        self.0
+            .recv()
+            .map_err(|_| anyhow::anyhow!("internal error: the export's reader stopped"))?
+    }
 }
 
 /// A location's state across chunks.
@@ -145,10 +170,11 @@ struct LocationRun {
 /// [`crate::dispatch_with`] would give, in bounded memory.
 pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
     let clock = Clock::starting_at(s.now);
-    let mut first = export::stream(&s.input, true)?;
+    let first = export::stream(&s.input, true)?;
     // From here on, the mapping is the one this file allows (a preset's absent columns gone).
     s.input.columns = first.columns.clone();
-    let index = index(&mut first, &s, crate::do_not_call_list(&s)?)?;
+    let first = ReadAhead::start(first);
+    let index = index(&first, &s, crate::do_not_call_list(&s)?)?;
     drop(first);
     if index.total == 0 {
         export::note_empty();
@@ -171,11 +197,11 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         }
     }
 
-    let mut rows = export::stream(&s.input, false)?;
+    let rows = ReadAhead::start(export::stream(&s.input, false)?);
     let mut held = Vec::new();
     let mut position = 0;
     loop {
-        let chunk = rows.next_chunk(CHUNK)?;
+        let chunk = rows.next()?;
         if chunk.is_empty() {
             break;
         }
@@ -193,10 +219,16 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         if let Some(expected) = &expected {
             expected.note(&selected);
         }
-        let (now, later): (Vec<Selected>, Vec<Selected>) = selected
+        let (mut now, later): (Vec<Selected>, Vec<Selected>) = selected
             .into_iter()
-            .partition(|r| !shares_a_number(r, &index.shared));
+            .partition(|r| last_sharing(r, &index.shared).is_none());
         held.extend(later);
+        // Households whose last row has been read are complete: they go with this chunk.
+        let (complete, waiting): (Vec<Selected>, Vec<Selected>) = std::mem::take(&mut held)
+            .into_iter()
+            .partition(|r| last_sharing(r, &index.shared).is_some_and(|last| last < position));
+        held = waiting;
+        now.extend(complete);
         if let Err(e) = stages(now, &services, &s, &output, &mut runs).await {
             return Err(collector_error(collecting).unwrap_or(e));
         }
@@ -266,14 +298,14 @@ fn normalise_chunk(chunk: Vec<RawRecord>, s: &Settings) -> Vec<Normalised> {
         .collect()
 }
 
-/// A row still to be called whose number another appointment of the export has: it waits for
-/// the end of the file, where its household is complete.
-fn shares_a_number(r: &Selected, shared: &HashSet<u64>) -> bool {
+/// For a row still to be called whose number another appointment of the export has: the
+/// position of the last row with that number (its household is complete once that row is read).
+fn last_sharing(r: &Selected, shared: &HashMap<u64, usize>) -> Option<usize> {
     match &r.verdict {
         Verdict::Call(a) | Verdict::Reconcile { appointment: a, .. } => {
-            shared.contains(&number_key(&a.phone.e164))
+            shared.get(&number_key(&a.phone.e164)).copied()
         }
-        Verdict::Settled(_) => false,
+        Verdict::Settled(_) => None,
     }
 }
 
