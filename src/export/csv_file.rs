@@ -159,7 +159,12 @@ impl CsvRows {
             }
             let row = record.position().map_or(0, |p| p.line());
             let footer = footer_like(record, self.id_index);
-            let mut raw = RawRecord::new(row);
+            let mapped: usize = self
+                .positions
+                .iter()
+                .filter_map(|(_, index)| record.get(*index).map(<[u8]>::len))
+                .sum();
+            let mut raw = RawRecord::with_capacity(row, mapped, self.positions.len());
             if record.len() != self.header_count {
                 raw.problem = Some(format!(
                     "the row has {} fields but the header has {}; check for an unquoted delimiter",
