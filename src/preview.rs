@@ -720,6 +720,63 @@ fn clean(s: &str) -> Cow<'_, str> {
 mod tests {
     use super::*;
 
+    fn result(row: u64, status: Status, reason: &str, to: &str) -> RowResult {
+        RowResult {
+            row,
+            appointment_id: Some(format!("A{row}")),
+            status,
+            conversation_id: None,
+            reason: (!reason.is_empty()).then(|| reason.to_string()),
+            http_status: None,
+            to_number: (!to.is_empty()).then(|| to.to_string()),
+            start_time: Some("2026-11-24T09:00:00-06:00".to_string()),
+            attempted_at: None,
+            location: None,
+            reason_code: None,
+        }
+    }
+
+    #[test]
+    fn a_spooled_table_in_any_order_is_the_table_of_the_sorted_rows() {
+        let long = "a reason long enough to be cut at the width the table fits, ".repeat(4);
+        let rows: Vec<RowResult> = (2..40)
+            .map(|row| match row % 3 {
+                0 => result(row, Status::DryRun, "", "+1312***0147"),
+                1 => result(
+                    row,
+                    Status::Skipped,
+                    "already confirmed (FIRM)",
+                    "+1773***99",
+                ),
+                _ => result(row, Status::Invalid, &long, ""),
+            })
+            .collect();
+        let patients = Patients::default();
+        let mut expected = Vec::new();
+        write_table(
+            &mut expected,
+            &rows,
+            &Layout::new(Some(100), None, &patients),
+        )
+        .unwrap();
+
+        let mut spool = Spool::new(Some(100), None).unwrap();
+        // Households come after the rest of their chunk: rows arrive out of order.
+        for r in rows
+            .iter()
+            .filter(|r| r.row % 5 != 0)
+            .chain(rows.iter().filter(|r| r.row % 5 == 0))
+        {
+            spool.add(r).unwrap();
+        }
+        let mut written = Vec::new();
+        spool.write(&mut written).unwrap();
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
+    }
+
     #[test]
     fn short_names_and_fitting() {
         let mut s = String::new();

@@ -299,6 +299,7 @@ pub fn window_bounds(
 }
 
 /// A row whose appointment id another row has too.
+#[derive(Debug)]
 pub enum Duplicate {
     /// Same details as an earlier row: that row's call covers this one.
     Copy { first_row: u64 },
@@ -444,5 +445,71 @@ fn join_rows(rows: &[u64]) -> String {
     match text.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
         _ => text.join(""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalise::Phone;
+
+    fn appointment(id: &str, first: &str) -> Box<Appointment> {
+        let tz: Tz = "America/Chicago".parse().unwrap();
+        Box::new(Appointment {
+            id: id.into(),
+            patient_id: None,
+            first_name: first.into(),
+            last_name: None,
+            birth_date: None,
+            phone: Phone {
+                e164: "+13125550147".into(),
+                national: "(312) 555-0147".into(),
+            },
+            start: tz.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(),
+            end: None,
+            appointment_type: None,
+            description: None,
+            status: None,
+            confirmed: None,
+            opt_out: None,
+            language: None,
+            location: 0,
+        })
+    }
+
+    #[test]
+    fn the_streaming_index_finds_the_duplicates_select_finds() {
+        let rows: Vec<Normalised> = [
+            ("A1", "Ann"),
+            ("A2", "Bo"),
+            ("A1", "Ann"),
+            ("A3", "Cy"),
+            ("A3", "Di"),
+            ("A1", "Ann"),
+            ("A3", "Cy"),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name))| Normalised {
+            row: i as u64 + 2,
+            result: Ok(appointment(id, name)),
+        })
+        .collect();
+        let show = |m: &HashMap<usize, Duplicate>| {
+            let mut v: Vec<String> = m.iter().map(|(i, d)| format!("{i}: {d:?}")).collect();
+            v.sort();
+            v
+        };
+        // In any order: the index sees chunks.
+        let facts = rows
+            .iter()
+            .enumerate()
+            .rev()
+            .filter_map(|(i, n)| Some(IdFacts::of(n.result.as_ref().ok()?, i, n.row)))
+            .collect();
+        let found = duplicates_of(facts);
+        assert_eq!(show(&found), show(&duplicate_verdicts(&rows)));
+        // Two copies of A1; the three A3 rows conflict.
+        assert_eq!(found.len(), 5);
     }
 }
