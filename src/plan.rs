@@ -163,9 +163,10 @@ impl Planned {
         self.render_with(templates, location, languages, true)
     }
 
-    /// [`Planned::render`], serialising the body only when `body` is set: a preview that
+    /// [`Planned::render`], building the request only when `body` is set: a preview that
     /// neither shows nor writes bodies still renders and checks every text (a text over the
-    /// API's limit makes the call `invalid`), but has no use for the JSON.
+    /// API's limit makes the call `invalid`), but has no use for the request, its JSON or its
+    /// summary (the call's `body_json` is empty and its summary the default).
     pub fn render_with(
         &self,
         templates: &Templates,
@@ -178,14 +179,11 @@ impl Planned {
             .and_then(|l| l.templates.as_ref())
             .unwrap_or(templates);
         let texts = templates.render(&self.household, &location.practice)?;
-        let request = build_request(self.household.lead(), texts, from);
         if !body {
-            return Ok(Call {
-                summary: BodySummary::of(&request),
-                ..self.skeleton()
-            });
+            // The texts are checked; nothing will read the request they would go into.
+            return Ok(self.skeleton());
         }
-        let body = request;
+        let body = build_request(self.household.lead(), texts, from);
         let body_json = serde_json::to_string(&body).map_err(|e| {
             let text = format!("internal error: cannot serialise the request: {e}");
             Reason::new(ReasonCode::Internal, text)

@@ -290,15 +290,16 @@ type ByRow = std::collections::HashMap<u64, (Box<str>, Tz)>;
 impl Expected {
     /// Notes who the rows of a chunk are about, before their results come.
     pub fn note(&self, selected: &[Selected]) {
-        let mut entries = Vec::with_capacity(selected.len());
-        for s in selected {
-            let Some(a) = s.verdict.appointment() else {
-                continue;
-            };
-            let mut name = String::new();
-            push_short_name(&mut name, &a.first_name, a.last_name.as_deref());
-            entries.push((s.row, (name.into_boxed_str(), a.start.timezone())));
-        }
+        use rayon::prelude::*;
+        let entries: Vec<_> = selected
+            .par_iter()
+            .filter_map(|s| {
+                let a = s.verdict.appointment()?;
+                let mut name = String::new();
+                push_short_name(&mut name, &a.first_name, a.last_name.as_deref());
+                Some((s.row, (name.into_boxed_str(), a.start.timezone())))
+            })
+            .collect();
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -140,7 +140,7 @@ pub fn select(
 
 /// [`select`] for some of the export's rows, the first of them at position `first` in the
 /// export, with the duplicates of the whole export known already (by position; see
-/// [`duplicates_of`]).
+/// [`duplicates_of`]). Rows are independent here, so this runs on every core, order kept.
 pub fn select_with(
     rows: Vec<Normalised>,
     first: usize,
@@ -150,7 +150,8 @@ pub fn select_with(
     now: DateTime<Utc>,
     days: &[CallingDay],
 ) -> Vec<Selected> {
-    rows.into_iter()
+    use rayon::prelude::*;
+    rows.into_par_iter()
         .enumerate()
         .map(|(index, n)| {
             let index = first + index;
