@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
 # Runs every benchmark and prints a Markdown table (record it in BENCHMARKS.md).
 #
-#   bench/run.sh            full sizes (100k and 1M-row previews, 500-call rate runs, ...)
-#   bench/run.sh --smoke    tiny sizes, so the test suite can check the scripts still work
+#   bench/run.sh                 full sizes (100k and 1M-row previews, 500-call rate runs, ...)
+#   bench/run.sh --smoke         tiny sizes, so the test suite can check the scripts still work
+#   bench/run.sh --preview-only  the preview rows only (previews, memory per row, Python)
 #
 # Uses target/release binaries (built here) unless BIN and FLOOR point at others.
-# Needs python3 (the export generator) and /usr/bin/time (peak RSS; reported n/a without it).
+# Needs python3 (the export generator) and /usr/bin/time (peak RSS; reported n/a without it). The
+# Python comparison (bench/reference.py) needs `phonenumbers` and `jinja2`: installed with pip
+# (--user) when missing, else the row says why it was skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SMOKE=0
-[ "${1:-}" = "--smoke" ] && SMOKE=1
+PREVIEW_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --smoke) SMOKE=1 ;;
+    --preview-only) PREVIEW_ONLY=1 ;;
+    *) echo "usage: bench/run.sh [--smoke] [--preview-only]" >&2; exit 2 ;;
+  esac
+done
 if [ -z "${BIN:-}" ]; then
   cargo build --release --quiet --bin annie-dispatch --example csv_floor
   BIN=target/release/annie-dispatch
@@ -22,10 +32,10 @@ cleanup() { [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null; rm -rf "$w
 trap cleanup EXIT
 
 if [ "$SMOKE" = 1 ]; then
-  PREVIEW_SIZES="200 2000"; RATE_CALLS=12; RATE_RPM=1200; CEILING_CALLS=50
+  PREVIEW_SIZES="200 2000"; PYTHON_SIZE=2000; RATE_CALLS=12; RATE_RPM=1200; CEILING_CALLS=50
   JITTER_CALLS=8; JITTER_RPM=6000; JITTER="0ms..50ms"
 else
-  PREVIEW_SIZES="100000 1000000"; RATE_CALLS=500; RATE_RPM=1200; CEILING_CALLS=5000
+  PREVIEW_SIZES="100000 1000000"; PYTHON_SIZE=100000; RATE_CALLS=500; RATE_RPM=1200; CEILING_CALLS=5000
   # 300 calls at 150/min take two minutes, so the sandbox's fixed one-minute windows include at
   # least one that is full from start to end: only a full window can hold one request too many.
   JITTER_CALLS=300; JITTER_RPM=150; JITTER="0ms..800ms"
@@ -110,7 +120,33 @@ for n in $PREVIEW_SIZES; do
   mb=$( [ "$kb" = n/a ] && echo n/a || python3 -c "print(f'{$kb / 1024:.0f} MB')")
   target=$( [ "$n" = 1000000 ] && echo "< 3 s, < 300 MB" || echo "-")
   echo "| preview, $n rows | ${secs} s, ${rows_s} rows/s, peak RSS ${mb}; csv floor ${floor_secs} s (preview = ${ratio}x floor) | $target |"
+  sizes_kb="${sizes_kb:-} $n:$kb"
+  [ "$n" = "$PYTHON_SIZE" ] && preview_secs=$secs
 done
+
+# 1a: memory per row: the peak's growth between the two preview sizes, per row.
+read -r small big < <(echo $sizes_kb)
+if [[ "$small" != *n/a && "$big" != *n/a ]]; then
+  per_row=$(python3 -c "
+n1, k1 = map(int, '$small'.split(':')); n2, k2 = map(int, '$big'.split(':'))
+print(f'{(k2 - k1) * 1024 / (n2 - n1):.0f} bytes per row ({k1 / 1024:.0f} MB at {n1} rows, {k2 / 1024:.0f} MB at {n2})')")
+  echo "| preview memory per row beyond a fixed base | $per_row | <= 150 bytes |"
+fi
+
+# 1b: the same preview in straightforward Python (bench/reference.py), side by side.
+python_ready() { python3 -c "import phonenumbers, jinja2" 2>/dev/null; }
+if ! python_ready; then
+  pip install --quiet --user phonenumbers jinja2 >"$work/pip.log" 2>&1 || true
+fi
+if python_ready; then
+  read -r py_secs _ < <(measure python3 bench/reference.py "$work/export-$PYTHON_SIZE.csv" \
+    "$work/reference.csv" --now "$NOW")
+  speedup=$(python3 -c "print(f'{$py_secs / max($preview_secs, 0.001):.1f}')")
+  echo "| Python reference, $PYTHON_SIZE rows (csv, phonenumbers, zoneinfo, jinja2) | ${py_secs} s; the preview is ${speedup}x faster | >= 20x |"
+else
+  echo "| Python reference, $PYTHON_SIZE rows | skipped: phonenumbers and jinja2 are not installed and pip could not install them (see pip's message: no network?) | >= 20x |"
+fi
+[ "$PREVIEW_ONLY" = 1 ] && exit 0
 
 # 2: rate precision against a sandbox with 300 ms latency.
 python3 bench/gen_export.py --rows "$RATE_CALLS" --clean > "$work/calls.csv"

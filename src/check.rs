@@ -10,8 +10,8 @@ use std::io::Write;
 
 use crate::calling_day::{self, CallingDay};
 use crate::cli::{CheckArgs, GlobalArgs, RunArgs};
+use crate::exit::RunOutcome;
 use crate::settings::Settings;
-use crate::RunOutcome;
 
 pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
     let scratch = tempfile::tempdir()?;
@@ -83,7 +83,7 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
         // What a run started now would be about (the day after its calling day).
         let days = CallingDay::for_locations(&s.locations, s.now);
         let days = calling_day::describe_all(&s.locations, &days, s.selection.window);
-        outcome = crate::dispatch_with(s, global).await?;
+        outcome = crate::engine::dispatch_with(s, global).await?;
         writeln!(
             out,
             "export: {}: {}; {days}",

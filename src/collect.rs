@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
 use crate::logging;
+use crate::preview::Spool;
 use crate::results::{ResultsWriter, RowResult, Status, Summary};
 
 /// What the collector produces.
@@ -21,43 +22,112 @@ pub struct Collected {
 /// Receives rows until every sender is gone, writing and counting each one.
 pub async fn collect(
     mut rows: mpsc::UnboundedReceiver<RowResult>,
-    mut writer: ResultsWriter,
+    writer: ResultsWriter,
     total: usize,
     show_progress: bool,
     keep_rows: bool,
-    mut summary: Summary,
+    summary: Summary,
 ) -> anyhow::Result<Collected> {
-    let started = Instant::now();
-    let bar = progress_bar(total as u64, show_progress);
-    let mut kept = Vec::new();
+    let mut collector = Collector::new(writer, total, show_progress, keep_rows, summary, None);
     while let Some(row) = rows.recv().await {
-        writer.write(&row)?;
-        summary.record(&row);
+        collector.take(row)?;
+    }
+    Ok(collector.finish()?.0)
+}
+
+/// Sees each row once, as it comes: writes it to the results file, counts it, moves the
+/// progress bar, and hands it to the preview table's spool. Rows are kept only when asked for
+/// (the HTML report and `--show-texts` need them at the end).
+pub struct Collector {
+    writer: ResultsWriter,
+    summary: Summary,
+    bar: Option<ProgressBar>,
+    started: Instant,
+    kept: Option<Vec<RowResult>>,
+    table: Option<Spool>,
+    /// Flush the results file after every row (else the owner calls [`Collector::flush`]).
+    flush_each: bool,
+}
+
+impl Collector {
+    pub fn new(
+        writer: ResultsWriter,
+        total: usize,
+        show_progress: bool,
+        keep_rows: bool,
+        summary: Summary,
+        table: Option<Spool>,
+    ) -> Collector {
+        Collector {
+            writer,
+            summary,
+            bar: progress_bar(total as u64, show_progress),
+            started: Instant::now(),
+            kept: keep_rows.then(Vec::new),
+            table,
+            flush_each: true,
+        }
+    }
+
+    /// A collector whose owner flushes the results file when it has taken a batch of rows.
+    pub fn flushing_in_batches(mut self) -> Collector {
+        self.flush_each = false;
+        self
+    }
+
+    /// Hands the rows written so far to the operating system.
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        self.writer.flush()
+    }
+
+    /// The preview table's spool, if the table is spooled.
+    pub fn table(&self) -> Option<&Spool> {
+        self.table.as_ref()
+    }
+
+    /// Records one row.
+    pub fn take(&mut self, row: RowResult) -> anyhow::Result<()> {
+        match self.flush_each {
+            true => self.writer.write(&row)?,
+            false => self.writer.write_unflushed(&row)?,
+        }
+        self.summary.record(&row);
         tracing::debug!(
             row = row.row,
             appointment = row.appointment_id.as_deref().unwrap_or(""),
             status = row.status.as_str(),
             "result"
         );
-        if let Some(bar) = &bar {
+        if let Some(bar) = &self.bar {
             bar.inc(1);
-            bar.set_message(progress_message(&summary));
+            bar.set_message(progress_message(&self.summary));
         }
-        if keep_rows {
+        if let Some(table) = &mut self.table {
+            table.add(&row)?;
+        }
+        if let Some(kept) = &mut self.kept {
             kept.push(row);
         }
+        Ok(())
     }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-        logging::set_active_bar(None);
+
+    /// Closes the results file; the kept rows come back sorted by input row, with the table's
+    /// spool when there is one.
+    pub fn finish(mut self) -> anyhow::Result<(Collected, Option<Spool>)> {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+            logging::set_active_bar(None);
+        }
+        self.summary.elapsed = self.started.elapsed();
+        self.writer.finish()?;
+        let mut kept = self.kept.unwrap_or_default();
+        kept.sort_by_key(|r| r.row);
+        let collected = Collected {
+            summary: self.summary,
+            rows: kept,
+        };
+        Ok((collected, self.table))
     }
-    summary.elapsed = started.elapsed();
-    writer.finish()?;
-    kept.sort_by_key(|r| r.row);
-    Ok(Collected {
-        summary,
-        rows: kept,
-    })
 }
 
 /// Locations shown one by one on the progress line; a larger group shows the totals only (the

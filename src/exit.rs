@@ -52,3 +52,35 @@ pub fn for_error(error: &anyhow::Error) -> u8 {
         USAGE
     }
 }
+
+/// How a run ended, for the exit status.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub summary: Summary,
+    /// The exit status of the signal that interrupted the run, if one did.
+    pub interrupted: Option<u8>,
+    /// Every result row, in input order (kept in a preview only).
+    pub rows: Vec<crate::results::RowResult>,
+    /// A problem outside the rows that needs a person (`check`: no API key).
+    pub other_problem: bool,
+}
+
+impl RunOutcome {
+    /// For commands that process no rows.
+    pub(crate) fn nothing() -> RunOutcome {
+        RunOutcome {
+            summary: Summary::default(),
+            interrupted: None,
+            rows: Vec::new(),
+            other_problem: false,
+        }
+    }
+
+    /// The process exit status (see this module).
+    pub fn exit_status(&self) -> u8 {
+        match for_summary(&self.summary, self.interrupted) {
+            SUCCESS if self.other_problem => NEEDS_ATTENTION,
+            code => code,
+        }
+    }
+}

@@ -14,6 +14,9 @@
 //! | render | [`render`], [`plan`] | households → request bodies; settled rows → result rows |
 //! | dispatch | [`dispatch`] (with [`api`]) | calls → result rows, rate-limited, recorded |
 //! | record results | [`collect`], [`results`] | result rows → results file, progress, summary |
+//!
+//! [`engine`] runs them: the whole export ([`engine::dispatch_with`]), then each location at once;
+//! a preview over a CSV export streams through the same stages in bounded memory.
 
 pub mod api;
 pub mod calling_day;
@@ -24,6 +27,7 @@ pub mod collect;
 pub mod config;
 pub mod csv_cells;
 pub mod dispatch;
+pub mod engine;
 pub mod exit;
 pub mod export;
 pub mod guard;
@@ -62,43 +66,8 @@ pub mod settings;
 pub mod signals;
 
 use crate::cli::{Cli, Command, GlobalArgs, RunArgs};
-use crate::clock::Clock;
-use crate::results::Summary;
-use crate::select::Selected;
-use crate::services::{Office, Services};
 use crate::settings::Settings;
-
-/// How a run ended, for the exit status.
-#[derive(Debug)]
-pub struct RunOutcome {
-    pub summary: Summary,
-    /// The exit status of the signal that interrupted the run, if one did.
-    pub interrupted: Option<u8>,
-    /// Every result row, in input order (kept in a preview only).
-    pub rows: Vec<results::RowResult>,
-    /// A problem outside the rows that needs a person (`check`: no API key).
-    pub other_problem: bool,
-}
-
-impl RunOutcome {
-    /// For commands that process no rows.
-    pub(crate) fn nothing() -> RunOutcome {
-        RunOutcome {
-            summary: Summary::default(),
-            interrupted: None,
-            rows: Vec::new(),
-            other_problem: false,
-        }
-    }
-
-    /// The process exit status (see [`exit`]).
-    pub fn exit_status(&self) -> u8 {
-        match exit::for_summary(&self.summary, self.interrupted) {
-            exit::SUCCESS if self.other_problem => exit::NEEDS_ATTENTION,
-            code => code,
-        }
-    }
-}
+pub use exit::RunOutcome;
 
 /// Runs the command the user asked for.
 pub async fn run(cli: &Cli) -> anyhow::Result<RunOutcome> {
@@ -128,166 +97,9 @@ pub async fn run_dispatch(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result
         true => sandbox::start_for_run(&mut s).await?,
         false => Vec::new(),
     };
-    let outcome = dispatch_with(s, global).await;
+    let outcome = engine::dispatch_with(s, global).await;
     for sandbox in sandboxes {
         sandbox.stop().await;
     }
     outcome
-}
-
-/// Stages 1–3 for the whole export, then stages 4–6 for each location at once, all feeding one
-/// collector: when every location is done and the channel closes, every row has a result.
-pub(crate) async fn dispatch_with(
-    mut s: Settings,
-    global: &GlobalArgs,
-) -> anyhow::Result<RunOutcome> {
-    if !s.allow_stale {
-        export::check_fresh(&s.input, s.now)?;
-    }
-    let clock = Clock::starting_at(s.now);
-    let export = export::read(&s.input)?;
-    // From here on, the mapping is the one this file allows (a preset's absent columns gone).
-    s.input.columns = export.columns;
-    let appointments = normalise::normalise_all(export.records, &s.input, &s.locations);
-    let opt_outs = optout::OptOuts::build(do_not_call_list(&s)?, &appointments);
-    let days = calling_day::CallingDay::for_locations(&s.locations, clock.now());
-    let selected = select::select(appointments, &s.selection, &opt_outs, clock.now(), &days);
-    let total = selected.len();
-    let patients = outputs::patients(&s, &selected);
-    let (unplaced, by_location) = split_by_location(selected, s.locations.len());
-
-    let to_call: Vec<bool> = by_location
-        .iter()
-        .map(|rows| rows.iter().any(to_call))
-        .collect();
-    let services = Services::start(&s, &clock, &to_call).await?;
-    let (output, collector) = outputs::start(&s, total, unplaced, &days, patients)?;
-    // From here on calls may be made: errors no longer mean "nothing was sent".
-    let offices = services.offices.iter().zip(by_location);
-    let runs =
-        offices.map(|(office, rows)| run_location(rows, office, &services, &s, &output, &opt_outs));
-    let finished = futures_util::future::join_all(runs).await;
-    let collected =
-        outputs::finish(collector, output, total, finished, &s, &services, global).await?;
-    Ok(RunOutcome {
-        summary: collected.summary,
-        interrupted: services.stop.interrupted(),
-        rows: collected.rows,
-        other_problem: false,
-    })
-}
-
-/// Stages 4–6 for one location: plan its calls, then make them. Its rows go to the shared
-/// collector; if its plan cannot be made (the ledger failed), each of its rows is reported
-/// `not_attempted` with the reason, and the other locations go on.
-async fn run_location(
-    selected: Vec<Selected>,
-    office: &Office,
-    services: &Services,
-    s: &Settings,
-    output: &outputs::Shared,
-    opt_outs: &optout::OptOuts,
-) -> anyhow::Result<()> {
-    let location = &office.location;
-    // A location with nobody to call is not waited for (the run would hold the ledger for hours).
-    let anyone = selected.iter().any(to_call);
-    if s.wait_for_window && office.client.is_some() && anyone {
-        dispatch::wait_for_window(location, &services.clock, &office.stop).await;
-    }
-    if let Err(e) = services.rebuild_history(office).await {
-        let reason = reason::Reason::new(
-            reason::ReasonCode::NotPlanned,
-            format!("not attempted: {e:#}"),
-        );
-        output.send_settled(plan::none_called(selected, location.results_id(), &reason))?;
-        return Err(e);
-    }
-    let rows: Vec<u64> = selected.iter().map(|r| r.row).collect();
-    let (plan, schedule) = match plan_location(selected, office, services, s, opt_outs).await {
-        Ok(planned) => planned,
-        Err(e) => {
-            output.send_settled(plan::not_planned(&rows, location.results_id(), &e))?;
-            return Err(e);
-        }
-    };
-    output.send_settled(plan.settled)?;
-    let dispatcher = services.dispatcher(office, s.limit, output.details.clone());
-    dispatcher
-        .run(plan.calls, schedule, output.outputs.clone())
-        .await
-}
-
-/// Stages 4 and 5 for one location: what earlier runs did, households, the per-number rules
-/// and calling hours, then the plan.
-async fn plan_location(
-    selected: Vec<Selected>,
-    office: &Office,
-    services: &Services,
-    s: &Settings,
-    opt_outs: &optout::OptOuts,
-) -> anyhow::Result<(plan::Plan, schedule::Schedule)> {
-    let (location, clock) = (&office.location, services.clock);
-    let ledger = services.ledger.as_deref();
-    let locked = || ledger.map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
-    let (selected, moved) = recall::recall(selected, locked().as_deref())?;
-    let finder = office.finder();
-    let selected =
-        reconcile::settle_earlier(selected, &finder, ledger, clock.now(), s.retry_uncertain)
-            .await?;
-    let (mut settled, households) = households::group(selected, s.households);
-    let checked = guard::check(
-        households,
-        locked().as_deref(),
-        location,
-        clock.now(),
-        &services.spacing,
-        opt_outs,
-    )?;
-    settled.extend(checked.settled);
-    let mut plan = plan::plan(settled, checked.callable, location.results_id());
-    recall::flag_uncovered(&mut plan.settled, &checked.schedule.uncovered, &moved);
-    let (rows, calls) = (plan.rows(), plan.calls.len());
-    match location.results_id() {
-        Some(id) => tracing::info!(location = %id, rows, calls, "export read and planned"),
-        None => tracing::info!(rows, calls, "export read and planned"),
-    }
-    services.supersede(office, &moved, clock.now())?;
-    Ok((plan, checked.schedule))
-}
-
-/// Whether a row is still to be called (or looked for in Annie) after selection.
-fn to_call(row: &Selected) -> bool {
-    matches!(
-        row.verdict,
-        select::Verdict::Call(_) | select::Verdict::Reconcile { .. }
-    )
-}
-
-/// Rows with a location, grouped by it (input order kept), and the rows without one (invalid
-/// before a location could be read), which no location's stages need.
-fn split_by_location(
-    selected: Vec<Selected>,
-    locations: usize,
-) -> (Vec<Selected>, Vec<Vec<Selected>>) {
-    if locations == 1 {
-        // One practice: every row goes through its stages (which pass settled rows on as they
-        // are), without copying a large export's rows into a second vector.
-        return (Vec::new(), vec![selected]);
-    }
-    let mut unplaced = Vec::new();
-    let mut by_location: Vec<Vec<Selected>> = (0..locations).map(|_| Vec::new()).collect();
-    for row in selected {
-        match row.verdict.appointment().map(|a| a.location) {
-            Some(i) if i < locations => by_location[i].push(row),
-            _ => unplaced.push(row),
-        }
-    }
-    (unplaced, by_location)
-}
-
-fn do_not_call_list(s: &Settings) -> anyhow::Result<Vec<String>> {
-    match &s.opt_out.list {
-        Some(path) => optout::load_list(path, s.locations[0].practice.phone_region),
-        None => Ok(Vec::new()),
-    }
 }

@@ -39,16 +39,28 @@ pub struct OptOuts {
 impl OptOuts {
     /// The list's numbers plus the numbers of every row a column marks as opted out.
     pub fn build(list: Vec<String>, rows: &[Normalised]) -> OptOuts {
-        let mut numbers: HashMap<String, Source> =
-            list.into_iter().map(|n| (n, Source::List)).collect();
+        let mut opt_outs = OptOuts::of_list(list);
         for a in rows.iter().filter_map(|n| n.result.as_ref().ok()) {
-            if a.opt_out.is_some() {
-                numbers
-                    .entry(a.phone.e164.clone())
-                    .or_insert(Source::Column);
-            }
+            opt_outs.note(a);
         }
-        OptOuts { numbers }
+        opt_outs
+    }
+
+    /// The list's numbers; [`OptOuts::note`] adds the rows' (a streaming run sees them one by
+    /// one).
+    pub fn of_list(list: Vec<String>) -> OptOuts {
+        OptOuts {
+            numbers: list.into_iter().map(|n| (n, Source::List)).collect(),
+        }
+    }
+
+    /// Adds the appointment's number if a column marks it as opted out.
+    pub fn note(&mut self, a: &Appointment) {
+        if a.opt_out.is_some() {
+            self.numbers
+                .entry(a.phone.e164.clone())
+                .or_insert(Source::Column);
+        }
     }
 
     /// Whether a number is on the do-not-call list or opted out by a row's column (for a number

@@ -31,12 +31,12 @@ use tokio::sync::mpsc;
 use crate::api::{AnnieClient, GetOutcome};
 use crate::cli::OutcomesArgs;
 use crate::dispatch::Gate;
+use crate::exit::RunOutcome;
 use crate::ledger::{ConversationRecord, Ledger, Tied};
 use crate::reason::ReasonCode;
 use crate::report;
 use crate::results::Status;
 use crate::settings::ApiOnly;
-use crate::RunOutcome;
 
 pub use class::{Class, Rules};
 use file::{OutcomeLine, OutcomesFile};

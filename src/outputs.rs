@@ -60,11 +60,7 @@ pub fn start(
     let requests = open_emit_file(s)?;
     let preview = s.mode == Mode::Preview;
     let (tx, rx) = mpsc::unbounded_channel();
-    let summary = Summary::for_locations(
-        s.locations
-            .iter()
-            .map(|l| (l.id.as_str(), l.practice.name.as_str())),
-    );
+    let summary = summary_for(s);
     let keep_rows = preview || s.report.is_some();
     let collector = tokio::spawn(collect::collect(
         rx,
@@ -91,6 +87,105 @@ pub fn start(
     Ok((shared, collector))
 }
 
+/// For a streaming preview: the results file and a collector for the pipeline to run (on the
+/// returned receiver), with the preview table spooled as rows come.
+pub fn start_streaming(
+    s: &Settings,
+    total: usize,
+    days: &[CallingDay],
+) -> anyhow::Result<(
+    Shared,
+    collect::Collector,
+    mpsc::UnboundedReceiver<RowResult>,
+)> {
+    let writer = ResultsWriter::create(&s.results_path)?;
+    let preview = s.mode == Mode::Preview;
+    let table = match preview && s.show_table {
+        true => {
+            let (width, locations) = table_shape(s);
+            Some(
+                preview::Spool::new(width, locations)
+                    .context("cannot create the preview's spool")?,
+            )
+        }
+        false => None,
+    };
+    let collector = collect::Collector::new(
+        writer,
+        total,
+        s.show_progress,
+        s.report.is_some(),
+        summary_for(s),
+        table,
+    );
+    let (tx, rx) = mpsc::unbounded_channel();
+    let shared = Shared {
+        outputs: Outputs {
+            results: tx,
+            requests: open_emit_file(s)?.map(|w| Arc::new(Mutex::new(w))),
+        },
+        details: preview.then(|| Arc::new(Mutex::new(CallDetails::new(s.show_texts)))),
+        patients: Patients::default(),
+        days: calling_day::describe_all(&s.locations, days, s.selection.window),
+        report_days: (
+            calling_day::in_words_all(&s.locations, days, s.selection.window, preview),
+            calling_day::dates(days),
+        ),
+    };
+    Ok((shared, collector, rx))
+}
+
+fn summary_for(s: &Settings) -> Summary {
+    Summary::for_locations(
+        s.locations
+            .iter()
+            .map(|l| (l.id.as_str(), l.practice.name.as_str())),
+    )
+}
+
+/// [`finish`] for a streaming preview, whose collector runs on a thread of its own.
+pub fn finish_streaming(
+    collector: std::thread::JoinHandle<anyhow::Result<collect::Collector>>,
+    shared: Shared,
+    total: usize,
+    finished: Vec<anyhow::Result<()>>,
+    s: &Settings,
+    services: &Services,
+    global: &GlobalArgs,
+) -> anyhow::Result<Collected> {
+    let Shared {
+        outputs,
+        details,
+        days,
+        report_days,
+        ..
+    } = shared;
+    drop(outputs);
+    let collector = collector
+        .join()
+        .map_err(|_| AfterCallsStarted(anyhow::anyhow!("internal error: collector failed")))?
+        .map_err(AfterCallsStarted)?;
+    let (collected, spool) = collector.finish().map_err(AfterCallsStarted)?;
+    let table = Table::Spooled(spool);
+    conclude(
+        collected,
+        table,
+        details,
+        (days, report_days),
+        total,
+        finished,
+        s,
+        services,
+        global,
+    )
+}
+
+/// Where the preview table comes from: the kept rows, or a streaming run's spool.
+enum Table<'a> {
+    Kept(&'a Patients),
+    Spooled(Option<preview::Spool>),
+}
+
 /// Waits for the collector, checks that every row was recorded, and writes the table, summary
 /// line, report and summary JSON. `finished` holds each location's outcome, in order.
 pub async fn finish(
@@ -111,10 +206,38 @@ pub async fn finish(
         report_days,
     } = shared;
     drop(outputs);
-    let mut collected = collector
+    let collected = collector
         .await
         .map_err(|e| AfterCallsStarted(anyhow::anyhow!("internal error: collector failed: {e}")))?
         .map_err(AfterCallsStarted)?;
+    let table = Table::Kept(&patients);
+    conclude(
+        collected,
+        table,
+        details,
+        (days, report_days),
+        total,
+        finished,
+        s,
+        services,
+        global,
+    )
+}
+
+/// Checks that every row was recorded, and writes the table, summary line, report and summary
+/// JSON.
+#[allow(clippy::too_many_arguments)]
+fn conclude(
+    mut collected: Collected,
+    table: Table<'_>,
+    details: Option<Arc<Mutex<CallDetails>>>,
+    (days, report_days): (String, (String, Vec<String>)),
+    total: usize,
+    finished: Vec<anyhow::Result<()>>,
+    s: &Settings,
+    services: &Services,
+    global: &GlobalArgs,
+) -> anyhow::Result<Collected> {
     for (result, location) in finished.into_iter().zip(&s.locations) {
         let what = match location.id.as_str() {
             "" => "the dispatch failed".to_string(),
@@ -138,7 +261,12 @@ pub async fn finish(
     let preview = s.mode == Mode::Preview;
     if let Some(details) = details.filter(|_| s.show_table) {
         let details = details.lock().unwrap_or_else(|p| p.into_inner());
-        write_preview(s, &collected.rows, &details, &patients)
+        let written = match table {
+            Table::Kept(patients) => write_preview(s, &collected.rows, &details, patients),
+            Table::Spooled(Some(spool)) => spool.write(std::io::stdout().lock()),
+            Table::Spooled(None) => Ok(()),
+        };
+        written
             .or_else(|e| match e.kind() {
                 // `annie-dispatch run --dry-run ... | head` is fine.
                 std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -191,6 +319,18 @@ fn write_preview(
     details: &CallDetails,
     patients: &Patients,
 ) -> std::io::Result<()> {
+    let (width, locations) = table_shape(s);
+    let layout = preview::Layout::new(width, locations, patients);
+    let stdout = std::io::stdout().lock();
+    preview::write_table(stdout, rows, &layout)?;
+    if s.show_texts > 0 {
+        preview::write_texts(std::io::stdout().lock(), details, rows, &layout)?;
+    }
+    Ok(())
+}
+
+/// The width the table fits (`None`: `--wide`) and, for a group, each location's id and name.
+fn table_shape(s: &Settings) -> (Option<usize>, Option<Vec<(String, String)>>) {
     use std::io::IsTerminal;
     let terminal = std::io::stdout()
         .is_terminal()
@@ -208,13 +348,7 @@ fn write_preview(
             .map(|l| (l.id.clone(), l.label().to_string()))
             .collect()
     });
-    let layout = preview::Layout::new(width, locations, patients);
-    let stdout = std::io::stdout().lock();
-    preview::write_table(stdout, rows, &layout)?;
-    if s.show_texts > 0 {
-        preview::write_texts(std::io::stdout().lock(), details, rows, &layout)?;
-    }
-    Ok(())
+    (width, locations)
 }
 
 fn open_emit_file(settings: &Settings) -> anyhow::Result<Option<Box<dyn std::io::Write + Send>>> {

@@ -161,11 +161,29 @@ impl Planned {
         location: &Location,
         languages: &Languages,
     ) -> Result<Call, Reason> {
+        self.render_with(templates, location, languages, true)
+    }
+
+    /// [`Planned::render`], building the request only when `body` is set: a preview that
+    /// neither shows nor writes bodies still renders and checks every text (a text over the
+    /// API's limit makes the call `invalid`), but has no use for the request, its JSON or its
+    /// summary (the call's `body_json` is empty and its summary the default).
+    pub fn render_with(
+        &self,
+        templates: &Templates,
+        location: &Location,
+        languages: &Languages,
+        body: bool,
+    ) -> Result<Call, Reason> {
         let (from, language) = location.caller(languages, self.household.lead());
         let templates = language
             .and_then(|l| l.templates.as_ref())
             .unwrap_or(templates);
         let texts = templates.render(&self.household, &location.practice)?;
+        if !body {
+            // The texts are checked; nothing will read the request they would go into.
+            return Ok(self.skeleton());
+        }
         let body = build_request(self.household.lead(), texts, from);
         let body_json = serde_json::to_string(&body).map_err(|e| {
             let text = format!("internal error: cannot serialise the request: {e}");

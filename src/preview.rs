@@ -222,26 +222,235 @@ pub fn write_table(
     rows: &[RowResult],
     layout: &Layout<'_>,
 ) -> std::io::Result<()> {
-    let shown: [bool; COLUMNS] =
-        std::array::from_fn(|i| i != LOCATION || layout.locations.is_some());
+    let shown = shown(layout);
     let mut widths: Vec<usize> = HEADINGS.iter().map(|h| h.width()).collect();
     for r in rows {
         for (w, cell) in widths.iter_mut().zip(cells(r, layout)) {
             *w = (*w).max(cell.width());
         }
     }
-    // Every column but the last is within its cap; the last gets what is left of the width.
-    let fixed: usize = (0..COLUMNS - 1)
-        .filter(|&i| shown[i])
-        .map(|i| widths[i] + GAP)
-        .sum();
-    let last = layout.width.map(|w| w.saturating_sub(fixed).max(1));
+    let last = last_width(layout, &widths, &shown);
     let mut out = std::io::BufWriter::new(out);
     write_line(&mut out, &widths, &shown, last, HEADINGS)?;
     for r in rows {
         write_line(&mut out, &widths, &shown, last, cells(r, layout))?;
     }
     out.flush()
+}
+
+/// Which columns the table shows (the location column only for a group).
+fn shown(layout: &Layout<'_>) -> [bool; COLUMNS] {
+    std::array::from_fn(|i| i != LOCATION || layout.locations.is_some())
+}
+
+/// Every column but the last is within its cap; the last gets what is left of the width.
+fn last_width(layout: &Layout<'_>, widths: &[usize], shown: &[bool; COLUMNS]) -> Option<usize> {
+    let fixed: usize = (0..COLUMNS - 1)
+        .filter(|&i| shown[i])
+        .map(|i| widths[i] + GAP)
+        .sum();
+    layout.width.map(|w| w.saturating_sub(fixed).max(1))
+}
+
+/// No patients: the table of a [`Spool`], which learns who each row is about as rows come.
+static NO_PATIENTS: Patients = Patients {
+    entries: Vec::new(),
+    names: String::new(),
+};
+
+/// Cells never hold control characters ([`clean`]), so this one separates them in a spool.
+const CELL_END: u8 = 0x1f;
+
+/// The preview table of a streaming run, spooled as result rows come, in any order: each
+/// row's cells go to a temporary file (not memory: a million rows of cells is tens of
+/// megabytes), the column widths are measured on the way, and [`Spool::write`] writes the
+/// table in input order from the file. Only who each row is about is held, from when its
+/// chunk is read until its result comes.
+pub struct Spool {
+    layout: Layout<'static>,
+    file: std::io::BufWriter<std::fs::File>,
+    written: u64,
+    /// Each row's line in the file, indexed by input row (`u64::MAX`: no such row).
+    offsets: Vec<u64>,
+    widths: Vec<usize>,
+    /// Who the rows whose results have not come yet are about.
+    expected: Expected,
+    line: Vec<u8>,
+}
+
+/// Short name and zone of each row whose result has not come yet, shared between the pipeline
+/// (which notes a chunk's rows before planning them) and the spool (which takes each row's
+/// entry when its result comes, on the collector's thread).
+#[derive(Clone, Default)]
+pub struct Expected(std::sync::Arc<std::sync::Mutex<ByRow>>);
+
+/// Short name and zone, by input row.
+type ByRow = std::collections::HashMap<u64, (Box<str>, Tz)>;
+
+impl Expected {
+    /// Notes who the rows of a chunk are about, before their results come.
+    pub fn note(&self, selected: &[Selected]) {
+        use rayon::prelude::*;
+        let entries: Vec<_> = selected
+            .par_iter()
+            .filter_map(|s| {
+                let a = s.verdict.appointment()?;
+                let mut name = String::new();
+                push_short_name(&mut name, &a.first_name, a.last_name.as_deref());
+                Some((s.row, (name.into_boxed_str(), a.start.timezone())))
+            })
+            .collect();
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(entries);
+    }
+
+    fn take(&self, row: u64) -> Option<(Box<str>, Tz)> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&row)
+    }
+}
+
+impl Spool {
+    /// A spool for a table of `width` (`None`: `--wide`) and, for a group, its locations.
+    pub fn new(
+        width: Option<usize>,
+        locations: Option<Vec<(String, String)>>,
+    ) -> std::io::Result<Spool> {
+        Ok(Spool {
+            layout: Layout::new(width, locations, &NO_PATIENTS),
+            file: std::io::BufWriter::with_capacity(1 << 16, tempfile::tempfile()?),
+            written: 0,
+            offsets: Vec::new(),
+            widths: HEADINGS.iter().map(|h| h.width()).collect(),
+            expected: Expected::default(),
+            line: Vec::new(),
+        })
+    }
+
+    /// Where the pipeline notes who each row is about.
+    pub fn expected(&self) -> Expected {
+        self.expected.clone()
+    }
+
+    /// Spools one row's cells.
+    pub fn add(&mut self, r: &RowResult) -> std::io::Result<()> {
+        let patient = self.expected.take(r.row);
+        let patient = patient
+            .as_ref()
+            .map_or(("", None), |(n, tz)| (&**n, Some(*tz)));
+        let location = self.layout.location(r.location.as_deref());
+        self.line.clear();
+        for (i, cell) in cells_of(r, patient, location).iter().enumerate() {
+            self.widths[i] = self.widths[i].max(cell.width());
+            self.line.extend_from_slice(cell.as_bytes());
+            self.line.push(CELL_END);
+        }
+        let row = usize::try_from(r.row).unwrap_or(usize::MAX - 1);
+        if self.offsets.len() <= row {
+            self.offsets.resize(row + 1, u64::MAX);
+        }
+        self.offsets[row] = self.written;
+        self.file.write_all(&self.line)?;
+        self.written += self.line.len() as u64;
+        Ok(())
+    }
+
+    /// Writes the table, in input order: the same lines [`write_table`] writes for these rows.
+    pub fn write(self, out: impl Write) -> std::io::Result<()> {
+        let Spool {
+            layout,
+            file,
+            offsets,
+            widths,
+            ..
+        } = self;
+        let mut lines = Windows::new(file.into_inner().map_err(|e| e.into_error())?);
+        let shown = shown(&layout);
+        let last = last_width(&layout, &widths, &shown);
+        let mut out = std::io::BufWriter::new(out);
+        write_line(&mut out, &widths, &shown, last, HEADINGS)?;
+        for offset in offsets.into_iter().filter(|&o| o != u64::MAX) {
+            let mut parts = lines.line(offset)?.split(|&b| b == CELL_END);
+            let cells: [&str; COLUMNS] = std::array::from_fn(|_| {
+                std::str::from_utf8(parts.next().unwrap_or_default()).unwrap_or_default()
+            });
+            write_line(&mut out, &widths, &shown, last, cells)?;
+        }
+        out.flush()
+    }
+}
+
+/// A spool's lines read back by offset through two windows onto the file, not the whole file
+/// at once (tens of megabytes at a million rows). In input order, the lines walk the file as two
+/// mostly rising sequences (the rows planned chunk by chunk, then the households planned at the
+/// end), so each window reads on almost sequentially.
+struct Windows {
+    file: std::fs::File,
+    /// Each window's offset in the file and bytes.
+    windows: [(u64, Vec<u8>); 2],
+    /// The window read from last (the other one is refilled on a miss).
+    recent: usize,
+}
+
+/// Bytes a window reads at a time (more when one line is longer).
+const WINDOW: usize = 1 << 16;
+
+impl Windows {
+    fn new(file: std::fs::File) -> Windows {
+        Windows {
+            file,
+            windows: [(0, Vec::new()), (0, Vec::new())],
+            recent: 0,
+        }
+    }
+
+    /// The line (its cells, each ended by [`CELL_END`]) at `offset`.
+    fn line(&mut self, offset: u64) -> std::io::Result<&[u8]> {
+        let hit = (0..2).find_map(|i| Some((i, self.end_in(i, offset)?)));
+        let (i, end) = match hit {
+            Some(found) => found,
+            None => {
+                let i = 1 - self.recent;
+                let mut size = WINDOW;
+                loop {
+                    let read = self.fill(i, offset, size)?;
+                    match self.end_in(i, offset) {
+                        Some(end) => break (i, end),
+                        // The end of the file: a cut line (only if the spool was cut short).
+                        None if read < size => break (i, self.windows[i].1.len()),
+                        None => size *= 2,
+                    }
+                }
+            }
+        };
+        self.recent = i;
+        let (start, bytes) = &self.windows[i];
+        Ok(&bytes[(offset - start) as usize..end])
+    }
+
+    /// Where the line at `offset` ends in window `i`, if the window holds all of it.
+    fn end_in(&self, i: usize, offset: u64) -> Option<usize> {
+        let (start, bytes) = &self.windows[i];
+        let from = usize::try_from(offset.checked_sub(*start)?).ok()?;
+        let rest = bytes.get(from..)?;
+        let mut ends = rest.iter().enumerate().filter(|(_, &b)| b == CELL_END);
+        let (last, _) = ends.nth(COLUMNS - 1)?;
+        Some(from + last + 1)
+    }
+
+    /// Reads up to `size` bytes at `offset` into window `i`; returns how many there were.
+    fn fill(&mut self, i: usize, offset: u64, size: usize) -> std::io::Result<usize> {
+        use std::io::{Read, Seek};
+        self.file.seek(std::io::SeekFrom::Start(offset))?;
+        let (start, bytes) = &mut self.windows[i];
+        *start = offset;
+        bytes.clear();
+        (&mut self.file).take(size as u64).read_to_end(bytes)
+    }
 }
 
 /// One line: every cell but the last padded to its column's width plus the gap; the last cut
@@ -273,9 +482,24 @@ fn write_line<S: AsRef<str>>(
     out.write_all(b"\n")
 }
 
+/// The start column's formats (in the row's zone, else with its offset), parsed once.
+static WHEN: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+    std::sync::LazyLock::new(|| crate::render::items("%a %b %-d %H:%M %Z"));
+static WHEN_OFFSET: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+    std::sync::LazyLock::new(|| crate::render::items("%a %b %-d %H:%M %:z"));
+
 /// A row's cells, in column order (borrowed where the row holds the text as shown).
 fn cells<'a>(r: &'a RowResult, layout: &'a Layout<'_>) -> [Cow<'a, str>; COLUMNS] {
-    let zone = layout.patients.zone(r.row);
+    let patient = (layout.patients.name(r.row), layout.patients.zone(r.row));
+    cells_of(r, patient, layout.location(r.location.as_deref()))
+}
+
+/// A row's cells, given who it is about (short name and zone) and its location's name.
+fn cells_of<'a>(
+    r: &'a RowResult,
+    (name, zone): (&'a str, Option<Tz>),
+    location: &'a str,
+) -> [Cow<'a, str>; COLUMNS] {
     let start = r
         .start_time
         .as_deref()
@@ -284,18 +508,18 @@ fn cells<'a>(r: &'a RowResult, layout: &'a Layout<'_>) -> [Cow<'a, str>; COLUMNS
             match zone {
                 Some(tz) => t
                     .with_timezone(&tz)
-                    .format("%a %b %-d %H:%M %Z")
+                    .format_with_items(WHEN.iter())
                     .to_string(),
-                None => t.format("%a %b %-d %H:%M %:z").to_string(),
+                None => t.format_with_items(WHEN_OFFSET.iter()).to_string(),
             }
             .into()
         });
     [
         r.row.to_string().into(),
         start,
-        Cow::Borrowed(layout.patients.name(r.row)),
+        Cow::Borrowed(name),
         fit_owned(clean(r.to_number.as_deref().unwrap_or("")), MAX_OTHER),
-        fit_owned(clean(layout.location(r.location.as_deref())), MAX_LOCATION),
+        fit_owned(clean(location), MAX_LOCATION),
         what(r),
     ]
 }
@@ -500,6 +724,64 @@ fn clean(s: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn result(row: u64, status: Status, reason: &str, to: &str) -> RowResult {
+        RowResult {
+            row,
+            appointment_id: Some(format!("A{row}")),
+            status,
+            conversation_id: None,
+            reason: (!reason.is_empty()).then(|| reason.to_string()),
+            http_status: None,
+            to_number: (!to.is_empty()).then(|| to.to_string()),
+            start_time: Some("2026-11-24T09:00:00-06:00".to_string()),
+            attempted_at: None,
+            location: None,
+            reason_code: None,
+            uncovered: false,
+        }
+    }
+
+    #[test]
+    fn a_spooled_table_in_any_order_is_the_table_of_the_sorted_rows() {
+        let long = "a reason long enough to be cut at the width the table fits, ".repeat(4);
+        let rows: Vec<RowResult> = (2..40)
+            .map(|row| match row % 3 {
+                0 => result(row, Status::DryRun, "", "+1312***0147"),
+                1 => result(
+                    row,
+                    Status::Skipped,
+                    "already confirmed (FIRM)",
+                    "+1773***99",
+                ),
+                _ => result(row, Status::Invalid, &long, ""),
+            })
+            .collect();
+        let patients = Patients::default();
+        let mut expected = Vec::new();
+        write_table(
+            &mut expected,
+            &rows,
+            &Layout::new(Some(100), None, &patients),
+        )
+        .unwrap();
+
+        let mut spool = Spool::new(Some(100), None).unwrap();
+        // Households come after the rest of their chunk: rows arrive out of order.
+        for r in rows
+            .iter()
+            .filter(|r| r.row % 5 != 0)
+            .chain(rows.iter().filter(|r| r.row % 5 == 0))
+        {
+            spool.add(r).unwrap();
+        }
+        let mut written = Vec::new();
+        spool.write(&mut written).unwrap();
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
+    }
 
     #[test]
     fn short_names_and_fitting() {

@@ -274,15 +274,29 @@ impl ResultsWriter {
 
     /// Appends one row and flushes it to the operating system.
     pub fn write(&mut self, row: &RowResult) -> anyhow::Result<()> {
+        self.write_unflushed(row)?;
+        self.flush()
+    }
+
+    /// Appends one row without flushing it: a streaming preview writes thousands of rows a
+    /// chunk and flushes once (see [`ResultsWriter::flush`]), not once per row.
+    pub fn write_unflushed(&mut self, row: &RowResult) -> anyhow::Result<()> {
         let result: anyhow::Result<()> = match &mut self.sink {
-            Sink::Csv(w) => row
-                .write_csv(w)
-                .map_err(anyhow::Error::from)
-                .and_then(|_| w.flush().map_err(Into::into)),
+            Sink::Csv(w) => row.write_csv(w).map_err(anyhow::Error::from),
             Sink::JsonLines(w) => serde_json::to_writer(&mut *w, &JsonLine::of(row))
                 .map_err(anyhow::Error::from)
-                .and_then(|_| w.write_all(b"\n").map_err(Into::into))
-                .and_then(|_| w.flush().map_err(Into::into)),
+                .and_then(|_| w.write_all(b"\n").map_err(Into::into)),
+        };
+        result.map_err(|e| {
+            anyhow::anyhow!("cannot write results file `{}`: {e}", self.path.display())
+        })
+    }
+
+    /// Hands the rows written so far to the operating system.
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        let result = match &mut self.sink {
+            Sink::Csv(w) => w.flush(),
+            Sink::JsonLines(w) => w.flush(),
         };
         result.map_err(|e| {
             anyhow::anyhow!("cannot write results file `{}`: {e}", self.path.display())

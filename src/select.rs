@@ -135,9 +135,26 @@ pub fn select(
     days: &[CallingDay],
 ) -> Vec<Selected> {
     let duplicates = duplicate_verdicts(&rows);
-    rows.into_iter()
+    select_with(rows, 0, &duplicates, rules, opt_outs, now, days)
+}
+
+/// [`select`] for some of the export's rows, the first of them at position `first` in the
+/// export, with the duplicates of the whole export known already (by position; see
+/// [`duplicates_of`]). Rows are independent here, so this runs on every core, order kept.
+pub fn select_with(
+    rows: Vec<Normalised>,
+    first: usize,
+    duplicates: &HashMap<usize, Duplicate>,
+    rules: &Selection,
+    opt_outs: &OptOuts,
+    now: DateTime<Utc>,
+    days: &[CallingDay],
+) -> Vec<Selected> {
+    use rayon::prelude::*;
+    rows.into_par_iter()
         .enumerate()
         .map(|(index, n)| {
+            let index = first + index;
             let verdict = match n.result {
                 Err(u) => Verdict::Settled(Settled {
                     status: Status::Invalid,
@@ -282,7 +299,9 @@ pub fn window_bounds(
     }
 }
 
-enum Duplicate {
+/// A row whose appointment id another row has too.
+#[derive(Debug)]
+pub enum Duplicate {
     /// Same details as an earlier row: that row's call covers this one.
     Copy { first_row: u64 },
     /// Same id, different details: nobody can tell which is right.
@@ -337,10 +356,166 @@ fn duplicate_verdicts(rows: &[Normalised]) -> HashMap<usize, Duplicate> {
     verdicts
 }
 
+/// What the duplicate check needs of one appointment: its id and every value it holds, hashed
+/// (128 bits for the id, so that two different ids of one export never meet by chance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdFacts {
+    pub id: u128,
+    /// Equal for equal appointments (see [`fingerprint`]).
+    pub fingerprint: u64,
+    /// The row's position in the export.
+    pub index: usize,
+    pub row: u64,
+}
+
+impl IdFacts {
+    pub fn of(a: &Appointment, index: usize, row: u64) -> IdFacts {
+        use std::hash::{Hash, Hasher};
+        let half = |salt: u8| {
+            let mut h = std::hash::DefaultHasher::new();
+            salt.hash(&mut h);
+            a.id.hash(&mut h);
+            h.finish()
+        };
+        IdFacts {
+            id: (u128::from(half(1)) << 64) | u128::from(half(2)),
+            fingerprint: fingerprint(a),
+            index,
+            row,
+        }
+    }
+}
+
+/// A hash of every value of an appointment: equal appointments (`==`) hash equal. Every field
+/// is named, so a new one cannot be forgotten here.
+pub fn fingerprint(a: &Appointment) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let Appointment {
+        id,
+        patient_id,
+        first_name,
+        last_name,
+        birth_date,
+        phone,
+        start,
+        end,
+        appointment_type,
+        description,
+        status,
+        confirmed,
+        opt_out,
+        language,
+        location,
+        other_phones,
+    } = a;
+    let mut h = std::hash::DefaultHasher::new();
+    (id, patient_id, first_name, last_name, birth_date).hash(&mut h);
+    (&phone.e164, &phone.national, start, end).hash(&mut h);
+    (appointment_type, description, status, confirmed).hash(&mut h);
+    (opt_out, language, location).hash(&mut h);
+    for (column, p) in other_phones {
+        (column, &p.e164, &p.national).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// The duplicate verdicts of a whole export from its appointments' [`IdFacts`] (in any order):
+/// the same verdicts [`select`] finds, keyed by position in the export.
+pub fn duplicates_of(mut facts: Vec<IdFacts>) -> HashMap<usize, Duplicate> {
+    facts.sort_unstable_by_key(|f| (f.id, f.index));
+    let mut verdicts = HashMap::new();
+    for group in facts.chunk_by(|a, b| a.id == b.id) {
+        let [first, rest @ ..] = group else { continue };
+        if rest.is_empty() {
+            continue;
+        }
+        if rest.iter().all(|f| f.fingerprint == first.fingerprint) {
+            for f in rest {
+                let first_row = first.row;
+                verdicts.insert(f.index, Duplicate::Copy { first_row });
+            }
+        } else {
+            let rows: Vec<u64> = group.iter().map(|f| f.row).collect();
+            for f in group {
+                let rows = rows.clone();
+                verdicts.insert(f.index, Duplicate::Conflict { rows });
+            }
+        }
+    }
+    verdicts
+}
+
 fn join_rows(rows: &[u64]) -> String {
     let text: Vec<String> = rows.iter().map(u64::to_string).collect();
     match text.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
         _ => text.join(""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalise::Phone;
+
+    fn appointment(id: &str, first: &str) -> Box<Appointment> {
+        let tz: Tz = "America/Chicago".parse().unwrap();
+        Box::new(Appointment {
+            id: id.into(),
+            patient_id: None,
+            first_name: first.into(),
+            last_name: None,
+            birth_date: None,
+            phone: Phone {
+                e164: "+13125550147".into(),
+                national: "(312) 555-0147".into(),
+            },
+            start: tz.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(),
+            end: None,
+            appointment_type: None,
+            description: None,
+            status: None,
+            confirmed: None,
+            opt_out: None,
+            language: None,
+            location: 0,
+            other_phones: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn the_streaming_index_finds_the_duplicates_select_finds() {
+        let rows: Vec<Normalised> = [
+            ("A1", "Ann"),
+            ("A2", "Bo"),
+            ("A1", "Ann"),
+            ("A3", "Cy"),
+            ("A3", "Di"),
+            ("A1", "Ann"),
+            ("A3", "Cy"),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name))| Normalised {
+            row: i as u64 + 2,
+            result: Ok(appointment(id, name)),
+        })
+        .collect();
+        let show = |m: &HashMap<usize, Duplicate>| {
+            let mut v: Vec<String> = m.iter().map(|(i, d)| format!("{i}: {d:?}")).collect();
+            v.sort();
+            v
+        };
+        // In any order: the index sees chunks.
+        let facts = rows
+            .iter()
+            .enumerate()
+            .rev()
+            .filter_map(|(i, n)| Some(IdFacts::of(n.result.as_ref().ok()?, i, n.row)))
+            .collect();
+        let found = duplicates_of(facts);
+        assert_eq!(show(&found), show(&duplicate_verdicts(&rows)));
+        // Two copies of A1; the three A3 rows conflict.
+        assert_eq!(found.len(), 5);
     }
 }

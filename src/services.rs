@@ -158,6 +158,7 @@ impl Services {
             details,
             drain_timeout: office.drain_timeout,
             spacing: self.spacing.clone(),
+            bodies: true,
         }
     }
 

@@ -89,6 +89,9 @@ pub struct Dispatcher {
     pub details: Option<Arc<Mutex<CallDetails>>>,
     /// The run's latest call to each number, over every location.
     pub spacing: Arc<Spacing>,
+    /// Whether each call's JSON body is made: always when sending; a streaming preview that
+    /// neither writes (`--emit-requests`) nor shows (`--show-texts`) bodies skips it.
+    pub bodies: bool,
 }
 
 /// A call on its way through the pacer.
@@ -248,7 +251,9 @@ impl Dispatcher {
                 chunk
                     .par_iter()
                     .map(|item| match &item.body {
-                        Body::Planned(p) => Some(p.render(&d.templates, &d.location, &d.languages)),
+                        Body::Planned(p) => {
+                            Some(p.render_with(&d.templates, &d.location, &d.languages, d.bodies))
+                        }
                         Body::Rendered(_) => None,
                     })
                     .collect()

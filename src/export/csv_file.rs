@@ -6,7 +6,56 @@ use std::io::{self, BufRead, BufReader, Cursor, Read};
 use super::sniff::{self, HEADER_SEARCH_LINES};
 use super::{decode, missing_columns, Export, Field, InputSettings, RawRecord, TextEncoding};
 
-pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Result<Export> {
+/// Reads every row (see [`CsvRows`], which does the work a chunk at a time).
+pub(super) fn read<R: Read + Send + 'static>(
+    source: R,
+    input: &InputSettings,
+) -> anyhow::Result<Export> {
+    let (mut rows, columns, ignored) = open(source, input, true)?;
+    let mut records = Vec::new();
+    loop {
+        let chunk = rows.next_chunk(usize::MAX)?;
+        if chunk.is_empty() {
+            break;
+        }
+        records.extend(chunk);
+    }
+    Ok(Export {
+        records,
+        columns,
+        ignored,
+    })
+}
+
+type Source = CrlfToLf<io::Chain<Cursor<Vec<u8>>, Box<dyn Read + Send>>>;
+
+/// A CSV export read a chunk of rows at a time, so that a large export can be streamed through
+/// the pipeline without holding every row (a streaming preview reads the file twice).
+pub struct CsvRows {
+    reader: csv::Reader<Source>,
+    record: csv::ByteRecord,
+    header_count: usize,
+    positions: Vec<(Field, usize)>,
+    id_index: usize,
+    encoding: TextEncoding,
+    /// Rows that look like a report's total line, held back until a real row follows them (then
+    /// they are rows after all) or the file ends (then they are dropped).
+    footer: Vec<RawRecord>,
+    /// Whether to log what was noticed about the file (off when the file is read again).
+    notes: bool,
+    done: bool,
+}
+
+/// An opened export: its rows, the mapping the file allows, and a preset's columns it lacks.
+pub(super) type Opened = (CsvRows, super::Columns, Vec<(Field, String)>);
+
+/// Opens the export: sniffs the encoding and delimiter, finds the header and maps the columns.
+/// `notes`: log what was noticed (the delimiter, skipped title lines, a total line).
+pub(super) fn open<R: Read + Send + 'static>(
+    mut source: R,
+    input: &InputSettings,
+    notes: bool,
+) -> anyhow::Result<Opened> {
     // Sniffing looks at the first bytes once; then the stream goes on as if never interrupted.
     let prefix = sniff::prefix(&mut source, input.encoding)?;
     let encoding = prefix.encoding;
@@ -15,7 +64,7 @@ pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Res
         .column(Field::AppointmentId)
         .unwrap_or_default();
     let delimiter = sniff::delimiter(&prefix.bytes, input.delimiter, id_column);
-    if delimiter != input.delimiter {
+    if delimiter != input.delimiter && notes {
         tracing::info!(
             "the header line is separated by {}, not {} (European Excel writes `;`, Excel's \
              text export tabs): read with {}; set [input] delimiter to say so",
@@ -27,15 +76,17 @@ pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Res
     // `flexible` so that a short or long row becomes an `invalid` row instead of a run error.
     // CRLF is turned into LF first: the csv crate reports the line *before* a record's start
     // when the previous record ended in CRLF, and the results file must name the right line.
+    let source: Box<dyn Read + Send> = Box::new(source);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(false)
-        .from_reader(CrlfToLf::new(BufReader::new(
+        .from_reader(CrlfToLf::new(BufReader::with_capacity(
+            1 << 16,
             Cursor::new(prefix.bytes).chain(source),
         )));
     let (headers, header_line) = header(&mut reader, id_column, encoding)?;
-    if header_line > 1 {
+    if header_line > 1 && notes {
         tracing::info!(
             header_line,
             skipped = header_line - 1,
@@ -73,65 +124,102 @@ pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Res
         .filter_map(|(field, column)| Some((*field, find(column)?)))
         .collect();
     let id_index = find(id_column).unwrap_or_default();
+    let rows = CsvRows {
+        reader,
+        record: csv::ByteRecord::new(),
+        header_count: headers.len(),
+        positions,
+        id_index,
+        encoding,
+        footer: Vec::new(),
+        notes,
+        done: false,
+    };
+    Ok((rows, resolved.columns, resolved.ignored))
+}
 
-    let mut records = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    // Rows at the end that look like a report's total line, not appointments.
-    let (mut footer_from, mut footer_lines) = (0, Vec::new());
-    loop {
-        let more = reader
-            .read_byte_record(&mut record)
-            .map_err(|e| anyhow::anyhow!("cannot read the file: {e}"))?;
-        if !more {
-            break;
-        }
-        if blank(&record) {
-            continue;
-        }
-        let row = record.position().map_or(0, |p| p.line());
-        if footer_like(&record, id_index) {
-            if footer_lines.is_empty() {
-                footer_from = records.len();
+impl CsvRows {
+    /// The next rows, at most `max` (a few more when a held-back total line turns out to be a
+    /// row); empty at the end of the file.
+    pub fn next_chunk(&mut self, max: usize) -> anyhow::Result<Vec<RawRecord>> {
+        let mut records = Vec::new();
+        while records.len() < max && !self.done {
+            let more = self
+                .reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| anyhow::anyhow!("cannot read the file: {e}"))?;
+            if !more {
+                self.done = true;
+                self.end_footer();
+                break;
             }
-            footer_lines.push(row);
-        } else if !footer_lines.is_empty() {
-            footer_lines.clear();
-        }
-        let mut raw = RawRecord::new(row);
-        if record.len() != headers.len() {
-            raw.problem = Some(format!(
-                "the row has {} fields but the header has {}; check for an unquoted delimiter",
-                record.len(),
-                headers.len()
-            ));
-        }
-        for (field, index) in &positions {
-            let Some(bytes) = record.get(*index) else {
+            let record = &self.record;
+            if blank(record) {
                 continue;
-            };
-            match decode(bytes, encoding) {
-                Ok(text) => raw.push(*field, &text),
-                Err(reason) => {
-                    raw.problem.get_or_insert(reason);
+            }
+            let row = record.position().map_or(0, |p| p.line());
+            let footer = footer_like(record, self.id_index);
+            let mapped: usize = self
+                .positions
+                .iter()
+                .filter_map(|(_, index)| record.get(*index).map(<[u8]>::len))
+                .sum();
+            let mut raw = RawRecord::with_capacity(row, mapped, self.positions.len());
+            if record.len() != self.header_count {
+                raw.problem = Some(format!(
+                    "the row has {} fields but the header has {}; check for an unquoted delimiter",
+                    record.len(),
+                    self.header_count
+                ));
+            }
+            for (field, index) in &self.positions {
+                let Some(bytes) = record.get(*index) else {
+                    continue;
+                };
+                match decode_into(bytes, self.encoding) {
+                    Ok(text) => raw.push(*field, &text),
+                    Err(reason) => {
+                        raw.problem.get_or_insert(reason);
+                    }
+                }
+            }
+            match footer {
+                true => self.footer.push(raw),
+                false => {
+                    records.append(&mut self.footer);
+                    records.push(raw);
                 }
             }
         }
-        records.push(raw);
+        Ok(records)
     }
-    if !footer_lines.is_empty() {
-        records.truncate(footer_from);
-        let lines: Vec<String> = footer_lines.iter().map(u64::to_string).collect();
-        tracing::info!(
-            lines = %lines.join(", "),
-            "the lines after the table have no appointment id and at most two cells (a report's \
-             total line, say): not appointments, skipped"
-        );
+
+    /// At the end of the file: total lines held back are dropped, and said so.
+    fn end_footer(&mut self) {
+        if self.footer.is_empty() {
+            return;
+        }
+        let lines: Vec<String> = self.footer.iter().map(|r| r.row.to_string()).collect();
+        self.footer.clear();
+        if self.notes {
+            tracing::info!(
+                lines = %lines.join(", "),
+                "the lines after the table have no appointment id and at most two cells (a report's \
+                 total line, say): not appointments, skipped"
+            );
+        }
     }
-    Ok(Export {
-        records,
-        columns: resolved.columns,
-        ignored: resolved.ignored,
-    })
+}
+
+/// Decodes a field, borrowing it when it is valid UTF-8 already (most are).
+fn decode_into(bytes: &[u8], encoding: TextEncoding) -> Result<std::borrow::Cow<'_, str>, String> {
+    match encoding {
+        TextEncoding::Utf8 => match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(std::borrow::Cow::Borrowed(text)),
+            Err(_) => decode(bytes, encoding).map(std::borrow::Cow::Owned),
+        },
+        TextEncoding::Windows1252 => decode(bytes, encoding).map(std::borrow::Cow::Owned),
+    }
 }
 
 /// Finds the header row: the first of the first [`HEADER_SEARCH_LINES`] lines that names the
@@ -239,41 +327,51 @@ impl<R: Read> Read for CrlfToLf<R> {
                 continue;
             }
             let buf = self.inner.fill_buf()?;
-            let Some(&byte) = buf.first() else { break };
-            if byte == b'\r' {
-                if buf.len() == 1 {
-                    // Need the next byte to decide; it is in the next buffer fill.
-                    self.inner.consume(1);
-                    let next = self.inner.fill_buf()?;
-                    if next.first() != Some(&b'\n') {
+            if buf.is_empty() {
+                break;
+            }
+            // The whole buffer in one loop (a call per byte was a few percent of a preview).
+            let mut used = 0;
+            while used < buf.len() && written < out.len() {
+                let byte = buf[used];
+                if byte == b'\r' {
+                    let Some(&next) = buf.get(used + 1) else {
+                        break; // the next byte decides; it is in the next buffer fill
+                    };
+                    used += 1;
+                    if next != b'\n' {
                         out[written] = b'\r';
                         written += 1;
                         self.line_start = false;
                     }
                     continue;
                 }
-                let followed_by_lf = buf[1] == b'\n';
+                used += 1;
+                if byte == b'"' {
+                    self.quoted = !self.quoted;
+                }
+                if byte == b'\n' && self.line_start && !self.quoted {
+                    out[written] = b' ';
+                    written += 1;
+                    self.pending = Some(b'\n');
+                    break;
+                }
+                self.line_start = byte == b'\n';
+                out[written] = byte;
+                written += 1;
+            }
+            let lone_cr = used < buf.len() && buf[used] == b'\r' && used + 1 == buf.len();
+            self.inner.consume(used);
+            if lone_cr && written < out.len() {
+                // A `\r` at the end of the buffer: the next byte decides.
                 self.inner.consume(1);
-                if !followed_by_lf {
+                let next = self.inner.fill_buf()?;
+                if next.first() != Some(&b'\n') {
                     out[written] = b'\r';
                     written += 1;
                     self.line_start = false;
                 }
-                continue;
             }
-            self.inner.consume(1);
-            if byte == b'"' {
-                self.quoted = !self.quoted;
-            }
-            if byte == b'\n' && self.line_start && !self.quoted {
-                out[written] = b' ';
-                written += 1;
-                self.pending = Some(b'\n');
-                continue;
-            }
-            self.line_start = byte == b'\n';
-            out[written] = byte;
-            written += 1;
         }
         Ok(written)
     }

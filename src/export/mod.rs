@@ -77,6 +77,18 @@ impl RawRecord {
         }
     }
 
+    /// A record whose values will take about `text` bytes in `fields` values: one allocation
+    /// each instead of a string and a list grown value by value (a tenth of a large preview's
+    /// time went to growing them).
+    pub fn with_capacity(row: u64, text: usize, fields: usize) -> RawRecord {
+        RawRecord {
+            row,
+            text: String::with_capacity(text),
+            spans: Vec::with_capacity(fields),
+            problem: None,
+        }
+    }
+
     /// Adds a value (trimmed; blank values are not stored).
     pub fn push(&mut self, field: Field, value: &str) {
         let value = value.trim();
@@ -111,14 +123,54 @@ pub struct Export {
 pub fn read(input: &InputSettings) -> anyhow::Result<Export> {
     let file = open(&input.path)?;
     let result = match input.format {
-        Format::Csv => csv_file::read(std::io::BufReader::new(file), input),
+        Format::Csv => csv_file::read(file, input),
         Format::Json => json_file::read(file, input),
     };
     let export = result.map_err(|e| anyhow::anyhow!("export `{}`: {e:#}", input.path.display()))?;
-    // A preset's do-not-call columns are read when an export has them; most queries do not, and
-    // a note every night about them would only teach people to ignore the log.
-    let noted: Vec<&(Field, String)> = export
-        .ignored
+    note_ignored(&export.ignored);
+    if export.records.is_empty() {
+        note_empty();
+    }
+    Ok(export)
+}
+
+/// A CSV export opened to be read a chunk of rows at a time (see [`Stream::next_chunk`]).
+pub struct Stream {
+    rows: csv_file::CsvRows,
+    /// The mapped columns the file has (a preset's columns it lacks are dropped).
+    pub columns: Columns,
+    path: PathBuf,
+}
+
+/// Opens a CSV export to stream it. `notes`: log what was noticed about the file (the first
+/// reading does; a second reading of the same file stays quiet).
+pub fn stream(input: &InputSettings, notes: bool) -> anyhow::Result<Stream> {
+    let file = open(&input.path)?;
+    let (rows, columns, ignored) = csv_file::open(file, input, notes)
+        .map_err(|e| anyhow::anyhow!("export `{}`: {e:#}", input.path.display()))?;
+    if notes {
+        note_ignored(&ignored);
+    }
+    Ok(Stream {
+        rows,
+        columns,
+        path: input.path.clone(),
+    })
+}
+
+impl Stream {
+    /// The next rows, about `max` of them; empty at the end of the file.
+    pub fn next_chunk(&mut self, max: usize) -> anyhow::Result<Vec<RawRecord>> {
+        self.rows
+            .next_chunk(max)
+            .map_err(|e| anyhow::anyhow!("export `{}`: {e:#}", self.path.display()))
+    }
+}
+
+/// A preset's do-not-call columns are read when an export has them; most queries do not, and
+/// a note every night about them would only teach people to ignore the log.
+fn note_ignored(ignored: &[(Field, String)]) {
+    let noted: Vec<&(Field, String)> = ignored
         .iter()
         .filter(|(field, _)| !matches!(field, Field::OptOut(_)))
         .collect();
@@ -133,11 +185,11 @@ pub fn read(input: &InputSettings) -> anyhow::Result<Export> {
              [input.columns] if the export names them differently, or set them to false"
         );
     }
-    if export.records.is_empty() {
-        // A closed day exports a header and nothing else; a nightly job must not fail on it.
-        tracing::warn!("the export has no appointment rows: nothing to call");
-    }
-    Ok(export)
+}
+
+/// A closed day exports a header and nothing else; a nightly job must not fail on it.
+pub(crate) fn note_empty() {
+    tracing::warn!("the export has no appointment rows: nothing to call");
 }
 
 /// Opens the export, with messages that say what is wrong with the path.

@@ -30,10 +30,10 @@ use crate::dispatch::Mode;
 use crate::export::InputSettings;
 use crate::languages::Languages;
 use crate::locations::Location;
+use crate::normalise::same_opt_out_word;
 use crate::optout::OptOutSettings;
 use crate::render::Templates;
 use crate::select::Selection;
-use crate::normalise::same_opt_out_word;
 use value::bad;
 
 /// Everything a run needs, checked.

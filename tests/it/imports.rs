@@ -27,7 +27,6 @@ const KNOWN: &[&[&str]] = &[
         "render",
         "select",
     ],
-    &["check", "crate", "outcomes"],
     &[
         "export",
         "export::csv_file",

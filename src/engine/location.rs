@@ -1,0 +1,129 @@
+//! One location's rows, from selection to calls: what earlier runs did, households, the
+//! per-number rules and calling hours, the plan, then the dispatcher.
+
+use crate::select::Selected;
+use crate::services::{Office, Services};
+use crate::settings::Settings;
+use crate::{
+    dispatch, guard, households, locations, optout, outputs, plan, reason, recall, reconcile,
+    schedule, select,
+};
+
+/// Stages 4–6 for one location: plan its calls, then make them. Its rows go to the shared
+/// collector; if its plan cannot be made (the ledger failed), each of its rows is reported
+/// `not_attempted` with the reason, and the other locations go on.
+pub(super) async fn run_location(
+    selected: Vec<Selected>,
+    office: &Office,
+    services: &Services,
+    s: &Settings,
+    output: &outputs::Shared,
+    opt_outs: &optout::OptOuts,
+) -> anyhow::Result<()> {
+    let location = &office.location;
+    // A location with nobody to call is not waited for (the run would hold the ledger for hours).
+    let anyone = selected.iter().any(to_call);
+    if s.wait_for_window && office.client.is_some() && anyone {
+        dispatch::wait_for_window(location, &services.clock, &office.stop).await;
+    }
+    if let Err(e) = services.rebuild_history(office).await {
+        let reason = reason::Reason::new(
+            reason::ReasonCode::NotPlanned,
+            format!("not attempted: {e:#}"),
+        );
+        output.send_settled(plan::none_called(selected, location.results_id(), &reason))?;
+        return Err(e);
+    }
+    let rows: Vec<u64> = selected.iter().map(|r| r.row).collect();
+    let (plan, schedule) = match plan_location(selected, office, services, s, opt_outs).await {
+        Ok(planned) => planned,
+        Err(e) => {
+            output.send_settled(plan::not_planned(&rows, location.results_id(), &e))?;
+            return Err(e);
+        }
+    };
+    log_planned(location, plan.rows(), plan.calls.len());
+    output.send_settled(plan.settled)?;
+    let dispatcher = services.dispatcher(office, s.limit, output.details.clone());
+    dispatcher
+        .run(plan.calls, schedule, output.outputs.clone())
+        .await
+}
+
+/// Stages 4 and 5 for one location: what earlier runs did, households, the per-number rules
+/// and calling hours, then the plan.
+pub(super) async fn plan_location(
+    selected: Vec<Selected>,
+    office: &Office,
+    services: &Services,
+    s: &Settings,
+    opt_outs: &optout::OptOuts,
+) -> anyhow::Result<(plan::Plan, schedule::Schedule)> {
+    let (location, clock) = (&office.location, services.clock);
+    let ledger = services.ledger.as_deref();
+    let locked = || ledger.map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
+    let (selected, moved) = recall::recall(selected, locked().as_deref())?;
+    let finder = office.finder();
+    let selected =
+        reconcile::settle_earlier(selected, &finder, ledger, clock.now(), s.retry_uncertain)
+            .await?;
+    let (mut settled, households) = households::group(selected, s.households);
+    let checked = guard::check(
+        households,
+        locked().as_deref(),
+        location,
+        clock.now(),
+        &services.spacing,
+        opt_outs,
+    )?;
+    settled.extend(checked.settled);
+    let mut plan = plan::plan(settled, checked.callable, location.results_id());
+    recall::flag_uncovered(&mut plan.settled, &checked.schedule.uncovered, &moved);
+    services.supersede(office, &moved, clock.now())?;
+    Ok((plan, checked.schedule))
+}
+
+/// Whether a row is still to be called (or looked for in Annie) after selection.
+pub(super) fn to_call(row: &Selected) -> bool {
+    matches!(
+        row.verdict,
+        select::Verdict::Call(_) | select::Verdict::Reconcile { .. }
+    )
+}
+
+/// The log line that says how many rows and calls a location's plan has.
+pub(super) fn log_planned(location: &locations::Location, rows: usize, calls: usize) {
+    match location.results_id() {
+        Some(id) => tracing::info!(location = %id, rows, calls, "export read and planned"),
+        None => tracing::info!(rows, calls, "export read and planned"),
+    }
+}
+
+/// Rows with a location, grouped by it (input order kept), and the rows without one (invalid
+/// before a location could be read), which no location's stages need.
+pub(super) fn split_by_location(
+    selected: Vec<Selected>,
+    locations: usize,
+) -> (Vec<Selected>, Vec<Vec<Selected>>) {
+    if locations == 1 {
+        // One practice: every row goes through its stages (which pass settled rows on as they
+        // are), without copying a large export's rows into a second vector.
+        return (Vec::new(), vec![selected]);
+    }
+    let mut unplaced = Vec::new();
+    let mut by_location: Vec<Vec<Selected>> = (0..locations).map(|_| Vec::new()).collect();
+    for row in selected {
+        match row.verdict.appointment().map(|a| a.location) {
+            Some(i) if i < locations => by_location[i].push(row),
+            _ => unplaced.push(row),
+        }
+    }
+    (unplaced, by_location)
+}
+
+pub(super) fn do_not_call_list(s: &Settings) -> anyhow::Result<Vec<String>> {
+    match &s.opt_out.list {
+        Some(path) => optout::load_list(path, s.locations[0].practice.phone_region),
+        None => Ok(Vec::new()),
+    }
+}

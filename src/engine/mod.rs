@@ -1,0 +1,56 @@
+//! The engine: a whole export through the stages, and each location's rows through theirs
+//! ([`location`]); a preview over a CSV export streams instead ([`stream`]). The only place that
+//! combines the pure stages with the ledger, the API and the outputs.
+
+mod location;
+mod stream;
+
+use crate::cli::GlobalArgs;
+use crate::clock::Clock;
+use crate::exit::RunOutcome;
+use crate::services::Services;
+use crate::settings::Settings;
+use crate::{calling_day, export, normalise, optout, outputs, select};
+use location::{do_not_call_list, run_location, split_by_location, to_call};
+
+/// Stages 1–3 for the whole export, then stages 4–6 for each location at once, all feeding one
+/// collector: when every location is done and the channel closes, every row has a result.
+pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
+    if !s.allow_stale {
+        export::check_fresh(&s.input, s.now)?;
+    }
+    if stream::applies(&s) {
+        return stream::preview(s, global).await;
+    }
+    let clock = Clock::starting_at(s.now);
+    let export = export::read(&s.input)?;
+    // From here on, the mapping is the one this file allows (a preset's absent columns gone).
+    s.input.columns = export.columns;
+    let appointments = normalise::normalise_all(export.records, &s.input, &s.locations);
+    let opt_outs = optout::OptOuts::build(do_not_call_list(&s)?, &appointments);
+    let days = calling_day::CallingDay::for_locations(&s.locations, clock.now());
+    let selected = select::select(appointments, &s.selection, &opt_outs, clock.now(), &days);
+    let total = selected.len();
+    let patients = outputs::patients(&s, &selected);
+    let (unplaced, by_location) = split_by_location(selected, s.locations.len());
+
+    let to_call: Vec<bool> = by_location
+        .iter()
+        .map(|rows| rows.iter().any(to_call))
+        .collect();
+    let services = Services::start(&s, &clock, &to_call).await?;
+    let (output, collector) = outputs::start(&s, total, unplaced, &days, patients)?;
+    // From here on calls may be made: errors no longer mean "nothing was sent".
+    let offices = services.offices.iter().zip(by_location);
+    let runs =
+        offices.map(|(office, rows)| run_location(rows, office, &services, &s, &output, &opt_outs));
+    let finished = futures_util::future::join_all(runs).await;
+    let collected =
+        outputs::finish(collector, output, total, finished, &s, &services, global).await?;
+    Ok(RunOutcome {
+        summary: collected.summary,
+        interrupted: services.stop.interrupted(),
+        rows: collected.rows,
+        other_problem: false,
+    })
+}

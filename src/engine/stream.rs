@@ -1,0 +1,421 @@
+//! The streaming preview: a large export through the pipeline without holding its rows.
+//!
+//! The export (CSV) is read twice. The first reading keeps only what must see every row, in a
+//! compact [`Index`]: each appointment id's hash and fingerprint (duplicates), the numbers an
+//! opt-out column marks (opt-outs), and which phone numbers more than one appointment has
+//! (households). The second reading takes the rows a chunk at a time through normalise →
+//! select → the location stages ([`super::location::plan_location`]) → render → result, and the collector
+//! writes the results file and spools the preview table as rows come (the table is written in
+//! input order at the end, from the spool).
+//!
+//! Rows whose number another row shares are held back until the chunk that holds the last row
+//! with that number has been read, and then go through the stages together, so a household is
+//! grouped exactly as if every row were seen at once: every other row's number is its own, and
+//! grouping a chunk of them finds what grouping the whole export would. (Families are usually
+//! booked together, so few rows wait long; a number on the first and the last row keeps its
+//! rows to the end.) Duplicates and opt-outs come from the index, whole-export facts.
+//!
+//! Only a preview with its table streams, and only one whose output does not depend on the
+//! order calls are made in, or on keeping every row: `--limit` (counted in call order),
+//! `--emit-requests` (written in call order), `--show-texts`, `--report` and `check` (which
+//! read every result row at the end) take the whole export at once, as a sending run does
+//! ([`super::dispatch_with`]). So does a JSON export (read whole in any case; exports in JSON
+//! are small).
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use tokio::sync::mpsc;
+
+use crate::calling_day::CallingDay;
+use crate::cli::GlobalArgs;
+use crate::clock::Clock;
+use crate::collect::Collector;
+use crate::dispatch::Mode;
+use crate::exit::RunOutcome;
+use crate::export::{self, Field, Format, RawRecord};
+use crate::normalise::{self, Normalised, Unusable};
+use crate::optout::OptOuts;
+use crate::outputs::{self, Shared};
+use crate::plan;
+use crate::preview;
+use crate::reason::{Reason, ReasonCode};
+use crate::results::RowResult;
+use crate::select::{self, Duplicate, IdFacts, Selected, Verdict};
+use crate::services::{Office, Services};
+use crate::settings::Settings;
+
+/// Rows read, normalised and planned at a time: enough to keep both cores busy, few enough
+/// that a chunk's appointments and results are a small part of the memory.
+const CHUNK: usize = 8 * 1024;
+
+/// Whether this run streams (see the module's notes for what does not).
+pub(crate) fn applies(s: &Settings) -> bool {
+    s.mode == Mode::Preview
+        && s.show_table
+        && s.input.format == Format::Csv
+        && s.limit.is_none()
+        && s.emit_requests.is_none()
+        && s.show_texts == 0
+        && s.report.is_none()
+}
+
+/// What the first reading keeps: the facts about the whole export that a row's verdict needs.
+struct Index {
+    /// Rows in the export.
+    total: usize,
+    /// By position in the export.
+    duplicates: HashMap<usize, Duplicate>,
+    opt_outs: OptOuts,
+    /// The [`number_key`]s of numbers more than one appointment has, each with the position of
+    /// the last row that has it.
+    shared: HashMap<u64, usize>,
+}
+
+/// A phone number's key in the index. Two numbers that met by chance would only hold back a
+/// few rows more (held-back rows are grouped by their full numbers), never change a result.
+fn number_key(e164: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    e164.hash(&mut h);
+    h.finish()
+}
+
+/// The first reading: every row normalised (a chunk at a time, on every core) and reduced to
+/// its facts.
+fn index(rows: &ReadAhead, s: &Settings, do_not_call: Vec<String>) -> anyhow::Result<Index> {
+    let mut ids: Vec<IdFacts> = Vec::new();
+    let mut numbers: Vec<(u64, usize)> = Vec::new();
+    let mut opt_outs = OptOuts::of_list(do_not_call);
+    let mut position = 0;
+    loop {
+        let chunk = rows.next()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let facts: Vec<_> = chunk
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, record)| {
+                let a = normalise::normalise(record, &s.input, &s.locations).ok()?;
+                let facts = IdFacts::of(&a, position + i, record.row);
+                let opted = a.opt_out.is_some().then(|| Box::new(a.clone()));
+                Some((facts, number_key(&a.phone.e164), opted))
+            })
+            .collect();
+        position += chunk.len();
+        for (facts, number, opted) in facts {
+            numbers.push((number, facts.index));
+            ids.push(facts);
+            if let Some(a) = opted {
+                opt_outs.note(&a);
+            }
+        }
+    }
+    let duplicates = select::duplicates_of(ids);
+    numbers.sort_unstable();
+    let shared = numbers
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|same| same.len() > 1)
+        .filter_map(|same| same.last().copied())
+        .collect();
+    Ok(Index {
+        total: position,
+        duplicates,
+        opt_outs,
+        shared,
+    })
+}
+
+/// An export's chunks, read on a thread of its own up to two chunks ahead of the pipeline, so
+/// that parsing the CSV overlaps with the work on the chunk before.
+struct ReadAhead(std::sync::mpsc::Receiver<anyhow::Result<Vec<RawRecord>>>);
+
+impl ReadAhead {
+    fn start(mut rows: export::Stream) -> ReadAhead {
+        let (chunks, receiver) = std::sync::mpsc::sync_channel(2);
+        std::thread::spawn(move || loop {
+            let chunk = rows.next_chunk(CHUNK);
+            let last = !matches!(&chunk, Ok(c) if !c.is_empty());
+            // A send fails only when the pipeline stopped early: nobody wants the rest.
+            if chunks.send(chunk).is_err() || last {
+                break;
+            }
+        });
+        ReadAhead(receiver)
+    }
+
+    /// The next chunk; empty at the end of the file.
+    fn next(&self) -> anyhow::Result<Vec<RawRecord>> {
+        self.0
+            .recv()
+            .map_err(|_| anyhow::anyhow!("internal error: the export's reader stopped"))?
+    }
+}
+
+/// A location's state across chunks.
+#[derive(Default)]
+struct LocationRun {
+    /// Its history could not be rebuilt: none of its rows may be called (the reason).
+    refused: Option<Reason>,
+    /// Its plan or dispatch failed: its later rows are not attempted (the error).
+    failed: Option<String>,
+    rows: usize,
+    calls: usize,
+}
+
+/// `run --dry-run` over a CSV export, streamed. Same results, table and summary as
+/// [`super::dispatch_with`] would give, in bounded memory.
+pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
+    let clock = Clock::starting_at(s.now);
+    let first = export::stream(&s.input, true)?;
+    // From here on, the mapping is the one this file allows (a preset's absent columns gone).
+    s.input.columns = first.columns.clone();
+    let first = ReadAhead::start(first);
+    let index = index(&first, &s, super::location::do_not_call_list(&s)?)?;
+    drop(first);
+    if index.total == 0 {
+        export::note_empty();
+    }
+    let days = CallingDay::for_locations(&s.locations, clock.now());
+
+    // A preview never waits for a window, so whether a location has rows to call is moot.
+    let to_call = vec![true; s.locations.len()];
+    let services = Services::start(&s, &clock, &to_call).await?;
+    let (output, collector, results) = outputs::start_streaming(&s, index.total, &days)?;
+    let expected = collector.table().map(preview::Spool::expected);
+    let taken = Arc::new(AtomicUsize::new(0));
+    let collecting = spawn_collector(collector.flushing_in_batches(), results, taken.clone());
+    let mut runs: Vec<LocationRun> = s.locations.iter().map(|_| LocationRun::default()).collect();
+    for (office, run) in services.offices.iter().zip(&mut runs) {
+        // A preview has no API client, so nothing waits for a window or rebuilds a history;
+        // kept for the day one does.
+        if let Err(e) = services.rebuild_history(office).await {
+            let reason = format!("not attempted: {e:#}");
+            run.refused = Some(Reason::new(ReasonCode::NotPlanned, reason));
+            run.failed = Some(format!("{e:#}"));
+        }
+    }
+
+    let rows = ReadAhead::start(export::stream(&s.input, false)?);
+    let mut held = Vec::new();
+    let mut position = 0;
+    loop {
+        let chunk = rows.next()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let first = position;
+        position += chunk.len();
+        let selected = select::select_with(
+            normalise_chunk(chunk, &s),
+            first,
+            &index.duplicates,
+            &s.selection,
+            &index.opt_outs,
+            clock.now(),
+            &days,
+        );
+        if let Some(expected) = &expected {
+            expected.note(&selected);
+        }
+        let (mut now, later): (Vec<Selected>, Vec<Selected>) = selected
+            .into_iter()
+            .partition(|r| last_sharing(r, &index.shared).is_none());
+        held.extend(later);
+        // Households whose last row has been read are complete: they go with this chunk.
+        let (complete, waiting): (Vec<Selected>, Vec<Selected>) = std::mem::take(&mut held)
+            .into_iter()
+            .partition(|r| last_sharing(r, &index.shared).is_some_and(|last| last < position));
+        held = waiting;
+        now.extend(complete);
+        if let Err(e) = stages(now, &services, &s, &output, &mut runs, &index.opt_outs).await {
+            return Err(collector_error(collecting).unwrap_or(e));
+        }
+        // The collector may fall behind by a few chunks, not by the whole export.
+        while position - held.len() > taken.load(Ordering::Relaxed) + 2 * CHUNK {
+            if collecting.is_finished() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+    if position != index.total {
+        anyhow::bail!(
+            "export `{}` changed while it was read ({} rows, then {position}): run again once \
+             the export is complete",
+            s.input.path.display(),
+            index.total
+        );
+    }
+    if let Err(e) = stages(held, &services, &s, &output, &mut runs, &index.opt_outs).await {
+        return Err(collector_error(collecting).unwrap_or(e));
+    }
+
+    let finished = services
+        .offices
+        .iter()
+        .zip(runs)
+        .map(|(office, run)| {
+            super::location::log_planned(&office.location, run.rows, run.calls);
+            match run.failed {
+                Some(e) => Err(anyhow::anyhow!(e)),
+                None => Ok(()),
+            }
+        })
+        .collect();
+    // The last sender goes with `output`; the collector then takes what is left and ends.
+    let collected = outputs::finish_streaming(
+        collecting,
+        output,
+        index.total,
+        finished,
+        &s,
+        &services,
+        global,
+    )?;
+    Ok(RunOutcome {
+        summary: collected.summary,
+        interrupted: services.stop.interrupted(),
+        rows: collected.rows,
+        other_problem: false,
+    })
+}
+
+/// Normalises a chunk of rows on every core, in order (as [`normalise::normalise_all`]).
+fn normalise_chunk(chunk: Vec<RawRecord>, s: &Settings) -> Vec<Normalised> {
+    chunk
+        .par_iter()
+        .map(|record| Normalised {
+            row: record.row,
+            result: normalise::normalise(record, &s.input, &s.locations)
+                .map(Box::new)
+                .map_err(|reason| Unusable {
+                    appointment_id: record.get(Field::AppointmentId).map(str::to_string),
+                    reason,
+                }),
+        })
+        .collect()
+}
+
+/// For a row still to be called whose number another appointment of the export has: the
+/// position of the last row with that number (its household is complete once that row is read).
+fn last_sharing(r: &Selected, shared: &HashMap<u64, usize>) -> Option<usize> {
+    match &r.verdict {
+        Verdict::Call(a) | Verdict::Reconcile { appointment: a, .. } => {
+            shared.get(&number_key(&a.phone.e164)).copied()
+        }
+        Verdict::Settled(_) => None,
+    }
+}
+
+/// Some rows through the location stages: the rows without a location are settled, every
+/// location plans and dispatches its own (as [`super::dispatch_with`] does for all rows).
+async fn stages(
+    rows: Vec<Selected>,
+    services: &Services,
+    s: &Settings,
+    output: &Shared,
+    runs: &mut [LocationRun],
+    opt_outs: &OptOuts,
+) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (unplaced, by_location) = super::location::split_by_location(rows, s.locations.len());
+    output.send_settled(plan::plan(unplaced, Vec::new(), None).settled)?;
+    for ((office, rows), run) in services.offices.iter().zip(by_location).zip(runs) {
+        if !rows.is_empty() {
+            location_stages(rows, office, services, s, output, run, opt_outs).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One location's rows of a chunk: planned and dispatched, or, once the location has failed,
+/// reported with the reason (as [`super::dispatch_with`] reports a failed location's rows).
+async fn location_stages(
+    rows: Vec<Selected>,
+    office: &Office,
+    services: &Services,
+    s: &Settings,
+    output: &Shared,
+    run: &mut LocationRun,
+    opt_outs: &OptOuts,
+) -> anyhow::Result<()> {
+    let location = office.location.results_id();
+    if let Some(reason) = &run.refused {
+        return output.send_settled(plan::none_called(rows, location, reason));
+    }
+    let row_numbers: Vec<u64> = rows.iter().map(|r| r.row).collect();
+    if let Some(e) = &run.failed {
+        let e = anyhow::anyhow!("{e}");
+        return output.send_settled(plan::not_planned(&row_numbers, location, &e));
+    }
+    let (plan, schedule) =
+        match super::location::plan_location(rows, office, services, s, opt_outs).await {
+            Ok(planned) => planned,
+            Err(e) => {
+                output.send_settled(plan::not_planned(&row_numbers, location, &e))?;
+                run.failed = Some(format!("{e:#}"));
+                return Ok(());
+            }
+        };
+    run.rows += plan.rows();
+    run.calls += plan.calls.len();
+    output.send_settled(plan.settled)?;
+    let mut dispatcher = services.dispatcher(office, s.limit, output.details.clone());
+    // Nothing reads the bodies: no `--emit-requests`, no `--show-texts`, nothing sent.
+    dispatcher.bodies = office.client.is_some();
+    if let Err(e) = dispatcher
+        .run(plan.calls, schedule, output.outputs.clone())
+        .await
+    {
+        run.failed = Some(format!("{e:#}"));
+    }
+    Ok(())
+}
+
+/// The collector, on a thread of its own so that writing the results and the table's spool
+/// overlaps with the next chunk: it takes rows until every sender is gone, and flushes the
+/// results file whenever it has caught up. `taken` counts the rows it has taken.
+fn spawn_collector(
+    mut collector: Collector,
+    mut results: mpsc::UnboundedReceiver<RowResult>,
+    taken: Arc<AtomicUsize>,
+) -> std::thread::JoinHandle<anyhow::Result<Collector>> {
+    std::thread::spawn(move || {
+        loop {
+            let row = match results.try_recv() {
+                Ok(row) => row,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    collector.flush()?;
+                    match results.blocking_recv() {
+                        Some(row) => row,
+                        None => break,
+                    }
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            };
+            collector.take(row)?;
+            taken.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(collector)
+    })
+}
+
+/// The collector's own error, if it stopped with one (a results file that cannot be written):
+/// the reason the pipeline could no longer hand it rows.
+fn collector_error(
+    collecting: std::thread::JoinHandle<anyhow::Result<Collector>>,
+) -> Option<anyhow::Error> {
+    if !collecting.is_finished() {
+        return None;
+    }
+    match collecting.join() {
+        Ok(Err(e)) => Some(e),
+        _ => None,
+    }
+}
