@@ -62,8 +62,11 @@ pub fn parse_birth_date(text: &str, formats: &[String]) -> Result<Option<NaiveDa
     if date_part.starts_with("0001-01-01") {
         return Ok(None);
     }
-    let date = first_match(text, formats, NaiveDate::parse_from_str)
-        .or_else(|_| first_match(date_part, formats, NaiveDate::parse_from_str))
+    // Any year parses here: an implausible one (a two-digit year read by `%Y`) is dropped below,
+    // as the sentinels are, and the call goes without a birth date rather than with a guess.
+    let any = |_: &NaiveDate| true;
+    let date = first_match_where(text, formats, NaiveDate::parse_from_str, any)
+        .or_else(|_| first_match_where(date_part, formats, NaiveDate::parse_from_str, any))
         .map_err(|_| {
             format!(
                 "is not a date in the expected formats ({})",
@@ -102,15 +105,51 @@ pub fn length_minutes(text: &str) -> Result<i64, String> {
     }
 }
 
-fn first_match<T>(
+/// Whether a parsed value can be a date in a schedule. `%Y` reads Excel's `11/24/26` as the year
+/// 26, which would make every appointment "already passed": such a match is no match, and the
+/// next format (`%y`) gets its turn.
+trait Plausible {
+    fn plausible(&self) -> bool;
+}
+
+impl Plausible for NaiveDate {
+    fn plausible(&self) -> bool {
+        self.year() >= 1000
+    }
+}
+
+impl Plausible for NaiveDateTime {
+    fn plausible(&self) -> bool {
+        self.date().plausible()
+    }
+}
+
+impl Plausible for NaiveTime {
+    fn plausible(&self) -> bool {
+        true
+    }
+}
+
+fn first_match<T: Plausible>(
     text: &str,
     formats: &[String],
     parse: impl Fn(&str, &str) -> chrono::ParseResult<T>,
 ) -> Result<T, String> {
+    first_match_where(text, formats, parse, T::plausible)
+}
+
+/// The first format that parses `text` into a value `accept` takes.
+fn first_match_where<T>(
+    text: &str,
+    formats: &[String],
+    parse: impl Fn(&str, &str) -> chrono::ParseResult<T>,
+    accept: impl Fn(&T) -> bool,
+) -> Result<T, String> {
     let mut out_of_range = false;
     for format in formats {
         match parse(text, format) {
-            Ok(value) => return Ok(value),
+            Ok(value) if accept(&value) => return Ok(value),
+            Ok(_) => {}
             Err(e) if e.kind() == chrono::format::ParseErrorKind::OutOfRange => out_of_range = true,
             Err(_) => {}
         }
@@ -183,6 +222,23 @@ mod tests {
         assert_eq!(winter.to_rfc3339(), "2026-11-25T15:00:00-06:00");
         let summer = parse_datetime("7/1/2026 9:30 AM", &formats, CHICAGO).unwrap();
         assert_eq!(summer.to_rfc3339(), "2026-07-01T09:30:00-05:00");
+    }
+
+    #[test]
+    fn a_two_digit_year_is_never_read_as_the_first_century() {
+        let generic = crate::config::presets::generic();
+        let formats: Vec<String> = generic
+            .datetime_formats
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let t = parse_datetime("11/24/26 3:00 PM", &formats, CHICAGO).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-24T15:00:00-06:00");
+        // Without a `%y` format the value is an error, never the year 26.
+        let four_digits = f(&["%m/%d/%Y %I:%M %p"]);
+        assert!(parse_datetime("11/24/26 3:00 PM", &four_digits, CHICAGO).is_err());
+        // A birth date with a two-digit year is left out, not guessed.
+        assert_eq!(parse_birth_date("03/22/88", &f(&["%m/%d/%Y"])), Ok(None));
     }
 
     #[test]
