@@ -33,6 +33,7 @@ pub fn recall(
     let mut moved = Vec::new();
     let mut out = Vec::with_capacity(selected.len());
     for Selected { row, verdict } in selected {
+        let verdict = already_sent_instead(verdict, ledger)?;
         let Verdict::Call(appointment) = verdict else {
             out.push(Selected { row, verdict });
             continue;
@@ -49,20 +50,7 @@ pub fn recall(
             });
         }
         let verdict = match attempts.into_iter().find(|a| a.start_time == start) {
-            Some(a) if a.outcome == Outcome::Sent => {
-                let when = a
-                    .attempted_at
-                    .with_timezone(&appointment.start.timezone())
-                    .format("%a %Y-%m-%d %H:%M %Z");
-                let reason = format!(
-                    "already sent {when} (conversation {})",
-                    a.conversation_id.as_deref().unwrap_or("unknown")
-                );
-                let reason = Reason::new(ReasonCode::AlreadySent, reason);
-                let mut settled = Settled::of(appointment, Status::Skipped, reason);
-                settled.conversation_id = a.conversation_id;
-                Verdict::Settled(settled)
-            }
+            Some(a) if a.outcome == Outcome::Sent => Verdict::Settled(already_sent(appointment, a)),
             // Even with --retry-uncertain: nothing is resent before a look in Annie.
             Some(a) if matches!(a.outcome, Outcome::Uncertain | Outcome::InFlight) => {
                 Verdict::Reconcile {
@@ -75,6 +63,54 @@ pub fn recall(
         out.push(Selected { row, verdict });
     }
     Ok((out, moved))
+}
+
+/// A row skipped only because its day has passed (`outside_window`, `appointment_passed`) whose
+/// call the ledger shows was sent: reported as already sent, with its conversation id. A rerun
+/// after the window moved on (the next morning, say) replaces the results file; without the id,
+/// `outcomes` would never read that call, and an opt-out heard in it would be lost.
+fn already_sent_instead(verdict: Verdict, ledger: &Ledger) -> anyhow::Result<Verdict> {
+    let Verdict::Settled(settled) = verdict else {
+        return Ok(verdict);
+    };
+    let day_passed = matches!(
+        settled.reason.code,
+        ReasonCode::OutsideWindow | ReasonCode::AppointmentPassed
+    );
+    let Some(appointment) = settled.appointment.as_ref().filter(|_| day_passed) else {
+        return Ok(Verdict::Settled(settled));
+    };
+    let start = appointment.start.to_rfc3339();
+    let sent = ledger
+        .attempts_for(&appointment.id)?
+        .into_iter()
+        .find(|a| a.start_time == start && a.outcome == Outcome::Sent);
+    Ok(match (sent, settled.appointment) {
+        (Some(a), Some(appointment)) => Verdict::Settled(already_sent(appointment, a)),
+        (_, appointment) => Verdict::Settled(Settled {
+            appointment,
+            ..settled
+        }),
+    })
+}
+
+/// The settled row of an appointment whose reminder the ledger shows was sent.
+fn already_sent(
+    appointment: Box<crate::normalise::Appointment>,
+    a: crate::ledger::Attempt,
+) -> Settled {
+    let when = a
+        .attempted_at
+        .with_timezone(&appointment.start.timezone())
+        .format("%a %Y-%m-%d %H:%M %Z");
+    let reason = format!(
+        "already sent {when} (conversation {})",
+        a.conversation_id.as_deref().unwrap_or("unknown")
+    );
+    let reason = Reason::new(ReasonCode::AlreadySent, reason);
+    let mut settled = Settled::of(appointment, Status::Skipped, reason);
+    settled.conversation_id = a.conversation_id;
+    settled
 }
 
 /// What a person must do about a moved appointment that gets no new reminder.

@@ -371,3 +371,31 @@ async fn a_preview_after_a_run_shows_what_was_already_sent() {
     assert_eq!(preview.result_for("A2")["status"], "dry_run");
     assert_eq!(annie.posts().await.len(), 1);
 }
+
+/// A rerun after the selection window moved on (the next morning) still reports the calls the
+/// ledger shows were sent, with their conversation ids: the results file it replaces was the
+/// only place `outcomes` finds them, and an opt-out heard in one must not be lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rerun_the_next_morning_keeps_every_sent_calls_conversation_id() {
+    let annie = Annie::start().await;
+    let r = rows(&["A1", "A2"]);
+    let t = Test::new().server(&annie.base_url()).od_rows(&refs(&r));
+    t.run_async().await.assert_status(0);
+    let morning = t
+        .clone()
+        .now(Some("2026-11-24T09:30:00-06:00"))
+        .args(["--allow-stale"])
+        .run_async()
+        .await;
+    morning.assert_status(0);
+    for id in ["A1", "A2"] {
+        let row = morning.result_for(id);
+        assert_eq!(
+            (row["status"].as_str(), row["reason_code"].as_str()),
+            ("skipped", "already_sent"),
+            "{row:?}"
+        );
+        assert_eq!(row["conversation_id"], format!("conv-{id}"));
+    }
+    assert_eq!(annie.posted_ids().await.len(), 2, "nothing sent again");
+}
