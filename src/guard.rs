@@ -132,6 +132,20 @@ fn fall_back(
 
 /// Keeps the households one location may call in this run (now, or later in its window);
 /// settles the rest (skipped or deferred).
+/// The location's own numbers, E.164: its Annie numbers and its callback number.
+fn own_numbers(location: &Location) -> std::collections::HashSet<String> {
+    let practice = &location.practice;
+    let callback =
+        crate::normalise::phone::classify(&practice.callback_spoken, practice.phone_region)
+            .ok()
+            .map(|c| c.phone.e164);
+    location
+        .from_numbers()
+        .into_iter()
+        .chain(callback)
+        .collect()
+}
+
 pub fn check(
     households: Vec<Household>,
     ledger: Option<&Ledger>,
@@ -146,7 +160,19 @@ pub fn check(
         callable: Vec::new(),
         schedule: Schedule::new(window),
     };
+    let own = own_numbers(location);
     for mut h in households {
+        if own.contains(&h.lead().phone.e164) {
+            // A placeholder in the export (the office's own number where the patient's is
+            // missing): calling it rings the office, and groups strangers into one "household".
+            let reason = Reason::new(
+                ReasonCode::NoValidPhone,
+                "the phone number is the practice's own (its Annie or callback number), not the \
+                 patient's; correct it in the practice system",
+            );
+            settle_all(h, Status::Invalid, reason, &mut checked.settled);
+            continue;
+        }
         let tz = h.lead().start.timezone();
         let assess_number = |number: &str| assess(ledger, location, number, now, spacing, tz);
         let mut a = assess_number(&h.lead().phone.e164)?;

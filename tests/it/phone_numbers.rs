@@ -155,3 +155,36 @@ async fn a_london_number_needs_its_country_allowed_and_gets_london_hours() {
     assert_eq!(out.result_for("LONDON")["status"], "sent");
     assert_eq!(to_numbers(&annie).await, ["+442079460958"]);
 }
+
+/// An export that holds the office's own number where a patient's is missing (a placeholder):
+/// neither the Annie number nor the callback number is ever called, and the patients sharing it
+/// are not made one household.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_practices_own_numbers_are_never_called() {
+    let annie = Annie::start().await;
+    let out = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[
+            &od_row("FROM", &[("WirelessPhone", "(312) 555-0100")]),
+            &od_row("CALLBACK1", &[("WirelessPhone", "312-555-0199")]),
+            &od_row("CALLBACK2", &[("WirelessPhone", "+1 312 555 0199")]),
+            &od_row("OK", &[]),
+        ])
+        .run_async()
+        .await;
+    out.assert_status(1);
+    for id in ["FROM", "CALLBACK1", "CALLBACK2"] {
+        let row = out.result_for(id);
+        assert_eq!(
+            (row["status"].as_str(), row["reason_code"].as_str()),
+            ("invalid", "no_valid_phone"),
+            "{row:?}"
+        );
+        assert!(row["reason"].contains("the practice's own"), "{row:?}");
+        assert!(
+            !row["reason"].contains("household"),
+            "not a household: {row:?}"
+        );
+    }
+    assert_eq!(annie.posted_ids().await, ["OK"]);
+}
