@@ -405,10 +405,24 @@ impl Summary {
     /// True when some row needs a person: cron should alert.
     pub fn needs_attention(&self) -> bool {
         self.uncovered > 0
+            || self.none_on_the_day()
             || self
                 .counts
                 .iter()
                 .any(|(status, n)| *n > 0 && status.needs_attention())
+    }
+
+    /// Whether every row is for another day than the one this run calls about: an export of the
+    /// wrong day (or a window set wrong), which would otherwise end quietly with nobody called.
+    pub fn none_on_the_day(&self) -> bool {
+        let total = self.total();
+        let elsewhere: usize = self
+            .codes
+            .iter()
+            .filter(|((_, code), _)| *code == ReasonCode::OutsideWindow)
+            .map(|(_, n)| n)
+            .sum();
+        total > 0 && elsewhere == total
     }
 
     /// Machine-readable counts for monitoring (`--summary-json`), with the exit status the run
@@ -492,6 +506,12 @@ impl Summary {
                 if self.uncovered == 1 { "s" } else { "" },
                 if self.uncovered == 1 { "it" } else { "them" },
             ));
+        }
+        if self.none_on_the_day() {
+            line.push_str(
+                "; no appointment in this export is on the day this run calls about: is it the \
+                 right export (or the right --now)?",
+            );
         }
         for part in self.location_parts() {
             line.push_str("; ");

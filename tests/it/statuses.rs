@@ -94,3 +94,26 @@ fn a_status_column_switched_off_is_not_checked() {
     let statuses: Vec<String> = out.statuses().into_iter().map(|s| s.2).collect();
     assert_eq!(statuses, ["dry_run"; 6]);
 }
+
+/// An export of the wrong day (every appointment outside the window) is not a quiet night: the
+/// summary says so and the exit status asks for a person.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_with_nothing_on_the_day_needs_a_person() {
+    let annie = crate::mock::Annie::start().await;
+    let out = crate::harness::Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[
+            &crate::harness::od_row("A1", &[("AptDateTime", "2026-11-26 09:00:00")]),
+            &crate::harness::od_row("A2", &[("AptDateTime", "2026-11-27 10:00:00")]),
+        ])
+        .run_async()
+        .await;
+    out.assert_status(1);
+    assert!(
+        out.stderr.contains("2 rows: 2 skipped (2 outside_window)")
+            && out.stderr.contains("is it the right export"),
+        "{}",
+        out.stderr
+    );
+    assert!(annie.posted_ids().await.is_empty());
+}
