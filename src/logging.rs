@@ -52,7 +52,11 @@ pub fn init(args: &GlobalArgs) {
         .with_env_filter(filter)
         .with_writer(BarAwareStderr)
         .with_ansi(stderr_colour())
-        .with_target(false);
+        .with_target(false)
+        // A log line that cannot be written (stderr closed: a pipe into `head`, a log shipper
+        // restarting) is lost, never the run: by default the subscriber reports the failure with
+        // `eprintln!`, which panics on the same closed stderr and kills the run mid-call.
+        .log_internal_errors(false);
     // `try_init`: tests may run the pipeline more than once in one process.
     let _ = match args.log_format {
         LogFormat::Text => builder.try_init(),

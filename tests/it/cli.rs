@@ -307,3 +307,39 @@ fn help_wraps_to_the_terminal_and_lists_global_options_apart() {
         );
     }
 }
+
+/// A closed stderr (a pipe into `head`, a log shipper restarting) loses log lines, never the
+/// run: every row still gets its result and the exit status is the run's own.
+#[test]
+fn a_closed_stderr_does_not_stop_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.csv");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("ANNIE_API_KEY")
+        .args([
+            "--no-progress",
+            "-v",
+            "run",
+            "--config",
+            "config.example.toml",
+        ])
+        .args([
+            "--input",
+            "samples/opendental-appointments.csv",
+            "--sandbox",
+        ])
+        .args(["--now", "2026-11-23T18:30:00-06:00", "--results"])
+        .arg(&results)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Nobody reads stderr: every write to it fails with a broken pipe.
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let rows = crate::harness::read_results(&results);
+    assert_eq!(rows.len(), 10);
+    assert_eq!(rows.iter().filter(|r| r["status"] == "sent").count(), 5);
+}
