@@ -50,7 +50,8 @@ pub(super) fn api(
     let api_key = env(&var).filter(|k| !k.trim().is_empty()).ok_or_else(|| {
         anyhow::anyhow!(
             "environment variable `{var}` ({where_named}) is not set or empty; export the Annie API \
-             key in it (the key never goes in the config file), or preview with --dry-run"
+             key in it (the key never goes in the config file); a preview (`run --dry-run`) needs \
+             no key"
         )
     })?;
     Ok(ApiSettings {

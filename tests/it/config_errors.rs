@@ -88,7 +88,7 @@ fn a_missing_api_key_variable_is_named() {
     let out = with_config(CONFIG).without_env("ANNIE_API_KEY").run();
     assert_error(
         &out,
-        "environment variable `ANNIE_API_KEY` (the default for [api] api_key_env) is not set or empty; export the Annie API key in it (the key never goes in the config file), or preview with --dry-run",
+        "environment variable `ANNIE_API_KEY` (the default for [api] api_key_env) is not set or empty; export the Annie API key in it (the key never goes in the config file); a preview (`run --dry-run`) needs no key",
     );
 
     let config = CONFIG.replace(
@@ -99,7 +99,7 @@ fn a_missing_api_key_variable_is_named() {
     assert_error(
         &out,
         &format!(
-            "environment variable `BRIGHT_SMILE_KEY` (named by [api] api_key_env at {}:5) is not set or empty; export the Annie API key in it (the key never goes in the config file), or preview with --dry-run",
+            "environment variable `BRIGHT_SMILE_KEY` (named by [api] api_key_env at {}:5) is not set or empty; export the Annie API key in it (the key never goes in the config file); a preview (`run --dry-run`) needs no key",
             out.dir.join("config.toml").display()
         ),
     );
