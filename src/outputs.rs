@@ -332,11 +332,13 @@ fn write_preview(
 /// The width the table fits (`None`: `--wide`) and, for a group, each location's id and name.
 fn table_shape(s: &Settings) -> (Option<usize>, Option<Vec<(String, String)>>) {
     use std::io::IsTerminal;
+    // The terminal's width, or `COLUMNS` when it says (as shells export it, and as help uses).
     let terminal = std::io::stdout()
         .is_terminal()
         .then(|| console::Term::stdout().size_checked())
         .flatten()
-        .map(|(_, columns)| usize::from(columns));
+        .map(|(_, columns)| usize::from(columns))
+        .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok());
     let width = match s.wide {
         true => None,
         false => Some(terminal.unwrap_or(0).max(preview::DEFAULT_WIDTH)),

@@ -168,6 +168,7 @@ impl Test {
         cmd.current_dir(self.dir.path())
             .env_remove("ANNIE_API_KEY")
             .env_remove("RUST_LOG")
+            .env_remove("COLUMNS")
             .args(["--no-progress", "run", "--config"])
             .arg(&config_path)
             .arg("--input")

@@ -17,6 +17,7 @@ fn preview_in(
     Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
         .current_dir(root)
         .env_remove("ANNIE_API_KEY")
+        .env_remove("COLUMNS")
         .args([
             "--no-progress",
             "run",
