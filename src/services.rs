@@ -95,6 +95,9 @@ impl Services {
             (Some(l), Mode::Send) => history::check(l, &s.locations, s.sandbox, s.accept_new_key)?,
             _ => vec![false; s.locations.len()],
         };
+        if s.mode == Mode::Preview {
+            note_unknown_history(ledger.as_ref(), &s.locations);
+        }
         let stop = Arc::new(Stop::default());
         signals::watch(stop.clone())?;
         let mut offices = Vec::new();
@@ -189,6 +192,22 @@ impl Services {
             }
         }
         Ok(())
+    }
+}
+
+/// A preview reads the ledger as it is; a sending run first rebuilds a location's history from
+/// Annie when the ledger has none (a new or lost ledger). Say so, since that rebuild may skip
+/// patients this preview shows as called (an opt-out heard last month, a call made yesterday).
+fn note_unknown_history(ledger: Option<&Ledger>, locations: &[crate::locations::Location]) {
+    for l in locations {
+        let known = ledger.is_some_and(|ledger| matches!(ledger.identity(&l.id), Ok(Some(_))));
+        if !known {
+            tracing::warn!(
+                location = %l.label(),
+                "the ledger has no history for this location: a real run first rebuilds it from \
+                 Annie's conversations, and may then skip patients this preview shows as called"
+            );
+        }
     }
 }
 

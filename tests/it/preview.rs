@@ -192,3 +192,20 @@ fn json_logs_are_one_object_per_line_without_patient_data() {
     let number = crate::harness::e164_for("A1");
     assert!(!out.stderr.contains("Sarah") && !out.stderr.contains(&number[2..]));
 }
+
+/// A preview on a ledger with no history says a real run would first rebuild it from Annie
+/// (and may then skip patients the preview shows as called); once a run has used the ledger,
+/// it says nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preview_without_history_says_the_real_run_rebuilds_it_first() {
+    let annie = crate::mock::Annie::start().await;
+    let t = crate::harness::Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&crate::harness::od_row("A1", &[])]);
+    let note = "the ledger has no history for this location";
+    let first = t.clone().args(["--dry-run"]).run_async().await;
+    assert!(first.stderr.contains(note), "{}", first.stderr);
+    t.run_async().await.assert_status(0);
+    let later = t.clone().args(["--dry-run"]).run_async().await;
+    assert!(!later.stderr.contains(note), "{}", later.stderr);
+}
