@@ -220,7 +220,20 @@ impl CallingHours {
 
     /// `Ok` if a call to a number in `zones` may start at `t`.
     pub fn may_call(&self, zones: &RecipientZones, t: DateTime<Utc>) -> Result<(), Closed> {
-        self.org_open(t)?;
+        if !open_in(&self.org, self.org_zone, t) {
+            // When it may be called is when both windows are open: a Hawaii patient of a Chicago
+            // practice is not callable when Chicago opens.
+            let opens_at = self.next_opening(&zones.zones, t);
+            return Err(Closed {
+                reason: format!(
+                    "calling hours ({} {}) are closed{}",
+                    self.org,
+                    self.org_zone,
+                    opens_text(opens_at, self.org_zone)
+                ),
+                opens_at,
+            });
+        }
         if zones.zones.is_empty() {
             return Err(Closed {
                 opens_at: None,

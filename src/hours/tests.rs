@@ -141,6 +141,21 @@ fn a_west_coast_number_waits_for_nine_its_own_time() {
 }
 
 #[test]
+fn when_the_practice_is_closed_a_hawaii_number_is_callable_from_nine_its_own_time() {
+    let hawaii = RecipientZones::for_number("+18085550147");
+    let closed = hours().may_call(&hawaii, chicago(23, 22, 0)).unwrap_err();
+    // 09:00 in Honolulu is 13:00 in Chicago, not the practice's 09:00.
+    assert_eq!(closed.opens_at, Some(chicago(24, 13, 0)));
+    assert!(
+        closed
+            .reason
+            .ends_with("callable from Tue 2026-11-24 13:00 CST"),
+        "{}",
+        closed.reason
+    );
+}
+
+#[test]
 fn org_window_closed_at_night_opens_next_morning() {
     let closed = hours().org_open(chicago(23, 22, 0)).unwrap_err();
     assert_eq!(closed.opens_at, Some(chicago(24, 9, 0)));
