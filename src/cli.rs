@@ -108,7 +108,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
     /// Pretend the run happens at this time (RFC 3339).
-    #[arg(long, value_name = "RFC3339")]
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     pub now: Option<DateTime<FixedOffset>>,
     /// Check an export older than `[input] max_export_age` (a run refuses it without the same
     /// flag).
@@ -143,7 +143,7 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 60)]
     pub rpm: u32,
     /// Start the sandbox's clock at this time (RFC 3339).
-    #[arg(long, value_name = "RFC3339")]
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     pub now: Option<DateTime<FixedOffset>>,
     /// How long a conversation stays OPEN before it is CLOSED.
     #[arg(long, default_value = "2m", value_parser = humantime::parse_duration)]
@@ -198,7 +198,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
     /// Pretend the run happens at this time (RFC 3339), e.g. to preview tomorrow morning's run.
-    #[arg(long, value_name = "RFC3339")]
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     pub now: Option<DateTime<FixedOffset>>,
     /// Also write the exact JSON request bodies to FILE, one per line.
     #[arg(long, value_name = "FILE")]
@@ -230,6 +230,16 @@ pub struct RunArgs {
     pub report: Option<PathBuf>,
     #[command(flatten)]
     pub preview: PreviewArgs,
+}
+
+/// Parses `--now`: an RFC 3339 time with its offset, with an error that says what is missing.
+fn parse_now(text: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(text.trim()).map_err(|e| {
+        format!(
+            "`{text}` is not an RFC 3339 time with its UTC offset ({e}); write it like \
+             2026-11-23T18:30:00-06:00 (or ...Z for UTC)"
+        )
+    })
 }
 
 /// Parses `--latency-jitter`: `0ms..800ms` (from..to), or one duration for `0..that`.
