@@ -185,8 +185,12 @@ impl CallingHours {
         if open_in(&self.org, self.org_zone, t) {
             return Ok(());
         }
-        let opens_at = self.next_opening(&[], t);
-        Err(Closed {
+        Err(self.org_closed(self.next_opening(&[], t)))
+    }
+
+    /// The organisation's window is closed; calls may go from `opens_at`.
+    fn org_closed(&self, opens_at: Option<DateTime<Utc>>) -> Closed {
+        Closed {
             reason: format!(
                 "calling hours ({} {}) are closed{}",
                 self.org,
@@ -194,7 +198,7 @@ impl CallingHours {
                 opens_text(opens_at, self.org_zone)
             ),
             opens_at,
-        })
+        }
     }
 
     /// When the organisation's window that is open at `t` closes, or `None` when it is closed
@@ -223,16 +227,7 @@ impl CallingHours {
         if !open_in(&self.org, self.org_zone, t) {
             // When it may be called is when both windows are open: a Hawaii patient of a Chicago
             // practice is not callable when Chicago opens.
-            let opens_at = self.next_opening(&zones.zones, t);
-            return Err(Closed {
-                reason: format!(
-                    "calling hours ({} {}) are closed{}",
-                    self.org,
-                    self.org_zone,
-                    opens_text(opens_at, self.org_zone)
-                ),
-                opens_at,
-            });
+            return Err(self.org_closed(self.next_opening(&zones.zones, t)));
         }
         if zones.zones.is_empty() {
             return Err(Closed {

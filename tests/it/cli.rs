@@ -314,23 +314,7 @@ fn help_wraps_to_the_terminal_and_lists_global_options_apart() {
 fn a_closed_stderr_does_not_stop_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("r.csv");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("ANNIE_API_KEY")
-        .args([
-            "--no-progress",
-            "-v",
-            "run",
-            "--config",
-            "config.example.toml",
-        ])
-        .args([
-            "--input",
-            "samples/opendental-appointments.csv",
-            "--sandbox",
-        ])
-        .args(["--now", "2026-11-23T18:30:00-06:00", "--results"])
-        .arg(&results)
+    let mut child = crate::harness::readme_sandbox_run(&results, &["-v"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

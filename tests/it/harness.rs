@@ -448,3 +448,23 @@ pub fn sandbox_log(path: &Path) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// The README's main command (the Open Dental sample to the in-process sandbox, `--now` the
+/// evening before), writing its results to `results`; `global` flags go before `run`.
+pub fn readme_sandbox_run(results: &Path, global: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("ANNIE_API_KEY")
+        .env_remove("COLUMNS")
+        .arg("--no-progress")
+        .args(global)
+        .args(["run", "--config", "config.example.toml"])
+        .args([
+            "--input",
+            "samples/opendental-appointments.csv",
+            "--sandbox",
+        ])
+        .args(["--now", "2026-11-23T18:30:00-06:00", "--results"])
+        .arg(results);
+    cmd
+}

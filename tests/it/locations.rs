@@ -125,6 +125,19 @@ impl Group {
             .collect()
     }
 
+    /// The reads of single conversations one sandbox logged (refused ones included).
+    fn conversation_reads(&self, which: &str) -> Vec<Value> {
+        self.log(which)
+            .into_iter()
+            .filter(|e| {
+                e["path"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("/v1/conversations/")
+            })
+            .collect()
+    }
+
     fn log(&self, which: &str) -> Vec<Value> {
         crate::harness::sandbox_log(&self.dir.path().join(format!("{which}.jsonl")))
     }
@@ -690,18 +703,7 @@ async fn outcomes_reads_the_locations_at_once_stops_a_refused_key_and_resumes() 
     );
     let out = group_test(&config, &rows).run_async().await;
     out.assert_status(1);
-    let reads = |which: &str| -> Vec<Value> {
-        group
-            .log(which)
-            .into_iter()
-            .filter(|e| {
-                e["path"]
-                    .as_str()
-                    .unwrap_or("")
-                    .starts_with("/v1/conversations/")
-            })
-            .collect()
-    };
+    let reads = |which: &str| group.conversation_reads(which);
 
     // West's key is refused: one request, not one per row; North's rows are read.
     let (code, stderr) = group_outcomes(&out, "annie-sk-wrong").await;
@@ -804,14 +806,8 @@ async fn outcomes_reads_every_location_at_the_same_time() {
     // location alone.
     let at = |which: &str| -> Vec<String> {
         group
-            .log(which)
-            .into_iter()
-            .filter(|e| {
-                e["path"]
-                    .as_str()
-                    .unwrap_or("")
-                    .starts_with("/v1/conversations/")
-            })
+            .conversation_reads(which)
+            .iter()
             .map(|e| e["at"].as_str().unwrap_or_default().to_string())
             .collect()
     };

@@ -2,7 +2,6 @@
 //! (docs/reason-codes.md), with the status the table gives it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 
 use annie_dispatch::reason::ReasonCode;
 use annie_dispatch::sandbox::{FailKind, Faults};
@@ -68,17 +67,7 @@ fn the_documented_table_lists_every_code_once_in_order() {
 fn every_row_of_the_readme_sample_not_sent_has_a_documented_code() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("r.csv");
-    let out = Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("ANNIE_API_KEY")
-        .args(["--no-progress", "run", "--config", "config.example.toml"])
-        .args([
-            "--input",
-            "samples/opendental-appointments.csv",
-            "--sandbox",
-        ])
-        .args(["--now", "2026-11-23T18:30:00-06:00", "--results"])
-        .arg(&results)
+    let out = crate::harness::readme_sandbox_run(&results, &[])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
