@@ -3,8 +3,9 @@
 
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 
+use super::columns::Field;
+use super::record::{decode, missing_columns, Export, InputSettings, RawRecord, TextEncoding};
 use super::sniff::{self, HEADER_SEARCH_LINES};
-use super::{decode, missing_columns, Export, Field, InputSettings, RawRecord, TextEncoding};
 
 /// Reads every row (see [`CsvRows`], which does the work a chunk at a time).
 pub(super) fn read<R: Read + Send + 'static>(
@@ -47,7 +48,7 @@ pub struct CsvRows {
 }
 
 /// An opened export: its rows, the mapping the file allows, and a preset's columns it lacks.
-pub(super) type Opened = (CsvRows, super::Columns, Vec<(Field, String)>);
+pub(super) type Opened = (CsvRows, super::columns::Columns, Vec<(Field, String)>);
 
 /// Opens the export: sniffs the encoding and delimiter, finds the header and maps the columns.
 /// `notes`: log what was noticed (the delimiter, skipped title lines, a total line).

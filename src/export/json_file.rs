@@ -7,8 +7,10 @@ use std::io::Read;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use super::columns::Field;
 use super::columns::Resolved;
-use super::{decode, missing_columns, sniff, Export, Field, InputSettings, RawRecord};
+use super::record::{decode, missing_columns, Export, InputSettings, RawRecord};
+use super::sniff;
 
 pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Result<Export> {
     let prefix = sniff::prefix(&mut source, input.encoding)?;

@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use super::TextEncoding;
+use super::record::TextEncoding;
 
 /// How many bytes are looked at before parsing starts (the title, header and first rows).
 pub(super) const PREFIX_BYTES: usize = 64 * 1024;

@@ -27,12 +27,6 @@ const KNOWN: &[&[&str]] = &[
         "render",
         "select",
     ],
-    &[
-        "export",
-        "export::csv_file",
-        "export::json_file",
-        "export::sniff",
-    ],
 ];
 
 /// `src/dispatch/mod.rs` → `dispatch`, `src/dispatch/gate.rs` → `dispatch::gate`, `src/lib.rs`
