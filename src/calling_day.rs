@@ -8,11 +8,12 @@
 //! day after 20:00). A run started at 20:30, at 02:00 UTC or at 08:00 selects what one started at
 //! 09:00 selects.
 
-use chrono::{DateTime, Utc};
+use std::fmt;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::locations::Location;
-use crate::select::{window_bounds, Window};
 
 /// When one location's calls can start, and the zone its appointment times are in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,5 +173,71 @@ mod tests {
              Tue 24 Nov 20:30 CST"
         );
         assert_eq!(dates(&[day, day]), ["Mon 23 Nov 2026"]);
+    }
+}
+
+/// Which appointments, by start time, a run is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// The calendar day after the calling day, in the practice's zone.
+    Tomorrow,
+    /// Starting between `from` and `to` hours after calls can start (the run's start if calling
+    /// hours are open then, else when they next open).
+    Hours { from: u32, to: u32 },
+}
+
+impl Window {
+    /// Parses `"tomorrow"` or an hour range such as `"12h-48h"`.
+    pub fn parse(text: &str) -> Result<Window, String> {
+        let t = text.trim().to_ascii_lowercase();
+        if t == "tomorrow" {
+            return Ok(Window::Tomorrow);
+        }
+        let range = t.split_once('-').and_then(|(a, b)| {
+            let hours = |s: &str| s.trim().strip_suffix('h')?.trim().parse::<u32>().ok();
+            Some((hours(a)?, hours(b)?))
+        });
+        match range {
+            Some((from, to)) if from < to => Ok(Window::Hours { from, to }),
+            _ => Err(format!(
+                "`{text}` is not a window: use \"tomorrow\" or a range of hours from the start of calling hours such as \"12h-48h\""
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Window::Tomorrow => write!(f, "tomorrow"),
+            Window::Hours { from, to } => write!(f, "{from}h-{to}h from the calling hours' start"),
+        }
+    }
+}
+
+/// The half-open interval of start times the window covers, from `base` (a calling day's start).
+pub fn window_bounds(
+    window: Window,
+    base: DateTime<Utc>,
+    tz: Tz,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    match window {
+        Window::Hours { from, to } => (
+            base + Duration::hours(from.into()),
+            base + Duration::hours(to.into()),
+        ),
+        Window::Tomorrow => {
+            let today = base.with_timezone(&tz).date_naive();
+            let midnight = |days: i64| {
+                let date = today + Duration::days(days);
+                // Midnight can fall in a DST gap in some zones; the earliest valid time then.
+                let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+                tz.from_local_datetime(&local)
+                    .earliest()
+                    .unwrap_or_else(|| tz.from_utc_datetime(&local))
+                    .with_timezone(&Utc)
+            };
+            (midnight(1), midnight(2))
+        }
     }
 }

@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 
 use crate::api::{AnnieClient, ApiSettings};
-use crate::dispatch::Gate;
+use crate::dispatch::gate::Gate;
 use crate::ledger::{Answered, ConversationRecord, Identity, Ledger, RebuiltCall};
 use crate::locations::Location;
 use crate::normalise::phone;

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+use crate::locations::Location;
 use crate::normalise::Appointment;
 use crate::render::Templates;
 
@@ -58,5 +59,33 @@ impl Languages {
         let mut noted = self.noted.lock().unwrap_or_else(|p| p.into_inner());
         // Checked first: this runs for every row whose language has no entry.
         !noted.contains(key) && noted.insert(key.to_string())
+    }
+}
+
+/// The number and language a call to `lead` uses: the patient's language when this location
+/// has an Annie number for it, else the default language (with a note in the log).
+pub fn caller<'a>(
+    location: &'a Location,
+    languages: &'a Languages,
+    lead: &Appointment,
+) -> (&'a str, Option<&'a Language>) {
+    let default = (location.practice.from_number.as_str(), None);
+    let Some(language) = languages.for_appointment(lead) else {
+        return default;
+    };
+    match location.language_numbers.get(&language.name) {
+        Some(number) => (number.as_str(), Some(language)),
+        None => {
+            let key = format!("{}\u{0}{}", location.id, language.name);
+            if languages.first_time(&key) {
+                tracing::info!(
+                    appointment = %lead.id,
+                    location = %location.id,
+                    language = %language.name,
+                    "this location has no Annie number for the patient's language; calling in the default language (noted once per language)"
+                );
+            }
+            default
+        }
     }
 }

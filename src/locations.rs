@@ -6,12 +6,11 @@
 //! window or refused key never holds up another's calls.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::time::Duration;
 
 use crate::api::ApiSettings;
-use crate::dispatch::DispatchSettings;
 use crate::hours::CallingHours;
-use crate::languages::{Language, Languages};
-use crate::normalise::Appointment;
 use crate::practice::Practice;
 
 /// One organisation the run calls for.
@@ -49,34 +48,6 @@ impl Location {
             .chain(self.language_numbers.values().cloned())
             .collect()
     }
-
-    /// The number and language a call to `lead` uses: the patient's language when this location
-    /// has an Annie number for it, else the default language (with a note in the log).
-    pub fn caller<'a>(
-        &'a self,
-        languages: &'a Languages,
-        lead: &Appointment,
-    ) -> (&'a str, Option<&'a Language>) {
-        let default = (self.practice.from_number.as_str(), None);
-        let Some(language) = languages.for_appointment(lead) else {
-            return default;
-        };
-        match self.language_numbers.get(&language.name) {
-            Some(number) => (number.as_str(), Some(language)),
-            None => {
-                let key = format!("{}\u{0}{}", self.id, language.name);
-                if languages.first_time(&key) {
-                    tracing::info!(
-                        appointment = %lead.id,
-                        location = %self.id,
-                        language = %language.name,
-                        "this location has no Annie number for the patient's language; calling in the default language (noted once per language)"
-                    );
-                }
-                default
-            }
-        }
-    }
 }
 
 /// Which location an export value names. `None` when no configured location has that id.
@@ -88,4 +59,20 @@ pub fn find(locations: &[Location], value: &str) -> Option<usize> {
 /// Whether the config declares `[[locations]]` (rather than one practice).
 pub fn grouped(locations: &[Location]) -> bool {
     locations.first().is_some_and(|l| !l.id.is_empty())
+}
+
+/// `[dispatch]` settings.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    pub requests_per_minute: NonZeroU32,
+    pub max_in_flight: usize,
+    /// Tries per call when no connection can be made (the request never left).
+    pub connect_attempts: u32,
+    /// Resends per call after an organisation rate-limit 429.
+    pub rate_limit_retries: u32,
+    /// Consecutive failed calls after which the run stops sending.
+    pub breaker_after: u32,
+    /// The least time between calls to one number from different locations of a group: two
+    /// organisations ringing one phone a minute apart look like harassment to the patient.
+    pub same_number_spacing: Duration,
 }

@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 
 use crate::api::{AnnieClient, GetOutcome};
 use crate::cli::OutcomesArgs;
-use crate::dispatch::Gate;
+use crate::dispatch::gate::Gate;
 use crate::exit::RunOutcome;
 use crate::ledger::{ConversationRecord, Ledger, Tied};
 use crate::reason::ReasonCode;

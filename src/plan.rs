@@ -175,7 +175,7 @@ impl Planned {
         languages: &Languages,
         body: bool,
     ) -> Result<Call, Reason> {
-        let (from, language) = location.caller(languages, self.household.lead());
+        let (from, language) = crate::languages::caller(location, languages, self.household.lead());
         let templates = language
             .and_then(|l| l.templates.as_ref())
             .unwrap_or(templates);

@@ -16,7 +16,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::api::{AnnieClient, ConversationSummary, ListOutcome};
-use crate::dispatch::Gate;
+use crate::dispatch::gate::Gate;
 
 /// Conversations per page: the API's maximum.
 const PAGE: u64 = 100;

@@ -7,55 +7,15 @@
 //! settled here because only here are all rows seen together.
 
 use std::collections::HashMap;
-use std::fmt;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 
 use crate::calling_day::CallingDay;
+pub use crate::calling_day::{window_bounds, Window};
 use crate::normalise::{Appointment, Normalised};
 use crate::optout::OptOuts;
 use crate::reason::{Reason, ReasonCode};
 use crate::results::Status;
-
-/// Which appointments, by start time, a run is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    /// The calendar day after the calling day, in the practice's zone.
-    Tomorrow,
-    /// Starting between `from` and `to` hours after calls can start (the run's start if calling
-    /// hours are open then, else when they next open).
-    Hours { from: u32, to: u32 },
-}
-
-impl Window {
-    /// Parses `"tomorrow"` or an hour range such as `"12h-48h"`.
-    pub fn parse(text: &str) -> Result<Window, String> {
-        let t = text.trim().to_ascii_lowercase();
-        if t == "tomorrow" {
-            return Ok(Window::Tomorrow);
-        }
-        let range = t.split_once('-').and_then(|(a, b)| {
-            let hours = |s: &str| s.trim().strip_suffix('h')?.trim().parse::<u32>().ok();
-            Some((hours(a)?, hours(b)?))
-        });
-        match range {
-            Some((from, to)) if from < to => Ok(Window::Hours { from, to }),
-            _ => Err(format!(
-                "`{text}` is not a window: use \"tomorrow\" or a range of hours from the start of calling hours such as \"12h-48h\""
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Window {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Window::Tomorrow => write!(f, "tomorrow"),
-            Window::Hours { from, to } => write!(f, "{from}h-{to}h from the calling hours' start"),
-        }
-    }
-}
 
 /// The `[selection]` rules.
 #[derive(Debug, Clone)]
@@ -272,33 +232,6 @@ fn not_called_status(status: &str, call: &[String]) -> String {
     )
 }
 
-/// The half-open interval of start times the window covers, from `base` (a calling day's start).
-pub fn window_bounds(
-    window: Window,
-    base: DateTime<Utc>,
-    tz: Tz,
-) -> (DateTime<Utc>, DateTime<Utc>) {
-    match window {
-        Window::Hours { from, to } => (
-            base + Duration::hours(from.into()),
-            base + Duration::hours(to.into()),
-        ),
-        Window::Tomorrow => {
-            let today = base.with_timezone(&tz).date_naive();
-            let midnight = |days: i64| {
-                let date = today + Duration::days(days);
-                // Midnight can fall in a DST gap in some zones; the earliest valid time then.
-                let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-                tz.from_local_datetime(&local)
-                    .earliest()
-                    .unwrap_or_else(|| tz.from_utc_datetime(&local))
-                    .with_timezone(&Utc)
-            };
-            (midnight(1), midnight(2))
-        }
-    }
-}
-
 /// A row whose appointment id another row has too.
 #[derive(Debug)]
 pub enum Duplicate {
@@ -457,9 +390,10 @@ fn join_rows(rows: &[u64]) -> String {
 mod tests {
     use super::*;
     use crate::normalise::Phone;
+    use chrono::TimeZone;
 
     fn appointment(id: &str, first: &str) -> Box<Appointment> {
-        let tz: Tz = "America/Chicago".parse().unwrap();
+        let tz: chrono_tz::Tz = "America/Chicago".parse().unwrap();
         Box::new(Appointment {
             id: id.into(),
             patient_id: None,

@@ -12,7 +12,6 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Write;
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,7 +20,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
 mod attempt;
-mod gate;
+pub(crate) mod gate;
 mod shared;
 mod stop;
 
@@ -41,22 +40,6 @@ use crate::reason::{Reason, ReasonCode};
 use crate::render::Templates;
 use crate::results::{RowResult, Status};
 use crate::schedule::{self, Hold, Schedule, Spacing};
-
-/// `[dispatch]` settings.
-#[derive(Debug, Clone)]
-pub struct DispatchSettings {
-    pub requests_per_minute: NonZeroU32,
-    pub max_in_flight: usize,
-    /// Tries per call when no connection can be made (the request never left).
-    pub connect_attempts: u32,
-    /// Resends per call after an organisation rate-limit 429.
-    pub rate_limit_retries: u32,
-    /// Consecutive failed calls after which the run stops sending.
-    pub breaker_after: u32,
-    /// The least time between calls to one number from different locations of a group: two
-    /// organisations ringing one phone a minute apart look like harassment to the patient.
-    pub same_number_spacing: Duration,
-}
 
 /// Preview sends nothing; Send talks to the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,10 +4,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::value::{bad, duration};
+use crate::calling_day::Window;
 use crate::config::presets::Preset;
 use crate::config::{Column, ColumnsConfig, LoadedConfig};
 use crate::export::{self, Columns, Field, Format, InputSettings, TextEncoding};
-use crate::select::{Selection, Window};
+use crate::select::Selection;
 
 pub(super) fn selection(config: &LoadedConfig, preset: &Preset) -> anyhow::Result<Selection> {
     let s = &config.file.selection;
