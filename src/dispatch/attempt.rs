@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 
-use super::{Final, Shared};
+use super::shared::{Final, Shared};
 use crate::api::{api_reason, AnnieClient, CallOutcome, Refusal};
 use crate::plan::Call;
 use crate::reason::{Reason, ReasonCode};

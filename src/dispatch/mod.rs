@@ -12,69 +12,38 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Write;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
 mod attempt;
+mod dispatcher;
 pub(crate) mod gate;
 mod shared;
 mod stop;
 
 use attempt::attempt;
+pub use dispatcher::Dispatcher;
+use dispatcher::Retry;
 pub use gate::{period, Gate, JITTER_MARGIN};
 use shared::{Final, Shared};
 pub use stop::Stop;
 
-use crate::api::AnnieClient;
 use crate::clock::Clock;
-use crate::ledger::Ledger;
 use crate::locations::Location;
 use crate::normalise::phone::{self, Phone};
 use crate::plan::{Call, Planned};
-use crate::preview::CallDetails;
 use crate::reason::{Reason, ReasonCode};
-use crate::render::Templates;
 use crate::results::{RowResult, Status};
-use crate::schedule::{self, Hold, Schedule, Spacing};
+use crate::schedule::{self, Hold, Schedule};
 
 /// Preview sends nothing; Send talks to the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Preview,
     Send,
-}
-
-/// What one location's dispatcher works with, besides the calls. Each location has its own
-/// client, gate and stop flag, so a refused key or a slow API stops only that location.
-pub struct Dispatcher {
-    pub client: Option<Arc<AnnieClient>>,
-    pub gate: Arc<Gate>,
-    pub ledger: Option<Arc<Mutex<Ledger>>>,
-    /// This location's stop flag (a child of the run's: a signal stops every location).
-    pub stop: Arc<Stop>,
-    /// Who calls, from which numbers, at what rate and when.
-    pub location: Arc<Location>,
-    pub clock: Clock,
-    /// `--limit`, counted over every location's calls.
-    pub limit: Option<usize>,
-    pub calls_counted: Arc<AtomicUsize>,
-    pub run_id: String,
-    /// How long to wait for requests in flight after an interruption.
-    pub drain_timeout: Duration,
-    /// Renders each call's texts just before it goes out.
-    pub templates: Arc<Templates>,
-    pub languages: Arc<crate::languages::Languages>,
-    /// In a preview: what the table shows about each rendered call.
-    pub details: Option<Arc<Mutex<CallDetails>>>,
-    /// The run's latest call to each number, over every location.
-    pub spacing: Arc<Spacing>,
-    /// Whether each call's JSON body is made: always when sending; a streaming preview that
-    /// neither writes (`--emit-requests`) nor shows (`--show-texts`) bodies skips it.
-    pub bodies: bool,
 }
 
 /// A call on its way through the pacer.
@@ -87,12 +56,6 @@ struct Item {
     hold: Option<Hold>,
     /// The patient's other usable numbers, tried in order when the API refuses this one for a
     /// per-number limit (a one-appointment call only).
-    fallbacks: Vec<(String, Phone)>,
-}
-
-/// A call the API refused for a per-number limit, to be made again to the next number.
-pub(super) struct Retry {
-    call: Call,
     fallbacks: Vec<(String, Phone)>,
 }
 

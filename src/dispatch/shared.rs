@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use super::Dispatcher;
+use super::dispatcher::{Dispatcher, Retry};
 use crate::api::{CallOutcome, Refusal};
 use crate::clock::stamp;
 use crate::ledger::{Finished, NewAttempt, Outcome};
@@ -92,7 +92,7 @@ pub(super) struct Shared {
     /// Notes for a call's rows, by its lead row (the number it fell back to, say).
     pub(super) notes: Mutex<HashMap<u64, String>>,
     /// Back to the pacer: calls the API refused for a per-number limit, to the next number.
-    pub(super) retries: mpsc::UnboundedSender<super::Retry>,
+    pub(super) retries: mpsc::UnboundedSender<Retry>,
 }
 
 impl Shared {
@@ -227,7 +227,7 @@ impl Shared {
         index: usize,
         started: Started,
         outcome: Final,
-        (column, retry): (String, super::Retry),
+        (column, retry): (String, Retry),
     ) {
         let Final::Refused {
             http_status,
