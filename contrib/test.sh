@@ -51,7 +51,7 @@ cp config.example.toml "$tmp/etc/practice.toml"
 printf 'ANNIE_API_KEY=annie-sk-v1-ci-only\n' > "$tmp/etc/env"
 chmod 600 "$tmp/etc/env"
 # The install block's own lines set [state] ledger, here under the temporary /var/lib.
-grep '^grep -q .^ledger' contrib/install.sh \
+grep -F "grep -q '^[[:space:]]*ledger" contrib/install.sh \
   | sed -e "s#/var/lib/annie-dispatch#$tmp/var#g" -e "s# practice.toml# $tmp/etc/practice.toml#g" \
   | sh -e
 grep -q "^ledger = \"$tmp/var/annie-dispatch.ledger.sqlite3\"" "$tmp/etc/practice.toml"
