@@ -472,12 +472,15 @@ impl Summary {
     /// 2 invalid (2 no_valid_phone) in 9.1s (0.98 requests/s)`, then, for a group, each
     /// location's counts.
     pub fn line(&self) -> String {
-        let parts: Vec<String> = status_parts(&self.counts)
-            .into_iter()
-            .zip(Status::ALL.iter().filter(|s| self.count(**s) > 0))
-            .map(|(part, status)| match self.code_parts(*status) {
-                codes if codes.is_empty() => part,
-                codes => format!("{part} ({})", codes.join(", ")),
+        let parts: Vec<String> = Status::ALL
+            .iter()
+            .filter(|status| self.count(**status) > 0)
+            .map(|&status| {
+                let part = format!("{} {}", self.count(status), status.as_str());
+                match self.code_parts(status) {
+                    codes if codes.is_empty() => part,
+                    codes => format!("{part} ({})", codes.join(", ")),
+                }
             })
             .collect();
         let secs = self.elapsed.as_secs_f64();
