@@ -375,7 +375,10 @@ mod tests {
         assert!(same_opt_out_word("do_not_call", "DONOTCALL"));
         assert!(same_opt_out_word("1", " 1 "));
         assert!(!same_opt_out_word("DoNotCall", "DoNotCall2"));
-        assert!(!same_opt_out_word("", ""), "an empty value is never an opt-out");
+        assert!(
+            !same_opt_out_word("", ""),
+            "an empty value is never an opt-out"
+        );
         assert!(!same_opt_out_word("--", "  "));
     }
 }
