@@ -2,41 +2,11 @@
 //! (Annie numbers have a language), with that language's templates. The numbers belong to a
 //! location: see [`crate::locations::Location::caller`].
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-
 use crate::locations::Location;
 use crate::normalise::Appointment;
-use crate::render::Templates;
-
-/// One `[[languages]]` entry, checked.
-#[derive(Debug)]
-pub struct Language {
-    /// As Annie names it, e.g. `SPANISH`.
-    pub name: String,
-    /// Export values that mean this language, lower-cased.
-    pub values: Vec<String>,
-    /// This language's templates; `None` uses the general ones.
-    pub templates: Option<Templates>,
-}
-
-/// Every configured language besides the default.
-#[derive(Debug, Default)]
-pub struct Languages {
-    pub list: Vec<Language>,
-    /// Fallback notes already logged: one line per value (or location and language), not one
-    /// per row, so a large export's log stays readable.
-    noted: Mutex<HashSet<String>>,
-}
+pub use crate::settings::texts::{Language, Languages};
 
 impl Languages {
-    pub fn new(list: Vec<Language>) -> Languages {
-        Languages {
-            list,
-            noted: Mutex::default(),
-        }
-    }
-
     /// The language an appointment's patient should be called in; `None` means the default.
     /// A language value nobody configured falls back to the default, with a note in the log
     /// (once per value).

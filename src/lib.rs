@@ -64,6 +64,7 @@ pub mod select;
 pub mod services;
 pub mod settings;
 pub mod signals;
+pub mod templates;
 
 use crate::cli::{Cli, Command, GlobalArgs, RunArgs};
 use crate::settings::Settings;

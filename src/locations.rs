@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use crate::api::ApiSettings;
 use crate::hours::CallingHours;
 use crate::practice::Practice;
+use crate::settings::api::ApiSettings;
 
 /// One organisation the run calls for.
 #[derive(Debug, Clone)]

@@ -20,7 +20,7 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use crate::ledger::{DoNotCall, NumberAttempt, Outcome};
+use crate::ledger::records::{DoNotCall, NumberAttempt, Outcome};
 
 /// How far back the rules look.
 pub const LOOKBACK_DAYS: i64 = 30;

@@ -10,15 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-/// `[api.oauth]` settings, with the credentials already read from the environment. The secret
-/// shows as `[REDACTED]` in `Debug` output.
-#[derive(Debug, Clone)]
-pub struct OAuthSettings {
-    pub token_url: String,
-    pub audience: String,
-    pub client_id: String,
-    pub client_secret: SecretString,
-}
+pub use crate::settings::api::OAuthSettings;
 
 #[derive(Deserialize)]
 struct TokenResponse {

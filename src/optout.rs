@@ -6,23 +6,12 @@
 //! reach the API, in any mode.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use phonenumber::country;
 
 use crate::normalise::{phone, Appointment, Normalised};
-
-/// `[optout]` settings.
-#[derive(Debug, Clone, Default)]
-pub struct OptOutSettings {
-    /// A do-not-call list: one number per line, any common format; `#` starts a comment.
-    pub list: Option<PathBuf>,
-    /// Export columns whose value, if it is one of `values`, means "do not call".
-    pub columns: Vec<String>,
-    /// The preset's columns: used when the export has them, else ignored (with a note).
-    pub columns_optional: bool,
-    pub values: Vec<String>,
-}
+pub use crate::settings::opt_out::OptOutSettings;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Source {

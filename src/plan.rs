@@ -2,7 +2,7 @@
 //! household a [`Planned`] call, rendered into a [`Call`] with its exact body just before it
 //! goes out. Pure.
 
-use crate::api::CallRequest;
+use crate::api::body::CallRequest;
 use crate::hours::RecipientZones;
 use crate::households::Household;
 use crate::languages::Languages;

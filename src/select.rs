@@ -16,19 +16,7 @@ use crate::normalise::{Appointment, Normalised};
 use crate::optout::OptOuts;
 use crate::reason::{Reason, ReasonCode};
 use crate::results::Status;
-
-/// The `[selection]` rules.
-#[derive(Debug, Clone)]
-pub struct Selection {
-    pub window: Window,
-    /// Compared case-insensitively with the status column; always skipped.
-    pub skip_statuses: Vec<String>,
-    /// When set, only these statuses are called (compared case-insensitively); any other value,
-    /// an empty one included, is skipped with the value named.
-    pub call_statuses: Option<Vec<String>>,
-    /// Compared case-insensitively with the confirmation column.
-    pub confirmed_values: Vec<String>,
-}
+pub use crate::settings::Selection;
 
 /// What happens to one row.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +27,7 @@ pub enum Verdict {
     /// An earlier run's attempt may have placed this call: look for it before deciding.
     Reconcile {
         appointment: Box<Appointment>,
-        attempt: Box<crate::ledger::Attempt>,
+        attempt: Box<crate::ledger::records::Attempt>,
     },
     /// Decided: the row's result is known without a request.
     Settled(Settled),

@@ -8,22 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use reqwest::StatusCode;
 use url::Url;
 
+pub use crate::settings::api::ApiSettings;
+
 use super::answer::{
     api_reason, classify, has_rate_limit_headers, rate_limit_wait, snippet, summaries, CallOutcome,
     Envelope, GetOutcome, ListData, ListOutcome,
 };
-
-/// Connection settings for the API.
-#[derive(Debug, Clone)]
-pub struct ApiSettings {
-    /// Without a trailing slash, e.g. `https://api.helloannie.com/v1`.
-    pub base_url: String,
-    /// The API key (`[REDACTED]` in `Debug` output); unused when `oauth` is set.
-    pub api_key: secrecy::SecretString,
-    /// OAuth client credentials instead of a key.
-    pub oauth: Option<crate::oauth::OAuthSettings>,
-    pub timeout: Duration,
-}
 
 /// How requests are authorised.
 #[derive(Debug)]

@@ -9,7 +9,7 @@
 //! [`client`] does the HTTP.
 
 mod answer;
-mod body;
+pub(crate) mod body;
 mod client;
 
 pub use answer::{

@@ -38,13 +38,7 @@ use crate::plan::{Call, Planned};
 use crate::reason::{Reason, ReasonCode};
 use crate::results::{RowResult, Status};
 use crate::schedule::{self, Hold, Schedule};
-
-/// Preview sends nothing; Send talks to the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Preview,
-    Send,
-}
+pub use crate::settings::Mode;
 
 /// A call on its way through the pacer.
 struct Item {

@@ -6,10 +6,13 @@
 //! one *row* (wrong field count, bad bytes) travels on in [`RawRecord::problem`] so the row still
 //! gets its own result.
 
-mod columns;
+pub(crate) mod columns;
 mod csv_file;
 mod json_file;
-mod record;
+pub(crate) mod path;
+pub use path::format_from_extension;
+use path::metadata;
+pub(crate) mod record;
 mod sniff;
 
 use std::path::{Path, PathBuf};
@@ -96,54 +99,6 @@ fn open(path: &Path) -> anyhow::Result<std::fs::File> {
     metadata(path)?;
     std::fs::File::open(path)
         .map_err(|e| anyhow::anyhow!("cannot open export `{}`: {e}", path.display()))
-}
-
-/// Checks that `path` can be an export: it exists, is a file, and is no Excel workbook by name.
-pub(crate) fn check_path(path: &Path) -> anyhow::Result<()> {
-    metadata(path)?;
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default();
-    if ["xlsx", "xlsm", "xls"]
-        .iter()
-        .any(|x| ext.eq_ignore_ascii_case(x))
-    {
-        anyhow::bail!(
-            "export `{}`: {}",
-            path.display(),
-            sniff::workbook_advice(&format!(".{}", ext.to_ascii_lowercase()))
-        );
-    }
-    Ok(())
-}
-
-/// The export's metadata; a missing file or a directory is named as such.
-fn metadata(path: &Path) -> anyhow::Result<std::fs::Metadata> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => anyhow::anyhow!(
-            "export `{}` does not exist: check the --input path, and that tonight's export ran",
-            path.display()
-        ),
-        _ => anyhow::anyhow!("cannot read export `{}`: {e}", path.display()),
-    })?;
-    if meta.is_dir() {
-        anyhow::bail!(
-            "`{}` is a directory, not an export: pass the export file itself to --input",
-            path.display()
-        );
-    }
-    Ok(meta)
-}
-
-/// Guesses the format from the file name; `None` when the extension says nothing.
-pub fn format_from_extension(path: &Path) -> Option<Format> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    match ext.as_str() {
-        "csv" | "txt" | "tsv" => Some(Format::Csv),
-        "json" | "jsonl" | "ndjson" => Some(Format::Json),
-        _ => None,
-    }
 }
 
 /// Refuses an export last modified more than `max_export_age` before `now`. Calling patients

@@ -36,7 +36,7 @@ pub(super) fn prefix<R: Read>(source: &mut R, configured: TextEncoding) -> anyho
         );
     }
     if let Some(kind) = workbook(&bytes) {
-        anyhow::bail!("{}", workbook_advice(kind));
+        anyhow::bail!("{}", super::path::workbook_advice(kind));
     }
     let utf16 = match bytes.get(..2) {
         Some([0xFF, 0xFE]) => Some(encoding_rs::UTF_16LE),
@@ -71,14 +71,6 @@ pub(super) fn prefix<R: Read>(source: &mut R, configured: TextEncoding) -> anyho
         whole: false,
         encoding: configured,
     })
-}
-
-/// What to do with an Excel workbook of this kind (`.xlsx`).
-pub(super) fn workbook_advice(kind: &str) -> String {
-    format!(
-        "this is an Excel workbook ({kind}), not CSV or JSON: open it in Excel, choose File > \
-         Save As > \"CSV UTF-8 (Comma delimited)\", and pass that file to --input"
-    )
 }
 
 /// The kind of Excel workbook these bytes start, if they start one.

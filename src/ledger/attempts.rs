@@ -5,63 +5,9 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
+use super::records::{Attempt, NumberAttempt, Outcome};
 use super::store::{parse_stamp, Ledger};
 use crate::clock::stamp;
-
-/// How an attempt ended (or that it has not yet).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Recorded before the POST; still so after a crash.
-    InFlight,
-    Sent,
-    /// Failed in a way that proves no call was placed.
-    Failed,
-    /// The request may have placed a call; never resent automatically.
-    Uncertain,
-}
-
-impl Outcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Outcome::InFlight => "in_flight",
-            Outcome::Sent => "sent",
-            Outcome::Failed => "failed",
-            Outcome::Uncertain => "uncertain",
-        }
-    }
-
-    fn parse(text: &str) -> Outcome {
-        match text {
-            "sent" => Outcome::Sent,
-            "failed" => Outcome::Failed,
-            "uncertain" => Outcome::Uncertain,
-            _ => Outcome::InFlight,
-        }
-    }
-}
-
-/// One recorded attempt for one appointment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Attempt {
-    pub id: i64,
-    pub call_id: String,
-    pub appointment_id: String,
-    pub start_time: String,
-    pub outcome: Outcome,
-    pub conversation_id: Option<String>,
-    pub attempted_at: DateTime<Utc>,
-    /// Whether the API may count it against the number (it reached the API, or may have).
-    pub counts: bool,
-}
-
-/// An attempt to a number, for the per-number rules: one per call, not per appointment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NumberAttempt {
-    pub attempted_at: DateTime<Utc>,
-    pub outcome: Outcome,
-    /// `outcomes` found the call's conversation ended without anyone answering.
-    pub unanswered: bool,
-}
 
 /// What a new attempt records up front.
 #[derive(Debug, Clone)]

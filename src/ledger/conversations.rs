@@ -5,28 +5,9 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
+use super::records::{Answered, DoNotCall};
 use super::store::{enum_like, parse_stamp, Ledger};
 use crate::clock::stamp;
-
-/// Whether anyone answered a call, as far as its conversation tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answered {
-    Yes,
-    /// The conversation ended without one (no duration, or tagged as no answer or voicemail).
-    No,
-    /// Not known yet: the conversation is still open, or says nothing either way.
-    Unknown,
-}
-
-impl Answered {
-    fn as_str(self) -> &'static str {
-        match self {
-            Answered::Yes => "yes",
-            Answered::No => "no",
-            Answered::Unknown => "unknown",
-        }
-    }
-}
 
 /// What `outcomes` learned about one conversation, to record.
 #[derive(Debug, Clone)]
@@ -55,13 +36,6 @@ pub enum Tied {
     ToNumberOnly,
     /// Neither: recorded, but no rule can use it.
     Untied,
-}
-
-/// A conversation in which the patient asked not to be called again.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DoNotCall {
-    pub conversation_id: String,
-    pub called_at: DateTime<Utc>,
 }
 
 impl Ledger {

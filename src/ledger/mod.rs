@@ -17,12 +17,14 @@
 mod attempts;
 mod conversations;
 mod identity;
+pub mod records;
 mod schema;
 mod store;
 
-pub use attempts::{Attempt, Finished, NewAttempt, NumberAttempt, Outcome};
-pub use conversations::{Answered, ConversationRecord, DoNotCall, Tied};
+pub use attempts::{Finished, NewAttempt};
+pub use conversations::{ConversationRecord, Tied};
 pub use identity::{Identity, RebuiltCall};
+pub use records::{Answered, Attempt, DoNotCall, NumberAttempt, Outcome};
 pub use store::{lock_path, Ledger, LedgerBusy};
 
 #[cfg(test)]

@@ -11,10 +11,12 @@ pub mod time;
 use chrono::{DateTime, Duration, NaiveDate};
 use chrono_tz::Tz;
 
-use crate::export::{Field, InputSettings, RawRecord};
+use crate::export::columns::Field;
+use crate::export::record::{InputSettings, RawRecord};
 use crate::locations::{self, Location};
 use crate::practice::Practice;
 use crate::reason::{Reason, ReasonCode};
+pub use crate::settings::opt_out::same_opt_out_word;
 pub use phone::Phone;
 
 /// The API's cap on `patientInfo.firstName` / `lastName`.
@@ -211,21 +213,6 @@ fn opt_out(record: &RawRecord, input: &InputSettings) -> Option<String> {
             .any(|v| same_opt_out_word(v, value))
             .then(|| format!("{column} is {value}"))
     })
-}
-
-/// Whether two opt-out values are the same word: compared on letters and digits only, without
-/// case, so `Do Not Call`, `do_not_call` and `DoNotCall` all mean "do not call".
-pub fn same_opt_out_word(a: &str, b: &str) -> bool {
-    // Compared as it goes, without building either word: this runs for every opt-out column of
-    // every row.
-    letters(a).next().is_some() && letters(a).eq(letters(b))
-}
-
-/// A value's letters and digits, lower case.
-fn letters(s: &str) -> impl Iterator<Item = u8> + '_ {
-    s.bytes()
-        .filter(u8::is_ascii_alphanumeric)
-        .map(|b| b.to_ascii_lowercase())
 }
 
 fn names(

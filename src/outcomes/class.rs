@@ -16,7 +16,8 @@
 
 use std::fmt;
 
-use crate::ledger::Answered;
+use crate::ledger::records::Answered;
+pub use crate::settings::outcomes::{fold, Rules, OPT_OUT};
 
 /// One call's outcome class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -82,181 +83,10 @@ impl fmt::Display for Class {
     }
 }
 
-/// Default phrases for a request not to be called again. Always looked for: `[outcomes] opt_out`
-/// adds to them, never replaces them (a revocation of consent must be honoured, and the run's
-/// own check of Annie's conversation list uses these).
-pub const OPT_OUT: &[&str] = &[
-    "do not call",
-    "don't call",
-    "dont call",
-    "not to call",
-    "not to be called",
-    "not be called",
-    "stop calling",
-    "no more calls",
-    "no further calls",
-    "remove me from",
-    "remove my number",
-    "take me off",
-    "opt out*",
-    "opted out",
-    "unsubscrib*",
-    "revok*",
-    "do not contact",
-    "no llamar",
-    "no me llamen",
-    "no nos llamen",
-    "no vuelvan a llamar",
-    "no volver a llamar",
-    "dejen de llamar",
-    "dejar de llamar",
-    "ya no llamen",
-    "quitar mi numero",
-    "quiten mi numero",
-    "borrar mi numero",
-    "no quiere recibir llamadas",
-    "no desea recibir llamadas",
-    "darse de baja",
-];
-
-pub const RESCHEDULE: &[&str] = &[
-    "reschedul*",
-    "re schedul*",
-    "another time",
-    "different time",
-    "another day",
-    "different day",
-    "new time",
-    "new date",
-    "move the appointment",
-    "move her appointment",
-    "move his appointment",
-    "move their appointment",
-    "move my appointment",
-    "change the appointment",
-    "change her appointment",
-    "change his appointment",
-    "can't make it",
-    "cannot make it",
-    "can not make it",
-    "won't be able to make it",
-    "reprogram*",
-    "cambiar la cita",
-    "cambiar su cita",
-    "cambiar de fecha",
-    "cambiar la fecha",
-    "cambiar la hora",
-    "otra fecha",
-    "otro dia",
-    "otra hora",
-    "nueva cita",
-    "no puede asistir",
-    "no podra asistir",
-    "no puede ir",
-    "no podra ir",
-];
-
-pub const CANCEL: &[&str] = &[
-    "cancel*",
-    "call off",
-    "no longer needs the appointment",
-    "does not need the appointment",
-    "doesn't need the appointment",
-    "will not attend",
-    "won't attend",
-    "won't be attending",
-    "will not be attending",
-    "anular*",
-    "anulo",
-    "no asistira",
-    "no va a asistir",
-];
-
-pub const CONFIRMED: &[&str] = &[
-    "confirm*",
-    "will attend",
-    "will be there",
-    "will come",
-    "plans to attend",
-    "see you",
-    "attending",
-    "asistira",
-    "va a asistir",
-    "vendra",
-    "alli estara",
-    "ahi estara",
-];
-
-/// Phrases that make a call `voicemail` whatever else the summary says.
-pub const VOICEMAIL: &[&str] = &[
-    "voicemail",
-    "voice mail",
-    "answering machine",
-    "left a message",
-    "left a voice message",
-    "buzon de voz",
-    "mensaje de voz",
-    "contestadora",
-    "dejo un mensaje",
-    "se dejo un mensaje",
-];
-
-/// Phrases that need a person even when the call also confirmed.
-pub const UNCLEAR: &[&str] = &[
-    "call back",
-    "callback",
-    "call the office",
-    "wrong number",
-    "has questions",
-    "had questions",
-    "a question",
-    "numero equivocado",
-    "devolver la llamada",
-    "llamar de nuevo",
-    "tiene preguntas",
-    "tiene una pregunta",
-];
-
-/// Words that, among the three before a phrase in the same clause, negate it.
-pub const NEGATIONS: &[&str] = &[
-    "not", "no", "never", "don't", "doesn't", "didn't", "won't", "wouldn't", "isn't", "wasn't",
-    "nor", "without", "dont", "doesnt", "didnt", "wont", "nunca", "tampoco", "sin", "ni",
-];
-
 /// Whole tags (normalised) that mean nobody answered.
 pub const NO_ANSWER_TAGS: &[&str] = &["no answer", "unanswered", "not answered", "busy"];
 /// Whole tags (normalised) that mean the call went to voicemail.
 pub const VOICEMAIL_TAGS: &[&str] = &["voicemail", "voice mail", "answering machine"];
-
-/// The phrase lists the classification uses, normalised.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rules {
-    pub opt_out: Vec<String>,
-    pub reschedule_requested: Vec<String>,
-    pub cancel_requested: Vec<String>,
-    pub confirmed: Vec<String>,
-    pub voicemail: Vec<String>,
-    pub unclear: Vec<String>,
-    pub negations: Vec<String>,
-}
-
-fn owned(list: &[&str]) -> Vec<String> {
-    list.iter().map(|p| fold(p)).collect()
-}
-
-impl Default for Rules {
-    fn default() -> Rules {
-        Rules {
-            opt_out: owned(OPT_OUT),
-            reschedule_requested: owned(RESCHEDULE),
-            cancel_requested: owned(CANCEL),
-            confirmed: owned(CONFIRMED),
-            voicemail: owned(VOICEMAIL),
-            unclear: owned(UNCLEAR),
-            negations: owned(NEGATIONS),
-        }
-    }
-}
 
 /// What the classification reads from one conversation.
 pub struct Call<'a> {
@@ -342,27 +172,6 @@ fn matches(phrase: &str, text: &str) -> Vec<usize> {
             !word(before) && (prefix || !word(after))
         })
         .collect()
-}
-
-/// Lower case without accents, `_` and `-` as spaces, curly apostrophes straight, one space
-/// between words.
-pub fn fold(text: &str) -> String {
-    let mapped: String = text
-        .to_lowercase()
-        .chars()
-        .map(|c| match c {
-            '_' | '-' => ' ',
-            '\u{2019}' | '\u{2018}' => '\'',
-            'á' | 'à' | 'ä' | 'â' => 'a',
-            'é' | 'è' | 'ë' | 'ê' => 'e',
-            'í' | 'ì' | 'ï' | 'î' => 'i',
-            'ó' | 'ò' | 'ö' | 'ô' => 'o',
-            'ú' | 'ù' | 'ü' | 'û' => 'u',
-            'ñ' => 'n',
-            c => c,
-        })
-        .collect();
-    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::class::{Call, Class, Rules};
-use crate::ledger::Answered;
+use crate::ledger::records::Answered;
 
 /// Phrases in the summary, topic or a tag that mean the patient asked not to be called again
 /// (always looked for; `[outcomes] opt_out` adds to them).

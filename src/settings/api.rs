@@ -6,9 +6,30 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use super::value::{bad, duration};
-use crate::api::ApiSettings;
 use crate::config::{LoadedConfig, Located};
 use crate::secrets::{is_env_name, looks_like_key};
+
+/// Connection settings for the API.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Without a trailing slash, e.g. `https://api.helloannie.com/v1`.
+    pub base_url: String,
+    /// The API key (`[REDACTED]` in `Debug` output); unused when `oauth` is set.
+    pub api_key: secrecy::SecretString,
+    /// OAuth client credentials instead of a key.
+    pub oauth: Option<OAuthSettings>,
+    pub timeout: Duration,
+}
+
+/// `[api.oauth]` settings, with the credentials already read from the environment. The secret
+/// shows as `[REDACTED]` in `Debug` output.
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    pub token_url: String,
+    pub audience: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
 
 /// The documented production endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://api.helloannie.com/v1";
@@ -123,7 +144,7 @@ fn oauth(
     config: &LoadedConfig,
     o: &crate::config::OAuthConfig,
     env: &dyn Fn(&str) -> Option<String>,
-) -> anyhow::Result<crate::oauth::OAuthSettings> {
+) -> anyhow::Result<OAuthSettings> {
     let token_url = check_base_url(o.token_url.get_ref())
         .map_err(|m| bad(config, &o.token_url, "[api.oauth] token_url", m))?;
     let secret = |value: &Option<Located>, default: &str, key: &str| -> anyhow::Result<String> {
@@ -138,7 +159,7 @@ fn oauth(
             )
         })
     };
-    Ok(crate::oauth::OAuthSettings {
+    Ok(OAuthSettings {
         token_url,
         audience: o
             .audience

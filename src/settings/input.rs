@@ -7,8 +7,22 @@ use super::value::{bad, duration};
 use crate::calling_day::Window;
 use crate::config::presets::Preset;
 use crate::config::{Column, ColumnsConfig, LoadedConfig};
-use crate::export::{self, Columns, Field, Format, InputSettings, TextEncoding};
-use crate::select::Selection;
+use crate::export::columns::{Columns, Field};
+use crate::export::path;
+use crate::export::record::{Format, InputSettings, TextEncoding};
+
+/// The `[selection]` rules.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub window: Window,
+    /// Compared case-insensitively with the status column; always skipped.
+    pub skip_statuses: Vec<String>,
+    /// When set, only these statuses are called (compared case-insensitively); any other value,
+    /// an empty one included, is skipped with the value named.
+    pub call_statuses: Option<Vec<String>>,
+    /// Compared case-insensitively with the confirmation column.
+    pub confirmed_values: Vec<String>,
+}
 
 pub(super) fn selection(config: &LoadedConfig, preset: &Preset) -> anyhow::Result<Selection> {
     let s = &config.file.selection;
@@ -48,11 +62,11 @@ pub(super) fn input(
 ) -> anyhow::Result<InputSettings> {
     let i = &config.file.input;
     // A directory, a missing file or a workbook are named as such, not as "an unknown format".
-    if path.is_dir() || (i.format.is_none() && export::format_from_extension(path).is_none()) {
-        export::check_path(path)?;
+    if path.is_dir() || (i.format.is_none() && path::format_from_extension(path).is_none()) {
+        path::check_path(path)?;
     }
     let format = match &i.format {
-        None => export::format_from_extension(path).ok_or_else(|| {
+        None => path::format_from_extension(path).ok_or_else(|| {
             anyhow::anyhow!(
                 "cannot tell the format of `{}` from its name; set [input] format = \"csv\" or \"json\" in {}",
                 path.display(),

@@ -9,11 +9,11 @@ use std::str::FromStr;
 use chrono::NaiveTime;
 use chrono_tz::Tz;
 
+use super::api::ApiSettings;
+use super::texts::Languages;
 use super::value::bad;
-use crate::api::ApiSettings;
 use crate::config::{LoadedConfig, Located, LocationConfig};
 use crate::hours::{self, CallingHours, TimeWindow};
-use crate::languages::Languages;
 use crate::locations::DispatchSettings;
 use crate::locations::Location;
 use crate::normalise::phone;

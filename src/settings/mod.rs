@@ -6,13 +6,14 @@
 //! [`input`] (the export and selection), [`texts`] (templates and languages), [`locations`]
 //! (who calls, from where, how fast, when), [`numbers`] (which numbers are a patient's phone).
 
-mod api;
+pub(crate) mod api;
 mod input;
 mod locations;
 mod numbers;
-mod outcomes;
+pub(crate) mod opt_out;
+pub(crate) mod outcomes;
 mod paths;
-mod texts;
+pub(crate) mod texts;
 mod value;
 
 use std::path::{Path, PathBuf};
@@ -22,19 +23,25 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use self::api::{check_base_url, DEFAULT_API_KEY_ENV, DEFAULT_BASE_URL, SANDBOX_KEY};
-use crate::api::ApiSettings;
+pub use self::api::{ApiSettings, OAuthSettings};
+pub use self::input::Selection;
+pub use self::opt_out::{same_opt_out_word, OptOutSettings};
+use self::texts::Languages;
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::config::presets::{self};
 use crate::config::{LoadedConfig, Located};
-use crate::dispatch::Mode;
-use crate::export::InputSettings;
-use crate::languages::Languages;
+use crate::export::record::InputSettings;
 use crate::locations::Location;
-use crate::normalise::same_opt_out_word;
-use crate::optout::OptOutSettings;
-use crate::render::Templates;
-use crate::select::Selection;
+use crate::templates::Templates;
 use value::bad;
+
+/// Whether a run sends: a preview sends nothing (and has no API client); a sending run talks to
+/// the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Preview,
+    Send,
+}
 
 /// Everything a run needs, checked.
 #[derive(Debug)]
@@ -124,7 +131,7 @@ impl Settings {
         if locations::is_group(&config)
             && input
                 .columns
-                .column(crate::export::Field::Location)
+                .column(crate::export::columns::Field::Location)
                 .is_none()
         {
             anyhow::bail!(
@@ -133,7 +140,7 @@ impl Settings {
                 config.path.display()
             );
         }
-        let opt_out = opt_out(&config, &preset)?;
+        let opt_out = opt_out::opt_out(&config, &preset)?;
         // Only `outcomes` uses them, but a mistake there is reported by `run` and `check` too.
         outcomes::rules(&config)?;
         let ledger_path = ledger_path(&config, &results_path, run.sandbox)?;
@@ -210,7 +217,7 @@ pub struct ApiOnly {
     /// The ledger a `run` with this config and `results` file used (never a sandbox's).
     pub ledger_path: PathBuf,
     /// `[outcomes]`: how calls are classified.
-    pub outcomes: crate::outcomes::class::Rules,
+    pub outcomes: self::outcomes::Rules,
 }
 
 impl ApiOnly {
@@ -289,37 +296,6 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
-}
-
-/// `[optout]`; without `columns`, the preset's own do-not-call columns (read when the export has
-/// them) with the preset's values. `values` adds to the built-in values, never replaces them:
-/// listing one word of one's own must not silently stop honouring the preset's (Open Dental's raw
-/// export writes "do not call" as `1`).
-fn opt_out(config: &LoadedConfig, preset: &presets::Preset) -> anyhow::Result<OptOutSettings> {
-    let o = &config.file.optout;
-    let from_preset = o.columns.is_empty() && !preset.opt_out_columns.is_empty();
-    let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
-    let (columns, default_values) = match from_preset {
-        true => (
-            owned(&preset.opt_out_columns),
-            owned(&preset.opt_out_values),
-        ),
-        false => (o.columns.clone(), vec!["DoNotCall".to_string()]),
-    };
-    Ok(OptOutSettings {
-        list: o.list.as_ref().map(|v| config.relative_path(v.get_ref())),
-        columns,
-        columns_optional: from_preset,
-        values: {
-            let mut values = default_values;
-            for v in o.values.iter().flatten() {
-                if !values.iter().any(|d| same_opt_out_word(d, v)) {
-                    values.push(v.clone());
-                }
-            }
-            values
-        },
-    })
 }
 
 /// `--results`, or the input's name with `.results.csv`; for a `--dry-run`, the preview file

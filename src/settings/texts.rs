@@ -1,10 +1,39 @@
 //! `[templates]` and `[[languages]]`: what Annie says, in which language.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Mutex;
 
 use crate::config::{LoadedConfig, Located};
-use crate::languages::{Language, Languages};
-use crate::render::{TemplateSource, Templates, DEFAULT_CONTEXT, DEFAULT_VOICEMAIL};
+use crate::templates::{TemplateSource, Templates, DEFAULT_CONTEXT, DEFAULT_VOICEMAIL};
+
+/// One `[[languages]]` entry, checked.
+#[derive(Debug)]
+pub struct Language {
+    /// As Annie names it, e.g. `SPANISH`.
+    pub name: String,
+    /// Export values that mean this language, lower-cased.
+    pub values: Vec<String>,
+    /// This language's templates; `None` uses the general ones.
+    pub templates: Option<Templates>,
+}
+
+/// Every configured language besides the default.
+#[derive(Debug, Default)]
+pub struct Languages {
+    pub list: Vec<Language>,
+    /// Fallback notes already logged: one line per value (or location and language), not one
+    /// per row, so a large export's log stays readable.
+    pub(crate) noted: Mutex<HashSet<String>>,
+}
+
+impl Languages {
+    pub fn new(list: Vec<Language>) -> Languages {
+        Languages {
+            list,
+            noted: Mutex::default(),
+        }
+    }
+}
 
 pub(super) fn templates(config: &LoadedConfig) -> anyhow::Result<Templates> {
     let t = &config.file.templates;

@@ -297,3 +297,164 @@ fn the_check_sees_imports_of_every_kind() {
         BTreeSet::from([vec!["a".to_string(), "b".to_string()]])
     );
 }
+
+/// The layers, lowest first, and the files in each: a module path names its file and the files
+/// under it, unless a longer path is listed too. A file may import files of its own layer and of
+/// the layers below, never above (docs/development.md, "Layers"). Test modules are not checked.
+const LAYERS: &[(&str, &[&str])] = &[
+    (
+        "settings and model",
+        &[
+            "api::body",
+            "calling_day",
+            "cli",
+            "clock",
+            "config",
+            "csv_cells",
+            "exit",
+            "export::columns",
+            "export::path",
+            "export::record",
+            "hours",
+            "ledger::records",
+            "locations",
+            "normalise::nanp",
+            "normalise::phone",
+            "normalise::policy",
+            "placement",
+            "practice",
+            "private_file",
+            "reason",
+            "results",
+            "secrets",
+            "settings",
+            "templates",
+        ],
+    ),
+    (
+        "stages",
+        &[
+            "households",
+            "languages",
+            "normalise",
+            "number_rules",
+            "optout",
+            "outcomes::class",
+            "outcomes::reading",
+            "plan",
+            "render",
+            "report::chart",
+            "report::words",
+            "schedule",
+            "select",
+        ],
+    ),
+    (
+        "io",
+        &[
+            "api",
+            "dispatch::gate",
+            "export",
+            "ledger",
+            "logging",
+            "oauth",
+            "outcomes::file",
+            "preview",
+            "report",
+        ],
+    ),
+    (
+        "engine",
+        &[
+            "collect",
+            "dispatch",
+            "engine",
+            "guard",
+            "history",
+            "outputs",
+            "recall",
+            "reconcile",
+            "services",
+            "signals",
+        ],
+    ),
+    (
+        "commands",
+        &[
+            "crate",
+            "check",
+            "manual",
+            "outcomes",
+            "sandbox",
+            "sandbox_off",
+        ],
+    ),
+];
+
+/// The layer a file belongs to: its rank (0 is the lowest) and name.
+fn layer_of(module: &str) -> Option<(usize, &'static str)> {
+    let mut best: Option<(usize, usize, &'static str)> = None;
+    for (rank, (name, members)) in LAYERS.iter().enumerate() {
+        for member in *members {
+            let inside = module == *member || module.starts_with(&format!("{member}::"));
+            if inside && best.is_none_or(|(len, _, _)| member.len() > len) {
+                best = Some((member.len(), rank, name));
+            }
+        }
+    }
+    best.map(|(_, rank, name)| (rank, name))
+}
+
+/// Every import that points to a higher layer, and every file no layer names.
+fn upward_imports(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let is_test = |m: &str| m == "tests" || m.ends_with("::tests");
+    let mut found = BTreeSet::new();
+    for (from, targets) in graph.iter().filter(|(m, _)| !is_test(m)) {
+        let Some((rank, name)) = layer_of(from) else {
+            found.insert(format!("{from} is in no layer (add it to LAYERS)"));
+            continue;
+        };
+        for to in targets {
+            let problem = match layer_of(to) {
+                Some((to_rank, to_name)) if to_rank > rank => {
+                    format!("{from} ({name}) imports {to} ({to_name})")
+                }
+                Some(_) => continue,
+                None => format!("{to} is in no layer (add it to LAYERS)"),
+            };
+            found.insert(problem);
+        }
+    }
+    found.into_iter().collect()
+}
+
+#[test]
+fn no_file_imports_one_from_a_higher_layer() {
+    let found = upward_imports(&graph());
+    assert!(
+        found.is_empty(),
+        "imports that point up (move the type down, or the importing code up):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_layer_check_sees_an_import_that_points_up() {
+    let mut g = BTreeMap::new();
+    g.insert("select".to_string(), BTreeSet::from(["ledger".to_string()]));
+    g.insert(
+        "ledger".to_string(),
+        BTreeSet::from(["ledger::records".to_string()]),
+    );
+    g.insert("mystery".to_string(), BTreeSet::new());
+    assert_eq!(
+        upward_imports(&g),
+        [
+            "mystery is in no layer (add it to LAYERS)",
+            "select (stages) imports ledger (io)",
+        ]
+    );
+    assert_eq!(layer_of("ledger::records"), Some((0, "settings and model")));
+    assert_eq!(layer_of("ledger::store"), Some((2, "io")));
+    assert_eq!(layer_of("crate"), Some((4, "commands")));
+}
