@@ -62,7 +62,7 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
             "  {id}{} ({}, calls from {})",
             l.practice.name,
             l.practice.timezone,
-            l.from_numbers().join(", ")
+            l.caller_numbers().join(", ")
         )?;
     }
     writeln!(

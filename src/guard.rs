@@ -140,7 +140,7 @@ fn own_numbers(location: &Location) -> std::collections::HashSet<String> {
             .ok()
             .map(|c| c.phone.e164);
     location
-        .from_numbers()
+        .caller_numbers()
         .into_iter()
         .chain(callback)
         .collect()

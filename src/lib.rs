@@ -18,53 +18,66 @@
 //! [`engine`] runs them: the whole export ([`engine::dispatch_with`]), then each location at once;
 //! a preview over a CSV export streams through the same stages in bounded memory.
 
-pub mod api;
-pub mod calling_day;
-pub mod check;
+// The modules by layer, lowest first; a file imports only from its own layer and the ones below
+// (docs/development.md, "Layers"; `tests/it/imports.rs` checks it). Private to the crate unless
+// `main.rs` or the integration tests use them.
+
+// 1. Settings and model: raw input → validated settings; the plain data that flows.
+pub(crate) mod calling_day;
 pub mod cli;
-pub mod clock;
-pub mod collect;
+pub(crate) mod clock;
 pub mod config;
 pub mod csv_cells;
-pub mod dispatch;
-pub mod engine;
 pub mod exit;
-pub mod export;
-pub mod guard;
-pub mod history;
-pub mod hours;
-pub mod households;
-pub mod languages;
-pub mod ledger;
-pub mod locations;
-pub mod logging;
-pub mod manual;
-pub mod normalise;
-pub mod number_rules;
-pub mod oauth;
-pub mod optout;
-pub mod outcomes;
-pub mod outputs;
-pub mod placement;
-pub mod plan;
-pub mod practice;
-pub mod preview;
+pub(crate) mod hours;
+pub(crate) mod locations;
+pub(crate) mod placement;
+pub(crate) mod practice;
 pub(crate) mod private_file;
 pub mod reason;
-pub mod recall;
-pub mod reconcile;
-pub mod render;
-pub mod report;
-pub mod results;
+pub(crate) mod results;
+pub mod secrets;
+pub(crate) mod settings;
+pub(crate) mod templates;
+
+// 2. Stages: pure steps from model to model.
+pub(crate) mod households;
+pub(crate) mod languages;
+pub(crate) mod normalise;
+pub(crate) mod number_rules;
+pub(crate) mod optout;
+pub(crate) mod plan;
+pub(crate) mod render;
+pub(crate) mod schedule;
+pub(crate) mod select;
+
+// 3. I/O: one outside thing each.
+pub(crate) mod api;
+pub(crate) mod export;
+pub mod ledger;
+pub mod logging;
+pub(crate) mod oauth;
+pub(crate) mod preview;
+pub(crate) mod report;
+
+// 4. The engine: the only place that combines stages and I/O.
+pub(crate) mod collect;
+pub(crate) mod dispatch;
+pub(crate) mod engine;
+pub(crate) mod guard;
+pub(crate) mod history;
+pub(crate) mod outputs;
+pub(crate) mod recall;
+pub(crate) mod reconcile;
+pub(crate) mod services;
+pub(crate) mod signals;
+
+// 5. Commands.
+pub(crate) mod check;
+pub(crate) mod manual;
+pub(crate) mod outcomes;
 #[cfg_attr(not(feature = "sandbox"), path = "sandbox_off.rs")]
 pub mod sandbox;
-pub mod schedule;
-pub mod secrets;
-pub mod select;
-pub mod services;
-pub mod settings;
-pub mod signals;
-pub mod templates;
 
 use crate::cli::{Cli, Command, GlobalArgs, RunArgs};
 use crate::settings::Settings;

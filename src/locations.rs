@@ -43,7 +43,7 @@ impl Location {
     }
 
     /// Every number this location calls from (its own, then one per language).
-    pub fn from_numbers(&self) -> Vec<String> {
+    pub fn caller_numbers(&self) -> Vec<String> {
         std::iter::once(self.practice.from_number.clone())
             .chain(self.language_numbers.values().cloned())
             .collect()

@@ -11,7 +11,6 @@ use std::path::Path;
 use phonenumber::country;
 
 use crate::normalise::{phone, Appointment, Normalised};
-pub use crate::settings::opt_out::OptOutSettings;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Source {

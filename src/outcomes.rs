@@ -40,7 +40,7 @@ use crate::settings::ApiOnly;
 
 pub use class::{Class, Rules};
 use file::{OutcomeLine, OutcomesFile};
-pub use reading::{Reading, DO_NOT_CALL_WORDS, FINAL_STATUSES, NO_ANSWER_TAGS};
+pub use reading::Reading;
 
 /// The results-file columns this command reads.
 #[derive(Debug, Deserialize)]

@@ -151,20 +151,10 @@ impl Planned {
         }
     }
 
-    /// Renders the texts and serialises the exact body. `Err` is the reason the household's
-    /// rows are `invalid` (a text over the API's limit, say).
-    /// The lead patient's language picks the from-number and the templates, when the location
-    /// has a number for it.
-    pub fn render(
-        &self,
-        templates: &Templates,
-        location: &Location,
-        languages: &Languages,
-    ) -> Result<Call, Reason> {
-        self.render_with(templates, location, languages, true)
-    }
-
-    /// [`Planned::render`], building the request only when `body` is set: a preview that
+    /// Renders the texts and, when `body` is set, serialises the exact body. `Err` is the reason
+    /// the household's rows are `invalid` (a text over the API's limit, say). The lead
+    /// patient's language picks the from-number and the templates, when the location has a
+    /// number for it. Without `body`, a preview that
     /// neither shows nor writes bodies still renders and checks every text (a text over the
     /// API's limit makes the call `invalid`), but has no use for the request, its JSON or its
     /// summary (the call's `body_json` is empty and its summary the default).

@@ -14,9 +14,7 @@ use crate::households::Household;
 use crate::normalise::Appointment;
 use crate::practice::Practice;
 use crate::reason::{Reason, ReasonCode};
-pub use crate::templates::{
-    TemplateSource, Templates, DEFAULT_CONTEXT, DEFAULT_VOICEMAIL, MAX_TEXT_CHARS, VARIABLES,
-};
+pub use crate::templates::{Templates, MAX_TEXT_CHARS};
 
 /// The texts for one call.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+pub use crate::calling_day::window_bounds;
 use crate::calling_day::CallingDay;
-pub use crate::calling_day::{window_bounds, Window};
 use crate::normalise::{Appointment, Normalised};
 use crate::optout::OptOuts;
 use crate::reason::{Reason, ReasonCode};

@@ -55,7 +55,7 @@ impl Office {
         Finder {
             client: self.client.as_deref(),
             gate: &self.gate,
-            from_numbers: self.location.from_numbers(),
+            from_numbers: self.location.caller_numbers(),
         }
     }
 }

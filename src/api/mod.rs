@@ -12,8 +12,5 @@ mod answer;
 pub(crate) mod body;
 mod client;
 
-pub use answer::{
-    api_reason, classify, CallOutcome, ConversationSummary, GetOutcome, ListOutcome, Refusal,
-};
-pub use body::{AppointmentInfo, CallRequest, PatientInfo};
+pub use answer::{api_reason, CallOutcome, ConversationSummary, GetOutcome, ListOutcome, Refusal};
 pub use client::{AnnieClient, ApiSettings};

@@ -26,6 +26,7 @@ pub(super) async fn attempt(call: &Call, client: &AnnieClient, shared: &Shared) 
     loop {
         let outcome = client.start_call(&call.body_json).await;
         shared.note_forbidden(&outcome, &call.to_number);
+        let placement = outcome.placement();
         match outcome {
             CallOutcome::Started { conversation_id } => return Final::Sent(conversation_id),
             CallOutcome::RateLimited { wait } => {
@@ -86,7 +87,15 @@ pub(super) async fn attempt(call: &Call, client: &AnnieClient, shared: &Shared) 
                 };
             }
         }
-        // Only the retry paths get here.
+        // Only the retry paths get here, and only after an answer that proves no call was placed
+        // (a 429, no connection): the request may go again. Should a retry path ever be given
+        // an answer that does not prove it, the call is held for a look in Annie instead.
+        if placement.may_exist() {
+            return Final::Ambiguous {
+                http_status: None,
+                reason: "the API's answer does not prove that no call was placed".to_string(),
+            };
+        }
         tokio::select! {
             _ = shared.d.gate.ready() => {}
             _ = shared.d.stop.wait() => {}

@@ -27,7 +27,7 @@ mod stop;
 use attempt::attempt;
 pub use dispatcher::Dispatcher;
 use dispatcher::Retry;
-pub use gate::{period, Gate, JITTER_MARGIN};
+pub use gate::Gate;
 use shared::{Final, Shared};
 pub use stop::Stop;
 

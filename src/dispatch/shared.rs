@@ -452,7 +452,7 @@ impl Shared {
         let finder = reconcile::Finder {
             client: self.d.client.as_deref(),
             gate: &self.d.gate,
-            from_numbers: self.d.location.from_numbers(),
+            from_numbers: self.d.location.caller_numbers(),
         };
         let found = match self.d.stop.interrupted() {
             None => finder.find(&lookups).await,

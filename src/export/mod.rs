@@ -10,7 +10,6 @@ pub(crate) mod columns;
 mod csv_file;
 mod json_file;
 pub(crate) mod path;
-pub use path::format_from_extension;
 use path::metadata;
 pub(crate) mod record;
 mod sniff;
@@ -19,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use columns::{Columns, Field};
-pub use record::{Export, Format, InputSettings, RawRecord, TextEncoding};
+pub use record::{Export, Format, InputSettings, RawRecord};
 
 /// Reads every row of the export. Fails only for problems that affect the whole file.
 pub fn read(input: &InputSettings) -> anyhow::Result<Export> {

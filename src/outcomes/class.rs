@@ -17,7 +17,7 @@
 use std::fmt;
 
 use crate::ledger::records::Answered;
-pub use crate::settings::outcomes::{fold, Rules, OPT_OUT};
+pub use crate::settings::outcomes::{fold, Rules};
 
 /// One call's outcome class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

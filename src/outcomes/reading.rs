@@ -13,15 +13,6 @@ use serde_json::Value;
 use super::class::{Call, Class, Rules};
 use crate::ledger::records::Answered;
 
-/// Phrases in the summary, topic or a tag that mean the patient asked not to be called again
-/// (always looked for; `[outcomes] opt_out` adds to them).
-///
-/// A revocation of consent must be honoured by any reasonable means (FCC 24-18), so the list
-/// errs toward matching: a wrong match costs one skipped reminder and a row the office checks;
-/// a missed one costs a call the patient refused. Plain "stop" and "cancel" are left out: "stop
-/// by the office" and "cancel my appointment" are not opt-outs.
-pub const DO_NOT_CALL_WORDS: &[&str] = super::class::OPT_OUT;
-
 /// Whole tags that mean nobody answered (a voicemail is not a conversation with the patient).
 pub const NO_ANSWER_TAGS: &[&str] = &[
     "no answer",

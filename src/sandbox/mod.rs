@@ -88,7 +88,7 @@ impl Sandbox {
 pub async fn start_for_run(s: &mut crate::settings::Settings) -> anyhow::Result<Vec<Sandbox>> {
     let mut sandboxes = Vec::new();
     for location in &mut s.locations {
-        let numbers = location.from_numbers();
+        let numbers = location.caller_numbers();
         let mut config = SandboxConfig::local(
             crate::settings::SANDBOX_KEY,
             &numbers[0],

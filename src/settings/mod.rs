@@ -22,10 +22,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-pub use self::api::{check_base_url, DEFAULT_API_KEY_ENV, DEFAULT_BASE_URL, SANDBOX_KEY};
-pub use self::api::{ApiSettings, OAuthSettings};
+pub use self::api::{ApiSettings, SANDBOX_KEY};
 pub use self::input::Selection;
-pub use self::opt_out::{same_opt_out_word, OptOutSettings};
+pub use self::opt_out::OptOutSettings;
 use self::texts::Languages;
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::config::presets::{self};

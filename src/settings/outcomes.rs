@@ -6,6 +6,11 @@ use crate::config::{LoadedConfig, Located};
 /// Default phrases for a request not to be called again. Always looked for: `[outcomes] opt_out`
 /// adds to them, never replaces them (a revocation of consent must be honoured, and the run's
 /// own check of Annie's conversation list uses these).
+///
+/// A revocation of consent must be honoured by any reasonable means (FCC 24-18), so the list
+/// errs toward matching: a wrong match costs one skipped reminder and a row the office checks;
+/// a missed one costs a call the patient refused. Plain "stop" and "cancel" are left out: "stop
+/// by the office" and "cancel my appointment" are not opt-outs.
 pub const OPT_OUT: &[&str] = &[
     "do not call",
     "don't call",
@@ -262,7 +267,6 @@ fn phrases(config: &LoadedConfig, given: &[Located], key: &str) -> anyhow::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcomes::class;
 
     fn load(section: &str) -> anyhow::Result<Rules> {
         let text = format!("[practice]\nname = \"X\"\n\n[outcomes]\n{section}\n");
@@ -275,7 +279,7 @@ mod tests {
             load("confirmed = [\"All Set\", \"Confirmó*\"]\nopt_out = [\"Take my number off\"]")
                 .unwrap();
         assert_eq!(r.confirmed, ["all set", "confirmo*"]);
-        assert_eq!(r.opt_out.len(), class::OPT_OUT.len() + 1);
+        assert_eq!(r.opt_out.len(), super::OPT_OUT.len() + 1);
         assert_eq!(r.opt_out.last().unwrap(), "take my number off");
         assert_eq!(r.cancel_requested, Rules::default().cancel_requested);
         assert_eq!(load("").unwrap(), Rules::default());

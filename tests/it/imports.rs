@@ -458,3 +458,33 @@ fn the_layer_check_sees_an_import_that_points_up() {
     assert_eq!(layer_of("ledger::store"), Some((2, "io")));
     assert_eq!(layer_of("crate"), Some((4, "commands")));
 }
+
+#[test]
+fn lib_rs_declares_each_module_under_its_layer() {
+    let lib =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
+    let heading = regex::Regex::new(r"^// (\d)\. ").unwrap();
+    let declaration = regex::Regex::new(r"^pub(?:\(crate\))? mod ([a-z_]+);").unwrap();
+    let mut layer = None;
+    let mut checked = 0;
+    for line in lib.lines() {
+        if let Some(c) = heading.captures(line) {
+            layer = Some(c[1].parse::<usize>().unwrap() - 1);
+        } else if let Some(c) = declaration.captures(line) {
+            let module = &c[1];
+            let declared = layer.unwrap_or_else(|| panic!("`mod {module}` under no layer heading"));
+            let listed = layer_of(module).map(|(rank, _)| rank);
+            assert_eq!(
+                listed,
+                Some(declared),
+                "`mod {module}` is under layer {} in lib.rs but LAYERS says {listed:?}",
+                declared + 1
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 40,
+        "only {checked} module declarations read from lib.rs"
+    );
+}
