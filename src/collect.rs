@@ -10,7 +10,8 @@ use tokio::sync::mpsc;
 
 use crate::logging;
 use crate::preview::Spool;
-use crate::results::{ResultsWriter, RowResult, Status, Summary};
+use crate::results::writer::ResultsWriter;
+use crate::results::{RowResult, Status, Summary};
 
 /// What the collector produces.
 pub struct Collected {

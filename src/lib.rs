@@ -33,7 +33,6 @@ pub(crate) mod hours;
 pub(crate) mod locations;
 pub(crate) mod placement;
 pub(crate) mod practice;
-pub(crate) mod private_file;
 pub mod reason;
 pub(crate) mod results;
 pub mod secrets;
@@ -58,6 +57,7 @@ pub mod ledger;
 pub mod logging;
 pub(crate) mod oauth;
 pub(crate) mod preview;
+pub(crate) mod private_file;
 pub(crate) mod report;
 
 // 4. The engine: the only place that combines stages and I/O.

@@ -97,12 +97,6 @@ pub(crate) fn replace(
     Ok(())
 }
 
-/// A device, pipe or socket that exists (`--results /dev/stdout`): written to as it is, never
-/// replaced by renaming a file over it.
-pub(crate) fn is_special(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
-}
-
 /// Removes group and other permissions from a regular file that has them (one that existed
 /// before we opened it). Devices and pipes (`--results /dev/stdout`) are left alone.
 fn tighten(file: &File, path: &Path) -> io::Result<()> {

@@ -12,7 +12,7 @@ mod locations;
 mod numbers;
 pub(crate) mod opt_out;
 pub(crate) mod outcomes;
-mod paths;
+pub(crate) mod paths;
 pub(crate) mod texts;
 mod value;
 

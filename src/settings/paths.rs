@@ -7,7 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::private_file::is_special;
+/// A device, pipe or socket that exists (`--results /dev/stdout`): written to as it is, never
+/// replaced by renaming a file over it.
+pub(crate) fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
 
 /// The preview's results file for a run's results path: `.preview` before the extension
 /// (`appointments.results.csv` → `appointments.results.preview.csv`), so a `--dry-run` with the

@@ -323,7 +323,6 @@ const LAYERS: &[(&str, &[&str])] = &[
             "normalise::policy",
             "placement",
             "practice",
-            "private_file",
             "reason",
             "results",
             "secrets",
@@ -360,7 +359,9 @@ const LAYERS: &[(&str, &[&str])] = &[
             "oauth",
             "outcomes::file",
             "preview",
+            "private_file",
             "report",
+            "results::writer",
         ],
     ),
     (
