@@ -9,12 +9,12 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 
 use crate::api::{AnnieClient, ApiSettings};
+use crate::conversations::reading::Reading;
 use crate::dispatch::gate::Gate;
 use crate::ledger::{Answered, ConversationRecord, Identity, Ledger, RebuiltCall};
 use crate::locations::Location;
 use crate::normalise::phone;
 use crate::number_rules::LOOKBACK_DAYS;
-use crate::outcomes::reading::Reading;
 use crate::reconcile::{digits, look_back, start_of};
 
 /// What an in-process sandbox run records as its API: its port changes every run.

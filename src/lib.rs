@@ -16,7 +16,8 @@
 //! | record results | [`collect`], [`results`] | result rows → results file, progress, summary |
 //!
 //! [`engine`] runs them: the whole export ([`engine::dispatch_with`]), then each location at once;
-//! a preview over a CSV export streams through the same stages in bounded memory.
+//! a preview over a CSV export streams through the same stages in bounded memory. Each
+//! subcommand is one file of [`cmd`].
 
 // The modules by layer, lowest first; a file imports only from its own layer and the ones below
 // (docs/development.md, "Layers"; `tests/it/imports.rs` checks it). Private to the crate unless
@@ -40,6 +41,7 @@ pub(crate) mod settings;
 pub(crate) mod templates;
 
 // 2. Stages: pure steps from model to model.
+pub(crate) mod conversations;
 pub(crate) mod households;
 pub(crate) mod languages;
 pub(crate) mod normalise;
@@ -73,47 +75,30 @@ pub(crate) mod services;
 pub(crate) mod signals;
 
 // 5. Commands.
-pub(crate) mod check;
-pub(crate) mod manual;
-pub(crate) mod outcomes;
+pub(crate) mod cmd;
 #[cfg_attr(not(feature = "sandbox"), path = "sandbox_off.rs")]
 pub mod sandbox;
 
-use crate::cli::{Cli, Command, GlobalArgs, RunArgs};
-use crate::settings::Settings;
+use crate::cli::{Cli, Command};
 pub use exit::RunOutcome;
 
 /// Runs the command the user asked for.
 pub async fn run(cli: &Cli) -> anyhow::Result<RunOutcome> {
     match &cli.command {
-        Command::Run(args) => run_dispatch(args, &cli.global).await,
+        Command::Run(args) => cmd::run::run(args, &cli.global).await,
         Command::Sandbox(args) => {
             sandbox::serve(args).await?;
             Ok(RunOutcome::nothing())
         }
-        Command::Check(args) => check::check(args, &cli.global).await,
-        Command::Outcomes(args) => outcomes::outcomes(args).await,
+        Command::Check(args) => cmd::check::check(args, &cli.global).await,
+        Command::Outcomes(args) => cmd::outcomes::outcomes(args).await,
         Command::Completions { shell } => {
-            manual::completions(*shell, &mut std::io::stdout())?;
+            cmd::manual::completions(*shell, &mut std::io::stdout())?;
             Ok(RunOutcome::nothing())
         }
         Command::Man => {
-            manual::man_page(&mut std::io::stdout())?;
+            cmd::manual::man_page(&mut std::io::stdout())?;
             Ok(RunOutcome::nothing())
         }
     }
-}
-
-/// `annie-dispatch run`: the whole pipeline.
-pub async fn run_dispatch(args: &RunArgs, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
-    let mut s = Settings::build(args, global, &|name| std::env::var(name).ok())?;
-    let sandboxes = match s.sandbox {
-        true => sandbox::start_for_run(&mut s).await?,
-        false => Vec::new(),
-    };
-    let outcome = engine::dispatch_with(s, global).await;
-    for sandbox in sandboxes {
-        sandbox.stop().await;
-    }
-    outcome
 }

@@ -238,9 +238,9 @@ fn outcomes_count_what_happened_and_read_their_days_from_the_calls() {
         ..sent(row, "2026-11-24T01:10:00Z")
     };
     let entries = [
-        call(1, crate::outcomes::Class::Confirmed, false),
-        call(2, crate::outcomes::Class::Confirmed, false),
-        call(3, crate::outcomes::Class::NoAnswer, true),
+        call(1, crate::conversations::Class::Confirmed, false),
+        call(2, crate::conversations::Class::Confirmed, false),
+        call(3, crate::conversations::Class::NoAnswer, true),
         entry(4, Status::Skipped, Some(ReasonCode::AlreadyConfirmed)),
     ];
     let outcomes = page(

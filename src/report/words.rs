@@ -2,7 +2,7 @@
 //! about a row that needs one. Kept apart from the layout so the wording is in one place, and
 //! pure so a test can read every case.
 
-use crate::outcomes::class::Class;
+use crate::conversations::class::Class;
 use crate::reason::ReasonCode;
 use crate::results::Status;
 

@@ -1,4 +1,4 @@
-//! `[outcomes]`: the phrases `outcomes` sorts calls into classes by ([`crate::outcomes::Class`]).
+//! `[outcomes]`: the phrases `outcomes` sorts calls into classes by ([`crate::conversations::Class`]).
 
 use super::value::bad;
 use crate::config::{LoadedConfig, Located};

@@ -338,8 +338,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "normalise",
             "number_rules",
             "optout",
-            "outcomes::class",
-            "outcomes::reading",
+            "conversations",
             "plan",
             "render",
             "report::chart",
@@ -357,7 +356,6 @@ const LAYERS: &[(&str, &[&str])] = &[
             "ledger",
             "logging",
             "oauth",
-            "outcomes::file",
             "preview",
             "private_file",
             "report",
@@ -379,17 +377,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "signals",
         ],
     ),
-    (
-        "commands",
-        &[
-            "crate",
-            "check",
-            "manual",
-            "outcomes",
-            "sandbox",
-            "sandbox_off",
-        ],
-    ),
+    ("commands", &["cmd", "crate", "sandbox", "sandbox_off"]),
 ];
 
 /// The layer a file belongs to: its rank (0 is the lowest) and name.

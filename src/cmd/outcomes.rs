@@ -2,7 +2,7 @@
 //!
 //! Reads a results file, asks `GET /conversations/{id}` for every call that was started (through
 //! the same rate gate as dispatch), and writes an outcomes file the reader can act on, one row per
-//! results row. A conversation whose status was final (see [`reading::FINAL_STATUSES`]) when its
+//! results row. A conversation whose status was final (see [`crate::conversations::reading::FINAL_STATUSES`]) when its
 //! row was written is never fetched again; one that was still open is read again by every later
 //! run until it closes, and its row is updated in place ([`file`] says how the file is kept
 //! whole). So a rerun after a crash resumes, and a run the morning after an evening run fills in
@@ -14,9 +14,7 @@
 //! closed, ends up recorded as closed). See [`crate::ledger::Ledger::open_existing`] for why a
 //! running `run` does not block this.
 
-pub(crate) mod class;
 mod file;
-pub(crate) mod reading;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -38,9 +36,8 @@ use crate::report;
 use crate::results::Status;
 use crate::settings::ApiOnly;
 
-pub use class::{Class, Rules};
+use crate::conversations::{Class, Reading, Rules};
 use file::{OutcomeLine, OutcomesFile};
-pub use reading::Reading;
 
 /// The results-file columns this command reads.
 #[derive(Debug, Deserialize)]

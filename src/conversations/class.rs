@@ -179,7 +179,7 @@ mod tests {
     use super::*;
     use serde_json::{json, Value};
 
-    use crate::outcomes::Reading;
+    use crate::conversations::Reading;
 
     fn class_of(status: &str, duration: Value, summary: &str, tags: Value) -> Class {
         Reading::read(&json!({

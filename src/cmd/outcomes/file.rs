@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde::Deserialize;
 
-use super::reading::is_final;
+use crate::conversations::reading::is_final;
 use crate::csv_cells;
 
 /// The outcomes file's columns, in order.
