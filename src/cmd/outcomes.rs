@@ -547,3 +547,73 @@ fn default_out(results: &Path) -> PathBuf {
         .to_string();
     results.with_file_name(format!("{stem}.outcomes.csv"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reason::{Reason, ReasonCode};
+    use crate::results::writer::ResultsWriter;
+    use crate::results::RowResult;
+
+    /// The results file is written by `results::writer` and read back here by column name. A
+    /// column renamed on one side only would be read as empty (the reader's columns have
+    /// defaults, for files written before they existed), so the two sides are pinned together,
+    /// in both formats.
+    #[test]
+    fn reads_back_every_column_the_results_writer_writes() {
+        for name in ["night.results.csv", "night.results.jsonl"] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(name);
+            let mut row = RowResult {
+                row: 7,
+                appointment_id: Some("A-7".into()),
+                status: Status::Sent,
+                conversation_id: Some("conv-7".into()),
+                reason: None,
+                http_status: Some(201),
+                to_number: Some("+1312***0147".into()),
+                start_time: Some("2026-11-25T09:00:00-06:00".into()),
+                attempted_at: Some("2026-11-24T23:00:00Z".into()),
+                location: Some("north".into()),
+                reason_code: None,
+                uncovered: false,
+            };
+            row.set_reason(Some(Reason::new(
+                ReasonCode::AlreadySent,
+                "sent, \"quoted\"",
+            )));
+            let mut writer = ResultsWriter::create(&path).unwrap();
+            writer.write(&row).unwrap();
+            writer.finish().unwrap();
+
+            let lines = read_results(&path).unwrap();
+            assert_eq!(lines.len(), 1, "{name}");
+            let l = &lines[0];
+            let read = (
+                l.row,
+                l.appointment_id.as_deref(),
+                l.status.as_str(),
+                l.conversation_id.as_deref(),
+                l.reason.as_deref(),
+                l.attempted_at.as_deref(),
+                l.location.as_deref(),
+                l.start_time.as_deref(),
+                l.to_number.as_deref(),
+                l.reason_code.as_deref(),
+            );
+            let written = (
+                7,
+                Some("A-7"),
+                "sent",
+                Some("conv-7"),
+                Some("sent, \"quoted\""),
+                Some("2026-11-24T23:00:00Z"),
+                Some("north"),
+                Some("2026-11-25T09:00:00-06:00"),
+                Some("+1312***0147"),
+                Some("already_sent"),
+            );
+            assert_eq!(read, written, "{name}");
+        }
+    }
+}
