@@ -89,7 +89,7 @@ pub const NO_ANSWER_TAGS: &[&str] = &["no answer", "unanswered", "not answered",
 pub const VOICEMAIL_TAGS: &[&str] = &["voicemail", "voice mail", "answering machine"];
 
 /// What the classification reads from one conversation.
-pub struct Call<'a> {
+pub struct Heard<'a> {
     pub closed: bool,
     pub answered: Answered,
     pub summary: &'a str,
@@ -99,7 +99,7 @@ pub struct Call<'a> {
 }
 
 impl Rules {
-    pub fn classify(&self, call: &Call) -> Class {
+    pub fn classify(&self, call: &Heard) -> Class {
         let tags = call.tags.iter().map(|t| fold(t)).collect::<Vec<_>>();
         let said = [fold(call.summary), tags.join(" . ")].join(" . ");
         let with_topic = [said.as_str(), &fold(call.topic)].join(" . ");

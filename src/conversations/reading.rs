@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::class::{Call, Class, Rules};
+use super::class::{Class, Heard, Rules};
 use crate::ledger::records::Answered;
 
 /// Whole tags that mean nobody answered (a voicemail is not a conversation with the patient).
@@ -80,7 +80,7 @@ impl Reading {
             other => vec![normalise(&text(other))],
         };
         let answered = answered(&status, &duration, &tags);
-        let class = rules.classify(&Call {
+        let class = rules.classify(&Heard {
             closed: is_final(&status),
             answered,
             summary: &summary,
