@@ -234,6 +234,33 @@ impl Test {
 }
 
 impl Running {
+    /// Waits (bounded) until the run's `.partial` results file has a row for `appointment_id`
+    /// with `status`: the run has recorded that row, whatever the machine's speed.
+    pub async fn wait_for_row(&self, appointment_id: &str, status: &str) {
+        let mut partial = self.results_path.clone().into_os_string();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            // Read as it is being written: a line cut short is skipped, not an error.
+            let recorded = csv::Reader::from_path(&partial).is_ok_and(|mut reader| {
+                reader
+                    .records()
+                    .flatten()
+                    .any(|r| r.get(1) == Some(appointment_id) && r.get(2) == Some(status))
+            });
+            if recorded {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no `{status}` row for {appointment_id} in {}",
+                partial.display()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Sends a signal by name (`TERM`, `INT`, `KILL`).
     pub fn signal(&self, name: &str) {
         let status = std::process::Command::new("kill")

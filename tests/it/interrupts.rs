@@ -157,9 +157,8 @@ async fn a_signal_ends_the_wait_for_a_held_call() {
         ]);
     let started = Instant::now();
     let running = t.spawn();
-    wait_for_calls(&annie, 1).await;
-    // Let CHI's answer be recorded, then stop the run while LA waits.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // CHI's answer recorded, then the run stopped while LA waits.
+    running.wait_for_row("CHI", "sent").await;
     running.signal("TERM");
     let out = running.wait().await;
     out.assert_status(143);
