@@ -28,8 +28,8 @@ impl OptOuts {
     /// The list's numbers plus the numbers of every row a column marks as opted out.
     pub fn build(list: Vec<String>, rows: &[Normalised]) -> OptOuts {
         let mut opt_outs = OptOuts::of_list(list);
-        for a in rows.iter().filter_map(|n| n.result.as_ref().ok()) {
-            opt_outs.note(a);
+        for row in rows {
+            opt_outs.note_row(row);
         }
         opt_outs
     }
@@ -39,6 +39,19 @@ impl OptOuts {
     pub fn of_list(list: Vec<String>) -> OptOuts {
         OptOuts {
             numbers: list.into_iter().map(|n| (n, Source::List)).collect(),
+        }
+    }
+
+    /// Adds the row's number if a column marks it as opted out, whether or not the row itself
+    /// could become an appointment.
+    pub fn note_row(&mut self, row: &Normalised) {
+        match &row.result {
+            Ok(a) => self.note(a),
+            Err(unusable) => {
+                if let Some(number) = &unusable.opted_out {
+                    self.numbers.entry(number.clone()).or_insert(Source::Column);
+                }
+            }
         }
     }
 

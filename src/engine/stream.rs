@@ -36,8 +36,8 @@ use crate::clock::Clock;
 use crate::collect::Collector;
 use crate::dispatch::Mode;
 use crate::exit::RunOutcome;
-use crate::export::{self, Field, Format, RawRecord};
-use crate::normalise::{self, Normalised, Unusable};
+use crate::export::{self, Format, RawRecord};
+use crate::normalise::{self, Normalised};
 use crate::optout::OptOuts;
 use crate::outputs::{self, Shared};
 use crate::plan;
@@ -98,19 +98,28 @@ fn index(rows: &ReadAhead, s: &Settings, do_not_call: Vec<String>) -> anyhow::Re
         let facts: Vec<_> = chunk
             .par_iter()
             .enumerate()
-            .filter_map(|(i, record)| {
-                let a = normalise::normalise(record, &s.input, &s.locations).ok()?;
-                let facts = IdFacts::of(&a, position + i, record.row);
-                let opted = a.opt_out.is_some().then(|| Box::new(a.clone()));
-                Some((facts, number_key(&a.phone.e164), opted))
+            .map(|(i, record)| {
+                let row = normalise::normalise_row(record, &s.input, &s.locations);
+                let facts = row.result.as_deref().ok().map(|a| {
+                    let facts = IdFacts::of(a, position + i, record.row);
+                    (facts, number_key(&a.phone.e164))
+                });
+                // Only an opted-out row is kept past this point (its number is noted below).
+                let opted = match &row.result {
+                    Ok(a) => a.opt_out.is_some(),
+                    Err(unusable) => unusable.opted_out.is_some(),
+                };
+                (facts, opted.then_some(row))
             })
             .collect();
         position += chunk.len();
-        for (facts, number, opted) in facts {
-            numbers.push((number, facts.index));
-            ids.push(facts);
-            if let Some(a) = opted {
-                opt_outs.note(&a);
+        for (facts, opted) in facts {
+            if let Some((facts, number)) = facts {
+                numbers.push((number, facts.index));
+                ids.push(facts);
+            }
+            if let Some(row) = opted {
+                opt_outs.note_row(&row);
             }
         }
     }
@@ -288,15 +297,7 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
 fn normalise_chunk(chunk: Vec<RawRecord>, s: &Settings) -> Vec<Normalised> {
     chunk
         .par_iter()
-        .map(|record| Normalised {
-            row: record.row,
-            result: normalise::normalise(record, &s.input, &s.locations)
-                .map(Box::new)
-                .map_err(|reason| Unusable {
-                    appointment_id: record.get(Field::AppointmentId).map(str::to_string),
-                    reason,
-                }),
-        })
+        .map(|record| normalise::normalise_row(record, &s.input, &s.locations))
         .collect()
 }
 

@@ -53,6 +53,9 @@ pub struct Appointment {
 pub struct Unusable {
     pub appointment_id: Option<String>,
     pub reason: Reason,
+    /// The number its opt-out column says not to call, when it has one (see
+    /// [`opted_out_number`]): the row is not called, but its opt-out still covers the number.
+    pub opted_out: Option<String>,
 }
 
 /// A row after this stage: its input line and what it became. The appointment is boxed here,
@@ -72,16 +75,56 @@ pub fn normalise_all(
     use rayon::prelude::*;
     records
         .into_par_iter()
-        .map(|record| Normalised {
-            row: record.row,
-            result: normalise(&record, input, locations)
-                .map(Box::new)
-                .map_err(|reason| Unusable {
-                    appointment_id: record.get(Field::AppointmentId).map(str::to_string),
-                    reason,
-                }),
-        })
+        .map(|record| normalise_row(&record, input, locations))
         .collect()
+}
+
+/// One record, normalised: its appointment, or why it has none (with its id and its opt-out).
+pub fn normalise_row(
+    record: &RawRecord,
+    input: &InputSettings,
+    locations: &[Location],
+) -> Normalised {
+    Normalised {
+        row: record.row,
+        result: normalise(record, input, locations)
+            .map(Box::new)
+            .map_err(|reason| Unusable {
+                appointment_id: record.get(Field::AppointmentId).map(str::to_string),
+                reason,
+                opted_out: opted_out_number(record, input, locations),
+            }),
+    }
+}
+
+/// For a row that cannot be called (a time that is not one, an empty first name, ...) but whose
+/// opt-out column says "do not call": the number a valid row would have been called on (the
+/// first one the practice may call), so that the opt-out still covers everyone sharing it. A row
+/// the office has not cleaned up is no reason to call the number its patient asked us not to.
+/// When the row's location cannot be read, the first location whose practice may call one of
+/// its numbers decides.
+pub fn opted_out_number(
+    record: &RawRecord,
+    input: &InputSettings,
+    locations: &[Location],
+) -> Option<String> {
+    opt_out(record, input)?;
+    let label = |field: Field| {
+        input
+            .columns
+            .column(field)
+            .unwrap_or(field.key())
+            .to_string()
+    };
+    let practices: Vec<&Practice> = match locate(record, locations, &label) {
+        Ok(i) => vec![&locations[i].practice],
+        Err(_) => locations.iter().map(|l| &l.practice).collect(),
+    };
+    practices.into_iter().find_map(|practice| {
+        usable_phones(record, input, practice)
+            .ok()
+            .map(|(phone, _)| phone.e164)
+    })
 }
 
 /// Turns one record into an appointment; `Err` is the reason for the `invalid` result.

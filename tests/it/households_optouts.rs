@@ -164,3 +164,42 @@ async fn the_open_dental_preset_reads_its_own_do_not_call_marks_without_config()
     plain.assert_status(0);
     assert_eq!(plain.result_for("PLAIN")["status"], "sent");
 }
+
+/// A row that cannot be called (a time that is not one, an empty first name) but says "do not
+/// call" still opts its number out: the other patient on that phone is not called, in a
+/// streamed preview, a whole-export preview and a sending run.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opt_out_on_a_row_that_cannot_be_called_still_covers_its_number() {
+    let annie = Annie::start().await;
+    let first = ("WirelessPhone", "(312) 555-6001");
+    let second = ("WirelessPhone", "(312) 555-6003");
+    let export = export_with_preference(&[
+        (
+            od_row("BADTIME", &[first, ("AptDateTime", "2026-11-25 9am")]),
+            "DoNotCall",
+        ),
+        (od_row("SIBLING1", &[first]), "None"),
+        (od_row("NONAME", &[second, ("FName", "")]), "DoNotCall"),
+        (od_row("SIBLING2", &[second]), "None"),
+        (od_row("FINE", &[]), "None"),
+    ]);
+    let t = Test::new()
+        .server(&annie.base_url())
+        .input("appointments.csv", export);
+    for args in [vec!["--dry-run"], vec!["--dry-run", "--show-texts", "1"], vec![]] {
+        let out = t.clone().args(args.clone()).run_async().await;
+        out.assert_status(1);
+        for id in ["BADTIME", "NONAME"] {
+            assert_eq!(out.result_for(id)["status"], "invalid", "{args:?}");
+        }
+        for id in ["SIBLING1", "SIBLING2"] {
+            let row = out.result_for(id);
+            assert_eq!(row["status"], "skipped", "{args:?} {row:?}");
+            assert_eq!(
+                row["reason"],
+                "opted out (another patient on this phone number asked not to be called)"
+            );
+        }
+    }
+    assert_eq!(annie.posted_ids().await, ["FINE"]);
+}
