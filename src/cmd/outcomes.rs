@@ -34,7 +34,10 @@ use crate::ledger::{ConversationRecord, Ledger, Tied};
 use crate::reason::ReasonCode;
 use crate::report;
 use crate::results::Status;
-use crate::settings::ApiOnly;
+use crate::settings::{ApiOnly, Kind};
+
+/// The first columns of an outcomes file's header (see `file::COLUMNS`).
+const OUTCOMES_HEADER: &str = "row,appointment_id,conversation_id,";
 
 use crate::conversations::{Class, Reading, Rules};
 use file::{OutcomeLine, OutcomesFile};
@@ -113,14 +116,26 @@ fn reader_for<'a>(
 }
 
 pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
-    let settings = ApiOnly::build(&args.config, &args.results, &|name| {
-        std::env::var(name).ok()
-    })?;
-    let readers = readers(&settings)?;
     let out_path = args
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.results));
+    let outputs = [
+        Some((
+            "the outcomes file (--out)",
+            out_path.as_path(),
+            Kind::Rows(OUTCOMES_HEADER),
+        )),
+        args.report.as_deref().map(|p| ("--report", p, Kind::Html)),
+        args.summary_json
+            .as_deref()
+            .map(|p| ("--summary-json", p, Kind::Json)),
+    ];
+    let outputs: Vec<_> = outputs.into_iter().flatten().collect();
+    let settings = ApiOnly::build(&args.config, &args.results, &outputs, &|name| {
+        std::env::var(name).ok()
+    })?;
+    let readers = readers(&settings)?;
     let all_lines = read_results(&args.results)?;
     let mut file = OutcomesFile::load(&out_path)?;
     let lines: Vec<&ResultLine> = all_lines
@@ -554,6 +569,16 @@ mod tests {
     use crate::reason::{Reason, ReasonCode};
     use crate::results::writer::ResultsWriter;
     use crate::results::RowResult;
+
+    /// The headers an existing results or outcomes file must start with to be replaced are
+    /// the ones the writers write.
+    #[test]
+    fn the_replaceable_headers_are_the_written_ones() {
+        let results = crate::results::COLUMNS.join(",");
+        assert!(results.starts_with(crate::settings::RESULTS_HEADER), "{results}");
+        let outcomes = file::COLUMNS.join(",");
+        assert!(outcomes.starts_with(OUTCOMES_HEADER), "{outcomes}");
+    }
 
     /// The results file is written by `results::writer` and read back here by column name. A
     /// column renamed on one side only would be read as empty (the reader's columns have

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::reason::{Reason, ReasonCode};
 
 /// The results file's columns, in order.
-const COLUMNS: [&str; 12] = [
+pub(crate) const COLUMNS: [&str; 12] = [
     "row",
     "appointment_id",
     "status",

@@ -25,6 +25,10 @@ use chrono::{DateTime, Utc};
 pub use self::api::{ApiSettings, SANDBOX_KEY};
 pub use self::input::Selection;
 pub use self::opt_out::OptOutSettings;
+pub(crate) use self::paths::Kind;
+
+/// The first columns of a results file's header (see `results::COLUMNS`).
+pub(crate) const RESULTS_HEADER: &str = "row,appointment_id,";
 use self::texts::Languages;
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::config::presets::{self};
@@ -162,6 +166,21 @@ impl Settings {
         let outputs: Vec<_> = outputs.into_iter().flatten().collect();
         let inputs: Vec<_> = inputs.into_iter().flatten().collect();
         paths::check_distinct(&outputs, &inputs)?;
+        let kinds = [
+            (
+                results_name,
+                Some(results_path.as_path()),
+                Kind::Rows(RESULTS_HEADER),
+            ),
+            ("--emit-requests", run.emit_requests.as_deref(), Kind::Json),
+            ("--report", run.report.as_deref(), Kind::Html),
+            ("--summary-json", run.summary_json.as_deref(), Kind::Json),
+        ];
+        for (what, path, kind) in kinds {
+            if let Some(path) = path {
+                paths::check_replaceable(what, path, kind)?;
+            }
+        }
         let input = InputSettings {
             columns: input
                 .columns
@@ -220,12 +239,35 @@ pub struct ApiOnly {
 }
 
 impl ApiOnly {
+    /// The settings, once the `outputs` are known to destroy nothing: none is the results file,
+    /// the config, the ledger, the do-not-call list or another output, and none replaces a file
+    /// that is not an earlier output of its kind (see [`paths::check_replaceable`]).
     pub fn build(
-        config: &Path,
+        config_path: &Path,
         results: &Path,
+        outputs: &[(&str, &Path, Kind)],
         env: &dyn Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ApiOnly> {
-        let config = LoadedConfig::load(config)?;
+        let config = LoadedConfig::load(config_path)?;
+        let ledger_path = ledger_path(&config, results, false)?;
+        let do_not_call = config
+            .file
+            .optout
+            .list
+            .as_ref()
+            .map(|v| config.relative_path(v.get_ref()));
+        let inputs = [
+            Some(("the results file (--results)", results)),
+            Some(("the config", config_path)),
+            Some(("the ledger", ledger_path.as_path())),
+            do_not_call.as_deref().map(|p| ("the do-not-call list", p)),
+        ];
+        let inputs: Vec<_> = inputs.into_iter().flatten().collect();
+        let named: Vec<(&str, &Path)> = outputs.iter().map(|(w, p, _)| (*w, *p)).collect();
+        paths::check_distinct(&named, &inputs)?;
+        for (what, path, kind) in outputs {
+            paths::check_replaceable(what, path, *kind)?;
+        }
         let languages = texts::languages(&config)?;
         let api = |key_env: Option<&Located>, base_url: Option<&Located>| {
             api::api(&config, env, key_env, base_url).map(Some)
@@ -233,7 +275,7 @@ impl ApiOnly {
         Ok(ApiOnly {
             name: config.file.practice.name.get_ref().trim().to_string(),
             locations: locations::locations(&config, &languages, &api)?,
-            ledger_path: ledger_path(&config, results, false)?,
+            ledger_path,
             outcomes: outcomes::rules(&config)?,
         })
     }

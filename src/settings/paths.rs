@@ -59,6 +59,51 @@ pub(super) fn check_distinct(
     Ok(())
 }
 
+/// What an output of this tool starts with, to tell one of its own earlier outputs (replaced as
+/// the run goes) from any other file that happens to have the name (never replaced).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A results or outcomes file: CSV with this header's first columns, or JSON Lines.
+    Rows(&'static str),
+    /// One JSON object (`--summary-json`) or JSON Lines (`--emit-requests`).
+    Json,
+    /// The HTML report.
+    Html,
+}
+
+/// Refuses to replace an existing file that is not an earlier output of the same kind: an
+/// output pointed by mistake at an export, a spreadsheet or a database must not destroy it.
+/// Empty files, devices and pipes are fine.
+pub(crate) fn check_replaceable(what: &str, path: &Path, kind: Kind) -> anyhow::Result<()> {
+    use std::io::Read;
+    if is_special(path) || !path.is_file() {
+        return Ok(());
+    }
+    let mut start = Vec::with_capacity(64);
+    let read = std::fs::File::open(path).and_then(|f| f.take(64).read_to_end(&mut start));
+    let text = String::from_utf8_lossy(&start);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    let ours = match kind {
+        _ if read.is_ok() && text.is_empty() => true,
+        Kind::Rows(header) => text.starts_with(header) || text.starts_with('{'),
+        Kind::Json => text.starts_with('{'),
+        Kind::Html => text.to_ascii_lowercase().starts_with("<!doctype html"),
+    };
+    if read.is_err() || !ours {
+        let expected = match kind {
+            Kind::Rows(_) => "a file this tool wrote",
+            Kind::Json => "a JSON file this tool wrote",
+            Kind::Html => "an HTML report this tool wrote",
+        };
+        anyhow::bail!(
+            "{what} `{}` exists and is not {expected}; writing it would destroy that file. \
+             Choose another path for {what}, or move the file away first",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// Whether two paths name the same file, for files that do not exist yet too (their folders are
 /// resolved, so `./a.csv` and `/dir/a.csv` match).
 fn same(a: &Path, b: &Path) -> bool {

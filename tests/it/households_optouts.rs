@@ -186,7 +186,11 @@ async fn an_opt_out_on_a_row_that_cannot_be_called_still_covers_its_number() {
     let t = Test::new()
         .server(&annie.base_url())
         .input("appointments.csv", export);
-    for args in [vec!["--dry-run"], vec!["--dry-run", "--show-texts", "1"], vec![]] {
+    for args in [
+        vec!["--dry-run"],
+        vec!["--dry-run", "--show-texts", "1"],
+        vec![],
+    ] {
         let out = t.clone().args(args.clone()).run_async().await;
         out.assert_status(1);
         for id in ["BADTIME", "NONAME"] {

@@ -574,3 +574,89 @@ async fn a_households_shared_conversation_is_read_once() {
     assert_eq!(gets, 1, "the shared conversation is read once");
     sb.stop().await;
 }
+
+/// `outcomes` writes three files; none may be the results file, the config, the ledger, the
+/// export or anything else it did not write. Each is refused (exit 2) before a conversation is
+/// read, and every file is left as it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn outcomes_outputs_never_destroy_the_results_the_config_the_ledger_or_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sandbox.jsonl");
+    let sb = test_sandbox(KEY, &log, |c| c.close_after = Duration::ZERO).await;
+    let out = Test::new()
+        .server(&sb.base_url())
+        .env("ANNIE_API_KEY", KEY)
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    let files = [
+        "appointments.results.csv",
+        "config.toml",
+        "annie-dispatch.ledger.sqlite3",
+        "appointments.csv",
+    ];
+    let before: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(out.dir.join(f)).unwrap())
+        .collect();
+    let cases = [
+        (
+            "--report",
+            "appointments.results.csv",
+            "is the results file",
+        ),
+        ("--report", "config.toml", "is the config"),
+        (
+            "--summary-json",
+            "annie-dispatch.ledger.sqlite3",
+            "is the ledger",
+        ),
+        (
+            "--summary-json",
+            "appointments.csv",
+            "exists and is not a JSON file",
+        ),
+        (
+            "--out",
+            "appointments.csv",
+            "exists and is not a file this tool wrote",
+        ),
+        ("--out", "config.toml", "is the config"),
+    ];
+    for (flag, name, said) in cases {
+        let dir = out.dir.clone();
+        let run = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+                .current_dir(&dir)
+                .env("ANNIE_API_KEY", KEY)
+                .args(["outcomes", "--config", "config.toml"])
+                .args(["--results", "appointments.results.csv", flag, name])
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{flag} {name}: {stderr}");
+        assert!(stderr.contains(said), "{flag} {name}: {stderr}");
+        for (file, bytes) in files.iter().zip(&before) {
+            assert_eq!(
+                &std::fs::read(out.dir.join(file)).unwrap(),
+                bytes,
+                "{flag} {name}: {file}"
+            );
+        }
+    }
+    // No conversation was read by the refused runs.
+    let gets = harness_gets(&log);
+    assert_eq!(gets, 0, "conversations read by refused runs");
+}
+
+/// `GET /conversations/...` requests the sandbox logged.
+fn harness_gets(log: &std::path::Path) -> usize {
+    crate::harness::sandbox_log(log)
+        .iter()
+        .filter(|e| e["path"] == "/v1/conversations/{id}")
+        .count()
+}

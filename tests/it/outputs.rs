@@ -89,3 +89,40 @@ async fn a_sigkill_mid_run_leaves_the_previous_results_whole() {
     assert_eq!(rerun.results().len(), 4);
     assert!(!rerun.dir.join("appointments.results.csv.partial").exists());
 }
+
+/// An output pointed at a file that is not an earlier output of its kind (a spreadsheet, notes,
+/// another tool's file) is refused before anything is read or sent; an earlier output of the
+/// same kind is replaced as before.
+#[test]
+fn an_output_never_replaces_a_file_it_did_not_write() {
+    for (flag, name) in [
+        ("--summary-json", "budget.csv"),
+        ("--report", "notes.txt"),
+        ("--emit-requests", "budget.csv"),
+    ] {
+        let t = Test::new()
+            .od_rows(&[&od_row("A1", &[])])
+            .file("budget.csv", "month,amount\nnov,100\n")
+            .file("notes.txt", "call the lab\n")
+            .args(["--dry-run", flag, name]);
+        let out = t.run();
+        out.assert_status(2);
+        assert!(
+            out.stderr
+                .contains(&format!("{flag} `{name}` exists and is not a")),
+            "{flag}: {}",
+            out.stderr
+        );
+        assert_eq!(out.file("budget.csv"), "month,amount\nnov,100\n");
+        assert_eq!(out.file("notes.txt"), "call the lab\n");
+    }
+    let t = Test::new().od_rows(&[&od_row("A1", &[])]).args([
+        "--dry-run",
+        "--summary-json",
+        "summary.json",
+        "--report",
+        "r.html",
+    ]);
+    t.run().assert_status(0);
+    t.run().assert_status(0);
+}

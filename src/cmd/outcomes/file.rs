@@ -20,7 +20,7 @@ use crate::conversations::reading::is_final;
 use crate::csv_cells;
 
 /// The outcomes file's columns, in order.
-const COLUMNS: [&str; 11] = [
+pub(super) const COLUMNS: [&str; 11] = [
     "row",
     "appointment_id",
     "conversation_id",
