@@ -40,8 +40,10 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
     };
     let env = |name: &str| std::env::var(name).ok();
     let mut s = Settings::build(&run, global, &env)?;
+    // A sending run goes by the real clock (it refuses `--now` against a real API).
     let as_run = RunArgs {
         dry_run: false,
+        now: None,
         ..run.clone()
     };
     let startup = Settings::build(&as_run, global, &env).and_then(|send| ready_to_send(&send));

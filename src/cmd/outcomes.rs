@@ -575,7 +575,10 @@ mod tests {
     #[test]
     fn the_replaceable_headers_are_the_written_ones() {
         let results = crate::results::COLUMNS.join(",");
-        assert!(results.starts_with(crate::settings::RESULTS_HEADER), "{results}");
+        assert!(
+            results.starts_with(crate::settings::RESULTS_HEADER),
+            "{results}"
+        );
         let outcomes = file::COLUMNS.join(",");
         assert!(outcomes.starts_with(OUTCOMES_HEADER), "{outcomes}");
     }

@@ -179,15 +179,20 @@ fn oauth(
 
 /// Accepts https anywhere, and plain http only to this machine (a local sandbox or test server):
 /// patient data must never cross a network unencrypted.
-pub fn check_base_url(text: &str) -> Result<String, String> {
-    let url =
-        reqwest::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
-    let loopback = match url.host() {
+/// Whether the API is on this machine (a sandbox or a test server), never Annie's.
+pub(crate) fn on_this_machine(url: &url::Url) -> bool {
+    match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
-    };
+    }
+}
+
+pub fn check_base_url(text: &str) -> Result<String, String> {
+    let url =
+        reqwest::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    let loopback = on_this_machine(&url);
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}

@@ -188,6 +188,9 @@ impl Settings {
             opt_out_values: opt_out.values.clone(),
             ..input
         };
+        if run.now.is_some() && mode == Mode::Send {
+            refuse_pinned_clock(&locations)?;
+        }
         Ok(Settings {
             mode,
             input,
@@ -223,6 +226,25 @@ impl Settings {
     /// Whether the config declares `[[locations]]` (a group) rather than one practice.
     pub fn grouped(&self) -> bool {
         crate::locations::grouped(&self.locations)
+    }
+}
+
+/// `--now` pins the clock that calling hours, "past" and the ledger's times are judged by: fine
+/// for a preview, `check` or an API on this machine (a sandbox, a test server), never for a run
+/// that calls real patients.
+fn refuse_pinned_clock(locations: &[Location]) -> anyhow::Result<()> {
+    let real = locations
+        .iter()
+        .filter_map(|l| l.api.as_ref())
+        .map(|a| a.base_url.as_str())
+        .find(|u| url::Url::parse(u).is_ok_and(|u| !api::on_this_machine(&u)));
+    match real {
+        None => Ok(()),
+        Some(url) => anyhow::bail!(
+            "--now pins the clock that calling hours, \"past\" and the ledger's times are judged \
+             by, and this run would call real patients (the API at `{url}`), so it goes by the \
+             real clock. Drop --now; to rehearse a date, use --dry-run, `check` or --sandbox"
+        ),
     }
 }
 

@@ -327,3 +327,28 @@ fn a_closed_stderr_does_not_stop_the_run() {
     assert_eq!(rows.len(), 10);
     assert_eq!(rows.iter().filter(|r| r["status"] == "sent").count(), 5);
 }
+
+/// `--now` rehearses a date: a preview, `check`, or a run against an API on this machine. A run
+/// that would call real patients goes by the real clock, so `--now` there is refused before
+/// anything is read or sent (the legal calling hours and the ledger's times depend on it).
+#[test]
+fn now_is_refused_for_a_run_that_would_call_real_patients() {
+    let t = Test::new()
+        .server("https://api.helloannie.com/v1")
+        .od_rows(&[&od_row("A1", &[])]);
+    let out = t.run();
+    out.assert_status(2);
+    assert!(
+        out.stderr
+            .contains("--now pins the clock that calling hours, \"past\" and the ledger's times"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("`https://api.helloannie.com/v1`"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.results_path.exists());
+    t.clone().args(["--dry-run"]).run().assert_status(0);
+}
