@@ -115,7 +115,9 @@ fn fall_back(
         .rules
         .as_ref()
         .is_some_and(|b| b.rule == number_rules::COOLDOWN_RULE);
-    if !resting || h.members.len() != 1 || first.moment.at.is_some_and(|at| window.fits(at)) {
+    let start = Some(h.lead().start.with_timezone(&Utc));
+    let fits = |at: Option<DateTime<Utc>>| at.is_some_and(|at| window.fits_before(at, start));
+    if !resting || h.members.len() != 1 || fits(first.moment.at) {
         return Ok(None);
     }
     for (column, phone) in &h.lead().other_phones {
@@ -123,7 +125,7 @@ fn fall_back(
             continue;
         }
         let assessed = assess_number(&phone.e164)?;
-        if assessed.opted_out.is_none() && assessed.moment.at.is_some_and(|at| window.fits(at)) {
+        if assessed.opted_out.is_none() && fits(assessed.moment.at) {
             return Ok(Some((column.clone(), phone.clone(), assessed)));
         }
     }
@@ -211,7 +213,12 @@ pub fn check(
                     .map_or("a later day".to_string(), |t| schedule::when(t, tz))
             ),
         };
-        if let Some(at) = moment.at.filter(|at| window.fits(*at)) {
+        let first_start = h
+            .members
+            .iter()
+            .map(|(_, a)| a.start.with_timezone(&Utc))
+            .min();
+        if let Some(at) = moment.at.filter(|at| window.fits_before(*at, first_start)) {
             // The numbers this call may fall back to if the API refuses its own for a
             // per-number limit: only those that may be called now, and never an opted-out one.
             if let [(_, only)] = h.members.as_mut_slice() {

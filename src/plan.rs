@@ -60,6 +60,13 @@ impl BodySummary {
 }
 
 impl Call {
+    /// When the earliest of its appointments starts (members are earliest first).
+    pub fn first_start(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let first = self.members.first()?;
+        let start = chrono::DateTime::parse_from_rfc3339(&first.start_time).ok()?;
+        Some(start.with_timezone(&chrono::Utc))
+    }
+
     /// One result row per member. Household members get a note naming the whole group.
     pub fn results(&self, status: Status, reason: Option<Reason>) -> Vec<RowResult> {
         let code = reason.as_ref().map(|r| r.code);

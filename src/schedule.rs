@@ -47,6 +47,13 @@ impl CallingWindow {
         self.run_end.is_some_and(|end| at < end)
     }
 
+    /// Whether a call planned for `at` fits in this run and still comes before the earliest
+    /// appointment it is about (`first_start`): a reminder after the appointment has started is
+    /// no reminder, whatever the selection window allows.
+    pub fn fits_before(&self, at: DateTime<Utc>, first_start: Option<DateTime<Utc>>) -> bool {
+        self.fits(at) && first_start.is_none_or(|start| at < start)
+    }
+
     /// Whether some run can still call a row that may be called from `next` (`None`: no known
     /// time) about an appointment at `appointment`: on its calling day, and before it starts.
     /// When not, nobody will remind the patient unless a person does.

@@ -448,7 +448,10 @@ impl Shared {
                 self.report(&call, Status::NotAttempted, Some(reason));
                 Paced::Done
             }
-            Held::Closed(closed) => match closed.opens_at.filter(|t| self.window.fits(*t)) {
+            Held::Closed(closed) => match closed
+                .opens_at
+                .filter(|t| self.window.fits_before(*t, call.first_start()))
+            {
                 Some(at) => Paced::Later(at, call),
                 None => {
                     let reason = Reason::new(ReasonCode::CallingHours, closed.reason);
@@ -462,7 +465,7 @@ impl Shared {
     /// A call that must wait for another location's call to the same number: again at `at` if
     /// that is within the window, else `skipped` with the rule.
     fn spaced(&self, call: Call, at: chrono::DateTime<chrono::Utc>) -> Paced {
-        if self.window.fits(at) {
+        if self.window.fits_before(at, call.first_start()) {
             return Paced::Later(at, call);
         }
         let zone = self.d.location.practice.timezone;

@@ -340,3 +340,37 @@ fn an_hour_window_counts_from_the_start_of_calling_hours() {
         out.stderr
     );
 }
+
+/// With an hour window, an appointment can start before the patient's own calling hours open:
+/// the call is not held until after the appointment has begun. It is deferred, flagged for a
+/// person, and nothing is sent, in the preview and the run alike.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_is_never_held_until_after_its_appointment_starts() {
+    // 12:58 in Chicago is 08:58 in Honolulu: that patient's window opens at 13:00 Chicago time,
+    // after the 12:59 appointment; the Chicago patient is called now.
+    let now = "2026-11-24T12:58:00-06:00";
+    let annie = Annie::start_with(now, Duration::ZERO).await;
+    let t = Test::new()
+        .server(&annie.base_url())
+        .config(&format!("{CONFIG}[selection]\nwindow = \"0h-24h\"\n"))
+        .now(Some(now))
+        .od_rows(&[
+            &od_row("CHI", &[("AptDateTime", "2026-11-24 14:00:00")]),
+            &od_row(
+                "HNL",
+                &[
+                    ("AptDateTime", "2026-11-24 12:59:00"),
+                    ("WirelessPhone", "(808) 555-0101"),
+                ],
+            ),
+        ]);
+    for args in [vec!["--dry-run"], vec![]] {
+        let out = t.clone().args(args.clone()).run_async().await;
+        out.assert_status(1);
+        let hnl = out.result_for("HNL");
+        assert_eq!(hnl["status"], "deferred", "{args:?} {hnl:?}");
+        assert_eq!(hnl["reason_code"], "calling_hours", "{args:?}");
+        assert_eq!(hnl["needs_attention"], "true", "{args:?}");
+    }
+    assert_eq!(annie.posted_ids().await, ["CHI"]);
+}
