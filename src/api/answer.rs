@@ -190,13 +190,26 @@ pub fn classify(
         message: message.clone(),
         refusal,
     };
+    // A limit on calls to one number ("at least 24 hours between calls to a number") speaks
+    // of hours too, but it is a refusal of this number, not of the time of day: the call goes to
+    // the patient's next number, or fails for a person to see, never waits for tomorrow.
     let about_hours = || {
         let m = message.to_lowercase();
+        let number_limit = [
+            "per-number",
+            "per number",
+            "between calls",
+            "calls to a number",
+            "calls to this number",
+        ]
+        .iter()
+        .any(|w| m.contains(w));
         let clock_times = m.contains("between") && (m.contains(" am") || m.contains(" pm"));
         clock_times
-            || ["hour", "legal", "calling window", "time of day"]
-                .iter()
-                .any(|w| m.contains(w))
+            || (!number_limit
+                && ["hour", "legal", "calling window", "time of day"]
+                    .iter()
+                    .any(|w| m.contains(w)))
     };
     match code {
         401 => CallOutcome::Unauthorized {
@@ -353,6 +366,22 @@ mod tests {
                 Refusal::CallingHours,
             ),
             (403, "forbidden", Refusal::Forbidden),
+            // The sandbox's per-number refusal: about the number, though it names hours.
+            (
+                429,
+                "per-number limit: at least 24 hours between calls to a number",
+                Refusal::Call,
+            ),
+            (
+                422,
+                "calls to this number are limited to 1 per 24 hours",
+                Refusal::Call,
+            ),
+            (
+                422,
+                "calls to this number are allowed only between 9 AM and 8 PM local time",
+                Refusal::CallingHours,
+            ),
         ];
         for (status, message, refusal) in cases {
             let status = StatusCode::from_u16(status).unwrap();

@@ -292,10 +292,20 @@ async fn an_opted_out_number_does_not_fall_back() {
 /// the same call goes to the patient's next number, and the row says so.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_number_the_api_refuses_for_a_per_number_limit_falls_back_to_the_next() {
+    falls_back_to_the_next_number_after(429, "per-number call limit reached").await;
+}
+
+/// A per-number refusal that speaks of hours ("24 hours between calls") is about the number,
+/// not the time of day: the same fall-back, not a row deferred as if for calling hours.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_per_number_refusal_that_names_hours_falls_back_too() {
+    let sandboxs = "per-number limit: at least 24 hours between calls to a number";
+    falls_back_to_the_next_number_after(429, sandboxs).await;
+}
+
+async fn falls_back_to_the_next_number_after(status: u16, message: &str) {
     let annie = Annie::start().await;
-    annie
-        .fail_calls(429, "per-number call limit reached", Some(1))
-        .await;
+    annie.fail_calls(status, message, Some(1)).await;
     let row = od_row(
         "A1",
         &[("WirelessPhone", PHONE), ("HmPhone", "(312) 555-0188")],
