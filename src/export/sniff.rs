@@ -66,11 +66,37 @@ pub(super) fn prefix<R: Read>(source: &mut R, configured: TextEncoding) -> anyho
             encoding: TextEncoding::Utf8,
         });
     }
+    if configured == TextEncoding::Windows1252 && reads_as_utf8(&bytes) {
+        // Accented names in UTF-8 read as Windows-1252 become "JosÃ©": what Annie would say.
+        // Text with such letters that is valid UTF-8 is UTF-8 (a PMS upgrade, a re-save).
+        tracing::warn!(
+            "[input] encoding is windows-1252 but the export is UTF-8 (its accented letters are \
+             written as UTF-8); read as UTF-8. Set encoding = \"utf-8\" to silence this"
+        );
+        return Ok(Prefix {
+            bytes,
+            whole: false,
+            encoding: TextEncoding::Utf8,
+        });
+    }
     Ok(Prefix {
         bytes,
         whole: false,
         encoding: configured,
     })
+}
+
+/// Whether bytes with letters beyond ASCII are valid UTF-8 (a multi-byte letter cut at the end
+/// of the prefix allowed). Windows-1252 text with accented letters almost never is: its accented
+/// letters are single bytes that UTF-8 only allows inside multi-byte sequences.
+fn reads_as_utf8(bytes: &[u8]) -> bool {
+    if bytes.is_ascii() {
+        return false;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none() && bytes.len() - e.valid_up_to() < 4,
+    }
 }
 
 /// The kind of Excel workbook these bytes start, if they start one.

@@ -204,3 +204,25 @@ fn open_dental_human_readable_export_is_read_by_the_same_preset() {
         "status is Broken, which [selection] skip_statuses skips"
     );
 }
+
+/// An export configured as Windows-1252 that is really UTF-8 (a PMS upgrade, a re-save) is read
+/// as UTF-8, with a warning: Annie must not say "JosÃ©".
+#[test]
+fn a_utf8_export_configured_as_windows_1252_is_read_as_utf8() {
+    let text = crlf_export(&[od_row("U1", &[("FName", "José"), ("LName", "García")])]);
+    let out = Test::new()
+        .config(&CONFIG.replace("[input]\n", "[input]\nencoding = \"windows-1252\"\n"))
+        .input("appointments.csv", text)
+        .args(["--dry-run", "--emit-requests", "req.jsonl"])
+        .run();
+    out.assert_status(0);
+    let bodies = emitted(&out);
+    assert_eq!(bodies[0]["patientInfo"]["firstName"], "José");
+    assert_eq!(bodies[0]["patientInfo"]["lastName"], "García");
+    assert!(
+        out.stderr
+            .contains("[input] encoding is windows-1252 but the export is UTF-8"),
+        "{}",
+        out.stderr
+    );
+}
