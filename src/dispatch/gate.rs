@@ -66,6 +66,8 @@ impl Pacer {
 pub struct Gate {
     pacer: Pacer,
     paused_until: Mutex<Option<Instant>>,
+    /// A preview's next slot, on the run's clock (see [`Gate::preview_slot`]).
+    preview_next: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 impl Gate {
@@ -73,7 +75,23 @@ impl Gate {
         Gate {
             pacer: Pacer::new(requests_per_minute),
             paused_until: Mutex::new(None),
+            preview_next: Mutex::new(None),
         }
+    }
+
+    /// For a preview, which waits for nothing: when a call asking from `earliest` (the run's
+    /// start, or when a held call may go) would get its slot, on the run's clock, one period
+    /// after the slot before, as [`Gate::ready`] hands them out. So a preview sees which calls
+    /// the window cannot hold at this rate.
+    pub fn preview_slot(
+        &self,
+        earliest: chrono::DateTime<chrono::Utc>,
+    ) -> chrono::DateTime<chrono::Utc> {
+        let period = chrono::Duration::from_std(self.pacer.period).unwrap_or(chrono::Duration::MAX);
+        let mut next = self.preview_next.lock().unwrap_or_else(|p| p.into_inner());
+        let slot = next.map_or(earliest, |n| n.max(earliest));
+        *next = Some(slot + period);
+        slot
     }
 
     /// Waits until a request may leave: any pause is over and its slot has come.

@@ -301,14 +301,7 @@ async fn pace(
         return Ok(Paced::Done);
     }
     let Some(client) = &d.client else {
-        // A preview shows when a held call would go, and why it waits until then.
-        let note = hold.map_or(String::new(), |h| {
-            let at = schedule::when(h.at, d.location.practice.timezone);
-            format!("at {at} (until then: {})", h.why)
-        });
-        write_request(&mut out.requests, &call, &d.stop);
-        let preview = Reason::new(ReasonCode::WouldCall, note);
-        shared.report(&call, Status::DryRun, Some(preview));
+        preview(shared, &call, hold, out);
         return Ok(Paced::Done);
     };
     if let Some(held) = d.held_back(&call) {
@@ -360,6 +353,55 @@ async fn pace(
         drop(permit);
     });
     Ok(Paced::Done)
+}
+
+/// A preview's verdict on one call. It waits for nothing, so the call takes the slot the rate
+/// gate would give it on the run's clock (from its hold, if it has one), and the spacing from
+/// another location's call to the number: a call whose turn comes after the window closes or
+/// after its appointment starts is deferred (or skipped for the spacing) as the run would, and
+/// flagged when no run can reach it; the rest would go, with the time shown when it waits.
+fn preview(shared: &Shared, call: &Call, hold: Option<&Hold>, out: &mut Outputs) {
+    let d = &shared.d;
+    let tz = d.location.practice.timezone;
+    let earliest = hold.map_or(d.clock.now(), |h| h.at);
+    let mut turn = d.gate.preview_slot(earliest);
+    let mut why = hold.map(|h| h.why.clone());
+    if let Err(at) = d.spacing.claim(&d.location.id, &call.to_number, turn) {
+        if !shared.window.fits_before(at, call.first_start()) {
+            let text = format!(
+                "{}; callable again from {}",
+                schedule::spacing_rule(d.spacing.gap()),
+                schedule::when(at, tz)
+            );
+            let reason = Reason::new(ReasonCode::PerNumberLimit, text);
+            shared.report_unless_covered(call, Status::Skipped, reason, Some(at));
+            return;
+        }
+        let _ = d.spacing.claim(&d.location.id, &call.to_number, at);
+        turn = at;
+        why = Some(schedule::spacing_rule(d.spacing.gap()));
+    }
+    if !shared.window.fits_before(turn, call.first_start()) {
+        let (closed, next) = match d.location.hours.may_call(&call.zones, turn) {
+            Err(closed) => (closed.reason, closed.opens_at),
+            Ok(()) => ("the appointment starts first".to_string(), None),
+        };
+        let text = format!(
+            "its turn at {} calls a minute would come at {}: {closed}",
+            d.location.dispatch.requests_per_minute,
+            schedule::when(turn, tz)
+        );
+        let reason = Reason::new(ReasonCode::CallingHours, text);
+        shared.report_unless_covered(call, Status::Deferred, reason, next);
+        return;
+    }
+    // When a held call would go, and why it waits until then.
+    let note = why.map_or(String::new(), |why| {
+        format!("at {} (until then: {why})", schedule::when(turn, tz))
+    });
+    write_request(&mut out.requests, call, &d.stop);
+    let preview = Reason::new(ReasonCode::WouldCall, note);
+    shared.report(call, Status::DryRun, Some(preview));
 }
 
 impl Item {

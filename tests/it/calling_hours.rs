@@ -374,3 +374,42 @@ async fn a_call_is_never_held_until_after_its_appointment_starts() {
     }
     assert_eq!(annie.posted_ids().await, ["CHI"]);
 }
+
+/// The preview waits for nothing, but it tells what the rate lets the window hold: at 60 calls
+/// a minute, ten seconds before the window closes, only the first calls fit; the rest are
+/// deferred and flagged for a person, as the run would leave them, not promised a call.
+#[test]
+fn the_preview_defers_what_the_window_cannot_hold_at_the_configured_rate() {
+    let rows: Vec<String> = (0..20)
+        .map(|i| {
+            od_row(
+                &format!("R{i:02}"),
+                &[("WirelessPhone", &format!("(312) 555-{:04}", 1000 + i))],
+            )
+        })
+        .collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let out = Test::new()
+        .config(&CONFIG.replace("requests_per_minute = 6000", "requests_per_minute = 60"))
+        .now(Some("2026-11-23T19:59:50-06:00"))
+        .od_rows(&rows)
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(1);
+    let results = out.results();
+    let called = results.iter().filter(|r| r["status"] == "dry_run").count();
+    // 61/60 s apart from 19:59:50: at most ten slots before 20:00 (fewer if the preview is slow).
+    assert!((1..=10).contains(&called), "{called} would be called");
+    for r in results.iter().filter(|r| r["status"] != "dry_run") {
+        assert_eq!(r["status"], "deferred", "{r:?}");
+        assert_eq!(r["reason_code"], "calling_hours", "{r:?}");
+        assert_eq!(r["needs_attention"], "true", "{r:?}");
+        assert!(
+            r["reason"]
+                .starts_with("its turn at 60 calls a minute would come at Mon 2026-11-23 20:0"),
+            "{r:?}"
+        );
+    }
+    // Input order: the first rows are the ones that fit.
+    assert!(results[..called].iter().all(|r| r["status"] == "dry_run"));
+}

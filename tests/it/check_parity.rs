@@ -34,20 +34,22 @@ fn annie_dispatch(dir: &Path, args: &[&str], key: bool) -> (i32, String, String)
 /// `run` and `check` on the same config and export: both exit 2, and `check` says what `run`
 /// said (the error line, less its prefix).
 fn assert_both_refuse(dir: &Path, case: &str, key: bool) {
-    assert_both_refuse_at(dir, case, key, NOW);
+    assert_both_refuse_at(dir, case, key, Some(NOW));
 }
 
-fn assert_both_refuse_at(dir: &Path, case: &str, key: bool, now: &str) {
+/// With `now`, both commands pretend it is that time; without, both go by the clock (as a run
+/// that would call real patients must).
+fn assert_both_refuse_at(dir: &Path, case: &str, key: bool, now: Option<&str>) {
     let args = |command: &'static str| {
-        vec![
+        let mut args = vec![
             command,
             "--config",
             "config.toml",
             "--input",
             "appointments.csv",
-            "--now",
-            now,
-        ]
+        ];
+        args.extend(now.iter().flat_map(|now| ["--now", *now]));
+        args
     };
     let results = dir.join("appointments.results.csv");
     let before = std::fs::read(&results).ok();
@@ -137,7 +139,7 @@ fn a_stale_export_stops_check_as_it_stops_run() {
     std::fs::write(dir.path().join("appointments.csv"), export).unwrap();
     // Written now, checked as if three days had passed: older than max_export_age (24h).
     let later = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
-    assert_both_refuse_at(dir.path(), "a stale export", true, &later);
+    assert_both_refuse_at(dir.path(), "a stale export", true, Some(&later));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -152,7 +154,8 @@ async fn a_ledger_that_belongs_to_another_api_stops_check_as_it_stops_run() {
     let moved = config.replace(&annie.base_url(), "https://api.helloannie.com/v1");
     std::fs::write(first.dir.join("config.toml"), moved).unwrap();
     let dir = first.dir.clone();
-    tokio::task::spawn_blocking(move || assert_both_refuse(&dir, "another API", true))
+    // The production API: a run that would call real patients goes by the clock.
+    tokio::task::spawn_blocking(move || assert_both_refuse_at(&dir, "another API", true, None))
         .await
         .unwrap();
     assert_eq!(annie.posts().await.len(), 1);

@@ -883,3 +883,46 @@ async fn with_wait_for_window_a_location_with_no_rows_is_not_waited_for() {
         started.elapsed()
     );
 }
+
+/// The preview shows the spacing between two locations' calls to one phone: one would go now,
+/// the other at the spacing's end, with the rule named, as the run would space them.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_preview_shows_the_spacing_between_two_locations_calls_to_one_phone() {
+    let mut group = Group::start(crate::harness::NOW, 6000).await;
+    let rows: Vec<String> = [("N1", "1"), ("W1", "2")]
+        .iter()
+        .map(|(apt, clinic)| {
+            let row = od_row(
+                apt,
+                &[
+                    ("AptDateTime", "2026-11-24 10:00:00"),
+                    ("WirelessPhone", "(312) 555-0147"),
+                ],
+            );
+            format!("{row},{clinic},eng")
+        })
+        .collect();
+    let out = group.test(&rows).args(["--dry-run"]).run_async().await;
+    group.stop().await;
+
+    out.assert_status(0);
+    let reasons: Vec<String> = ["N1", "W1"]
+        .iter()
+        .map(|id| {
+            let r = out.result_for(id);
+            assert_eq!(r["status"], "dry_run", "{r:?}");
+            r["reason"].clone()
+        })
+        .collect();
+    let spaced: Vec<&String> = reasons
+        .iter()
+        .filter(|r| {
+            r.starts_with("at ")
+                && r.ends_with(
+                    "(until then: at least 15m between calls to a number from different locations)",
+                )
+        })
+        .collect();
+    assert_eq!(spaced.len(), 1, "{reasons:?}");
+    assert!(reasons.iter().any(String::is_empty), "{reasons:?}");
+}
