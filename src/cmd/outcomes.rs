@@ -184,8 +184,11 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
         true => String::new(),
         false => format!("; by class: {}", class_note.join(", ")),
     };
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let read_text = plural(read, "conversation", "conversations");
     crate::logging::line(&format!(
-        "{read} conversations read, {attention} rows need attention, \
+        "{read_text} read, {attention} rows need attention, \
          {lookup_failures} could not be read (rerun to retry them){open_note}{class_note}; \
          outcomes in {}",
         out_path.display()
@@ -269,13 +272,17 @@ async fn read_rows(
     let readers = futures_util::future::join_all(readers);
     drop(tx);
     let write = async {
+        // A household's rows share one conversation: counted once, as it is read once.
+        let mut seen = std::collections::HashSet::new();
         while let Some(fetched) = rx.recv().await {
             match fetched.conversation {
                 Ok(conversation) => {
                     let ledger = ledger.context("internal error: no ledger open")?;
                     let reading = Reading::read_with(&conversation, rules);
                     record(ledger, fetched.id, &reading)?;
-                    counts.read += 1;
+                    if seen.insert(fetched.id.to_string()) {
+                        counts.read += 1;
+                    }
                     file.put(describe(fetched.line, fetched.id, reading));
                     file.save_if_due()?;
                 }

@@ -305,7 +305,7 @@ impl Summary {
     }
 
     /// One line for stderr: `12 rows: 8 sent, 2 skipped (1 opted_out, 1 already_confirmed),
-    /// 2 invalid (2 no_valid_phone) in 9.1s (0.98 requests/s)`, then, for a group, each
+    /// 2 invalid (2 no_valid_phone) in 9.1s (8 requests, 53/min)`, then, for a group, each
     /// location's counts.
     pub fn line(&self) -> String {
         let parts: Vec<String> = Status::ALL
@@ -320,13 +320,15 @@ impl Summary {
             })
             .collect();
         let secs = self.elapsed.as_secs_f64();
-        let rate = if secs > 0.0 {
-            self.requests as f64 / secs
-        } else {
-            0.0
+        // A rate over a second or less (one call answered in milliseconds) says nothing an
+        // operator can compare with `requests_per_minute`.
+        let requests = match (self.requests, secs) {
+            (1, _) => "1 request".to_string(),
+            (n, s) if n > 1 && s >= 1.0 => format!("{n} requests, {:.0}/min", n as f64 * 60.0 / s),
+            (n, _) => format!("{n} requests"),
         };
         let mut line = format!(
-            "{} row{}: {} in {:.1}s ({:.2} requests/s)",
+            "{} row{}: {} in {:.1}s ({requests})",
             self.total(),
             if self.total() == 1 { "" } else { "s" },
             if parts.is_empty() {
@@ -335,7 +337,6 @@ impl Summary {
                 parts.join(", ")
             },
             secs,
-            rate
         );
         if self.uncovered > 0 {
             line.push_str(&format!(
@@ -386,4 +387,39 @@ fn status_parts(counts: &BTreeMap<Status, usize>) -> Vec<String> {
                 .map(|n| format!("{n} {}", s.as_str()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request count and, over a second or more, the rate per minute (what
+    /// `requests_per_minute` is given in); never a rate over a few milliseconds.
+    #[test]
+    fn the_summary_line_gives_a_rate_only_when_it_means_something() {
+        let line = |requests: usize, millis: u64| {
+            let summary = Summary {
+                requests,
+                elapsed: Duration::from_millis(millis),
+                ..Summary::default()
+            };
+            summary.line()
+        };
+        assert!(
+            line(1, 3).ends_with("in 0.0s (1 request)"),
+            "{}",
+            line(1, 3)
+        );
+        assert!(
+            line(8, 9_100).ends_with("in 9.1s (8 requests, 53/min)"),
+            "{}",
+            line(8, 9_100)
+        );
+        assert!(
+            line(2, 400).ends_with("in 0.4s (2 requests)"),
+            "{}",
+            line(2, 400)
+        );
+        assert!(line(0, 50).ends_with("(0 requests)"), "{}", line(0, 50));
+    }
 }

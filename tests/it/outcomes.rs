@@ -572,6 +572,7 @@ async fn a_households_shared_conversation_is_read_once() {
         .filter(|e| e["path"] == "/v1/conversations/{id}")
         .count();
     assert_eq!(gets, 1, "the shared conversation is read once");
+    assert!(stderr.contains("1 conversation read, "), "{stderr}");
     sb.stop().await;
 }
 
