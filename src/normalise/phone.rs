@@ -152,6 +152,9 @@ pub(crate) fn classify(text: &str, region: country::Id) -> Result<Classified, Ph
 }
 
 fn is_nanp_region(region: country::Id) -> bool {
+    if let Some(nanp) = nanp::is_nanp_region(region) {
+        return nanp;
+    }
     DATABASE
         .by_id(region.as_ref())
         .is_some_and(|m| m.country_code() == 1)
