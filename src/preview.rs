@@ -345,7 +345,7 @@ impl Spool {
         let location = self.layout.location(r.location.as_deref());
         self.line.clear();
         for (i, cell) in cells_of(r, patient, location).iter().enumerate() {
-            self.widths[i] = self.widths[i].max(cell.width());
+            self.widths[i] = self.widths[i].max(columns(cell));
             self.line.extend_from_slice(cell.as_bytes());
             self.line.push(CELL_END);
         }
@@ -486,7 +486,7 @@ fn write_line<S: AsRef<str>>(
             out.write_all(cell.trim_end().as_bytes())?;
         } else {
             out.write_all(cell.as_bytes())?;
-            let mut pad = widths[i] + GAP - cell.width();
+            let mut pad = widths[i] + GAP - columns(cell);
             // Spaces from a constant, not through the formatting machinery (a call per cell).
             while pad > 0 {
                 let n = pad.min(SPACES.len());
@@ -703,9 +703,18 @@ fn write_wrapped(
     flush(&mut line, &mut first)
 }
 
+/// `s`'s display width: its length when every character is printable ASCII (one column each:
+/// most cells of a table), else what `unicode-width` says.
+fn columns(s: &str) -> usize {
+    match s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        true => s.len(),
+        false => s.width(),
+    }
+}
+
 /// `s` cut to `width` display columns, ending in "…" when cut.
 fn fit(s: &str, width: usize) -> Cow<'_, str> {
-    if s.width() <= width {
+    if columns(s) <= width {
         return Cow::Borrowed(s);
     }
     let mut out = String::new();
@@ -797,6 +806,22 @@ mod tests {
             String::from_utf8(written).unwrap(),
             String::from_utf8(expected).unwrap()
         );
+    }
+
+    #[test]
+    fn printable_ascii_is_measured_as_unicode_width_measures_it() {
+        let ascii: String = (0x20u8..0x7f).map(char::from).collect();
+        for s in [
+            ascii.as_str(),
+            "",
+            "Tue Nov 24 09:00 CST",
+            "Zoë Ø.",
+            "\u{1f}x",
+            "日本",
+            "a\tb",
+        ] {
+            assert_eq!(columns(s), s.width(), "{s:?}");
+        }
     }
 
     #[test]
