@@ -90,7 +90,15 @@ pub struct Templates {
     env: Environment<'static>,
     /// Lower-cased appointment types that have their own context / voicemail template.
     typed: HashSet<(String, &'static str)>,
+    /// Templates whose text depends on the practice alone (the default voicemail): rendered once
+    /// per practice, see [`practice_only`].
+    fixed: HashSet<String>,
+    /// Their texts (or the reason they fail), by template and practice name and callback number.
+    by_practice: std::sync::Mutex<Vec<(FixedKey, Result<String, Reason>)>>,
 }
+
+/// A fixed template's name, and the practice's name and callback number.
+type FixedKey = (String, String, String);
 
 impl std::fmt::Debug for Templates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -119,16 +127,60 @@ impl Templates {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(false);
         let mut typed = HashSet::new();
-        add(&mut env, "context".to_string(), context)?;
-        add(&mut env, "voicemail".to_string(), voicemail)?;
+        let mut fixed = HashSet::new();
+        let mut add_one = |env: &mut Environment<'static>, name: String, source| {
+            if add(env, name.clone(), source)? {
+                fixed.insert(name);
+            }
+            anyhow::Ok(())
+        };
+        add_one(&mut env, "context".to_string(), context)?;
+        add_one(&mut env, "voicemail".to_string(), voicemail)?;
         for (kind, pair) in by_type {
             for (which, source) in pair {
                 let lower = kind.to_lowercase();
-                add(&mut env, format!("{which}:{lower}"), source)?;
+                add_one(&mut env, format!("{which}:{lower}"), source)?;
                 typed.insert((lower, which));
             }
         }
-        Ok(Templates { env, typed })
+        Ok(Templates {
+            env,
+            typed,
+            fixed,
+            by_practice: Default::default(),
+        })
+    }
+
+    /// A fixed template's text for this practice, rendered the first time it is asked for.
+    fn by_practice(
+        &self,
+        name: &str,
+        practice: &Practice,
+        render: impl FnOnce() -> Result<String, Reason>,
+    ) -> Result<String, Reason> {
+        let is_key = |(t, p, c): &FixedKey| {
+            t == name && *p == practice.name && *c == practice.callback_spoken
+        };
+        let known = |cache: &[(FixedKey, Result<String, Reason>)]| {
+            cache
+                .iter()
+                .find(|(k, _)| is_key(k))
+                .map(|(_, r)| r.clone())
+        };
+        if let Some(known) = known(&self.by_practice.lock().unwrap_or_else(|p| p.into_inner())) {
+            return known;
+        }
+        let rendered = render();
+        let key = (
+            name.to_string(),
+            practice.name.clone(),
+            practice.callback_spoken.clone(),
+        );
+        let mut cache = self.by_practice.lock().unwrap_or_else(|p| p.into_inner());
+        if known(&cache).is_none() {
+            cache.push((key, rendered.clone()));
+        }
+        rendered
     }
 
     /// Renders both texts for a household's call. `Err` is the reason for an `invalid` row.
@@ -152,38 +204,62 @@ impl Templates {
             }
         };
         let text = |which: &'static str, label: &str| -> Result<String, Reason> {
-            let rendered = self
-                .env
-                .get_template(&pick(which))
-                .and_then(|t| t.render(&vars))
-                .map_err(|e| {
-                    Reason::new(
-                        ReasonCode::TemplateError,
-                        format!("{label} template failed: {e}"),
-                    )
-                })?;
-            let rendered = match rendered.trim() {
-                trimmed if trimmed.len() == rendered.len() => rendered,
-                trimmed => trimmed.to_string(),
-            };
-            let length = rendered.chars().count();
-            if length > MAX_TEXT_CHARS {
-                let text = format!(
-                    "{label} is {length} characters; the API accepts at most {MAX_TEXT_CHARS}. \
-                     Shorten the template or the export's text"
-                );
-                return Err(Reason::new(ReasonCode::TextTooLong, text));
+            let name = pick(which);
+            if self.fixed.contains(name.as_ref()) {
+                let render = || self.text(&name, label, &vars);
+                return self.by_practice(&name, practice, render);
             }
-            Ok(rendered)
+            self.text(&name, label, &vars)
         };
         Ok(Texts {
             context: text("context", "context")?,
             voicemail: text("voicemail", "voicemail")?,
         })
     }
+
+    /// One template's text for a call. `Err` is the reason for an `invalid` row.
+    fn text(&self, name: &str, label: &str, vars: &Value) -> Result<String, Reason> {
+        let rendered = self
+            .env
+            .get_template(name)
+            .and_then(|t| t.render(vars))
+            .map_err(|e| {
+                Reason::new(
+                    ReasonCode::TemplateError,
+                    format!("{label} template failed: {e}"),
+                )
+            })?;
+        let rendered = match rendered.trim() {
+            trimmed if trimmed.len() == rendered.len() => rendered,
+            trimmed => trimmed.to_string(),
+        };
+        let length = rendered.chars().count();
+        if length > MAX_TEXT_CHARS {
+            let text = format!(
+                "{label} is {length} characters; the API accepts at most {MAX_TEXT_CHARS}. \
+                 Shorten the template or the export's text"
+            );
+            return Err(Reason::new(ReasonCode::TextTooLong, text));
+        }
+        Ok(rendered)
+    }
 }
 
-fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyhow::Result<()> {
+/// Whether a template's text depends on the practice alone: it uses no variable but the
+/// practice's name and callback number, has no tags (no include, import, loop or set), and does
+/// not call `debug()` (which prints every variable). Such a template renders to the same text,
+/// or fails with the same error, for every call of a practice.
+fn practice_only(source: &str, used: &HashSet<String>) -> bool {
+    !source.contains("{%")
+        && !source.contains("debug")
+        && used
+            .iter()
+            .all(|v| v == "practice_name" || v == "callback_number")
+}
+
+/// Adds and checks one template; `true` when its text depends on the practice alone
+/// ([`practice_only`]).
+fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyhow::Result<bool> {
     let fail = |what: String| anyhow::anyhow!("{}: [templates] {}: {what}", t.location, t.key);
     env.add_template_owned(name.clone(), t.source.clone())
         .map_err(|e| fail(format!("{e}")))?;
@@ -256,7 +332,10 @@ fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyho
              most {MAX_TEXT_CHARS}. Shorten the template"
         )));
     }
-    Ok(())
+    Ok(practice_only(
+        &t.source,
+        &template.undeclared_variables(false),
+    ))
 }
 
 /// `Tuesday, November 25` and `3:00 PM`, parsed once: chrono would parse a format string on every
@@ -479,6 +558,66 @@ mod tests {
             opt_out: None,
             language: None,
             location: 0,
+        }
+    }
+
+    #[test]
+    fn a_template_of_the_practice_alone_is_rendered_once_per_practice_with_the_same_result() {
+        let used = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        assert!(practice_only(
+            DEFAULT_VOICEMAIL,
+            &used(&["practice_name", "callback_number"])
+        ));
+        assert!(!practice_only(
+            DEFAULT_CONTEXT,
+            &used(&["practice_name", "first_name"])
+        ));
+        assert!(!practice_only("{{ debug() }}", &used(&[])));
+        assert!(!practice_only("{% include 'context' %}", &used(&[])));
+        let source = |key: &str, text: &str| TemplateSource {
+            key: key.into(),
+            location: "test".into(),
+            source: text.into(),
+        };
+        let voicemails = [
+            DEFAULT_VOICEMAIL,
+            "Call {{ practice_name|upper }} at {{ callback_number }}.",
+            "{{ practice_name ~ callback_number }}",
+        ];
+        let mut practice = Practice {
+            name: "Bright Smile Dental".into(),
+            timezone: "America/Chicago".parse().unwrap(),
+            from_number: "+13125550100".into(),
+            callback_spoken: "(312) 555-0100".into(),
+            phone_region: phonenumber::country::Id::US,
+            phone_policy: crate::normalise::policy::PhonePolicy {
+                home: phonenumber::country::Id::US,
+                countries: Vec::new(),
+                extra_types: Vec::new(),
+            },
+        };
+        let call = Household {
+            members: vec![(2, Box::new(appointment("Zoë", None, None, 9)))],
+        };
+        for voicemail in voicemails {
+            let t = Templates::compile(
+                source("context", DEFAULT_CONTEXT),
+                source("voicemail", voicemail),
+                BTreeMap::new(),
+            )
+            .unwrap();
+            assert!(t.fixed.contains("voicemail") && !t.fixed.contains("context"));
+            for name in ["North Dental", &"Long name ".repeat(60), "North Dental"] {
+                practice.name = name.to_string();
+                let first = t.render(&call, &practice);
+                let vars = variables(&call, &practice);
+                let each = t.text("context", "context", &vars).and_then(|context| {
+                    let voicemail = t.text("voicemail", "voicemail", &vars)?;
+                    Ok(Texts { context, voicemail })
+                });
+                assert_eq!(first, each, "{voicemail} {name}");
+                assert_eq!(t.render(&call, &practice), each);
+            }
         }
     }
 
