@@ -45,22 +45,15 @@ impl OptOuts {
     /// Adds the row's number if a column marks it as opted out, whether or not the row itself
     /// could become an appointment.
     pub fn note_row(&mut self, row: &Normalised) {
-        match &row.result {
-            Ok(a) => self.note(a),
-            Err(unusable) => {
-                if let Some(number) = &unusable.opted_out {
-                    self.numbers.entry(number.clone()).or_insert(Source::Column);
-                }
-            }
+        if let Some(number) = row.opted_out_number() {
+            self.note_number(number);
         }
     }
 
-    /// Adds the appointment's number if a column marks it as opted out.
-    pub fn note(&mut self, a: &Appointment) {
-        if a.opt_out.is_some() {
-            self.numbers
-                .entry(a.phone.e164.clone())
-                .or_insert(Source::Column);
+    /// Adds a number a row's column marks as opted out.
+    pub fn note_number(&mut self, e164: &str) {
+        if !self.numbers.contains_key(e164) {
+            self.numbers.insert(e164.to_string(), Source::Column);
         }
     }
 

@@ -345,7 +345,7 @@ impl Spool {
         let location = self.layout.location(r.location.as_deref());
         self.line.clear();
         for (i, cell) in cells_of(r, patient, location).iter().enumerate() {
-            self.widths[i] = self.widths[i].max(cell.width());
+            self.widths[i] = self.widths[i].max(columns(cell));
             self.line.extend_from_slice(cell.as_bytes());
             self.line.push(CELL_END);
         }
@@ -371,7 +371,7 @@ impl Spool {
         let mut lines = Windows::new(file.into_inner().map_err(|e| e.into_error())?);
         let shown = shown(&layout);
         let last = last_width(&layout, &widths, &shown);
-        let mut out = std::io::BufWriter::new(out);
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
         write_line(&mut out, &widths, &shown, last, HEADINGS)?;
         for offset in offsets.into_iter().filter(|&o| o != u64::MAX) {
             let mut parts = lines.line(offset)?.split(|&b| b == CELL_END);
@@ -384,17 +384,24 @@ impl Spool {
     }
 }
 
-/// A spool's lines read back by offset through two windows onto the file, not the whole file
-/// at once (tens of megabytes at a million rows). In input order, the lines walk the file as two
-/// mostly rising sequences (the rows planned chunk by chunk, then the households planned at the
-/// end), so each window reads on almost sequentially.
+/// A spool's lines read back by offset through a few windows onto the file, not the whole file
+/// at once (tens of megabytes at a million rows). In input order, the lines walk the file as a
+/// few mostly rising sequences (within a chunk: the rows settled before planning, the rows
+/// planned without a call, the calls; then the households planned with a later chunk), so each
+/// window reads on almost sequentially. Two windows were too few for the three sequences of a
+/// chunk: a 100k-row table refilled a window every five lines (19,600 reads of 64 KB); four
+/// refill one about 130 times.
 struct Windows {
     file: std::fs::File,
     /// Each window's offset in the file and bytes.
-    windows: [(u64, Vec<u8>); 2],
-    /// The window read from last (the other one is refilled on a miss).
-    recent: usize,
+    windows: [(u64, Vec<u8>); WINDOWS],
+    /// When each window was last read from (the least recent one is refilled on a miss).
+    used: [u64; WINDOWS],
+    reads: u64,
 }
+
+/// Windows onto the spool.
+const WINDOWS: usize = 4;
 
 /// Bytes a window reads at a time (more when one line is longer).
 const WINDOW: usize = 1 << 16;
@@ -403,18 +410,19 @@ impl Windows {
     fn new(file: std::fs::File) -> Windows {
         Windows {
             file,
-            windows: [(0, Vec::new()), (0, Vec::new())],
-            recent: 0,
+            windows: std::array::from_fn(|_| (0, Vec::new())),
+            used: [0; WINDOWS],
+            reads: 0,
         }
     }
 
     /// The line (its cells, each ended by [`CELL_END`]) at `offset`.
     fn line(&mut self, offset: u64) -> std::io::Result<&[u8]> {
-        let hit = (0..2).find_map(|i| Some((i, self.end_in(i, offset)?)));
+        let hit = (0..WINDOWS).find_map(|i| Some((i, self.end_in(i, offset)?)));
         let (i, end) = match hit {
             Some(found) => found,
             None => {
-                let i = 1 - self.recent;
+                let i = (0..WINDOWS).min_by_key(|&i| self.used[i]).unwrap_or(0);
                 let mut size = WINDOW;
                 loop {
                     let read = self.fill(i, offset, size)?;
@@ -427,7 +435,8 @@ impl Windows {
                 }
             }
         };
-        self.recent = i;
+        self.reads += 1;
+        self.used[i] = self.reads;
         let (start, bytes) = &self.windows[i];
         Ok(&bytes[(offset - start) as usize..end])
     }
@@ -453,6 +462,8 @@ impl Windows {
     }
 }
 
+const SPACES: &[u8] = &[b' '; 64];
+
 /// One line: every cell but the last padded to its column's width plus the gap; the last cut
 /// to `last` columns.
 fn write_line<S: AsRef<str>>(
@@ -475,8 +486,13 @@ fn write_line<S: AsRef<str>>(
             out.write_all(cell.trim_end().as_bytes())?;
         } else {
             out.write_all(cell.as_bytes())?;
-            let pad = widths[i] + GAP - cell.width();
-            write!(out, "{:pad$}", "")?;
+            let mut pad = widths[i] + GAP - columns(cell);
+            // Spaces from a constant, not through the formatting machinery (a call per cell).
+            while pad > 0 {
+                let n = pad.min(SPACES.len());
+                out.write_all(&SPACES[..n])?;
+                pad -= n;
+            }
         }
     }
     out.write_all(b"\n")
@@ -687,9 +703,18 @@ fn write_wrapped(
     flush(&mut line, &mut first)
 }
 
+/// `s`'s display width: its length when every character is printable ASCII (one column each:
+/// most cells of a table), else what `unicode-width` says.
+fn columns(s: &str) -> usize {
+    match s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        true => s.len(),
+        false => s.width(),
+    }
+}
+
 /// `s` cut to `width` display columns, ending in "…" when cut.
 fn fit(s: &str, width: usize) -> Cow<'_, str> {
-    if s.width() <= width {
+    if columns(s) <= width {
         return Cow::Borrowed(s);
     }
     let mut out = String::new();
@@ -781,6 +806,22 @@ mod tests {
             String::from_utf8(written).unwrap(),
             String::from_utf8(expected).unwrap()
         );
+    }
+
+    #[test]
+    fn printable_ascii_is_measured_as_unicode_width_measures_it() {
+        let ascii: String = (0x20u8..0x7f).map(char::from).collect();
+        for s in [
+            ascii.as_str(),
+            "",
+            "Tue Nov 24 09:00 CST",
+            "Zoë Ø.",
+            "\u{1f}x",
+            "日本",
+            "a\tb",
+        ] {
+            assert_eq!(columns(s), s.width(), "{s:?}");
+        }
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //! The templates were checked at start-up ([`crate::templates`]). Texts over the API's
 //! 500-character limit make the row `invalid`; they are never cut.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chrono::format::{Item, StrftimeItems};
 
+use minijinja::value::{Enumerator, Object, ObjectExt};
 use minijinja::Value;
 
 use crate::api::body::{AppointmentInfo, CallRequest, PatientInfo};
@@ -14,6 +15,7 @@ use crate::households::Household;
 use crate::normalise::Appointment;
 use crate::practice::Practice;
 use crate::reason::{Reason, ReasonCode};
+use crate::templates::FixedKey;
 pub use crate::templates::{Templates, MAX_TEXT_CHARS};
 
 /// The texts for one call.
@@ -24,48 +26,97 @@ pub struct Texts {
 }
 
 impl Templates {
+    /// A fixed template's text for this practice, rendered the first time it is asked for.
+    fn by_practice(
+        &self,
+        name: &str,
+        practice: &Practice,
+        render: impl FnOnce() -> Result<String, Reason>,
+    ) -> Result<String, Reason> {
+        let is_key = |(t, p, c): &FixedKey| {
+            t == name && *p == practice.name && *c == practice.callback_spoken
+        };
+        let known = |cache: &[(FixedKey, Result<String, Reason>)]| {
+            cache
+                .iter()
+                .find(|(k, _)| is_key(k))
+                .map(|(_, r)| r.clone())
+        };
+        if let Some(known) = known(&self.by_practice.lock().unwrap_or_else(|p| p.into_inner())) {
+            return known;
+        }
+        let rendered = render();
+        let key = (
+            name.to_string(),
+            practice.name.clone(),
+            practice.callback_spoken.clone(),
+        );
+        let mut cache = self.by_practice.lock().unwrap_or_else(|p| p.into_inner());
+        if known(&cache).is_none() {
+            cache.push((key, rendered.clone()));
+        }
+        rendered
+    }
+
     /// Renders both texts for a household's call. `Err` is the reason for an `invalid` row.
     pub fn render(&self, household: &Household, practice: &Practice) -> Result<Texts, Reason> {
         let appointment = household.lead();
         let vars = variables(household, practice);
-        let kind = appointment
-            .appointment_type
-            .as_deref()
-            .map(str::to_lowercase)
-            .unwrap_or_default();
-        let pick = |which: &'static str| {
-            if self.typed.contains(&(kind.clone(), which)) {
-                format!("{which}:{kind}")
+        // Without templates by type (most configs), the type is not even lower-cased.
+        let kind = match self.typed.is_empty() {
+            true => String::new(),
+            false => appointment
+                .appointment_type
+                .as_deref()
+                .map(str::to_lowercase)
+                .unwrap_or_default(),
+        };
+        let pick = |which: &'static str| -> std::borrow::Cow<'static, str> {
+            if !self.typed.is_empty() && self.typed.contains(&(kind.clone(), which)) {
+                format!("{which}:{kind}").into()
             } else {
-                which.to_string()
+                which.into()
             }
         };
         let text = |which: &'static str, label: &str| -> Result<String, Reason> {
-            let rendered = self
-                .env
-                .get_template(&pick(which))
-                .and_then(|t| t.render(&vars))
-                .map_err(|e| {
-                    Reason::new(
-                        ReasonCode::TemplateError,
-                        format!("{label} template failed: {e}"),
-                    )
-                })?;
-            let rendered = rendered.trim().to_string();
-            let length = rendered.chars().count();
-            if length > MAX_TEXT_CHARS {
-                let text = format!(
-                    "{label} is {length} characters; the API accepts at most {MAX_TEXT_CHARS}. \
-                     Shorten the template or the export's text"
-                );
-                return Err(Reason::new(ReasonCode::TextTooLong, text));
+            let name = pick(which);
+            if self.fixed.contains(name.as_ref()) {
+                let render = || self.text(&name, label, &vars);
+                return self.by_practice(&name, practice, render);
             }
-            Ok(rendered)
+            self.text(&name, label, &vars)
         };
         Ok(Texts {
             context: text("context", "context")?,
             voicemail: text("voicemail", "voicemail")?,
         })
+    }
+
+    /// One template's text for a call. `Err` is the reason for an `invalid` row.
+    fn text(&self, name: &str, label: &str, vars: &Value) -> Result<String, Reason> {
+        let rendered = self
+            .env
+            .get_template(name)
+            .and_then(|t| t.render(vars))
+            .map_err(|e| {
+                Reason::new(
+                    ReasonCode::TemplateError,
+                    format!("{label} template failed: {e}"),
+                )
+            })?;
+        let rendered = match rendered.trim() {
+            trimmed if trimmed.len() == rendered.len() => rendered,
+            trimmed => trimmed.to_string(),
+        };
+        let length = rendered.chars().count();
+        if length > MAX_TEXT_CHARS {
+            let text = format!(
+                "{label} is {length} characters; the API accepts at most {MAX_TEXT_CHARS}. \
+                 Shorten the template or the export's text"
+            );
+            return Err(Reason::new(ReasonCode::TextTooLong, text));
+        }
+        Ok(rendered)
     }
 }
 
@@ -81,46 +132,108 @@ pub(crate) fn items(format: &'static str) -> Vec<Item<'static>> {
         .unwrap_or_default()
 }
 
-/// One appointment's variables, as the templates see them.
-struct AppointmentVars<'a> {
-    first_name: &'a str,
-    last_name: &'a str,
-    appointment_type: &'a str,
-    appointment_description: &'a str,
-    appointment_when: String,
-    appointment_day: String,
-    appointment_time: String,
+/// The keys of one appointment's variables, in the order a map of them iterates (sorted).
+const MEMBER_KEYS: [&str; 7] = [
+    "appointment_day",
+    "appointment_description",
+    "appointment_time",
+    "appointment_type",
+    "appointment_when",
+    "first_name",
+    "last_name",
+];
+
+/// The keys of a call's variables (the lead's, the practice's and `appointments`), sorted.
+const CALL_KEYS: [&str; 10] = [
+    "appointment_day",
+    "appointment_description",
+    "appointment_time",
+    "appointment_type",
+    "appointment_when",
+    "appointments",
+    "callback_number",
+    "first_name",
+    "last_name",
+    "practice_name",
+];
+
+/// A map of fixed string keys, as a template sees it: the same value as the `BTreeMap` minijinja
+/// builds from the same pairs (the same keys in the same order, the same answer to every lookup,
+/// loop, filter and print), made without sorting pairs and building a tree for every call. A
+/// call's values were built twice that way (the call and each appointment), a tenth of a large
+/// preview's time.
+struct Fields<const N: usize> {
+    /// Sorted.
+    keys: &'static [&'static str; N],
+    values: [Value; N],
 }
 
-impl<'a> AppointmentVars<'a> {
-    fn new(a: &'a Appointment) -> Self {
-        let day = a.start.format_with_items(DAY.iter()).to_string();
-        let time = a.start.format_with_items(TIME.iter()).to_string();
-        AppointmentVars {
-            first_name: &a.first_name,
-            last_name: a.last_name.as_deref().unwrap_or(""),
-            appointment_type: a.appointment_type.as_deref().unwrap_or(""),
-            appointment_description: a.description.as_deref().unwrap_or(""),
-            appointment_when: format!("{day} at {time}"),
-            appointment_day: day,
-            appointment_time: time,
-        }
+impl<const N: usize> Fields<N> {
+    fn get(&self, key: &str) -> Option<Value> {
+        let i = self.keys.iter().position(|k| *k == key)?;
+        Some(self.values[i].clone())
     }
 
-    fn into_pairs(self) -> [(&'static str, Value); 7] {
-        [
-            ("first_name", Value::from(self.first_name)),
-            ("last_name", Value::from(self.last_name)),
-            ("appointment_type", Value::from(self.appointment_type)),
-            (
-                "appointment_description",
-                Value::from(self.appointment_description),
-            ),
-            ("appointment_when", Value::from(self.appointment_when)),
-            ("appointment_day", Value::from(self.appointment_day)),
-            ("appointment_time", Value::from(self.appointment_time)),
-        ]
+    fn into_value(self) -> Value {
+        Value::from_object(self)
     }
+}
+
+impl<const N: usize> std::fmt::Debug for Fields<N> {
+    /// As a `BTreeMap<Value, Value>` prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.keys.iter().map(|k| Value::from(*k)).zip(&self.values))
+            .finish()
+    }
+}
+
+impl<const N: usize> Object for Fields<N> {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        self.get(key)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        self.mapped_rev_key_value_enumerator(|this| {
+            Box::new(
+                this.keys
+                    .iter()
+                    .zip(&this.values)
+                    .map(|(k, v)| (Value::from(*k), v.clone())),
+            )
+        })
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(N)
+    }
+}
+
+/// One appointment's variables, in [`MEMBER_KEYS`] order. The texts are short enough to be held
+/// inline by the values (no allocation) except the "when", which is written once.
+fn member_values(a: &Appointment) -> [Value; 7] {
+    use std::fmt::Write;
+    // Day and time are local: the zone's offset is looked up once, not per format.
+    let local = a.start.naive_local();
+    let mut when = String::with_capacity(40);
+    let _ = write!(when, "{}", local.format_with_items(DAY.iter()));
+    let day_end = when.len();
+    when.push_str(" at ");
+    let time_start = when.len();
+    let _ = write!(when, "{}", local.format_with_items(TIME.iter()));
+    [
+        Value::from(&when[..day_end]),
+        Value::from(a.description.as_deref().unwrap_or("")),
+        Value::from(&when[time_start..]),
+        Value::from(a.appointment_type.as_deref().unwrap_or("")),
+        Value::from(when.as_str()),
+        Value::from(a.first_name.as_str()),
+        Value::from(a.last_name.as_deref().unwrap_or("")),
+    ]
 }
 
 /// What a template sees: the practice, the lead appointment's details at the top level, and
@@ -128,23 +241,50 @@ impl<'a> AppointmentVars<'a> {
 /// shared by both templates (going through serde for each template was a tenth of a large
 /// preview's time).
 fn variables(h: &Household, p: &Practice) -> Value {
-    // The lead is the first member: its values are made once and shared (a value is counted).
-    let members: Vec<[(&'static str, Value); 7]> = h
-        .members
-        .iter()
-        .map(|(_, a)| AppointmentVars::new(a).into_pairs())
+    let members: Vec<[Value; 7]> = h.members.iter().map(|(_, a)| member_values(a)).collect();
+    let Some(lead) = members.first().cloned() else {
+        return variables_by_pairs(h, p);
+    };
+    let appointments: Value = members
+        .into_iter()
+        .map(|values| {
+            let keys = &MEMBER_KEYS;
+            Fields { keys, values }.into_value()
+        })
         .collect();
+    let [day, description, time, kind, when, first_name, last_name] = lead;
+    let values = [
+        day,
+        description,
+        time,
+        kind,
+        when,
+        appointments,
+        Value::from(p.callback_spoken.as_str()),
+        first_name,
+        last_name,
+        Value::from(p.name.as_str()),
+    ];
+    let keys = &CALL_KEYS;
+    Fields { keys, values }.into_value()
+}
+
+/// [`variables`] as pairs collected into maps: for a call without appointments (none is made),
+/// and the reference the tests compare [`Fields`] with.
+fn variables_by_pairs(h: &Household, p: &Practice) -> Value {
+    let pairs = |values: [Value; 7]| MEMBER_KEYS.into_iter().zip(values);
+    let members: Vec<[Value; 7]> = h.members.iter().map(|(_, a)| member_values(a)).collect();
     let lead = members.first().cloned();
     let appointments: Value = members
         .into_iter()
-        .map(|pairs| pairs.into_iter().collect::<Value>())
+        .map(|values| pairs(values).collect::<Value>())
         .collect();
     let practice = [
         ("practice_name", Value::from(p.name.as_str())),
         ("callback_number", Value::from(p.callback_spoken.as_str())),
         ("appointments", appointments),
     ];
-    lead.into_iter().flatten().chain(practice).collect()
+    lead.into_iter().flat_map(pairs).chain(practice).collect()
 }
 
 pub fn build_request(a: &Appointment, texts: Texts, from_number: &str) -> CallRequest {
@@ -175,7 +315,160 @@ pub fn build_request(a: &Appointment, texts: Texts, from_number: &str) -> CallRe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::templates::{practice_only, TemplateSource, DEFAULT_CONTEXT, DEFAULT_VOICEMAIL};
     use chrono::TimeZone;
+    use minijinja::{Environment, UndefinedBehavior};
+    use std::collections::BTreeMap;
+
+    fn appointment(first: &str, last: Option<&str>, kind: Option<&str>, hour: u32) -> Appointment {
+        let tz: chrono_tz::Tz = "America/Chicago".parse().unwrap();
+        let start = tz.with_ymd_and_hms(2026, 11, 24, hour, 5, 0).unwrap();
+        Appointment {
+            id: format!("A{hour}"),
+            patient_id: None,
+            first_name: first.to_string(),
+            last_name: last.map(str::to_string),
+            birth_date: None,
+            phone: crate::normalise::Phone {
+                e164: "+13125550147".into(),
+                national: "(312) 555-0147".into(),
+            },
+            other_phones: Vec::new(),
+            start,
+            end: None,
+            appointment_type: kind.map(str::to_string),
+            description: Some("Comp, 2 surf (asked for a long description here)".into()),
+            status: None,
+            confirmed: None,
+            opt_out: None,
+            language: None,
+            location: 0,
+        }
+    }
+
+    #[test]
+    fn a_template_of_the_practice_alone_is_rendered_once_per_practice_with_the_same_result() {
+        let used = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        assert!(practice_only(
+            DEFAULT_VOICEMAIL,
+            &used(&["practice_name", "callback_number"])
+        ));
+        assert!(!practice_only(
+            DEFAULT_CONTEXT,
+            &used(&["practice_name", "first_name"])
+        ));
+        assert!(!practice_only("{{ debug() }}", &used(&[])));
+        assert!(!practice_only("{% include 'context' %}", &used(&[])));
+        let source = |key: &str, text: &str| TemplateSource {
+            key: key.into(),
+            location: "test".into(),
+            source: text.into(),
+        };
+        let voicemails = [
+            DEFAULT_VOICEMAIL,
+            "Call {{ practice_name|upper }} at {{ callback_number }}.",
+            "{{ practice_name ~ callback_number }}",
+        ];
+        let mut practice = Practice {
+            name: "Bright Smile Dental".into(),
+            timezone: "America/Chicago".parse().unwrap(),
+            from_number: "+13125550100".into(),
+            callback_spoken: "(312) 555-0100".into(),
+            phone_region: phonenumber::country::Id::US,
+            phone_policy: crate::normalise::policy::PhonePolicy {
+                home: phonenumber::country::Id::US,
+                countries: Vec::new(),
+                extra_types: Vec::new(),
+            },
+        };
+        let call = Household {
+            members: vec![(2, Box::new(appointment("Zoë", None, None, 9)))],
+        };
+        for voicemail in voicemails {
+            let t = Templates::compile(
+                source("context", DEFAULT_CONTEXT),
+                source("voicemail", voicemail),
+                BTreeMap::new(),
+            )
+            .unwrap();
+            assert!(t.fixed.contains("voicemail") && !t.fixed.contains("context"));
+            for name in ["North Dental", &"Long name ".repeat(60), "North Dental"] {
+                practice.name = name.to_string();
+                let first = t.render(&call, &practice);
+                let vars = variables(&call, &practice);
+                let each = t.text("context", "context", &vars).and_then(|context| {
+                    let voicemail = t.text("voicemail", "voicemail", &vars)?;
+                    Ok(Texts { context, voicemail })
+                });
+                assert_eq!(first, each, "{voicemail} {name}");
+                assert_eq!(t.render(&call, &practice), each);
+            }
+        }
+    }
+
+    #[test]
+    fn call_values_are_what_maps_of_the_same_pairs_are_to_every_template() {
+        assert!(MEMBER_KEYS.is_sorted() && CALL_KEYS.is_sorted());
+        let practice = Practice {
+            name: "Bright Smile Dental".into(),
+            timezone: "America/Chicago".parse().unwrap(),
+            from_number: "+13125550100".into(),
+            callback_spoken: "(312) 555-0100".into(),
+            phone_region: phonenumber::country::Id::US,
+            phone_policy: crate::normalise::policy::PhonePolicy {
+                home: phonenumber::country::Id::US,
+                countries: Vec::new(),
+                extra_types: Vec::new(),
+            },
+        };
+        let one = Household {
+            members: vec![(2, Box::new(appointment("Zoë", Some("Ødegård"), None, 9)))],
+        };
+        let two = Household {
+            members: vec![
+                (
+                    3,
+                    Box::new(appointment("Sarah", None, Some("Cleaning"), 15)),
+                ),
+                (
+                    4,
+                    Box::new(appointment("José", Some("García"), Some(""), 16)),
+                ),
+            ],
+        };
+        let templates = [
+            DEFAULT_CONTEXT,
+            DEFAULT_VOICEMAIL,
+            "{{ appointments }}|{{ appointments[0] }}|{{ appointments|length }}",
+            "{% for k, v in appointments[0]|items %}{{ k }}={{ v }};{% endfor %}",
+            "{% for k in appointments[-1] %}{{ k }},{% endfor %}{{ appointments[0]|list }}",
+            "{{ appointments[0]|dictsort }}{{ appointments|reverse|list }}{{ appointments[0]|reverse|list }}",
+            "{{ appointments[0] == appointments[-1] }}{{ appointments|unique|list|length }}",
+            "{{ appointments[0]['first_name'] }}{{ appointments[0].nope }}",
+            "{{ appointments[0][0] }}",
+            "{% if appointments[0] %}yes{% endif %}{{ appointments|map(attribute='first_name')|join(', ') }}",
+            "{{ appointments|selectattr('last_name')|list }}{{ appointments|sort(attribute='first_name')|first }}",
+            "{{ appointments[0]|string|length }}{{ appointments[0] ~ '' }}{{ appointments[0]|pprint }}",
+            "{{ appointments[0] + 1 }}",
+            "{{ first_name.upper() }} {{ appointment_when }} {{ appointment_day|title }} {{ appointment_time }}",
+            "{{ last_name or 'none' }}{{ appointment_type|default('x') }}{{ nope }}",
+            "{{ appointments[0].items()|list }}{{ appointments[0].keys()|list }}{{ appointments[0].values()|list }}",
+            "{{ appointments[0].get('first_name') }}{{ 'first_name' in appointments[0] }}{{ debug() }}",
+        ];
+        for (i, source) in templates.iter().enumerate() {
+            let mut env = Environment::new();
+            env.set_undefined_behavior(UndefinedBehavior::Strict);
+            env.add_template_owned(format!("t{i}"), source.to_string())
+                .unwrap();
+            let t = env.get_template(&format!("t{i}")).unwrap();
+            for h in [&one, &two] {
+                let show = |r: Result<String, minijinja::Error>| r.map_err(|e| format!("{e:#}"));
+                let fields = show(t.render(variables(h, &practice)));
+                let pairs = show(t.render(variables_by_pairs(h, &practice)));
+                assert_eq!(fields, pairs, "template {i}: {source}");
+            }
+        }
+    }
 
     #[test]
     fn formats_parsed_once_write_what_the_format_strings_write() {

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use minijinja::{Environment, UndefinedBehavior};
 
+use crate::reason::Reason;
+
 /// The API's limit for `context` and `voicemailMessage`, in characters.
 pub const MAX_TEXT_CHARS: usize = 500;
 
@@ -79,7 +81,15 @@ pub struct Templates {
     pub(crate) env: Environment<'static>,
     /// Lower-cased appointment types that have their own context / voicemail template.
     pub(crate) typed: HashSet<(String, &'static str)>,
+    /// Templates whose text depends on the practice alone (the default voicemail): rendered once
+    /// per practice, see [`practice_only`].
+    pub(crate) fixed: HashSet<String>,
+    /// Their texts (or the reason they fail), by template and practice name and callback number.
+    pub(crate) by_practice: std::sync::Mutex<Vec<(FixedKey, Result<String, Reason>)>>,
 }
+
+/// A fixed template's name, and the practice's name and callback number.
+pub(crate) type FixedKey = (String, String, String);
 
 impl std::fmt::Debug for Templates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -101,20 +111,46 @@ impl Templates {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(false);
         let mut typed = HashSet::new();
-        add(&mut env, "context".to_string(), context)?;
-        add(&mut env, "voicemail".to_string(), voicemail)?;
+        let mut fixed = HashSet::new();
+        let mut add_one = |env: &mut Environment<'static>, name: String, source| {
+            if add(env, name.clone(), source)? {
+                fixed.insert(name);
+            }
+            anyhow::Ok(())
+        };
+        add_one(&mut env, "context".to_string(), context)?;
+        add_one(&mut env, "voicemail".to_string(), voicemail)?;
         for (kind, pair) in by_type {
             for (which, source) in pair {
                 let lower = kind.to_lowercase();
-                add(&mut env, format!("{which}:{lower}"), source)?;
+                add_one(&mut env, format!("{which}:{lower}"), source)?;
                 typed.insert((lower, which));
             }
         }
-        Ok(Templates { env, typed })
+        Ok(Templates {
+            env,
+            typed,
+            fixed,
+            by_practice: Default::default(),
+        })
     }
 }
 
-fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyhow::Result<()> {
+/// Whether a template's text depends on the practice alone: it uses no variable but the
+/// practice's name and callback number, has no tags (no include, import, loop or set), and does
+/// not call `debug()` (which prints every variable). Such a template renders to the same text,
+/// or fails with the same error, for every call of a practice.
+pub(crate) fn practice_only(source: &str, used: &HashSet<String>) -> bool {
+    !source.contains("{%")
+        && !source.contains("debug")
+        && used
+            .iter()
+            .all(|v| v == "practice_name" || v == "callback_number")
+}
+
+/// Adds and checks one template; `true` when its text depends on the practice alone
+/// ([`practice_only`]).
+fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyhow::Result<bool> {
     let fail = |what: String| anyhow::anyhow!("{}: [templates] {}: {what}", t.location, t.key);
     env.add_template_owned(name.clone(), t.source.clone())
         .map_err(|e| fail(format!("{e}")))?;
@@ -187,5 +223,8 @@ fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyho
              most {MAX_TEXT_CHARS}. Shorten the template"
         )));
     }
-    Ok(())
+    Ok(practice_only(
+        &t.source,
+        &template.undeclared_variables(false),
+    ))
 }

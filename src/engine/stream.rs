@@ -63,10 +63,31 @@ pub(crate) fn applies(s: &Settings) -> bool {
         && s.report.is_none()
 }
 
+/// An export up to this size is read and normalised once: the first reading holds its rows,
+/// normalised (a few times the file's size in memory: about 40 MB for 100,000 rows of Open
+/// Dental's columns, 11 MB of CSV), and the second takes them from there. A larger export is
+/// read twice and held a chunk at a time, as before.
+const HOLD_BYTES: u64 = 16 << 20;
+
+/// [`HOLD_BYTES`]; a debug build takes another limit from `ANNIE_DISPATCH_HOLD_BYTES`, so
+/// that the tests read small exports twice too (`tests/it/preview.rs`).
+fn hold_bytes() -> u64 {
+    #[cfg(debug_assertions)]
+    if let Some(limit) = std::env::var("ANNIE_DISPATCH_HOLD_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return limit;
+    }
+    HOLD_BYTES
+}
+
 /// What the first reading keeps: the facts about the whole export that a row's verdict needs.
 struct Index {
     /// Rows in the export.
     total: usize,
+    /// A small export's rows, normalised, chunk by chunk (see [`HOLD_BYTES`]).
+    held: Option<Vec<Vec<Normalised>>>,
     /// By position in the export.
     duplicates: HashMap<usize, Duplicate>,
     opt_outs: OptOuts,
@@ -84,44 +105,66 @@ fn number_key(e164: &str) -> u64 {
 }
 
 /// The first reading: every row normalised (a chunk at a time, on every core) and reduced to
-/// its facts.
-fn index(rows: &ReadAhead, s: &Settings, do_not_call: Vec<String>) -> anyhow::Result<Index> {
+/// its facts; a small export's normalised rows are held for the second (`hold`).
+fn index(
+    rows: &ReadAhead,
+    s: &Settings,
+    do_not_call: Vec<String>,
+    hold: bool,
+) -> anyhow::Result<Index> {
     let mut ids: Vec<IdFacts> = Vec::new();
     let mut numbers: Vec<(u64, usize)> = Vec::new();
     let mut opt_outs = OptOuts::of_list(do_not_call);
+    let mut held = hold.then(Vec::new);
     let mut position = 0;
     loop {
         let chunk = rows.next()?;
         if chunk.is_empty() {
             break;
         }
-        let facts: Vec<_> = chunk
+        let Some(held) = &mut held else {
+            // Each row normalised, reduced to its facts and dropped on the same core; an
+            // opted-out row keeps only its number (a row that cannot be called opts it out too).
+            let facts: Vec<_> = chunk
+                .par_iter()
+                .enumerate()
+                .map(|(i, record)| {
+                    let row = normalise::normalise_row(record, &s.input, &s.locations);
+                    let facts = row
+                        .result
+                        .as_deref()
+                        .ok()
+                        .map(|a| facts_of(a, position + i, record.row));
+                    (facts, row.opted_out_number().map(str::to_string))
+                })
+                .collect();
+            position += chunk.len();
+            for (facts, opted) in facts {
+                if let Some((facts, number)) = facts {
+                    numbers.push((number, facts.index));
+                    ids.push(facts);
+                }
+                if let Some(number) = opted {
+                    opt_outs.note_number(&number);
+                }
+            }
+            continue;
+        };
+        let normalised = normalise_chunk(chunk, s);
+        let facts: Vec<_> = normalised
             .par_iter()
             .enumerate()
-            .map(|(i, record)| {
-                let row = normalise::normalise_row(record, &s.input, &s.locations);
-                let facts = row.result.as_deref().ok().map(|a| {
-                    let facts = IdFacts::of(a, position + i, record.row);
-                    (facts, number_key(&a.phone.e164))
-                });
-                // Only an opted-out row is kept past this point (its number is noted below).
-                let opted = match &row.result {
-                    Ok(a) => a.opt_out.is_some(),
-                    Err(unusable) => unusable.opted_out.is_some(),
-                };
-                (facts, opted.then_some(row))
-            })
+            .filter_map(|(i, n)| Some(facts_of(n.result.as_deref().ok()?, position + i, n.row)))
             .collect();
-        position += chunk.len();
-        for (facts, opted) in facts {
-            if let Some((facts, number)) = facts {
-                numbers.push((number, facts.index));
-                ids.push(facts);
-            }
-            if let Some(row) = opted {
-                opt_outs.note_row(&row);
-            }
+        position += normalised.len();
+        for (facts, number) in facts {
+            numbers.push((number, facts.index));
+            ids.push(facts);
         }
+        for n in &normalised {
+            opt_outs.note_row(n);
+        }
+        held.push(normalised);
     }
     let duplicates = select::duplicates_of(ids);
     numbers.sort_unstable();
@@ -132,10 +175,16 @@ fn index(rows: &ReadAhead, s: &Settings, do_not_call: Vec<String>) -> anyhow::Re
         .collect();
     Ok(Index {
         total: position,
+        held,
         duplicates,
         opt_outs,
         shared,
     })
+}
+
+/// A usable row's facts in the index: its id's, and its number's key.
+fn facts_of(a: &normalise::Appointment, position: usize, row: u64) -> (IdFacts, u64) {
+    (IdFacts::of(a, position, row), number_key(&a.phone.e164))
 }
 
 /// An export's chunks, read on a thread of its own up to two chunks ahead of the pipeline, so
@@ -183,7 +232,8 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
     // From here on, the mapping is the one this file allows (a preset's absent columns gone).
     s.input.columns = first.columns.clone();
     let first = ReadAhead::start(first);
-    let index = index(&first, &s, super::location::do_not_call_list(&s)?)?;
+    let hold = std::fs::metadata(&s.input.path).is_ok_and(|m| m.len() <= hold_bytes());
+    let mut index = index(&first, &s, super::location::do_not_call_list(&s)?, hold)?;
     drop(first);
     if index.total == 0 {
         export::note_empty();
@@ -208,18 +258,32 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         }
     }
 
-    let rows = ReadAhead::start(export::stream(&s.input, false)?);
+    // A small export's rows come normalised from the first reading; a larger one is read again.
+    let (mut kept, rows) = match index.held.take() {
+        Some(chunks) => (chunks.into_iter(), None),
+        None => {
+            let rows = ReadAhead::start(export::stream(&s.input, false)?);
+            (Vec::new().into_iter(), Some(rows))
+        }
+    };
     let mut held = Vec::new();
     let mut position = 0;
     loop {
-        let chunk = rows.next()?;
-        if chunk.is_empty() {
-            break;
-        }
+        let normalised = match (kept.next(), &rows) {
+            (Some(chunk), _) => chunk,
+            (None, None) => break,
+            (None, Some(rows)) => {
+                let chunk = rows.next()?;
+                if chunk.is_empty() {
+                    break;
+                }
+                normalise_chunk(chunk, &s)
+            }
+        };
         let first = position;
-        position += chunk.len();
+        position += normalised.len();
         let selected = select::select_with(
-            normalise_chunk(chunk, &s),
+            normalised,
             first,
             &index.duplicates,
             &s.selection,
@@ -295,9 +359,10 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
 
 /// Normalises a chunk of rows on every core, in order (as [`normalise::normalise_all`]).
 fn normalise_chunk(chunk: Vec<RawRecord>, s: &Settings) -> Vec<Normalised> {
+    // The records are dropped here, on every core, not one by one on the pipeline's thread.
     chunk
-        .par_iter()
-        .map(|record| normalise::normalise_row(record, &s.input, &s.locations))
+        .into_par_iter()
+        .map(|record| normalise::normalise_row(&record, &s.input, &s.locations))
         .collect()
 }
 

@@ -143,7 +143,8 @@ impl CsvRows {
     /// The next rows, at most `max` (a few more when a held-back total line turns out to be a
     /// row); empty at the end of the file.
     pub fn next_chunk(&mut self, max: usize) -> anyhow::Result<Vec<RawRecord>> {
-        let mut records = Vec::new();
+        // Sized once: growing a chunk of thousands of records moved them again and again.
+        let mut records = Vec::with_capacity(if max <= 1 << 16 { max } else { 0 });
         while records.len() < max && !self.done {
             let more = self
                 .reader

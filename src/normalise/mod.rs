@@ -66,6 +66,17 @@ pub struct Normalised {
     pub result: Result<Box<Appointment>, Unusable>,
 }
 
+impl Normalised {
+    /// The number this row's opt-out column says not to call, whether or not the row itself
+    /// can be called (see [`opted_out_number`]).
+    pub fn opted_out_number(&self) -> Option<&str> {
+        match &self.result {
+            Ok(a) => a.opt_out.as_ref().map(|_| a.phone.e164.as_str()),
+            Err(unusable) => unusable.opted_out.as_deref(),
+        }
+    }
+}
+
 /// Normalises every record, in order (rows are independent, so this runs on every core).
 pub fn normalise_all(
     records: Vec<RawRecord>,

@@ -130,15 +130,24 @@ pub(crate) fn classify(text: &str, region: country::Id) -> Result<Classified, Ph
                 let Nanp::Valid { region, kind } = verdict else {
                     return Err(PhoneProblem::Invalid);
                 };
-                let national_format = format!(
-                    "({}) {}-{}",
+                // `(312) 555-0147` and `+13125550147`, pushed rather than formatted.
+                let mut national_format = String::with_capacity(14);
+                for part in [
+                    "(",
                     &national[..3],
+                    ") ",
                     &national[3..6],
-                    &national[6..]
-                );
+                    "-",
+                    &national[6..],
+                ] {
+                    national_format.push_str(part);
+                }
+                let mut e164 = String::with_capacity(12);
+                e164.push_str("+1");
+                e164.push_str(&national);
                 return Ok(Classified {
                     phone: Phone {
-                        e164: format!("+1{national}"),
+                        e164,
                         national: national_format,
                     },
                     kind,
@@ -152,6 +161,9 @@ pub(crate) fn classify(text: &str, region: country::Id) -> Result<Classified, Ph
 }
 
 fn is_nanp_region(region: country::Id) -> bool {
+    if let Some(nanp) = nanp::is_nanp_region(region) {
+        return nanp;
+    }
     DATABASE
         .by_id(region.as_ref())
         .is_some_and(|m| m.country_code() == 1)

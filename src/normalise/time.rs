@@ -4,6 +4,11 @@
 //! does not exist (spring forward) or exists twice (fall back) is an error for that row: guessing
 //! would send a patient to the wrong hour.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use chrono::format::{Item, ParseResult, Parsed, StrftimeItems};
 use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
@@ -14,7 +19,7 @@ pub fn parse_datetime(text: &str, formats: &[String], tz: Tz) -> Result<DateTime
     if let Some(instant) = with_offset(text) {
         return Ok(instant.with_timezone(&tz));
     }
-    let naive = first_match(text, formats, NaiveDateTime::parse_from_str)?;
+    let naive = first_match(text, formats, datetime_from_str)?;
     localise(naive, tz)
 }
 
@@ -50,8 +55,8 @@ pub fn parse_date_and_time(
     time_formats: &[String],
     tz: Tz,
 ) -> Result<DateTime<Tz>, String> {
-    let day = first_match(date, date_formats, NaiveDate::parse_from_str)?;
-    let clock = first_match(time, time_formats, NaiveTime::parse_from_str)?;
+    let day = first_match(date, date_formats, date_from_str)?;
+    let clock = first_match(time, time_formats, time_from_str)?;
     localise(day.and_time(clock), tz)
 }
 
@@ -65,8 +70,8 @@ pub fn parse_birth_date(text: &str, formats: &[String]) -> Result<Option<NaiveDa
     // Any year parses here: an implausible one (a two-digit year read by `%Y`) is dropped below,
     // as the sentinels are, and the call goes without a birth date rather than with a guess.
     let any = |_: &NaiveDate| true;
-    let date = first_match_where(text, formats, NaiveDate::parse_from_str, any)
-        .or_else(|_| first_match_where(date_part, formats, NaiveDate::parse_from_str, any))
+    let date = first_match_where(text, formats, date_from_str, any)
+        .or_else(|_| first_match_where(date_part, formats, date_from_str, any))
         .map_err(|_| {
             format!(
                 "is not a date in the expected formats ({})",
@@ -74,6 +79,56 @@ pub fn parse_birth_date(text: &str, formats: &[String]) -> Result<Option<NaiveDa
             )
         })?;
     Ok((date.year() >= 1880).then_some(date))
+}
+
+thread_local! {
+    /// The export's formats, each parsed once per thread: chrono's `parse_from_str` parses its
+    /// format string on every call, twice per row (start and birth date), in both readings of a
+    /// streamed preview.
+    static PARSED: RefCell<HashMap<String, Option<Rc<[Item<'static>]>>>> =
+        RefCell::new(HashMap::new());
+}
+
+/// Parses `text` with `format` as chrono's `parse_from_str` does, then `finish`es the fields; the
+/// format's items come from [`PARSED`]. A format chrono cannot parse gets `None` (the caller
+/// then asks chrono itself, for the same error).
+fn parse_with<T>(
+    text: &str,
+    format: &str,
+    finish: impl Fn(&Parsed) -> ParseResult<T>,
+) -> Option<ParseResult<T>> {
+    let items = PARSED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(items) = cache.get(format) {
+            return items.clone();
+        }
+        let items = StrftimeItems::new(format)
+            .parse_to_owned()
+            .ok()
+            .map(Rc::from);
+        cache.insert(format.to_string(), items.clone());
+        items
+    })?;
+    let mut parsed = Parsed::new();
+    Some(chrono::format::parse(&mut parsed, text, items.iter()).and_then(|()| finish(&parsed)))
+}
+
+/// `NaiveDateTime::parse_from_str`, its format parsed once.
+fn datetime_from_str(text: &str, format: &str) -> ParseResult<NaiveDateTime> {
+    parse_with(text, format, |p| p.to_naive_datetime_with_offset(0))
+        .unwrap_or_else(|| NaiveDateTime::parse_from_str(text, format))
+}
+
+/// `NaiveDate::parse_from_str`, its format parsed once.
+fn date_from_str(text: &str, format: &str) -> ParseResult<NaiveDate> {
+    parse_with(text, format, Parsed::to_naive_date)
+        .unwrap_or_else(|| NaiveDate::parse_from_str(text, format))
+}
+
+/// `NaiveTime::parse_from_str`, its format parsed once.
+fn time_from_str(text: &str, format: &str) -> ParseResult<NaiveTime> {
+    parse_with(text, format, Parsed::to_naive_time)
+        .unwrap_or_else(|| NaiveTime::parse_from_str(text, format))
 }
 
 /// Open Dental's `Pattern`: one character per 5 minutes (`//XXXX//` = 40 minutes).
@@ -208,6 +263,57 @@ fn localise(naive: NaiveDateTime, tz: Tz) -> Result<DateTime<Tz>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_parsed_once_parse_as_chrono_parses_them() {
+        let texts = [
+            "2026-11-24 10:15:00",
+            "2026-11-24 10:15",
+            "2026-02-30 10:00:00",
+            "11/24/2026 3:05 PM",
+            "11/24/26",
+            "2026-11-24",
+            "15:05",
+            "3:05 PM",
+            "",
+            "garbage",
+            "2026-11-24T10:15:00",
+        ];
+        let formats = [
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%m/%d/%Y %I:%M %p",
+            "%m/%d/%y",
+            "%Y-%m-%d",
+            "%H:%M",
+            "%I:%M %p",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Q bad %",
+            "",
+        ];
+        for text in texts {
+            for format in formats {
+                for _ in 0..2 {
+                    let pair = (text, format);
+                    assert_eq!(
+                        datetime_from_str(text, format),
+                        NaiveDateTime::parse_from_str(text, format),
+                        "{pair:?}"
+                    );
+                    assert_eq!(
+                        date_from_str(text, format),
+                        NaiveDate::parse_from_str(text, format),
+                        "{pair:?}"
+                    );
+                    assert_eq!(
+                        time_from_str(text, format),
+                        NaiveTime::parse_from_str(text, format),
+                        "{pair:?}"
+                    );
+                }
+            }
+        }
+    }
 
     fn f(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()

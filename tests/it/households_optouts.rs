@@ -167,7 +167,7 @@ async fn the_open_dental_preset_reads_its_own_do_not_call_marks_without_config()
 
 /// A row that cannot be called (a time that is not one, an empty first name) but says "do not
 /// call" still opts its number out: the other patient on that phone is not called, in a
-/// streamed preview, a whole-export preview and a sending run.
+/// streamed preview (either way it reads the export), a whole-export preview and a sending run.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_opt_out_on_a_row_that_cannot_be_called_still_covers_its_number() {
     let annie = Annie::start().await;
@@ -186,12 +186,17 @@ async fn an_opt_out_on_a_row_that_cannot_be_called_still_covers_its_number() {
     let t = Test::new()
         .server(&annie.base_url())
         .input("appointments.csv", export);
-    for args in [
-        vec!["--dry-run"],
-        vec!["--dry-run", "--show-texts", "1"],
-        vec![],
-    ] {
-        let out = t.clone().args(args.clone()).run_async().await;
+    let runs = [
+        // The streamed preview, holding a small export's rows between its two readings...
+        (vec!["--dry-run"], "16777216"),
+        // ... or reading it twice, as it does a large export.
+        (vec!["--dry-run"], "0"),
+        (vec!["--dry-run", "--show-texts", "1"], "16777216"),
+        (vec![], "16777216"),
+    ];
+    for (args, hold) in runs {
+        let t = t.clone().env("ANNIE_DISPATCH_HOLD_BYTES", hold);
+        let out = t.args(args.clone()).run_async().await;
         out.assert_status(1);
         for id in ["BADTIME", "NONAME"] {
             assert_eq!(out.result_for(id)["status"], "invalid", "{args:?}");

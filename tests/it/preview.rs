@@ -209,3 +209,39 @@ async fn a_preview_without_history_says_the_real_run_rebuilds_it_first() {
     let later = t.clone().args(["--dry-run"]).run_async().await;
     assert!(!later.stderr.contains(note), "{}", later.stderr);
 }
+
+/// A small export's rows are normalised once and held between the two readings of a streamed
+/// preview; a large one is read twice. Both give the same table and results file.
+#[test]
+fn a_preview_read_twice_is_the_preview_read_once() {
+    let shared = crate::harness::phone_for("A1");
+    let rows = [
+        od_row("A1", &[("ProcDescript", "PerEx, 4BW")]),
+        od_row("A2", &[("WirelessPhone", &shared), ("FName", "José")]),
+        od_row("A3", &[("Confirmed", "Appointment Confirmed")]),
+        od_row("A4", &[("WirelessPhone", "555-0100")]),
+        od_row("A5", &[("AptDateTime", "2026-02-30 10:00:00")]),
+        od_row("A6", &[("AptDateTime", "2026-11-25 10:00:00")]),
+        od_row("A4", &[("WirelessPhone", "555-0100")]),
+        od_row("A7", &[("HmPhone", &shared), ("WirelessPhone", "")]),
+        od_row("A8", &[("AptStatus", "5")]),
+        od_row("A9", &[]),
+        od_row("A9", &[("FName", "Other")]),
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let run = |hold: &str| {
+        let out = Test::new()
+            .without_env("ANNIE_API_KEY")
+            .env("ANNIE_DISPATCH_HOLD_BYTES", hold)
+            .od_rows(&rows)
+            .args(["--dry-run"])
+            .run();
+        // Some rows are invalid: exit status 1.
+        out.assert_status(1);
+        let results = std::fs::read_to_string(&out.results_path);
+        (out.stdout.clone(), results.unwrap())
+    };
+    let (once, twice) = (run("1000000"), run("0"));
+    assert!(once.0.contains("will call"), "{}", once.0);
+    assert_eq!(once, twice);
+}
