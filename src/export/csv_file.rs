@@ -280,9 +280,10 @@ fn header<R: Read>(
     })
 }
 
-/// A blank line (see [`CrlfToLf`]), or one of spaces: not a row.
+/// A blank line (see [`CrlfToLf`]), one of spaces, or one of empty cells (`;;;;;;`, as Excel
+/// writes an empty row of a sheet): not a row.
 fn blank(record: &csv::ByteRecord) -> bool {
-    record.len() == 1 && record[0].trim_ascii().is_empty()
+    record.iter().all(|cell| cell.trim_ascii().is_empty())
 }
 
 /// A row that reads as a label rather than an appointment: no id (or an id cell holding words,

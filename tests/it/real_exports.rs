@@ -236,3 +236,30 @@ fn an_excel_workbook_renamed_csv_says_how_to_save_it() {
         );
     }
 }
+
+/// Excel writes an empty row of a sheet as a line of delimiters (`;;;;;;`): not an appointment,
+/// skipped like a blank line, so the night does not end with a row for a person to check that
+/// holds nothing to act on. The rows keep their line numbers.
+#[test]
+fn a_line_of_empty_cells_is_skipped_like_a_blank_line() {
+    let header = crate::harness::OD_HEADER.replace(',', ";");
+    let empty = ";".repeat(header.matches(';').count());
+    let rows = [
+        od_row("X1", &[]).replace(',', ";"),
+        empty.clone(),
+        format!(" {}", empty.replace(';', " ;")),
+        od_row("X2", &[("WirelessPhone", "(312) 555-0162")]).replace(',', ";"),
+    ];
+    let text = format!("{header}\r\n{}\r\n", rows.join("\r\n"));
+    let out = Test::new()
+        .input("appointments.csv", text)
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    let rows: Vec<(u64, String, String)> = out.statuses();
+    assert_eq!(
+        rows.iter().map(|r| (r.0, r.2.as_str())).collect::<Vec<_>>(),
+        [(2, "dry_run"), (5, "dry_run")],
+        "{rows:?}"
+    );
+}
