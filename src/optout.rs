@@ -78,15 +78,12 @@ impl OptOuts {
     }
 }
 
-/// Reads a do-not-call list. A line that is not a phone number is an error naming the line:
+/// A do-not-call list's numbers (`text`, read from `path` by the engine). A line that is not a phone number is an error naming the line:
 /// silently ignoring it could mean calling someone who asked not to be called. Every valid number
 /// counts, whatever its type or country (an opt-out is never refused). Letters are never read as
 /// keypad digits: `815-555-O158` (a letter O for a zero) would otherwise opt out a stranger's
 /// number and leave the patient's callable, so such a line is an error too.
-pub fn load_list(path: &Path, region: country::Id) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        anyhow::anyhow!("cannot read the do-not-call list `{}`: {e}", path.display())
-    })?;
+pub fn parse_list(text: &str, path: &Path, region: country::Id) -> anyhow::Result<Vec<String>> {
     let mut numbers = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let entry = line.split('#').next().unwrap_or("").trim();
@@ -127,6 +124,11 @@ pub fn load_list(path: &Path, region: country::Id) -> anyhow::Result<Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The list at `path`, as the engine reads it.
+    fn load_list(path: &Path, region: country::Id) -> anyhow::Result<Vec<String>> {
+        parse_list(&std::fs::read_to_string(path)?, path, region)
+    }
 
     #[test]
     fn any_common_format_is_read_and_bad_lines_are_named() {

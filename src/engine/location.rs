@@ -123,7 +123,12 @@ pub(super) fn split_by_location(
 
 pub(super) fn do_not_call_list(s: &Settings) -> anyhow::Result<Vec<String>> {
     match &s.opt_out.list {
-        Some(path) => optout::load_list(path, s.locations[0].practice.phone_region),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("cannot read the do-not-call list `{}`: {e}", path.display())
+            })?;
+            optout::parse_list(&text, path, s.locations[0].practice.phone_region)
+        }
         None => Ok(Vec::new()),
     }
 }

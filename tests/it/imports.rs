@@ -477,3 +477,34 @@ fn lib_rs_declares_each_module_under_its_layer() {
         "only {checked} module declarations read from lib.rs"
     );
 }
+
+/// The stages are pure: no file, network or database crate in their code (tests aside), so a
+/// stage can be read and tested knowing nothing of HTTP, SQLite or files.
+#[test]
+fn the_stages_touch_no_file_network_or_database() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &root, &mut files);
+    let io = [
+        "std::fs",
+        "tokio::fs",
+        "reqwest",
+        "rusqlite",
+        "File::",
+        "OpenOptions",
+    ];
+    let mut found = Vec::new();
+    for (module, path) in &files {
+        if layer_of(module).map(|(rank, _)| rank) != Some(1) || module.ends_with("::tests") {
+            continue;
+        }
+        let text = code(&std::fs::read_to_string(path).unwrap());
+        for word in io.iter().filter(|w| text.contains(*w)) {
+            found.push(format!("{module} uses {word}"));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "I/O in a stage (move it to the engine or an I/O module): {found:?}"
+    );
+}
