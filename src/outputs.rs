@@ -22,8 +22,9 @@ use crate::select::Selected;
 use crate::services::Services;
 use crate::settings::Settings;
 
-/// What every location's stages write to.
-pub struct Shared {
+/// What every location's stages report their rows and requests to (one per run; the dispatchers'
+/// own `dispatch::shared::Shared` is per location).
+pub struct Reporter {
     pub outputs: Outputs,
     /// In a preview: the texts of the first calls (`--show-texts`).
     pub details: Option<Arc<Mutex<CallDetails>>>,
@@ -36,7 +37,7 @@ pub struct Shared {
     pub report_days: (String, Vec<String>),
 }
 
-impl Shared {
+impl Reporter {
     /// Hands rows settled before dispatch to the collector.
     pub fn send_settled(&self, rows: Vec<RowResult>) -> anyhow::Result<()> {
         for row in rows {
@@ -56,7 +57,7 @@ pub fn start(
     unplaced: Vec<Selected>,
     days: &[CallingDay],
     patients: Patients,
-) -> anyhow::Result<(Shared, JoinHandle<anyhow::Result<Collected>>)> {
+) -> anyhow::Result<(Reporter, JoinHandle<anyhow::Result<Collected>>)> {
     let writer = ResultsWriter::create(&s.results_path)?;
     let requests = open_emit_file(s)?;
     let preview = s.mode == Mode::Preview;
@@ -71,7 +72,7 @@ pub fn start(
         keep_rows,
         summary,
     ));
-    let shared = Shared {
+    let shared = Reporter {
         outputs: Outputs {
             results: tx,
             requests: requests.map(|w| Arc::new(Mutex::new(w))),
@@ -95,7 +96,7 @@ pub fn start_streaming(
     total: usize,
     days: &[CallingDay],
 ) -> anyhow::Result<(
-    Shared,
+    Reporter,
     collect::Collector,
     mpsc::UnboundedReceiver<RowResult>,
 )> {
@@ -120,7 +121,7 @@ pub fn start_streaming(
         table,
     );
     let (tx, rx) = mpsc::unbounded_channel();
-    let shared = Shared {
+    let shared = Reporter {
         outputs: Outputs {
             results: tx,
             requests: open_emit_file(s)?.map(|w| Arc::new(Mutex::new(w))),
@@ -147,14 +148,14 @@ fn summary_for(s: &Settings) -> Summary {
 /// [`finish`] for a streaming preview, whose collector runs on a thread of its own.
 pub fn finish_streaming(
     collector: std::thread::JoinHandle<anyhow::Result<collect::Collector>>,
-    shared: Shared,
+    shared: Reporter,
     total: usize,
     finished: Vec<anyhow::Result<()>>,
     s: &Settings,
     services: &Services,
     global: &GlobalArgs,
 ) -> anyhow::Result<Collected> {
-    let Shared {
+    let Reporter {
         outputs,
         details,
         days,
@@ -191,7 +192,7 @@ enum Table<'a> {
 /// line, report and summary JSON. `finished` holds each location's outcome, in order.
 pub async fn finish(
     collector: JoinHandle<anyhow::Result<Collected>>,
-    shared: Shared,
+    shared: Reporter,
     total: usize,
     finished: Vec<anyhow::Result<()>>,
     s: &Settings,
@@ -199,7 +200,7 @@ pub async fn finish(
     global: &GlobalArgs,
 ) -> anyhow::Result<Collected> {
     // The last sender goes: the collector ends once every row is written.
-    let Shared {
+    let Reporter {
         outputs,
         details,
         patients,

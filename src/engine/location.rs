@@ -17,7 +17,7 @@ pub(super) async fn run_location(
     office: &Office,
     services: &Services,
     s: &Settings,
-    output: &outputs::Shared,
+    output: &outputs::Reporter,
     opt_outs: &optout::OptOuts,
 ) -> anyhow::Result<()> {
     let location = &office.location;

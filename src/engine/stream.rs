@@ -39,7 +39,7 @@ use crate::exit::RunOutcome;
 use crate::export::{self, Format, RawRecord};
 use crate::normalise::{self, Normalised};
 use crate::optout::OptOuts;
-use crate::outputs::{self, Shared};
+use crate::outputs::{self, Reporter};
 use crate::plan;
 use crate::preview;
 use crate::reason::{Reason, ReasonCode};
@@ -383,7 +383,7 @@ async fn stages(
     rows: Vec<Selected>,
     services: &Services,
     s: &Settings,
-    output: &Shared,
+    output: &Reporter,
     runs: &mut [LocationRun],
     opt_outs: &OptOuts,
 ) -> anyhow::Result<()> {
@@ -407,7 +407,7 @@ async fn location_stages(
     office: &Office,
     services: &Services,
     s: &Settings,
-    output: &Shared,
+    output: &Reporter,
     run: &mut LocationRun,
     opt_outs: &OptOuts,
 ) -> anyhow::Result<()> {
