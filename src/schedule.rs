@@ -223,10 +223,29 @@ pub const UNCOVERED: &str =
     "no run can call this before the appointment: remind the patient another way";
 
 /// `Tue 2026-11-24 11:00 CST`: a moment as result rows show it, in the practice's zone.
+///
+/// The format is parsed once, and the last answer is kept (one per thread): a preview writes
+/// the same moment into the reason of every call deferred past the window.
 pub fn when(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
-    t.with_timezone(&zone)
-        .format("%a %Y-%m-%d %H:%M %Z")
-        .to_string()
+    static FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+        std::sync::LazyLock::new(|| crate::render::items("%a %Y-%m-%d %H:%M %Z"));
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(DateTime<Utc>, chrono_tz::Tz, String)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    if let Some(text) = LAST.with_borrow(|last| {
+        last.as_ref()
+            .filter(|(at, z, _)| *at == t && *z == zone)
+            .map(|(_, _, text)| text.clone())
+    }) {
+        return text;
+    }
+    let text = t
+        .with_timezone(&zone)
+        .format_with_items(FORMAT.iter())
+        .to_string();
+    LAST.set(Some((t, zone, text.clone())));
+    text
 }
 
 /// For a preview row held for a later moment: that moment's time of day and zone (`11:00
@@ -255,6 +274,21 @@ mod tests {
             org_zone: chrono_tz::America::Chicago,
             org: TimeWindow::new((9, 0), (20, 0)),
             recipient: TimeWindow::new((9, 0), (20, 0)),
+        }
+    }
+
+    #[test]
+    fn when_is_chronos_format_and_remembers_only_the_same_moment() {
+        let zones = [chrono_tz::America::Chicago, chrono_tz::America::New_York];
+        for t in [chicago(9, 0, 0), chicago(20, 0, 0), chicago(23, 59, 59)] {
+            for zone in zones {
+                let expected = t
+                    .with_timezone(&zone)
+                    .format("%a %Y-%m-%d %H:%M %Z")
+                    .to_string();
+                assert_eq!(when(t, zone), expected);
+                assert_eq!(when(t, zone), expected);
+            }
         }
     }
 

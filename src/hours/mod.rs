@@ -223,7 +223,41 @@ impl CallingHours {
     }
 
     /// `Ok` if a call to a number in `zones` may start at `t`.
+    ///
+    /// A closed answer is remembered (one per thread) with the question it answers: a preview
+    /// asks the same one for every call whose turn falls after the window closes, and the
+    /// answer takes a search for the next opening and two formatted times.
     pub fn may_call(&self, zones: &RecipientZones, t: DateTime<Utc>) -> Result<(), Closed> {
+        type Asked = (Tz, TimeWindow, TimeWindow, RecipientZones, DateTime<Utc>);
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(Asked, Closed)>> = const {
+                std::cell::RefCell::new(None)
+            };
+        }
+        let same = |asked: &Asked| {
+            asked.0 == self.org_zone
+                && asked.1 == self.org
+                && asked.2 == self.recipient
+                && asked.3 == *zones
+                && asked.4 == t
+        };
+        if let Some(closed) = LAST.with_borrow(|last| {
+            last.as_ref()
+                .filter(|(asked, _)| same(asked))
+                .map(|(_, closed)| closed.clone())
+        }) {
+            return Err(closed);
+        }
+        let answer = self.answer(zones, t);
+        if let Err(closed) = &answer {
+            let asked = (self.org_zone, self.org, self.recipient, zones.clone(), t);
+            LAST.set(Some((asked, closed.clone())));
+        }
+        answer
+    }
+
+    /// [`Self::may_call`], worked out.
+    fn answer(&self, zones: &RecipientZones, t: DateTime<Utc>) -> Result<(), Closed> {
         if !open_in(&self.org, self.org_zone, t) {
             // When it may be called is when both windows are open: a Hawaii patient of a Chicago
             // practice is not callable when Chicago opens.
