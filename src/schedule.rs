@@ -145,15 +145,29 @@ pub fn spacing_rule(spacing: Duration) -> String {
 #[derive(Debug)]
 pub struct Spacing {
     gap: Duration,
-    /// Number (E.164) → (location id, start).
-    last: Mutex<HashMap<String, (String, DateTime<Utc>)>>,
+    last: Mutex<Claims>,
+}
+
+/// The starts [`Spacing`] recorded: number (E.164) → (location, start), the location as its
+/// place in `locations` (a run has a few; a number is written once, not once per call).
+#[derive(Debug, Default)]
+struct Claims {
+    numbers: HashMap<String, (usize, DateTime<Utc>)>,
+    locations: Vec<String>,
+}
+
+impl Claims {
+    /// `location`'s place, if it has claimed a number.
+    fn place(&self, location: &str) -> Option<usize> {
+        self.locations.iter().position(|l| l == location)
+    }
 }
 
 impl Spacing {
     pub fn new(gap: Duration) -> Spacing {
         Spacing {
             gap,
-            last: Mutex::new(HashMap::new()),
+            last: Mutex::new(Claims::default()),
         }
     }
 
@@ -164,8 +178,10 @@ impl Spacing {
     /// The latest start this run recorded for `number` at a location other than `location`.
     pub fn last_elsewhere(&self, location: &str, number: &str) -> Option<DateTime<Utc>> {
         let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        last.get(number)
-            .filter(|(other, _)| other != location)
+        let here = last.place(location);
+        last.numbers
+            .get(number)
+            .filter(|(other, _)| Some(*other) != here)
             .map(|(_, t)| *t)
     }
 
@@ -178,12 +194,25 @@ impl Spacing {
         now: DateTime<Utc>,
     ) -> Result<(), DateTime<Utc>> {
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((other, t)) = last.get(number) {
-            if other != location && *t + self.gap > now {
-                return Err(*t + self.gap);
+        let here = match last.place(location) {
+            Some(here) => here,
+            None => {
+                last.locations.push(location.to_string());
+                last.locations.len() - 1
+            }
+        };
+        match last.numbers.get_mut(number) {
+            Some((other, t)) => {
+                if *other != here && *t + self.gap > now {
+                    return Err(*t + self.gap);
+                }
+                *other = here;
+                *t = now;
+            }
+            None => {
+                last.numbers.insert(number.to_string(), (here, now));
             }
         }
-        last.insert(number.to_string(), (location.to_string(), now));
         Ok(())
     }
 }
