@@ -9,7 +9,7 @@
 //! logged and never written to the preview or results file.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use chrono_tz::Tz;
@@ -276,7 +276,19 @@ pub struct Spool {
     /// Who the rows whose results have not come yet are about.
     expected: Expected,
     line: Vec<u8>,
+    /// The start column's cells met so far, by zone and the result's start time: an export
+    /// has a few hundred start times, so most rows' cells are found here instead of parsed
+    /// back and formatted in the zone again.
+    /// (Boxed: the spool is moved about in an enum beside small variants.)
+    starts: Box<StartCells>,
 }
+
+/// The start column's cells, by zone and start time (see [`Spool`]).
+#[derive(Default)]
+struct StartCells(HashMap<Option<Tz>, HashMap<String, String>>);
+
+/// How many start cells [`Spool`] keeps per zone before it starts again.
+const STARTS_KEPT: usize = 4096;
 
 /// Short name and zone of each row whose result has not come yet, shared between the pipeline
 /// (which notes a chunk's rows before planning them) and the spool (which takes each row's
@@ -328,6 +340,7 @@ impl Spool {
             widths: HEADINGS.iter().map(|h| h.width()).collect(),
             expected: Expected::default(),
             line: Vec::new(),
+            starts: Box::default(),
         })
     }
 
@@ -343,8 +356,24 @@ impl Spool {
             .as_ref()
             .map_or(("", None), |(n, tz)| (&**n, Some(*tz)));
         let location = self.layout.location(r.location.as_deref());
+        let start = match r.start_time.as_deref() {
+            None => Cow::Borrowed(""),
+            Some(time) => {
+                let known = self.starts.0.entry(patient.1).or_default();
+                if !known.contains_key(time) {
+                    if known.len() >= STARTS_KEPT {
+                        known.clear();
+                    }
+                    known.insert(
+                        time.to_string(),
+                        start_cell(Some(time), patient.1).into_owned(),
+                    );
+                }
+                Cow::Borrowed(known[time].as_str())
+            }
+        };
         self.line.clear();
-        for (i, cell) in cells_of(r, patient, location).iter().enumerate() {
+        for (i, cell) in cells_with(r, start, patient.0, location).iter().enumerate() {
             self.widths[i] = self.widths[i].max(columns(cell));
             self.line.extend_from_slice(cell.as_bytes());
             self.line.push(CELL_END);
@@ -516,9 +545,12 @@ fn cells_of<'a>(
     (name, zone): (&'a str, Option<Tz>),
     location: &'a str,
 ) -> [Cow<'a, str>; COLUMNS] {
-    let start = r
-        .start_time
-        .as_deref()
+    cells_with(r, start_cell(r.start_time.as_deref(), zone), name, location)
+}
+
+/// The start column's cell of a result's start time, in the row's zone if it has one.
+fn start_cell(start_time: Option<&str>, zone: Option<Tz>) -> Cow<'static, str> {
+    start_time
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map_or(Cow::Borrowed(""), |t| {
             match zone {
@@ -529,7 +561,16 @@ fn cells_of<'a>(
                 None => t.format_with_items(WHEN_OFFSET.iter()).to_string(),
             }
             .into()
-        });
+        })
+}
+
+/// [`cells_of`], given the start column's cell.
+fn cells_with<'a>(
+    r: &'a RowResult,
+    start: Cow<'a, str>,
+    name: &'a str,
+    location: &'a str,
+) -> [Cow<'a, str>; COLUMNS] {
     [
         r.row.to_string().into(),
         start,

@@ -145,15 +145,29 @@ pub fn spacing_rule(spacing: Duration) -> String {
 #[derive(Debug)]
 pub struct Spacing {
     gap: Duration,
-    /// Number (E.164) → (location id, start).
-    last: Mutex<HashMap<String, (String, DateTime<Utc>)>>,
+    last: Mutex<Claims>,
+}
+
+/// The starts [`Spacing`] recorded: number (E.164) → (location, start), the location as its
+/// place in `locations` (a run has a few; a number is written once, not once per call).
+#[derive(Debug, Default)]
+struct Claims {
+    numbers: HashMap<String, (usize, DateTime<Utc>)>,
+    locations: Vec<String>,
+}
+
+impl Claims {
+    /// `location`'s place, if it has claimed a number.
+    fn place(&self, location: &str) -> Option<usize> {
+        self.locations.iter().position(|l| l == location)
+    }
 }
 
 impl Spacing {
     pub fn new(gap: Duration) -> Spacing {
         Spacing {
             gap,
-            last: Mutex::new(HashMap::new()),
+            last: Mutex::new(Claims::default()),
         }
     }
 
@@ -164,8 +178,10 @@ impl Spacing {
     /// The latest start this run recorded for `number` at a location other than `location`.
     pub fn last_elsewhere(&self, location: &str, number: &str) -> Option<DateTime<Utc>> {
         let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        last.get(number)
-            .filter(|(other, _)| other != location)
+        let here = last.place(location);
+        last.numbers
+            .get(number)
+            .filter(|(other, _)| Some(*other) != here)
             .map(|(_, t)| *t)
     }
 
@@ -178,12 +194,25 @@ impl Spacing {
         now: DateTime<Utc>,
     ) -> Result<(), DateTime<Utc>> {
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((other, t)) = last.get(number) {
-            if other != location && *t + self.gap > now {
-                return Err(*t + self.gap);
+        let here = match last.place(location) {
+            Some(here) => here,
+            None => {
+                last.locations.push(location.to_string());
+                last.locations.len() - 1
+            }
+        };
+        match last.numbers.get_mut(number) {
+            Some((other, t)) => {
+                if *other != here && *t + self.gap > now {
+                    return Err(*t + self.gap);
+                }
+                *other = here;
+                *t = now;
+            }
+            None => {
+                last.numbers.insert(number.to_string(), (here, now));
             }
         }
-        last.insert(number.to_string(), (location.to_string(), now));
         Ok(())
     }
 }
@@ -223,10 +252,29 @@ pub const UNCOVERED: &str =
     "no run can call this before the appointment: remind the patient another way";
 
 /// `Tue 2026-11-24 11:00 CST`: a moment as result rows show it, in the practice's zone.
+///
+/// The format is parsed once, and the last answer is kept (one per thread): a preview writes
+/// the same moment into the reason of every call deferred past the window.
 pub fn when(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
-    t.with_timezone(&zone)
-        .format("%a %Y-%m-%d %H:%M %Z")
-        .to_string()
+    static FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+        std::sync::LazyLock::new(|| crate::render::items("%a %Y-%m-%d %H:%M %Z"));
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(DateTime<Utc>, chrono_tz::Tz, String)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    if let Some(text) = LAST.with_borrow(|last| {
+        last.as_ref()
+            .filter(|(at, z, _)| *at == t && *z == zone)
+            .map(|(_, _, text)| text.clone())
+    }) {
+        return text;
+    }
+    let text = t
+        .with_timezone(&zone)
+        .format_with_items(FORMAT.iter())
+        .to_string();
+    LAST.set(Some((t, zone, text.clone())));
+    text
 }
 
 /// For a preview row held for a later moment: that moment's time of day and zone (`11:00
@@ -255,6 +303,21 @@ mod tests {
             org_zone: chrono_tz::America::Chicago,
             org: TimeWindow::new((9, 0), (20, 0)),
             recipient: TimeWindow::new((9, 0), (20, 0)),
+        }
+    }
+
+    #[test]
+    fn when_is_chronos_format_and_remembers_only_the_same_moment() {
+        let zones = [chrono_tz::America::Chicago, chrono_tz::America::New_York];
+        for t in [chicago(9, 0, 0), chicago(20, 0, 0), chicago(23, 59, 59)] {
+            for zone in zones {
+                let expected = t
+                    .with_timezone(&zone)
+                    .format("%a %Y-%m-%d %H:%M %Z")
+                    .to_string();
+                assert_eq!(when(t, zone), expected);
+                assert_eq!(when(t, zone), expected);
+            }
         }
     }
 

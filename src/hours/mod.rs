@@ -176,6 +176,43 @@ pub struct Closed {
     pub reason: String,
 }
 
+/// A closed answer of [`CallingHours::may_call`] and the question it answered.
+struct Remembered {
+    hours: CallingHours,
+    zones: RecipientZones,
+    t: DateTime<Utc>,
+    /// Whether the organisation's window was open at `t`.
+    org_open: bool,
+    closed: Closed,
+}
+
+impl Remembered {
+    /// Whether the answer to (`hours`, `zones`, `t`) is this one: the same question, or the
+    /// same hours and zones at a later `t` before the opening found, the organisation's window
+    /// open or closed as it was. Then no instant in between opens both windows (the opening
+    /// found was the first after the earlier `t`), so the first opening at or after `t` is the
+    /// same one, and the same branch writes the reason from the same values. (Only an opening
+    /// within a week, so that `t`'s own look-ahead sees every start instant the earlier one's
+    /// did before it.)
+    fn answers(&self, hours: &CallingHours, zones: &RecipientZones, t: DateTime<Utc>) -> bool {
+        let same = self.hours.org_zone == hours.org_zone
+            && self.hours.org == hours.org
+            && self.hours.recipient == hours.recipient
+            && self.zones == *zones;
+        if !same || t < self.t {
+            return false;
+        }
+        if t == self.t {
+            return true;
+        }
+        self.closed.opens_at.is_some_and(|opens| {
+            t < opens
+                && opens - self.t <= Duration::days(7)
+                && open_in(&hours.org, hours.org_zone, t) == self.org_open
+        })
+    }
+}
+
 /// How far ahead to look for the next opening.
 const LOOKAHEAD_DAYS: i64 = 8;
 
@@ -223,7 +260,41 @@ impl CallingHours {
     }
 
     /// `Ok` if a call to a number in `zones` may start at `t`.
+    ///
+    /// A closed answer is remembered (one per thread) with the question it answers: a preview
+    /// asks about every call whose turn falls after the window closes, a second apart, and the
+    /// answer takes a search for the next opening and two formatted times. It answers a later
+    /// `t` too, before the opening it found, while the organisation's window is as it was
+    /// (open or closed): the first opening at or after such a `t` is that same one, and so is
+    /// every word of the reason (see [`Remembered::answers`]).
     pub fn may_call(&self, zones: &RecipientZones, t: DateTime<Utc>) -> Result<(), Closed> {
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<Remembered>> = const {
+                std::cell::RefCell::new(None)
+            };
+        }
+        if let Some(closed) = LAST.with_borrow(|last| {
+            last.as_ref()
+                .filter(|last| last.answers(self, zones, t))
+                .map(|last| last.closed.clone())
+        }) {
+            return Err(closed);
+        }
+        let answer = self.answer(zones, t);
+        if let Err(closed) = &answer {
+            LAST.set(Some(Remembered {
+                hours: self.clone(),
+                zones: zones.clone(),
+                t,
+                org_open: open_in(&self.org, self.org_zone, t),
+                closed: closed.clone(),
+            }));
+        }
+        answer
+    }
+
+    /// [`Self::may_call`], worked out.
+    fn answer(&self, zones: &RecipientZones, t: DateTime<Utc>) -> Result<(), Closed> {
         if !open_in(&self.org, self.org_zone, t) {
             // When it may be called is when both windows are open: a Hawaii patient of a Chicago
             // practice is not callable when Chicago opens.

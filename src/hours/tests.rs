@@ -192,3 +192,69 @@ fn an_area_code_spanning_zones_uses_the_window_open_in_all() {
     );
     assert_eq!(closed.opens_at, Some(chicago(24, 11, 0)));
 }
+
+/// The remembered closed answer is the one worked out afresh, whatever was asked before it.
+#[test]
+fn a_remembered_answer_is_the_answer_to_the_same_question_only() {
+    let other = CallingHours {
+        org_zone: chrono_tz::America::New_York,
+        ..hours()
+    };
+    let numbers = [
+        "+13125550147",
+        "+12135550147",
+        "+18085550147",
+        "+442079460000",
+    ];
+    let mut asked = Vec::new();
+    for number in numbers {
+        for h in [0, 7, 8, 9, 12, 19, 20, 21, 23] {
+            for calling in [hours(), other.clone()] {
+                asked.push((
+                    calling,
+                    RecipientZones::for_number(number),
+                    chicago(24, h, 30),
+                ));
+            }
+        }
+    }
+    // Each question twice in a row (the second answered from memory), then all again in turn.
+    for (calling, zones, t) in asked.iter().chain(asked.iter()) {
+        let fresh = calling.answer(zones, *t);
+        assert_eq!(calling.may_call(zones, *t), fresh);
+        assert_eq!(calling.may_call(zones, *t), fresh);
+    }
+}
+
+/// Asked minute by minute across two days and a night, in rising order as a preview asks (the
+/// remembered answer standing for later times), every answer is the one worked out afresh.
+#[test]
+fn remembered_answers_for_later_times_are_the_answers_worked_out() {
+    let narrow = CallingHours {
+        org: TimeWindow::new((10, 0), (18, 30)),
+        recipient: TimeWindow::new((8, 0), (21, 0)),
+        ..hours()
+    };
+    let numbers = [
+        "+13125550147",
+        "+12135550147",
+        "+18085550147",
+        "+19075550147",
+        "+442079460000",
+        "+61255501234",
+    ];
+    for calling in [hours(), narrow] {
+        for number in numbers {
+            let zones = RecipientZones::for_number(number);
+            let mut t = chicago(23, 0, 0) + Duration::seconds(17);
+            while t < chicago(26, 0, 0) {
+                assert_eq!(
+                    calling.may_call(&zones, t),
+                    calling.answer(&zones, t),
+                    "{number} {t}"
+                );
+                t += Duration::seconds(59);
+            }
+        }
+    }
+}
