@@ -363,7 +363,9 @@ async fn pace(
 fn preview(shared: &Shared, call: &Call, hold: Option<&Hold>, out: &mut Outputs) {
     let d = &shared.d;
     let tz = d.location.practice.timezone;
-    let earliest = hold.map_or(d.clock.now(), |h| h.at);
+    // Slots count from the run's start, not from how long the preview has taken so far: the
+    // same export and `--now` give the same preview on any machine.
+    let earliest = hold.map_or(d.clock.start(), |h| h.at);
     let mut turn = d.gate.preview_slot(earliest);
     let mut why = hold.map(|h| h.why.clone());
     if let Err(at) = d.spacing.claim(&d.location.id, &call.to_number, turn) {
