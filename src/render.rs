@@ -320,6 +320,21 @@ mod tests {
     use minijinja::{Environment, UndefinedBehavior};
     use std::collections::BTreeMap;
 
+    fn practice() -> Practice {
+        Practice {
+            name: "Bright Smile Dental".into(),
+            timezone: "America/Chicago".parse().unwrap(),
+            from_number: "+13125550100".into(),
+            callback_spoken: "(312) 555-0100".into(),
+            phone_region: phonenumber::country::Id::US,
+            phone_policy: crate::normalise::policy::PhonePolicy {
+                home: phonenumber::country::Id::US,
+                countries: Vec::new(),
+                extra_types: Vec::new(),
+            },
+        }
+    }
+
     fn appointment(first: &str, last: Option<&str>, kind: Option<&str>, hour: u32) -> Appointment {
         let tz: chrono_tz::Tz = "America/Chicago".parse().unwrap();
         let start = tz.with_ymd_and_hms(2026, 11, 24, hour, 5, 0).unwrap();
@@ -369,18 +384,7 @@ mod tests {
             "Call {{ practice_name|upper }} at {{ callback_number }}.",
             "{{ practice_name ~ callback_number }}",
         ];
-        let mut practice = Practice {
-            name: "Bright Smile Dental".into(),
-            timezone: "America/Chicago".parse().unwrap(),
-            from_number: "+13125550100".into(),
-            callback_spoken: "(312) 555-0100".into(),
-            phone_region: phonenumber::country::Id::US,
-            phone_policy: crate::normalise::policy::PhonePolicy {
-                home: phonenumber::country::Id::US,
-                countries: Vec::new(),
-                extra_types: Vec::new(),
-            },
-        };
+        let mut practice = practice();
         let call = Household {
             members: vec![(2, Box::new(appointment("Zoë", None, None, 9)))],
         };
@@ -409,18 +413,7 @@ mod tests {
     #[test]
     fn call_values_are_what_maps_of_the_same_pairs_are_to_every_template() {
         assert!(MEMBER_KEYS.is_sorted() && CALL_KEYS.is_sorted());
-        let practice = Practice {
-            name: "Bright Smile Dental".into(),
-            timezone: "America/Chicago".parse().unwrap(),
-            from_number: "+13125550100".into(),
-            callback_spoken: "(312) 555-0100".into(),
-            phone_region: phonenumber::country::Id::US,
-            phone_policy: crate::normalise::policy::PhonePolicy {
-                home: phonenumber::country::Id::US,
-                countries: Vec::new(),
-                extra_types: Vec::new(),
-            },
-        };
+        let practice = practice();
         let one = Household {
             members: vec![(2, Box::new(appointment("Zoë", Some("Ødegård"), None, 9)))],
         };

@@ -821,25 +821,29 @@ async fn outcomes_reads_every_location_at_the_same_time() {
     );
 }
 
-/// Two locations with an appointment on one phone in one night: the second call goes at least
-/// `[dispatch] same_number_spacing` after the first.
-#[tokio::test(flavor = "multi_thread")]
-async fn two_locations_calling_one_phone_are_spaced() {
-    let mut group = Group::start(crate::harness::NOW, 6000).await;
-    let phone = "(312) 555-0147";
-    let rows: Vec<String> = [("N1", "1"), ("W1", "2")]
+/// N1 at North and W1 at West, the same morning, on one phone.
+fn one_phone_at_two_clinics() -> Vec<String> {
+    [("N1", "1"), ("W1", "2")]
         .iter()
         .map(|(apt, clinic)| {
             let row = od_row(
                 apt,
                 &[
                     ("AptDateTime", "2026-11-24 10:00:00"),
-                    ("WirelessPhone", phone),
+                    ("WirelessPhone", "(312) 555-0147"),
                 ],
             );
             format!("{row},{clinic},eng")
         })
-        .collect();
+        .collect()
+}
+
+/// Two locations with an appointment on one phone in one night: the second call goes at least
+/// `[dispatch] same_number_spacing` after the first.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_locations_calling_one_phone_are_spaced() {
+    let mut group = Group::start(crate::harness::NOW, 6000).await;
+    let rows = one_phone_at_two_clinics();
     let config = group
         .config()
         .replace("[dispatch]\n", "[dispatch]\nsame_number_spacing = \"2s\"\n");
@@ -889,19 +893,7 @@ async fn with_wait_for_window_a_location_with_no_rows_is_not_waited_for() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_preview_shows_the_spacing_between_two_locations_calls_to_one_phone() {
     let mut group = Group::start(crate::harness::NOW, 6000).await;
-    let rows: Vec<String> = [("N1", "1"), ("W1", "2")]
-        .iter()
-        .map(|(apt, clinic)| {
-            let row = od_row(
-                apt,
-                &[
-                    ("AptDateTime", "2026-11-24 10:00:00"),
-                    ("WirelessPhone", "(312) 555-0147"),
-                ],
-            );
-            format!("{row},{clinic},eng")
-        })
-        .collect();
+    let rows = one_phone_at_two_clinics();
     let out = group.test(&rows).args(["--dry-run"]).run_async().await;
     group.stop().await;
 
