@@ -379,6 +379,8 @@ fn preview(shared: &Shared, call: &Call, hold: Option<&Hold>, out: &mut Outputs)
             shared.report_unless_covered(call, Status::Skipped, reason, Some(at));
             return;
         }
+        // At `at` the other location's gap has just passed, so this claim holds (it records
+        // this call's start for the calls after it); its answer adds nothing.
         let _ = d.spacing.claim(&d.location.id, &call.to_number, at);
         turn = at;
         why = Some(schedule::spacing_rule(d.spacing.gap()));
