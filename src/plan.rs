@@ -18,7 +18,10 @@ use crate::select::{Selected, Verdict};
 pub struct Member {
     pub row: u64,
     pub appointment_id: String,
+    /// As the results file and the ledger write it (RFC 3339, in the appointment's zone).
     pub start_time: String,
+    /// The same moment, for comparing (not parsed back from the text on every check).
+    pub start: chrono::DateTime<chrono::Utc>,
 }
 
 /// A call ready to send: the request body plus what its result rows need.
@@ -62,9 +65,7 @@ impl BodySummary {
 impl Call {
     /// When the earliest of its appointments starts (members are earliest first).
     pub fn first_start(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        let first = self.members.first()?;
-        let start = chrono::DateTime::parse_from_rfc3339(&first.start_time).ok()?;
-        Some(start.with_timezone(&chrono::Utc))
+        self.members.first().map(|m| m.start)
     }
 
     /// One result row per member. Household members get a note naming the whole group.
@@ -153,6 +154,7 @@ impl Planned {
                     row: *row,
                     appointment_id: a.id.clone(),
                     start_time: a.start.to_rfc3339(),
+                    start: a.start.with_timezone(&chrono::Utc),
                 })
                 .collect(),
         }

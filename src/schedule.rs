@@ -146,6 +146,10 @@ pub fn spacing_rule(spacing: Duration) -> String {
 pub struct Spacing {
     gap: Duration,
     last: Mutex<Claims>,
+    /// Whether more than one location calls in this run. With one, no call is ever spaced from
+    /// another, so nothing is recorded: a million-row preview would otherwise keep every
+    /// number it called (tens of megabytes) to answer a question nobody asks.
+    between_locations: bool,
 }
 
 /// The starts [`Spacing`] recorded: number (E.164) → (location, start), the location as its
@@ -164,10 +168,12 @@ impl Claims {
 }
 
 impl Spacing {
-    pub fn new(gap: Duration) -> Spacing {
+    /// The spacing of a run over `locations` locations (see [`Spacing::between_locations`]).
+    pub fn for_locations(gap: Duration, locations: usize) -> Spacing {
         Spacing {
             gap,
             last: Mutex::new(Claims::default()),
+            between_locations: locations > 1,
         }
     }
 
@@ -177,6 +183,9 @@ impl Spacing {
 
     /// The latest start this run recorded for `number` at a location other than `location`.
     pub fn last_elsewhere(&self, location: &str, number: &str) -> Option<DateTime<Utc>> {
+        if !self.between_locations {
+            return None;
+        }
         let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         let here = last.place(location);
         last.numbers
@@ -193,6 +202,9 @@ impl Spacing {
         number: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DateTime<Utc>> {
+        if !self.between_locations {
+            return Ok(());
+        }
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         let here = match last.place(location) {
             Some(here) => here,
@@ -253,18 +265,21 @@ pub const UNCOVERED: &str =
 
 /// `Tue 2026-11-24 11:00 CST`: a moment as result rows show it, in the practice's zone.
 ///
-/// The format is parsed once, and the last answer is kept (one per thread): a preview writes
-/// the same moment into the reason of every call deferred past the window.
+/// The format is parsed once, and the last answer is kept (one per thread) for its minute: a
+/// preview writes a moment into the reason of every call deferred past the window, and at the
+/// configured rate many calls' turns fall in one minute. (Every zone's offset is a whole number
+/// of minutes today and changes on a minute, so one minute has one text.)
 pub fn when(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
     static FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
         std::sync::LazyLock::new(|| crate::render::items("%a %Y-%m-%d %H:%M %Z"));
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(DateTime<Utc>, chrono_tz::Tz, String)>> =
+        static LAST: std::cell::RefCell<Option<(i64, chrono_tz::Tz, String)>> =
             const { std::cell::RefCell::new(None) };
     }
+    let minute = t.timestamp().div_euclid(60);
     if let Some(text) = LAST.with_borrow(|last| {
         last.as_ref()
-            .filter(|(at, z, _)| *at == t && *z == zone)
+            .filter(|(at, z, _)| *at == minute && *z == zone)
             .map(|(_, _, text)| text.clone())
     }) {
         return text;
@@ -273,7 +288,7 @@ pub fn when(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
         .with_timezone(&zone)
         .format_with_items(FORMAT.iter())
         .to_string();
-    LAST.set(Some((t, zone, text.clone())));
+    LAST.set(Some((minute, zone, text.clone())));
     text
 }
 
@@ -431,7 +446,7 @@ mod tests {
 
     #[test]
     fn spacing_is_claimed_per_number_across_locations() {
-        let s = Spacing::new(Duration::seconds(2));
+        let s = Spacing::for_locations(Duration::seconds(2), 2);
         let t = chicago(10, 0, 0);
         assert_eq!(s.claim("1", "+1", t), Ok(()));
         assert_eq!(s.last_elsewhere("2", "+1"), Some(t));
@@ -442,5 +457,15 @@ mod tests {
         );
         assert_eq!(s.claim("2", "+1", t + Duration::seconds(2)), Ok(()));
         assert_eq!(s.claim("1", "+2", t), Ok(()));
+    }
+
+    #[test]
+    fn a_single_location_records_no_spacing() {
+        let s = Spacing::for_locations(Duration::seconds(2), 1);
+        let t = chicago(10, 0, 0);
+        assert_eq!(s.claim("1", "+1", t), Ok(()));
+        assert_eq!(s.claim("1", "+1", t), Ok(()));
+        assert_eq!(s.last_elsewhere("2", "+1"), None);
+        assert!(s.last.lock().unwrap().numbers.is_empty());
     }
 }

@@ -134,7 +134,7 @@ impl Services {
             calls_counted: Arc::new(AtomicUsize::new(0)),
             templates: s.templates.clone(),
             languages: s.languages.clone(),
-            spacing: Arc::new(Spacing::new(spacing_of(s))),
+            spacing: Arc::new(Spacing::for_locations(spacing_of(s), s.locations.len())),
         })
     }
 

@@ -535,14 +535,8 @@ impl Shared {
         next: Option<chrono::DateTime<chrono::Utc>>,
     ) {
         let mut rows = call.results(status, Some(reason));
-        for row in &mut rows {
-            let start = row
-                .start_time
-                .as_deref()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
-            let covered =
-                start.is_some_and(|s| self.window.covers(next, s.with_timezone(&chrono::Utc)));
-            if !covered {
+        for (row, member) in rows.iter_mut().zip(&call.members) {
+            if !self.window.covers(next, member.start) {
                 row.flag_uncovered(schedule::UNCOVERED);
             }
         }
