@@ -153,7 +153,7 @@ impl Planned {
                 .map(|(row, a)| Member {
                     row: *row,
                     appointment_id: a.id.clone(),
-                    start_time: a.start.to_rfc3339(),
+                    start_time: start_text(&a.start),
                     start: a.start.with_timezone(&chrono::Utc),
                 })
                 .collect(),
@@ -268,6 +268,28 @@ pub fn none_called(
     plan(settled, Vec::new(), location).settled
 }
 
+/// A start time as the results file and the ledger write it (RFC 3339, in its zone). An export
+/// has a few hundred start times and a result row each, so each thread keeps the texts of the
+/// start times it met (up to 4096, then it starts again).
+fn start_text(start: &chrono::DateTime<chrono_tz::Tz>) -> String {
+    type Known = std::collections::HashMap<(chrono::NaiveDateTime, chrono_tz::Tz), String>;
+    thread_local! {
+        static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::new());
+    }
+    let key = (start.naive_utc(), start.timezone());
+    if let Some(text) = KNOWN.with_borrow(|known| known.get(&key).cloned()) {
+        return text;
+    }
+    let text = start.to_rfc3339();
+    KNOWN.with_borrow_mut(|known| {
+        if known.len() >= 4096 {
+            known.clear();
+        }
+        known.insert(key, text.clone());
+    });
+    text
+}
+
 /// The result row of a verdict that needs no request.
 fn result_row(s: Selected) -> RowResult {
     let (status, reason, appointment_id, appointment, conversation_id) = match s.verdict {
@@ -298,7 +320,7 @@ fn result_row(s: Selected) -> RowResult {
         reason: Some(reason.text),
         http_status: None,
         to_number: appointment.as_ref().map(|a| phone::mask(&a.phone.e164)),
-        start_time: appointment.as_ref().map(|a| a.start.to_rfc3339()),
+        start_time: appointment.as_ref().map(|a| start_text(&a.start)),
         attempted_at: None,
         location: None,
         reason_code: Some(reason.code),

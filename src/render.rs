@@ -3,6 +3,7 @@
 //! The templates were checked at start-up ([`crate::templates`]). Texts over the API's
 //! 500-character limit make the row `invalid`; they are never cut.
 
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use chrono::format::{Item, StrftimeItems};
@@ -216,25 +217,52 @@ impl<const N: usize> Object for Fields<N> {
 /// One appointment's variables, in [`MEMBER_KEYS`] order. The texts are short enough to be held
 /// inline by the values (no allocation) except the "when", which is written once.
 fn member_values(a: &Appointment) -> [Value; 7] {
+    let [day, time, when] = day_and_time(a.start.naive_local());
+    [
+        day,
+        Value::from(a.description.as_deref().unwrap_or("")),
+        time,
+        Value::from(a.appointment_type.as_deref().unwrap_or("")),
+        when,
+        Value::from(a.first_name.as_str()),
+        Value::from(a.last_name.as_deref().unwrap_or("")),
+    ]
+}
+
+/// `appointment_day`, `appointment_time` and `appointment_when` of a local start time. An
+/// export has a few hundred start times and a call each row, so each thread keeps the values
+/// of the start times it met (up to [`DAYS_KEPT`], then it starts again).
+fn day_and_time(local: chrono::NaiveDateTime) -> [Value; 3] {
     use std::fmt::Write;
-    // Day and time are local: the zone's offset is looked up once, not per format.
-    let local = a.start.naive_local();
+    thread_local! {
+        static KNOWN: std::cell::RefCell<HashMap<chrono::NaiveDateTime, [Value; 3]>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    if let Some(values) = KNOWN.with_borrow(|known| known.get(&local).cloned()) {
+        return values;
+    }
     let mut when = String::with_capacity(40);
     let _ = write!(when, "{}", local.format_with_items(DAY.iter()));
     let day_end = when.len();
     when.push_str(" at ");
     let time_start = when.len();
     let _ = write!(when, "{}", local.format_with_items(TIME.iter()));
-    [
+    let values = [
         Value::from(&when[..day_end]),
-        Value::from(a.description.as_deref().unwrap_or("")),
         Value::from(&when[time_start..]),
-        Value::from(a.appointment_type.as_deref().unwrap_or("")),
         Value::from(when.as_str()),
-        Value::from(a.first_name.as_str()),
-        Value::from(a.last_name.as_deref().unwrap_or("")),
-    ]
+    ];
+    KNOWN.with_borrow_mut(|known| {
+        if known.len() >= DAYS_KEPT {
+            known.clear();
+        }
+        known.insert(local, values.clone());
+    });
+    values
 }
+
+/// How many start times' values [`day_and_time`] keeps per thread.
+const DAYS_KEPT: usize = 4096;
 
 /// What a template sees: the practice, the lead appointment's details at the top level, and
 /// every appointment of the call in `appointments`. Built as a template value once per call and

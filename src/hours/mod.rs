@@ -13,6 +13,7 @@
 pub mod area_zones;
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -90,8 +91,9 @@ pub enum ZoneSource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecipientZones {
     /// Every zone the phone may be in. Empty only for an unknown non-North American number,
-    /// which is then never inside its hours.
-    pub zones: Vec<Tz>,
+    /// which is then never inside its hours. (From tables parsed once: every call of a large
+    /// export has its zones, twice.)
+    pub zones: &'static [Tz],
     pub source: ZoneSource,
 }
 
@@ -104,13 +106,13 @@ impl RecipientZones {
                 .get(..3)
                 .filter(|_| national.len() == 10)
                 .and_then(|a| a.parse::<u16>().ok());
-            return match area.and_then(|a| parse_zones(area_zones::zones_for_area_code(a))) {
+            return match area.and_then(|a| BY_AREA_CODE.get(usize::from(a))?.as_deref()) {
                 Some(zones) => RecipientZones {
                     zones,
                     source: ZoneSource::AreaCode,
                 },
                 None => RecipientZones {
-                    zones: ALL_US_ZONES.to_vec(),
+                    zones: ALL_US_ZONES,
                     source: ZoneSource::Unknown,
                 },
             };
@@ -118,14 +120,14 @@ impl RecipientZones {
         // Calling codes are prefix-free: at most one of the first three prefixes is one.
         let country = (1..=3)
             .filter_map(|n| digits.get(..n)?.parse::<u16>().ok())
-            .find_map(|code| Some((code, parse_zones(area_zones::zones_for_country_code(code))?)));
+            .find_map(|code| Some((code, BY_COUNTRY_CODE.get(usize::from(code))?.as_deref()?)));
         match country {
             Some((code, zones)) => RecipientZones {
                 zones,
                 source: ZoneSource::Country(code),
             },
             None => RecipientZones {
-                zones: Vec::new(),
+                zones: &[],
                 source: ZoneSource::Unknown,
             },
         }
@@ -153,6 +155,17 @@ impl RecipientZones {
 
 /// The zones named, or `None` when there are none or one cannot be read (a zone that cannot be
 /// checked must not be dropped: the window would be wider than the law allows there).
+/// The zones of each North American area code and of each country calling code, by code.
+static BY_AREA_CODE: LazyLock<Vec<Option<Vec<Tz>>>> =
+    LazyLock::new(|| zones_by_code(area_zones::zones_for_area_code));
+static BY_COUNTRY_CODE: LazyLock<Vec<Option<Vec<Tz>>>> =
+    LazyLock::new(|| zones_by_code(area_zones::zones_for_country_code));
+
+/// Every three-digit code's zones, parsed (`None`: the table has none for it).
+fn zones_by_code(names: fn(u16) -> &'static [&'static str]) -> Vec<Option<Vec<Tz>>> {
+    (0..1000).map(|code| parse_zones(names(code))).collect()
+}
+
 fn parse_zones(names: &[&str]) -> Option<Vec<Tz>> {
     let zones: Vec<Tz> = names
         .iter()
