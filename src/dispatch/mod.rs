@@ -198,6 +198,10 @@ impl Dispatcher {
                     })
                     .collect()
             };
+            if d.client.is_none() {
+                preview_chunk(&shared, chunk, rendered, &mut out);
+                continue;
+            }
             for (item, rendered) in chunk.into_iter().zip(rendered) {
                 let call = match (item.body, rendered) {
                     (Body::Rendered(call), _) => call,
@@ -230,7 +234,6 @@ impl Dispatcher {
                     item.index,
                     call,
                     within_limit,
-                    item.hold.as_ref(),
                     item.fallbacks.clone(),
                     &permits,
                     &mut out,
@@ -282,7 +285,6 @@ async fn pace(
     index: usize,
     call: Call,
     within_limit: bool,
-    hold: Option<&Hold>,
     fallbacks: Vec<(String, Phone)>,
     permits: &Arc<Semaphore>,
     out: &mut Outputs,
@@ -301,7 +303,12 @@ async fn pace(
         return Ok(Paced::Done);
     }
     let Some(client) = &d.client else {
-        preview(shared, &call, hold, out);
+        // A preview's calls go through `preview_chunk`, never here.
+        let reason = Reason::new(
+            ReasonCode::Internal,
+            "internal error: a preview's call was paced as if sent; please report this",
+        );
+        shared.report(&call, Status::NotAttempted, Some(reason));
         return Ok(Paced::Done);
     };
     if let Some(held) = d.held_back(&call) {
@@ -355,36 +362,151 @@ async fn pace(
     Ok(Paced::Done)
 }
 
-/// A preview's verdict on one call. It waits for nothing, so the call takes the slot the rate
-/// gate would give it on the run's clock (from its hold, if it has one), and the spacing from
-/// another location's call to the number: a call whose turn comes after the window closes or
-/// after its appointment starts is deferred (or skipped for the spacing) as the run would, and
-/// flagged when no run can reach it; the rest would go, with the time shown when it waits.
-fn preview(shared: &Shared, call: &Call, hold: Option<&Hold>, out: &mut Outputs) {
+/// What one rendered call of a preview's chunk comes to, in the order the calls came.
+enum Step {
+    /// Its rows are known (not rendered, over `--limit`, the run stopped).
+    Rows(Vec<RowResult>),
+    /// It has taken its turn; its rows are made on every core ([`preview_rows`]).
+    Call(Call, Turn),
+}
+
+/// A preview's chunk of rendered calls. Each call takes its turn in order (the rate slots and
+/// the spacing between locations go by the order calls would go in), then every call's rows
+/// are made on every core, and the rows go to the collector in the order the calls came: the
+/// same rows, in the same order, as one call at a time.
+fn preview_chunk(
+    shared: &Shared,
+    chunk: Vec<Item>,
+    rendered: Vec<Option<Result<Call, Reason>>>,
+    out: &mut Outputs,
+) {
+    use rayon::prelude::*;
+    let d = &shared.d;
+    let mut steps = Vec::with_capacity(chunk.len());
+    for (item, rendered) in chunk.into_iter().zip(rendered) {
+        let call = match (item.body, rendered) {
+            (Body::Rendered(call), _) => call,
+            (Body::Planned(_), Some(Ok(call))) => call,
+            (Body::Planned(planned), Some(Err(reason))) => {
+                let rows = planned.skeleton().results(Status::Invalid, Some(reason));
+                steps.push(Step::Rows(rows));
+                continue;
+            }
+            (Body::Planned(planned), None) => {
+                let reason = Reason::new(
+                    ReasonCode::Internal,
+                    "internal error: the call was not rendered; please report this",
+                );
+                let rows = planned
+                    .skeleton()
+                    .results(Status::NotAttempted, Some(reason));
+                steps.push(Step::Rows(rows));
+                continue;
+            }
+        };
+        let within_limit = item.within_limit.unwrap_or_else(|| {
+            if let Some(details) = &d.details {
+                details.lock().unwrap_or_else(|p| p.into_inner()).add(&call);
+            }
+            let counted = d.calls_counted.fetch_add(1, Ordering::SeqCst) + 1;
+            d.limit.is_none_or(|l| counted <= l)
+        });
+        if !within_limit {
+            let limit = d.limit.unwrap_or_default();
+            let reason = format!("not attempted: --limit {limit} reached");
+            let reason = Reason::new(ReasonCode::RunLimit, reason);
+            steps.push(Step::Rows(call.results(Status::NotAttempted, Some(reason))));
+            continue;
+        }
+        if let Some(reason) = d.stop.reason() {
+            steps.push(Step::Rows(call.results(Status::NotAttempted, Some(reason))));
+            continue;
+        }
+        let turn = preview_turn(shared, &call, item.hold.as_ref());
+        steps.push(Step::Call(call, turn));
+    }
+    let done: Vec<(Vec<RowResult>, Option<(Call, bool)>)> = steps
+        .into_par_iter()
+        .map(|step| match step {
+            Step::Rows(rows) => (shared.finish_rows(rows), None),
+            Step::Call(call, turn) => {
+                let (rows, goes) = preview_rows(shared, &call, turn);
+                (shared.finish_rows(rows), Some((call, goes)))
+            }
+        })
+        .collect();
+    for (rows, call) in done {
+        match (call, d.stop.reason()) {
+            // The run stopped (an `--emit-requests` file that cannot be written) after this
+            // chunk's turns were taken: the calls after it are not attempted, as one at a time.
+            (Some((call, _)), Some(reason)) => {
+                shared.report(&call, Status::NotAttempted, Some(reason));
+            }
+            (Some((call, true)), None) => {
+                write_request(&mut out.requests, &call, &d.stop);
+                shared.send_rows(rows);
+            }
+            _ => shared.send_rows(rows),
+        }
+    }
+}
+
+/// A preview call's turn: the slot the rate gate would give it on the run's clock (from its
+/// hold, if it has one), moved for the spacing from another location's call to the number.
+enum Turn {
+    /// Another location's call comes too close, and the number is free again only after the
+    /// window: skipped (from this moment).
+    Spaced(chrono::DateTime<chrono::Utc>),
+    /// It would go at `turn`, waiting until then for `why` (if it waits).
+    At {
+        turn: chrono::DateTime<chrono::Utc>,
+        why: Option<String>,
+    },
+}
+
+/// Takes a preview call's turn (in the order calls would go). It waits for nothing: slots
+/// count from the run's start, not from how long the preview has taken so far, so the same
+/// export and `--now` give the same preview on any machine.
+fn preview_turn(shared: &Shared, call: &Call, hold: Option<&Hold>) -> Turn {
+    let d = &shared.d;
+    let earliest = hold.map_or(d.clock.start(), |h| h.at);
+    let turn = d.gate.preview_slot(earliest);
+    let why = hold.map(|h| h.why.clone());
+    let Err(at) = d.spacing.claim(&d.location.id, &call.to_number, turn) else {
+        return Turn::At { turn, why };
+    };
+    if !shared.window.fits_before(at, call.first_start()) {
+        return Turn::Spaced(at);
+    }
+    // At `at` the other location's gap has just passed, so this claim holds (it records this
+    // call's start for the calls after it); its answer adds nothing.
+    let _ = d.spacing.claim(&d.location.id, &call.to_number, at);
+    Turn::At {
+        turn: at,
+        why: Some(schedule::spacing_rule(d.spacing.gap())),
+    }
+}
+
+/// A preview's verdict on one call at its turn, and whether it would go: a call whose turn
+/// comes after the window closes or after its appointment starts is deferred (or skipped for
+/// the spacing) as the run would, and flagged when no run can reach it; the rest would go,
+/// with the time shown when it waits.
+fn preview_rows(shared: &Shared, call: &Call, turn: Turn) -> (Vec<RowResult>, bool) {
     let d = &shared.d;
     let tz = d.location.practice.timezone;
-    // Slots count from the run's start, not from how long the preview has taken so far: the
-    // same export and `--now` give the same preview on any machine.
-    let earliest = hold.map_or(d.clock.start(), |h| h.at);
-    let mut turn = d.gate.preview_slot(earliest);
-    let mut why = hold.map(|h| h.why.clone());
-    if let Err(at) = d.spacing.claim(&d.location.id, &call.to_number, turn) {
-        if !shared.window.fits_before(at, call.first_start()) {
+    let (turn, why) = match turn {
+        Turn::Spaced(at) => {
             let text = format!(
                 "{}; callable again from {}",
                 schedule::spacing_rule(d.spacing.gap()),
                 schedule::when(at, tz)
             );
             let reason = Reason::new(ReasonCode::PerNumberLimit, text);
-            shared.report_unless_covered(call, Status::Skipped, reason, Some(at));
-            return;
+            let rows = shared.uncovered_rows(call, Status::Skipped, reason, Some(at));
+            return (rows, false);
         }
-        // At `at` the other location's gap has just passed, so this claim holds (it records
-        // this call's start for the calls after it); its answer adds nothing.
-        let _ = d.spacing.claim(&d.location.id, &call.to_number, at);
-        turn = at;
-        why = Some(schedule::spacing_rule(d.spacing.gap()));
-    }
+        Turn::At { turn, why } => (turn, why),
+    };
     if !shared.window.fits_before(turn, call.first_start()) {
         let (closed, next) = match d.location.hours.may_call(&call.zones, turn) {
             Err(closed) => (closed.reason, closed.opens_at),
@@ -396,16 +518,15 @@ fn preview(shared: &Shared, call: &Call, hold: Option<&Hold>, out: &mut Outputs)
             schedule::when(turn, tz)
         );
         let reason = Reason::new(ReasonCode::CallingHours, text);
-        shared.report_unless_covered(call, Status::Deferred, reason, next);
-        return;
+        let rows = shared.uncovered_rows(call, Status::Deferred, reason, next);
+        return (rows, false);
     }
     // When a held call would go, and why it waits until then.
     let note = why.map_or(String::new(), |why| {
         format!("at {} (until then: {why})", schedule::when(turn, tz))
     });
-    write_request(&mut out.requests, call, &d.stop);
     let preview = Reason::new(ReasonCode::WouldCall, note);
-    shared.report(call, Status::DryRun, Some(preview));
+    (call.results(Status::DryRun, Some(preview)), true)
 }
 
 impl Item {
@@ -534,13 +655,24 @@ impl Shared {
         reason: Reason,
         next: Option<chrono::DateTime<chrono::Utc>>,
     ) {
+        self.report_rows(self.uncovered_rows(call, status, reason, next));
+    }
+
+    /// The rows of [`Shared::report_unless_covered`], not yet reported.
+    fn uncovered_rows(
+        &self,
+        call: &Call,
+        status: Status,
+        reason: Reason,
+        next: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Vec<RowResult> {
         let mut rows = call.results(status, Some(reason));
         for (row, member) in rows.iter_mut().zip(&call.members) {
             if !self.window.covers(next, member.start) {
                 row.flag_uncovered(schedule::UNCOVERED);
             }
         }
-        self.report_rows(rows);
+        rows
     }
 }
 

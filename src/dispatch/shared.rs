@@ -99,20 +99,32 @@ impl Shared {
     /// Hands result rows to the collector. If the collector is gone (the results file cannot be
     /// written), stop sending: a call whose result cannot be recorded must not be made.
     pub(super) fn report_rows(&self, rows: Vec<RowResult>) {
-        let location = self.d.location.results_id().map(str::to_string);
-        // A household's rows share its lead's note.
+        self.send_rows(self.finish_rows(rows));
+    }
+
+    /// A call's rows as the results file takes them: with the location, and the note the call
+    /// has (a household's rows share its lead's).
+    pub(super) fn finish_rows(&self, mut rows: Vec<RowResult>) -> Vec<RowResult> {
+        let location = self.d.location.results_id();
         let note = rows.first().and_then(|r| {
             let notes = self.notes.lock().unwrap_or_else(|p| p.into_inner());
             notes.get(&r.row).cloned()
         });
-        for mut row in rows {
-            row.location = location.clone();
+        for row in &mut rows {
+            row.location = location.map(str::to_string);
             if let Some(note) = &note {
                 row.reason = Some(match row.reason.take().filter(|r| !r.is_empty()) {
                     Some(reason) => format!("{note}; {reason}"),
                     None => note.clone(),
                 });
             }
+        }
+        rows
+    }
+
+    /// Hands finished rows to the collector.
+    pub(super) fn send_rows(&self, rows: Vec<RowResult>) {
+        for row in rows {
             if self.results.send(row).is_err() {
                 self.d.stop.set(Reason::new(
                     ReasonCode::CannotRecord,
