@@ -28,22 +28,30 @@ impl Household {
 /// order of each number's first row.
 pub fn group(selected: Vec<Selected>, enabled: bool) -> (Vec<Selected>, Vec<Household>) {
     let mut settled = Vec::new();
-    let mut households: Vec<Household> = Vec::new();
-    let mut by_number: HashMap<String, usize> = HashMap::new();
+    let mut calls = Vec::new();
     for Selected { row, verdict } in selected {
-        let Verdict::Call(appointment) = verdict else {
-            settled.push(Selected { row, verdict });
-            continue;
-        };
-        match by_number.get(&appointment.phone.e164) {
-            Some(&i) => households[i].members.push((row, appointment)),
-            None => {
-                by_number.insert(appointment.phone.e164.clone(), households.len());
-                households.push(Household {
-                    members: vec![(row, appointment)],
-                });
-            }
+        match verdict {
+            Verdict::Call(appointment) => calls.push((row, appointment)),
+            verdict => settled.push(Selected { row, verdict }),
         }
+    }
+    // Each call's household, numbered in the order of each number's first row (the numbers
+    // borrowed: a large export's chunk is not copied into the map).
+    let mut by_number: HashMap<&str, usize> = HashMap::with_capacity(calls.len());
+    let household_of: Vec<usize> = calls
+        .iter()
+        .map(|(_, a)| {
+            let next = by_number.len();
+            *by_number.entry(a.phone.e164.as_str()).or_insert(next)
+        })
+        .collect();
+    let mut households: Vec<Household> = (0..by_number.len())
+        .map(|_| Household {
+            members: Vec::with_capacity(1),
+        })
+        .collect();
+    for (member, i) in calls.into_iter().zip(household_of) {
+        households[i].members.push(member);
     }
     for h in &mut households {
         h.members.sort_by_key(|(row, a)| (a.start, *row));
