@@ -336,6 +336,17 @@ impl<R: Read> Read for CrlfToLf<R> {
             // The whole buffer in one loop (a call per byte was a few percent of a preview).
             let mut used = 0;
             while used < buf.len() && written < out.len() {
+                // The bytes before the next one that matters, copied at once (most of a file).
+                let room = (out.len() - written).min(buf.len() - used);
+                let plain =
+                    memchr::memchr3(b'\r', b'\n', b'"', &buf[used..used + room]).unwrap_or(room);
+                if plain > 0 {
+                    out[written..written + plain].copy_from_slice(&buf[used..used + plain]);
+                    used += plain;
+                    written += plain;
+                    self.line_start = false;
+                    continue;
+                }
                 let byte = buf[used];
                 if byte == b'\r' {
                     let Some(&next) = buf.get(used + 1) else {
