@@ -141,8 +141,10 @@ thread_local! {
     /// The export's formats, each parsed once per thread: chrono's `parse_from_str` parses its
     /// format string on every call, twice per row (start and birth date), in both readings of a
     /// streamed preview.
-    static PARSED: RefCell<HashMap<String, Option<Rc<[Item<'static>]>>>> =
-        RefCell::new(HashMap::new());
+    /// A list, not a map: an export has a handful of formats, and comparing a format with each
+    /// costs less than hashing it.
+    static PARSED: RefCell<Vec<(String, Option<Rc<[Item<'static>]>>)>> =
+        const { RefCell::new(Vec::new()) };
 }
 
 /// Parses `text` with `format` as chrono's `parse_from_str` does, then `finish`es the fields; the
@@ -155,14 +157,18 @@ fn parse_with<T>(
 ) -> Option<ParseResult<T>> {
     let items = PARSED.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some(items) = cache.get(format) {
+        if let Some((_, items)) = cache.iter().find(|(f, _)| f == format) {
             return items.clone();
         }
         let items = StrftimeItems::new(format)
             .parse_to_owned()
             .ok()
             .map(Rc::from);
-        cache.insert(format.to_string(), items.clone());
+        // Only the tests use more than a few formats; the list stays short whatever happens.
+        if cache.len() >= 64 {
+            cache.clear();
+        }
+        cache.push((format.to_string(), items.clone()));
         items
     })?;
     let mut parsed = Parsed::new();
