@@ -135,6 +135,9 @@ impl<V: Clone> Memo<V> {
 
 type Placed = Result<DateTime<Tz>, String>;
 
+/// A format, parsed.
+type Items = Rc<[Item<'static>]>;
+
 thread_local! {
     /// [`parse_datetime`]'s values, by zone.
     static DATETIMES: RefCell<HashMap<Tz, Memo<Placed>>> = RefCell::new(HashMap::new());
@@ -143,7 +146,7 @@ thread_local! {
     /// streamed preview.
     /// A list, not a map: an export has a handful of formats, and comparing a format with each
     /// costs less than hashing it.
-    static PARSED: RefCell<Vec<(String, Option<Rc<[Item<'static>]>>)>> =
+    static PARSED: RefCell<Vec<(String, Option<Items>)>> =
         const { RefCell::new(Vec::new()) };
 }
 
