@@ -308,9 +308,11 @@ impl IdFacts {
 }
 
 /// A hash of every value of an appointment: equal appointments (`==`) hash equal. Every field
-/// is named, so a new one cannot be forgotten here.
+/// is named, so a new one cannot be forgotten here. The values are written into one buffer
+/// (each with its length or a tag, so that different values never write the same bytes) and
+/// hashed at once: a hash call per value was a tenth of a streamed preview's first reading.
 pub fn fingerprint(a: &Appointment) -> u64 {
-    use std::hash::{Hash, Hasher};
+    use std::hash::Hasher;
     let Appointment {
         id,
         patient_id,
@@ -329,21 +331,71 @@ pub fn fingerprint(a: &Appointment) -> u64 {
         location,
         other_phones,
     } = a;
-    let mut h = std::hash::DefaultHasher::new();
-    (id, patient_id, first_name, last_name, birth_date).hash(&mut h);
-    (&phone.e164, &phone.national, start, end).hash(&mut h);
-    (appointment_type, description, status, confirmed).hash(&mut h);
-    (opt_out, language, location).hash(&mut h);
-    for (column, p) in other_phones {
-        (column, &p.e164, &p.national).hash(&mut h);
+    let mut bytes = Vec::with_capacity(256);
+    for text in [id, first_name, &phone.e164, &phone.national] {
+        write_text(&mut bytes, text);
     }
+    for text in [patient_id, last_name] {
+        write_maybe(&mut bytes, text.as_deref());
+    }
+    // A date by its day number; a time by its instant (times compare equal by instant).
+    let day = birth_date.map(|d| chrono::Datelike::num_days_from_ce(&d));
+    write_maybe(&mut bytes, day.map(i32::to_le_bytes).as_ref());
+    for time in std::iter::once(Some(start)).chain([end.as_ref()]) {
+        let instant = time.map(|t| {
+            let mut b = [0; 12];
+            b[..8].copy_from_slice(&t.timestamp().to_le_bytes());
+            b[8..].copy_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
+            b
+        });
+        write_maybe(&mut bytes, instant.as_ref());
+    }
+    for text in [
+        appointment_type,
+        description,
+        status,
+        confirmed,
+        opt_out,
+        language,
+    ] {
+        write_maybe(&mut bytes, text.as_deref());
+    }
+    bytes.extend((*location as u64).to_le_bytes());
+    bytes.extend((other_phones.len() as u64).to_le_bytes());
+    for (column, p) in other_phones {
+        for text in [column, &p.e164, &p.national] {
+            write_text(&mut bytes, text);
+        }
+    }
+    let mut h = std::hash::DefaultHasher::new();
+    h.write(&bytes);
     h.finish()
+}
+
+/// A value's bytes after its length, so that the next value cannot be read as part of it.
+fn write_text(bytes: &mut Vec<u8>, text: impl AsRef<[u8]>) {
+    let text = text.as_ref();
+    bytes.extend((text.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(text);
+}
+
+/// An optional value: a tag, then the value as [`write_text`] writes it.
+fn write_maybe(bytes: &mut Vec<u8>, value: Option<impl AsRef<[u8]>>) {
+    match value {
+        None => bytes.push(0),
+        Some(value) => {
+            bytes.push(1);
+            write_text(bytes, value);
+        }
+    }
 }
 
 /// The duplicate verdicts of a whole export from its appointments' [`IdFacts`] (in any order):
 /// the same verdicts [`select`] finds, keyed by position in the export.
 pub fn duplicates_of(mut facts: Vec<IdFacts>) -> HashMap<usize, Duplicate> {
-    facts.sort_unstable_by_key(|f| (f.id, f.index));
+    use rayon::slice::ParallelSliceMut;
+    // On every core: a million rows' facts took a fifth of a second to sort on one.
+    facts.par_sort_unstable_by_key(|f| (f.id, f.index));
     let mut verdicts = HashMap::new();
     for group in facts.chunk_by(|a, b| a.id == b.id) {
         let [first, rest @ ..] = group else { continue };
@@ -403,6 +455,57 @@ mod tests {
             location: 0,
             other_phones: Vec::new(),
         })
+    }
+
+    #[test]
+    fn fingerprints_are_equal_for_equal_appointments_only() {
+        let base = appointment("A1", "Ann");
+        let utc = chrono_tz::UTC;
+        let mut same = base.clone();
+        // The same instant in another zone is the same appointment.
+        same.start = base
+            .start
+            .with_timezone(&utc)
+            .with_timezone(&chrono_tz::America::Denver);
+        assert_eq!(*same, *base);
+        assert_eq!(fingerprint(&same), fingerprint(&base));
+        let changes: Vec<fn(&mut Appointment)> = vec![
+            |a| a.id = "A2".into(),
+            |a| a.first_name = "Ann ".into(),
+            |a| a.last_name = Some(String::new()),
+            |a| a.patient_id = Some(String::new()),
+            |a| a.birth_date = chrono::NaiveDate::from_ymd_opt(1990, 1, 1),
+            |a| a.phone.national = "312-555-0147".into(),
+            |a| a.start += chrono::Duration::seconds(1),
+            |a| a.end = Some(a.start),
+            |a| a.appointment_type = Some("x".into()),
+            |a| a.description = Some("x".into()),
+            |a| a.status = Some(String::new()),
+            |a| a.confirmed = Some("x".into()),
+            |a| a.opt_out = Some("x".into()),
+            |a| a.language = Some("x".into()),
+            |a| a.location = 1,
+            |a| a.other_phones.push(("Home".into(), a.phone.clone())),
+            // A value moved from one field to the next is another appointment.
+            |a| {
+                a.first_name = "An".into();
+                a.last_name = Some("n".into());
+            },
+            |a| {
+                a.appointment_type = Some("x".into());
+                a.description = None;
+                a.status = Some(String::new());
+            },
+        ];
+        let mut seen = vec![fingerprint(&base)];
+        for change in changes {
+            let mut other = base.clone();
+            change(&mut other);
+            assert_ne!(*other, *base);
+            let print = fingerprint(&other);
+            assert!(!seen.contains(&print), "{other:?}");
+            seen.push(print);
+        }
     }
 
     #[test]

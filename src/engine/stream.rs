@@ -166,8 +166,11 @@ fn index(
         }
         held.push(normalised);
     }
-    let duplicates = select::duplicates_of(ids);
-    numbers.sort_unstable();
+    // Both sorts at once (each on every core too).
+    let (duplicates, ()) = rayon::join(
+        || select::duplicates_of(ids),
+        || numbers.par_sort_unstable(),
+    );
     let shared = numbers
         .chunk_by(|a, b| a.0 == b.0)
         .filter(|same| same.len() > 1)

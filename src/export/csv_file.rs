@@ -422,6 +422,27 @@ mod tests {
     }
 
     #[test]
+    fn the_output_does_not_depend_on_where_the_buffer_ends() {
+        let source =
+            &b"\r\nid,name\r\n\r\n1,\"Doe,\r\n\r\nAnn\"\r\n2,Bo\rb\n\n\n3,\"\"\"x\"\"\"\r\n\r"[..];
+        let read = |capacity: usize| {
+            let mut text = String::new();
+            CrlfToLf::new(BufReader::with_capacity(capacity, source))
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        };
+        let whole = read(1 << 16);
+        assert_eq!(
+            whole,
+            " \nid,name\n \n1,\"Doe,\n\nAnn\"\n2,Bo\rb\n \n \n3,\"\"\"x\"\"\"\n\r"
+        );
+        for capacity in 1..source.len() {
+            assert_eq!(read(capacity), whole, "capacity {capacity}");
+        }
+    }
+
+    #[test]
     fn blank_lines_become_a_space_except_inside_quotes() {
         let mut text = String::new();
         let source = &b"\r\nh\r\n\r\n\"x\r\n\r\ny\"\n\n\nz"[..];

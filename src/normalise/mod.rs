@@ -318,12 +318,15 @@ fn usable_phones(
     let mut usable = input.columns.phones().filter_map(|(field, column)| {
         let number = phone::classify(record.get(field)?, practice.phone_region).ok()?;
         match practice.phone_policy.refusal(&number) {
-            None => Some((column.to_string(), number.phone)),
+            None => Some((column, number.phone)),
             Some(_) => None,
         }
     });
     let first = usable.next();
-    let mut others: Vec<(String, Phone)> = usable.collect();
+    // The column's name only for the later numbers (the first one's is not kept).
+    let mut others: Vec<(String, Phone)> = usable
+        .map(|(column, phone)| (column.to_string(), phone))
+        .collect();
     if let Some((_, first)) = first {
         others.retain(|(_, p)| p.e164 != first.e164);
         others.dedup_by(|a, b| a.1.e164 == b.1.e164);

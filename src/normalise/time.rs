@@ -16,6 +16,16 @@ use chrono_tz::Tz;
 /// what JSON exports write around it (no seconds, a space for the `T`, fractional seconds);
 /// anything else is tried against `formats` and placed in `tz`.
 pub fn parse_datetime(text: &str, formats: &[String], tz: Tz) -> Result<DateTime<Tz>, String> {
+    DATETIMES.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        memo.entry(tz)
+            .or_default()
+            .get_or_parse(text, formats, || parse_datetime_once(text, formats, tz))
+    })
+}
+
+/// [`parse_datetime`] itself, without the memo.
+fn parse_datetime_once(text: &str, formats: &[String], tz: Tz) -> Result<DateTime<Tz>, String> {
     if let Some(instant) = with_offset(text) {
         return Ok(instant.with_timezone(&tz));
     }
@@ -81,12 +91,63 @@ pub fn parse_birth_date(text: &str, formats: &[String]) -> Result<Option<NaiveDa
     Ok((date.year() >= 1880).then_some(date))
 }
 
+/// Values an export repeats, each parsed once per thread: parsing a time and placing it in the
+/// practice's zone was a tenth of a large preview's normalising, and an export has few distinct
+/// start times. At most [`MEMO_VALUES`] values are kept; then the memo starts again. (Birth
+/// dates are not remembered: an export has tens of thousands, and looking one up in a memo
+/// that large cost more than parsing it.)
+struct Memo<V> {
+    /// The formats the values were parsed with (a run has one list; the tests have many).
+    formats: Vec<String>,
+    values: HashMap<String, V>,
+}
+
+/// The most values a [`Memo`] keeps (a few hundred kilobytes a thread at most).
+const MEMO_VALUES: usize = 1 << 12;
+
+impl<V> Default for Memo<V> {
+    fn default() -> Memo<V> {
+        Memo {
+            formats: Vec::new(),
+            values: HashMap::new(),
+        }
+    }
+}
+
+impl<V: Clone> Memo<V> {
+    /// The value parsed from `text` with `formats`: remembered, or `parse`d now (and remembered).
+    fn get_or_parse(&mut self, text: &str, formats: &[String], parse: impl FnOnce() -> V) -> V {
+        if self.formats != formats {
+            self.formats = formats.to_vec();
+            self.values.clear();
+        }
+        if let Some(value) = self.values.get(text) {
+            return value.clone();
+        }
+        let value = parse();
+        if self.values.len() >= MEMO_VALUES {
+            self.values.clear();
+        }
+        self.values.insert(text.to_string(), value.clone());
+        value
+    }
+}
+
+type Placed = Result<DateTime<Tz>, String>;
+
+/// A format, parsed.
+type Items = Rc<[Item<'static>]>;
+
 thread_local! {
+    /// [`parse_datetime`]'s values, by zone.
+    static DATETIMES: RefCell<HashMap<Tz, Memo<Placed>>> = RefCell::new(HashMap::new());
     /// The export's formats, each parsed once per thread: chrono's `parse_from_str` parses its
     /// format string on every call, twice per row (start and birth date), in both readings of a
     /// streamed preview.
-    static PARSED: RefCell<HashMap<String, Option<Rc<[Item<'static>]>>>> =
-        RefCell::new(HashMap::new());
+    /// A list, not a map: an export has a handful of formats, and comparing a format with each
+    /// costs less than hashing it.
+    static PARSED: RefCell<Vec<(String, Option<Items>)>> =
+        const { RefCell::new(Vec::new()) };
 }
 
 /// Parses `text` with `format` as chrono's `parse_from_str` does, then `finish`es the fields; the
@@ -99,14 +160,18 @@ fn parse_with<T>(
 ) -> Option<ParseResult<T>> {
     let items = PARSED.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some(items) = cache.get(format) {
+        if let Some((_, items)) = cache.iter().find(|(f, _)| f == format) {
             return items.clone();
         }
         let items = StrftimeItems::new(format)
             .parse_to_owned()
             .ok()
             .map(Rc::from);
-        cache.insert(format.to_string(), items.clone());
+        // Only the tests use more than a few formats; the list stays short whatever happens.
+        if cache.len() >= 64 {
+            cache.clear();
+        }
+        cache.push((format.to_string(), items.clone()));
         items
     })?;
     let mut parsed = Parsed::new();
@@ -399,6 +464,40 @@ mod tests {
             Ok(NaiveDate::from_ymd_opt(1988, 3, 22))
         );
         assert!(parse_birth_date("22/22/1988", &formats).is_err());
+    }
+
+    #[test]
+    fn remembered_values_are_the_values_parsed_anew() {
+        let texts = [
+            "2026-11-24 10:15:00",
+            "11/24/26 3:00 PM",
+            "2026-03-08 02:30:00",
+            "2026-11-01 01:30:00",
+            "2026-11-25T12:40-06:00",
+            "garbage",
+        ];
+        let lists = [
+            f(&["%Y-%m-%d %H:%M:%S", "%m/%d/%y %I:%M %p"]),
+            f(&["%m/%d/%Y %I:%M %p"]),
+            f(&["%Y-%m-%d %H:%M"]),
+        ];
+        let zones = [CHICAGO, chrono_tz::America::Denver, chrono_tz::UTC];
+        // Twice round, with the formats and zones changing under the memo.
+        for _ in 0..2 {
+            for formats in &lists {
+                for tz in zones {
+                    for text in texts {
+                        for _ in 0..2 {
+                            assert_eq!(
+                                parse_datetime(text, formats, tz),
+                                parse_datetime_once(text, formats, tz),
+                                "{text} {formats:?} {tz}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

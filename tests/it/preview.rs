@@ -215,6 +215,10 @@ async fn a_preview_without_history_says_the_real_run_rebuilds_it_first() {
 #[test]
 fn a_preview_read_twice_is_the_preview_read_once() {
     let shared = crate::harness::phone_for("A1");
+    // `(312) 555-0123` as `312.555.0123`: the same number once normalised.
+    let b1_spelled_otherwise = crate::harness::phone_for("B1")
+        .replace(['(', ')'], "")
+        .replace([' ', '-'], ".");
     let rows = [
         od_row("A1", &[("ProcDescript", "PerEx, 4BW")]),
         od_row("A2", &[("WirelessPhone", &shared), ("FName", "José")]),
@@ -227,6 +231,16 @@ fn a_preview_read_twice_is_the_preview_read_once() {
         od_row("A8", &[("AptStatus", "5")]),
         od_row("A9", &[]),
         od_row("A9", &[("FName", "Other")]),
+        // Repeated ids: the verdicts come from the index, in both readings.
+        od_row("B1", &[]),
+        od_row("B1", &[("WirelessPhone", &b1_spelled_otherwise)]),
+        od_row("B2", &[("AptDateTime", "2026-02-30 10:00:00")]),
+        od_row("B2", &[]),
+        od_row("B2", &[]),
+        od_row("B3", &[]),
+        od_row("B3", &[("Pattern", "XXXX////")]),
+        od_row("B4", &[]),
+        od_row("B4", &[("Pattern", "//XXX//")]),
     ];
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let run = |hold: &str| {
@@ -244,4 +258,19 @@ fn a_preview_read_twice_is_the_preview_read_once() {
     let (once, twice) = (run("1000000"), run("0"));
     assert!(once.0.contains("will call"), "{}", once.0);
     assert_eq!(once, twice);
+    // Equal once normalised: copies (a row too broken to be an appointment takes no part);
+    // different details: every row of the id conflicts.
+    let results = &once.1;
+    let count = |id: &str, what: &str| {
+        let id = format!(",{id},");
+        let lines = results.lines().filter(|l| l.contains(&id));
+        lines.filter(|l| l.contains(what)).count()
+    };
+    for id in ["B1", "B2", "B3"] {
+        assert_eq!(count(id, "duplicate of row"), 1, "{id}: {results}");
+        assert_eq!(count(id, "different details"), 0, "{id}: {results}");
+    }
+    assert_eq!(count("B2", "not a real calendar date"), 1, "{results}");
+    assert_eq!(count("B4", "different details"), 2, "{results}");
+    assert_eq!(count("A9", "different details"), 2, "{results}");
 }
