@@ -418,7 +418,7 @@ mod tests {
     #[test]
     fn a_number_with_no_known_zone_has_no_moment() {
         let zones = RecipientZones {
-            zones: Vec::new(),
+            zones: &[],
             source: crate::hours::ZoneSource::Unknown,
         };
         let m = not_before(&hours(), &limits(&zones), chicago(10, 0, 0));
