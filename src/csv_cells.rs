@@ -27,10 +27,12 @@ use serde::de::DeserializeOwned;
 /// First characters that make a spreadsheet read a cell as a formula.
 pub const TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// Whether the cell, after any leading quotes, starts with a trigger character.
+/// Whether the cell, after any leading quotes, starts with a trigger character. (Bytes, not
+/// characters: the quote and every trigger are ASCII, and this runs for every cell written.)
 fn needs_quote(cell: &str) -> bool {
-    cell.trim_start_matches('\'')
-        .starts_with(|c| TRIGGERS.contains(&c))
+    cell.bytes()
+        .find(|&b| b != b'\'')
+        .is_some_and(|b| TRIGGERS.iter().any(|&t| t as u32 == u32::from(b)))
 }
 
 /// The cell as written: a quote before a cell that would be a formula.
@@ -52,6 +54,8 @@ pub fn restore(cell: &str) -> &str {
 /// A CSV writer whose every cell is neutralised.
 pub(crate) struct Writer<W: Write> {
     inner: csv::Writer<W>,
+    /// A neutralised cell (the quote, then the cell), reused from cell to cell.
+    quoted: Vec<u8>,
 }
 
 impl<W: Write> Writer<W> {
@@ -59,7 +63,9 @@ impl<W: Write> Writer<W> {
         Writer {
             inner: csv::WriterBuilder::new()
                 .has_headers(false)
+                .buffer_capacity(1 << 16)
                 .from_writer(sink),
+            quoted: Vec::new(),
         }
     }
 
@@ -68,11 +74,20 @@ impl<W: Write> Writer<W> {
         &mut self,
         cells: impl IntoIterator<Item = &'a str>,
     ) -> csv::Result<()> {
-        self.inner
-            .write_record(cells.into_iter().map(|cell| match neutralise(cell) {
-                Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
-                Cow::Owned(s) => Cow::Owned(s.into_bytes()),
-            }))
+        // Cell by cell, then the record's end: the same bytes as one `write_record`, without a
+        // new string for each quoted cell.
+        for cell in cells {
+            match needs_quote(cell) {
+                true => {
+                    self.quoted.clear();
+                    self.quoted.push(b'\'');
+                    self.quoted.extend_from_slice(cell.as_bytes());
+                    self.inner.write_field(&self.quoted)?;
+                }
+                false => self.inner.write_field(cell)?,
+            }
+        }
+        self.inner.write_record(None::<&[u8]>)
     }
 
     pub(crate) fn flush(&mut self) -> std::io::Result<()> {
@@ -83,6 +98,22 @@ impl<W: Write> Writer<W> {
     pub(crate) fn into_inner(self) -> std::io::Result<W> {
         self.inner.into_inner().map_err(|e| e.into_error())
     }
+}
+
+/// `n` in decimal, written into `buf` (what `n.to_string()` gives, without a new string).
+pub(crate) fn decimal(n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 /// Reads one of our CSV files (header first), restoring every cell, into `T`s.
@@ -121,6 +152,14 @@ mod tests {
         ] {
             assert_eq!(neutralise(cell), written, "{cell:?}");
             assert_eq!(restore(written), cell, "{written:?}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_as_to_string_writes_them() {
+        let mut buf = [0; 20];
+        for n in [0, 1, 9, 10, 99, 100, 12345, u64::from(u16::MAX), u64::MAX] {
+            assert_eq!(decimal(n, &mut buf), n.to_string());
         }
     }
 
