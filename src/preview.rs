@@ -296,8 +296,12 @@ struct Own {
     /// A record's lengths and widths, and its cells.
     head: Vec<u8>,
     cells: Vec<u8>,
-    /// The last cell, made here before it is measured.
+    /// The last cell, made here before it is measured, and its width; kept for the next row
+    /// if it has the same status, reason code and reason (most rows have their neighbour's).
     what: String,
+    what_width: usize,
+    what_of: Option<(Status, Option<ReasonCode>)>,
+    what_reason: String,
 }
 
 /// A zone's start cells and their widths, by start time (see [`Own`]).
@@ -474,6 +478,9 @@ impl Spool {
             head,
             cells,
             what,
+            what_width,
+            what_of,
+            what_reason,
             ..
         } = &mut *self.own;
         head.clear();
@@ -525,9 +532,18 @@ impl Spool {
         let (location, width) = fit_measured(clean(location), MAX_LOCATION);
         push(4, &location, width);
 
-        what.clear();
-        push_what(what, r);
-        push(COLUMNS - 1, what, columns(what));
+        // [`what`] reads nothing of the row but these.
+        let reason = r.reason.as_deref();
+        let key = Some((r.status, r.reason_code));
+        if *what_of != key || reason.is_none_or(|x| x != what_reason) {
+            what.clear();
+            push_what(what, r);
+            *what_width = columns(what);
+            *what_of = key;
+            what_reason.clear();
+            what_reason.push_str(reason.unwrap_or(""));
+        }
+        push(COLUMNS - 1, what, *what_width);
 
         let row = usize::try_from(r.row).unwrap_or(usize::MAX - 1);
         if self.offsets.len() <= row {
@@ -573,7 +589,8 @@ impl Spool {
                     // Cut to the width, as in `write_line`.
                     Some(w) if width > w => {
                         let cell = std::str::from_utf8(cell).unwrap_or_default();
-                        out.write_all(fit(cell, w).trim_end().as_bytes())?;
+                        out.write_all(cut(cell, w).as_bytes())?;
+                        out.write_all("…".as_bytes())?;
                     }
                     // Whole: nothing to trim after a printable ASCII character (most cells).
                     _ if cell.last().is_none_or(u8::is_ascii_graphic) => out.write_all(cell)?,
@@ -587,6 +604,23 @@ impl Spool {
         }
         out.flush()
     }
+}
+
+/// What [`fit`] keeps of `s` before its "…" when `s` is wider than `width` (so with nothing
+/// to trim after it: the "…" ends the cell).
+fn cut(s: &str, width: usize) -> &str {
+    let mut used = 0;
+    for (at, c) in s.char_indices() {
+        let w = match c {
+            ' '..='~' => 1,
+            _ => c.width().unwrap_or(0),
+        };
+        if used + w + 1 > width {
+            return &s[..at];
+        }
+        used += w;
+    }
+    s
 }
 
 /// `s` cut to `width` columns as [`fit`] cuts it, with its width.
@@ -808,8 +842,13 @@ fn push_what(out: &mut String, r: &RowResult) {
 /// recognised is kept as written (the preview file has it whole in any case).
 fn plain(code: Option<ReasonCode>, reason: &str) -> Cow<'_, str> {
     let reason = reason.strip_prefix("not attempted: ").unwrap_or(reason);
-    // A household's note, alone or after another reason.
-    if let Some((before, note)) = reason.split_once("one household call for appointments ") {
+    // A household's note, alone or after another reason. (Its first words looked for first: a
+    // short pattern is found much faster, and most reasons have neither.)
+    if let Some((before, note)) = reason
+        .contains("one household call")
+        .then(|| reason.split_once("one household call for appointments "))
+        .flatten()
+    {
         let rows = note
             .rsplit_once("(rows ")
             .map_or(note, |(_, r)| r.trim_end_matches(')'));
@@ -953,29 +992,23 @@ fn write_wrapped(
 /// there (`unicode-width` measures a string from its end, each character by the one after it).
 /// So a long reason with one en dash is measured at the dash, not character by character.
 fn columns(s: &str) -> usize {
-    if printable_ascii(s) {
-        return s.len();
-    }
+    let b = s.as_bytes();
     let mut total = 0;
     let mut from = 0;
-    for (i, &b) in s.as_bytes().iter().enumerate() {
-        if resets(b) {
-            total += columns_of_piece(&s[from..i]) + 1;
-            from = i + 1;
+    // Each other character, with the characters about it up to the nearest ones that cut.
+    while let Some(at) = b[from..].iter().position(|c| !(0x20..0x7f).contains(c)) {
+        let mut start = from + at;
+        while start > from && !resets(b[start - 1]) {
+            start -= 1;
         }
+        let mut end = from + at + 1;
+        while end < b.len() && !resets(b[end]) {
+            end += 1;
+        }
+        total += (start - from) + s[start..end].width();
+        from = end;
     }
-    total + columns_of_piece(&s[from..])
-}
-
-fn columns_of_piece(s: &str) -> usize {
-    match printable_ascii(s) {
-        true => s.len(),
-        false => s.width(),
-    }
-}
-
-fn printable_ascii(s: &str) -> bool {
-    s.bytes().all(|b| (0x20..0x7f).contains(&b))
+    total + (b.len() - from)
 }
 
 /// A printable ASCII character that no sequence starts with: not a digit, `#` or `*`, which
@@ -1014,6 +1047,9 @@ fn fit_owned(s: Cow<'_, str>, width: usize) -> Cow<'_, str> {
 /// U+009F), looked for in its bytes: U+0080 to U+009F are 0xC2 then 0x80 to 0x9F in UTF-8.
 fn has_control(s: &str) -> bool {
     let b = s.as_bytes();
+    if !b.iter().any(|&c| c < 0x20 || c == 0x7f || c == 0xc2) {
+        return false;
+    }
     b.iter().enumerate().any(|(i, &c)| {
         c < 0x20
             || c == 0x7f
