@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasherDefault;
 use std::io::Write;
 
 use chrono_tz::Tz;
@@ -258,46 +259,107 @@ static NO_PATIENTS: Patients = Patients {
     names: String::new(),
 };
 
-/// Cells never hold control characters ([`clean`]), so this one separates them in a spool.
-const CELL_END: u8 = 0x1f;
-
 /// The preview table of a streaming run, spooled as result rows come, in any order: each
 /// row's cells go to a temporary file (not memory: a million rows of cells is tens of
 /// megabytes), the column widths are measured on the way, and [`Spool::write`] writes the
 /// table in input order from the file. Only who each row is about is held, from when its
 /// chunk is read until its result comes.
+///
+/// A row's record in the file is its six cells' lengths and display widths (see [`Record`]),
+/// then the cells: written once as the row comes, measured once, so the table is written from
+/// the file without finding, checking or measuring a cell again.
 pub struct Spool {
     layout: Layout<'static>,
     file: std::io::BufWriter<std::fs::File>,
     written: u64,
-    /// Each row's line in the file, indexed by input row (`u64::MAX`: no such row).
+    /// Each row's record in the file, indexed by input row (`u64::MAX`: no such row).
     offsets: Vec<u64>,
     widths: Vec<usize>,
     /// Who the rows whose results have not come yet are about.
     expected: Expected,
-    line: Vec<u8>,
-    /// The start column's cells met so far, by zone and the result's start time: an export
-    /// has a few hundred start times, so most rows' cells are found here instead of parsed
-    /// back and formatted in the zone again.
+    /// What the collector's thread keeps between rows: the entries already moved out of
+    /// `expected`, the start cells met so far and the buffers a record is made in.
     /// (Boxed: the spool is moved about in an enum beside small variants.)
-    starts: Box<StartCells>,
+    own: Box<Own>,
 }
 
-/// The start column's cells, by zone and start time (see [`Spool`]).
+/// The spool's own state, on the collector's thread (see [`Spool`]).
 #[derive(Default)]
-struct StartCells(HashMap<Option<Tz>, HashMap<String, String>>);
+struct Own {
+    /// Entries moved out of [`Expected`] whose results have not come yet: the shared map is
+    /// locked once for a chunk's rows, not once a row.
+    waiting: ByRow,
+    /// The start column's cells (and widths) met so far, by zone and the result's start time:
+    /// an export has a few hundred start times, so most rows' cells are found here instead of
+    /// parsed back and formatted in the zone again.
+    starts: Vec<(Option<Tz>, StartCells)>,
+    /// A record's lengths and widths, and its cells.
+    head: Vec<u8>,
+    cells: Vec<u8>,
+    /// The last cell, made here before it is measured, and its width; kept for the next row
+    /// if it has the same status, reason code and reason (most rows have their neighbour's).
+    what: String,
+    what_width: usize,
+    what_of: Option<(Status, Option<ReasonCode>)>,
+    what_reason: String,
+}
+
+/// A zone's start cells and their widths, by start time (see [`Own`]).
+type StartCells = HashMap<Box<str>, (Box<str>, usize), BuildHasherDefault<Cheap>>;
 
 /// How many start cells [`Spool`] keeps per zone before it starts again.
 const STARTS_KEPT: usize = 4096;
 
+/// A cheap hash (FxHash's) for the spool's own maps, keyed by input rows and start times: keys
+/// from our own run, not from anyone trying to collide them.
+#[derive(Default, Clone, Copy)]
+struct Cheap(u64);
+
+impl Cheap {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for Cheap {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.add(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut w = [0; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Short name and zone of each row whose result has not come yet, shared between the pipeline
-/// (which notes a chunk's rows before planning them) and the spool (which takes each row's
-/// entry when its result comes, on the collector's thread).
+/// (which notes a chunk's rows before planning them) and the spool (which takes the entries
+/// when the chunk's results come, on the collector's thread).
 #[derive(Clone, Default)]
 pub struct Expected(std::sync::Arc<std::sync::Mutex<ByRow>>);
 
 /// Short name and zone, by input row.
-type ByRow = std::collections::HashMap<u64, (Box<str>, Tz)>;
+type ByRow = HashMap<u64, (Box<str>, Tz), BuildHasherDefault<Cheap>>;
 
 impl Expected {
     /// Notes who the rows of a chunk are about, before their results come.
@@ -318,11 +380,59 @@ impl Expected {
             .extend(entries);
     }
 
-    fn take(&self, row: u64) -> Option<(Box<str>, Tz)> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&row)
+    /// Moves every entry noted so far into `waiting`.
+    fn move_into(&self, waiting: &mut ByRow) {
+        let mut shared = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match waiting.is_empty() {
+            // Most often: the entries change places, and the shared map keeps the room.
+            true => std::mem::swap(&mut *shared, waiting),
+            false => waiting.extend(shared.drain()),
+        }
+    }
+}
+
+/// A row's record in a spool: for each of the [`COLUMNS`] cells its length in bytes and its
+/// display width ([`columns`]), each a LEB128 number; then the cells' bytes.
+struct Record;
+
+impl Record {
+    fn push_number(out: &mut Vec<u8>, mut n: usize) {
+        while n >= 0x80 {
+            out.push(n as u8 | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+
+    fn number(bytes: &[u8], at: &mut usize) -> Option<usize> {
+        let mut n = 0usize;
+        let mut shift = 0;
+        loop {
+            let b = *bytes.get(*at)?;
+            *at += 1;
+            n |= usize::from(b & 0x7f).checked_shl(shift)?;
+            if b < 0x80 {
+                return Some(n);
+            }
+            shift += 7;
+        }
+    }
+
+    /// Each cell's length and width, and where the cells start; `None` if `bytes` does not
+    /// hold the whole head.
+    fn head(bytes: &[u8]) -> Option<([(usize, usize); COLUMNS], usize)> {
+        let mut at = 0;
+        let mut cells = [(0, 0); COLUMNS];
+        for cell in &mut cells {
+            *cell = (Self::number(bytes, &mut at)?, Self::number(bytes, &mut at)?);
+        }
+        Some((cells, at))
+    }
+
+    /// The length of the record `bytes` starts with, if `bytes` holds its head.
+    fn len(bytes: &[u8]) -> Option<usize> {
+        let (cells, at) = Self::head(bytes)?;
+        Some(at + cells.iter().map(|c| c.0).sum::<usize>())
     }
 }
 
@@ -339,8 +449,7 @@ impl Spool {
             offsets: Vec::new(),
             widths: HEADINGS.iter().map(|h| h.width()).collect(),
             expected: Expected::default(),
-            line: Vec::new(),
-            starts: Box::default(),
+            own: Box::default(),
         })
     }
 
@@ -349,42 +458,101 @@ impl Spool {
         self.expected.clone()
     }
 
-    /// Spools one row's cells.
+    /// Who a row is about, if it was noted: its entry is taken.
+    fn take_expected(&mut self, row: u64) -> Option<(Box<str>, Tz)> {
+        if let Some(found) = self.own.waiting.remove(&row) {
+            return Some(found);
+        }
+        self.expected.move_into(&mut self.own.waiting);
+        self.own.waiting.remove(&row)
+    }
+
+    /// Spools one row's cells: the same cells [`cells_of`] gives, measured once.
     pub fn add(&mut self, r: &RowResult) -> std::io::Result<()> {
-        let patient = self.expected.take(r.row);
-        let patient = patient
+        let patient = self.take_expected(r.row);
+        let (name, zone) = patient
             .as_ref()
             .map_or(("", None), |(n, tz)| (&**n, Some(*tz)));
-        let location = self.layout.location(r.location.as_deref());
-        let start = match r.start_time.as_deref() {
-            None => Cow::Borrowed(""),
-            Some(time) => {
-                let known = self.starts.0.entry(patient.1).or_default();
-                if !known.contains_key(time) {
-                    if known.len() >= STARTS_KEPT {
-                        known.clear();
-                    }
-                    known.insert(
-                        time.to_string(),
-                        start_cell(Some(time), patient.1).into_owned(),
-                    );
-                }
-                Cow::Borrowed(known[time].as_str())
-            }
+        let Own {
+            starts,
+            head,
+            cells,
+            what,
+            what_width,
+            what_of,
+            what_reason,
+            ..
+        } = &mut *self.own;
+        head.clear();
+        cells.clear();
+        let widths = &mut self.widths;
+        let mut push = |i: usize, cell: &str, width: usize| {
+            widths[i] = widths[i].max(width);
+            Record::push_number(head, cell.len());
+            Record::push_number(head, width);
+            cells.extend_from_slice(cell.as_bytes());
         };
-        self.line.clear();
-        for (i, cell) in cells_with(r, start, patient.0, location).iter().enumerate() {
-            self.widths[i] = self.widths[i].max(columns(cell));
-            self.line.extend_from_slice(cell.as_bytes());
-            self.line.push(CELL_END);
+
+        let mut digits = [0; 20];
+        let row = crate::csv_cells::decimal(r.row, &mut digits);
+        push(0, row, row.len());
+
+        match r.start_time.as_deref() {
+            None => push(1, "", 0),
+            Some(time) => {
+                let i = match starts.iter().position(|(z, _)| *z == zone) {
+                    Some(i) => i,
+                    None => {
+                        starts.push((zone, StartCells::default()));
+                        starts.len() - 1
+                    }
+                };
+                let known = &mut starts[i].1;
+                match known.get(time) {
+                    Some((cell, width)) => push(1, cell, *width),
+                    None => {
+                        if known.len() >= STARTS_KEPT {
+                            known.clear();
+                        }
+                        let cell = start_cell(Some(time), zone);
+                        let width = columns(&cell);
+                        push(1, &cell, width);
+                        known.insert(time.into(), (cell.into_owned().into_boxed_str(), width));
+                    }
+                }
+            }
         }
+
+        push(2, name, columns(name));
+
+        let (phone, width) = fit_measured(clean(r.to_number.as_deref().unwrap_or("")), MAX_OTHER);
+        push(3, &phone, width);
+
+        let location = self.layout.location(r.location.as_deref());
+        let (location, width) = fit_measured(clean(location), MAX_LOCATION);
+        push(4, &location, width);
+
+        // [`what`] reads nothing of the row but these.
+        let reason = r.reason.as_deref();
+        let key = Some((r.status, r.reason_code));
+        if *what_of != key || reason.is_none_or(|x| x != what_reason) {
+            what.clear();
+            push_what(what, r);
+            *what_width = columns(what);
+            *what_of = key;
+            what_reason.clear();
+            what_reason.push_str(reason.unwrap_or(""));
+        }
+        push(COLUMNS - 1, what, *what_width);
+
         let row = usize::try_from(r.row).unwrap_or(usize::MAX - 1);
         if self.offsets.len() <= row {
             self.offsets.resize(row + 1, u64::MAX);
         }
         self.offsets[row] = self.written;
-        self.file.write_all(&self.line)?;
-        self.written += self.line.len() as u64;
+        self.file.write_all(head)?;
+        self.file.write_all(cells)?;
+        self.written += (head.len() + cells.len()) as u64;
         Ok(())
     }
 
@@ -397,28 +565,81 @@ impl Spool {
             widths,
             ..
         } = self;
-        let mut lines = Windows::new(file.into_inner().map_err(|e| e.into_error())?);
+        let mut records = Windows::new(file.into_inner().map_err(|e| e.into_error())?);
         let shown = shown(&layout);
         let last = last_width(&layout, &widths, &shown);
         let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
         write_line(&mut out, &widths, &shown, last, HEADINGS)?;
         for offset in offsets.into_iter().filter(|&o| o != u64::MAX) {
-            let mut parts = lines.line(offset)?.split(|&b| b == CELL_END);
-            let cells: [&str; COLUMNS] = std::array::from_fn(|_| {
-                std::str::from_utf8(parts.next().unwrap_or_default()).unwrap_or_default()
-            });
-            write_line(&mut out, &widths, &shown, last, cells)?;
+            let record = records.record(offset)?;
+            // A record cut short (only if the spool was) gives empty cells.
+            let (cells, mut at) = Record::head(record).unwrap_or(([(0, 0); COLUMNS], 0));
+            for (i, &(len, width)) in cells.iter().enumerate() {
+                let cell = record.get(at..at + len).unwrap_or_default();
+                at += len;
+                if !shown[i] {
+                    continue;
+                }
+                if i < COLUMNS - 1 {
+                    out.write_all(cell)?;
+                    pad(&mut out, widths[i] + GAP - width)?;
+                    continue;
+                }
+                match last {
+                    // Cut to the width, as in `write_line`.
+                    Some(w) if width > w => {
+                        let cell = std::str::from_utf8(cell).unwrap_or_default();
+                        out.write_all(cut(cell, w).as_bytes())?;
+                        out.write_all("…".as_bytes())?;
+                    }
+                    // Whole: nothing to trim after a printable ASCII character (most cells).
+                    _ if cell.last().is_none_or(u8::is_ascii_graphic) => out.write_all(cell)?,
+                    _ => {
+                        let cell = std::str::from_utf8(cell).unwrap_or_default();
+                        out.write_all(cell.trim_end().as_bytes())?;
+                    }
+                }
+            }
+            out.write_all(b"\n")?;
         }
         out.flush()
     }
 }
 
-/// A spool's lines read back by offset through a few windows onto the file, not the whole file
-/// at once (tens of megabytes at a million rows). In input order, the lines walk the file as a
-/// few mostly rising sequences (within a chunk: the rows settled before planning, the rows
-/// planned without a call, the calls; then the households planned with a later chunk), so each
-/// window reads on almost sequentially. Two windows were too few for the three sequences of a
-/// chunk: a 100k-row table refilled a window every five lines (19,600 reads of 64 KB); four
+/// What [`fit`] keeps of `s` before its "…" when `s` is wider than `width` (so with nothing
+/// to trim after it: the "…" ends the cell).
+fn cut(s: &str, width: usize) -> &str {
+    let mut used = 0;
+    for (at, c) in s.char_indices() {
+        let w = match c {
+            ' '..='~' => 1,
+            _ => c.width().unwrap_or(0),
+        };
+        if used + w + 1 > width {
+            return &s[..at];
+        }
+        used += w;
+    }
+    s
+}
+
+/// `s` cut to `width` columns as [`fit`] cuts it, with its width.
+fn fit_measured(s: Cow<'_, str>, width: usize) -> (Cow<'_, str>, usize) {
+    let columns_of = columns(&s);
+    if columns_of <= width {
+        return (s, columns_of);
+    }
+    let cut = fit(&s, width).into_owned();
+    let columns_of = columns(&cut);
+    (Cow::Owned(cut), columns_of)
+}
+
+/// A spool's records read back by offset through a few windows onto the file, not the whole
+/// file at once (tens of megabytes at a million rows). In input order, the records walk the
+/// file as a few mostly rising sequences (within a chunk: the rows settled before planning, the
+/// rows planned without a call, the calls; then the households planned with a later chunk), so
+/// each window reads on almost sequentially. Two windows were too few for the three sequences
+/// of a chunk: a 100k-row table refilled a window every five lines (19,600 reads of 64 KB); four
 /// refill one about 130 times.
 struct Windows {
     file: std::fs::File,
@@ -432,7 +653,7 @@ struct Windows {
 /// Windows onto the spool.
 const WINDOWS: usize = 4;
 
-/// Bytes a window reads at a time (more when one line is longer).
+/// Bytes a window reads at a time (more when one record is longer).
 const WINDOW: usize = 1 << 16;
 
 impl Windows {
@@ -445,8 +666,8 @@ impl Windows {
         }
     }
 
-    /// The line (its cells, each ended by [`CELL_END`]) at `offset`.
-    fn line(&mut self, offset: u64) -> std::io::Result<&[u8]> {
+    /// The record at `offset`.
+    fn record(&mut self, offset: u64) -> std::io::Result<&[u8]> {
         let hit = (0..WINDOWS).find_map(|i| Some((i, self.end_in(i, offset)?)));
         let (i, end) = match hit {
             Some(found) => found,
@@ -457,7 +678,7 @@ impl Windows {
                     let read = self.fill(i, offset, size)?;
                     match self.end_in(i, offset) {
                         Some(end) => break (i, end),
-                        // The end of the file: a cut line (only if the spool was cut short).
+                        // The end of the file: a cut record (only if the spool was cut short).
                         None if read < size => break (i, self.windows[i].1.len()),
                         None => size *= 2,
                     }
@@ -470,14 +691,13 @@ impl Windows {
         Ok(&bytes[(offset - start) as usize..end])
     }
 
-    /// Where the line at `offset` ends in window `i`, if the window holds all of it.
+    /// Where the record at `offset` ends in window `i`, if the window holds all of it.
     fn end_in(&self, i: usize, offset: u64) -> Option<usize> {
         let (start, bytes) = &self.windows[i];
         let from = usize::try_from(offset.checked_sub(*start)?).ok()?;
         let rest = bytes.get(from..)?;
-        let mut ends = rest.iter().enumerate().filter(|(_, &b)| b == CELL_END);
-        let (last, _) = ends.nth(COLUMNS - 1)?;
-        Some(from + last + 1)
+        let len = Record::len(rest)?;
+        (len <= rest.len()).then_some(from + len)
     }
 
     /// Reads up to `size` bytes at `offset` into window `i`; returns how many there were.
@@ -515,16 +735,20 @@ fn write_line<S: AsRef<str>>(
             out.write_all(cell.trim_end().as_bytes())?;
         } else {
             out.write_all(cell.as_bytes())?;
-            let mut pad = widths[i] + GAP - columns(cell);
-            // Spaces from a constant, not through the formatting machinery (a call per cell).
-            while pad > 0 {
-                let n = pad.min(SPACES.len());
-                out.write_all(&SPACES[..n])?;
-                pad -= n;
-            }
+            pad(out, widths[i] + GAP - columns(cell))?;
         }
     }
     out.write_all(b"\n")
+}
+
+/// `n` spaces, from a constant, not through the formatting machinery (a call per cell).
+fn pad(out: &mut impl Write, mut n: usize) -> std::io::Result<()> {
+    while n > 0 {
+        let some = n.min(SPACES.len());
+        out.write_all(&SPACES[..some])?;
+        n -= some;
+    }
+    Ok(())
 }
 
 /// The start column's formats (in the row's zone, else with its offset), parsed once.
@@ -584,9 +808,18 @@ fn cells_with<'a>(
 /// What will happen to a row, in plain words: "will call", "skipped: already confirmed",
 /// "not called: no valid phone".
 pub fn what(r: &RowResult) -> Cow<'static, str> {
+    let mut out = String::new();
+    push_what(&mut out, r);
+    out.into()
+}
+
+/// [`what`], written at the end of `out`.
+fn push_what(out: &mut String, r: &RowResult) {
     // A call held for a later moment of the window: "will call at 11:00 CST".
     if let Some(at) = crate::schedule::held_time(r) {
-        return format!("will call at {at}").into();
+        out.push_str("will call at ");
+        out.push_str(&at);
+        return;
     }
     let reason = clean(r.reason.as_deref().unwrap_or("").trim());
     let reason = plain(r.reason_code, &reason);
@@ -597,9 +830,10 @@ pub fn what(r: &RowResult) -> Cow<'static, str> {
         Status::Deferred => "not now",
         Status::Invalid | Status::Failed | Status::NotAttempted | Status::Uncertain => "not called",
     };
-    match reason.is_empty() {
-        true => Cow::Borrowed(lead),
-        false => format!("{lead}: {reason}").into(),
+    out.push_str(lead);
+    if !reason.is_empty() {
+        out.push_str(": ");
+        out.push_str(&reason);
     }
 }
 
@@ -608,8 +842,13 @@ pub fn what(r: &RowResult) -> Cow<'static, str> {
 /// recognised is kept as written (the preview file has it whole in any case).
 fn plain(code: Option<ReasonCode>, reason: &str) -> Cow<'_, str> {
     let reason = reason.strip_prefix("not attempted: ").unwrap_or(reason);
-    // A household's note, alone or after another reason.
-    if let Some((before, note)) = reason.split_once("one household call for appointments ") {
+    // A household's note, alone or after another reason. (Its first words looked for first: a
+    // short pattern is found much faster, and most reasons have neither.)
+    if let Some((before, note)) = reason
+        .contains("one household call")
+        .then(|| reason.split_once("one household call for appointments "))
+        .flatten()
+    {
         let rows = note
             .rsplit_once("(rows ")
             .map_or(note, |(_, r)| r.trim_end_matches(')'));
@@ -746,11 +985,36 @@ fn write_wrapped(
 
 /// `s`'s display width: its length when every character is printable ASCII (one column each:
 /// most cells of a table), else what `unicode-width` says.
+///
+/// A string with other characters is measured the same way piece by piece, cut at the printable
+/// ASCII characters that cannot start a sequence (see [`resets`]): such a character is one
+/// column whatever follows it, and what comes before it is measured as if the string ended
+/// there (`unicode-width` measures a string from its end, each character by the one after it).
+/// So a long reason with one en dash is measured at the dash, not character by character.
 fn columns(s: &str) -> usize {
-    match s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        true => s.len(),
-        false => s.width(),
+    let b = s.as_bytes();
+    let mut total = 0;
+    let mut from = 0;
+    // Each other character, with the characters about it up to the nearest ones that cut.
+    while let Some(at) = b[from..].iter().position(|c| !(0x20..0x7f).contains(c)) {
+        let mut start = from + at;
+        while start > from && !resets(b[start - 1]) {
+            start -= 1;
+        }
+        let mut end = from + at + 1;
+        while end < b.len() && !resets(b[end]) {
+            end += 1;
+        }
+        total += (start - from) + s[start..end].width();
+        from = end;
     }
+    total + (b.len() - from)
+}
+
+/// A printable ASCII character that no sequence starts with: not a digit, `#` or `*`, which
+/// start keycap emoji ("1\u{fe0f}\u{20e3}").
+fn resets(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) && !b.is_ascii_digit() && b != b'#' && b != b'*'
 }
 
 /// `s` cut to `width` display columns, ending in "…" when cut.
@@ -779,9 +1043,23 @@ fn fit_owned(s: Cow<'_, str>, width: usize) -> Cow<'_, str> {
     }
 }
 
+/// Whether `s` holds a control character (`char::is_control`: U+0000 to U+001F and U+007F to
+/// U+009F), looked for in its bytes: U+0080 to U+009F are 0xC2 then 0x80 to 0x9F in UTF-8.
+fn has_control(s: &str) -> bool {
+    let b = s.as_bytes();
+    if !b.iter().any(|&c| c < 0x20 || c == 0x7f || c == 0xc2) {
+        return false;
+    }
+    b.iter().enumerate().any(|(i, &c)| {
+        c < 0x20
+            || c == 0x7f
+            || (c == 0xc2 && b.get(i + 1).is_some_and(|n| (0x80..0xa0).contains(n)))
+    })
+}
+
 /// Control characters inside a value would break the columns.
 fn clean(s: &str) -> Cow<'_, str> {
-    match s.contains(char::is_control) {
+    match has_control(s) {
         true => s.replace(char::is_control, " ").into(),
         false => Cow::Borrowed(s),
     }
@@ -862,6 +1140,77 @@ mod tests {
             "a\tb",
         ] {
             assert_eq!(columns(s), s.width(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn mixed_text_is_measured_as_unicode_width_measures_it() {
+        // Sequences whose width depends on their neighbours, and plain pieces between them.
+        let pieces = [
+            "a",
+            " ",
+            "1",
+            "#",
+            "*",
+            ":",
+            "–",
+            "é",
+            "e\u{301}",
+            "\u{fe0f}",
+            "\u{fe0e}",
+            "\u{fe01}",
+            "\u{20e3}",
+            "\u{200d}",
+            "\u{1f600}",
+            "\u{2764}",
+            "\u{2018}",
+            "\u{627}",
+            "\u{644}",
+            "\u{17d2}",
+            "\u{1780}",
+            "\u{5d0}",
+            "\u{5dc}",
+            "\u{338}",
+            "日",
+            "\n",
+            "\r",
+            "\u{85}",
+            "\u{ad}",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut x = seed;
+            for _ in 0..(x % 9) {
+                x /= 9;
+                s.push_str(pieces[(x % pieces.len() as u64) as usize]);
+                x /= pieces.len() as u64;
+                if x == 0 {
+                    x = seed.rotate_left(17);
+                }
+            }
+            assert_eq!(columns(&s), s.width(), "{s:?}");
+        }
+        // Every character that cuts a string into pieces is one column, whatever surrounds it.
+        for b in (0x20u8..0x7f).filter(|&b| resets(b)) {
+            let c = char::from(b);
+            for p in pieces {
+                for q in pieces {
+                    let s = format!("{p}{c}{q}");
+                    assert_eq!(s.width(), p.width() + 1 + q.width(), "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn control_characters_are_found_in_the_bytes() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let s = format!("a{c}b");
+            assert_eq!(has_control(&s), s.contains(char::is_control), "{c:?}");
         }
     }
 

@@ -22,15 +22,19 @@ impl RowResult {
         fn text(v: &Option<String>) -> &str {
             v.as_deref().unwrap_or("")
         }
-        let row = self.row.to_string();
-        let http_status = self.http_status.map(|s| s.to_string()).unwrap_or_default();
+        let (mut row, mut http_status) = ([0; 20], [0; 20]);
+        let row = crate::csv_cells::decimal(self.row, &mut row);
+        let http_status = match self.http_status {
+            Some(s) => crate::csv_cells::decimal(u64::from(s), &mut http_status),
+            None => "",
+        };
         w.write_row([
-            row.as_str(),
+            row,
             text(&self.appointment_id),
             self.status.as_str(),
             text(&self.conversation_id),
             text(&self.reason),
-            http_status.as_str(),
+            http_status,
             text(&self.to_number),
             text(&self.start_time),
             text(&self.attempted_at),
