@@ -117,7 +117,7 @@ pub fn not_before(hours: &CallingHours, limits: &Limits<'_>, now: DateTime<Utc>)
     let at = match limits.zones.zones.is_empty() {
         // No zone is known for the number: no time is known to be within its hours.
         true => None,
-        false => hours.next_opening(&limits.zones.zones, t),
+        false => hours.next_opening(limits.zones.zones, t),
     };
     let cause = if limits.rules_lift.is_some_and(|lift| lift > now) {
         Cause::Rules

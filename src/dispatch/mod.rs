@@ -425,7 +425,9 @@ fn preview_chunk(
         let turn = preview_turn(shared, &call, item.hold.as_ref());
         steps.push(Step::Call(call, turn));
     }
-    let done: Vec<(Vec<RowResult>, Option<(Call, bool)>)> = steps
+    // Each step's rows, and its call with whether it would go.
+    type Done = (Vec<RowResult>, Option<(Call, bool)>);
+    let done: Vec<Done> = steps
         .into_par_iter()
         .map(|step| match step {
             Step::Rows(rows) => (shared.finish_rows(rows), None),

@@ -311,7 +311,7 @@ impl CallingHours {
         if !open_in(&self.org, self.org_zone, t) {
             // When it may be called is when both windows are open: a Hawaii patient of a Chicago
             // practice is not callable when Chicago opens.
-            return Err(self.org_closed(self.next_opening(&zones.zones, t)));
+            return Err(self.org_closed(self.next_opening(zones.zones, t)));
         }
         if zones.zones.is_empty() {
             return Err(Closed {
@@ -326,7 +326,7 @@ impl CallingHours {
         if zones.zones.iter().all(|z| open_in(&self.recipient, *z, t)) {
             return Ok(());
         }
-        let opens_at = self.next_opening(&zones.zones, t);
+        let opens_at = self.next_opening(zones.zones, t);
         Err(Closed {
             reason: format!(
                 "outside calling hours ({} in {}){}",
