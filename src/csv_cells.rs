@@ -51,26 +51,19 @@ pub fn restore(cell: &str) -> &str {
     }
 }
 
-/// A CSV writer whose every cell is neutralised.
-///
-/// It writes what `csv::Writer` writes with its defaults (`,` between cells, `\n` after a
-/// record, a cell quoted when it holds `,`, `"`, `\r` or `\n`, its quotes doubled, and `""` for
-/// a record of one empty cell), but makes each line in one reused buffer: the results file
-/// gets a line for every row of a million-row preview.
+/// A CSV writer whose every cell is neutralised. (With a 64 KB buffer: the results file gets a
+/// line for every row of a million-row preview.)
 pub(crate) struct Writer<W: Write> {
-    inner: std::io::BufWriter<W>,
-    /// The line being made.
-    line: Vec<u8>,
-    /// The first record's number of cells: every record has as many.
-    cells: Option<usize>,
+    inner: csv::Writer<W>,
 }
 
 impl<W: Write> Writer<W> {
     pub(crate) fn new(sink: W) -> Self {
         Writer {
-            inner: std::io::BufWriter::with_capacity(1 << 16, sink),
-            line: Vec::new(),
-            cells: None,
+            inner: csv::WriterBuilder::new()
+                .has_headers(false)
+                .buffer_capacity(1 << 16)
+                .from_writer(sink),
         }
     }
 
@@ -79,58 +72,11 @@ impl<W: Write> Writer<W> {
         &mut self,
         cells: impl IntoIterator<Item = &'a str>,
     ) -> csv::Result<()> {
-        let line = &mut self.line;
-        line.clear();
-        let mut count = 0;
-        for cell in cells {
-            if count > 0 {
-                line.push(b',');
-            }
-            count += 1;
-            let bytes = cell.as_bytes();
-            // The quote `neutralise` puts first is no reason to quote the cell.
-            let formula = needs_quote(cell);
-            match bytes
-                .iter()
-                .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
-            {
-                true => {
-                    line.push(b'"');
-                    if formula {
-                        line.push(b'\'');
-                    }
-                    for &b in bytes {
-                        if b == b'"' {
-                            line.push(b'"');
-                        }
-                        line.push(b);
-                    }
-                    line.push(b'"');
-                }
-                false => {
-                    if formula {
-                        line.push(b'\'');
-                    }
-                    line.extend_from_slice(bytes);
-                }
-            }
-        }
-        if line.is_empty() {
-            line.extend_from_slice(b"\"\"");
-        }
-        line.push(b'\n');
-        match self.cells {
-            None => self.cells = Some(count),
-            Some(first) if first != count => {
-                return Err(std::io::Error::other(format!(
-                    "found record with {count} fields, but the previous record has {first} fields"
-                ))
-                .into())
-            }
-            Some(_) => {}
-        }
-        self.inner.write_all(line)?;
-        Ok(())
+        self.inner
+            .write_record(cells.into_iter().map(|cell| match neutralise(cell) {
+                Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+                Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+            }))
     }
 
     pub(crate) fn flush(&mut self) -> std::io::Result<()> {
@@ -141,22 +87,6 @@ impl<W: Write> Writer<W> {
     pub(crate) fn into_inner(self) -> std::io::Result<W> {
         self.inner.into_inner().map_err(|e| e.into_error())
     }
-}
-
-/// `n` in decimal, written into `buf` (what `n.to_string()` gives, without a new string).
-pub(crate) fn decimal(n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut at = buf.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 /// Reads one of our CSV files (header first), restoring every cell, into `T`s.
@@ -195,61 +125,6 @@ mod tests {
         ] {
             assert_eq!(neutralise(cell), written, "{cell:?}");
             assert_eq!(restore(written), cell, "{written:?}");
-        }
-    }
-
-    #[test]
-    fn lines_are_what_the_csv_crate_writes() {
-        let cells = [
-            "",
-            "a",
-            "a,b",
-            "say \"hi\"",
-            "\"",
-            "line\nbreak",
-            "cr\rx",
-            "'=x",
-            "=1,2",
-            "+1\"2",
-            "-",
-            "@",
-            "\t,",
-            "é,ü",
-            " ",
-            "''",
-        ];
-        let mut rows: Vec<Vec<&str>> = vec![vec![], vec![""], vec!["a"], vec!["", ""]];
-        for a in cells {
-            rows.push(vec![a]);
-            for b in cells {
-                rows.push(vec![a, b, a]);
-            }
-        }
-        for row in rows {
-            let mut ours = Writer::new(Vec::new());
-            ours.write_row(row.iter().copied()).unwrap();
-            let mut theirs = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(Vec::new());
-            theirs
-                .write_record(row.iter().map(|c| neutralise(c).into_owned()))
-                .unwrap();
-            assert_eq!(
-                String::from_utf8(ours.into_inner().unwrap()).unwrap(),
-                String::from_utf8(theirs.into_inner().unwrap()).unwrap(),
-                "{row:?}"
-            );
-        }
-        let mut w = Writer::new(Vec::new());
-        w.write_row(["a", "b"]).unwrap();
-        assert!(w.write_row(["a"]).is_err());
-    }
-
-    #[test]
-    fn decimals_are_written_as_to_string_writes_them() {
-        let mut buf = [0; 20];
-        for n in [0, 1, 9, 10, 99, 100, 12345, u64::from(u16::MAX), u64::MAX] {
-            assert_eq!(decimal(n, &mut buf), n.to_string());
         }
     }
 

@@ -10,10 +10,10 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasherDefault;
 use std::io::Write;
 
 use chrono_tz::Tz;
+use rustc_hash::FxBuildHasher;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::plan::Call;
@@ -304,53 +304,12 @@ struct Own {
     what_reason: String,
 }
 
-/// A zone's start cells and their widths, by start time (see [`Own`]).
-type StartCells = HashMap<Box<str>, (Box<str>, usize), BuildHasherDefault<Cheap>>;
+/// A zone's start cells and their widths, by start time (see [`Own`]). The spool's maps hash
+/// with FxHash: their keys come from this run, not from anyone trying to make them collide.
+type StartCells = HashMap<Box<str>, (Box<str>, usize), FxBuildHasher>;
 
 /// How many start cells [`Spool`] keeps per zone before it starts again.
 const STARTS_KEPT: usize = 4096;
-
-/// A cheap hash (FxHash's) for the spool's own maps, keyed by input rows and start times: keys
-/// from our own run, not from anyone trying to collide them.
-#[derive(Default, Clone, Copy)]
-struct Cheap(u64);
-
-impl Cheap {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl std::hash::Hasher for Cheap {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            self.add(u64::from_le_bytes(w.try_into().unwrap_or_default()));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut w = [0; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
 
 /// Short name and zone of each row whose result has not come yet, shared between the pipeline
 /// (which notes a chunk's rows before planning them) and the spool (which takes the entries
@@ -359,7 +318,7 @@ impl std::hash::Hasher for Cheap {
 pub struct Expected(std::sync::Arc<std::sync::Mutex<ByRow>>);
 
 /// Short name and zone, by input row.
-type ByRow = HashMap<u64, (Box<str>, Tz), BuildHasherDefault<Cheap>>;
+type ByRow = HashMap<u64, (Box<str>, Tz), FxBuildHasher>;
 
 impl Expected {
     /// Notes who the rows of a chunk are about, before their results come.
@@ -493,8 +452,8 @@ impl Spool {
             cells.extend_from_slice(cell.as_bytes());
         };
 
-        let mut digits = [0; 20];
-        let row = crate::csv_cells::decimal(r.row, &mut digits);
+        let mut digits = itoa::Buffer::new();
+        let row = digits.format(r.row);
         push(0, row, row.len());
 
         match r.start_time.as_deref() {

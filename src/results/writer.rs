@@ -22,10 +22,11 @@ impl RowResult {
         fn text(v: &Option<String>) -> &str {
             v.as_deref().unwrap_or("")
         }
-        let (mut row, mut http_status) = ([0; 20], [0; 20]);
-        let row = crate::csv_cells::decimal(self.row, &mut row);
+        // Numbers written without a new string each (a line for every row of a large export).
+        let (mut row, mut http_status) = (itoa::Buffer::new(), itoa::Buffer::new());
+        let row = row.format(self.row);
         let http_status = match self.http_status {
-            Some(s) => crate::csv_cells::decimal(u64::from(s), &mut http_status),
+            Some(s) => http_status.format(s),
             None => "",
         };
         w.write_row([
