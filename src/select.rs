@@ -335,9 +335,6 @@ pub fn fingerprint(a: &Appointment) -> u64 {
     for text in [id, first_name, &phone.e164, &phone.national] {
         write_text(&mut bytes, text);
     }
-    for text in [patient_id, last_name] {
-        write_maybe(&mut bytes, text.as_deref());
-    }
     // A date by its day number; a time by its instant (times compare equal by instant).
     let day = birth_date.map(|d| chrono::Datelike::num_days_from_ce(&d));
     write_maybe(&mut bytes, day.map(i32::to_le_bytes).as_ref());
@@ -350,14 +347,11 @@ pub fn fingerprint(a: &Appointment) -> u64 {
         });
         write_maybe(&mut bytes, instant.as_ref());
     }
-    for text in [
-        appointment_type,
-        description,
-        status,
-        confirmed,
-        opt_out,
-        language,
-    ] {
+    let optional = [patient_id, last_name, appointment_type, description];
+    for text in optional
+        .into_iter()
+        .chain([status, confirmed, opt_out, language])
+    {
         write_maybe(&mut bytes, text.as_deref());
     }
     bytes.extend((*location as u64).to_le_bytes());

@@ -31,6 +31,7 @@ pub use gate::Gate;
 use shared::{Final, Shared};
 pub use stop::Stop;
 
+use crate::api::AnnieClient;
 use crate::clock::Clock;
 use crate::locations::Location;
 use crate::normalise::phone::{self, Phone};
@@ -198,39 +199,22 @@ impl Dispatcher {
                     })
                     .collect()
             };
-            if d.client.is_none() {
+            let Some(client) = &d.client else {
                 preview_chunk(&shared, chunk, rendered, &mut out);
                 continue;
-            }
+            };
             for (item, rendered) in chunk.into_iter().zip(rendered) {
-                let call = match (item.body, rendered) {
-                    (Body::Rendered(call), _) => call,
-                    (Body::Planned(_), Some(Ok(call))) => call,
-                    (Body::Planned(planned), Some(Err(reason))) => {
-                        shared.report(&planned.skeleton(), Status::Invalid, Some(reason));
-                        continue;
-                    }
-                    (Body::Planned(planned), None) => {
-                        let reason = Reason::new(
-                            ReasonCode::Internal,
-                            "internal error: the call was not rendered; please report this",
-                        );
-                        shared.report(&planned.skeleton(), Status::NotAttempted, Some(reason));
+                let call = match rendered_call(item.body, rendered) {
+                    Ok(call) => call,
+                    Err(rows) => {
+                        shared.report_rows(rows);
                         continue;
                     }
                 };
-                let within_limit = match item.within_limit {
-                    Some(within) => within,
-                    None => {
-                        if let Some(details) = &d.details {
-                            details.lock().unwrap_or_else(|p| p.into_inner()).add(&call);
-                        }
-                        let counted = d.calls_counted.fetch_add(1, Ordering::SeqCst) + 1;
-                        d.limit.is_none_or(|l| counted <= l)
-                    }
-                };
+                let within_limit = d.within_limit(&call, item.within_limit);
                 let paced = pace(
                     &shared,
+                    client,
                     item.index,
                     call,
                     within_limit,
@@ -282,6 +266,7 @@ impl Dispatcher {
 #[allow(clippy::too_many_arguments)]
 async fn pace(
     shared: &Arc<Shared>,
+    client: &Arc<AnnieClient>,
     index: usize,
     call: Call,
     within_limit: bool,
@@ -292,25 +277,13 @@ async fn pace(
 ) -> anyhow::Result<Paced> {
     let d = &shared.d;
     if !within_limit {
-        let limit = d.limit.unwrap_or_default();
-        let reason = format!("not attempted: --limit {limit} reached");
-        let reason = Reason::new(ReasonCode::RunLimit, reason);
-        shared.report(&call, Status::NotAttempted, Some(reason));
+        shared.report(&call, Status::NotAttempted, Some(d.limit_reason()));
         return Ok(Paced::Done);
     }
     if let Some(reason) = d.stop.reason() {
         shared.report(&call, Status::NotAttempted, Some(reason));
         return Ok(Paced::Done);
     }
-    let Some(client) = &d.client else {
-        // A preview's calls go through `preview_chunk`, never here.
-        let reason = Reason::new(
-            ReasonCode::Internal,
-            "internal error: a preview's call was paced as if sent; please report this",
-        );
-        shared.report(&call, Status::NotAttempted, Some(reason));
-        return Ok(Paced::Done);
-    };
     if let Some(held) = d.held_back(&call) {
         return Ok(shared.hold_back(call, held));
     }
@@ -362,6 +335,52 @@ async fn pace(
     Ok(Paced::Done)
 }
 
+/// A chunk's call as rendered, or, when it could not be, its rows (`invalid` with the reason).
+fn rendered_call(
+    body: Body,
+    rendered: Option<Result<Call, Reason>>,
+) -> Result<Call, Vec<RowResult>> {
+    match (body, rendered) {
+        (Body::Rendered(call), _) => Ok(call),
+        (Body::Planned(_), Some(Ok(call))) => Ok(call),
+        (Body::Planned(planned), Some(Err(reason))) => {
+            Err(planned.skeleton().results(Status::Invalid, Some(reason)))
+        }
+        (Body::Planned(planned), None) => {
+            let reason = Reason::new(
+                ReasonCode::Internal,
+                "internal error: the call was not rendered; please report this",
+            );
+            Err(planned
+                .skeleton()
+                .results(Status::NotAttempted, Some(reason)))
+        }
+    }
+}
+
+impl Dispatcher {
+    /// Whether a call is within `--limit`: counted (and noted for the preview's details) the
+    /// first time it comes; a call back from waiting keeps its first answer.
+    fn within_limit(&self, call: &Call, counted_before: Option<bool>) -> bool {
+        counted_before.unwrap_or_else(|| {
+            if let Some(details) = &self.details {
+                details.lock().unwrap_or_else(|p| p.into_inner()).add(call);
+            }
+            let counted = self.calls_counted.fetch_add(1, Ordering::SeqCst) + 1;
+            self.limit.is_none_or(|l| counted <= l)
+        })
+    }
+
+    /// Why a call over `--limit` was not attempted.
+    fn limit_reason(&self) -> Reason {
+        let limit = self.limit.unwrap_or_default();
+        Reason::new(
+            ReasonCode::RunLimit,
+            format!("not attempted: --limit {limit} reached"),
+        )
+    }
+}
+
 /// What one rendered call of a preview's chunk comes to, in the order the calls came.
 enum Step {
     /// Its rows are known (not rendered, over `--limit`, the run stopped).
@@ -384,38 +403,16 @@ fn preview_chunk(
     let d = &shared.d;
     let mut steps = Vec::with_capacity(chunk.len());
     for (item, rendered) in chunk.into_iter().zip(rendered) {
-        let call = match (item.body, rendered) {
-            (Body::Rendered(call), _) => call,
-            (Body::Planned(_), Some(Ok(call))) => call,
-            (Body::Planned(planned), Some(Err(reason))) => {
-                let rows = planned.skeleton().results(Status::Invalid, Some(reason));
-                steps.push(Step::Rows(rows));
-                continue;
-            }
-            (Body::Planned(planned), None) => {
-                let reason = Reason::new(
-                    ReasonCode::Internal,
-                    "internal error: the call was not rendered; please report this",
-                );
-                let rows = planned
-                    .skeleton()
-                    .results(Status::NotAttempted, Some(reason));
+        let call = match rendered_call(item.body, rendered) {
+            Ok(call) => call,
+            Err(rows) => {
                 steps.push(Step::Rows(rows));
                 continue;
             }
         };
-        let within_limit = item.within_limit.unwrap_or_else(|| {
-            if let Some(details) = &d.details {
-                details.lock().unwrap_or_else(|p| p.into_inner()).add(&call);
-            }
-            let counted = d.calls_counted.fetch_add(1, Ordering::SeqCst) + 1;
-            d.limit.is_none_or(|l| counted <= l)
-        });
-        if !within_limit {
-            let limit = d.limit.unwrap_or_default();
-            let reason = format!("not attempted: --limit {limit} reached");
-            let reason = Reason::new(ReasonCode::RunLimit, reason);
-            steps.push(Step::Rows(call.results(Status::NotAttempted, Some(reason))));
+        if !d.within_limit(&call, item.within_limit) {
+            let rows = call.results(Status::NotAttempted, Some(d.limit_reason()));
+            steps.push(Step::Rows(rows));
             continue;
         }
         if let Some(reason) = d.stop.reason() {
