@@ -4,6 +4,8 @@
 //! the export column. Reasons never repeat names, birth dates or phone numbers.
 
 mod nanp;
+#[rustfmt::skip]
+mod nanp_metadata;
 pub mod phone;
 pub mod policy;
 pub mod time;

@@ -120,9 +120,9 @@ pub fn parse(text: &str, region: country::Id) -> Result<Phone, PhoneProblem> {
     classify(text, region).map(|c| c.phone)
 }
 
-/// Parses and classifies a number. Plain North American numbers take a fast path with the same
-/// answer (see `nanp.rs`); the rest go through libphonenumber's full parser, after letters are
-/// refused.
+/// Parses and classifies a number. Plain North American numbers, and most seven-digit local
+/// ones, take a fast path with the same answer (see `nanp.rs`); the rest go through
+/// libphonenumber's full parser, after letters are refused.
 pub(crate) fn classify(text: &str, region: country::Id) -> Result<Classified, PhoneProblem> {
     if is_nanp_region(region) {
         if let Some(national) = nanp::national_digits(text) {
@@ -154,6 +154,9 @@ pub(crate) fn classify(text: &str, region: country::Id) -> Result<Classified, Ph
                     country: Some(region),
                 });
             }
+        } else if nanp::local_number_is_invalid(text, region) {
+            // `555-0100`: without an area code, invalid where the parser keeps it as written.
+            return Err(PhoneProblem::Invalid);
         }
     }
     refuse_letters(text)?;
@@ -374,6 +377,12 @@ mod tests {
             800, 833, 844, 855, 866, 877, 888, 900, 500, 521, 522, 523, 524, 533, 544, 566, 577,
             588, 600, 622, 633, 700, 710, 876, 787, 416,
         ];
+        let nanp_regions: Vec<country::Id> = DATABASE
+            .region(&1)
+            .expect("country code 1 has regions")
+            .iter()
+            .map(|id| id.parse().expect("a region id"))
+            .collect();
         let mut checked = 0;
         let mut kinds = std::collections::HashMap::new();
         for i in 0..20_000 {
@@ -392,7 +401,13 @@ mod tests {
                 4 => format!("1{area}{exchange:03}{line:04}"),
                 _ => format!("{area}{exchange:03}{line:04}"),
             };
-            for region in [country::Id::US, country::Id::CA] {
+            // Every 40th number in every NANP region as the practice's: the fast path ignores
+            // the practice's region, so the parser must too for these numbers.
+            let regions = match i % 40 {
+                0 => &nanp_regions[..],
+                _ => &[country::Id::US, country::Id::CA][..],
+            };
+            for &region in regions {
                 assert!(
                     nanp::national_digits(&text).is_some(),
                     "{text} takes the fast path"
@@ -429,6 +444,83 @@ mod tests {
                 "enough {kind:?} numbers were compared: {kinds:?}"
             );
         }
+    }
+
+    /// A seven-digit local number (`555-0100`) gets the parser's very answer in every NANP
+    /// region: invalid from the fast path where the parser keeps the digits as written, and
+    /// from the parser where it may rewrite them (the regions that read `460-1234` as
+    /// `268-460-1234`, a valid number).
+    #[test]
+    fn local_numbers_agree_with_libphonenumber_in_every_nanp_region() {
+        let mut state = 0x9E3779B97F4A7C15u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut numbers = vec!["5550100".to_string()];
+        for first in 2..=9 {
+            numbers.push(format!("{first}000000"));
+            numbers.push(format!("{first}{first}{first}0100"));
+            numbers.push(format!("{first}999999"));
+            for _ in 0..16 {
+                numbers.push(format!("{first}{:06}", next(1_000_000)));
+            }
+        }
+        let regions = DATABASE.region(&1).expect("country code 1 has regions");
+        assert!(regions.len() > 20, "{regions:?}");
+        let mut rewritten_valid = 0;
+        for id in regions {
+            let region: country::Id = id.parse().expect("a region id");
+            let rewrites = DATABASE
+                .by_id(id)
+                .and_then(|m| m.national_prefix_transform_rule())
+                .is_some();
+            let mut fast = 0;
+            for digits in &numbers {
+                let (exchange, line) = digits.split_at(3);
+                for text in [
+                    format!("{exchange}-{line}"),
+                    format!("{exchange}.{line}"),
+                    format!("{exchange} {line}"),
+                    format!("({exchange}){line}"),
+                    format!(" {digits} "),
+                    format!("\u{a0}{exchange} - {line}\t"),
+                ] {
+                    let ours = classify(&text, region);
+                    let theirs = refuse_letters(&text)
+                        .and_then(|()| classify_with_libphonenumber(&text, region));
+                    assert_eq!(ours, theirs, "{text} in {region:?}");
+                    if nanp::local_number_is_invalid(&text, region) {
+                        fast += 1;
+                    }
+                    if rewrites && theirs.is_ok() {
+                        rewritten_valid += 1;
+                    }
+                }
+            }
+            if rewrites {
+                assert_eq!(
+                    fast, 0,
+                    "{region:?} rewrites local numbers: the parser answers"
+                );
+            } else {
+                assert!(
+                    fast > numbers.len() * 5,
+                    "{region:?}: the fast path answered only {fast} local numbers"
+                );
+            }
+        }
+        assert!(
+            rewritten_valid > 100,
+            "the sample includes local numbers the parser rewrites into valid ones: {rewritten_valid}"
+        );
+        assert_eq!(
+            classify("555-0100", country::Id::US),
+            Err(PhoneProblem::Invalid)
+        );
+        assert!(nanp::local_number_is_invalid("555-0100", country::Id::US));
     }
 
     #[test]

@@ -319,6 +319,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "ledger::records",
             "locations",
             "normalise::nanp",
+            "normalise::nanp_metadata",
             "normalise::phone",
             "normalise::policy",
             "placement",
