@@ -21,6 +21,7 @@ use tokio::task::JoinSet;
 mod attempt;
 mod dispatcher;
 pub(crate) mod gate;
+mod kept;
 mod shared;
 mod stop;
 
@@ -28,6 +29,7 @@ use attempt::attempt;
 pub use dispatcher::Dispatcher;
 use dispatcher::Retry;
 pub use gate::Gate;
+pub use kept::KeptCalls;
 use shared::{Final, Shared};
 pub use stop::Stop;
 
@@ -87,18 +89,9 @@ impl Dispatcher {
         mut out: Outputs,
     ) -> anyhow::Result<()> {
         let permits = Arc::new(Semaphore::new(self.location.dispatch.max_in_flight.max(1)));
-        let (retry_tx, mut retry_rx) = mpsc::unbounded_channel::<Retry>();
-        let shared = Arc::new(Shared {
-            results: out.results.clone(),
-            d: self,
-            in_flight: Mutex::new(HashMap::new()),
-            ambiguous: Mutex::new(Vec::new()),
-            failures_in_a_row: AtomicU32::new(0),
-            forbidden_in_a_row: Mutex::new(Vec::new()),
-            window: schedule.window,
-            notes: Mutex::new(std::mem::take(&mut schedule.notes)),
-            retries: retry_tx,
-        });
+        let notes = std::mem::take(&mut schedule.notes);
+        let (shared, mut retry_rx) = self.shared(schedule.window, notes, &out);
+        let shared = Arc::new(shared);
         let d = &shared.d;
         let mut workers = JoinSet::new();
         let mut next_index = calls.len();
@@ -254,6 +247,98 @@ impl Dispatcher {
                 .unwrap_or_else(|p| p.into_inner())
                 .flush()
                 .map_err(|e| anyhow::anyhow!("cannot write the --emit-requests file: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Dispatcher {
+    /// What the pacer and the workers share, and the channel the refused calls come back on.
+    fn shared(
+        self,
+        window: schedule::CallingWindow,
+        notes: HashMap<u64, String>,
+        out: &Outputs,
+    ) -> (Shared, mpsc::UnboundedReceiver<Retry>) {
+        let (retry_tx, retry_rx) = mpsc::unbounded_channel::<Retry>();
+        let shared = Shared {
+            results: out.results.clone(),
+            d: self,
+            in_flight: Mutex::new(HashMap::new()),
+            ambiguous: Mutex::new(Vec::new()),
+            failures_in_a_row: AtomicU32::new(0),
+            forbidden_in_a_row: Mutex::new(Vec::new()),
+            window,
+            notes: Mutex::new(notes),
+            retries: retry_tx,
+        };
+        (shared, retry_rx)
+    }
+
+    /// A streamed preview's chunk of calls ([`KeptCalls`]): each rendered on every core (its
+    /// texts checked; a call that cannot be rendered has its rows now, `invalid`), and the rest
+    /// kept, to take their turns once every call is known ([`Dispatcher::preview_kept`]).
+    pub fn keep_for_preview(
+        self,
+        calls: Vec<Planned>,
+        mut schedule: Schedule,
+        out: &Outputs,
+        kept: &mut KeptCalls,
+    ) -> anyhow::Result<()> {
+        use rayon::prelude::*;
+        kept.set_window(schedule.window);
+        let rendered: Vec<Result<Call, Reason>> = calls
+            .par_iter()
+            .map(|p| p.render_with(&self.templates, &self.location, &self.languages, false))
+            .collect();
+        let mut invalid = Vec::new();
+        for (planned, rendered) in calls.into_iter().zip(rendered) {
+            let lead = planned.household.members.first().map(|m| m.0);
+            match rendered {
+                Ok(call) => {
+                    let hold = lead.and_then(|row| schedule.held.remove(&row));
+                    let note = lead.and_then(|row| schedule.notes.get(&row));
+                    kept.keep(&call, hold.as_ref(), note.map(String::as_str))?;
+                }
+                Err(reason) => {
+                    invalid.push(planned.skeleton().results(Status::Invalid, Some(reason)))
+                }
+            }
+        }
+        let (shared, _) = self.shared(schedule.window, schedule.notes, out);
+        for rows in invalid {
+            shared.report_rows(rows);
+        }
+        Ok(())
+    }
+
+    /// A streamed preview's kept calls of one location, each taking its turn in the order the
+    /// run would make them ([`KeptCalls::in_turn_order`]), a chunk at a time as
+    /// [`Dispatcher::run`] takes them. Returns when every kept call has its rows.
+    pub fn preview_kept(self, kept: KeptCalls, mut out: Outputs) -> anyhow::Result<()> {
+        let Some(window) = kept.window() else {
+            return Ok(());
+        };
+        let (shared, _) = self.shared(window, HashMap::new(), &out);
+        let mut calls = kept.in_turn_order()?.enumerate().peekable();
+        while calls.peek().is_some() {
+            let mut chunk = Vec::with_capacity(RENDER_CHUNK);
+            for (index, kept) in calls.by_ref().take(RENDER_CHUNK) {
+                let (call, hold, note) = kept?;
+                if let (Some(note), Some(lead)) = (note, call.members.first()) {
+                    let mut notes = shared.notes.lock().unwrap_or_else(|p| p.into_inner());
+                    notes.insert(lead.row, note);
+                }
+                chunk.push(Item {
+                    index,
+                    body: Body::Rendered(call),
+                    within_limit: None,
+                    hold,
+                    fallbacks: Vec::new(),
+                });
+            }
+            let rendered = chunk.iter().map(|_| None).collect();
+            preview_chunk(&shared, chunk, rendered, &mut out);
         }
         Ok(())
     }

@@ -4,9 +4,16 @@
 //! compact [`Index`]: each appointment id's hash and fingerprint (duplicates), the numbers an
 //! opt-out column marks (opt-outs), and which phone numbers more than one appointment has
 //! (households). The second reading takes the rows a chunk at a time through normalise →
-//! select → the location stages ([`super::location::plan_location`]) → render → result, and the collector
-//! writes the results file and spools the preview table as rows come (the table is written in
-//! input order at the end, from the spool).
+//! select → the location stages ([`super::location::plan_location`]) → render, and the
+//! collector writes the results file and spools the preview table as rows come (the table is
+//! written in input order at the end, from the spool).
+//!
+//! Calls are the exception: a call's turn depends on every call the run makes before it, and
+//! the chunks meet calls out of the run's order (a household completed late, a call held for
+//! the recipient's hours). So each rendered call is kept ([`KeptCalls`], in a temporary file)
+//! and, once every row is read, the calls take their turns in the run's order and their rows
+//! go to the collector: a call that the window cannot hold is `deferred` in the preview
+//! exactly when it would be in the run.
 //!
 //! Rows whose number another row shares are held back until the chunk that holds the last row
 //! with that number has been read, and then go through the stages together, so a household is
@@ -15,10 +22,13 @@
 //! booked together, so few rows wait long; a number on the first and the last row keeps its
 //! rows to the end.) Duplicates and opt-outs come from the index, whole-export facts.
 //!
-//! Only a preview with its table streams, and only one whose output does not depend on the
-//! order calls are made in, or on keeping every row: `--limit` (counted in call order),
-//! `--emit-requests` (written in call order), `--show-texts`, `--report` and `check` (which
-//! read every result row at the end) take the whole export at once, as a sending run does
+//! Only a preview with its table streams, and only one for a single practice, whose output
+//! does not depend on the order calls are made in, or on keeping every row. A group's
+//! locations check each number against the calls the locations before them made (the spacing
+//! between locations), which a run knows location by location, so a group's preview takes the
+//! whole export at once. So do `--limit` (counted in call order), `--emit-requests` (written
+//! in call order), `--show-texts`, `--report` and `check` (which read every result row at the
+//! end): they take the whole export at once, as a sending run does
 //! ([`super::dispatch_with`]). So does a JSON export (read whole in any case; exports in JSON
 //! are small).
 
@@ -34,7 +44,7 @@ use crate::calling_day::CallingDay;
 use crate::cli::GlobalArgs;
 use crate::clock::Clock;
 use crate::collect::Collector;
-use crate::dispatch::Mode;
+use crate::dispatch::{KeptCalls, Mode};
 use crate::exit::RunOutcome;
 use crate::export::{self, Format, RawRecord};
 use crate::normalise::{self, Normalised};
@@ -56,6 +66,7 @@ const CHUNK: usize = 8 * 1024;
 pub(crate) fn applies(s: &Settings) -> bool {
     s.mode == Mode::Preview
         && s.show_table
+        && s.locations.len() == 1
         && s.input.format == Format::Csv
         && s.limit.is_none()
         && s.emit_requests.is_none()
@@ -221,10 +232,20 @@ impl ReadAhead {
 struct LocationRun {
     /// Its history could not be rebuilt: none of its rows may be called (the reason).
     refused: Option<Reason>,
-    /// Its plan or dispatch failed: its later rows are not attempted (the error).
+    /// Its plan failed: its later rows are not attempted (the error); the calls kept before
+    /// still take their turns.
     failed: Option<String>,
     rows: usize,
     calls: usize,
+    /// Its calls so far, to take their turns once every call is known.
+    kept: Option<KeptCalls>,
+}
+
+impl LocationRun {
+    /// Rows whose calls are kept (they have no result yet).
+    fn kept_rows(&self) -> usize {
+        self.kept.as_ref().map_or(0, |k| k.rows())
+    }
 }
 
 /// `run --dry-run` over a CSV export, streamed. Same results, table and summary as
@@ -310,8 +331,10 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         if let Err(e) = stages(now, &services, &s, &output, &mut runs, &index.opt_outs).await {
             return Err(collector_error(collecting).unwrap_or(e));
         }
-        // The collector may fall behind by a few chunks, not by the whole export.
-        while position - held.len() > taken.load(Ordering::Relaxed) + 2 * CHUNK {
+        // The collector may fall behind by a few chunks, not by the whole export (the kept
+        // calls' rows come at the end).
+        let kept: usize = runs.iter().map(LocationRun::kept_rows).sum();
+        while position - held.len() - kept > taken.load(Ordering::Relaxed) + 2 * CHUNK {
             if collecting.is_finished() {
                 break;
             }
@@ -328,6 +351,16 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
     }
     if let Err(e) = stages(held, &services, &s, &output, &mut runs, &index.opt_outs).await {
         return Err(collector_error(collecting).unwrap_or(e));
+    }
+    // Every call is known: each takes its turn, in the order the run would make them.
+    for (office, run) in services.offices.iter().zip(&mut runs) {
+        let Some(kept) = run.kept.take() else {
+            continue;
+        };
+        let dispatcher = services.dispatcher(office, s.limit, output.details.clone());
+        if let Err(e) = dispatcher.preview_kept(kept, output.outputs.clone()) {
+            return Err(collector_error(collecting).unwrap_or(e));
+        }
     }
 
     let finished = services
@@ -435,16 +468,13 @@ async fn location_stages(
     run.rows += plan.rows();
     run.calls += plan.calls.len();
     output.send_settled(plan.settled)?;
-    let mut dispatcher = services.dispatcher(office, s.limit, output.details.clone());
-    // Nothing reads the bodies: no `--emit-requests`, no `--show-texts`, nothing sent.
-    dispatcher.bodies = office.client.is_some();
-    if let Err(e) = dispatcher
-        .run(plan.calls, schedule, output.outputs.clone())
-        .await
-    {
-        run.failed = Some(format!("{e:#}"));
-    }
-    Ok(())
+    let dispatcher = services.dispatcher(office, s.limit, output.details.clone());
+    let kept = match &mut run.kept {
+        Some(kept) => kept,
+        None => run.kept.insert(KeptCalls::new()?),
+    };
+    // An error here is the temporary file's: the preview cannot go on.
+    dispatcher.keep_for_preview(plan.calls, schedule, &output.outputs, kept)
 }
 
 /// The collector, on a thread of its own so that writing the results and the table's spool

@@ -274,3 +274,76 @@ fn a_preview_read_twice_is_the_preview_read_once() {
     assert_eq!(count("B4", "different details"), 2, "{results}");
     assert_eq!(count("A9", "different details"), 2, "{results}");
 }
+
+/// A streamed preview plans a chunk of rows at a time, but its calls take their turns in the
+/// order the run makes them: the calls free now by their first row (a household whose rows are
+/// far apart too), then those held for the recipient's hours. With more calls than the window
+/// holds, it says of every row what the run would do: what a preview of the whole export at
+/// once says (`--emit-requests` takes that path), read once or twice.
+#[test]
+fn a_streamed_preview_takes_turns_in_the_order_the_run_makes_its_calls() {
+    // 10 calls a minute from 09:00 to 20:00, spread over 61 s a minute (the gate's margin):
+    // 6,492 turns for 8,400 calls, more than a chunk.
+    let config =
+        crate::harness::CONFIG.replace("requests_per_minute = 6000", "requests_per_minute = 10");
+    let family = "(312) 555-0147";
+    let rows: Vec<String> = (0..8_400)
+        .map(|i| {
+            let id = format!("R{i:05}");
+            let phone = match i {
+                // A family on the first row and the last: one call, made first.
+                0 | 8_399 => family.to_string(),
+                // Los Angeles: its hours open at 11:00 Chicago time, so the call waits, behind
+                // every call free at 09:00, and the window is full before its turn.
+                1 => "(213) 555-0186".to_string(),
+                _ => format!("(312) 7{:02}-{:04}", i / 10_000, i % 10_000),
+            };
+            od_row(&id, &[("WirelessPhone", &phone)])
+        })
+        .collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let run = |args: &[&str], hold: &str| {
+        let out = Test::new()
+            .without_env("ANNIE_API_KEY")
+            .config(&config)
+            .now(Some("2026-11-23T09:00:00-06:00"))
+            .env("ANNIE_DISPATCH_HOLD_BYTES", hold)
+            .od_rows(&rows)
+            .args(["--dry-run"])
+            .args(args.iter().copied())
+            .run();
+        // The rows the window cannot hold need a person: exit status 1.
+        out.assert_status(1);
+        let results = std::fs::read_to_string(&out.results_path).unwrap();
+        let mut lines: Vec<String> = results.lines().map(str::to_string).collect();
+        lines.sort();
+        (out.stdout.clone(), lines)
+    };
+    let whole = run(&["--emit-requests", "requests.jsonl"], "1000000000");
+    let line_of = |id: &str| {
+        let id = format!(",{id},");
+        whole.1.iter().find(|l| l.contains(&id)).cloned().unwrap()
+    };
+    assert!(
+        line_of("R00000").contains(",dry_run,"),
+        "{}",
+        line_of("R00000")
+    );
+    assert!(
+        line_of("R08399").contains(",dry_run,"),
+        "{}",
+        line_of("R08399")
+    );
+    let waited = line_of("R00001");
+    assert!(waited.contains(",deferred,"), "{waited}");
+    assert!(waited.contains("calling hours"), "{waited}");
+    let count = |status: &str| whole.1.iter().filter(|l| l.contains(status)).count();
+    // 6,492 turns: the family's call for two rows, then 6,491 calls of one row.
+    assert_eq!(count(",dry_run,"), 6_493);
+    assert_eq!(count(",deferred,"), 8_400 - 6_493);
+    for hold in ["1000000000", "0"] {
+        let streamed = run(&[], hold);
+        assert!(streamed.0 == whole.0, "the table differs (hold {hold})");
+        assert!(streamed.1 == whole.1, "the results differ (hold {hold})");
+    }
+}

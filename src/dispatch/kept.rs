@@ -1,0 +1,240 @@
+//! A streamed preview's calls, kept until every call of its location is known.
+//!
+//! A call's turn depends on every call before it: a run makes the calls free now in input order
+//! (by their household's first row), then the held ones by the moment they may go, one rate
+//! slot after another. A streamed preview plans a chunk at a time, and meets calls out of that
+//! order: a household whose rows are far apart is complete only when its last row is read, and
+//! a call held for the recipient's hours must wait for every call free now, even those further
+//! down the export. Taking turns chunk by chunk gave such calls other slots than the run would,
+//! so the preview could promise calls the run would not make, or tell the office to remind a
+//! family by hand that the run would call. So the calls are kept, in a temporary file (a large
+//! export has hundreds of thousands of them), and take their turns at the end, in the run's
+//! order ([`KeptCalls::in_turn_order`]).
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::hours::RecipientZones;
+use crate::normalise::phone;
+use crate::plan::{Call, Member};
+use crate::schedule::{CallingWindow, Hold};
+
+/// One kept call: what its turn and its result rows need (a streamed preview neither shows
+/// nor writes bodies, so a call is its members and its number; the rest is derived again).
+#[derive(Serialize, Deserialize)]
+struct Record {
+    /// Row, appointment id, start as written, start (nanoseconds since 1970, UTC).
+    members: Vec<(u64, String, String, i64)>,
+    to_number: String,
+    /// The moment it may go from (nanoseconds), and why it waits.
+    hold: Option<(i64, String)>,
+    /// Its rows' note (a number fallen back to, say).
+    note: Option<String>,
+}
+
+/// Where a kept call sorts among its location's calls: the calls free now first, by their
+/// first row (`i64::MIN`), then the held ones by the moment they may go, then by first row.
+type Order = (i64, u64);
+
+/// A location's kept calls: the records in a temporary file, and where each one is.
+pub struct KeptCalls {
+    file: BufWriter<File>,
+    written: u64,
+    /// Each call's order, and its record's offset and length.
+    index: Vec<(Order, u64, u32)>,
+    /// Rows the kept calls are for.
+    rows: usize,
+    window: Option<CallingWindow>,
+}
+
+/// A kept call, read back: the call, its hold and its note.
+pub(super) type Kept = (Call, Option<Hold>, Option<String>);
+
+impl KeptCalls {
+    pub fn new() -> anyhow::Result<KeptCalls> {
+        let file = tempfile::tempfile().map_err(|e| {
+            anyhow::anyhow!("cannot create a temporary file for the preview's calls: {e}")
+        })?;
+        Ok(KeptCalls {
+            file: BufWriter::with_capacity(1 << 16, file),
+            written: 0,
+            index: Vec::new(),
+            rows: 0,
+            window: None,
+        })
+    }
+
+    /// Rows the calls kept so far are for (they have no result yet).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The location's calling window, as its first planned chunk saw it (every chunk plans at
+    /// the run's one moment, so every chunk sees the same).
+    pub(super) fn window(&self) -> Option<CallingWindow> {
+        self.window
+    }
+
+    pub(super) fn set_window(&mut self, window: CallingWindow) {
+        self.window.get_or_insert(window);
+    }
+
+    /// Keeps a rendered call, with its hold and note.
+    pub(super) fn keep(
+        &mut self,
+        call: &Call,
+        hold: Option<&Hold>,
+        note: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let first_row = call.members.iter().map(|m| m.row).min().unwrap_or(0);
+        let record = Record {
+            members: call
+                .members
+                .iter()
+                .map(|m| {
+                    let start = nanos(m.start);
+                    (m.row, m.appointment_id.clone(), m.start_time.clone(), start)
+                })
+                .collect(),
+            to_number: call.to_number.clone(),
+            hold: hold.map(|h| (nanos(h.at), h.why.clone())),
+            note: note.map(str::to_string),
+        };
+        let order = (hold.map_or(i64::MIN, |h| nanos(h.at)), first_row);
+        let bytes = postcard::to_stdvec(&record)
+            .map_err(|e| anyhow::anyhow!("internal error: cannot keep a preview call: {e}"))?;
+        self.file.write_all(&bytes).map_err(|e| {
+            anyhow::anyhow!("cannot write the preview's calls to a temporary file: {e}")
+        })?;
+        let length = u32::try_from(bytes.len())
+            .map_err(|_| anyhow::anyhow!("internal error: a preview call too large to keep"))?;
+        self.index.push((order, self.written, length));
+        self.written += u64::from(length);
+        self.rows += call.members.len();
+        Ok(())
+    }
+
+    /// Every kept call, in the order the run would make them.
+    pub(super) fn in_turn_order(
+        self,
+    ) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Kept>>> {
+        let KeptCalls {
+            file, mut index, ..
+        } = self;
+        let mut file = file.into_inner().map_err(|e| {
+            anyhow::anyhow!("cannot write the preview's calls to a temporary file: {e}")
+        })?;
+        file.rewind()
+            .map_err(|e| anyhow::anyhow!("cannot read the preview's calls back: {e}"))?;
+        // Orders are distinct (a row is in one call), so an unstable sort gives the one order.
+        index.sort_unstable_by_key(|(order, _, _)| *order);
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        let mut at = 0u64;
+        let mut bytes = Vec::new();
+        Ok(index.into_iter().map(move |(_, offset, length)| {
+            let read_error = |e| anyhow::anyhow!("cannot read the preview's calls back: {e}");
+            // Mostly in file order: a short hop stays within the buffer.
+            let hop = i64::try_from(offset).unwrap_or(i64::MAX) - i64::try_from(at).unwrap_or(0);
+            if hop != 0 {
+                reader.seek_relative(hop).map_err(read_error)?;
+            }
+            bytes.resize(length as usize, 0);
+            reader.read_exact(&mut bytes).map_err(read_error)?;
+            at = offset + u64::from(length);
+            let record: Record = postcard::from_bytes(&bytes)
+                .map_err(|e| anyhow::anyhow!("internal error: a kept preview call: {e}"))?;
+            Ok(record.into_kept())
+        }))
+    }
+}
+
+impl Record {
+    /// The call as rendered without a body ([`crate::plan::Planned::skeleton`]).
+    fn into_kept(self) -> Kept {
+        let call = Call {
+            masked_to: phone::mask(&self.to_number),
+            zones: RecipientZones::for_number(&self.to_number),
+            to_number: self.to_number,
+            body_json: Box::from(""),
+            summary: Default::default(),
+            members: self
+                .members
+                .into_iter()
+                .map(|(row, appointment_id, start_time, start)| Member {
+                    row,
+                    appointment_id,
+                    start_time,
+                    start: DateTime::from_timestamp_nanos(start),
+                })
+                .collect(),
+        };
+        let hold = self.hold.map(|(at, why)| Hold {
+            at: DateTime::from_timestamp_nanos(at),
+            why,
+        });
+        (call, hold, self.note)
+    }
+}
+
+/// A moment as nanoseconds since 1970 (every moment of a schedule is within i64's 292 years).
+fn nanos(t: DateTime<Utc>) -> i64 {
+    t.timestamp_nanos_opt().unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn call(rows: &[u64], number: &str) -> Call {
+        let start = Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap();
+        Call {
+            members: rows
+                .iter()
+                .map(|&row| Member {
+                    row,
+                    appointment_id: format!("A{row}"),
+                    start_time: "2026-11-24T09:00:00-06:00".into(),
+                    start,
+                })
+                .collect(),
+            to_number: number.into(),
+            masked_to: phone::mask(number),
+            zones: RecipientZones::for_number(number),
+            body_json: Box::from(""),
+            summary: Default::default(),
+        }
+    }
+
+    #[test]
+    fn kept_calls_come_back_whole_free_ones_by_first_row_then_held_ones_by_moment() {
+        let at = |h| Hold {
+            at: Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap(),
+            why: format!("held until {h}"),
+        };
+        let mut kept = KeptCalls::new().unwrap();
+        // As a streamed preview meets them: a household completed late, a held call, more.
+        kept.keep(&call(&[9], "+13125550109"), None, None).unwrap();
+        kept.keep(&call(&[4], "+13125550104"), Some(&at(18)), None)
+            .unwrap();
+        kept.keep(&call(&[12, 2], "+13125550102"), None, Some("a note"))
+            .unwrap();
+        kept.keep(&call(&[3], "+13125550103"), Some(&at(17)), None)
+            .unwrap();
+        kept.keep(&call(&[7], "+13125550107"), None, None).unwrap();
+        assert_eq!(kept.rows(), 6);
+        let back: Vec<Kept> = kept.in_turn_order().unwrap().map(Result::unwrap).collect();
+        let firsts: Vec<Vec<u64>> = back
+            .iter()
+            .map(|(c, _, _)| c.members.iter().map(|m| m.row).collect())
+            .collect();
+        assert_eq!(firsts, [vec![12, 2], vec![7], vec![9], vec![3], vec![4]]);
+        assert_eq!(back[0].0, call(&[12, 2], "+13125550102"));
+        assert_eq!(back[0].2.as_deref(), Some("a note"));
+        assert_eq!(back[3].1, Some(at(17)));
+        assert_eq!(back[4].0, call(&[4], "+13125550104"));
+    }
+}
