@@ -1,4 +1,5 @@
-//! A streamed preview's calls, kept until every call of its location is known.
+//! A streamed preview's calls, each taking its turn once every call the run makes before it is
+//! known.
 //!
 //! A call's turn depends on every call before it: a run makes the calls free now in input order
 //! (by their household's first row), then the held ones by the moment they may go, one rate
@@ -7,10 +8,14 @@
 //! a call held for the recipient's hours must wait for every call free now, even those further
 //! down the export. Taking turns chunk by chunk gave such calls other slots than the run would,
 //! so the preview could promise calls the run would not make, or tell the office to remind a
-//! family by hand that the run would call. So the calls are kept, in a temporary file (a large
-//! export has hundreds of thousands of them), and take their turns at the end, in the run's
-//! order ([`KeptCalls::in_turn_order`]).
+//! family by hand that the run would call.
+//!
+//! So a call free now takes its turn as soon as no household with an earlier first row is still
+//! waiting for its last row (most calls, at once: families are booked together); until then, and
+//! every held call until the end, it is kept here, in a temporary file (a large export can have
+//! hundreds of thousands of them), and taken back in the run's order.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 
@@ -35,16 +40,14 @@ struct Record {
     note: Option<String>,
 }
 
-/// Where a kept call sorts among its location's calls: the calls free now first, by their
-/// first row (`i64::MIN`), then the held ones by the moment they may go, then by first row.
-type Order = (i64, u64);
-
 /// A location's kept calls: the records in a temporary file, and where each one is.
 pub struct KeptCalls {
     file: BufWriter<File>,
     written: u64,
-    /// Each call's order, and its record's offset and length.
-    index: Vec<(Order, u64, u32)>,
+    /// The calls free now, by first row: each record's offset and length.
+    free: BTreeMap<u64, (u64, u32)>,
+    /// The held calls: when each may go (nanoseconds) and its first row, offset and length.
+    held: Vec<((i64, u64), u64, u32)>,
     /// Rows the kept calls are for.
     rows: usize,
     window: Option<CallingWindow>,
@@ -61,7 +64,8 @@ impl KeptCalls {
         Ok(KeptCalls {
             file: BufWriter::with_capacity(1 << 16, file),
             written: 0,
-            index: Vec::new(),
+            free: BTreeMap::new(),
+            held: Vec::new(),
             rows: 0,
             window: None,
         })
@@ -89,7 +93,6 @@ impl KeptCalls {
         hold: Option<&Hold>,
         note: Option<&str>,
     ) -> anyhow::Result<()> {
-        let first_row = call.members.iter().map(|m| m.row).min().unwrap_or(0);
         let record = Record {
             members: call
                 .members
@@ -103,39 +106,72 @@ impl KeptCalls {
             hold: hold.map(|h| (nanos(h.at), h.why.clone())),
             note: note.map(str::to_string),
         };
-        let order = (hold.map_or(i64::MIN, |h| nanos(h.at)), first_row);
         let bytes = postcard::to_stdvec(&record)
             .map_err(|e| anyhow::anyhow!("internal error: cannot keep a preview call: {e}"))?;
-        self.file.write_all(&bytes).map_err(|e| {
-            anyhow::anyhow!("cannot write the preview's calls to a temporary file: {e}")
-        })?;
+        self.file.write_all(&bytes).map_err(write_error)?;
         let length = u32::try_from(bytes.len())
             .map_err(|_| anyhow::anyhow!("internal error: a preview call too large to keep"))?;
-        self.index.push((order, self.written, length));
+        let at = (self.written, length);
+        match hold {
+            None => {
+                self.free.insert(first_row(call), at);
+            }
+            Some(h) => self.held.push(((nanos(h.at), first_row(call)), at.0, at.1)),
+        }
         self.written += u64::from(length);
         self.rows += call.members.len();
         Ok(())
     }
 
-    /// Every kept call, in the order the run would make them.
+    /// The kept calls free now whose first row comes before `row`, by first row (no longer
+    /// kept): every call the run makes before them is known.
+    pub(super) fn take_free_before(&mut self, row: u64) -> anyhow::Result<Vec<Kept>> {
+        if self
+            .free
+            .first_key_value()
+            .is_none_or(|(first, _)| *first >= row)
+        {
+            return Ok(Vec::new());
+        }
+        let later = self.free.split_off(&row);
+        let taken = std::mem::replace(&mut self.free, later);
+        self.file.flush().map_err(write_error)?;
+        let file = self.file.get_ref();
+        let mut bytes = Vec::new();
+        let mut kept = Vec::with_capacity(taken.len());
+        for (offset, length) in taken.into_values() {
+            use std::os::unix::fs::FileExt;
+            bytes.resize(length as usize, 0);
+            file.read_exact_at(&mut bytes, offset).map_err(read_error)?;
+            let record = Record::from(&bytes)?;
+            self.rows -= record.members.len();
+            kept.push(record.into_kept());
+        }
+        Ok(kept)
+    }
+
+    /// Every kept call, in the order the run would make them: the free ones by first row,
+    /// then the held ones by the moment they may go (then by first row).
     pub(super) fn in_turn_order(
         self,
     ) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Kept>>> {
         let KeptCalls {
-            file, mut index, ..
+            file,
+            free,
+            mut held,
+            ..
         } = self;
-        let mut file = file.into_inner().map_err(|e| {
-            anyhow::anyhow!("cannot write the preview's calls to a temporary file: {e}")
-        })?;
-        file.rewind()
-            .map_err(|e| anyhow::anyhow!("cannot read the preview's calls back: {e}"))?;
+        let mut file = file.into_inner().map_err(|e| write_error(e.into_error()))?;
+        file.rewind().map_err(read_error)?;
         // Orders are distinct (a row is in one call), so an unstable sort gives the one order.
-        index.sort_unstable_by_key(|(order, _, _)| *order);
+        held.sort_unstable_by_key(|(order, _, _)| *order);
+        let places = free
+            .into_values()
+            .chain(held.into_iter().map(|(_, o, l)| (o, l)));
         let mut reader = BufReader::with_capacity(1 << 16, file);
         let mut at = 0u64;
         let mut bytes = Vec::new();
-        Ok(index.into_iter().map(move |(_, offset, length)| {
-            let read_error = |e| anyhow::anyhow!("cannot read the preview's calls back: {e}");
+        Ok(places.map(move |(offset, length)| {
             // Mostly in file order: a short hop stays within the buffer.
             let hop = i64::try_from(offset).unwrap_or(i64::MAX) - i64::try_from(at).unwrap_or(0);
             if hop != 0 {
@@ -144,14 +180,30 @@ impl KeptCalls {
             bytes.resize(length as usize, 0);
             reader.read_exact(&mut bytes).map_err(read_error)?;
             at = offset + u64::from(length);
-            let record: Record = postcard::from_bytes(&bytes)
-                .map_err(|e| anyhow::anyhow!("internal error: a kept preview call: {e}"))?;
-            Ok(record.into_kept())
+            Ok(Record::from(&bytes)?.into_kept())
         }))
     }
 }
 
+/// Where a call sorts among the calls free now: its household's first row.
+pub(super) fn first_row(call: &Call) -> u64 {
+    call.members.iter().map(|m| m.row).min().unwrap_or(0)
+}
+
+fn write_error(e: std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!("cannot write the preview's calls to a temporary file: {e}")
+}
+
+fn read_error(e: std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!("cannot read the preview's calls back from their temporary file: {e}")
+}
+
 impl Record {
+    fn from(bytes: &[u8]) -> anyhow::Result<Record> {
+        postcard::from_bytes(bytes)
+            .map_err(|e| anyhow::anyhow!("internal error: a kept preview call: {e}"))
+    }
+
     /// The call as rendered without a body ([`crate::plan::Planned::skeleton`]).
     fn into_kept(self) -> Kept {
         let call = Call {
@@ -236,5 +288,30 @@ mod tests {
         assert_eq!(back[0].2.as_deref(), Some("a note"));
         assert_eq!(back[3].1, Some(at(17)));
         assert_eq!(back[4].0, call(&[4], "+13125550104"));
+    }
+
+    #[test]
+    fn free_calls_before_a_row_are_taken_back_by_first_row_and_no_longer_kept() {
+        let at = Hold {
+            at: Utc.with_ymd_and_hms(2026, 11, 23, 17, 0, 0).unwrap(),
+            why: "held".into(),
+        };
+        let mut kept = KeptCalls::new().unwrap();
+        kept.keep(&call(&[9], "+13125550109"), None, None).unwrap();
+        kept.keep(&call(&[3], "+13125550103"), Some(&at), None)
+            .unwrap();
+        kept.keep(&call(&[12, 2], "+13125550102"), None, Some("a note"))
+            .unwrap();
+        kept.keep(&call(&[7], "+13125550107"), None, None).unwrap();
+        let rows = |k: &[Kept]| -> Vec<u64> { k.iter().map(|(c, _, _)| first_row(c)).collect() };
+        assert!(kept.take_free_before(2).unwrap().is_empty());
+        let taken = kept.take_free_before(9).unwrap();
+        assert_eq!(rows(&taken), [2, 7]);
+        assert_eq!(taken[0].2.as_deref(), Some("a note"));
+        assert_eq!(kept.rows(), 2);
+        // The held call waits for the end, whatever its row.
+        let rest: Vec<Kept> = kept.in_turn_order().unwrap().map(Result::unwrap).collect();
+        assert_eq!(rows(&rest), [9, 3]);
+        assert_eq!(rest[1].1, Some(at));
     }
 }

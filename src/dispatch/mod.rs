@@ -275,73 +275,94 @@ impl Dispatcher {
         (shared, retry_rx)
     }
 
-    /// A streamed preview's chunk of calls ([`KeptCalls`]): each rendered on every core (its
-    /// texts checked; a call that cannot be rendered has its rows now, `invalid`), and the rest
-    /// kept, to take their turns once every call is known ([`Dispatcher::preview_kept`]).
-    pub fn keep_for_preview(
+    /// A streamed preview's chunk of calls: each rendered on every core (a call that cannot be
+    /// rendered has its rows now, `invalid`). Then every call free now whose household's first
+    /// row comes before `free_before` (no household before it still waits for its last row)
+    /// takes its turn, with those kept from earlier chunks, in the run's order; the rest are
+    /// kept ([`KeptCalls`]) until they can ([`Dispatcher::preview_kept`] takes the last).
+    pub fn preview_calls(
         self,
         calls: Vec<Planned>,
         mut schedule: Schedule,
-        out: &Outputs,
+        mut out: Outputs,
         kept: &mut KeptCalls,
+        free_before: u64,
     ) -> anyhow::Result<()> {
         use rayon::prelude::*;
         kept.set_window(schedule.window);
+        // A streamed preview neither shows nor writes bodies: the texts are checked only.
         let rendered: Vec<Result<Call, Reason>> = calls
             .par_iter()
             .map(|p| p.render_with(&self.templates, &self.location, &self.languages, false))
             .collect();
         let mut invalid = Vec::new();
+        let mut now = Vec::new();
         for (planned, rendered) in calls.into_iter().zip(rendered) {
             let lead = planned.household.members.first().map(|m| m.0);
-            match rendered {
-                Ok(call) => {
-                    let hold = lead.and_then(|row| schedule.held.remove(&row));
-                    let note = lead.and_then(|row| schedule.notes.get(&row));
-                    kept.keep(&call, hold.as_ref(), note.map(String::as_str))?;
-                }
+            let call = match rendered {
+                Ok(call) => call,
                 Err(reason) => {
-                    invalid.push(planned.skeleton().results(Status::Invalid, Some(reason)))
+                    invalid.push(planned.skeleton().results(Status::Invalid, Some(reason)));
+                    continue;
                 }
+            };
+            let hold = lead.and_then(|row| schedule.held.remove(&row));
+            if hold.is_none() && kept::first_row(&call) < free_before {
+                now.push((call, None, None));
+                continue;
             }
+            let note = lead.and_then(|row| schedule.notes.get(&row));
+            kept.keep(&call, hold.as_ref(), note.map(String::as_str))?;
         }
-        let (shared, _) = self.shared(schedule.window, schedule.notes, out);
+        now.extend(kept.take_free_before(free_before)?);
+        now.sort_unstable_by_key(|(call, _, _)| kept::first_row(call));
+        let (shared, _) = self.shared(schedule.window, schedule.notes, &out);
         for rows in invalid {
             shared.report_rows(rows);
         }
-        Ok(())
+        take_turns(&shared, now.into_iter().map(Ok), &mut out)
     }
 
-    /// A streamed preview's kept calls of one location, each taking its turn in the order the
-    /// run would make them ([`KeptCalls::in_turn_order`]), a chunk at a time as
-    /// [`Dispatcher::run`] takes them. Returns when every kept call has its rows.
+    /// A streamed preview's calls still kept once every row is read, each taking its turn in
+    /// the order the run would make them ([`KeptCalls::in_turn_order`]). Returns when every
+    /// kept call has its rows.
     pub fn preview_kept(self, kept: KeptCalls, mut out: Outputs) -> anyhow::Result<()> {
         let Some(window) = kept.window() else {
             return Ok(());
         };
         let (shared, _) = self.shared(window, HashMap::new(), &out);
-        let mut calls = kept.in_turn_order()?.enumerate().peekable();
-        while calls.peek().is_some() {
-            let mut chunk = Vec::with_capacity(RENDER_CHUNK);
-            for (index, kept) in calls.by_ref().take(RENDER_CHUNK) {
-                let (call, hold, note) = kept?;
-                if let (Some(note), Some(lead)) = (note, call.members.first()) {
-                    let mut notes = shared.notes.lock().unwrap_or_else(|p| p.into_inner());
-                    notes.insert(lead.row, note);
-                }
-                chunk.push(Item {
-                    index,
-                    body: Body::Rendered(call),
-                    within_limit: None,
-                    hold,
-                    fallbacks: Vec::new(),
-                });
-            }
-            let rendered = chunk.iter().map(|_| None).collect();
-            preview_chunk(&shared, chunk, rendered, &mut out);
-        }
-        Ok(())
+        take_turns(&shared, kept.in_turn_order()?, &mut out)
     }
+}
+
+/// Calls of a streamed preview, in the order the run makes them: each takes its turn, a chunk at
+/// a time as [`Dispatcher::run`] takes them ([`preview_chunk`]).
+fn take_turns(
+    shared: &Shared,
+    calls: impl Iterator<Item = anyhow::Result<kept::Kept>>,
+    out: &mut Outputs,
+) -> anyhow::Result<()> {
+    let mut calls = calls.enumerate().peekable();
+    while calls.peek().is_some() {
+        let mut chunk = Vec::with_capacity(RENDER_CHUNK);
+        for (index, kept) in calls.by_ref().take(RENDER_CHUNK) {
+            let (call, hold, note) = kept?;
+            if let (Some(note), Some(lead)) = (note, call.members.first()) {
+                let mut notes = shared.notes.lock().unwrap_or_else(|p| p.into_inner());
+                notes.insert(lead.row, note);
+            }
+            chunk.push(Item {
+                index,
+                body: Body::Rendered(call),
+                within_limit: None,
+                hold,
+                fallbacks: Vec::new(),
+            });
+        }
+        let rendered = chunk.iter().map(|_| None).collect();
+        preview_chunk(shared, chunk, rendered, out);
+    }
+    Ok(())
 }
 
 /// One call through the pacer: the limit, the stop flag and calling hours, an in-flight permit,

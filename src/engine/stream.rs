@@ -8,12 +8,11 @@
 //! collector writes the results file and spools the preview table as rows come (the table is
 //! written in input order at the end, from the spool).
 //!
-//! Calls are the exception: a call's turn depends on every call the run makes before it, and
-//! the chunks meet calls out of the run's order (a household completed late, a call held for
-//! the recipient's hours). So each rendered call is kept ([`KeptCalls`], in a temporary file)
-//! and, once every row is read, the calls take their turns in the run's order and their rows
-//! go to the collector: a call that the window cannot hold is `deferred` in the preview
-//! exactly when it would be in the run.
+//! A call's turn depends on every call the run makes before it, and the chunks meet calls out
+//! of the run's order (a household completed late, a call held for the recipient's hours). So
+//! a call takes its turn only once every call before it in the run's order is known; until
+//! then it is kept ([`KeptCalls`], in a temporary file): a call that the window cannot hold is
+//! `deferred` in the preview exactly when it would be in the run.
 //!
 //! Rows whose number another row shares are held back until the chunk that holds the last row
 //! with that number has been read, and then go through the stages together, so a household is
@@ -237,8 +236,11 @@ struct LocationRun {
     failed: Option<String>,
     rows: usize,
     calls: usize,
-    /// Its calls so far, to take their turns once every call is known.
+    /// Its calls that wait to take their turns until every call before them is known.
     kept: Option<KeptCalls>,
+    /// Its calls whose household's first row comes before this may take their turns: no
+    /// household before them still waits for its last row.
+    free_before: u64,
 }
 
 impl LocationRun {
@@ -328,11 +330,15 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
             .partition(|r| last_sharing(r, &index.shared).is_some_and(|last| last < position));
         held = waiting;
         now.extend(complete);
+        // A call may take its turn once no household before it waits for its last row.
+        let free_before = held.iter().map(|r| r.row).min().unwrap_or(u64::MAX);
+        runs.iter_mut()
+            .for_each(|run| run.free_before = free_before);
         if let Err(e) = stages(now, &services, &s, &output, &mut runs, &index.opt_outs).await {
             return Err(collector_error(collecting).unwrap_or(e));
         }
         // The collector may fall behind by a few chunks, not by the whole export (the kept
-        // calls' rows come at the end).
+        // calls' rows come later).
         let kept: usize = runs.iter().map(LocationRun::kept_rows).sum();
         while position - held.len() - kept > taken.load(Ordering::Relaxed) + 2 * CHUNK {
             if collecting.is_finished() {
@@ -349,6 +355,7 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
             index.total
         );
     }
+    runs.iter_mut().for_each(|run| run.free_before = u64::MAX);
     if let Err(e) = stages(held, &services, &s, &output, &mut runs, &index.opt_outs).await {
         return Err(collector_error(collecting).unwrap_or(e));
     }
@@ -474,7 +481,8 @@ async fn location_stages(
         None => run.kept.insert(KeptCalls::new()?),
     };
     // An error here is the temporary file's: the preview cannot go on.
-    dispatcher.keep_for_preview(plan.calls, schedule, &output.outputs, kept)
+    let outputs = output.outputs.clone();
+    dispatcher.preview_calls(plan.calls, schedule, outputs, kept, run.free_before)
 }
 
 /// The collector, on a thread of its own so that writing the results and the table's spool
