@@ -57,7 +57,7 @@ pub(crate) fn open_or_create(path: &Path) -> io::Result<File> {
 /// `-journal`) the database file's permissions.
 pub(crate) fn prepare_database(path: &Path) -> io::Result<()> {
     drop(open_or_create(path)?);
-    for suffix in ["-wal", "-shm", "-journal"] {
+    for suffix in crate::settings::paths::JOURNAL_SUFFIXES {
         let mut name = path.as_os_str().to_os_string();
         name.push(suffix);
         let journal = Path::new(&name);

@@ -34,7 +34,7 @@ use crate::ledger::{ConversationRecord, Ledger, Tied};
 use crate::reason::ReasonCode;
 use crate::report;
 use crate::results::Status;
-use crate::settings::{ApiOnly, Kind};
+use crate::settings::{ApiOnly, Kind, Output};
 
 /// The first columns of an outcomes file's header (see `file::COLUMNS`).
 const OUTCOMES_HEADER: &str = "row,appointment_id,conversation_id,";
@@ -121,15 +121,17 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
         .clone()
         .unwrap_or_else(|| default_out(&args.results));
     let outputs = [
-        Some((
+        Some(Output::new(
             "the outcomes file (--out)",
-            out_path.as_path(),
+            &out_path,
             Kind::Rows(OUTCOMES_HEADER),
         )),
-        args.report.as_deref().map(|p| ("--report", p, Kind::Html)),
+        args.report
+            .as_deref()
+            .map(|p| Output::new("--report", p, Kind::Html)),
         args.summary_json
             .as_deref()
-            .map(|p| ("--summary-json", p, Kind::Json)),
+            .map(|p| Output::new("--summary-json", p, Kind::Json)),
     ];
     let outputs: Vec<_> = outputs.into_iter().flatten().collect();
     let settings = ApiOnly::build(&args.config, &args.results, &outputs, &|name| {

@@ -172,9 +172,7 @@ impl Ledger {
 
 /// The lock file beside the ledger.
 pub fn lock_path(ledger: &Path) -> PathBuf {
-    let mut name = ledger.file_name().unwrap_or_default().to_os_string();
-    name.push(".lock");
-    ledger.with_file_name(name)
+    crate::settings::paths::ledger_lock(ledger)
 }
 
 /// Annie's status if it looks like an enum value (`CLOSED`), else `OTHER`: the ledger keeps no

@@ -98,7 +98,7 @@ enum Sink {
 
 impl ResultsWriter {
     pub fn create(path: &Path) -> anyhow::Result<Self> {
-        let partial = (!crate::settings::paths::is_special(path)).then(|| partial_path(path));
+        let partial = crate::settings::paths::partial_for(path);
         let target = partial.as_deref().unwrap_or(path);
         let file = crate::private_file::create(target).map_err(|e| {
             anyhow::anyhow!("cannot create results file `{}`: {e}", target.display())
@@ -173,11 +173,4 @@ impl ResultsWriter {
             anyhow::anyhow!("cannot write results file `{}`: {e}", self.path.display())
         })
     }
-}
-
-/// `NAME.partial` beside `NAME`: where the rows go until the run ends.
-pub fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    path.with_file_name(name)
 }

@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 pub use self::api::{ApiSettings, SANDBOX_KEY};
 pub use self::input::Selection;
 pub use self::opt_out::OptOutSettings;
-pub(crate) use self::paths::Kind;
+pub(crate) use self::paths::{Kind, Output};
 
 /// The first columns of a results file's header (see `results::COLUMNS`).
 pub(crate) const RESULTS_HEADER: &str = "row,appointment_id,";
@@ -147,40 +147,38 @@ impl Settings {
         // Only `outcomes` uses them, but a mistake there is reported by `run` and `check` too.
         outcomes::rules(&config)?;
         let ledger_path = ledger_path(&config, &results_path, run.sandbox)?;
-        let results_name = match mode {
-            Mode::Preview => "the preview file (--dry-run)",
-            Mode::Send => "the results file (--results)",
+        let (results_name, partial_name) = match mode {
+            Mode::Preview => ("the preview file (--dry-run)", "the partial preview file"),
+            Mode::Send => ("the results file (--results)", "the partial results file"),
         };
         let outputs = [
-            Some((results_name, results_path.as_path())),
-            run.emit_requests.as_deref().map(|p| ("--emit-requests", p)),
-            run.report.as_deref().map(|p| ("--report", p)),
-            run.summary_json.as_deref().map(|p| ("--summary-json", p)),
+            Some(
+                Output::new(results_name, &results_path, Kind::Rows(RESULTS_HEADER))
+                    .with_partial(partial_name),
+            ),
+            run.emit_requests
+                .as_deref()
+                .map(|p| Output::new("--emit-requests", p, Kind::Json)),
+            run.report
+                .as_deref()
+                .map(|p| Output::new("--report", p, Kind::Html)),
+            run.summary_json
+                .as_deref()
+                .map(|p| Output::new("--summary-json", p, Kind::Json)),
         ];
+        let ledger_files = paths::ledger_files(&ledger_path);
         let inputs = [
             Some(("the input", run.input.as_path())),
             Some(("the config", run.config.as_path())),
-            Some(("the ledger", ledger_path.as_path())),
             opt_out.list.as_deref().map(|p| ("the do-not-call list", p)),
         ];
         let outputs: Vec<_> = outputs.into_iter().flatten().collect();
-        let inputs: Vec<_> = inputs.into_iter().flatten().collect();
-        paths::check_distinct(&outputs, &inputs)?;
-        let kinds = [
-            (
-                results_name,
-                Some(results_path.as_path()),
-                Kind::Rows(RESULTS_HEADER),
-            ),
-            ("--emit-requests", run.emit_requests.as_deref(), Kind::Json),
-            ("--report", run.report.as_deref(), Kind::Html),
-            ("--summary-json", run.summary_json.as_deref(), Kind::Json),
-        ];
-        for (what, path, kind) in kinds {
-            if let Some(path) = path {
-                paths::check_replaceable(what, path, kind)?;
-            }
-        }
+        let inputs: Vec<_> = inputs
+            .into_iter()
+            .flatten()
+            .chain(ledger_files.iter().map(|(w, p)| (*w, p.as_path())))
+            .collect();
+        paths::check_outputs(&outputs, &inputs)?;
         let input = InputSettings {
             columns: input
                 .columns
@@ -262,12 +260,13 @@ pub struct ApiOnly {
 
 impl ApiOnly {
     /// The settings, once the `outputs` are known to destroy nothing: none is the results file,
-    /// the config, the ledger, the do-not-call list or another output, and none replaces a file
-    /// that is not an earlier output of its kind (see [`paths::check_replaceable`]).
+    /// the config, the ledger, the do-not-call list or another output, none replaces a file that
+    /// is not an earlier output of its kind, and each can be written (see
+    /// [`paths::check_outputs`]).
     pub fn build(
         config_path: &Path,
         results: &Path,
-        outputs: &[(&str, &Path, Kind)],
+        outputs: &[Output<'_>],
         env: &dyn Fn(&str) -> Option<String>,
     ) -> anyhow::Result<ApiOnly> {
         let config = LoadedConfig::load(config_path)?;
@@ -278,18 +277,18 @@ impl ApiOnly {
             .list
             .as_ref()
             .map(|v| config.relative_path(v.get_ref()));
+        let ledger_files = paths::ledger_files(&ledger_path);
         let inputs = [
             Some(("the results file (--results)", results)),
             Some(("the config", config_path)),
-            Some(("the ledger", ledger_path.as_path())),
             do_not_call.as_deref().map(|p| ("the do-not-call list", p)),
         ];
-        let inputs: Vec<_> = inputs.into_iter().flatten().collect();
-        let named: Vec<(&str, &Path)> = outputs.iter().map(|(w, p, _)| (*w, *p)).collect();
-        paths::check_distinct(&named, &inputs)?;
-        for (what, path, kind) in outputs {
-            paths::check_replaceable(what, path, *kind)?;
-        }
+        let inputs: Vec<_> = inputs
+            .into_iter()
+            .flatten()
+            .chain(ledger_files.iter().map(|(w, p)| (*w, p.as_path())))
+            .collect();
+        paths::check_outputs(outputs, &inputs)?;
         let languages = texts::languages(&config)?;
         let api = |key_env: Option<&Located>, base_url: Option<&Located>| {
             api::api(&config, env, key_env, base_url).map(Some)

@@ -3,7 +3,10 @@
 //!
 //! A nightly job's command line is copied and edited by hand (`--report` pointed at the config,
 //! `--results` at the export); one such slip used to destroy the file it named. Checked before
-//! anything is read or written, so the refusal (exit 2) leaves every file as it was.
+//! anything is read or written, so the refusal (exit 2) leaves every file as it was. The files
+//! checked are every file the run creates or replaces, the results file's `.partial` twin too,
+//! and an output that could only fail after the calls (its folder missing, a folder named) is
+//! refused then too.
 
 use std::path::{Path, PathBuf};
 
@@ -32,31 +35,210 @@ pub(super) fn preview_path(results: &Path) -> PathBuf {
     results.with_file_name(name)
 }
 
-/// Refuses an output that is one of the run's inputs or another output, naming both.
-pub(super) fn check_distinct(
-    outputs: &[(&str, &Path)],
+/// Where the rows for the results file `path` go until the run ends: `NAME.partial` beside it;
+/// a device or pipe has none (it is written directly). The results writer writes it, and
+/// [`check_outputs`] checks it as it checks every output, so it never replaces the export, the
+/// config or a file this tool did not write.
+pub(crate) fn partial_for(path: &Path) -> Option<PathBuf> {
+    (!is_special(path)).then(|| beside(path, ".partial"))
+}
+
+/// The run lock beside the ledger (`NAME.lock`).
+pub(crate) fn ledger_lock(ledger: &Path) -> PathBuf {
+    beside(ledger, ".lock")
+}
+
+/// The journal files SQLite keeps beside a database (`NAME-wal`, ...).
+pub(crate) const JOURNAL_SUFFIXES: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+/// The ledger and the files the run lock and SQLite keep beside it, none of which an output may
+/// be.
+pub(super) fn ledger_files(ledger: &Path) -> Vec<(&'static str, PathBuf)> {
+    let mut files = vec![
+        ("the ledger", ledger.to_path_buf()),
+        ("the ledger's lock file", ledger_lock(ledger)),
+    ];
+    for suffix in JOURNAL_SUFFIXES {
+        files.push(("the ledger's journal", beside(ledger, suffix)));
+    }
+    files
+}
+
+/// `NAME` + `suffix`, in the same folder.
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// An output a run writes, for [`check_outputs`].
+pub(crate) struct Output<'a> {
+    /// How messages name it: `--report`, `the results file (--results)`.
+    pub what: &'a str,
+    pub path: &'a Path,
+    pub kind: Kind,
+    /// For the results file, how messages name the `NAME.partial` file its rows go to until the
+    /// run ends (`the partial results file`); `None` for an output written whole (the report
+    /// and the outcomes file go through a temporary file of a new name, which replaces nothing).
+    pub partial: Option<&'a str>,
+}
+
+impl<'a> Output<'a> {
+    pub fn new(what: &'a str, path: &'a Path, kind: Kind) -> Output<'a> {
+        Output {
+            what,
+            path,
+            kind,
+            partial: None,
+        }
+    }
+
+    /// The output is written to `NAME.partial` first, named `partial` in messages.
+    pub fn with_partial(self, partial: &'a str) -> Output<'a> {
+        Output {
+            partial: Some(partial),
+            ..self
+        }
+    }
+}
+
+/// One file a run creates or replaces: an output, or the partial file beside one.
+struct Written<'a> {
+    output: &'a Output<'a>,
+    path: PathBuf,
+    /// The output's `.partial` file rather than the output.
+    partial: bool,
+}
+
+impl Written<'_> {
+    /// The file as a message's object: ``--report `x.html` ``.
+    fn name(&self) -> String {
+        let label = match self.partial {
+            true => self.output.partial.unwrap_or_default(),
+            false => self.output.what,
+        };
+        format!("{label} `{}`", self.path.display())
+    }
+
+    /// The file as a message's subject: for a partial file, also what it is for.
+    fn subject(&self) -> String {
+        match self.partial {
+            true => format!(
+                "{} (rows go there until the run ends, then it is renamed to `{}`)",
+                self.name(),
+                self.output.path.display()
+            ),
+            false => self.name(),
+        }
+    }
+}
+
+/// Every file the outputs create or replace: each output, and the `.partial` file beside the
+/// results (see [`partial_for`]).
+fn written<'a>(outputs: &'a [Output<'a>]) -> Vec<Written<'a>> {
+    let mut files = Vec::new();
+    for output in outputs {
+        files.push(Written {
+            output,
+            path: output.path.to_path_buf(),
+            partial: false,
+        });
+        let partial = output.partial.and_then(|_| partial_for(output.path));
+        if let Some(path) = partial {
+            files.push(Written {
+                output,
+                path,
+                partial: true,
+            });
+        }
+    }
+    files
+}
+
+/// Refuses, before anything is read or sent, an output that would destroy a file or fail only
+/// after the calls: one that is (or whose `.partial` file is) one of the run's inputs or another
+/// file the run writes, one whose folder does not exist, one that names a folder, and one that
+/// would replace an existing file that is not an earlier output of its kind (see
+/// [`check_replaceable`]). Devices and pipes (`--results /dev/stdout`) are written as they are.
+pub(crate) fn check_outputs(
+    outputs: &[Output<'_>],
     inputs: &[(&str, &Path)],
 ) -> anyhow::Result<()> {
-    for (i, (what, path)) in outputs.iter().enumerate() {
-        if is_special(path) {
+    let files = written(outputs);
+    check_distinct(&files, inputs)?;
+    for file in &files {
+        if is_special(&file.path) {
             continue;
         }
-        let earlier = outputs[..i]
+        let (what, subject) = (file.output.what, file.subject());
+        if !file.partial {
+            check_folder(what, &file.path)?;
+        }
+        if file.path.is_dir() {
+            match file.partial {
+                true => anyhow::bail!(
+                    "{subject} is a folder, not a file. Choose another path for {what}, or move \
+                     the folder away first"
+                ),
+                false => anyhow::bail!(
+                    "{subject} is a folder, not a file: name a file for {what}, such as a new \
+                     file in that folder"
+                ),
+            }
+        }
+        check_replaceable(&subject, what, &file.path, file.output.kind)?;
+    }
+    Ok(())
+}
+
+/// Refuses a file that is one of the run's inputs or another file the run writes, naming both.
+fn check_distinct(files: &[Written<'_>], inputs: &[(&str, &Path)]) -> anyhow::Result<()> {
+    for (i, file) in files.iter().enumerate() {
+        if is_special(&file.path) {
+            continue;
+        }
+        let read = inputs
             .iter()
-            .map(|(w, p)| (w, p, "also written by this run"));
-        let read = inputs.iter().map(|(w, p)| (w, p, "read by this run"));
+            .map(|(w, p)| (format!("{w} `{}`", p.display()), *p, "read by this run"));
+        let earlier = files[..i]
+            .iter()
+            .map(|f| (f.name(), f.path.as_path(), "also written by this run"));
         for (other, other_path, role) in read.chain(earlier) {
-            if same(path, other_path) {
+            if same(&file.path, other_path) {
                 anyhow::bail!(
-                    "{what} `{}` is {other} `{}` ({role}); writing it would destroy that file. \
-                     Choose another path for {what}",
-                    path.display(),
-                    other_path.display()
+                    "{} is {other} ({role}); writing it would destroy that file. Choose another \
+                     path for {}",
+                    file.subject(),
+                    file.output.what
                 );
             }
         }
     }
     Ok(())
+}
+
+/// Refuses an output whose folder does not exist: writing it would fail, for `--report` and
+/// `--summary-json` only after the calls.
+fn check_folder(what: &str, path: &Path) -> anyhow::Result<()> {
+    let folder = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if folder.is_dir() {
+        return Ok(());
+    }
+    let exists = folder.exists();
+    let (path, folder) = (path.display(), folder.display());
+    match exists {
+        true => anyhow::bail!(
+            "{what} `{path}` cannot be written: `{folder}` is not a folder. Choose another path \
+             for {what}"
+        ),
+        false => anyhow::bail!(
+            "{what} `{path}` cannot be written: its folder `{folder}` does not exist. Create the \
+             folder, or choose another path for {what}"
+        ),
+    }
 }
 
 /// What an output of this tool starts with, to tell one of its own earlier outputs (replaced as
@@ -73,8 +255,9 @@ pub(crate) enum Kind {
 
 /// Refuses to replace an existing file that is not an earlier output of the same kind: an
 /// output pointed by mistake at an export, a spreadsheet or a database must not destroy it.
-/// Empty files, devices and pipes are fine.
-pub(crate) fn check_replaceable(what: &str, path: &Path, kind: Kind) -> anyhow::Result<()> {
+/// Empty files, devices and pipes are fine. `subject` names the file in the message (the output,
+/// or its `.partial` file), `what` the output whose path to change.
+fn check_replaceable(subject: &str, what: &str, path: &Path, kind: Kind) -> anyhow::Result<()> {
     use std::io::Read;
     if is_special(path) || !path.is_file() {
         return Ok(());
@@ -96,9 +279,8 @@ pub(crate) fn check_replaceable(what: &str, path: &Path, kind: Kind) -> anyhow::
             Kind::Html => "an HTML report this tool wrote",
         };
         anyhow::bail!(
-            "{what} `{}` exists and is not {expected}; writing it would destroy that file. \
-             Choose another path for {what}, or move the file away first",
-            path.display()
+            "{subject} exists and is not {expected}; writing it would destroy that file. Choose \
+             another path for {what}, or move the file away first"
         );
     }
     Ok(())
@@ -147,12 +329,72 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         let roundabout = dir.path().join("sub").join("..").join("c.toml");
         let inputs = [("the config", config.as_path())];
-        let err = check_distinct(&[("--report", roundabout.as_path())], &inputs).unwrap_err();
+        let report = [Output::new("--report", &roundabout, Kind::Html)];
+        let err = check_outputs(&report, &inputs).unwrap_err();
         assert!(err.to_string().contains("c.toml` is the config"), "{err}");
         let r = dir.path().join("r.csv");
-        let twice = [("--results", r.as_path()), ("--report", r.as_path())];
-        assert!(check_distinct(&twice, &[]).is_err());
-        let fine = [("--results", r.as_path())];
-        assert!(check_distinct(&fine, &inputs).is_ok());
+        let twice = [
+            Output::new("--results", &r, Kind::Rows("row,")),
+            Output::new("--report", &r, Kind::Html),
+        ];
+        assert!(check_outputs(&twice, &[]).is_err());
+        let fine = [Output::new("--results", &r, Kind::Rows("row,"))];
+        assert!(check_outputs(&fine, &inputs).is_ok());
+    }
+
+    #[test]
+    fn the_results_partial_file_is_checked_as_an_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let results = dir.path().join("r.csv");
+        let partial = dir.path().join("r.csv.partial");
+        let outputs =
+            [Output::new("--results", &results, Kind::Rows("row,")).with_partial("the partial")];
+        // As an input, and as another output.
+        let inputs = [("the input", partial.as_path())];
+        let err = check_outputs(&outputs, &inputs).unwrap_err().to_string();
+        assert!(err.starts_with("the partial `"), "{err}");
+        let emit = [
+            Output::new("--results", &results, Kind::Rows("row,")).with_partial("the partial"),
+            Output::new("--emit-requests", &partial, Kind::Json),
+        ];
+        let err = check_outputs(&emit, &[]).unwrap_err().to_string();
+        assert!(err.starts_with("--emit-requests `"), "{err}");
+        // An earlier partial results file (or an empty one) is ours to replace; anything else
+        // is not.
+        std::fs::write(&partial, "row,appointment_id\n2,A1\n").unwrap();
+        assert!(check_outputs(&outputs, &[]).is_ok());
+        std::fs::write(&partial, "").unwrap();
+        assert!(check_outputs(&outputs, &[]).is_ok());
+        std::fs::write(&partial, "AptNum,PatNum\n").unwrap();
+        assert!(check_outputs(&outputs, &[]).is_err());
+        // An output written whole has no partial file.
+        let whole = [Output::new("--out", &results, Kind::Rows("row,"))];
+        assert!(check_outputs(&whole, &[]).is_ok());
+        std::fs::remove_file(&partial).unwrap();
+        std::fs::create_dir(&partial).unwrap();
+        assert!(check_outputs(&outputs, &[]).is_err());
+    }
+
+    #[test]
+    fn an_output_in_a_missing_folder_or_naming_a_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no").join("s.json");
+        let err = check_outputs(&[Output::new("--summary-json", &missing, Kind::Json)], &[]);
+        assert!(err.unwrap_err().to_string().contains("does not exist"));
+        let file = dir.path().join("f");
+        std::fs::write(&file, "").unwrap();
+        let under_a_file = file.join("s.json");
+        let err = check_outputs(
+            &[Output::new("--summary-json", &under_a_file, Kind::Json)],
+            &[],
+        );
+        assert!(err.unwrap_err().to_string().contains("is not a folder"));
+        let err = check_outputs(&[Output::new("--report", dir.path(), Kind::Html)], &[]);
+        assert!(err
+            .unwrap_err()
+            .to_string()
+            .contains("is a folder, not a file"));
+        // A bare name is in the working folder.
+        assert!(check_folder("--summary-json", Path::new("s.json")).is_ok());
     }
 }

@@ -577,8 +577,8 @@ async fn a_households_shared_conversation_is_read_once() {
 }
 
 /// `outcomes` writes three files; none may be the results file, the config, the ledger, the
-/// export or anything else it did not write. Each is refused (exit 2) before a conversation is
-/// read, and every file is left as it was.
+/// export or anything else it did not write, nor a folder or in a folder that does not exist.
+/// Each is refused (exit 2) before a conversation is read, and every file is left as it was.
 #[tokio::test(flavor = "multi_thread")]
 async fn outcomes_outputs_never_destroy_the_results_the_config_the_ledger_or_the_export() {
     let dir = tempfile::tempdir().unwrap();
@@ -624,6 +624,24 @@ async fn outcomes_outputs_never_destroy_the_results_the_config_the_ledger_or_the
             "exists and is not a file this tool wrote",
         ),
         ("--out", "config.toml", "is the config"),
+        (
+            "--summary-json",
+            "nodir/s.json",
+            "error: --summary-json `nodir/s.json` cannot be written: its folder `nodir` does not \
+             exist. Create the folder, or choose another path for --summary-json\n",
+        ),
+        (
+            "--report",
+            "nodir/r.html",
+            "error: --report `nodir/r.html` cannot be written: its folder `nodir` does not exist. \
+             Create the folder, or choose another path for --report\n",
+        ),
+        (
+            "--out",
+            ".",
+            "error: the outcomes file (--out) `.` is a folder, not a file: name a file for the \
+             outcomes file (--out), such as a new file in that folder\n",
+        ),
     ];
     for (flag, name, said) in cases {
         let dir = out.dir.clone();

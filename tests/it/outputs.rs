@@ -2,6 +2,7 @@
 //! results are renamed into place when the run ends, and an output path that names the export,
 //! the config or the ledger is refused.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::harness::{od_row, Test, CONFIG, NOW, OD_HEADER};
@@ -33,6 +34,16 @@ fn an_output_that_names_the_input_or_the_config_is_refused() {
         ("--report", "config.toml", "the config"),
         ("--emit-requests", "appointments.csv", "the input"),
         ("--summary-json", "config.toml", "the config"),
+        (
+            "--summary-json",
+            "annie-dispatch.ledger.sqlite3-wal",
+            "the ledger's journal",
+        ),
+        (
+            "--report",
+            "annie-dispatch.ledger.sqlite3.lock",
+            "the ledger's lock file",
+        ),
     ] {
         let out = Test::new()
             .od_rows(&[&od_row("A1", &[])])
@@ -125,4 +136,283 @@ fn an_output_never_replaces_a_file_it_did_not_write() {
     ]);
     t.run().assert_status(0);
     t.run().assert_status(0);
+}
+
+/// `annie-dispatch --no-progress run ARGS` in `dir`, with paths relative to it as an operator
+/// types them (so messages can be compared whole), off the async runtime: `(status, stderr)`.
+async fn run_in(dir: &Path, args: &[&str]) -> (i32, String) {
+    let (dir, args): (PathBuf, Vec<String>) = (
+        dir.to_path_buf(),
+        args.iter().map(|a| a.to_string()).collect(),
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+            .current_dir(dir)
+            .env("ANNIE_API_KEY", "annie-sk-v1-test")
+            .env_remove("RUST_LOG")
+            .args(["--no-progress", "run", "--now", NOW])
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().unwrap_or(-1), stderr)
+}
+
+/// Every file in `dir` (one level) with its bytes, and every folder's name.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Option<Vec<u8>>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, path.is_file().then(|| std::fs::read(&path).unwrap()))
+        })
+        .collect()
+}
+
+/// Rows go to `NAME.partial` until the run ends, then it is renamed to `NAME`: that file is
+/// checked as every output is. Named like the export, the config or another output, or holding
+/// something this tool did not write, or the results path a folder: a sending run stops with exit
+/// 2 before anything is read or sent, and every file is as it was (the breaker's finding 3: the
+/// export `r.csv.partial` and the config `z.partial` were written over and renamed away).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_partial_results_file_never_replaces_an_input_or_another_output() {
+    let annie = Annie::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The export's name does not say its format (`r.csv.partial`).
+    let config = CONFIG.replace("{BASE_URL}", &annie.base_url()) + "format = \"csv\"\n";
+    let export = format!(
+        "{OD_HEADER}\n{}\n{}\n",
+        od_row("A1", &[]),
+        od_row("A2", &[])
+    );
+    let files = [
+        ("config.toml", config.as_str()),
+        ("appointments.csv", export.as_str()),
+        ("r.csv.partial", export.as_str()),
+        ("z.partial", config.as_str()),
+        ("x.csv.partial", "{\"earlier\": \"requests\"}\n"),
+        ("budget.csv.partial", "month,amount\nnov,100\n"),
+        ("p.preview.csv.partial", "call the lab\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    std::fs::create_dir(dir.path().join("d.csv")).unwrap();
+    std::fs::write(dir.path().join("d.csv").join("keep.txt"), "keep\n").unwrap();
+    std::fs::create_dir(dir.path().join("e.csv.partial")).unwrap();
+    let before = snapshot(dir.path());
+    let partial = "the partial results file";
+    let cases: [(&[&str], String); 7] = [
+        (
+            &[
+                "--config",
+                "config.toml",
+                "--input",
+                "r.csv.partial",
+                "--results",
+                "r.csv",
+            ],
+            format!(
+                "{partial} `r.csv.partial` (rows go there until the run ends, then it is renamed \
+                 to `r.csv`) is the input `r.csv.partial` (read by this run); writing it would \
+                 destroy that file. Choose another path for the results file (--results)"
+            ),
+        ),
+        (
+            &[
+                "--config",
+                "z.partial",
+                "--input",
+                "appointments.csv",
+                "--results",
+                "z",
+            ],
+            format!(
+                "{partial} `z.partial` (rows go there until the run ends, then it is renamed to \
+                 `z`) is the config `z.partial` (read by this run); writing it would destroy that \
+                 file. Choose another path for the results file (--results)"
+            ),
+        ),
+        (
+            &[
+                "--config",
+                "config.toml",
+                "--input",
+                "appointments.csv",
+                "--results",
+                "x.csv",
+                "--emit-requests",
+                "x.csv.partial",
+            ],
+            format!(
+                "--emit-requests `x.csv.partial` is {partial} `x.csv.partial` (also written by \
+                 this run); writing it would destroy that file. Choose another path for \
+                 --emit-requests"
+            ),
+        ),
+        (
+            &[
+                "--config",
+                "config.toml",
+                "--input",
+                "appointments.csv",
+                "--results",
+                "d.csv",
+            ],
+            "the results file (--results) `d.csv` is a folder, not a file: name a file for the \
+             results file (--results), such as a new file in that folder"
+                .to_string(),
+        ),
+        (
+            &[
+                "--config",
+                "config.toml",
+                "--input",
+                "appointments.csv",
+                "--results",
+                "budget.csv",
+            ],
+            format!(
+                "{partial} `budget.csv.partial` (rows go there until the run ends, then it is \
+                 renamed to `budget.csv`) exists and is not a file this tool wrote; writing it \
+                 would destroy that file. Choose another path for the results file (--results), \
+                 or move the file away first"
+            ),
+        ),
+        (
+            &[
+                "--config",
+                "config.toml",
+                "--input",
+                "appointments.csv",
+                "--results",
+                "e.csv",
+            ],
+            format!(
+                "{partial} `e.csv.partial` (rows go there until the run ends, then it is renamed \
+                 to `e.csv`) is a folder, not a file. Choose another path for the results file \
+                 (--results), or move the folder away first"
+            ),
+        ),
+        (
+            &[
+                "--config",
+                "config.toml",
+                "--input",
+                "appointments.csv",
+                "--results",
+                "p.csv",
+                "--dry-run",
+            ],
+            "the partial preview file `p.preview.csv.partial` (rows go there until the run ends, \
+             then it is renamed to `p.preview.csv`) exists and is not a file this tool wrote; \
+             writing it would destroy that file. Choose another path for the preview file \
+             (--dry-run), or move the file away first"
+                .to_string(),
+        ),
+    ];
+    for (args, message) in cases {
+        let (status, stderr) = run_in(dir.path(), args).await;
+        assert_eq!(status, 2, "{args:?}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!("annie-dispatch: error: {message}\n"),
+            "{args:?}"
+        );
+        assert_eq!(snapshot(dir.path()), before, "{args:?}: a file changed");
+        let kept = std::fs::read_to_string(dir.path().join("d.csv").join("keep.txt")).unwrap();
+        assert_eq!(kept, "keep\n");
+    }
+    assert!(
+        annie.requests().await.is_empty(),
+        "a refused run reached the API"
+    );
+
+    // An earlier partial results file (a killed run's) is this tool's: replaced as before.
+    std::fs::write(
+        dir.path().join("r.csv.partial"),
+        "row,appointment_id,status\n2,A1,sent\n",
+    )
+    .unwrap();
+    let args = [
+        "--config",
+        "config.toml",
+        "--input",
+        "appointments.csv",
+        "--results",
+        "r.csv",
+    ];
+    let (status, stderr) = run_in(dir.path(), &args).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert!(!dir.path().join("r.csv.partial").exists());
+    assert_eq!(annie.posts().await.len(), 2);
+}
+
+/// An output whose folder does not exist is refused before anything is read or sent (exit 2),
+/// not found out when it is written after the calls (`--report`, `--summary-json`: the
+/// breaker's finding 12a), and nothing is created.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_output_in_a_missing_folder_is_refused_before_anything_is_sent() {
+    let annie = Annie::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = CONFIG.replace("{BASE_URL}", &annie.base_url());
+    let export = format!("{OD_HEADER}\n{}\n", od_row("A1", &[]));
+    std::fs::write(dir.path().join("config.toml"), &config).unwrap();
+    std::fs::write(dir.path().join("appointments.csv"), &export).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "call the lab\n").unwrap();
+    let before = snapshot(dir.path());
+    let cases = [
+        ("--summary-json", "nodir/s.json"),
+        ("--report", "nodir/r.html"),
+        ("--emit-requests", "nodir/e.jsonl"),
+        ("--results", "nodir/r.csv"),
+    ];
+    for (flag, path) in cases {
+        let what = match flag {
+            "--results" => "the results file (--results)",
+            flag => flag,
+        };
+        let args = [
+            "--config",
+            "config.toml",
+            "--input",
+            "appointments.csv",
+            flag,
+            path,
+        ];
+        let (status, stderr) = run_in(dir.path(), &args).await;
+        assert_eq!(status, 2, "{flag}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!(
+                "annie-dispatch: error: {what} `{path}` cannot be written: its folder `nodir` \
+                 does not exist. Create the folder, or choose another path for {what}\n"
+            ),
+        );
+        assert_eq!(snapshot(dir.path()), before, "{flag}: a file was written");
+    }
+    let args = [
+        "--config",
+        "config.toml",
+        "--input",
+        "appointments.csv",
+        "--summary-json",
+        "notes.txt/s.json",
+    ];
+    let (status, stderr) = run_in(dir.path(), &args).await;
+    assert_eq!(status, 2, "{stderr}");
+    assert_eq!(
+        stderr,
+        "annie-dispatch: error: --summary-json `notes.txt/s.json` cannot be written: `notes.txt` \
+         is not a folder. Choose another path for --summary-json\n"
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    assert!(
+        annie.requests().await.is_empty(),
+        "a refused run reached the API"
+    );
 }
