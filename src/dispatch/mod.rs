@@ -612,8 +612,20 @@ fn preview_rows(shared: &Shared, call: &Call, turn: Turn) -> (Vec<RowResult>, bo
         }
         Turn::At { turn, why } => (turn, why),
     };
-    if !shared.window.fits_before(turn, call.first_start()) {
-        let (closed, next) = match d.location.hours.may_call(&call.zones, turn) {
+    // At its turn, the practice's window may have closed (or the appointment come), or the
+    // patient's own hours (a New York number of a Hawaii practice, after 20:00 in New York):
+    // the run then defers it, unless those hours open again within the window (the run would
+    // wait for them; the preview shows when).
+    let hours = d.location.hours.may_call(&call.zones, turn);
+    let reopens = match &hours {
+        Err(closed) => closed
+            .opens_at
+            .filter(|at| shared.window.fits_before(*at, call.first_start())),
+        Ok(()) => None,
+    };
+    if !shared.window.fits_before(turn, call.first_start()) || (hours.is_err() && reopens.is_none())
+    {
+        let (closed, next) = match hours {
             Err(closed) => (closed.reason, closed.opens_at),
             Ok(()) => ("the appointment starts first".to_string(), None),
         };
@@ -627,6 +639,10 @@ fn preview_rows(shared: &Shared, call: &Call, turn: Turn) -> (Vec<RowResult>, bo
         return (rows, false);
     }
     // When a held call would go, and why it waits until then.
+    let (turn, why) = match (reopens, hours) {
+        (Some(at), Err(closed)) => (at, Some(closed.reason)),
+        _ => (turn, why),
+    };
     let note = why.map_or(String::new(), |why| {
         format!("at {} (until then: {why})", schedule::when(turn, tz))
     });

@@ -414,3 +414,51 @@ fn the_preview_defers_what_the_window_cannot_hold_at_the_configured_rate() {
     // Input order: the first rows are the ones that fit.
     assert!(results[..called].iter().all(|r| r["status"] == "dry_run"));
 }
+
+/// A patient's own hours can close before the practice's: at a Hawaii practice's 15:00 it is
+/// 20:00 in New York. The run defers a New York call whose turn comes then (its hours open
+/// again only tomorrow), and so does the preview, rather than promising the call.
+#[test]
+fn the_preview_defers_a_call_whose_turn_comes_after_the_patients_own_hours_close() {
+    let config = CONFIG
+        .replace("requests_per_minute = 6000", "requests_per_minute = 60")
+        .replace("America/Chicago", "Pacific/Honolulu")
+        .replace("+13125550100", "+18085550100")
+        .replace("(312) 555-0199", "(808) 555-0199");
+    let rows = [
+        od_row("H1", &[("WirelessPhone", "(808) 555-0102")]),
+        od_row("H2", &[("WirelessPhone", "(808) 555-0103")]),
+        od_row("H3", &[("WirelessPhone", "(808) 555-0104")]),
+        od_row("NY", &[("WirelessPhone", "(212) 555-0101")]),
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    for whole in [false, true] {
+        let mut t = Test::new()
+            .config(&config)
+            .now(Some("2026-11-23T14:59:57-10:00"))
+            .od_rows(&rows)
+            .args(["--dry-run"]);
+        if whole {
+            t = t.args(["--emit-requests", "requests.jsonl"]);
+        }
+        let out = t.run();
+        out.assert_status(1);
+        let results = out.results();
+        let status = |id: &str| {
+            let r = results.iter().find(|r| r["appointment_id"] == id).unwrap();
+            (r["status"].clone(), r["reason"].clone())
+        };
+        for id in ["H1", "H2", "H3"] {
+            assert_eq!(status(id).0, "dry_run", "{id}");
+        }
+        // Its turn, four slots 61/60 s apart from 14:59:57, is 15:00:00 in Honolulu.
+        let (ny, reason) = status("NY");
+        assert_eq!(ny, "deferred", "{reason}");
+        assert!(
+            reason.contains(
+                "outside calling hours (09:00–20:00 in the recipient's zone, America/New_York)"
+            ),
+            "{reason}"
+        );
+    }
+}
