@@ -4,7 +4,9 @@
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 
 use super::columns::Field;
-use super::record::{decode, missing_columns, Export, InputSettings, RawRecord, TextEncoding};
+use super::record::{
+    decode, duplicate_columns, missing_columns, Export, InputSettings, RawRecord, TextEncoding,
+};
 use super::sniff::{self, HEADER_SEARCH_LINES};
 
 /// Reads every row (see [`CsvRows`], which does the work a chunk at a time).
@@ -36,6 +38,7 @@ pub struct CsvRows {
     reader: csv::Reader<Source>,
     record: csv::ByteRecord,
     header_count: usize,
+    delimiter: u8,
     positions: Vec<(Field, usize)>,
     id_index: usize,
     encoding: TextEncoding,
@@ -75,17 +78,17 @@ pub(super) fn open<R: Read + Send + 'static>(
         );
     }
     // `flexible` so that a short or long row becomes an `invalid` row instead of a run error.
-    // CRLF is turned into LF first: the csv crate reports the line *before* a record's start
-    // when the previous record ended in CRLF, and the results file must name the right line.
+    // Every line end is made `\n` first (see [`CrlfToLf`]): the results file must name the
+    // line a row starts on.
     let source: Box<dyn Read + Send> = Box::new(source);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(false)
-        .from_reader(CrlfToLf::new(BufReader::with_capacity(
-            1 << 16,
-            Cursor::new(prefix.bytes).chain(source),
-        )));
+        .from_reader(CrlfToLf::new(
+            BufReader::with_capacity(1 << 16, Cursor::new(prefix.bytes).chain(source)),
+            delimiter,
+        ));
     let (headers, header_line) = header(&mut reader, id_column, encoding)?;
     if header_line > 1 && notes {
         tracing::info!(
@@ -118,6 +121,10 @@ pub(super) fn open<R: Read + Send + 'static>(
                 false => error,
             }
         })?;
+    let copies = copies_of(resolved.columns.slots(), &headers);
+    if !copies.is_empty() {
+        return Err(duplicate_columns(&copies));
+    }
     let positions: Vec<(Field, usize)> = resolved
         .columns
         .slots()
@@ -129,6 +136,7 @@ pub(super) fn open<R: Read + Send + 'static>(
         reader,
         record: csv::ByteRecord::new(),
         header_count: headers.len(),
+        delimiter,
         positions,
         id_index,
         encoding,
@@ -149,7 +157,7 @@ impl CsvRows {
             let more = self
                 .reader
                 .read_byte_record(&mut self.record)
-                .map_err(|e| anyhow::anyhow!("cannot read the file: {e}"))?;
+                .map_err(|e| read_error(e, "cannot read the file"))?;
             if !more {
                 self.done = true;
                 self.end_footer();
@@ -160,6 +168,9 @@ impl CsvRows {
                 continue;
             }
             let row = record.position().map_or(0, |p| p.line());
+            if let Some(swallowed) = swallowed(record, row, self.delimiter, self.header_count) {
+                anyhow::bail!("{swallowed}");
+            }
             let footer = footer_like(record, self.id_index);
             let mapped: usize = self
                 .positions
@@ -213,6 +224,168 @@ impl CsvRows {
     }
 }
 
+/// The mapped columns the header has more than once, each with the positions of its copies
+/// (the ones the mapping would choose among: the exact name's, else those equal but for case).
+fn copies_of(slots: &[(Field, String)], headers: &[String]) -> Vec<(Field, String, Vec<usize>)> {
+    let mut copies: Vec<(Field, String, Vec<usize>)> = Vec::new();
+    for (field, column) in slots {
+        if copies.iter().any(|(_, c, _)| c == column) {
+            continue;
+        }
+        let at = |same: &dyn Fn(&str) -> bool| -> Vec<usize> {
+            (headers.iter().enumerate())
+                .filter(|(_, h)| same(h))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let mut positions = at(&|h| h == column);
+        if positions.is_empty() {
+            positions = at(&|h| h.eq_ignore_ascii_case(column.trim()));
+        }
+        if positions.len() > 1 {
+            copies.push((*field, column.clone(), positions));
+        }
+    }
+    copies
+}
+
+/// A reading error; a file that ends inside a quoted field says so without `what`.
+fn read_error(error: csv::Error, what: &str) -> anyhow::Error {
+    if let csv::ErrorKind::Io(e) = error.kind() {
+        if let Some(unclosed) = e.get_ref().and_then(|e| e.downcast_ref::<UnclosedQuote>()) {
+            return anyhow::anyhow!("{unclosed}");
+        }
+    }
+    anyhow::anyhow!("{what}: {error}")
+}
+
+/// A quoted field that took in lines which look like rows of their own: a stray opening quote
+/// (or one never closed) swallows the rows after it, until the next `"` closes it by chance.
+/// Their appointments would get no result, and their text (another patient's name and number)
+/// would be read out in this row's call; the file is refused instead of guessing a repair.
+///
+/// The rule: a line after a line break inside a field value that holds, in that value, at
+/// least as many delimiters as the header has fields minus one (a whole row's worth); or a
+/// row with the wrong number of fields whose last line, taken whole, holds that many (the
+/// swallowing field closed early on the row it took in). A note that really spans lines has
+/// a few ordinary lines and is read as always; a line of a note with a row's worth of
+/// delimiters is taken for a row. (A file that ends inside a quoted field is [`UnclosedQuote`].)
+struct Swallowed {
+    /// The line the quoted field opens on, the one it closes on, and the lines that look like
+    /// rows.
+    opens: u64,
+    closes: u64,
+    rows: Vec<u64>,
+    need: usize,
+    delimiter: u8,
+}
+
+/// The [`Swallowed`] check of a record that starts on line `row` (`None`: nothing swallowed).
+/// Every line end is a `\n` here (see [`CrlfToLf`]).
+fn swallowed(
+    record: &csv::ByteRecord,
+    row: u64,
+    delimiter: u8,
+    header_count: usize,
+) -> Option<Swallowed> {
+    memchr::memchr(b'\n', record.as_slice())?;
+    let need = header_count.saturating_sub(1).max(1);
+    let count = |bytes: &[u8]| memchr::memchr_iter(delimiter, bytes).count();
+    let mut line = row;
+    let mut found: Option<Swallowed> = None;
+    // The last field with a line break: the line it opens on, and the delimiters of the
+    // record's last line from its last line break on.
+    let mut last: Option<(u64, usize)> = None;
+    for field in record.iter() {
+        let breaks = memchr::memchr_iter(b'\n', field).count() as u64;
+        if breaks == 0 {
+            if let Some((_, delimiters)) = &mut last {
+                *delimiters += count(field) + 1; // and the one before the field
+            }
+            continue;
+        }
+        let opens = line;
+        line += breaks;
+        for (i, piece) in field.split(|b| *b == b'\n').enumerate().skip(1) {
+            if count(piece) >= need {
+                let s = found.get_or_insert_with(|| Swallowed {
+                    opens,
+                    closes: line,
+                    rows: Vec::new(),
+                    need,
+                    delimiter,
+                });
+                s.closes = line;
+                s.rows.push(opens + i as u64);
+            }
+        }
+        let tail = field.rsplit(|b| *b == b'\n').next().unwrap_or_default();
+        last = Some((opens, count(tail)));
+    }
+    match (found, last) {
+        (Some(found), _) => Some(found),
+        (None, Some((opens, delimiters))) if record.len() != header_count && delimiters >= need => {
+            Some(Swallowed {
+                opens,
+                closes: line,
+                rows: vec![line],
+                need,
+                delimiter,
+            })
+        }
+        _ => None,
+    }
+}
+
+impl std::fmt::Display for Swallowed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let taken = match self.rows.len() {
+            1 => format!("line {}, which looks like a row of its own", self.rows[0]),
+            _ => format!(
+                "lines {}, which look like rows of their own",
+                ranges(&self.rows)
+            ),
+        };
+        write!(
+            f,
+            "a quoted field opens on line {} (with `\"`) and runs on to line {}, taking in \
+             {taken} ({} or more {} separators): their appointments would be lost, or read out \
+             in another patient's call. The `\"` on line {} is probably never closed: close or \
+             remove it in the export (or in the query that writes it) and export again",
+            self.opens,
+            self.closes,
+            self.need,
+            sniff::show(self.delimiter),
+            self.opens,
+        )
+    }
+}
+
+/// Line numbers in order, runs written as ranges: "5–9, 12" (the first ten runs).
+fn ranges(lines: &[u64]) -> String {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for &line in lines {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == line => *end = line,
+            _ => runs.push((line, line)),
+        }
+    }
+    // Enough to find the place; the rest go unsaid.
+    const SHOWN: usize = 10;
+    let mut shown: Vec<String> = runs
+        .iter()
+        .take(SHOWN)
+        .map(|(a, b)| match a == b {
+            true => a.to_string(),
+            false => format!("{a}\u{2013}{b}"),
+        })
+        .collect();
+    if runs.len() > SHOWN {
+        shown.push("\u{2026}".to_string());
+    }
+    shown.join(", ")
+}
+
 /// Decodes a field, borrowing it when it is valid UTF-8 already (most are).
 fn decode_into(bytes: &[u8], encoding: TextEncoding) -> Result<std::borrow::Cow<'_, str>, String> {
     match encoding {
@@ -238,7 +411,7 @@ fn header<R: Read>(
     loop {
         let more = reader
             .read_byte_record(&mut record)
-            .map_err(|e| anyhow::anyhow!("cannot read the header line: {e}"))?;
+            .map_err(|e| read_error(e, "cannot read the header line"))?;
         let line = record.position().map_or(0, |p| p.line());
         if !more || line > HEADER_SEARCH_LINES as u64 {
             break;
@@ -295,28 +468,103 @@ fn footer_like(record: &csv::ByteRecord, id_index: usize) -> bool {
     labelled && record.iter().filter(|f| !f.trim_ascii().is_empty()).count() <= 2
 }
 
-/// Passes bytes through, dropping every `\r` that is directly followed by `\n`, and writing a
-/// space on blank lines outside quoted fields. The csv crate skips blank lines but then reports
-/// the *blank* line as the next record's start; with the space, a blank line is a record of its
-/// own (dropped by the reader) and every row keeps the line it really starts on.
+/// Passes bytes through with every line end made `\n` (CRLF, and a lone `\r` as classic Mac
+/// and some report tools write), and a space written on blank lines outside quoted fields.
+/// The csv crate ends a record at a lone `\r` but counts lines by `\n` only, so a lone-CR file
+/// had every row on "line 1"; and it reports the line *before* a record's start when the
+/// previous record ended in CRLF, or when blank lines came before it. With every line end a
+/// `\n`, and a blank line a record of its own (dropped by the reader), every row keeps the line
+/// it really starts on (a `\r` inside a note counts as a line end, as in the reader and in
+/// most editors).
+///
+/// It follows quoting as the csv crate does (a `"` opens a quoted field only at the start of a
+/// field; a doubled `"` inside one is a quote), so that a file which ends inside a quoted field
+/// is an error ([`UnclosedQuote`]) instead of one last row that silently took in the rest.
 struct CrlfToLf<R> {
     inner: BufReader<R>,
-    /// Inside a quoted field (a doubled quote toggles twice, so it needs no special case).
-    quoted: bool,
+    delimiter: u8,
+    quote: Quote,
+    /// The last byte read (a line end as `\n`); `\n` before the first.
+    prev: u8,
+    /// The last byte was a `\r`, written as `\n`: a `\n` right after it is the same line end.
+    after_cr: bool,
     /// The last byte written ended a line (or nothing was written yet).
     line_start: bool,
     /// A byte owed to the caller when the buffer filled up.
     pending: Option<u8>,
+    /// The line being read (1-based), and the one the open quoted field started on.
+    line: u64,
+    opened: u64,
 }
 
+/// Where the bytes are in the csv crate's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    Outside,
+    /// Inside a quoted field.
+    Inside,
+    /// Just after a `"` inside a quoted field: another `"` makes it a quote, anything else
+    /// has closed the field.
+    Closing,
+}
+
+/// The file ends inside a quoted field: a stray opening quote, or an export cut short.
+#[derive(Debug)]
+struct UnclosedQuote {
+    opened: u64,
+    last: u64,
+}
+
+impl std::fmt::Display for UnclosedQuote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let taken = match self.last > self.opened {
+            true => format!("lines {}–{} are", self.opened, self.last),
+            false => format!("line {} is", self.opened),
+        };
+        write!(
+            f,
+            "the file ends inside a quoted field: the `\"` on line {} is never closed, so {taken} \
+             read as one value and the appointments there would be lost. The export was cut \
+             short, or the quote is a stray one: export the schedule again, or close or remove \
+             that quote",
+            self.opened
+        )
+    }
+}
+
+impl std::error::Error for UnclosedQuote {}
+
 impl<R: Read> CrlfToLf<R> {
-    fn new(inner: BufReader<R>) -> CrlfToLf<R> {
+    fn new(inner: BufReader<R>, delimiter: u8) -> CrlfToLf<R> {
         CrlfToLf {
             inner,
-            quoted: false,
+            delimiter,
+            quote: Quote::Outside,
+            prev: b'\n',
+            after_cr: false,
             line_start: true,
             pending: None,
+            line: 1,
+            opened: 0,
         }
+    }
+
+    /// At the end of the input: an error if a quoted field is still open.
+    fn at_end(&self) -> io::Result<()> {
+        if self.quote != Quote::Inside {
+            return Ok(());
+        }
+        let last = match self.prev {
+            b'\n' => self.line - 1,
+            _ => self.line,
+        };
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            UnclosedQuote {
+                opened: self.opened,
+                last: last.max(self.opened),
+            },
+        ))
     }
 }
 
@@ -331,6 +579,9 @@ impl<R: Read> Read for CrlfToLf<R> {
             }
             let buf = self.inner.fill_buf()?;
             if buf.is_empty() {
+                if written == 0 {
+                    self.at_end()?;
+                }
                 break;
             }
             // The whole buffer in one loop (a call per byte was a few percent of a preview), and
@@ -338,6 +589,10 @@ impl<R: Read> Read for CrlfToLf<R> {
             // reading's largest part).
             let mut used = 0;
             while used < buf.len() && written < out.len() {
+                if std::mem::take(&mut self.after_cr) && buf[used] == b'\n' {
+                    used += 1; // the `\n` of a CRLF: its `\r` ended the line
+                    continue;
+                }
                 let plain = &buf[used..buf.len().min(used + out.len() - written)];
                 let span = memchr::memchr3(b'\r', b'\n', b'"', plain).unwrap_or(plain.len());
                 if span > 0 {
@@ -345,26 +600,38 @@ impl<R: Read> Read for CrlfToLf<R> {
                     written += span;
                     used += span;
                     self.line_start = false;
-                    continue;
-                }
-                let byte = buf[used];
-                if byte == b'\r' {
-                    let Some(&next) = buf.get(used + 1) else {
-                        break; // the next byte decides; it is in the next buffer fill
-                    };
-                    used += 1;
-                    if next != b'\n' {
-                        out[written] = b'\r';
-                        written += 1;
-                        self.line_start = false;
+                    self.prev = plain[span - 1];
+                    if self.quote == Quote::Closing {
+                        self.quote = Quote::Outside;
                     }
                     continue;
                 }
+                let mut byte = buf[used];
                 used += 1;
-                if byte == b'"' {
-                    self.quoted = !self.quoted;
+                if byte == b'\r' {
+                    byte = b'\n';
+                    self.after_cr = true;
                 }
-                if byte == b'\n' && self.line_start && !self.quoted {
+                if byte == b'"' {
+                    // As the csv crate reads it: a quote inside an unquoted field is text.
+                    self.quote = match self.quote {
+                        Quote::Inside => Quote::Closing,
+                        Quote::Closing => Quote::Inside,
+                        Quote::Outside if self.prev == self.delimiter || self.prev == b'\n' => {
+                            self.opened = self.line;
+                            Quote::Inside
+                        }
+                        Quote::Outside => Quote::Outside,
+                    };
+                } else {
+                    // A line end.
+                    if self.quote == Quote::Closing {
+                        self.quote = Quote::Outside;
+                    }
+                    self.line += 1;
+                }
+                self.prev = byte;
+                if byte == b'\n' && self.line_start && self.quote == Quote::Outside {
                     out[written] = b' ';
                     written += 1;
                     self.pending = Some(b'\n');
@@ -374,22 +641,7 @@ impl<R: Read> Read for CrlfToLf<R> {
                 out[written] = byte;
                 written += 1;
             }
-            // (Not while a blank line's `\n` is owed: it comes first.)
-            let lone_cr = self.pending.is_none()
-                && used < buf.len()
-                && buf[used] == b'\r'
-                && used + 1 == buf.len();
             self.inner.consume(used);
-            if lone_cr && written < out.len() {
-                // A `\r` at the end of the buffer: the next byte decides.
-                self.inner.consume(1);
-                let next = self.inner.fill_buf()?;
-                if next.first() != Some(&b'\n') {
-                    out[written] = b'\r';
-                    written += 1;
-                    self.line_start = false;
-                }
-            }
         }
         Ok(written)
     }
@@ -412,13 +664,74 @@ mod tests {
         assert!(!footer_like(&rec(&["SHORT", "1", "Doe"]), 0));
     }
 
+    /// The [`swallowed`] verdict on the first record after the header of `text`, as (opens,
+    /// closes, rows).
+    fn swallowed_in(text: &str) -> Option<(u64, u64, Vec<u64>)> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        let mut record = csv::ByteRecord::new();
+        reader.read_byte_record(&mut record).unwrap();
+        let fields = record.len();
+        reader.read_byte_record(&mut record).unwrap();
+        let row = record.position().unwrap().line();
+        swallowed(&record, row, b',', fields).map(|s| (s.opens, s.closes, s.rows))
+    }
+
     #[test]
-    fn crlf_becomes_lf_and_lone_cr_stays() {
+    fn a_quoted_field_that_took_in_rows_is_told_from_a_note() {
+        // A note over a few lines, even as the first column, with a comma or two.
+        assert_eq!(swallowed_in("n,a,b,c,d\n\"x\ny, z\",1,2,3,4\n"), None);
+        assert_eq!(swallowed_in("a,b,c,d,n\n1,2,3,4,\"x,\n\ny\nz\"\n"), None);
+        // A stray quote that the next quoted field closes: the lines between are rows.
+        let text = "a,b,c,n\n1,2,3,\"Crown\n2,2,3,x\n3,2,3,x\n4,2,3,\"y\"\n";
+        assert_eq!(swallowed_in(text), Some((2, 5, vec![3, 4, 5])));
+        // Closed early on the row it took in: that line, taken whole, is a row.
+        let text = "a,b,c,n\n1,2,3,\"Crown\n\"2\",2,3,x\n";
+        assert_eq!(swallowed_in(text), Some((2, 3, vec![3])));
+        // Several lines, numbered from where the record starts.
+        let text = "a,b,c,n\n\"1\n\",2,\"x\n1,2,3,4\n\"\n";
+        assert_eq!(swallowed_in(text), Some((3, 5, vec![4])));
+        assert_eq!(ranges(&[5, 6, 7, 9, 11, 12]), "5\u{2013}7, 9, 11\u{2013}12");
+    }
+
+    #[test]
+    fn crlf_and_lone_cr_become_lf() {
         let mut text = String::new();
-        CrlfToLf::new(BufReader::with_capacity(2, &b"a\r\nb\rc\r\n\r"[..]))
+        CrlfToLf::new(BufReader::with_capacity(2, &b"a\r\nb\rc\r\n\r"[..]), b',')
             .read_to_string(&mut text)
             .unwrap();
-        assert_eq!(text, "a\nb\rc\n\r");
+        assert_eq!(text, "a\nb\nc\n \n");
+    }
+
+    #[test]
+    fn a_file_that_ends_inside_a_quoted_field_is_an_error() {
+        let read = |source: &[u8]| {
+            let mut text = String::new();
+            CrlfToLf::new(BufReader::with_capacity(3, source), b',')
+                .read_to_string(&mut text)
+                .map(|_| text)
+                .map_err(|e| e.to_string())
+        };
+        let error = read(b"id,note\n1,ok\n2,\"Crown\n3,x\n").unwrap_err();
+        assert!(
+            error.starts_with(
+                "the file ends inside a quoted field: the `\"` on line 3 is never closed, so \
+                 lines 3\u{2013}4 are read as one value"
+            ),
+            "{error}"
+        );
+        let error = read(b"id,note\r1,\"Cro").unwrap_err();
+        assert!(
+            error.contains("on line 2 is never closed, so line 2 is"),
+            "{error}"
+        );
+        // A quote inside an unquoted field is text; closed and doubled quotes are fine.
+        assert_eq!(
+            read(b"1,5\" tall\n\n2,\"a \"\"b\"\"\"\n").unwrap(),
+            "1,5\" tall\n \n2,\"a \"\"b\"\"\"\n"
+        );
     }
 
     #[test]
@@ -427,7 +740,7 @@ mod tests {
             &b"\r\nid,name\r\n\r\n1,\"Doe,\r\n\r\nAnn\"\r\n2,Bo\rb\n\n\n3,\"\"\"x\"\"\"\r\n\r"[..];
         let read = |capacity: usize| {
             let mut text = String::new();
-            CrlfToLf::new(BufReader::with_capacity(capacity, source))
+            CrlfToLf::new(BufReader::with_capacity(capacity, source), b',')
                 .read_to_string(&mut text)
                 .unwrap();
             text
@@ -435,7 +748,7 @@ mod tests {
         let whole = read(1 << 16);
         assert_eq!(
             whole,
-            " \nid,name\n \n1,\"Doe,\n\nAnn\"\n2,Bo\rb\n \n \n3,\"\"\"x\"\"\"\n\r"
+            " \nid,name\n \n1,\"Doe,\n\nAnn\"\n2,Bo\nb\n \n \n3,\"\"\"x\"\"\"\n \n"
         );
         for capacity in 1..source.len() {
             assert_eq!(read(capacity), whole, "capacity {capacity}");
@@ -446,37 +759,43 @@ mod tests {
     fn blank_lines_become_a_space_except_inside_quotes() {
         let mut text = String::new();
         let source = &b"\r\nh\r\n\r\n\"x\r\n\r\ny\"\n\n\nz"[..];
-        CrlfToLf::new(BufReader::with_capacity(3, source))
+        CrlfToLf::new(BufReader::with_capacity(3, source), b',')
             .read_to_string(&mut text)
             .unwrap();
         assert_eq!(text, " \nh\n \n\"x\n\ny\"\n \n \nz");
     }
 
-    /// The rule of [`CrlfToLf`] over a whole input at once, a byte at a time.
-    fn one_byte_at_a_time(input: &[u8]) -> Vec<u8> {
-        let (mut out, mut quoted, mut line_start) = (Vec::new(), false, true);
+    /// The rule of [`CrlfToLf`] over a whole input at once, a byte at a time (`,` delimits),
+    /// and whether it ends inside a quoted field.
+    fn one_byte_at_a_time(input: &[u8]) -> (Vec<u8>, bool) {
+        let (mut out, mut quote, mut line_start, mut prev) =
+            (Vec::new(), Quote::Outside, true, b'\n');
         let mut i = 0;
         while i < input.len() {
-            let byte = input[i];
+            let mut byte = input[i];
             i += 1;
             if byte == b'\r' {
-                if input.get(i) != Some(&b'\n') {
-                    out.push(b'\r');
-                    line_start = false;
+                byte = b'\n';
+                if input.get(i) == Some(&b'\n') {
+                    i += 1;
                 }
-                continue;
             }
-            if byte == b'"' {
-                quoted = !quoted;
-            }
-            if byte == b'\n' && line_start && !quoted {
+            quote = match (quote, byte) {
+                (Quote::Inside, b'"') => Quote::Closing,
+                (Quote::Closing, b'"') => Quote::Inside,
+                (Quote::Outside, b'"') if prev == b',' || prev == b'\n' => Quote::Inside,
+                (Quote::Closing, _) => Quote::Outside,
+                (q, _) => q,
+            };
+            prev = byte;
+            if byte == b'\n' && line_start && quote == Quote::Outside {
                 out.extend_from_slice(b" \n");
                 continue;
             }
             line_start = byte == b'\n';
             out.push(byte);
         }
-        out
+        (out, quote == Quote::Inside)
     }
 
     #[test]
@@ -497,18 +816,20 @@ mod tests {
             let expected = one_byte_at_a_time(&input);
             for capacity in [1, 2, 3, 5, 64] {
                 for read_size in [1, 2, 4, 7, 100] {
-                    let mut reader = CrlfToLf::new(BufReader::with_capacity(capacity, &input[..]));
+                    let mut reader =
+                        CrlfToLf::new(BufReader::with_capacity(capacity, &input[..]), b',');
                     let mut got = Vec::new();
                     let mut buf = vec![0; read_size];
-                    loop {
-                        let n = reader.read(&mut buf).unwrap();
-                        if n == 0 {
-                            break;
+                    let unclosed = loop {
+                        match reader.read(&mut buf) {
+                            Ok(0) => break false,
+                            Ok(n) => got.extend_from_slice(&buf[..n]),
+                            Err(_) => break true,
                         }
-                        got.extend_from_slice(&buf[..n]);
-                    }
+                    };
                     assert_eq!(
-                        got, expected,
+                        (got, unclosed),
+                        expected,
                         "input {input:?}, buffer {capacity}, reads of {read_size}"
                     );
                 }

@@ -134,7 +134,7 @@ pub(super) fn missing_columns(
 ) -> anyhow::Error {
     let named: Vec<String> = missing
         .iter()
-        .map(|(field, column)| format!("`{column}` (mapped by [input.columns] {})", field.key()))
+        .map(|(field, column)| format!("`{column}` (mapped by {})", mapped_by(*field)))
         .collect();
     let (subject, verb) = match named.len() {
         1 => (format!("{what} {}", named[0]), "is"),
@@ -148,4 +148,73 @@ pub(super) fn missing_columns(
             found.join(", ")
         }
     )
+}
+
+/// The "column is in the header more than once" error for every such mapped column at once:
+/// only the first copy would be read, and the other may be the one that matters (a guarantor's
+/// `DoNotCall` next to the patient's own column of the same name). `copies`: each column with
+/// its field and the 0-based positions of its copies.
+pub(super) fn duplicate_columns(copies: &[(Field, String, Vec<usize>)]) -> anyhow::Error {
+    let named: Vec<String> = copies
+        .iter()
+        .map(|(field, column, positions)| {
+            let at: Vec<String> = positions
+                .iter()
+                .map(|p| format!("{} ({})", p + 1, column_letter(*p)))
+                .collect();
+            let at = match at.split_last() {
+                Some((last, [])) => last.clone(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => String::new(),
+            };
+            format!("`{column}` (mapped by {}; columns {at})", mapped_by(*field))
+        })
+        .collect();
+    let (subject, verb, which) = match named.len() {
+        1 => (format!("column {}", named[0]), "is", "the first"),
+        _ => (
+            format!("columns {}", named.join(", ")),
+            "are",
+            "the first of each",
+        ),
+    };
+    anyhow::anyhow!(
+        "{subject} {verb} in the header more than once, and only {which} would be read: give \
+         each copy its own name in the export query (e.g. `... AS Guarantor{}`) and map the one \
+         you mean (for a do-not-call column, list every copy in [optout] columns)",
+        copies.first().map_or("", |(_, column, _)| column.as_str())
+    )
+}
+
+/// Where the mapping of `field` is written, for messages.
+fn mapped_by(field: Field) -> String {
+    match field {
+        Field::OptOut(_) => field.key().to_string(),
+        _ => format!("[input.columns] {}", field.key()),
+    }
+}
+
+/// A spreadsheet's letter for a 0-based column: A..Z, AA..
+fn column_letter(index: usize) -> String {
+    let mut n = index + 1;
+    let mut letters = Vec::new();
+    while n > 0 {
+        letters.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().map(|b| *b as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_letters_are_the_spreadsheets() {
+        let letters: Vec<String> = [0, 13, 25, 26, 51, 52, 701, 702]
+            .into_iter()
+            .map(column_letter)
+            .collect();
+        assert_eq!(letters, ["A", "N", "Z", "AA", "AZ", "BA", "ZZ", "AAA"]);
+    }
 }

@@ -115,9 +115,11 @@ fn workbook(bytes: &[u8]) -> Option<&'static str> {
 /// `;`, tab and `,` the line holds most is used. The header line is the first of the first
 /// lines that names `id_column`, else the first non-blank one.
 pub(super) fn delimiter(prefix: &[u8], configured: u8, id_column: &str) -> u8 {
+    // A lone `\r` ends a line too (classic Mac line ends); CRLF's empty pieces are not lines.
     let lines = || {
         prefix
-            .split(|b| *b == b'\n')
+            .split(|b| *b == b'\n' || *b == b'\r')
+            .filter(|l| !l.is_empty())
             .take(HEADER_SEARCH_LINES)
             .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
     };
@@ -171,6 +173,9 @@ mod tests {
         assert_eq!(delimiter(tab, b',', "aptnum"), b'\t');
         assert_eq!(delimiter(b"AptNum,PatNum\n", b',', "AptNum"), b',');
         assert_eq!(delimiter(b"", b',', "AptNum"), b',');
+        // Lone-CR line ends: the header line alone decides, not the rows' commas.
+        let cr = b"AptNum;PatNum;FName\r1;2;Doe, Ann\r";
+        assert_eq!(delimiter(cr, b',', "AptNum"), b';');
     }
 
     #[test]

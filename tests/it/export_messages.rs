@@ -210,3 +210,156 @@ fn json_mapping_errors_list_every_missing_key_and_the_nested_paths_there_are() {
              patient.phones.home, when",
     );
 }
+
+/// A preview, whole (`--emit-requests`) or streamed (plain `--dry-run`, its first reading held
+/// or not), of the export `text`: every one must stop on the same error before writing a row.
+fn refused_by_every_preview(text: &str, message: &str) {
+    for (args, hold) in [
+        (
+            &["--dry-run", "--emit-requests", "req.jsonl"][..],
+            "1000000",
+        ),
+        (&["--dry-run"][..], "1000000"),
+        (&["--dry-run"][..], "0"),
+    ] {
+        let out = Test::new()
+            .input("appointments.csv", text)
+            .env("ANNIE_DISPATCH_HOLD_BYTES", hold)
+            .args(args.iter().copied())
+            .run();
+        out.assert_export_error("appointments.csv", message);
+        assert!(
+            !out.results_path.exists(),
+            "{args:?}: a preview was written"
+        );
+        assert!(!out.dir.join("req.jsonl").exists(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_do_not_call_column_named_twice_is_refused_naming_both_copies() {
+    // `SELECT p.PreferConfirmMethod, g.PreferConfirmMethod`: the guarantor's DoNotCall is in
+    // the second copy, which used to be ignored (the first copy wins), and the patient called.
+    let text = format!(
+        "{OD_HEADER},PreferConfirmMethod,PreferConfirmMethod\n{},,DoNotCall\n",
+        crate::harness::od_row("A1", &[])
+    );
+    refused_by_every_preview(
+        &text,
+        "column `PreferConfirmMethod` (mapped by [optout] columns; columns 14 (N) and 15 (O)) \
+         is in the header more than once, and only the first would be read: give each copy its \
+         own name in the export query (e.g. `... AS GuarantorPreferConfirmMethod`) and map the \
+         one you mean (for a do-not-call column, list every copy in [optout] columns)",
+    );
+    // Named apart, both copies are read: the guarantor's DoNotCall skips the row.
+    let config = format!(
+        "{CONFIG}\n[optout]\ncolumns = [\"PreferConfirmMethod\", \"GuarantorPreferConfirmMethod\"]\n"
+    );
+    let out = Test::new()
+        .config(&config)
+        .input(
+            "appointments.csv",
+            text.replacen(
+                "PreferConfirmMethod,PreferConfirmMethod",
+                "PreferConfirmMethod,GuarantorPreferConfirmMethod",
+                1,
+            ),
+        )
+        .args(["--dry-run"])
+        .run();
+    assert_eq!(out.result_for("A1")["status"], "skipped", "{}", out.stderr);
+}
+
+#[test]
+fn every_mapped_column_named_twice_is_listed_and_unmapped_copies_are_allowed() {
+    let header = OD_HEADER.replace("WirelessPhone", "WirelessPhone,WirelessPhone");
+    let row = crate::harness::od_row("A1", &[]).replacen(",,", ",(312) 555-0123,,", 1);
+    let text = format!("{header},PreferContactMethod,Note,PreferContactMethod,Note\n{row},,x,,y\n");
+    refused_by_every_preview(
+        &text,
+        "columns `WirelessPhone` (mapped by [input.columns] phones; columns 6 (F) and 7 (G)), \
+         `PreferContactMethod` (mapped by [optout] columns; columns 15 (O) and 17 (Q)) are in \
+         the header more than once, and only the first of each would be read: give each copy \
+         its own name in the export query (e.g. `... AS GuarantorWirelessPhone`) and map the \
+         one you mean (for a do-not-call column, list every copy in [optout] columns)",
+    );
+    // Columns the mapping does not read may repeat: a query's spare `Note` columns.
+    let text = format!(
+        "{OD_HEADER},Note,Note\n{},x,y\n",
+        crate::harness::od_row("A1", &[])
+    );
+    let out = Test::new()
+        .input("appointments.csv", text)
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    assert_eq!(out.result_for("A1")["status"], "dry_run");
+}
+
+#[test]
+fn a_stray_quote_that_swallows_rows_is_refused_naming_the_lines() {
+    use crate::harness::od_row;
+    // Row 3's description opens a quote that row 7's quoted description closes: rows on lines
+    // 4-7 were read as one description (their appointments lost, their details in a call).
+    let mut rows: Vec<String> = (1..=8).map(|i| od_row(&format!("A{i}"), &[])).collect();
+    rows[1] = rows[1].replace(",Prophy", ",\"Crown prep #14");
+    rows[5] = od_row("A6", &[("ProcDescript", "PerEx, 4BW")]);
+    let text = format!("{OD_HEADER}\n{}\n", rows.join("\n"));
+    refused_by_every_preview(
+        &text,
+        "a quoted field opens on line 3 (with `\"`) and runs on to line 7, taking in lines \
+         4\u{2013}7, which look like rows of their own (12 or more `,` separators): their \
+         appointments would be lost, or read out in another patient's call. The `\"` on line 3 \
+         is probably never closed: close or remove it in the export (or in the query that \
+         writes it) and export again",
+    );
+}
+
+#[test]
+fn an_export_that_ends_inside_a_quoted_field_is_refused() {
+    use crate::harness::od_row;
+    // A stray quote on the second row takes in the third (Cy's name and number would have been
+    // read out in Bo's call); an export cut short inside a quoted note is the same.
+    let bo = od_row("A2", &[]).replace(",Prophy", ",\"Clean");
+    let text = format!(
+        "{OD_HEADER}\n{}\n{bo}\n{}\n",
+        od_row("A1", &[]),
+        od_row("A3", &[])
+    );
+    refused_by_every_preview(
+        &text,
+        "the file ends inside a quoted field: the `\"` on line 3 is never closed, so lines \
+         3\u{2013}4 are read as one value and the appointments there would be lost. The export \
+         was cut short, or the quote is a stray one: export the schedule again, or close or \
+         remove that quote",
+    );
+    let cut = format!(
+        "{OD_HEADER}\n{}\n{}",
+        od_row("A1", &[]),
+        &bo[..bo.len() - 2]
+    );
+    let out = Test::new()
+        .input("appointments.csv", cut)
+        .args(["--dry-run"])
+        .run();
+    out.assert_export_error(
+        "appointments.csv",
+        "the file ends inside a quoted field: the `\"` on line 3 is never closed, so line 3 is \
+         read as one value and the appointments there would be lost. The export was cut short, \
+         or the quote is a stray one: export the schedule again, or close or remove that quote",
+    );
+}
+
+#[test]
+fn notes_over_several_lines_are_still_read() {
+    use crate::harness::od_row;
+    let note = "Crown prep #14, seat\n\nPt asked: \"after 5, please\"\nBring x-rays";
+    let rows = [od_row("A1", &[("ProcDescript", note)]), od_row("A2", &[])];
+    let out = Test::new()
+        .od_rows(&[&rows[0], &rows[1]])
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    let statuses: Vec<(u64, String)> = out.statuses().into_iter().map(|s| (s.0, s.2)).collect();
+    assert_eq!(statuses, [(2, "dry_run".into()), (6, "dry_run".into())]);
+}

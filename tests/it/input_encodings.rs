@@ -226,3 +226,103 @@ fn a_utf8_export_configured_as_windows_1252_is_read_as_utf8() {
         out.stderr
     );
 }
+
+#[test]
+fn lone_cr_line_ends_number_rows_like_lf() {
+    // Classic Mac line ends (some report tools still write them): every row used to be "row 1",
+    // a conflict read "rows 1 and 1", and the streamed preview showed one line for four rows.
+    let rows = [
+        od_row("A1", &[("FName", "Ann")]),
+        od_row("A2", &[("FName", "Bo"), ("WirelessPhone", "815-555-O158")]),
+        od_row("A3", &[("FName", "Cy")]),
+        od_row(
+            "A3",
+            &[("FName", "Cy"), ("AptDateTime", "2026-11-24 11:00:00")],
+        ),
+    ];
+    let lf = format!("{OD_HEADER}\n{}\n", rows.join("\n"));
+    let preview = |text: &str, args: &[&str]| {
+        let out = Test::new()
+            .input("appointments.csv", text)
+            .args(args.iter().copied())
+            .run();
+        out.assert_status(1);
+        out
+    };
+    let cr = lf.replace('\n', "\r");
+    for args in [
+        &["--dry-run"][..],
+        &["--dry-run", "--emit-requests", "req.jsonl"],
+    ] {
+        let out = preview(&cr, args);
+        let rows: Vec<u64> = out.statuses().iter().map(|s| s.0).collect();
+        assert_eq!(rows, [2, 3, 4, 5], "{args:?}");
+        assert!(
+            out.result_for("A3")["reason"].contains("appears on rows 4 and 5"),
+            "{:?}",
+            out.result_for("A3")
+        );
+        // One table line per row, each with its own patient.
+        let table: Vec<(&str, &str)> = out
+            .stdout
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let mut cells = l.split("  ").map(str::trim).filter(|c| !c.is_empty());
+                (cells.next().unwrap(), l)
+            })
+            .collect();
+        assert_eq!(table.len(), 4, "{args:?}: {}", out.stdout);
+        assert!(table[0].1.contains("Ann J."), "{}", out.stdout);
+        assert!(!table[1].1.contains(" J. "), "{}", out.stdout);
+        assert!(table[2].1.contains("Cy J.") && table[3].1.contains("Cy J."));
+        let numbers: Vec<&str> = table.iter().map(|(row, _)| *row).collect();
+        assert_eq!(numbers, ["2", "3", "4", "5"], "{}", out.stdout);
+        // The same results as the LF file's.
+        let lf_out = preview(&lf, args);
+        assert_eq!(out.results(), lf_out.results(), "{args:?}");
+        assert_eq!(out.stdout, lf_out.stdout, "{args:?}");
+    }
+}
+
+#[test]
+fn a_stray_cr_in_a_note_makes_a_flagged_row_not_a_phantom_one() {
+    // An LF export with a `\r` inside an unquoted description: the text after it is a line of
+    // its own (as the reader ends a record there), flagged, with a row number of its own.
+    let rows = [
+        od_row("A1", &[]),
+        od_row("A2", &[]).replace(",Prophy", ",Crown\rprep"),
+        od_row("A3", &[]),
+        od_row("A4", &[]).replace(",Prophy", ",Note\rA2"),
+        od_row("A5", &[]),
+    ];
+    let out = Test::new()
+        .input(
+            "appointments.csv",
+            format!("{OD_HEADER}\n{}\n", rows.join("\n")),
+        )
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(1);
+    let statuses: Vec<(u64, String, String)> = out.statuses();
+    let expected = [
+        (2, "A1", "dry_run"),
+        (3, "A2", "dry_run"),
+        (4, "prep", "invalid"),
+        (5, "A3", "dry_run"),
+        (6, "A4", "dry_run"),
+        (7, "A2", "invalid"),
+        (8, "A5", "dry_run"),
+    ];
+    let expected: Vec<(u64, String, String)> = expected
+        .iter()
+        .map(|(r, a, s)| (*r, a.to_string(), s.to_string()))
+        .collect();
+    assert_eq!(statuses, expected);
+    for r in out.results().iter().filter(|r| r["status"] == "invalid") {
+        assert_eq!(
+            r["reason"],
+            "the row has 1 fields but the header has 13; check for an unquoted delimiter"
+        );
+    }
+}
