@@ -58,7 +58,13 @@ pub const VARIABLES: &[(&str, &str)] = &[
 
 /// Names minijinja itself provides inside templates.
 const BUILTINS: &[&str] = &[
-    "loop", "range", "dict", "namespace", "cycler", "joiner", "self",
+    "loop",
+    "range",
+    "dict",
+    "namespace",
+    "cycler",
+    "joiner",
+    "self",
 ];
 
 /// Functions minijinja provides that templates do not get: `debug()` prints the whole context,
@@ -186,7 +192,9 @@ fn code(source: &str) -> Code<'_> {
             Some(b'{') if !raw => "}}",
             Some(b'%') => "%}",
             Some(b'#') if !raw => {
-                i = source[at + 2..].find("#}").map_or(b.len(), |e| at + 2 + e + 2);
+                i = source[at + 2..]
+                    .find("#}")
+                    .map_or(b.len(), |e| at + 2 + e + 2);
                 continue;
             }
             _ => {
@@ -315,7 +323,11 @@ fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyho
                  appointment_when, appointment_day and appointment_time"
             )));
         }
-        if let Some(tag) = code.tags.iter().find(|tag| OTHER_TEMPLATE_TAGS.contains(tag)) {
+        if let Some(tag) = code
+            .tags
+            .iter()
+            .find(|tag| OTHER_TEMPLATE_TAGS.contains(tag))
+        {
             return Err(fail(format!(
                 "uses `{{% {tag} %}}`, which would bring another template's text (the \
                  context's, with the patient's name) into the voicemail; a voicemail is a \
@@ -465,7 +477,10 @@ mod tests {
         // A slice: minijinja 2.24 does not report the variable it slices.
         for (voicemail, name) in [
             ("Hi {{ first_name[0:] }}", "first_name"),
-            ("{{ appointment_description[:40]|upper }}", "appointment_description"),
+            (
+                "{{ appointment_description[:40]|upper }}",
+                "appointment_description",
+            ),
             ("{{ (appointments|string)[1:] }}", "appointments"),
         ] {
             assert_eq!(
@@ -517,9 +532,10 @@ mod tests {
             "Hi {{ a.b|c('d', \"e\\\"f\") }}{# g #}{% if h %}{{ 1.5e3 }}{% endif %}\
              {% raw %}{{ i }}{% j %}{% endraw %}{{ k[0:] }}{{ señor }}{ {{",
         );
-        assert_eq!(c.names, [
-                "a", "b", "c", "if", "h", "endif", "raw", "endraw", "k", "señor"
-            ]);
+        assert_eq!(
+            c.names,
+            ["a", "b", "c", "if", "h", "endif", "raw", "endraw", "k", "señor"]
+        );
         assert_eq!(c.tags, ["if", "endif", "raw", "endraw"]);
     }
 }
