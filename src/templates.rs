@@ -379,10 +379,17 @@ fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyho
              most {MAX_TEXT_CHARS}. Shorten the template"
         )));
     }
-    Ok(practice_only(
-        &t.source,
-        &template.undeclared_variables(false),
-    ))
+    // The variables the text uses: minijinja's, and those written in a slice, which it misses
+    // (see [`Code`]); taken for a text of the practice alone, `{{ first_name[0:] }}` would give
+    // every call the first patient's name.
+    let mut used = template.undeclared_variables(false);
+    used.extend(
+        code.names
+            .iter()
+            .filter(|n| VARIABLES.iter().any(|(v, _)| v == *n))
+            .map(|n| n.to_string()),
+    );
+    Ok(practice_only(&t.source, &used))
 }
 
 #[cfg(test)]
@@ -507,6 +514,24 @@ mod tests {
             )
             .unwrap_or_else(|e| panic!("{voicemail}: {e:#}"));
         }
+    }
+
+    #[test]
+    fn a_text_with_a_sliced_variable_is_not_taken_for_one_of_the_practice_alone() {
+        let t = Templates::compile(
+            source(
+                "context",
+                "Call for {{ first_name[0:] }} from {{ practice_name }}.",
+            ),
+            source(
+                "voicemail",
+                "Call {{ practice_name|upper }} at {{ callback_number }}.",
+            ),
+            BTreeMap::new(),
+        )
+        .unwrap();
+        assert!(!t.fixed.contains("context"));
+        assert!(t.fixed.contains("voicemail"));
     }
 
     #[test]
