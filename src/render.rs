@@ -439,6 +439,32 @@ mod tests {
     }
 
     #[test]
+    fn a_sliced_name_is_each_call_s_own() {
+        let source = |key: &str, text: &str| TemplateSource {
+            key: key.into(),
+            location: "test".into(),
+            source: text.into(),
+        };
+        let t = Templates::compile(
+            source(
+                "context",
+                "Call for {{ first_name[0:] }} from {{ practice_name }}.",
+            ),
+            source("voicemail", DEFAULT_VOICEMAIL),
+            BTreeMap::new(),
+        )
+        .unwrap();
+        let practice = practice();
+        for name in ["Alice", "Bob"] {
+            let call = Household {
+                members: vec![(2, Box::new(appointment(name, None, None, 9)))],
+            };
+            let texts = t.render(&call, &practice).unwrap();
+            assert!(texts.context.starts_with(&format!("Call for {name} ")));
+        }
+    }
+
+    #[test]
     fn call_values_are_what_maps_of_the_same_pairs_are_to_every_template() {
         assert!(MEMBER_KEYS.is_sorted() && CALL_KEYS.is_sorted());
         let practice = practice();

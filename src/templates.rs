@@ -62,10 +62,27 @@ const BUILTINS: &[&str] = &[
     "range",
     "dict",
     "namespace",
-    "debug",
     "cycler",
     "joiner",
     "self",
+];
+
+/// Functions minijinja provides that templates do not get: `debug()` prints the whole context,
+/// every variable with the patient's name and appointment, so it would carry them into a
+/// voicemail past the rule on variables. Calling one is a config error ([`add`]).
+const REMOVED_GLOBALS: &[&str] = &["debug"];
+
+/// Tags that bring another template's text into this one: a voicemail that includes, imports or
+/// extends the context template would say what the context says, patient's name included.
+const OTHER_TEMPLATE_TAGS: &[&str] = &["include", "import", "from", "extends"];
+
+/// Another example patient, for a voicemail's last check ([`depends_on_the_patient`]): every
+/// detail a voicemail may not use differs from [`VARIABLES`]' (in length too).
+const OTHER_PATIENT: &[(&str, &str)] = &[
+    ("first_name", "Bartholomew"),
+    ("last_name", "Oyelaran-Whitfield"),
+    ("appointment_type", "Root canal"),
+    ("appointment_description", "Molar #30, second visit"),
 ];
 
 /// One template's source and where it came from (`[templates] context`, `file:line`).
@@ -108,6 +125,9 @@ impl Templates {
         by_type: BTreeMap<String, Vec<(&'static str, TemplateSource)>>,
     ) -> anyhow::Result<Templates> {
         let mut env = Environment::new();
+        for name in REMOVED_GLOBALS {
+            env.remove_global(name);
+        }
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(false);
         let mut typed = HashSet::new();
@@ -148,6 +168,112 @@ pub(crate) fn practice_only(source: &str, used: &HashSet<String>) -> bool {
             .all(|v| v == "practice_name" || v == "callback_number")
 }
 
+/// What a template's source says in its `{{ ... }}` and `{% ... %}` parts, read as minijinja's
+/// lexer reads them: every name written there (outside string literals: variables, functions,
+/// filters, attributes, the tags' own words), and the first word of every tag. A superset of what
+/// the template can reach by name, found without minijinja's variable tracking (which, in 2.24,
+/// does not look inside a slice: `first_name[0:]` is a variable it never reports). A raw block's
+/// text is text; a comment is skipped.
+struct Code<'s> {
+    names: Vec<&'s str>,
+    tags: Vec<&'s str>,
+}
+
+fn code(source: &str) -> Code<'_> {
+    let b = source.as_bytes();
+    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+    let mut names = Vec::new();
+    let mut tags = Vec::new();
+    let mut raw = false;
+    let mut i = 0;
+    while let Some(offset) = source[i..].find('{') {
+        let at = i + offset;
+        let close = match b.get(at + 1) {
+            Some(b'{') if !raw => "}}",
+            Some(b'%') => "%}",
+            Some(b'#') if !raw => {
+                i = source[at + 2..]
+                    .find("#}")
+                    .map_or(b.len(), |e| at + 2 + e + 2);
+                continue;
+            }
+            _ => {
+                i = at + 1;
+                continue;
+            }
+        };
+        let mut j = at + 2;
+        let mut words = Vec::new();
+        while j < b.len() && !source[j..].starts_with(close) {
+            let c = b[j];
+            if c == b'\'' || c == b'"' {
+                j += 1;
+                while j < b.len() && b[j] != c {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                j += 1;
+            } else if is_word(c) {
+                let start = j;
+                while j < b.len() && is_word(b[j]) {
+                    j += 1;
+                }
+                if !c.is_ascii_digit() {
+                    words.push(&source[start..j]);
+                }
+            } else {
+                j += 1;
+            }
+        }
+        let j = (j + 2).min(b.len());
+        if close == "%}" {
+            let first = words.first().copied().unwrap_or("");
+            if raw {
+                // Inside a raw block only its end counts; the rest is text.
+                if first == "endraw" {
+                    raw = false;
+                    tags.push(first);
+                    names.extend(words);
+                }
+                i = j;
+                continue;
+            }
+            raw = first == "raw";
+            tags.push(first);
+        }
+        names.extend(words);
+        i = j;
+    }
+    Code { names, tags }
+}
+
+/// Whether a voicemail's text changes with the patient's details: rendered for two example
+/// patients that differ in nothing else, it says two things. The last check, whatever way a
+/// template found to reach them (the rules before it close every way known). A template that
+/// does not render is reported by the example render.
+fn depends_on_the_patient(template: &minijinja::Template<'_, '_>) -> bool {
+    let render = |patient: &[(&str, &str)]| {
+        let mut vars: BTreeMap<&str, serde_json::Value> = VARIABLES
+            .iter()
+            .chain(patient)
+            .map(|(k, v)| (*k, serde_json::Value::from(*v)))
+            .collect();
+        let one: serde_json::Map<String, serde_json::Value> = vars
+            .iter()
+            .filter(|(k, _)| **k != "appointments")
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        vars.insert(
+            "appointments",
+            serde_json::Value::Array(vec![one.clone().into(), one.into()]),
+        );
+        template.render(&vars).ok()
+    };
+    match (render(&[]), render(OTHER_PATIENT)) {
+        (Some(one), Some(other)) => one != other,
+        _ => false,
+    }
+}
+
 /// Adds and checks one template; `true` when its text depends on the practice alone
 /// ([`practice_only`]).
 fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyhow::Result<bool> {
@@ -160,6 +286,13 @@ fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyho
         .map(|(n, _)| *n)
         .chain(BUILTINS.iter().copied())
         .collect();
+    let code = code(&t.source);
+    if let Some(first) = code.names.iter().find(|n| REMOVED_GLOBALS.contains(n)) {
+        return Err(fail(format!(
+            "uses `{first}`, which templates do not have: it prints every variable, the \
+             patient's name and appointment included; name the variables the text needs"
+        )));
+    }
     let mut unknown: Vec<String> = template
         .undeclared_variables(false)
         .into_iter()
@@ -174,9 +307,12 @@ fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyho
         )));
     }
     if name.starts_with("voicemail") {
+        // Names written anywhere in the code count, not only the variables minijinja reports
+        // (see [`Code`]); a local variable or attribute of the same name is refused with them.
         let mut used: Vec<String> = template
             .undeclared_variables(false)
             .into_iter()
+            .chain(code.names.iter().map(|n| n.to_string()))
             .filter(|v| NOT_IN_VOICEMAIL.contains(&v.as_str()))
             .collect();
         used.sort();
@@ -186,6 +322,26 @@ fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyho
                  member, a colleague); a voicemail may use practice_name, callback_number, \
                  appointment_when, appointment_day and appointment_time"
             )));
+        }
+        if let Some(tag) = code
+            .tags
+            .iter()
+            .find(|tag| OTHER_TEMPLATE_TAGS.contains(tag))
+        {
+            return Err(fail(format!(
+                "uses `{{% {tag} %}}`, which would bring another template's text (the \
+                 context's, with the patient's name) into the voicemail; a voicemail is a \
+                 text of its own"
+            )));
+        }
+        if depends_on_the_patient(&template) {
+            return Err(fail(
+                "says something else for another patient (rendered for two example patients, \
+                 its text changes with the name or appointment); a voicemail may use \
+                 practice_name, callback_number, appointment_when, appointment_day and \
+                 appointment_time"
+                    .to_string(),
+            ));
         }
     }
     // Render once with example values (a two-appointment household, so loops run) so that
@@ -223,8 +379,188 @@ fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyho
              most {MAX_TEXT_CHARS}. Shorten the template"
         )));
     }
-    Ok(practice_only(
-        &t.source,
-        &template.undeclared_variables(false),
-    ))
+    // The variables the text uses: minijinja's, and those written in a slice, which it misses
+    // (see [`Code`]); taken for a text of the practice alone, `{{ first_name[0:] }}` would give
+    // every call the first patient's name.
+    let mut used = template.undeclared_variables(false);
+    used.extend(
+        code.names
+            .iter()
+            .filter(|n| VARIABLES.iter().any(|(v, _)| v == *n))
+            .map(|n| n.to_string()),
+    );
+    Ok(practice_only(&t.source, &used))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(key: &str, text: &str) -> TemplateSource {
+        TemplateSource {
+            key: key.into(),
+            location: "practice.toml:7".into(),
+            source: text.into(),
+        }
+    }
+
+    /// The error of compiling the default context with this voicemail.
+    fn voicemail_error(voicemail: &str) -> String {
+        match Templates::compile(
+            source("context", DEFAULT_CONTEXT),
+            source("voicemail", voicemail),
+            BTreeMap::new(),
+        ) {
+            Ok(_) => panic!("accepted: {voicemail}"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    const ONLY_ALLOWED: &str = "a voicemail may use practice_name, callback_number, \
+        appointment_when, appointment_day and appointment_time";
+
+    #[test]
+    fn no_template_gets_debug_which_prints_every_variable() {
+        // The breaker's template: the context sliced to fit under 500 characters.
+        let refused = "practice.toml:7: [templates] voicemail: uses `debug`, which templates do \
+            not have: it prints every variable, the patient's name and appointment included; \
+            name the variables the text needs";
+        for voicemail in [
+            "Hello from the office. {{ (debug()|string)[380:820] }}",
+            "{{ debug() }}",
+            "{{- debug(practice_name) -}}",
+            "{% set d = debug %}{{ d()|length }}",
+        ] {
+            assert_eq!(voicemail_error(voicemail), refused, "{voicemail}");
+        }
+        // A context may name the patient, but it gets no `debug` either.
+        let err = Templates::compile(
+            source("context", "{{ first_name }} {{ debug()|length }}"),
+            source("voicemail", DEFAULT_VOICEMAIL),
+            BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("[templates] context: uses `debug`"));
+        // Nor does the environment the calls are rendered with have it.
+        let t = Templates::compile(
+            source("context", DEFAULT_CONTEXT),
+            source("voicemail", DEFAULT_VOICEMAIL),
+            BTreeMap::new(),
+        )
+        .unwrap();
+        let err = t.env.render_str("{{ debug() }}", ()).unwrap_err();
+        assert!(format!("{err}").contains("debug is unknown"), "{err}");
+        // What minijinja still provides prints nothing of the context.
+        let kept = t
+            .env
+            .render_str(
+                "{% set ns = namespace(a=1) %}{{ ns }}{{ dict(b=2) }}{{ range(2)|list }}\
+                 {% for x in [1] %}{{ loop }}{% endfor %}\
+                 {% macro m() %}{% endmacro %}{{ m }}{{ m.arguments }}",
+                minijinja::context! { first_name => "José" },
+            )
+            .unwrap();
+        assert!(!kept.contains("José"), "{kept}");
+    }
+
+    #[test]
+    fn a_voicemail_reaches_no_patient_detail_another_way() {
+        // Another template's text: the context names the patient.
+        for (voicemail, tag) in [
+            ("Hi {% include 'context' %}", "include"),
+            ("{%- import 'context' as c %}{{ c }}", "import"),
+            ("{%+extends 'context' %}", "extends"),
+            ("{% from 'context' import x %}", "from"),
+        ] {
+            assert_eq!(
+                voicemail_error(voicemail),
+                format!(
+                    "practice.toml:7: [templates] voicemail: uses `{{% {tag} %}}`, which would \
+                     bring another template's text (the context's, with the patient's name) \
+                     into the voicemail; a voicemail is a text of its own"
+                )
+            );
+        }
+        // A slice: minijinja 2.24 does not report the variable it slices.
+        for (voicemail, name) in [
+            ("Hi {{ first_name[0:] }}", "first_name"),
+            (
+                "{{ appointment_description[:40]|upper }}",
+                "appointment_description",
+            ),
+            ("{{ (appointments|string)[1:] }}", "appointments"),
+        ] {
+            assert_eq!(
+                voicemail_error(voicemail),
+                format!(
+                    "practice.toml:7: [templates] voicemail: uses `{name}`, which anyone who \
+                     hears the voicemail would hear (a family member, a colleague); {ONLY_ALLOWED}"
+                ),
+                "{voicemail}"
+            );
+        }
+        // Ordinary voicemails pass, names in text, strings, comments and raw blocks included.
+        for voicemail in [
+            DEFAULT_VOICEMAIL,
+            "{{ practice_name }} on {{ appointment_day }} at {{ appointment_time }}: {{ callback_number }}",
+            "{# not first_name #}{{ practice_name }} {{ 'first_name' }} {{ \"a\\\"first_name\" }}",
+            "{% raw %}{{ first_name }}{% include 'x' %}{% endraw %}{{ callback_number }}",
+            "{% if appointment_when %}{% for i in range(2) %}{{ loop.index }}{% endfor %}{% endif %}",
+        ] {
+            Templates::compile(
+                source("context", DEFAULT_CONTEXT),
+                source("voicemail", voicemail),
+                BTreeMap::new(),
+            )
+            .unwrap_or_else(|e| panic!("{voicemail}: {e:#}"));
+        }
+    }
+
+    #[test]
+    fn a_text_with_a_sliced_variable_is_not_taken_for_one_of_the_practice_alone() {
+        let t = Templates::compile(
+            source(
+                "context",
+                "Call for {{ first_name[0:] }} from {{ practice_name }}.",
+            ),
+            source(
+                "voicemail",
+                "Call {{ practice_name|upper }} at {{ callback_number }}.",
+            ),
+            BTreeMap::new(),
+        )
+        .unwrap();
+        assert!(!t.fixed.contains("context"));
+        assert!(t.fixed.contains("voicemail"));
+    }
+
+    #[test]
+    fn the_last_check_finds_a_voicemail_that_says_something_else_for_another_patient() {
+        // An environment that still has `debug`: a way past every rule by name.
+        let mut env = Environment::new();
+        for (name, text) in [
+            ("leak", "{{ (debug()|string)[380:390] }}"),
+            ("length", "{{ debug()|length }}"),
+            ("plain", DEFAULT_VOICEMAIL),
+            ("when", "{{ appointment_when }}"),
+        ] {
+            env.add_template(name, text).unwrap();
+        }
+        let depends = |name| depends_on_the_patient(&env.get_template(name).unwrap());
+        assert!(depends("leak") && depends("length"));
+        assert!(!depends("plain") && !depends("when"));
+    }
+
+    #[test]
+    fn code_is_the_names_and_tags_outside_strings_comments_and_raw_blocks() {
+        let c = code(
+            "Hi {{ a.b|c('d', \"e\\\"f\") }}{# g #}{% if h %}{{ 1.5e3 }}{% endif %}\
+             {% raw %}{{ i }}{% j %}{% endraw %}{{ k[0:] }}{{ señor }}{ {{",
+        );
+        assert_eq!(
+            c.names,
+            ["a", "b", "c", "if", "h", "endif", "raw", "endraw", "k", "señor"]
+        );
+        assert_eq!(c.tags, ["if", "endif", "raw", "endraw"]);
+    }
 }

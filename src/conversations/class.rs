@@ -6,7 +6,9 @@
 //! and `-` read as spaces. A phrase matches from the start of a word to the end of one; a phrase
 //! ending in `*` may end inside a word (`reschedul*` matches "rescheduling"). A match with a
 //! negation word (`negations`) among the three words before it in the same clause does not count
-//! ("did not want to cancel"), except for opt-outs, which err toward matching.
+//! ("did not want to cancel"), except for opt-outs, which err toward matching: there a negation
+//! only ever adds a match ("does not want any more calls", "no quiere recibir más llamadas":
+//! `opt_out_negated`, built in).
 //!
 //! Order: `opt_out` (summary, topic or tags) wins over everything; then a conversation still open
 //! is `open`; then a voicemail or no-answer tag, a voicemail phrase, or a closed call without a
@@ -103,7 +105,7 @@ impl Rules {
         let tags = call.tags.iter().map(|t| fold(t)).collect::<Vec<_>>();
         let said = [fold(call.summary), tags.join(" . ")].join(" . ");
         let with_topic = [said.as_str(), &fold(call.topic)].join(" . ");
-        if self.found(&self.opt_out, &with_topic, false) {
+        if self.found(&self.opt_out, &with_topic, false) || self.not_wanted(&with_topic) {
             return Class::OptOut;
         }
         if !call.closed {
@@ -134,6 +136,16 @@ impl Rules {
             matches(p, text)
                 .into_iter()
                 .any(|at| !negatable || !self.negated(&text[..at]))
+        })
+    }
+
+    /// Whether the patient said they do not want calls: a phrase of `opt_out_negated` with a
+    /// negation among the three words before it ("does not want any more calls").
+    fn not_wanted(&self, text: &str) -> bool {
+        self.opt_out_negated.iter().any(|p| {
+            matches(p, text)
+                .into_iter()
+                .any(|at| self.negated(&text[..at]))
         })
     }
 
@@ -414,6 +426,111 @@ mod tests {
                 "unclear"
             ]
         );
+    }
+
+    /// The breaker's summaries (finding 11): every one is a request not to be called again, in
+    /// English and Spanish, a confirmation with one included.
+    #[test]
+    fn plain_wordings_of_stop_calling_me_are_opt_outs() {
+        let rules = Rules::default();
+        let heard = |summary| Heard {
+            closed: true,
+            answered: Answered::Yes,
+            summary,
+            topic: "Appointment confirmation",
+            tags: &[],
+        };
+        for summary in [
+            "The patient said: please never call me again.",
+            "Patient asked to be taken off the calling list.",
+            "The patient does not want any more calls from the office.",
+            "Patient said to quit calling.",
+            "Patient requested no further calls.",
+            "The patient asked us to not contact them again.",
+            "Patient: Don't ever call this number again.",
+            "Patient asked that we stop contacting her.",
+            "The patient asked not to be called again.",
+            "Patient said do NOT call.",
+            "Patient wants no more phone calls.",
+            "The patient confirmed but said she does not want automated calls anymore.",
+            "Patient said: I do not want to be called by a robot again.",
+            "Patient asked to be placed on the do-not-call list.",
+            "El paciente pidió que no lo llamen más.",
+            "No me vuelvan a llamar, por favor.",
+            "La paciente no quiere recibir más llamadas.",
+            "Paciente dijo: dejen de llamarme.",
+            "Patient said: remove me from your list.",
+            "Patient said they don't want to be contacted anymore.",
+            "Patient hung up after saying 'stop'.",
+            "Caller asked: please stop calling this number.",
+            "The patient confirmed, but doesn't want automated calls anymore.",
+            "Patient would not like to be phoned again.",
+            "Patient no longer wants reminder calls.",
+            "La paciente pidió que no la vuelvan a llamar.",
+            "El paciente dijo que no le llamen nunca más.",
+            "Pidió que dejen de contactarla.",
+            "No quiere que lo llamen.",
+            "Patient asked to be removed from the call list.",
+            "He said “stop” and hung up.",
+        ] {
+            assert_eq!(rules.classify(&heard(summary)), Class::OptOut, "{summary}");
+        }
+        assert_eq!(
+            rules.classify(&heard(
+                "The patient confirmed but said she does not want automated calls anymore."
+            )),
+            Class::OptOut
+        );
+        // What is no request not to be called keeps its class.
+        for (summary, class) in [
+            (
+                "The patient will call back to reschedule.",
+                Class::RescheduleRequested,
+            ),
+            (
+                "Patient wants to be called back tomorrow afternoon.",
+                Class::Unclear,
+            ),
+            (
+                "The patient does not want to cancel; confirmed.",
+                Class::Confirmed,
+            ),
+            (
+                "The patient never called the office; confirmed today.",
+                Class::Confirmed,
+            ),
+            (
+                "The patient confirmed and said the calls are helpful.",
+                Class::Confirmed,
+            ),
+            (
+                "The temporary crown was taken off; she will be there.",
+                Class::Confirmed,
+            ),
+            (
+                "Annie could not contact the patient's daughter; the patient confirmed.",
+                Class::Confirmed,
+            ),
+            ("The patient will stop by the office.", Class::Unclear),
+            (
+                "No more questions; the patient confirmed.",
+                Class::Confirmed,
+            ),
+            (
+                "La paciente confirmó y pidió que la llamen si hay cambios.",
+                Class::Confirmed,
+            ),
+            (
+                "El paciente no contestó; vuelvan a llamar mañana.",
+                Class::Unclear,
+            ),
+            (
+                "Patient would like calls in the morning; confirmed.",
+                Class::Confirmed,
+            ),
+        ] {
+            assert_eq!(rules.classify(&heard(summary)), class, "{summary}");
+        }
     }
 
     #[test]

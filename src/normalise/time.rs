@@ -258,33 +258,61 @@ fn first_match<T: Plausible>(
     first_match_where(text, formats, parse, T::plausible)
 }
 
-/// The first format that parses `text` into a value `accept` takes.
+/// The first format that parses `text` into a value `accept` takes. When none does, the reason
+/// says which way it failed: a value written as a format writes it but naming a day or time
+/// that does not exist (`2026-02-30`, `24:00:00`) "is not a real calendar date or time"; any
+/// other (a format not in the list: no seconds, a `T`, day first) "is not in the expected
+/// formats", listing them.
 fn first_match_where<T>(
     text: &str,
     formats: &[String],
     parse: impl Fn(&str, &str) -> chrono::ParseResult<T>,
     accept: impl Fn(&T) -> bool,
 ) -> Result<T, String> {
-    let mut out_of_range = false;
+    use chrono::format::ParseErrorKind::{Impossible, OutOfRange};
+    let mut impossible = false;
     for format in formats {
         match parse(text, format) {
             Ok(value) if accept(&value) => return Ok(value),
             Ok(_) => {}
-            Err(e) if e.kind() == chrono::format::ParseErrorKind::OutOfRange => out_of_range = true,
+            Err(e) if matches!(e.kind(), OutOfRange | Impossible) => {
+                impossible = impossible || has_the_shape(text, format, &parse);
+            }
             Err(_) => {}
         }
     }
-    if out_of_range {
+    if impossible {
         Err(format!(
             "{} is not a real calendar date or time",
             shown(text)
         ))
     } else {
         Err(format!(
-            "{} does not match any expected format ({})",
+            "{} is not in the expected formats ({})",
             shown(text),
             formats.join(", ")
         ))
+    }
+}
+
+/// Whether `text` is written as `format` writes, whatever its numbers say. chrono reports a
+/// number out of its range as soon as it reads one, so an out-of-range error also comes from a
+/// format of another shape (`%m/%d/%Y` reads `2026-03-08` and finds month 20): `text` with
+/// every digit a `1` (month, day, hour: all in range) parses with `format` when only the numbers
+/// were wrong.
+fn has_the_shape<T>(
+    text: &str,
+    format: &str,
+    parse: &impl Fn(&str, &str) -> chrono::ParseResult<T>,
+) -> bool {
+    use chrono::format::ParseErrorKind::{BadFormat, Invalid, TooLong, TooShort};
+    let ones: String = text
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '1' } else { c })
+        .collect();
+    match parse(&ones, format) {
+        Ok(_) => true,
+        Err(e) => !matches!(e.kind(), Invalid | TooShort | TooLong | BadFormat),
     }
 }
 
@@ -451,7 +479,75 @@ mod tests {
             "`2026-02-30 10:00:00` is not a real calendar date or time"
         );
         let err = parse_datetime("tomorrow", &formats, CHICAGO).unwrap_err();
-        assert!(err.contains("does not match any expected format"), "{err}");
+        assert!(err.contains("is not in the expected formats"), "{err}");
+    }
+
+    /// The breaker's values (finding 6), against the Open Dental preset's formats: a time in a
+    /// format not listed is named as such, with the formats; only a value written as a listed
+    /// format but naming a day or time that does not exist is "not a real calendar date".
+    #[test]
+    fn a_format_not_listed_is_told_apart_from_an_impossible_date() {
+        let formats: Vec<String> = crate::config::presets::by_name("opendental")
+            .unwrap()
+            .datetime_formats
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let listed = formats.join(", ");
+        for text in [
+            "2026-03-08 10:00",
+            "08/03/2026 10:00:00",
+            "2026-03-08 10:00:00 PM",
+            "2026-11-24T09:00:00",
+            "2026-11-24 09:00:00.000",
+            "11/24/2026 9:00",
+            "2026-11-24 09:00:00 +0000",
+        ] {
+            for _ in 0..2 {
+                assert_eq!(
+                    parse_datetime(text, &formats, CHICAGO).unwrap_err(),
+                    format!("`{text}` is not in the expected formats ({listed})")
+                );
+            }
+        }
+        for text in [
+            "2026-02-30 10:00:00",
+            "2026-11-24 24:00:00",
+            "2026-13-01 10:00:00",
+            "2026-11-24 10:61:00",
+            "02/30/2026 10:00 AM",
+            "11/24/2026 13:00 PM",
+        ] {
+            for _ in 0..2 {
+                assert_eq!(
+                    parse_datetime(text, &formats, CHICAGO).unwrap_err(),
+                    format!("`{text}` is not a real calendar date or time")
+                );
+            }
+        }
+        // A date and a time in columns of their own: the same two reasons.
+        let dates = f(&["%Y-%m-%d"]);
+        let times = f(&["%H:%M:%S"]);
+        let both = |d, t| parse_date_and_time(d, t, &dates, &times, CHICAGO).unwrap_err();
+        assert_eq!(
+            both("11/24/2026", "10:00:00"),
+            "`11/24/2026` is not in the expected formats (%Y-%m-%d)"
+        );
+        assert_eq!(
+            both("2026-11-24", "10:00"),
+            "`10:00` is not in the expected formats (%H:%M:%S)"
+        );
+        assert_eq!(
+            both("2026-11-31", "10:00:00"),
+            "`2026-11-31` is not a real calendar date or time"
+        );
+        assert_eq!(
+            both("2026-11-24", "25:00:00"),
+            "`25:00:00` is not a real calendar date or time"
+        );
+        // The spring-forward gap keeps its own words.
+        let gap = parse_datetime("2026-03-08 02:30:00", &formats, CHICAGO).unwrap_err();
+        assert!(gap.contains("does not exist in America/Chicago"), "{gap}");
     }
 
     #[test]
@@ -475,6 +571,10 @@ mod tests {
             "2026-11-01 01:30:00",
             "2026-11-25T12:40-06:00",
             "garbage",
+            "2026-02-30 10:00:00",
+            "2026-03-08 10:00",
+            "2026-11-24T09:00:00",
+            "2026-11-24 24:00",
         ];
         let lists = [
             f(&["%Y-%m-%d %H:%M:%S", "%m/%d/%y %I:%M %p"]),

@@ -15,34 +15,158 @@ pub const OPT_OUT: &[&str] = &[
     "do not call",
     "don't call",
     "dont call",
+    "do not ever call",
+    "don't ever call",
+    "dont ever call",
+    "never call",
+    "never ever call",
     "not to call",
     "not to be called",
     "not be called",
+    "never be called",
     "stop calling",
+    "quit calling",
+    "stop phoning",
+    "stop the calls",
+    "stop these calls",
+    "stop all calls",
     "no more calls",
+    "no more phone calls",
+    "no more automated calls",
+    "no more reminder calls",
+    "no more robocalls",
+    "no more robo calls",
     "no further calls",
+    "no further phone calls",
     "remove me from",
     "remove my number",
+    "removed from the call*",
+    "removed from the list",
+    "removed from your list",
     "take me off",
+    "take them off",
+    "take her off",
+    "take him off",
+    "take us off",
+    "take my number off",
+    "take this number off",
+    "taken off the list",
+    "taken off your list",
+    "taken off our list",
+    "taken off their list",
+    "off the call list",
+    "off the calling list",
+    "off the phone list",
+    "off the contact list",
     "opt out*",
     "opted out",
     "unsubscrib*",
     "revok*",
     "do not contact",
+    "don't contact",
+    "dont contact",
+    "never contact",
+    "not to contact",
+    "to not contact",
+    "not to be contacted",
+    "not be contacted",
+    "never be contacted",
+    "stop contacting",
+    "quit contacting",
+    // "Stop", quoted as what the patient said: the keyword that revokes consent.
+    "'stop'",
+    "\"stop\"",
     "no llamar",
     "no me llamen",
+    "no me llame",
     "no nos llamen",
-    "no vuelvan a llamar",
-    "no volver a llamar",
-    "dejen de llamar",
-    "dejar de llamar",
+    "no nos llame",
+    "no lo llamen",
+    "no la llamen",
+    "no le llamen",
+    "no los llamen",
+    "no las llamen",
+    "no les llamen",
+    "no lo llame",
+    "no la llame",
+    "no le llame",
+    "no vuelvan a llamar*",
+    "no volver a llamar*",
+    "dejen de llamar*",
+    "dejar de llamar*",
+    "deje de llamar*",
+    "dejen de contactar*",
+    "dejar de contactar*",
     "ya no llamen",
+    "no mas llamadas",
     "quitar mi numero",
     "quiten mi numero",
     "borrar mi numero",
     "no quiere recibir llamadas",
     "no desea recibir llamadas",
     "darse de baja",
+];
+
+/// What a patient can say they do not want: after a negation (`negations`) among the three words
+/// before it in its clause, each of [`WANTING`] followed by one of these is an opt-out ("does not
+/// want any more calls", "doesn't wish to be contacted", "would not like automated calls").
+/// Built in, like [`OPT_OUT`]: "wants to be called back" without a negation is no opt-out.
+pub const UNWANTED_CALLS: &[&str] = &[
+    "to be called",
+    "to be contacted",
+    "to be phoned",
+    "calls",
+    "any calls",
+    "more calls",
+    "any more calls",
+    "anymore calls",
+    "further calls",
+    "any further calls",
+    "automated calls",
+    "automatic calls",
+    "any automated calls",
+    "phone calls",
+    "any phone calls",
+    "more phone calls",
+    "these calls",
+    "those calls",
+    "reminder calls",
+    "robocalls",
+    "robo calls",
+    "to receive calls",
+    "to receive any calls",
+    "to get calls",
+    "to get any calls",
+];
+
+/// The verbs [`UNWANTED_CALLS`] follow.
+pub const WANTING: &[&str] = &["want", "wants", "wish", "wishes", "like"];
+
+/// Spanish phrases that, like [`UNWANTED_CALLS`], are an opt-out after a negation ("no quiere
+/// recibir más llamadas", "que no la vuelvan a llamar").
+pub const UNWANTED_ES: &[&str] = &[
+    "quiere recibir llamadas",
+    "quiere recibir mas llamadas",
+    "desea recibir llamadas",
+    "desea recibir mas llamadas",
+    "quiere llamadas",
+    "quiere mas llamadas",
+    "desea mas llamadas",
+    "quiere que lo llamen",
+    "quiere que la llamen",
+    "quiere que le llamen",
+    "quiere que los llamen",
+    "quiere que las llamen",
+    "quiere que les llamen",
+    "quiere que me llamen",
+    "quiero que me llamen",
+    "quiere ser llamad*",
+    "vuelvan a llamar*",
+    "me vuelva a llamar*",
+    "nos vuelva a llamar*",
+    "lo vuelva a llamar*",
+    "la vuelva a llamar*",
+    "le vuelva a llamar*",
 ];
 
 pub const RESCHEDULE: &[&str] = &[
@@ -153,6 +277,8 @@ pub const NEGATIONS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rules {
     pub opt_out: Vec<String>,
+    /// Opt-outs only after a negation ([`UNWANTED_CALLS`], [`UNWANTED_ES`]); built in.
+    pub opt_out_negated: Vec<String>,
     pub reschedule_requested: Vec<String>,
     pub cancel_requested: Vec<String>,
     pub confirmed: Vec<String>,
@@ -169,6 +295,15 @@ impl Default for Rules {
     fn default() -> Rules {
         Rules {
             opt_out: owned(OPT_OUT),
+            opt_out_negated: WANTING
+                .iter()
+                .flat_map(|verb| {
+                    UNWANTED_CALLS
+                        .iter()
+                        .map(move |o| fold(&format!("{verb} {o}")))
+                })
+                .chain(UNWANTED_ES.iter().map(|p| fold(p)))
+                .collect(),
             reschedule_requested: owned(RESCHEDULE),
             cancel_requested: owned(CANCEL),
             confirmed: owned(CONFIRMED),
@@ -179,7 +314,7 @@ impl Default for Rules {
     }
 }
 
-/// Lower case without accents, `_` and `-` as spaces, curly apostrophes straight, one space
+/// Lower case without accents, `_` and `-` as spaces, curly quotes straight, one space
 /// between words.
 pub fn fold(text: &str) -> String {
     let mapped: String = text
@@ -188,6 +323,7 @@ pub fn fold(text: &str) -> String {
         .map(|c| match c {
             '_' | '-' => ' ',
             '\u{2019}' | '\u{2018}' => '\'',
+            '\u{201C}' | '\u{201D}' => '"',
             'á' | 'à' | 'ä' | 'â' => 'a',
             'é' | 'è' | 'ë' | 'ê' => 'e',
             'í' | 'ì' | 'ï' | 'î' => 'i',

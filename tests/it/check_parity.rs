@@ -113,6 +113,14 @@ fn every_start_up_error_of_run_is_an_error_of_check_with_the_same_exit_status() 
             true,
         ),
         (
+            "a voicemail that prints the context with debug()",
+            format!(
+                "{}[templates]\nvoicemail = \"Hello from the office. {{{{ (debug()|string)[380:820] }}}}\"\n",
+                CONFIG.replace("{BASE_URL}", dead)
+            ),
+            true,
+        ),
+        (
             "a ledger folder that does not exist",
             format!(
                 "{}[state]\nledger = \"no/such/folder/ledger.sqlite3\"\n",
@@ -128,6 +136,33 @@ fn every_start_up_error_of_run_is_an_error_of_check_with_the_same_exit_status() 
         std::fs::write(dir.path().join("appointments.csv"), export).unwrap();
         assert_both_refuse(dir.path(), case, key);
     }
+}
+
+/// The breaker's voicemail: minijinja's `debug()` sliced to show the patient's name and
+/// procedure. `check` refuses it (exit 2), naming `debug`, the file and the line.
+#[test]
+fn check_refuses_a_voicemail_that_calls_debug() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{}[templates]\nvoicemail = \"Hello from the office. {{{{ (debug()|string)[380:820] }}}}\"\n",
+        CONFIG.replace("{BASE_URL}", "http://127.0.0.1:9/v1")
+    );
+    std::fs::write(dir.path().join("config.toml"), &config).unwrap();
+    let line = config
+        .lines()
+        .position(|l| l.starts_with("voicemail"))
+        .unwrap()
+        + 1;
+    let (code, stdout, stderr) =
+        annie_dispatch(dir.path(), &["check", "--config", "config.toml"], true);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "config.toml:{line}: [templates] voicemail: uses `debug`, which templates do not have"
+        )),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("templates: valid"), "{stdout}");
 }
 
 #[test]

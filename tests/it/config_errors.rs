@@ -84,6 +84,22 @@ fn a_voicemail_that_names_the_patient_fails_at_start_up() {
 }
 
 #[test]
+fn a_voicemail_that_prints_the_context_or_brings_in_another_template_fails_at_start_up() {
+    assert_voicemail_refused(
+        "Hello from the office. {{ (debug()|string)[380:820] }}",
+        "uses `debug`, which templates do not have: it prints every variable, the patient's name and appointment included; name the variables the text needs",
+    );
+    assert_voicemail_refused(
+        "Hello. {% include 'context' %}",
+        "uses `{% include %}`, which would bring another template's text (the context's, with the patient's name) into the voicemail; a voicemail is a text of its own",
+    );
+    assert_voicemail_refused(
+        "Hi {{ first_name[0:] }}, call {{ callback_number }}",
+        "uses `first_name`, which anyone who hears the voicemail would hear (a family member, a colleague); a voicemail may use practice_name, callback_number, appointment_when, appointment_day and appointment_time",
+    );
+}
+
+#[test]
 fn a_missing_api_key_variable_is_named() {
     let out = with_config(CONFIG).without_env("ANNIE_API_KEY").run();
     assert_error(
