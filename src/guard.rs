@@ -12,7 +12,8 @@
 //! A number resting after failed or unanswered calls (the cooldown) is not the patient's only
 //! way to be reached: the next usable phone column of the export is tried instead, with the
 //! reason in the results. A number whose patient asked not to be called never falls back: the
-//! request is the patient's, not the number's.
+//! request is the patient's, not the number's. So a row with such a number in any of its phone
+//! columns is not called on another ([`requests_not_to_call`], before households are formed).
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -21,6 +22,7 @@ use crate::households::Household;
 use crate::ledger::Ledger;
 use crate::locations::Location;
 use crate::normalise::phone::Phone;
+use crate::normalise::Appointment;
 use crate::number_rules;
 use crate::optout::OptOuts;
 use crate::reason::{Reason, ReasonCode};
@@ -127,6 +129,58 @@ fn fall_back(
         let assessed = assess_number(&phone.e164)?;
         if assessed.opted_out.is_none() && fits(assessed.moment.at) {
             return Ok(Some((column.clone(), phone.clone(), assessed)));
+        }
+    }
+    Ok(None)
+}
+
+/// Settles the rows still to be called that have, in any phone column, a number whose patient
+/// asked on a call not to be called (recorded in the ledger by `outcomes`): `skipped`, opted
+/// out. Not only the number the row would be called on: a patient who asked not to be called
+/// on her home phone is not called two nights later on her mobile. The reason names the column,
+/// never the number. Like every opt-out, the row is not flagged for a person: if that number
+/// is another family member's, the reason tells the office to remind this patient another way.
+/// Runs before households are formed, so such a row is not named in another's call either.
+pub fn requests_not_to_call(
+    selected: Vec<Selected>,
+    ledger: Option<&Ledger>,
+) -> anyhow::Result<Vec<Selected>> {
+    let Some(l) = ledger else {
+        return Ok(selected);
+    };
+    selected
+        .into_iter()
+        .map(|s| {
+            let reason = match &s.verdict {
+                Verdict::Call(a) => asked_not_to_call(l, a)?,
+                _ => None,
+            };
+            Ok(match (reason, s.verdict) {
+                (Some(reason), Verdict::Call(a)) => Selected {
+                    row: s.row,
+                    verdict: Verdict::Settled(Settled::of(a, Status::Skipped, reason)),
+                },
+                (_, verdict) => Selected {
+                    row: s.row,
+                    verdict,
+                },
+            })
+        })
+        .collect()
+}
+
+/// Why the ledger says this row must not be called, if it says so: a request on the number it
+/// would be called on, then on any other of its numbers (naming the column).
+fn asked_not_to_call(l: &Ledger, a: &Appointment) -> anyhow::Result<Option<Reason>> {
+    let tz = a.start.timezone();
+    if let Some(d) = l.do_not_call(&l.number_key(&a.phone.e164))? {
+        let text = number_rules::do_not_call_reason(&d, tz);
+        return Ok(Some(Reason::new(ReasonCode::OptedOut, text)));
+    }
+    for (column, e164) in a.other_numbers() {
+        if let Some(d) = l.do_not_call(&l.number_key(e164))? {
+            let text = number_rules::do_not_call_elsewhere_reason(&d, tz, column);
+            return Ok(Some(Reason::new(ReasonCode::OptedOut, text)));
         }
     }
     Ok(None)

@@ -50,8 +50,19 @@ impl NumberAttempt {
 /// Why a number whose patient asked not to be called is skipped, naming the conversation and
 /// the day (in the practice's zone) so the office can find it and update the patient's record.
 pub fn do_not_call_reason(d: &DoNotCall, tz: Tz) -> String {
+    asked_not_to_be_called(d, tz, "")
+}
+
+/// [`do_not_call_reason`] for a row whose request was made on another of its numbers, the one
+/// in `column` (named, never the number): the row is not called on any of them.
+pub fn do_not_call_elsewhere_reason(d: &DoNotCall, tz: Tz, column: &str) -> String {
+    let asked = asked_not_to_be_called(d, tz, &format!(" on the number in {column}"));
+    format!("{asked}; {}", crate::optout::NOT_ON_ANOTHER)
+}
+
+fn asked_not_to_be_called(d: &DoNotCall, tz: Tz, on: &str) -> String {
     format!(
-        "the patient asked not to be called (conversation {}, {})",
+        "the patient asked not to be called{on} (conversation {}, {})",
         d.conversation_id,
         d.called_at.with_timezone(&tz).format("%a %Y-%m-%d")
     )

@@ -4,6 +4,12 @@
 //! An opt-out covers the whole number: when one patient on a shared family phone asks not to be
 //! called, nobody on that phone is (as NexHealth does, citing the TCPA). Opted-out numbers never
 //! reach the API, in any mode.
+//!
+//! An opt-out column speaks for the row's patient, so it opts out every valid number in the
+//! row's phone columns, not only the one the row would be called on. And a row that has an
+//! opted-out number in any of its phone columns is not called on another: the request may be
+//! this patient's, given on that number (see [`OptOuts::reason`]; the ledger's requests from
+//! calls are checked the same way in [`crate::guard`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -42,10 +48,10 @@ impl OptOuts {
         }
     }
 
-    /// Adds the row's number if a column marks it as opted out, whether or not the row itself
-    /// could become an appointment.
+    /// Adds every number of the row if a column marks it as opted out, whether or not the row
+    /// itself could become an appointment.
     pub fn note_row(&mut self, row: &Normalised) {
-        if let Some(number) = row.opted_out_number() {
+        for number in row.opted_out_numbers() {
             self.note_number(number);
         }
     }
@@ -63,20 +69,39 @@ impl OptOuts {
         self.numbers.contains_key(e164)
     }
 
-    /// Why this appointment must not be called, if it must not.
+    /// Why this appointment must not be called, if it must not: its own opt-out column, then
+    /// the number it would be called on, then any other number of the row, naming its column
+    /// (never the number: it is patient data).
     pub fn reason(&self, a: &Appointment) -> Option<String> {
         if let Some(rule) = &a.opt_out {
             return Some(format!("opted out ({rule})"));
         }
-        match self.numbers.get(&a.phone.e164)? {
-            Source::List => Some("opted out (the number is on the do-not-call list)".to_string()),
-            Source::Column => Some(
-                "opted out (another patient on this phone number asked not to be called)"
-                    .to_string(),
-            ),
+        if let Some(source) = self.numbers.get(&a.phone.e164) {
+            return Some(match source {
+                Source::List => "opted out (the number is on the do-not-call list)".to_string(),
+                Source::Column => {
+                    "opted out (another patient on this phone number asked not to be called)"
+                        .to_string()
+                }
+            });
         }
+        let (column, source) = a
+            .other_numbers()
+            .find_map(|(column, e164)| Some((column, self.numbers.get(e164)?)))?;
+        let why = match source {
+            Source::List => format!("the number in {column} is on the do-not-call list"),
+            Source::Column => {
+                format!("an opt-out column on another row covers the number in {column}")
+            }
+        };
+        Some(format!("opted out ({why}; {NOT_ON_ANOTHER})"))
     }
 }
+
+/// Said of a row skipped for an opt-out of one of its other numbers. The row is not flagged
+/// for a person: like every opt-out, it is honoured without asking (the office reads why).
+pub const NOT_ON_ANOTHER: &str = "not called on another of the row's numbers either; if that \
+                                  number is not this patient's, remind them another way";
 
 /// A do-not-call list's numbers (`text`, read from `path` by the engine). A line that is not a phone number is an error naming the line:
 /// silently ignoring it could mean calling someone who asked not to be called. Every valid number

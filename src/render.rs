@@ -377,6 +377,7 @@ mod tests {
                 national: "(312) 555-0147".into(),
             },
             other_phones: Vec::new(),
+            uncallable_numbers: Vec::new(),
             start,
             end: None,
             appointment_type: kind.map(str::to_string),

@@ -330,6 +330,7 @@ pub fn fingerprint(a: &Appointment) -> u64 {
         language,
         location,
         other_phones,
+        uncallable_numbers,
     } = a;
     let mut bytes = Vec::with_capacity(256);
     for text in [id, first_name, &phone.e164, &phone.national] {
@@ -358,6 +359,12 @@ pub fn fingerprint(a: &Appointment) -> u64 {
     bytes.extend((other_phones.len() as u64).to_le_bytes());
     for (column, p) in other_phones {
         for text in [column, &p.e164, &p.national] {
+            write_text(&mut bytes, text);
+        }
+    }
+    bytes.extend((uncallable_numbers.len() as u64).to_le_bytes());
+    for (column, e164) in uncallable_numbers {
+        for text in [column, e164] {
             write_text(&mut bytes, text);
         }
     }
@@ -448,6 +455,7 @@ mod tests {
             language: None,
             location: 0,
             other_phones: Vec::new(),
+            uncallable_numbers: Vec::new(),
         })
     }
 
@@ -480,6 +488,10 @@ mod tests {
             |a| a.language = Some("x".into()),
             |a| a.location = 1,
             |a| a.other_phones.push(("Home".into(), a.phone.clone())),
+            |a| {
+                let number = ("Home".into(), a.phone.e164.clone());
+                a.uncallable_numbers.push(number)
+            },
             // A value moved from one field to the next is another appointment.
             |a| {
                 a.first_name = "An".into();

@@ -67,6 +67,7 @@ pub(super) async fn plan_location(
     let selected =
         reconcile::settle_earlier(selected, &finder, ledger, clock.now(), s.retry_uncertain)
             .await?;
+    let selected = guard::requests_not_to_call(selected, locked().as_deref())?;
     let (mut settled, households) = households::group(selected, s.households);
     let checked = guard::check(
         households,

@@ -2,11 +2,11 @@
 //!
 //! The export (CSV) is read twice. The first reading keeps only what must see every row, in a
 //! compact [`Index`]: each appointment id's hash and fingerprint (duplicates), the numbers an
-//! opt-out column marks (opt-outs), and which phone numbers more than one appointment has
-//! (households). The second reading takes the rows a chunk at a time through normalise →
-//! select → the location stages ([`super::location::plan_location`]) → render, and the
-//! collector writes the results file and spools the preview table as rows come (the table is
-//! written in input order at the end, from the spool).
+//! opt-out column marks (opt-outs: every number of its row), and which phone numbers more than
+//! one appointment has (households). The second reading takes the rows a chunk at a time
+//! through normalise → select → the location stages ([`super::location::plan_location`]) →
+//! render, and the collector writes the results file and spools the preview table as rows come
+//! (the table is written in input order at the end, from the spool).
 //!
 //! A call's turn depends on every call the run makes before it, and the chunks meet calls out
 //! of the run's order (a household completed late, a call held for the recipient's hours). So
@@ -134,7 +134,8 @@ fn index(
         }
         let Some(held) = &mut held else {
             // Each row normalised, reduced to its facts and dropped on the same core; an
-            // opted-out row keeps only its number (a row that cannot be called opts it out too).
+            // opted-out row keeps only its numbers, every one of them (a row that cannot be
+            // called opts them out too).
             let facts: Vec<_> = chunk
                 .par_iter()
                 .enumerate()
@@ -145,7 +146,12 @@ fn index(
                         .as_deref()
                         .ok()
                         .map(|a| facts_of(a, position + i, record.row));
-                    (facts, row.opted_out_number().map(str::to_string))
+                    let opted: Vec<String> = row
+                        .opted_out_numbers()
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect();
+                    (facts, opted)
                 })
                 .collect();
             position += chunk.len();
@@ -154,8 +160,8 @@ fn index(
                     numbers.push((number, facts.index));
                     ids.push(facts);
                 }
-                if let Some(number) = opted {
-                    opt_outs.note_number(&number);
+                for number in &opted {
+                    opt_outs.note_number(number);
                 }
             }
             continue;

@@ -36,6 +36,11 @@ pub struct Appointment {
     /// The later phone columns that also hold a number the practice may call, in column order
     /// (column, number): tried when `phone` is resting (see [`crate::guard`]).
     pub other_phones: Vec<(String, Phone)>,
+    /// The phone columns holding a valid number the practice may not call (toll-free, a
+    /// country or type it does not call), in column order (column, E.164): never called, but a
+    /// request not to be called on one of them keeps the row from being called on any (see
+    /// [`Appointment::other_numbers`]).
+    pub uncallable_numbers: Vec<(String, String)>,
     pub start: DateTime<Tz>,
     pub end: Option<DateTime<Tz>>,
     pub appointment_type: Option<String>,
@@ -50,14 +55,36 @@ pub struct Appointment {
     pub location: usize,
 }
 
+impl Appointment {
+    /// Every number of the row but the one it is called on, with its column, in column order:
+    /// the other numbers the practice may call, then those it may not. An opt-out of any of
+    /// them keeps the row from being called (see [`crate::optout`] and [`crate::guard`]).
+    pub fn other_numbers(&self) -> impl Iterator<Item = (&str, &str)> {
+        let callable = self
+            .other_phones
+            .iter()
+            .map(|(column, phone)| (column.as_str(), phone.e164.as_str()));
+        let uncallable = self
+            .uncallable_numbers
+            .iter()
+            .map(|(column, e164)| (column.as_str(), e164.as_str()));
+        callable.chain(uncallable)
+    }
+
+    /// Every valid number in the row's phone columns, E.164, the one it is called on first.
+    pub fn numbers(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.phone.e164.as_str()).chain(self.other_numbers().map(|(_, n)| n))
+    }
+}
+
 /// A row that cannot become an appointment. The id is kept when the row had one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unusable {
     pub appointment_id: Option<String>,
     pub reason: Reason,
-    /// The number its opt-out column says not to call, when it has one (see
-    /// [`opted_out_number`]): the row is not called, but its opt-out still covers the number.
-    pub opted_out: Option<String>,
+    /// The numbers its opt-out column says not to call, when it has one (see
+    /// [`opted_out_numbers`]): the row is not called, but its opt-out still covers them.
+    pub opted_out: Vec<String>,
 }
 
 /// A row after this stage: its input line and what it became. The appointment is boxed here,
@@ -69,12 +96,14 @@ pub struct Normalised {
 }
 
 impl Normalised {
-    /// The number this row's opt-out column says not to call, whether or not the row itself
-    /// can be called (see [`opted_out_number`]).
-    pub fn opted_out_number(&self) -> Option<&str> {
+    /// The numbers this row's opt-out column says not to call: every valid number in its phone
+    /// columns, whether or not the row itself can be called (see [`opted_out_numbers`]). Empty
+    /// for a row without an opt-out.
+    pub fn opted_out_numbers(&self) -> Vec<&str> {
         match &self.result {
-            Ok(a) => a.opt_out.as_ref().map(|_| a.phone.e164.as_str()),
-            Err(unusable) => unusable.opted_out.as_deref(),
+            Ok(a) if a.opt_out.is_some() => a.numbers().collect(),
+            Ok(_) => Vec::new(),
+            Err(unusable) => unusable.opted_out.iter().map(String::as_str).collect(),
         }
     }
 }
@@ -105,23 +134,27 @@ pub fn normalise_row(
             .map_err(|reason| Unusable {
                 appointment_id: record.get(Field::AppointmentId).map(str::to_string),
                 reason,
-                opted_out: opted_out_number(record, input, locations),
+                opted_out: opted_out_numbers(record, input, locations),
             }),
     }
 }
 
-/// For a row that cannot be called (a time that is not one, an empty first name, ...) but whose
-/// opt-out column says "do not call": the number a valid row would have been called on (the
-/// first one the practice may call), so that the opt-out still covers everyone sharing it. A row
-/// the office has not cleaned up is no reason to call the number its patient asked us not to.
-/// When the row's location cannot be read, the first location whose practice may call one of
-/// its numbers decides.
-pub fn opted_out_number(
+/// For a row whose opt-out column says "do not call": every valid number in its phone columns
+/// (E.164, in column order, each once), whatever its type or country. The request is the
+/// patient's, and every number on the row is theirs: none of them is called, for this row or
+/// any other that has it (a child's row with the mother's home line). Used for a row that
+/// cannot be called (a time that is not one, an empty first name, ...): a row the office has
+/// not cleaned up is no reason to call the numbers its patient asked us not to. A valid row's
+/// numbers are the same ([`Appointment::numbers`]). When the row's location cannot be read,
+/// its numbers are read in every location's region.
+pub fn opted_out_numbers(
     record: &RawRecord,
     input: &InputSettings,
     locations: &[Location],
-) -> Option<String> {
-    opt_out(record, input)?;
+) -> Vec<String> {
+    if opt_out(record, input).is_none() {
+        return Vec::new();
+    }
     let label = |field: Field| {
         input
             .columns
@@ -129,15 +162,24 @@ pub fn opted_out_number(
             .unwrap_or(field.key())
             .to_string()
     };
-    let practices: Vec<&Practice> = match locate(record, locations, &label) {
-        Ok(i) => vec![&locations[i].practice],
-        Err(_) => locations.iter().map(|l| &l.practice).collect(),
+    let regions: Vec<_> = match locate(record, locations, &label) {
+        Ok(i) => vec![locations[i].practice.phone_region],
+        Err(_) => locations.iter().map(|l| l.practice.phone_region).collect(),
     };
-    practices.into_iter().find_map(|practice| {
-        usable_phones(record, input, practice)
-            .ok()
-            .map(|(phone, _)| phone.e164)
-    })
+    let mut numbers: Vec<String> = Vec::new();
+    for (field, _) in input.columns.phones() {
+        let Some(text) = record.get(field) else {
+            continue;
+        };
+        for region in &regions {
+            if let Ok(phone) = phone::parse(text, *region) {
+                if !numbers.contains(&phone.e164) {
+                    numbers.push(phone.e164);
+                }
+            }
+        }
+    }
+    numbers
 }
 
 /// Turns one record into an appointment; `Err` is the reason for the `invalid` result.
@@ -202,7 +244,7 @@ pub fn normalise(
         })?,
     };
 
-    let (phone, other_phones) =
+    let (phone, other_phones, uncallable_numbers) =
         usable_phones(record, input, practice).map_err(Reason::with(NoValidPhone))?;
     let start =
         start_time(record, input, practice.timezone, &label).map_err(Reason::with(InvalidTime))?;
@@ -217,6 +259,7 @@ pub fn normalise(
         birth_date,
         phone,
         other_phones,
+        uncallable_numbers,
         start,
         end,
         appointment_type: optional(Field::AppointmentType),
@@ -308,32 +351,51 @@ fn names(
     ))
 }
 
+/// A row's numbers: the one to call, the others the practice may call (column, number), and
+/// those it may not (column, E.164); see [`usable_phones`].
+type RowPhones = (Phone, Vec<(String, Phone)>, Vec<(String, String)>);
+
 /// The first phone column holding a number the practice may call: valid, spelled in digits, of
-/// a type a patient answers, in a country the practice calls; and the later columns that do too
-/// (column, number). Each unusable column before the first says why.
+/// a type a patient answers, in a country the practice calls; the later columns that do too
+/// (column, number); and the columns holding a valid number it may not call (column, E.164),
+/// each number once. Each unusable column before the first says why.
 fn usable_phones(
     record: &RawRecord,
     input: &InputSettings,
     practice: &Practice,
-) -> Result<(Phone, Vec<(String, Phone)>), String> {
-    let mut notes = Vec::new();
-    let mut usable = input.columns.phones().filter_map(|(field, column)| {
-        let number = phone::classify(record.get(field)?, practice.phone_region).ok()?;
-        match practice.phone_policy.refusal(&number) {
-            None => Some((column, number.phone)),
-            Some(_) => None,
-        }
-    });
-    let first = usable.next();
+) -> Result<RowPhones, String> {
+    let mut first: Option<Phone> = None;
     // The column's name only for the later numbers (the first one's is not kept).
-    let mut others: Vec<(String, Phone)> = usable
-        .map(|(column, phone)| (column.to_string(), phone))
-        .collect();
-    if let Some((_, first)) = first {
-        others.retain(|(_, p)| p.e164 != first.e164);
-        others.dedup_by(|a, b| a.1.e164 == b.1.e164);
-        return Ok((first, others));
+    let mut others: Vec<(String, Phone)> = Vec::new();
+    let mut uncallable: Vec<(String, String)> = Vec::new();
+    for (field, column) in input.columns.phones() {
+        let Some(text) = record.get(field) else {
+            continue;
+        };
+        let Ok(number) = phone::classify(text, practice.phone_region) else {
+            continue;
+        };
+        match (practice.phone_policy.refusal(&number), &first) {
+            (None, None) => first = Some(number.phone),
+            (None, Some(f)) => {
+                let seen = f.e164 == number.phone.e164
+                    || others.iter().any(|(_, p)| p.e164 == number.phone.e164);
+                if !seen {
+                    others.push((column.to_string(), number.phone));
+                }
+            }
+            (Some(_), _) => {
+                // Refused by the policy, so never the same number as a usable one.
+                if !uncallable.iter().any(|(_, n)| *n == number.phone.e164) {
+                    uncallable.push((column.to_string(), number.phone.e164));
+                }
+            }
+        }
     }
+    if let Some(first) = first {
+        return Ok((first, others, uncallable));
+    }
+    let mut notes = Vec::new();
     for (field, column) in input.columns.phones() {
         let Some(text) = record.get(field) else {
             notes.push(format!("{column} is empty"));

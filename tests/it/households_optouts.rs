@@ -97,6 +97,10 @@ async fn opted_out_numbers_are_never_called_in_any_mode() {
         ),
         (od_row("DNC", &[shared]), "DoNotCall"),
         (od_row("SIBLING", &[shared]), "None"),
+        // The listed number as the home phone, a number of its own first: not called on either.
+        (od_row("HOME", &[("HmPhone", "312.555.0177")]), "None"),
+        // A listed number the practice never calls (toll-free) still keeps the row from a call.
+        (od_row("WORK", &[("WkPhone", "(800) 555-0147")]), "None"),
         (od_row("FINE", &[]), "None"),
     ]);
     let config = format!(
@@ -107,7 +111,7 @@ async fn opted_out_numbers_are_never_called_in_any_mode() {
         .config(&config)
         .file(
             "do-not-call.txt",
-            "# numbers that asked not to be called\n+1 (312) 555-0177\n",
+            "# numbers that asked not to be called\n+1 (312) 555-0177\n800-555-0147\n",
         )
         .input("appointments.csv", export);
     for args in [vec!["--dry-run"], vec![]] {
@@ -124,6 +128,18 @@ async fn opted_out_numbers_are_never_called_in_any_mode() {
         assert_eq!(
             out.result_for("SIBLING")["reason"],
             "opted out (another patient on this phone number asked not to be called)"
+        );
+        assert_eq!(
+            out.result_for("HOME")["reason"],
+            "opted out (the number in HmPhone is on the do-not-call list; not called on another \
+             of the row's numbers either; if that number is not this patient's, remind them \
+             another way)"
+        );
+        assert!(
+            out.result_for("WORK")["reason"]
+                .starts_with("opted out (the number in WkPhone is on the do-not-call list;"),
+            "{:?}",
+            out.result_for("WORK")
         );
     }
     assert_eq!(annie.posted_ids().await, ["FINE"]);
@@ -166,21 +182,27 @@ async fn the_open_dental_preset_reads_its_own_do_not_call_marks_without_config()
 }
 
 /// A row that cannot be called (a time that is not one, an empty first name) but says "do not
-/// call" still opts its number out: the other patient on that phone is not called, in a
+/// call" still opts its numbers out: the other patient on such a phone is not called, in a
 /// streamed preview (either way it reads the export), a whole-export preview and a sending run.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_opt_out_on_a_row_that_cannot_be_called_still_covers_its_number() {
     let annie = Annie::start().await;
     let first = ("WirelessPhone", "(312) 555-6001");
     let second = ("WirelessPhone", "(312) 555-6003");
+    let (third, home) = ("(312) 555-6005", ("HmPhone", "(312) 555-6005"));
     let export = export_with_preference(&[
         (
             od_row("BADTIME", &[first, ("AptDateTime", "2026-11-25 9am")]),
             "DoNotCall",
         ),
         (od_row("SIBLING1", &[first]), "None"),
-        (od_row("NONAME", &[second, ("FName", "")]), "DoNotCall"),
+        (
+            od_row("NONAME", &[second, home, ("FName", "")]),
+            "DoNotCall",
+        ),
         (od_row("SIBLING2", &[second]), "None"),
+        // The invalid row's second number is opted out too.
+        (od_row("SIBLING3", &[("WirelessPhone", third)]), "None"),
         (od_row("FINE", &[]), "None"),
     ]);
     let t = Test::new()
@@ -201,7 +223,7 @@ async fn an_opt_out_on_a_row_that_cannot_be_called_still_covers_its_number() {
         for id in ["BADTIME", "NONAME"] {
             assert_eq!(out.result_for(id)["status"], "invalid", "{args:?}");
         }
-        for id in ["SIBLING1", "SIBLING2"] {
+        for id in ["SIBLING1", "SIBLING2", "SIBLING3"] {
             let row = out.result_for(id);
             assert_eq!(row["status"], "skipped", "{args:?} {row:?}");
             assert_eq!(
@@ -211,4 +233,121 @@ async fn an_opt_out_on_a_row_that_cannot_be_called_still_covers_its_number() {
         }
     }
     assert_eq!(annie.posted_ids().await, ["FINE"]);
+}
+
+/// An opt-out column speaks for its row's patient: every number on that row is opted out, not
+/// only the one the row would be called on. A mother's row says `DoNotCall` and lists her mobile
+/// and the home line: her child's row with only the home line is not called on it (nor is a row
+/// listing either number in another column), in a streamed preview (reading the export twice,
+/// or once), a whole-export preview (`--emit-requests`), a sending run and a sandbox run. The
+/// child's row comes first, so a preview must know the whole export before its verdict.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opt_out_column_covers_every_number_of_its_row() {
+    let annie = Annie::start().await;
+    let (mobile, home) = ("(312) 555-0301", "(312) 555-0300");
+    let export = export_with_preference(&[
+        (
+            od_row(
+                "KID",
+                &[("WirelessPhone", ""), ("HmPhone", home), ("FName", "Mia")],
+            ),
+            "",
+        ),
+        (od_row("FINE", &[]), "None"),
+        (
+            od_row(
+                "MOM",
+                &[
+                    ("WirelessPhone", mobile),
+                    ("HmPhone", home),
+                    ("FName", "Ana"),
+                ],
+            ),
+            "DoNotCall",
+        ),
+        // Their own mobile first (a number of their own), one of hers in a later column.
+        (
+            od_row("TEEN", &[("HmPhone", home), ("FName", "Leo")]),
+            "None",
+        ),
+        (od_row("DAD", &[("WkPhone", mobile), ("FName", "Raul")]), ""),
+    ]);
+    let expected = [
+        (
+            "MOM",
+            "opted out (PreferConfirmMethod is DoNotCall)".to_string(),
+        ),
+        (
+            "KID",
+            "opted out (another patient on this phone number asked not to be called)".to_string(),
+        ),
+        ("TEEN", other_column_reason("HmPhone")),
+        ("DAD", other_column_reason("WkPhone")),
+    ];
+    let t = Test::new()
+        .server(&annie.base_url())
+        .input("appointments.csv", export.clone());
+    let runs = [
+        // The streamed preview, reading the export twice (as a large one), or once.
+        (vec!["--dry-run"], "0", "dry_run"),
+        (vec!["--dry-run"], "16777216", "dry_run"),
+        // The whole export at once.
+        (
+            vec!["--dry-run", "--emit-requests", "requests.jsonl"],
+            "0",
+            "dry_run",
+        ),
+        (vec![], "0", "sent"),
+    ];
+    for (args, hold, called) in runs {
+        let out = t
+            .clone()
+            .env("ANNIE_DISPATCH_HOLD_BYTES", hold)
+            .args(args.clone())
+            .run_async()
+            .await;
+        out.assert_status(0);
+        for (id, reason) in &expected {
+            let row = out.result_for(id);
+            assert_eq!(
+                (row["status"].as_str(), row["reason_code"].as_str()),
+                ("skipped", "opted_out"),
+                "{args:?} {row:?}"
+            );
+            assert_eq!(&row["reason"], reason, "{args:?}");
+            assert_eq!(row["needs_attention"], "false", "{args:?}");
+        }
+        assert_eq!(out.result_for("FINE")["status"], called, "{args:?}");
+        if args.contains(&"--emit-requests") {
+            let requests = out.file("requests.jsonl");
+            let ids: Vec<String> = requests
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .map(|b| b["appointmentInfo"]["appointmentId"].to_string())
+                .collect();
+            assert_eq!(ids, ["\"FINE\""]);
+        }
+    }
+    assert_eq!(annie.posted_ids().await, ["FINE"]);
+
+    // The same export through the in-process sandbox.
+    let sandboxed = Test::new()
+        .input("appointments.csv", export)
+        .args(["--sandbox"])
+        .run_async()
+        .await;
+    sandboxed.assert_status(0);
+    for (id, reason) in &expected {
+        assert_eq!(&sandboxed.result_for(id)["reason"], reason);
+    }
+    assert_eq!(sandboxed.result_for("FINE")["status"], "sent");
+}
+
+/// The reason of a row skipped for an opt-out column's number in its phone column `column`.
+fn other_column_reason(column: &str) -> String {
+    format!(
+        "opted out (an opt-out column on another row covers the number in {column}; not called \
+         on another of the row's numbers either; if that number is not this patient's, remind \
+         them another way)"
+    )
 }

@@ -204,7 +204,8 @@ async fn an_appointment_moved_after_its_reminder_needs_attention_when_it_cannot_
 }
 
 /// A number resting after three failed calls in a row falls back to the patient's next phone
-/// column, with the reason in the results; a next number on the do-not-call list is never used.
+/// column, with the reason in the results; a next number on the do-not-call list is never used
+/// (nor is the row called on its first).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resting_number_falls_back_to_the_patients_next_phone() {
     let annie = Annie::start_with("2026-11-10T10:00:00-06:00", Duration::ZERO).await;
@@ -229,17 +230,22 @@ async fn a_resting_number_falls_back_to_the_patients_next_phone() {
         .now(Some("2026-11-10T13:00:00-06:00"))
         .od_rows(&[&row]);
 
-    // The next number is on the do-not-call list: not tried, and the row needs a person.
+    // The next number is on the do-not-call list: not tried, and the row is not called at all
+    // (the request may be this patient's), as every opt-out: skipped, without a person.
     let listed = later
         .clone()
         .config(&format!("{CONFIG}[optout]\nlist = \"do-not-call.txt\"\n"))
         .file("do-not-call.txt", "(312) 555-0188\n")
         .run_async()
         .await;
-    listed.assert_status(1);
+    listed.assert_status(0);
     let r = listed.result_for("A1");
     assert_eq!(r["status"], "skipped");
-    assert!(r["reason"].starts_with(number_rules_cooldown()), "{r:?}");
+    assert_eq!(r["reason_code"], "opted_out");
+    assert!(
+        r["reason"].starts_with("opted out (the number in HmPhone is on the do-not-call list"),
+        "{r:?}"
+    );
     assert_eq!(annie.posts().await.len(), 3);
 
     // Otherwise the patient's home phone is called instead.

@@ -414,6 +414,101 @@ async fn conversations_still_open_are_read_again_until_they_close() {
     assert_eq!(posted, ["A1", "B1", "C2"], "no request for B2");
 }
 
+/// A patient who asked on a call not to be called is not called two nights later on another
+/// number of her row: the number she asked on is her home phone there, her mobile comes first.
+/// Her row is skipped, its reason naming the column (never the number), without a person (as
+/// every opt-out); a sibling's row sharing her mobile is called alone, not as her household.
+/// The sandbox's `--opt-out` makes the call end in the request, `outcomes` records it; previews
+/// (streamed, reading the export twice or once, and whole) and the run agree.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_not_to_be_called_covers_every_number_of_a_row_that_has_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sandbox.jsonl");
+    let sb = test_sandbox(KEY, &log, |c| {
+        c.close_after = Duration::ZERO;
+        c.opt_outs.insert("+13125550147".to_string());
+    })
+    .await;
+    let t = Test::new().server(&sb.base_url()).env("ANNIE_API_KEY", KEY);
+    let first = night(&t, 23, "18:30", &[("A1", PHONE_A)]).run_async().await;
+    first.assert_status(0);
+    let (code, stderr, rows) = outcomes_for(&first).await;
+    assert_eq!(code, 1, "the opt-out needs attention: {stderr}");
+    let a1 = outcome_for(&rows, "A1");
+    assert_eq!(a1["class"], "opt_out", "{a1:?}");
+
+    // Two nights later.
+    advance(&sb, "48h").await;
+    let mobile_first = [
+        ("WirelessPhone", PHONE_C),
+        ("HmPhone", PHONE_A),
+        ("AptDateTime", "2026-11-26 10:00:00"),
+    ];
+    let sibling = [
+        ("WirelessPhone", PHONE_C),
+        ("FName", "Mia"),
+        ("AptDateTime", "2026-11-26 11:00:00"),
+    ];
+    let later = t
+        .clone()
+        .now(Some("2026-11-25T18:30:00-06:00"))
+        .results_name("night-25.results.csv")
+        .od_rows(&[&od_row("A2", &mobile_first), &od_row("SIB", &sibling)]);
+    let reason = format!(
+        "the patient asked not to be called on the number in HmPhone (conversation {}, Mon \
+         2026-11-23); not called on another of the row's numbers either; if that number is not \
+         this patient's, remind them another way",
+        a1["conversation_id"]
+    );
+    let runs = [
+        (vec!["--dry-run"], "0", "dry_run"),
+        (vec!["--dry-run"], "16777216", "dry_run"),
+        (
+            vec!["--dry-run", "--emit-requests", "requests.jsonl"],
+            "0",
+            "dry_run",
+        ),
+        (vec![], "0", "sent"),
+    ];
+    for (args, hold, called) in runs {
+        let out = later
+            .clone()
+            .env("ANNIE_DISPATCH_HOLD_BYTES", hold)
+            .args(args.clone())
+            .run_async()
+            .await;
+        out.assert_status(0);
+        let a2 = out.result_for("A2");
+        assert_eq!(
+            (
+                a2["status"].as_str(),
+                a2["reason_code"].as_str(),
+                a2["needs_attention"].as_str()
+            ),
+            ("skipped", "opted_out", "false"),
+            "{args:?} {a2:?}"
+        );
+        assert_eq!(a2["reason"], reason, "{args:?}");
+        assert!(!a2["reason"].contains("0147"), "no digits of the number");
+        let sib = out.result_for("SIB");
+        assert_eq!(sib["status"], called, "{args:?} {sib:?}");
+        assert!(!sib["reason"].contains("household"), "{args:?} {sib:?}");
+        if args.contains(&"--emit-requests") {
+            let body: serde_json::Value =
+                serde_json::from_str(out.file("requests.jsonl").trim()).unwrap();
+            assert_eq!(body["appointmentInfo"]["appointmentId"], "SIB");
+            let context = body["context"].as_str().unwrap();
+            assert!(!context.contains("Sarah"), "{context}");
+        }
+    }
+    let posted: Vec<String> = crate::harness::sandbox_log(&log)
+        .iter()
+        .filter(|e| e["method"] == "POST" && e["path"] == "/v1/calls")
+        .map(|e| e["appointmentId"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(posted, ["A1", "SIB"], "A2 was never called");
+}
+
 const PHONE_D: &str = "(312) 555-0150";
 const PHONE_E: &str = "(312) 555-0151";
 
