@@ -132,10 +132,8 @@ fn fall_back(
     Ok(None)
 }
 
-/// Keeps the households one location may call in this run (now, or later in its window);
-/// settles the rest (skipped or deferred).
 /// The location's own numbers, E.164: its Annie numbers and its callback number.
-fn own_numbers(location: &Location) -> std::collections::HashSet<String> {
+pub(crate) fn own_numbers(location: &Location) -> std::collections::HashSet<String> {
     let practice = &location.practice;
     let callback =
         crate::normalise::phone::classify(&practice.callback_spoken, practice.phone_region)
@@ -148,6 +146,8 @@ fn own_numbers(location: &Location) -> std::collections::HashSet<String> {
         .collect()
 }
 
+/// Keeps the households one location may call in this run (now, or later in its window);
+/// settles the rest (skipped or deferred).
 pub fn check(
     households: Vec<Household>,
     ledger: Option<&Ledger>,
