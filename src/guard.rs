@@ -186,10 +186,8 @@ fn asked_not_to_call(l: &Ledger, a: &Appointment) -> anyhow::Result<Option<Reaso
     Ok(None)
 }
 
-/// Keeps the households one location may call in this run (now, or later in its window);
-/// settles the rest (skipped or deferred).
 /// The location's own numbers, E.164: its Annie numbers and its callback number.
-fn own_numbers(location: &Location) -> std::collections::HashSet<String> {
+pub(crate) fn own_numbers(location: &Location) -> std::collections::HashSet<String> {
     let practice = &location.practice;
     let callback =
         crate::normalise::phone::classify(&practice.callback_spoken, practice.phone_region)
@@ -202,6 +200,8 @@ fn own_numbers(location: &Location) -> std::collections::HashSet<String> {
         .collect()
 }
 
+/// Keeps the households one location may call in this run (now, or later in its window);
+/// settles the rest (skipped or deferred).
 pub fn check(
     households: Vec<Household>,
     ledger: Option<&Ledger>,

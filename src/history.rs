@@ -1,5 +1,7 @@
 //! Whose ledger this is, checked before any call, and the per-number history rebuilt from Annie
-//! when a location's history is missing. See [`crate::ledger::Identity`] for why.
+//! when a location's history is missing, or caught up from Annie's recent conversations when it
+//! is there but may be behind (a ledger restored from an older backup). See
+//! [`crate::ledger::Identity`] for why.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -15,7 +17,7 @@ use crate::ledger::{Answered, ConversationRecord, Identity, Ledger, RebuiltCall}
 use crate::locations::Location;
 use crate::normalise::phone;
 use crate::number_rules::LOOKBACK_DAYS;
-use crate::reconcile::{digits, look_back, start_of};
+use crate::reconcile::{digits, look_back, start_of, Incomplete, LookedBack};
 
 /// What an in-process sandbox run records as its API: its port changes every run.
 const SANDBOX: &str = "in-process sandbox";
@@ -105,6 +107,94 @@ pub fn check(
 /// the last [`LOOKBACK_DAYS`] are read, a list that cannot be read further only costs a warning.
 pub const OPT_OUT_DAYS: i64 = 400;
 
+/// How far before the time a ledger last knew Annie's conversations ([`Ledger::known_until`])
+/// a check reads: clock skew between this machine and Annie, and a conversation Annie lists a
+/// little late.
+const CHECK_MARGIN: Duration = Duration::hours(1);
+
+/// A check reads at least this far back: the API's per-number window (24 hours between calls
+/// to a number), so a call made through another ledger tonight is always seen.
+const CHECK_AT_LEAST: Duration = Duration::hours(24);
+
+/// What reading Annie's conversations heard: calls (in E.164, with when they started) and
+/// requests not to be called.
+#[derive(Default)]
+struct Heard {
+    calls: Vec<RebuiltCall>,
+    opt_outs: Vec<RebuiltCall>,
+}
+
+/// Reads the organisation's conversations back to `since` (through the location's rate gate),
+/// keeping the calls that started after `calls_since` and every request not to be called.
+/// Conversations to the location's own numbers (a patient calling the office, say) are left
+/// out: no patient is called on them, so no rule needs them.
+async fn hear(
+    client: &AnnieClient,
+    gate: &Gate,
+    location: &Location,
+    calls_since: DateTime<Utc>,
+    since: DateTime<Utc>,
+) -> (Heard, Result<LookedBack, Incomplete>) {
+    let region = location.practice.phone_region;
+    let own = crate::guard::own_numbers(location);
+    let mut heard = Heard::default();
+    let mut keep = |c: &crate::api::ConversationSummary| {
+        let started_at = start_of(c);
+        let to_number = c.to_number.as_deref().and_then(|n| match n.trim() {
+            n if n.starts_with('+') => Some(format!("+{}", digits(n))),
+            n => phone::parse(n, region).ok().map(|p| p.e164),
+        });
+        let (Some(started_at), Some(to_number)) = (started_at, to_number) else {
+            return false;
+        };
+        if own.contains(&to_number) {
+            return false;
+        }
+        let call = RebuiltCall {
+            conversation_id: c.conversation_id.clone(),
+            to_number,
+            started_at,
+        };
+        if Reading::read(&c.raw).do_not_call {
+            heard.opt_outs.push(call.clone());
+        }
+        if started_at >= calls_since {
+            heard.calls.push(call);
+        }
+        false
+    };
+    let read = look_back(client, gate, since, &mut keep).await;
+    (heard, read)
+}
+
+/// Records what was heard as a location's history: the calls the ledger does not know (see
+/// [`Ledger::add_rebuilt`]) and the requests not to be called. Returns how many of each were
+/// new to it.
+fn record(
+    ledger: &Ledger,
+    location: &Location,
+    heard: &Heard,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(usize, usize)> {
+    let added = ledger.add_rebuilt(&location.id, &heard.calls)?;
+    let mut opt_outs = 0;
+    for o in &heard.opt_outs {
+        let new = ledger.add_opt_out(&ConversationRecord {
+            conversation_id: &o.conversation_id,
+            to_number: Some(&o.to_number),
+            started_at: Some(o.started_at),
+            status: "OTHER",
+            duration: None,
+            answered: Answered::Unknown,
+            needs_attention: true,
+            do_not_call: true,
+            checked_at: now,
+        })?;
+        opt_outs += usize::from(new);
+    }
+    Ok((added, opt_outs))
+}
+
 /// Rebuilds a location's per-number history from Annie's conversations: calls of the last
 /// [`LOOKBACK_DAYS`] and opt-outs heard in the last [`OPT_OUT_DAYS`] (read through the
 /// location's rate gate), then records its identity. Until the calls are rebuilt the location
@@ -119,33 +209,9 @@ pub async fn rebuild(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let calls_since = now - Duration::days(LOOKBACK_DAYS);
-    let region = location.practice.phone_region;
-    let mut calls = Vec::new();
-    let mut opt_outs = Vec::new();
-    let mut keep = |c: &crate::api::ConversationSummary| {
-        let started_at = start_of(c);
-        let to_number = c.to_number.as_deref().and_then(|n| match n.trim() {
-            n if n.starts_with('+') => Some(format!("+{}", digits(n))),
-            n => phone::parse(n, region).ok().map(|p| p.e164),
-        });
-        let (Some(started_at), Some(to_number)) = (started_at, to_number) else {
-            return false;
-        };
-        let call = RebuiltCall {
-            conversation_id: c.conversation_id.clone(),
-            to_number,
-            started_at,
-        };
-        if Reading::read(&c.raw).do_not_call {
-            opt_outs.push(call.clone());
-        }
-        if started_at >= calls_since {
-            calls.push(call);
-        }
-        false
-    };
     let since = now - Duration::days(OPT_OUT_DAYS);
-    let read = match look_back(client, gate, since, &mut keep).await {
+    let (heard, read) = hear(client, gate, location, calls_since, since).await;
+    let read = match read {
         Ok(read) => read,
         // The last LOOKBACK_DAYS were read whole: only older opt-outs may be missing.
         Err(e) if e.read.whole_since.is_some_and(|t| t < calls_since) => {
@@ -171,29 +237,119 @@ pub async fn rebuild(
         ),
     };
     let ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
-    let added = ledger.add_rebuilt(&location.id, &calls)?;
-    for o in &opt_outs {
-        ledger.record_conversation(&ConversationRecord {
-            conversation_id: &o.conversation_id,
-            to_number: Some(&o.to_number),
-            started_at: Some(o.started_at),
-            status: "OTHER",
-            duration: None,
-            answered: Answered::Unknown,
-            needs_attention: true,
-            do_not_call: true,
-            checked_at: now,
-        })?;
-    }
+    let (added, _) = record(&ledger, location, &heard, now)?;
     ledger.set_identity(&location.id, identity)?;
+    ledger.set_known_until(&location.id, now)?;
     tracing::info!(
         location = %location.label(),
         "the ledger had no history for this organisation: rebuilt the per-number history from {} \
          Annie conversations ({added} calls in the last {LOOKBACK_DAYS} days added, {} requests \
          not to be called in the last {OPT_OUT_DAYS} days) in {:.1} s",
         read.conversations,
-        opt_outs.len(),
+        heard.opt_outs.len(),
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// From when a check reads Annie's conversations: [`CHECK_MARGIN`] before the ledger last knew
+/// them (`known_until`), and at least [`CHECK_AT_LEAST`], but never further than the per-number
+/// rules look ([`LOOKBACK_DAYS`]; also as far as a ledger that knows nothing is read).
+fn check_since(known_until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let furthest = now - Duration::days(LOOKBACK_DAYS);
+    let Some(known) = known_until else {
+        return furthest;
+    };
+    (known - CHECK_MARGIN)
+        .min(now - CHECK_AT_LEAST)
+        .max(furthest)
+}
+
+/// Checks a location's history, which the ledger has, against Annie's recent conversations
+/// before its first call of a sending run: a ledger restored from an older backup (or one
+/// that another machine's ledger called around) is behind Annie, and would call again the
+/// patients called since. Reads the conversations since the ledger last knew them (see
+/// [`check_since`]) in one paged listing, as a rebuild does, and adds the calls and requests not
+/// to be called it does not know, as a rebuild does. If the conversations cannot be read, the
+/// location may not call.
+pub async fn catch_up(
+    client: &AnnieClient,
+    gate: &Gate,
+    location: &Location,
+    ledger: &Mutex<Ledger>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let known_until = {
+        let ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
+        ledger.known_until(&location.id)?
+    };
+    let since = check_since(known_until, now);
+    let calls_since = now - Duration::days(LOOKBACK_DAYS);
+    let (heard, read) = hear(client, gate, location, calls_since, since).await;
+    let read = read.map_err(|e| {
+        anyhow::anyhow!(
+            "the ledger's call history for {} could not be checked against Annie's recent \
+             conversations ({}); nothing was sent for it, so nobody is called twice (a ledger \
+             restored from a backup, or calls made through another ledger, would go unseen). \
+             Rerun when Annie's conversation list can be read",
+            location.label(),
+            e.error
+        )
+    })?;
+    let ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
+    let (added, opt_outs) = record(&ledger, location, &heard, now)?;
+    ledger.set_known_until(&location.id, now)?;
+    let since_text = since.format("%Y-%m-%d %H:%M UTC");
+    if added > 0 {
+        tracing::warn!(
+            location = %location.label(),
+            "the ledger was behind Annie: {added} calls (and {opt_outs} requests not to be \
+             called) in Annie's conversations since {since_text} were not in it. It was restored \
+             from an older backup, or calls were made through this organisation outside this \
+             ledger (another machine or config, or Annie used directly). Added them to the \
+             ledger, so the per-number rules count those numbers as called and nobody is called \
+             twice; keep one ledger per organisation"
+        );
+    } else {
+        // A request not to be called that `outcomes` has not recorded yet is no sign of a
+        // ledger gone wrong: said, not warned.
+        tracing::info!(
+            location = %location.label(),
+            "checked the ledger against {} Annie conversations since {since_text}: no call \
+             missing{} ({:.1} s)",
+            read.conversations,
+            match opt_outs {
+                0 => String::new(),
+                n => format!("; recorded {n} requests not to be called it did not have yet"),
+            },
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_check_reads_from_before_the_ledger_last_knew_annie_at_least_a_day_at_most_the_rules() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 0, 30, 0).unwrap();
+        let hours = Duration::hours;
+        // Nothing known: as far as the per-number rules look.
+        assert_eq!(check_since(None, now), now - Duration::days(LOOKBACK_DAYS));
+        // Known until minutes ago (last night's run): the API's 24-hour window.
+        assert_eq!(check_since(Some(now - hours(1)), now), now - hours(24));
+        // A backup from three days ago: from then, less the margin.
+        assert_eq!(
+            check_since(Some(now - hours(72)), now),
+            now - hours(72) - CHECK_MARGIN
+        );
+        // Never further than the rules look, nor later than a day (a clock set back).
+        let furthest = now - Duration::days(LOOKBACK_DAYS);
+        assert_eq!(check_since(Some(now - Duration::days(90)), now), furthest);
+        assert_eq!(check_since(Some(now + hours(5)), now), now - hours(24));
+    }
 }

@@ -46,7 +46,8 @@ pub struct Office {
     /// How long to wait for requests in flight after an interruption.
     pub drain_timeout: Duration,
     /// When sending: the API this location calls through, and whether the ledger must first
-    /// rebuild its history from Annie (it has none for this location yet).
+    /// rebuild its history from Annie (it has none for this location yet); if not, its history
+    /// is checked against Annie's recent conversations instead.
     pub identity: Option<(Identity, bool)>,
 }
 
@@ -176,6 +177,22 @@ impl Services {
         let location = &office.location;
         let now = self.clock.now();
         history::rebuild(client, &office.gate, location, identity, ledger, now).await
+    }
+
+    /// Before the first call of a location whose history the ledger has (not rebuilt in this
+    /// run), and only when it has anyone to call (`to_call`): checks that history against
+    /// Annie's recent conversations, in case the ledger is behind (restored from an older
+    /// backup, or calls made through another ledger), and adds what it lacks. Until that
+    /// succeeds the location may not call. A preview (no client) does nothing.
+    pub async fn catch_up_history(&self, office: &Office, to_call: bool) -> anyhow::Result<()> {
+        let (Some(client), Some((_, false)), Some(ledger), true) =
+            (&office.client, &office.identity, &self.ledger, to_call)
+        else {
+            return Ok(());
+        };
+        let location = &office.location;
+        let now = self.clock.now();
+        history::catch_up(client, &office.gate, location, ledger, now).await
     }
 
     /// Marks the old attempts of moved appointments superseded (sending runs only).

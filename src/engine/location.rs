@@ -35,7 +35,28 @@ pub(super) async fn run_location(
         return Err(e);
     }
     let rows: Vec<u64> = selected.iter().map(|r| r.row).collect();
-    let (plan, schedule) = match plan_location(selected, office, services, s, opt_outs).await {
+    let recalled = recall_location(selected, services);
+    let (selected, moved) = match recalled {
+        Ok(recalled) => recalled,
+        Err(e) => {
+            output.send_settled(plan::not_planned(&rows, location.results_id(), &e))?;
+            return Err(e);
+        }
+    };
+    // A ledger that has a history may still be behind Annie (restored from an older backup,
+    // or calls made through another ledger): checked before the first call. Rows the ledger
+    // already settles (sent earlier) keep their result; the others are not attempted.
+    let anyone = selected.iter().any(to_call);
+    if let Err(e) = services.catch_up_history(office, anyone).await {
+        let reason = reason::Reason::new(
+            reason::ReasonCode::NotPlanned,
+            format!("not attempted: {e:#}"),
+        );
+        output.send_settled(plan::none_called(selected, location.results_id(), &reason))?;
+        return Err(e);
+    }
+    let planned = plan_recalled(selected, moved, office, services, s, opt_outs).await;
+    let (plan, schedule) = match planned {
         Ok(planned) => planned,
         Err(e) => {
             output.send_settled(plan::not_planned(&rows, location.results_id(), &e))?;
@@ -59,10 +80,33 @@ pub(super) async fn plan_location(
     s: &Settings,
     opt_outs: &optout::OptOuts,
 ) -> anyhow::Result<(plan::Plan, schedule::Schedule)> {
+    let (selected, moved) = recall_location(selected, services)?;
+    plan_recalled(selected, moved, office, services, s, opt_outs).await
+}
+
+/// What the ledger says earlier runs did with each row still to be called (already sent, an
+/// attempt to look for in Annie), and the appointments that moved since.
+fn recall_location(
+    selected: Vec<Selected>,
+    services: &Services,
+) -> anyhow::Result<(Vec<Selected>, Vec<recall::Moved>)> {
+    let ledger = services.ledger.as_deref();
+    let locked = ledger.map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
+    recall::recall(selected, locked.as_deref())
+}
+
+/// [`plan_location`] once the ledger's history is applied ([`recall_location`]).
+async fn plan_recalled(
+    selected: Vec<Selected>,
+    moved: Vec<recall::Moved>,
+    office: &Office,
+    services: &Services,
+    s: &Settings,
+    opt_outs: &optout::OptOuts,
+) -> anyhow::Result<(plan::Plan, schedule::Schedule)> {
     let (location, clock) = (&office.location, services.clock);
     let ledger = services.ledger.as_deref();
     let locked = || ledger.map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
-    let (selected, moved) = recall::recall(selected, locked().as_deref())?;
     let finder = office.finder();
     let selected =
         reconcile::settle_earlier(selected, &finder, ledger, clock.now(), s.retry_uncertain)

@@ -8,13 +8,17 @@
 //!
 //! A location with no recorded identity (a new ledger, a lost or emptied one, a new location)
 //! first rebuilds its per-number history from Annie's conversations ([`Ledger::add_rebuilt`]),
-//! so a lost ledger never leads to a second call within the per-number rules' reach.
+//! so a lost ledger never leads to a second call within the per-number rules' reach. A location
+//! that has one is checked against Annie's recent conversations before each sending run (a
+//! ledger restored from an older backup, or calls made through another ledger, leave it behind
+//! Annie): [`Ledger::known_until`] says from when.
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, OptionalExtension};
 
-use super::store::Ledger;
+use super::conversations::ConversationRecord;
+use super::store::{parse_stamp, Ledger};
 use crate::clock::stamp;
 
 /// The API a location's calls went to.
@@ -37,6 +41,14 @@ pub struct RebuiltCall {
 
 /// What the `run_id` of a rebuilt attempt says.
 const REBUILT: &str = "rebuilt-from-annie";
+
+/// A conversation that started up to this long after one of this ledger's unsettled attempts to
+/// its number (in flight or uncertain, no conversation id yet), or up to [`UNSETTLED_AFTER`]
+/// before it (clock skew), may be that attempt's call: the attempt already counts, and settling
+/// it (`reconcile::settle_earlier`) ties the conversation to it, so it is not added again.
+const UNSETTLED_BEFORE: Duration = Duration::minutes(10);
+/// See [`UNSETTLED_BEFORE`].
+const UNSETTLED_AFTER: Duration = Duration::minutes(5);
 
 impl Ledger {
     /// The identity recorded for a location ('' for a single practice), if any.
@@ -74,8 +86,9 @@ impl Ledger {
     }
 
     /// Adds the calls found in Annie as sent attempts of this location (one per conversation,
-    /// skipping those the ledger already has), so the per-number rules count them. They belong
-    /// to no appointment. Returns how many were added.
+    /// skipping those the ledger already has, and those that may be the call of one of its
+    /// unsettled attempts to the same number, which already counts), so the per-number rules
+    /// count them. They belong to no appointment. Returns how many were added.
     pub fn add_rebuilt(&self, location: &str, calls: &[RebuiltCall]) -> anyhow::Result<usize> {
         let tx = self.conn.unchecked_transaction()?;
         let mut added = 0;
@@ -88,6 +101,23 @@ impl Ledger {
             if known {
                 continue;
             }
+            let number_key = self.number_key(&call.to_number);
+            let unsettled: bool = self.conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM attempts
+                    WHERE location = ?1 AND number_key = ?2 AND conversation_id IS NULL
+                      AND status IN ('in_flight', 'uncertain') AND counts = 1
+                      AND attempted_at >= ?3 AND attempted_at <= ?4)",
+                params![
+                    location,
+                    number_key,
+                    stamp(call.started_at - UNSETTLED_BEFORE),
+                    stamp(call.started_at + UNSETTLED_AFTER)
+                ],
+                |r| r.get(0),
+            )?;
+            if unsettled {
+                continue;
+            }
             let at = stamp(call.started_at);
             self.conn.execute(
                 "INSERT INTO attempts (run_id, call_id, appointment_id, start_time, number_key,
@@ -96,7 +126,7 @@ impl Ledger {
                 params![
                     REBUILT,
                     format!("annie:{}", call.conversation_id),
-                    self.number_key(&call.to_number),
+                    number_key,
                     at,
                     location,
                     call.conversation_id
@@ -108,6 +138,81 @@ impl Ledger {
             .with_context(|| format!("cannot write the ledger `{}`", self.path.display()))?;
         Ok(added)
     }
+
+    /// Records a request not to be called heard in a conversation Annie lists. Unlike
+    /// [`Ledger::record_conversation`], what `outcomes` already recorded about the conversation
+    /// is kept; only its `do_not_call` flag is raised. Returns whether the ledger did not know
+    /// the request yet.
+    pub fn add_opt_out(&self, r: &ConversationRecord<'_>) -> anyhow::Result<bool> {
+        let known: Option<bool> = self
+            .conn
+            .query_row(
+                "SELECT do_not_call FROM conversations WHERE conversation_id = ?1",
+                params![r.conversation_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        match known {
+            Some(true) => Ok(false),
+            Some(false) => {
+                self.conn
+                    .execute(
+                        "UPDATE conversations SET do_not_call = 1, needs_attention = 1
+                         WHERE conversation_id = ?1",
+                        params![r.conversation_id],
+                    )
+                    .with_context(|| {
+                        format!("cannot write the ledger `{}`", self.path.display())
+                    })?;
+                Ok(true)
+            }
+            None => {
+                self.record_conversation(r)?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// From when this ledger may not know a location's calls: when its history was last checked
+    /// against (or rebuilt from) Annie's conversations, else its newest attempt for the
+    /// location; `None` when it has neither. Whatever a ledger restored from an older backup has
+    /// lost happened after this, since the backup holds nothing newer.
+    pub fn known_until(&self, location: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let checked: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                params![checked_key(location)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(checked) = checked {
+            return Ok(Some(parse_stamp(&checked)));
+        }
+        let newest: Option<String> = self.conn.query_row(
+            "SELECT MAX(attempted_at) FROM attempts WHERE location = ?1",
+            params![location],
+            |r| r.get(0),
+        )?;
+        Ok(newest.map(|t| parse_stamp(&t)))
+    }
+
+    /// Records that a location's history was checked against (or rebuilt from) Annie's
+    /// conversations that started up to `at`.
+    pub fn set_known_until(&self, location: &str, at: DateTime<Utc>) -> anyhow::Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![checked_key(location), stamp(at)],
+            )
+            .with_context(|| format!("cannot write the ledger `{}`", self.path.display()))?;
+        Ok(())
+    }
+}
+
+fn checked_key(location: &str) -> String {
+    format!("checked:{location}")
 }
 
 fn identity_key(location: &str) -> String {

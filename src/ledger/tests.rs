@@ -316,6 +316,86 @@ fn a_rebuilt_history_counts_each_conversation_once_and_records_whose_it_is() {
 }
 
 #[test]
+fn a_conversation_an_unsettled_attempt_may_have_started_is_not_added_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("l.sqlite3")).unwrap();
+    let key = l.number_key("+13125550147");
+    // A crash left this attempt in flight: it already counts, and settling it ties its
+    // conversation to it.
+    begin(&l, "c", "A1", "s", &key, at(9));
+    let call = |id: &str, t: DateTime<Utc>| RebuiltCall {
+        conversation_id: id.into(),
+        to_number: "+13125550147".into(),
+        started_at: t,
+    };
+    let minutes = chrono::Duration::minutes;
+    assert_eq!(
+        l.add_rebuilt("", &[call("conv-a1", at(9) + minutes(2))])
+            .unwrap(),
+        0
+    );
+    // Long after it, or to another location's organisation, it is another call.
+    let later = call("conv-later", at(9) + minutes(30));
+    assert_eq!(l.add_rebuilt("", &[later]).unwrap(), 1);
+    assert_eq!(
+        l.add_rebuilt("west", &[call("conv-west", at(9) + minutes(2))])
+            .unwrap(),
+        1
+    );
+    assert_eq!(l.calls_to("", &key, at(0)).unwrap().len(), 2);
+}
+
+#[test]
+fn the_ledger_knows_annie_until_its_last_check_else_its_newest_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("l.sqlite3")).unwrap();
+    assert_eq!(l.known_until("").unwrap(), None);
+    begin(&l, "c1", "A1", "s", "n1", at(9));
+    begin(&l, "c2", "A2", "s", "n2", at(11));
+    begin_at(&l, "west", "c3", "W1", "s", "n3", at(12));
+    assert_eq!(l.known_until("").unwrap(), Some(at(11)));
+    l.set_known_until("", at(8)).unwrap();
+    assert_eq!(l.known_until("").unwrap(), Some(at(8)));
+    assert_eq!(l.known_until("west").unwrap(), Some(at(12)));
+    assert_eq!(l.known_until("east").unwrap(), None);
+}
+
+#[test]
+fn a_request_not_to_be_called_heard_in_annie_keeps_what_outcomes_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("l.sqlite3")).unwrap();
+    let key = l.number_key("+13125550147");
+    sent(&l, "k1", &key, "c1", at(9));
+    l.record_conversation(&conversation("c1", Answered::Yes, false))
+        .unwrap();
+    let heard = |id| ConversationRecord {
+        conversation_id: id,
+        to_number: Some("+13125550147"),
+        started_at: Some(at(9)),
+        status: "OTHER",
+        duration: None,
+        answered: Answered::Unknown,
+        needs_attention: true,
+        do_not_call: true,
+        checked_at: at(21),
+    };
+    assert!(l.add_opt_out(&heard("c1")).unwrap());
+    assert!(!l.add_opt_out(&heard("c1")).unwrap(), "already known");
+    assert_eq!(l.do_not_call(&key).unwrap().unwrap().conversation_id, "c1");
+    let (answered, status): (String, String) = l
+        .conn
+        .query_row(
+            "SELECT answered, status FROM conversations WHERE conversation_id = 'c1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((answered.as_str(), status.as_str()), ("yes", "CLOSED"));
+    // One the ledger never saw is recorded under Annie's number.
+    assert!(l.add_opt_out(&heard("c2")).unwrap());
+}
+
+#[test]
 fn the_last_call_from_another_location_spaces_a_groups_calls() {
     let dir = tempfile::tempdir().unwrap();
     let l = Ledger::open(&dir.path().join("ledger.sqlite3")).unwrap();

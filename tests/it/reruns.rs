@@ -344,12 +344,14 @@ async fn a_connection_reset_mid_request_is_uncertain_and_resent_only_after_a_loo
     };
     assert_eq!(posts(&seen), 1, "never retried blindly");
 
-    // --retry-uncertain looks first, then sends exactly once.
+    // --retry-uncertain looks first, then sends exactly once: the ledger checked against
+    // Annie's recent conversations, the look for the earlier attempt, the call, and the look
+    // for this one.
     seen.lock().unwrap().clear();
     let again = t.clone().args(["--retry-uncertain"]).run_async().await;
     again.assert_status(1);
     assert_eq!(again.result_for("A1")["status"], "uncertain");
-    assert_eq!(*seen.lock().unwrap(), ["GET", "POST", "GET"]);
+    assert_eq!(*seen.lock().unwrap(), ["GET", "GET", "POST", "GET"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
