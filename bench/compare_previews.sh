@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Checks that two builds write the same previews, byte for byte: the table, the results file and
 # the messages, for four previews of generated exports (100k and 1M rows with the bench config,
-# the 100k export through a two-location group, and `--wide`). For performance work: build the
-# old binary first, then
+# the 100k export through a two-location group, and `--wide`). Then that the new build's streamed
+# previews (plain `--dry-run`, the two single-practice exports) say what its preview of the whole
+# export at once says (`--emit-requests` takes that path, as a sending run does): the same table
+# and the same result rows (in any order: the results file is written as rows finish). For
+# performance work: build the old binary first, then
 #
 #   bench/compare_previews.sh OLD_BINARY NEW_BINARY [ROWS_SMALL ROWS_LARGE]
 #
-# Prints one line per preview and exits 1 if any differs. Needs python3 (the generator).
+# Prints one line per check and exits 1 if any differs. Needs python3 (the generator).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old=$1 new=$2 small=${3:-100000} large=${4:-1000000}
@@ -86,6 +89,17 @@ for case in "small one small" "large one large" "group group group" "wide one sm
     cmp -s "$work/old-$name.$part" "$work/new-$name.$part" || same="no ($part differs)"
   done
   echo "$name: same: $same"
+  [ "$same" = yes ] || differ=1
+done
+for name in small large; do
+  preview "$new" "whole-$name" "$work/one.toml" "$work/$name.csv" \
+    --emit-requests "$work/whole-$name.jsonl"
+  rm -f "$work/whole-$name.jsonl"
+  same=yes
+  cmp -s "$work/new-$name.table" "$work/whole-$name.table" || same="no (table differs)"
+  cmp -s <(sort "$work/new-$name.preview.csv") <(sort "$work/whole-$name.preview.csv") \
+    || same="no (results differ)"
+  echo "$name streamed = whole export: $same"
   [ "$same" = yes ] || differ=1
 done
 exit $differ

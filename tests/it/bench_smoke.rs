@@ -41,7 +41,8 @@ fn bench_script_runs_at_smoke_sizes() {
 }
 
 /// The script that proves two builds write the same previews: a build against itself agrees on
-/// all four previews, and an export that differs is caught (a binary that writes another table
+/// all four previews (and its streamed previews with its whole-export ones), and an export that
+/// differs is caught (a binary that writes another table
 /// is simulated by a wrapper that appends a line to it).
 #[test]
 fn preview_comparison_script_agrees_with_itself_and_catches_a_difference() {
@@ -65,6 +66,10 @@ fn preview_comparison_script_agrees_with_itself_and_catches_a_difference() {
     );
     for case in ["small", "large", "group", "wide"] {
         assert!(stdout.contains(&format!("{case}: same: yes")), "{stdout}");
+    }
+    for case in ["small", "large"] {
+        let line = format!("{case} streamed = whole export: yes");
+        assert!(stdout.contains(&line), "{stdout}");
     }
 
     let dir = tempfile::tempdir().unwrap();
