@@ -287,19 +287,7 @@ async fn an_opt_out_column_covers_every_number_of_its_row() {
     let t = Test::new()
         .server(&annie.base_url())
         .input("appointments.csv", export.clone());
-    let runs = [
-        // The streamed preview, reading the export twice (as a large one), or once.
-        (vec!["--dry-run"], "0", "dry_run"),
-        (vec!["--dry-run"], "16777216", "dry_run"),
-        // The whole export at once.
-        (
-            vec!["--dry-run", "--emit-requests", "requests.jsonl"],
-            "0",
-            "dry_run",
-        ),
-        (vec![], "0", "sent"),
-    ];
-    for (args, hold, called) in runs {
+    for (args, hold, called) in crate::harness::every_mode() {
         let out = t
             .clone()
             .env("ANNIE_DISPATCH_HOLD_BYTES", hold)

@@ -460,17 +460,7 @@ async fn a_request_not_to_be_called_covers_every_number_of_a_row_that_has_it() {
          this patient's, remind them another way",
         a1["conversation_id"]
     );
-    let runs = [
-        (vec!["--dry-run"], "0", "dry_run"),
-        (vec!["--dry-run"], "16777216", "dry_run"),
-        (
-            vec!["--dry-run", "--emit-requests", "requests.jsonl"],
-            "0",
-            "dry_run",
-        ),
-        (vec![], "0", "sent"),
-    ];
-    for (args, hold, called) in runs {
+    for (args, hold, called) in crate::harness::every_mode() {
         let out = later
             .clone()
             .env("ANNIE_DISPATCH_HOLD_BYTES", hold)
