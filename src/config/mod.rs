@@ -263,8 +263,18 @@ impl LoadedConfig {
     /// Reads and parses the file. Syntax errors, unknown keys and wrong types come back with the
     /// file name, line and key, as the `toml` crate reports them.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| anyhow::anyhow!("cannot read config file `{}`: {e}", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            // Notepad's "ANSI" (Windows-1252) turns `ñ` into one byte that is not UTF-8.
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
+            anyhow::anyhow!(
+                "config file `{}`: line {line} is not UTF-8 text (a file saved as \"ANSI\" or \
+                 Windows-1252, say): save the file as UTF-8",
+                path.display()
+            )
+        })?;
         Self::parse(path, text)
     }
 
@@ -300,5 +310,29 @@ impl LoadedConfig {
             .count()
             + 1;
         format!("{}:{line}", self.path.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LoadedConfig;
+
+    #[test]
+    fn a_config_saved_as_windows_1252_names_the_line_to_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("practice.toml");
+        // `Peñasco` as Notepad's "ANSI" writes it: `ñ` is the single byte 0xF1.
+        let text =
+            b"[practice]\ntimezone = \"America/Chicago\"\nname = \"Sonrisa Dental Pe\xf1asco\"\n";
+        std::fs::write(&path, text).unwrap();
+        let error = LoadedConfig::load(&path).err().unwrap().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "config file `{}`: line 3 is not UTF-8 text (a file saved as \"ANSI\" or \
+                 Windows-1252, say): save the file as UTF-8",
+                path.display()
+            )
+        );
     }
 }
