@@ -224,8 +224,10 @@ impl CsvRows {
     }
 }
 
-/// The mapped columns the header has more than once, each with the positions of its copies
-/// (the ones the mapping would choose among: the exact name's, else those equal but for case).
+/// The mapped columns the header has more than once, each with the positions of its copies:
+/// every header equal to the mapped name but for case and surrounding spaces (a column the
+/// mapping finds by its exact name has a copy in `preferconfirmmethod` as much as in a second
+/// `PreferConfirmMethod`: the export holds two values, and the mapping would read one silently).
 fn copies_of(slots: &[(Field, String)], headers: &[String]) -> Vec<(Field, String, Vec<usize>)> {
     let mut copies: Vec<(Field, String, Vec<usize>)> = Vec::new();
     for (field, column) in slots {
@@ -238,10 +240,7 @@ fn copies_of(slots: &[(Field, String)], headers: &[String]) -> Vec<(Field, Strin
                 .map(|(i, _)| i)
                 .collect()
         };
-        let mut positions = at(&|h| h == column);
-        if positions.is_empty() {
-            positions = at(&|h| h.eq_ignore_ascii_case(column.trim()));
-        }
+        let positions = at(&|h| h.trim().eq_ignore_ascii_case(column.trim()));
         if positions.len() > 1 {
             copies.push((*field, column.clone(), positions));
         }

@@ -283,6 +283,18 @@ fn every_mapped_column_named_twice_is_listed_and_unmapped_copies_are_allowed() {
          its own name in the export query (e.g. `... AS GuarantorWirelessPhone`) and map the \
          one you mean (for a do-not-call column, list every copy in [optout] columns)",
     );
+    // A copy that differs only in case is a copy: the mapping would read one of the two.
+    let text = format!(
+        "{OD_HEADER},PreferConfirmMethod,preferconfirmmethod\n{},,DoNotCall\n",
+        crate::harness::od_row("A1", &[])
+    );
+    refused_by_every_preview(
+        &text,
+        "column `PreferConfirmMethod` (mapped by [optout] columns; columns 14 (N) and 15 (O)) is \
+         in the header more than once, and only the first would be read: give each copy its own \
+         name in the export query (e.g. `... AS GuarantorPreferConfirmMethod`) and map the one \
+         you mean (for a do-not-call column, list every copy in [optout] columns)",
+    );
     // Columns the mapping does not read may repeat: a query's spare `Note` columns.
     let text = format!(
         "{OD_HEADER},Note,Note\n{},x,y\n",
