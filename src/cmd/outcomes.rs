@@ -189,8 +189,9 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let read_text = plural(read, "conversation", "conversations");
+    let attention_text = plural(attention, "row needs", "rows need");
     crate::logging::line(&format!(
-        "{read_text} read, {attention} rows need attention, \
+        "{read_text} read, {attention_text} attention, \
          {lookup_failures} could not be read (rerun to retry them){open_note}{class_note}; \
          outcomes in {}",
         out_path.display()

@@ -727,7 +727,7 @@ async fn outcomes_reads_the_locations_at_once_stops_a_refused_key_and_resumes() 
     let (code, stderr) = group_outcomes(&out, WEST_KEY).await;
     assert_eq!(code, 1, "{stderr}");
     assert!(
-        stderr.contains("4 conversations read, 1 rows need attention, 0 could not be read"),
+        stderr.contains("4 conversations read, 1 row needs attention, 0 could not be read"),
         "{stderr}"
     );
     assert_eq!(reads("west").len(), 3, "the 401, then W1 and W2");

@@ -384,7 +384,7 @@ async fn conversations_still_open_are_read_again_until_they_close() {
     let (code, stderr, _) = outcomes_for(&first).await;
     assert_eq!(code, 1, "{stderr}");
     assert!(
-        stderr.contains("0 conversations read, 1 rows need attention"),
+        stderr.contains("0 conversations read, 1 row needs attention"),
         "{stderr}"
     );
     assert_eq!(gets(), 4, "nothing read again");
