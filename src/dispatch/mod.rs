@@ -617,12 +617,7 @@ fn preview_rows(shared: &Shared, call: &Call, turn: Turn) -> (Vec<RowResult>, bo
     // the run then defers it, unless those hours open again within the window (the run would
     // wait for them; the preview shows when).
     let hours = d.location.hours.may_call(&call.zones, turn);
-    let reopens = match &hours {
-        Err(closed) => closed
-            .opens_at
-            .filter(|at| shared.window.fits_before(*at, call.first_start())),
-        Ok(()) => None,
-    };
+    let reopens = hours.as_ref().err().and_then(|c| shared.reopens(c, call));
     if !shared.window.fits_before(turn, call.first_start()) || (hours.is_err() && reopens.is_none())
     {
         let (closed, next) = match hours {
@@ -736,10 +731,7 @@ impl Shared {
                 self.report(&call, Status::NotAttempted, Some(reason));
                 Paced::Done
             }
-            Held::Closed(closed) => match closed
-                .opens_at
-                .filter(|t| self.window.fits_before(*t, call.first_start()))
-            {
+            Held::Closed(closed) => match self.reopens(&closed, &call) {
                 Some(at) => Paced::Later(at, call),
                 None => {
                     let reason = Reason::new(ReasonCode::CallingHours, closed.reason);
@@ -748,6 +740,19 @@ impl Shared {
                 }
             },
         }
+    }
+
+    /// When calling hours closed to a call open again within this run's window, if they do
+    /// (the call then waits for that moment; else it is deferred). The run and the preview ask
+    /// the same question.
+    fn reopens(
+        &self,
+        closed: &crate::hours::Closed,
+        call: &Call,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        closed
+            .opens_at
+            .filter(|t| self.window.fits_before(*t, call.first_start()))
     }
 
     /// A call that must wait for another location's call to the same number: again at `at` if

@@ -496,20 +496,29 @@ pub fn readme_sandbox_run(results: &Path, global: &[&str]) -> std::process::Comm
     cmd
 }
 
-/// Every way a run can go through the stages, for tests whose rows must come out the same in
-/// each: the streamed preview reading the export twice (as a large one) and once, the preview of
-/// the whole export at once (`--emit-requests` takes that path, as a sending run does), and a
-/// sending run. Each: its extra arguments, `ANNIE_DISPATCH_HOLD_BYTES`, and the status of a row
-/// that is called.
-pub fn every_mode() -> [(Vec<&'static str>, &'static str, &'static str); 4] {
-    [
-        (vec!["--dry-run"], "0", "dry_run"),
-        (vec!["--dry-run"], "16777216", "dry_run"),
+/// Runs `t` every way a run can go through the stages, for tests whose rows must come out the
+/// same in each: the streamed preview reading the export twice (as a large one) and once, the
+/// preview of the whole export at once (`--emit-requests` takes that path, as a sending run
+/// does), and a sending run. Each run's output, its extra arguments, and the status of a row
+/// that is called in it.
+pub async fn run_every_way(t: &Test) -> Vec<(Output, &'static [&'static str], &'static str)> {
+    let ways: [(&'static [&'static str], &str, &'static str); 4] = [
+        (&["--dry-run"], "0", "dry_run"),
+        (&["--dry-run"], "16777216", "dry_run"),
         (
-            vec!["--dry-run", "--emit-requests", "requests.jsonl"],
+            &["--dry-run", "--emit-requests", "requests.jsonl"],
             "0",
             "dry_run",
         ),
-        (vec![], "0", "sent"),
-    ]
+        (&[], "0", "sent"),
+    ];
+    let mut outputs = Vec::new();
+    for (args, hold, called) in ways {
+        let run = t
+            .clone()
+            .env("ANNIE_DISPATCH_HOLD_BYTES", hold)
+            .args(args.iter().copied());
+        outputs.push((run.run_async().await, args, called));
+    }
+    outputs
 }

@@ -287,13 +287,7 @@ async fn an_opt_out_column_covers_every_number_of_its_row() {
     let t = Test::new()
         .server(&annie.base_url())
         .input("appointments.csv", export.clone());
-    for (args, hold, called) in crate::harness::every_mode() {
-        let out = t
-            .clone()
-            .env("ANNIE_DISPATCH_HOLD_BYTES", hold)
-            .args(args.clone())
-            .run_async()
-            .await;
+    for (out, args, called) in crate::harness::run_every_way(&t).await {
         out.assert_status(0);
         for (id, reason) in &expected {
             let row = out.result_for(id);

@@ -119,15 +119,10 @@ async fn a_new_key_is_refused_until_the_operator_says_it_is_the_same_organisatio
     let rotated = t.clone().env("ANNIE_API_KEY", "annie-sk-v1-rotated");
     let refused = rotated.run_async().await;
     refused.assert_status(2);
-    assert!(
-        refused.stderr.contains("--accept-new-key"),
-        "{}",
-        refused.stderr
-    );
-    assert!(
-        !refused.stderr.contains("annie-sk-v1-rotated"),
-        "{}",
-        refused.stderr
+    says(
+        refused.stderr.as_str(),
+        "--accept-new-key",
+        "annie-sk-v1-rotated",
     );
 
     let accepted = rotated.clone().args(["--accept-new-key"]).run_async().await;
@@ -223,17 +218,10 @@ async fn a_ledger_restored_from_an_older_backup_calls_nobody_again() {
         .await;
     first.assert_status(0);
     assert_eq!(first.result_for("A1")["status"], "sent");
-    assert!(
-        first
-            .stderr
-            .contains("rebuilt the per-number history from 0 Annie conversations"),
-        "{}",
-        first.stderr
-    );
-    assert!(
-        !first.stderr.contains("checked the ledger"),
-        "{}",
-        first.stderr
+    says(
+        first.stderr.as_str(),
+        "rebuilt the per-number history from 0 Annie conversations",
+        "checked the ledger",
     );
     assert_eq!(logged(&log, "GET", "/v1/conversations"), 1);
     let backup = dir.path().join("backup");
@@ -254,17 +242,10 @@ async fn a_ledger_restored_from_an_older_backup_calls_nobody_again() {
     second.assert_status(0);
     assert_eq!(second.result_for("B1")["status"], "sent");
     assert_eq!(second.result_for("B2")["status"], "sent");
-    assert!(
-        second
-            .stderr
-            .contains("checked the ledger against 1 Annie conversations since"),
-        "{}",
-        second.stderr
-    );
-    assert!(
-        !second.stderr.contains("rebuilt the per-number history"),
-        "{}",
-        second.stderr
+    says(
+        second.stderr.as_str(),
+        "checked the ledger against 1 Annie conversations since",
+        "rebuilt the per-number history",
     );
     assert_eq!(logged(&log, "GET", "/v1/conversations"), 2);
     let posts = logged(&log, "POST", "/v1/calls");
@@ -459,4 +440,10 @@ async fn asked_not_to_be_called_on_a1s_phone(t: &Test) -> crate::harness::Output
         "{row:?}"
     );
     later
+}
+
+/// The run's messages say `said` and not `not_said`.
+fn says(stderr: &str, said: &str, not_said: &str) {
+    assert!(stderr.contains(said), "{stderr}");
+    assert!(!stderr.contains(not_said), "{stderr}");
 }

@@ -460,13 +460,7 @@ async fn a_request_not_to_be_called_covers_every_number_of_a_row_that_has_it() {
          this patient's, remind them another way",
         a1["conversation_id"]
     );
-    for (args, hold, called) in crate::harness::every_mode() {
-        let out = later
-            .clone()
-            .env("ANNIE_DISPATCH_HOLD_BYTES", hold)
-            .args(args.clone())
-            .run_async()
-            .await;
+    for (out, args, called) in crate::harness::run_every_way(&later).await {
         out.assert_status(0);
         let a2 = out.result_for("A2");
         assert_eq!(
