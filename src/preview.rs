@@ -516,7 +516,10 @@ impl Spool {
     }
 
     /// Writes the table, in input order: the same lines [`write_table`] writes for these rows.
+    /// The lines are made a block of rows at a time on every core (each block reads its own
+    /// records), and written in order: a few blocks are in memory at once, never the table.
     pub fn write(self, out: impl Write) -> std::io::Result<()> {
+        use rayon::prelude::*;
         let Spool {
             layout,
             file,
@@ -524,44 +527,91 @@ impl Spool {
             widths,
             ..
         } = self;
-        let mut records = Windows::new(file.into_inner().map_err(|e| e.into_error())?);
+        let file = file.into_inner().map_err(|e| e.into_error())?;
         let shown = shown(&layout);
         let last = last_width(&layout, &widths, &shown);
+        let lines = Lines {
+            widths: &widths,
+            shown: &shown,
+            last,
+        };
         let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
         write_line(&mut out, &widths, &shown, last, HEADINGS)?;
-        for offset in offsets.into_iter().filter(|&o| o != u64::MAX) {
-            let record = records.record(offset)?;
-            // A record cut short (only if the spool was) gives empty cells.
-            let (cells, mut at) = Record::head(record).unwrap_or(([(0, 0); COLUMNS], 0));
-            for (i, &(len, width)) in cells.iter().enumerate() {
-                let cell = record.get(at..at + len).unwrap_or_default();
-                at += len;
-                if !shown[i] {
-                    continue;
-                }
-                if i < COLUMNS - 1 {
-                    out.write_all(cell)?;
-                    pad(&mut out, widths[i] + GAP - width)?;
-                    continue;
-                }
-                match last {
-                    // Cut to the width, as in `write_line`.
-                    Some(w) if width > w => {
-                        let cell = std::str::from_utf8(cell).unwrap_or_default();
-                        out.write_all(cut(cell, w).as_bytes())?;
-                        out.write_all("…".as_bytes())?;
-                    }
-                    // Whole: nothing to trim after a printable ASCII character (most cells).
-                    _ if cell.last().is_none_or(u8::is_ascii_graphic) => out.write_all(cell)?,
-                    _ => {
-                        let cell = std::str::from_utf8(cell).unwrap_or_default();
-                        out.write_all(cell.trim_end().as_bytes())?;
-                    }
-                }
+        let offsets: Vec<u64> = offsets.into_iter().filter(|&o| o != u64::MAX).collect();
+        let batch = BLOCK * rayon::current_num_threads().max(1) * 2;
+        for rows in offsets.chunks(batch) {
+            let blocks: Vec<std::io::Result<Vec<u8>>> = rows
+                .par_chunks(BLOCK)
+                .map(|block| lines.block(&file, block))
+                .collect();
+            for block in blocks {
+                out.write_all(&block?)?;
             }
-            out.write_all(b"\n")?;
         }
         out.flush()
+    }
+}
+
+/// Rows whose table lines are made at once, on one core (a block's lines are about 100 bytes
+/// each: a few hundred kilobytes a block).
+const BLOCK: usize = 4096;
+
+/// How a spooled row becomes its line: the table's widths, which columns show and the last
+/// column's width.
+struct Lines<'a> {
+    widths: &'a [usize],
+    shown: &'a [bool; COLUMNS],
+    last: Option<usize>,
+}
+
+impl Lines<'_> {
+    /// The lines of the rows spooled at `offsets`, in that order.
+    fn block(&self, file: &std::fs::File, offsets: &[u64]) -> std::io::Result<Vec<u8>> {
+        let mut records = Windows::new(file);
+        let mut out = Vec::with_capacity(offsets.len() * 100);
+        for &offset in offsets {
+            let record = records.record(offset)?;
+            self.line(&mut out, record)?;
+        }
+        Ok(out)
+    }
+
+    /// One row's line from its record.
+    fn line(&self, out: &mut Vec<u8>, record: &[u8]) -> std::io::Result<()> {
+        let Lines {
+            widths,
+            shown,
+            last,
+        } = *self;
+        // A record cut short (only if the spool was) gives empty cells.
+        let (cells, mut at) = Record::head(record).unwrap_or(([(0, 0); COLUMNS], 0));
+        for (i, &(len, width)) in cells.iter().enumerate() {
+            let cell = record.get(at..at + len).unwrap_or_default();
+            at += len;
+            if !shown[i] {
+                continue;
+            }
+            if i < COLUMNS - 1 {
+                out.write_all(cell)?;
+                pad(out, widths[i] + GAP - width)?;
+                continue;
+            }
+            match last {
+                // Cut to the width, as in `write_line`.
+                Some(w) if width > w => {
+                    let cell = std::str::from_utf8(cell).unwrap_or_default();
+                    out.write_all(cut(cell, w).as_bytes())?;
+                    out.write_all("…".as_bytes())?;
+                }
+                // Whole: nothing to trim after a printable ASCII character (most cells).
+                _ if cell.last().is_none_or(u8::is_ascii_graphic) => out.write_all(cell)?,
+                _ => {
+                    let cell = std::str::from_utf8(cell).unwrap_or_default();
+                    out.write_all(cell.trim_end().as_bytes())?;
+                }
+            }
+        }
+        out.write_all(b"\n")
     }
 }
 
@@ -600,8 +650,8 @@ fn fit_measured(s: Cow<'_, str>, width: usize) -> (Cow<'_, str>, usize) {
 /// each window reads on almost sequentially. Two windows were too few for the three sequences
 /// of a chunk: a 100k-row table refilled a window every five lines (19,600 reads of 64 KB); four
 /// refill one about 130 times.
-struct Windows {
-    file: std::fs::File,
+struct Windows<'a> {
+    file: &'a std::fs::File,
     /// Each window's offset in the file and bytes.
     windows: [(u64, Vec<u8>); WINDOWS],
     /// When each window was last read from (the least recent one is refilled on a miss).
@@ -615,8 +665,8 @@ const WINDOWS: usize = 4;
 /// Bytes a window reads at a time (more when one record is longer).
 const WINDOW: usize = 1 << 16;
 
-impl Windows {
-    fn new(file: std::fs::File) -> Windows {
+impl<'a> Windows<'a> {
+    fn new(file: &'a std::fs::File) -> Windows<'a> {
         Windows {
             file,
             windows: std::array::from_fn(|_| (0, Vec::new())),
@@ -660,13 +710,24 @@ impl Windows {
     }
 
     /// Reads up to `size` bytes at `offset` into window `i`; returns how many there were.
+    /// (By position: the blocks of a table read one file at once.)
     fn fill(&mut self, i: usize, offset: u64, size: usize) -> std::io::Result<usize> {
-        use std::io::{Read, Seek};
-        self.file.seek(std::io::SeekFrom::Start(offset))?;
+        use std::os::unix::fs::FileExt;
         let (start, bytes) = &mut self.windows[i];
         *start = offset;
         bytes.clear();
-        (&mut self.file).take(size as u64).read_to_end(bytes)
+        bytes.resize(size, 0);
+        let mut read = 0;
+        while read < size {
+            match self.file.read_at(&mut bytes[read..], offset + read as u64) {
+                Ok(0) => break,
+                Ok(n) => read += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        bytes.truncate(read);
+        Ok(read)
     }
 }
 
@@ -1048,7 +1109,8 @@ mod tests {
     #[test]
     fn a_spooled_table_in_any_order_is_the_table_of_the_sorted_rows() {
         let long = "a reason long enough to be cut at the width the table fits, ".repeat(4);
-        let rows: Vec<RowResult> = (2..40)
+        // Enough rows for several blocks and batches of lines (see [`Spool::write`]).
+        let rows: Vec<RowResult> = (2..5 * BLOCK as u64 * rayon::current_num_threads() as u64)
             .map(|row| match row % 3 {
                 0 => result(row, Status::DryRun, "", "+1312***0147"),
                 1 => result(
