@@ -199,9 +199,12 @@ impl Planned {
 /// Turns every settled verdict into its result row, and every household into a call to make.
 /// `location` is the id the settled rows are marked with (the dispatcher marks the calls').
 pub fn plan(settled: Vec<Selected>, households: Vec<Household>, location: Option<&str>) -> Plan {
+    use rayon::prelude::*;
     Plan {
+        // On every core: a large preview settles most rows here, and each one's appointment is
+        // freed as its row is made.
         settled: settled
-            .into_iter()
+            .into_par_iter()
             .map(|s| RowResult {
                 location: location.map(str::to_string),
                 ..result_row(s)

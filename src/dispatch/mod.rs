@@ -291,18 +291,23 @@ impl Dispatcher {
         use rayon::prelude::*;
         kept.set_window(schedule.window);
         // A streamed preview neither shows nor writes bodies: the texts are checked only.
-        let rendered: Vec<Result<Call, Reason>> = calls
-            .par_iter()
-            .map(|p| p.render_with(&self.templates, &self.location, &self.languages, false))
+        // Each household is freed on the core that rendered it.
+        let rendered: Vec<Result<(Call, Option<u64>), Vec<RowResult>>> = calls
+            .into_par_iter()
+            .map(
+                |p| match p.render_with(&self.templates, &self.location, &self.languages, false) {
+                    Ok(call) => Ok((call, p.household.members.first().map(|m| m.0))),
+                    Err(reason) => Err(p.skeleton().results(Status::Invalid, Some(reason))),
+                },
+            )
             .collect();
         let mut invalid = Vec::new();
         let mut now = Vec::new();
-        for (planned, rendered) in calls.into_iter().zip(rendered) {
-            let lead = planned.household.members.first().map(|m| m.0);
-            let call = match rendered {
-                Ok(call) => call,
-                Err(reason) => {
-                    invalid.push(planned.skeleton().results(Status::Invalid, Some(reason)));
+        for rendered in rendered {
+            let (call, lead) = match rendered {
+                Ok(rendered) => rendered,
+                Err(rows) => {
+                    invalid.push(rows);
                     continue;
                 }
             };
@@ -540,20 +545,32 @@ fn preview_chunk(
             }
         })
         .collect();
+    // The calls are freed on another core once their rows are sent.
+    let mut calls = Vec::with_capacity(done.len());
     for (rows, call) in done {
-        match (call, d.stop.reason()) {
+        let call = match (call, d.stop.reason()) {
             // The run stopped (an `--emit-requests` file that cannot be written) after this
             // chunk's turns were taken: the calls after it are not attempted, as one at a time.
             (Some((call, _)), Some(reason)) => {
                 shared.report(&call, Status::NotAttempted, Some(reason));
+                call
             }
             (Some((call, true)), None) => {
                 write_request(&mut out.requests, &call, &d.stop);
                 shared.send_rows(rows);
+                call
             }
-            _ => shared.send_rows(rows),
-        }
+            (call, _) => {
+                shared.send_rows(rows);
+                match call {
+                    Some((call, _)) => call,
+                    None => continue,
+                }
+            }
+        };
+        calls.push(call);
     }
+    rayon::spawn(move || drop(calls));
 }
 
 /// A preview call's turn: the slot the rate gate would give it on the run's clock (from its
