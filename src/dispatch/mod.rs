@@ -292,7 +292,9 @@ impl Dispatcher {
         kept.set_window(schedule.window);
         // A streamed preview neither shows nor writes bodies: the texts are checked only.
         // Each household is freed on the core that rendered it.
-        let rendered: Vec<Result<(Call, Option<u64>), Vec<RowResult>>> = calls
+        // A call and its lead row, or the rows of a household that cannot be rendered.
+        type Rendered = Result<(Call, Option<u64>), Vec<RowResult>>;
+        let rendered: Vec<Rendered> = calls
             .into_par_iter()
             .map(
                 |p| match p.render_with(&self.templates, &self.location, &self.languages, false) {
