@@ -74,9 +74,16 @@ pub(super) async fn attempt(call: &Call, client: &AnnieClient, shared: &Shared) 
                         (Status::Failed, ReasonCode::RefusedByApi)
                     }
                 };
+                let mut reason = api_reason(status, &message);
+                if status == 429 {
+                    // A per-number limit: Annie knows of a recent call to this number that this
+                    // run did not make, perhaps about this very appointment (another run, another
+                    // machine). The patient's other numbers are not tried.
+                    reason.push_str(PER_NUMBER_REFUSAL);
+                }
                 return Final::Refused {
                     http_status: status,
-                    reason: Reason::new(code, api_reason(status, &message)),
+                    reason: Reason::new(code, reason),
                     row,
                 };
             }
@@ -105,3 +112,9 @@ pub(super) async fn attempt(call: &Call, client: &AnnieClient, shared: &Shared) 
         }
     }
 }
+
+/// Added to the reason of a per-number refusal (HTTP 429 without rate-limit headers).
+pub(crate) const PER_NUMBER_REFUSAL: &str = "; Annie limits calls to one number (at least 24 \
+     hours apart, a few a week), so this number may have been called recently, perhaps about this \
+     appointment by another run or machine: not tried on the patient's other numbers. Look in \
+     Annie's conversations before reminding the patient another way";

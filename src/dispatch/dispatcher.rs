@@ -11,8 +11,6 @@ use crate::api::AnnieClient;
 use crate::clock::Clock;
 use crate::ledger::Ledger;
 use crate::locations::Location;
-use crate::normalise::phone::Phone;
-use crate::plan::Call;
 use crate::preview::CallDetails;
 use crate::render::Templates;
 use crate::schedule::Spacing;
@@ -44,10 +42,4 @@ pub struct Dispatcher {
     /// Whether each call's JSON body is made: always when sending; a streaming preview that
     /// neither writes (`--emit-requests`) nor shows (`--show-texts`) bodies skips it.
     pub bodies: bool,
-}
-
-/// A call the API refused for a per-number limit, to be made again to the next number.
-pub(super) struct Retry {
-    pub(super) call: Call,
-    pub(super) fallbacks: Vec<(String, Phone)>,
 }

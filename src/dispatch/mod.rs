@@ -27,16 +27,14 @@ mod stop;
 
 use attempt::attempt;
 pub use dispatcher::Dispatcher;
-use dispatcher::Retry;
 pub use gate::Gate;
 pub use kept::KeptCalls;
-use shared::{Final, Shared};
+use shared::Shared;
 pub use stop::Stop;
 
 use crate::api::AnnieClient;
 use crate::clock::Clock;
 use crate::locations::Location;
-use crate::normalise::phone::{self, Phone};
 use crate::plan::{Call, Planned};
 use crate::reason::{Reason, ReasonCode};
 use crate::results::{RowResult, Status};
@@ -51,9 +49,6 @@ struct Item {
     /// twice).
     within_limit: Option<bool>,
     hold: Option<Hold>,
-    /// The patient's other usable numbers, tried in order when the API refuses this one for a
-    /// per-number limit (a one-appointment call only).
-    fallbacks: Vec<(String, Phone)>,
 }
 
 enum Body {
@@ -90,27 +85,21 @@ impl Dispatcher {
     ) -> anyhow::Result<()> {
         let permits = Arc::new(Semaphore::new(self.location.dispatch.max_in_flight.max(1)));
         let notes = std::mem::take(&mut schedule.notes);
-        let (shared, mut retry_rx) = self.shared(schedule.window, notes, &out);
+        let shared = self.shared(schedule.window, notes, &out);
         let shared = Arc::new(shared);
         let d = &shared.d;
         let mut workers = JoinSet::new();
-        let mut next_index = calls.len();
 
         let mut ready: VecDeque<Item> = VecDeque::new();
         let mut held: BTreeMap<(chrono::DateTime<chrono::Utc>, usize), Item> = BTreeMap::new();
         for (index, planned) in calls.into_iter().enumerate() {
             let lead = planned.household.members.first().map(|m| m.0);
             let hold = lead.and_then(|row| schedule.held.remove(&row));
-            let fallbacks = match planned.household.members.as_slice() {
-                [(_, only)] => only.other_phones.clone(),
-                _ => Vec::new(),
-            };
             let item = |hold| Item {
                 index,
                 body: Body::Planned(planned),
                 within_limit: None,
                 hold,
-                fallbacks,
             };
             match hold {
                 Some(h) => {
@@ -121,29 +110,8 @@ impl Dispatcher {
         }
 
         loop {
-            // Calls the API refused for a per-number limit, now to the patient's next number.
-            while let Ok(retry) = retry_rx.try_recv() {
-                ready.push_back(Item::retry(retry, &mut next_index));
-            }
             if ready.is_empty() && held.is_empty() {
-                // A request still in flight may yet come back for its next number.
-                if workers.is_empty() || d.stop.reason().is_some() {
-                    break;
-                }
-                tokio::select! {
-                    retry = retry_rx.recv() => {
-                        if let Some(retry) = retry {
-                            ready.push_back(Item::retry(retry, &mut next_index));
-                        }
-                    }
-                    joined = workers.join_next() => {
-                        if let Some(Err(e)) = joined {
-                            anyhow::bail!("internal error: a dispatch worker failed: {e}");
-                        }
-                    }
-                    _ = d.stop.wait() => {}
-                }
-                continue;
+                break;
             }
             if ready.is_empty() {
                 let Some(((first, _), _)) = held.first_key_value() else {
@@ -156,12 +124,6 @@ impl Dispatcher {
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = d.stop.wait() => {}
-                        retry = retry_rx.recv() => {
-                            if let Some(retry) = retry {
-                                ready.push_back(Item::retry(retry, &mut next_index));
-                            }
-                            continue;
-                        }
                     }
                 }
                 // Everything due by now (or, after a stop or in a preview, everything) goes next,
@@ -211,7 +173,6 @@ impl Dispatcher {
                     item.index,
                     call,
                     within_limit,
-                    item.fallbacks.clone(),
                     &permits,
                     &mut out,
                     &mut workers,
@@ -223,7 +184,6 @@ impl Dispatcher {
                         body: Body::Rendered(call),
                         within_limit: Some(within_limit),
                         hold: item.hold,
-                        fallbacks: item.fallbacks,
                     };
                     held.insert((at, item.index), item);
                 }
@@ -231,16 +191,6 @@ impl Dispatcher {
         }
 
         shared.drain(&mut workers).await?;
-        // Refused calls whose next number the run stopped before trying.
-        while let Ok(retry) = retry_rx.try_recv() {
-            let reason = d.stop.reason().unwrap_or_else(|| {
-                Reason::new(
-                    ReasonCode::Internal,
-                    "internal error: the call to the next number was not made; please report this",
-                )
-            });
-            shared.report(&retry.call, Status::NotAttempted, Some(reason));
-        }
         shared.reconcile_ambiguous().await;
         if let Some(w) = &out.requests {
             w.lock()
@@ -253,15 +203,14 @@ impl Dispatcher {
 }
 
 impl Dispatcher {
-    /// What the pacer and the workers share, and the channel the refused calls come back on.
+    /// What the pacer and the workers share.
     fn shared(
         self,
         window: schedule::CallingWindow,
         notes: HashMap<u64, String>,
         out: &Outputs,
-    ) -> (Shared, mpsc::UnboundedReceiver<Retry>) {
-        let (retry_tx, retry_rx) = mpsc::unbounded_channel::<Retry>();
-        let shared = Shared {
+    ) -> Shared {
+        Shared {
             results: out.results.clone(),
             d: self,
             in_flight: Mutex::new(HashMap::new()),
@@ -270,9 +219,7 @@ impl Dispatcher {
             forbidden_in_a_row: Mutex::new(Vec::new()),
             window,
             notes: Mutex::new(notes),
-            retries: retry_tx,
-        };
-        (shared, retry_rx)
+        }
     }
 
     /// A streamed preview's chunk of calls: each rendered on every core (a call that cannot be
@@ -323,7 +270,7 @@ impl Dispatcher {
         }
         now.extend(kept.take_free_before(free_before)?);
         now.sort_unstable_by_key(|(call, _, _)| kept::first_row(call));
-        let (shared, _) = self.shared(schedule.window, schedule.notes, &out);
+        let shared = self.shared(schedule.window, schedule.notes, &out);
         for rows in invalid {
             shared.report_rows(rows);
         }
@@ -337,7 +284,7 @@ impl Dispatcher {
         let Some(window) = kept.window() else {
             return Ok(());
         };
-        let (shared, _) = self.shared(window, HashMap::new(), &out);
+        let shared = self.shared(window, HashMap::new(), &out);
         take_turns(&shared, kept.in_turn_order()?, &mut out)
     }
 }
@@ -363,7 +310,6 @@ fn take_turns(
                 body: Body::Rendered(call),
                 within_limit: None,
                 hold,
-                fallbacks: Vec::new(),
             });
         }
         let rendered = chunk.iter().map(|_| None).collect();
@@ -383,7 +329,6 @@ async fn pace(
     index: usize,
     call: Call,
     within_limit: bool,
-    fallbacks: Vec<(String, Phone)>,
     permits: &Arc<Semaphore>,
     out: &mut Outputs,
     workers: &mut JoinSet<()>,
@@ -439,10 +384,7 @@ async fn pace(
     let (client, shared) = (client.clone(), shared.clone());
     workers.spawn(async move {
         let outcome = attempt(&started.call, &client, &shared).await;
-        match next_number(&started.call, &outcome, fallbacks) {
-            Some(retry) => shared.fall_back(index, started, outcome, retry),
-            None => shared.settle(index, started, outcome),
-        }
+        shared.settle(index, started, outcome);
         drop(permit);
     });
     Ok(Paced::Done)
@@ -662,59 +604,6 @@ fn preview_rows(shared: &Shared, call: &Call, turn: Turn) -> (Vec<RowResult>, bo
     });
     let preview = Reason::new(ReasonCode::WouldCall, note);
     (call.results(Status::DryRun, Some(preview)), true)
-}
-
-impl Item {
-    /// A refused call's next try, under a new index (its ledger call id must be new).
-    fn retry(retry: Retry, next_index: &mut usize) -> Item {
-        let index = *next_index;
-        *next_index += 1;
-        Item {
-            index,
-            body: Body::Rendered(retry.call),
-            // Counted toward --limit once, when it first went.
-            within_limit: Some(true),
-            hold: None,
-            fallbacks: retry.fallbacks,
-        }
-    }
-}
-
-/// When the API refused a call for a per-number limit (HTTP 429 without rate-limit headers) and
-/// the patient has another usable number: the same call to that number. The body is the one
-/// rendered, with only `toNumber` changed.
-fn next_number(
-    call: &Call,
-    outcome: &Final,
-    mut fallbacks: Vec<(String, Phone)>,
-) -> Option<(String, Retry)> {
-    let Final::Refused {
-        http_status: 429,
-        row: Status::Failed,
-        ..
-    } = outcome
-    else {
-        return None;
-    };
-    if fallbacks.is_empty() {
-        return None;
-    }
-    let (column, number) = fallbacks.remove(0);
-    let mut body: serde_json::Value = serde_json::from_str(&call.body_json).ok()?;
-    *body.get_mut("toNumber")? = serde_json::Value::String(number.e164.clone());
-    let body_json = serde_json::to_string(&body).ok()?;
-    let next = Call {
-        to_number: number.e164.clone(),
-        masked_to: phone::mask(&number.e164),
-        zones: crate::hours::RecipientZones::for_number(&number.e164),
-        body_json: body_json.into_boxed_str(),
-        ..call.clone()
-    };
-    let retry = Retry {
-        call: next,
-        fallbacks,
-    };
-    Some((column, retry))
 }
 
 /// Why a call may not start now.

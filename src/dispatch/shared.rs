@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use super::dispatcher::{Dispatcher, Retry};
+use super::dispatcher::Dispatcher;
 use crate::api::{CallOutcome, Refusal};
 use crate::clock::stamp;
 use crate::ledger::{Finished, NewAttempt, Outcome};
@@ -91,8 +91,6 @@ pub(super) struct Shared {
     pub(super) window: crate::schedule::CallingWindow,
     /// Notes for a call's rows, by its lead row (the number it fell back to, say).
     pub(super) notes: Mutex<HashMap<u64, String>>,
-    /// Back to the pacer: calls the API refused for a per-number limit, to the next number.
-    pub(super) retries: mpsc::UnboundedSender<Retry>,
 }
 
 impl Shared {
@@ -228,60 +226,6 @@ impl Shared {
             reason.as_ref().map(|r| r.text.as_str()),
         );
         self.report_started(&started, status, reason, http_status, conversation);
-    }
-
-    /// The API refused this call for a per-number limit and the patient has another usable
-    /// number: records the refusal (it placed no call, and counts toward that number's
-    /// cooldown) and hands the call back to the pacer for `column`'s number, with a note for its
-    /// rows. If the pacer is gone, the refusal is reported as it is.
-    pub(super) fn fall_back(
-        &self,
-        index: usize,
-        started: Started,
-        outcome: Final,
-        (column, retry): (String, Retry),
-    ) {
-        let Final::Refused {
-            http_status,
-            reason,
-            row,
-        } = outcome
-        else {
-            return self.settle(index, started, outcome);
-        };
-        self.in_flight
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&index);
-        self.failures_in_a_row.store(0, Ordering::SeqCst);
-        let text = reason.text.as_str();
-        self.record(
-            &started,
-            Outcome::Failed,
-            true,
-            None,
-            Some(http_status),
-            Some(text),
-        );
-        let lead = started.call.members.first().map(|m| m.row);
-        let note = format!(
-            "the API refused the first number ({text}): calling the next phone column, {column}, \
-             instead"
-        );
-        let previous = lead.and_then(|lead| {
-            let mut notes = self.notes.lock().unwrap_or_else(|p| p.into_inner());
-            notes.insert(lead, note)
-        });
-        if self.retries.send(retry).is_err() {
-            if let Some(lead) = lead {
-                let mut notes = self.notes.lock().unwrap_or_else(|p| p.into_inner());
-                match previous {
-                    Some(p) => notes.insert(lead, p),
-                    None => notes.remove(&lead),
-                };
-            }
-            self.report_started(&started, row, Some(reason), Some(http_status), None);
-        }
     }
 
     pub(super) fn report_started(

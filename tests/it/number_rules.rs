@@ -294,22 +294,26 @@ async fn an_opted_out_number_does_not_fall_back() {
     assert!(annie.posts().await.is_empty());
 }
 
-/// The API refuses the first number for a per-number limit (a 429 without rate-limit headers):
-/// the same call goes to the patient's next number, and the row says so.
+/// The API refuses the number for a per-number limit (a 429 without rate-limit headers): Annie
+/// knows of a recent call to it that this run did not make, perhaps about this appointment (two
+/// runs with their own ledgers, say). The patient's other number is not tried: that would be a
+/// second call about one appointment. The row fails and says why and what to do.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_number_the_api_refuses_for_a_per_number_limit_falls_back_to_the_next() {
-    falls_back_to_the_next_number_after(429, "per-number call limit reached").await;
+async fn a_number_the_api_refuses_for_a_per_number_limit_is_not_tried_on_the_patients_other_numbers(
+) {
+    not_tried_on_other_numbers_after(429, "per-number call limit reached").await;
 }
 
 /// A per-number refusal that speaks of hours ("24 hours between calls") is about the number,
-/// not the time of day: the same fall-back, not a row deferred as if for calling hours.
+/// not the time of day: `failed` like any per-number refusal, not `deferred` as if for calling
+/// hours.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_per_number_refusal_that_names_hours_falls_back_too() {
+async fn a_per_number_refusal_that_names_hours_is_failed_not_deferred() {
     let sandboxs = "per-number limit: at least 24 hours between calls to a number";
-    falls_back_to_the_next_number_after(429, sandboxs).await;
+    not_tried_on_other_numbers_after(429, sandboxs).await;
 }
 
-async fn falls_back_to_the_next_number_after(status: u16, message: &str) {
+async fn not_tried_on_other_numbers_after(status: u16, message: &str) {
     let annie = Annie::start().await;
     annie.fail_calls(status, message, Some(1)).await;
     let row = od_row(
@@ -321,13 +325,19 @@ async fn falls_back_to_the_next_number_after(status: u16, message: &str) {
         .od_rows(&[&row])
         .run_async()
         .await;
-    out.assert_status(0);
+    out.assert_status(1);
     let r = out.result_for("A1");
-    assert_eq!(r["status"], "sent", "{r:?}");
-    assert_eq!(r["to_number"], "+1312***0188");
-    assert!(
-        r["reason"].starts_with("the API refused the first number (the API answered HTTP 429")
-            && r["reason"].ends_with("): calling the next phone column, HmPhone, instead"),
+    assert_eq!(r["status"], "failed", "{r:?}");
+    assert_eq!(r["reason_code"], "refused_by_api", "{r:?}");
+    assert_eq!(r["to_number"], "+1312***0147");
+    assert_eq!(
+        r["reason"],
+        format!(
+            "the API answered HTTP 429: {message}; Annie limits calls to one number (at least 24 \
+             hours apart, a few a week), so this number may have been called recently, perhaps \
+             about this appointment by another run or machine: not tried on the patient's other \
+             numbers. Look in Annie's conversations before reminding the patient another way"
+        ),
         "{r:?}"
     );
     let to: Vec<String> = annie
@@ -336,5 +346,5 @@ async fn falls_back_to_the_next_number_after(status: u16, message: &str) {
         .iter()
         .map(|b| b["toNumber"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(to, ["+13125550147", "+13125550188"]);
+    assert_eq!(to, ["+13125550147"]);
 }
