@@ -113,6 +113,11 @@ impl Dispatcher {
             if ready.is_empty() && held.is_empty() {
                 break;
             }
+            if ready.is_empty() && d.limit_reached() {
+                // Over `--limit`, a call not yet counted will not go: it is reported now, not
+                // after waiting (perhaps hours, holding the ledger) for its moment.
+                ready.extend(take_uncounted(&mut held));
+            }
             if ready.is_empty() {
                 let Some(((first, _), _)) = held.first_key_value() else {
                     break;
@@ -426,6 +431,12 @@ impl Dispatcher {
         })
     }
 
+    /// Whether `--limit` calls have been counted: no call counted from now on may go.
+    fn limit_reached(&self) -> bool {
+        self.limit
+            .is_some_and(|l| self.calls_counted.load(Ordering::SeqCst) >= l)
+    }
+
     /// Why a call over `--limit` was not attempted.
     fn limit_reason(&self) -> Reason {
         let limit = self.limit.unwrap_or_default();
@@ -434,6 +445,18 @@ impl Dispatcher {
             format!("not attempted: --limit {limit} reached"),
         )
     }
+}
+
+/// The held calls not yet counted toward `--limit`, in time order, taken out of `held`.
+fn take_uncounted(held: &mut BTreeMap<(chrono::DateTime<chrono::Utc>, usize), Item>) -> Vec<Item> {
+    let keys: Vec<_> = held
+        .iter()
+        .filter(|(_, item)| item.within_limit.is_none())
+        .map(|(key, _)| *key)
+        .collect();
+    keys.into_iter()
+        .filter_map(|key| held.remove(&key))
+        .collect()
 }
 
 /// What one rendered call of a preview's chunk comes to, in the order the calls came.

@@ -140,6 +140,41 @@ async fn limit_sends_a_canary_and_reports_the_rest_not_attempted() {
     );
 }
 
+/// Once the canary's `--limit` is reached, a call held for the patient's own hours (an hour
+/// away here) is reported at once, not after waiting for its moment while holding the ledger
+/// (the full run started right after the canary would be refused).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_limit_reached_reports_held_calls_at_once_instead_of_waiting_for_them() {
+    // 10:00 in Chicago: the clinic is open; Los Angeles opens at 09:00 there, 11:00 here.
+    let now = "2026-11-24T10:00:00-06:00";
+    let annie = Annie::start_with(now, std::time::Duration::ZERO).await;
+    let started = std::time::Instant::now();
+    let out = Test::new()
+        .server(&annie.base_url())
+        .now(Some(now))
+        .od_rows(&[
+            &od_row("CHI", &[("AptDateTime", "2026-11-25 10:00:00")]),
+            &od_row(
+                "LA",
+                &[
+                    ("AptDateTime", "2026-11-25 11:00:00"),
+                    ("WirelessPhone", "(415) 555-0147"),
+                ],
+            ),
+        ])
+        .args(["--limit", "1"])
+        .run_async()
+        .await;
+    // Far below the hour the held call would have waited, far above any slow machine's run.
+    assert!(started.elapsed() < std::time::Duration::from_secs(600));
+    out.assert_status(1);
+    assert_eq!(out.result_for("CHI")["status"], "sent");
+    let la = out.result_for("LA");
+    assert_eq!(la["status"], "not_attempted", "{la:?}");
+    assert_eq!(la["reason"], "not attempted: --limit 1 reached");
+    assert_eq!(annie.posted_ids().await, ["CHI"]);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_400_fails_that_row_with_the_api_message_and_the_run_goes_on() {
     let annie = Annie::start().await;
