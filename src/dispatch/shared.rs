@@ -93,6 +93,11 @@ pub(super) struct Shared {
     pub(super) notes: Mutex<HashMap<u64, String>>,
 }
 
+/// What to do about a row Annie refused for calling hours when this run took them for open.
+pub(crate) const API_HOURS_DIFFER: &str = "Annie refused this call for calling hours although \
+     this config's hours were open: check that [practice] timezone (or the location's) is the \
+     Annie organisation's time zone, then rerun or remind the patient another way";
+
 impl Shared {
     /// Hands result rows to the collector. If the collector is gone (the results file cannot be
     /// written), stop sending: a call whose result cannot be recorded must not be made.
@@ -202,11 +207,18 @@ impl Shared {
                 reason,
                 counts,
             } => (Status::Failed, Some(reason), http_status, counts),
+            // A refusal for calling hours says nothing about the number: it does not count
+            // toward the number's rest.
             Final::Refused {
                 http_status,
                 reason,
                 row,
-            } => (row, Some(reason), Some(http_status), true),
+            } => (
+                row,
+                Some(reason),
+                Some(http_status),
+                row != Status::Deferred,
+            ),
             Final::NotAttempted(reason) => (Status::NotAttempted, Some(reason), None, false),
         };
         let conversation = match placement {
@@ -225,6 +237,18 @@ impl Shared {
             http_status,
             reason.as_ref().map(|r| r.text.as_str()),
         );
+        if status == Status::Deferred {
+            // Annie refused for calling hours at a moment this run took for open: its picture of
+            // the hours is wrong (the Annie organisation's time zone differs from the config's,
+            // say), so no later run can be trusted to call these rows. A person is told.
+            let mut rows = started.call.results(status, reason);
+            for row in &mut rows {
+                row.http_status = http_status;
+                row.attempted_at = Some(stamp(started.attempted_at));
+                row.flag_uncovered(API_HOURS_DIFFER);
+            }
+            return self.report_rows(rows);
+        }
         self.report_started(&started, status, reason, http_status, conversation);
     }
 

@@ -462,3 +462,40 @@ fn the_preview_defers_a_call_whose_turn_comes_after_the_patients_own_hours_close
         );
     }
 }
+
+/// Annie refuses for calling hours at a moment this config takes for open (the Annie
+/// organisation's time zone is New York, the config's Chicago): the row is `deferred` and flagged
+/// for a person (no later run can be trusted to call it), the run exits 1, not 75 (which the
+/// nightly job takes for "a later run will call them"). Such a refusal says nothing about the
+/// number: three nights of it do not rest the number, and the fourth night, with the zones put
+/// right, calls the patient.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_calling_hours_refusal_the_config_did_not_foresee_needs_attention_and_rests_no_number() {
+    let annie = Annie::start().await;
+    let message = "calls are allowed only between 9 AM and 8 PM (America/New_York)";
+    annie.fail_calls(422, message, Some(3)).await;
+    let t = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[])]);
+    for night in 1..=3 {
+        let out = t.run_async().await;
+        out.assert_status(1);
+        let r = out.result_for("A1");
+        assert_eq!(r["status"], "deferred", "night {night}: {r:?}");
+        assert_eq!(r["reason_code"], "calling_hours", "{r:?}");
+        assert_eq!(r["needs_attention"], "true", "{r:?}");
+        assert_eq!(
+            r["reason"],
+            format!(
+                "the API answered HTTP 422: {message}; Annie refused this call for calling hours \
+                 although this config's hours were open: check that [practice] timezone (or the \
+                 location's) is the Annie organisation's time zone, then rerun or remind the \
+                 patient another way"
+            )
+        );
+    }
+    let fourth = t.run_async().await;
+    fourth.assert_status(0);
+    assert_eq!(fourth.result_for("A1")["status"], "sent");
+    assert_eq!(annie.posts().await.len(), 4);
+}
