@@ -3,10 +3,10 @@
 //! A nightly job starts whenever its timer fires: at 02:00 on a UTC server (the evening before
 //! in America), or at 20:30 after the office closed. Taken from the start time, "tomorrow" would
 //! then be the day the calls are made, and patients would be called about today's appointments.
-//! So each location's selection is based on the moment its calling window next opens: the start
-//! time itself if the window is open, else the next opening (later today before 09:00, the next
-//! day after 20:00). A run started at 20:30, at 02:00 UTC or at 08:00 selects what one started at
-//! 09:00 selects.
+//! So each location's selection is based on the moment its calling window opens: the opening of
+//! the window that is open at the start, else the next opening (later today before 09:00, the
+//! next day after 20:00). A run started at 20:30, at 02:00 UTC, at 08:00 or at 11:00 (a rerun,
+//! the full run after a canary) selects what one started at 09:00 selects.
 
 use std::fmt;
 
@@ -18,7 +18,8 @@ use crate::locations::Location;
 /// When one location's calls can start, and the zone its appointment times are in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallingDay {
-    /// The run's start if the location's calling window is open then, else when it next opens.
+    /// When the location's calling window that is open at the run's start opened, else when it
+    /// next opens.
     pub base: DateTime<Utc>,
     pub zone: Tz,
 }
@@ -27,7 +28,7 @@ impl CallingDay {
     /// The calling day for one location's window, for a run starting at `now`.
     pub fn of(location: &Location, now: DateTime<Utc>) -> CallingDay {
         let base = match location.hours.org_open(now) {
-            Ok(()) => now,
+            Ok(()) => location.hours.org_window_start(now).unwrap_or(now),
             // No opening within the look-ahead (a window that never opens): keep the start.
             Err(closed) => closed.opens_at.unwrap_or(now),
         };
@@ -181,8 +182,8 @@ mod tests {
 pub enum Window {
     /// The calendar day after the calling day, in the practice's zone.
     Tomorrow,
-    /// Starting between `from` and `to` hours after calls can start (the run's start if calling
-    /// hours are open then, else when they next open).
+    /// Starting between `from` and `to` hours (on the wall clock) after the calling day's calling
+    /// hours open.
     Hours { from: u32, to: u32 },
 }
 
@@ -216,16 +217,32 @@ impl fmt::Display for Window {
 }
 
 /// The half-open interval of start times the window covers, from `base` (a calling day's start).
+/// Hours count on the wall clock in `tz`, so that one night's window ends where the next one's
+/// starts across a change of daylight-saving time (a day of 23 or 25 hours).
 pub fn window_bounds(
     window: Window,
     base: DateTime<Utc>,
     tz: Tz,
 ) -> (DateTime<Utc>, DateTime<Utc>) {
     match window {
-        Window::Hours { from, to } => (
-            base + Duration::hours(from.into()),
-            base + Duration::hours(to.into()),
-        ),
+        Window::Hours { from, to } => {
+            let local = base.with_timezone(&tz).naive_local();
+            let at = |hours: u32| {
+                let wall = local + Duration::hours(hours.into());
+                // A wall time in a DST gap: the gap's first instant after it; one that happens
+                // twice: the first.
+                tz.from_local_datetime(&wall)
+                    .earliest()
+                    .or_else(|| {
+                        tz.from_local_datetime(&(wall + Duration::hours(1)))
+                            .earliest()
+                    })
+                    .map_or(base + Duration::hours(hours.into()), |t| {
+                        t.with_timezone(&Utc)
+                    })
+            };
+            (at(from), at(to))
+        }
         Window::Tomorrow => {
             let today = base.with_timezone(&tz).date_naive();
             let midnight = |days: i64| {

@@ -251,6 +251,27 @@ impl CallingHours {
         }
     }
 
+    /// When the organisation's window that is open at `t` opened (today's start of calling
+    /// hours, in the organisation's zone), or `None` when it is closed at `t`.
+    pub fn org_window_start(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if !open_in(&self.org, self.org_zone, t) {
+            return None;
+        }
+        let local = t
+            .with_timezone(&self.org_zone)
+            .date_naive()
+            .and_time(self.org.start);
+        // A window starting in a daylight-saving gap starts at the gap's first instant after it.
+        self.org_zone
+            .from_local_datetime(&local)
+            .earliest()
+            .or_else(|| {
+                let later = local + Duration::hours(1);
+                self.org_zone.from_local_datetime(&later).earliest()
+            })
+            .map(|start| start.with_timezone(&Utc).min(t))
+    }
+
     /// When the organisation's window that is open at `t` closes, or `None` when it is closed
     /// at `t`. No call of this window's calling day may start at or after it.
     pub fn org_window_end(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {

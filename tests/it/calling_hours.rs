@@ -341,6 +341,79 @@ fn an_hour_window_counts_from_the_start_of_calling_hours() {
     );
 }
 
+/// A run started inside calling hours (a rerun, the full run after a `--limit` canary) counts an
+/// hour window from when calling hours opened, as a run at 09:00 does: the appointments between
+/// 09:00 and its own start, a day later, are still selected.
+#[test]
+fn an_hour_window_from_a_run_started_inside_calling_hours_counts_from_their_opening() {
+    let rows = [
+        od_row("EARLY", &[("AptDateTime", "2026-11-25 09:05:00")]),
+        od_row("LATE", &[("AptDateTime", "2026-11-26 09:10:00")]),
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    for now in ["2026-11-24T09:00:00-06:00", "2026-11-24T11:20:00-06:00"] {
+        let out = Test::new()
+            .config(&format!("{CONFIG}[selection]\nwindow = \"24h-48h\"\n"))
+            .now(Some(now))
+            .od_rows(&rows)
+            .args(["--dry-run"])
+            .run();
+        assert_eq!(
+            out.result_for("EARLY")["status"],
+            "dry_run",
+            "started at {now}"
+        );
+        assert_eq!(
+            out.result_for("LATE")["status"],
+            "skipped",
+            "started at {now}"
+        );
+        assert!(
+            out.stderr.contains(
+                "calling day Tue 2026-11-24, appointments from Wed 2026-11-25 09:00 CST to Thu \
+                 2026-11-26 09:00 CST"
+            ),
+            "started at {now}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// Hours count on the wall clock: across the night daylight-saving time ends (a 25-hour Sunday),
+/// Saturday's "24h-48h" ends where Sunday's begins (Monday 09:00), so an appointment on Monday
+/// at 08:30 is in one of them, not in neither.
+#[test]
+fn consecutive_nights_hour_windows_abut_across_the_end_of_daylight_saving_time() {
+    let rows = [od_row("MON", &[("AptDateTime", "2026-11-02 08:30:00")])];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let night = |now: &str| {
+        Test::new()
+            .config(&format!("{CONFIG}[selection]\nwindow = \"24h-48h\"\n"))
+            .now(Some(now))
+            .od_rows(&rows)
+            .args(["--dry-run"])
+            .run()
+    };
+    let saturday = night("2026-10-31T02:00:00-05:00");
+    assert!(
+        saturday
+            .stderr
+            .contains("appointments from Sun 2026-11-01 09:00 CST to Mon 2026-11-02 09:00 CST"),
+        "{}",
+        saturday.stderr
+    );
+    assert_ne!(saturday.result_for("MON")["status"], "skipped");
+    let sunday = night("2026-11-01T02:00:00-05:00");
+    assert!(
+        sunday
+            .stderr
+            .contains("appointments from Mon 2026-11-02 09:00 CST to Tue 2026-11-03 09:00 CST"),
+        "{}",
+        sunday.stderr
+    );
+    assert_eq!(sunday.result_for("MON")["reason_code"], "outside_window");
+}
+
 /// With an hour window, an appointment can start before the patient's own calling hours open:
 /// the call is not held until after the appointment has begun. It is deferred, flagged for a
 /// person, and nothing is sent, in the preview and the run alike.
