@@ -62,6 +62,11 @@ impl BodySummary {
     }
 }
 
+/// The members a household's note names; the rest are counted. Every member's row carries the
+/// note, so naming them all made a results file grow with the square of a household's size (a
+/// placeholder number on 1,500 rows made gigabytes).
+const MEMBERS_LISTED: usize = 10;
+
 impl Call {
     /// When the earliest of its appointments starts (members are earliest first).
     pub fn first_start(&self) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -73,14 +78,15 @@ impl Call {
         let code = reason.as_ref().map(|r| r.code);
         let reason = reason.map(|r| r.text).filter(|t| !t.is_empty());
         let note = (self.members.len() > 1).then(|| {
-            let ids: Vec<&str> = self
-                .members
-                .iter()
-                .map(|m| m.appointment_id.as_str())
-                .collect();
-            let rows: Vec<String> = self.members.iter().map(|m| m.row.to_string()).collect();
+            let listed = &self.members[..self.members.len().min(MEMBERS_LISTED)];
+            let more = match self.members.len() - listed.len() {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            let ids: Vec<&str> = listed.iter().map(|m| m.appointment_id.as_str()).collect();
+            let rows: Vec<String> = listed.iter().map(|m| m.row.to_string()).collect();
             format!(
-                "one household call for appointments {} (rows {})",
+                "one household call for appointments {}{more} (rows {}{more})",
                 ids.join(", "),
                 rows.join(", ")
             )

@@ -56,6 +56,40 @@ async fn a_household_gets_one_call_for_all_its_appointments() {
     }
 }
 
+/// Every row of a household carries its note: a large one (a placeholder number on every row)
+/// names ten members and counts the rest, so the results do not grow with the square of its
+/// size. (Its call is too long to send; its rows are invalid and say so.)
+#[test]
+fn a_large_households_note_names_ten_members_and_counts_the_rest() {
+    let filler = ("WirelessPhone", "(312) 555-0160");
+    let rows: Vec<String> = (1..=25)
+        .map(|i| {
+            let at = format!("2026-11-24 {:02}:{:02}:00", 9 + i / 6, (i % 6) * 10);
+            od_row(&format!("P{i:02}"), &[filler, ("AptDateTime", &at)])
+        })
+        .collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let out = Test::new()
+        .od_rows(&rows)
+        .args(["--dry-run", "--wide"])
+        .run();
+    let r = out.result_for("P25");
+    assert_eq!(r["status"], "invalid", "{r:?}");
+    assert!(
+        r["reason"].ends_with(
+            "; one household call for appointments P01, P02, P03, P04, P05, P06, P07, P08, \
+             P09, P10 and 15 more (rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 15 more)"
+        ),
+        "{r:?}"
+    );
+    assert!(
+        out.stdout
+            .contains("one call for rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 15 more (same phone)"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn with_households_off_only_the_first_appointment_on_a_number_is_called() {
     let annie = Annie::start().await;
