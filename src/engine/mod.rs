@@ -9,7 +9,7 @@ use crate::cli::GlobalArgs;
 use crate::clock::Clock;
 use crate::exit::RunOutcome;
 use crate::services::Services;
-use crate::settings::Settings;
+use crate::settings::{Mode, Settings};
 use crate::{calling_day, export, normalise, optout, outputs, select};
 use location::{do_not_call_list, run_location, split_by_location, to_call};
 
@@ -18,6 +18,9 @@ use location::{do_not_call_list, run_location, split_by_location, to_call};
 pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Result<RunOutcome> {
     if !s.allow_stale {
         export::check_fresh(&s.input, s.now)?;
+    }
+    if s.mode == Mode::Preview && s.wait_for_window {
+        s.now = waited_until(&s);
     }
     if stream::applies(&s) {
         return stream::preview(s, global).await;
@@ -53,4 +56,25 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
         rows: collected.rows,
         other_problem: false,
     })
+}
+
+/// A preview of `run --wait-for-window` started while every location's calling hours are
+/// closed: the moment the run would start calling, the first opening (the preview then shows
+/// when each call would go, as the run makes them after waiting). Else the start itself.
+fn waited_until(s: &Settings) -> chrono::DateTime<chrono::Utc> {
+    let mut openings = Vec::new();
+    for location in &s.locations {
+        match location.hours.org_open(s.now) {
+            Ok(()) => return s.now,
+            Err(closed) => openings.extend(closed.opens_at),
+        }
+    }
+    let Some(first) = openings.into_iter().min() else {
+        return s.now;
+    };
+    tracing::info!(
+        "calling hours are closed now; the preview starts at {first}, when the run would start \
+         calling after waiting (--wait-for-window)"
+    );
+    first
 }

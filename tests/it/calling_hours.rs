@@ -52,6 +52,45 @@ async fn wait_for_window_sends_once_the_window_opens() {
     );
 }
 
+/// The preview of the nightly command (`run --wait-for-window`) started before calling hours
+/// open shows what the run does after waiting: calls from 09:00, exit 0, not every row deferred
+/// (exit 75) as for a run that would not wait.
+#[test]
+fn a_preview_with_wait_for_window_shows_the_calls_from_the_opening() {
+    let rows = [
+        od_row("A1", &[("AptDateTime", "2026-11-25 10:00:00")]),
+        od_row("A2", &[("AptDateTime", "2026-11-25 11:00:00")]),
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let preview = |extra: &[&str]| {
+        let mut args = vec!["--dry-run"];
+        args.extend(extra);
+        Test::new()
+            .now(Some("2026-11-24T02:00:00-06:00"))
+            .od_rows(&rows)
+            .args(args)
+            .run()
+    };
+    let waits = preview(&["--wait-for-window"]);
+    waits.assert_status(0);
+    for id in ["A1", "A2"] {
+        let r = waits.result_for(id);
+        assert_eq!(r["status"], "dry_run", "{r:?}");
+        assert_eq!(r["reason_code"], "would_call", "{r:?}");
+    }
+    assert!(
+        waits
+            .stderr
+            .contains("calling day Tue 2026-11-24, appointments on Wed 2026-11-25"),
+        "{}",
+        waits.stderr
+    );
+    // Without the flag the run would not wait: nothing now, exit 75, as before.
+    let no_wait = preview(&[]);
+    no_wait.assert_status(75);
+    assert_eq!(no_wait.result_for("A1")["status"], "deferred");
+}
+
 /// Rows the window closes on are deferred to tomorrow 09:00, when their appointments (tomorrow
 /// 09:00) start: no run can call them in time, so they need a person (exit 1, not 75).
 #[tokio::test(flavor = "multi_thread")]
