@@ -116,6 +116,7 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
 /// folder) must be writable, and an existing ledger must belong to this config's API.
 fn ready_to_send(s: &Settings) -> anyhow::Result<()> {
     crate::ledger::Ledger::check_writable(&s.ledger_path)?;
+    crate::ledger::Ledger::check_not_busy(&s.ledger_path)?;
     if let Some(ledger) = crate::ledger::Ledger::open_read_only(&s.ledger_path)? {
         crate::history::check(&ledger, &s.locations, s.sandbox, false)?;
     }

@@ -42,6 +42,26 @@ impl std::fmt::Debug for Ledger {
 }
 
 impl Ledger {
+    /// Whether a run started now would find the ledger's lock held by another run (`check`
+    /// asks, without creating anything or keeping the lock).
+    pub fn check_not_busy(path: &Path) -> anyhow::Result<()> {
+        let lock_path = lock_path(path);
+        let Ok(lock) = File::open(&lock_path) else {
+            // No lock file: no run has used this ledger yet.
+            return Ok(());
+        };
+        match lock.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) => Err(LedgerBusy {
+                ledger: path.to_path_buf(),
+                lock: lock_path,
+            }
+            .into()),
+            // Taken (and let go as the file closes), or a file system without locks, which a
+            // run would meet too.
+            _ => Ok(()),
+        }
+    }
+
     /// Opens (creating if needed) the ledger for a sending run, and takes its lock: a second
     /// run on the same ledger refuses to start instead of calling the same patients.
     pub fn open(path: &Path) -> anyhow::Result<Ledger> {

@@ -130,6 +130,22 @@ async fn a_second_run_on_the_same_ledger_refuses_to_start() {
         "{}",
         second.stderr
     );
+    // `check` says so too, and exits as the run did, instead of calling the ledger ready.
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(&second.dir)
+        .env("ANNIE_API_KEY", "annie-sk-v1-test")
+        .args(["--no-progress", "check", "--config", "config.toml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains(
+            "a sending run would stop before calling anyone: another annie-dispatch run is using \
+             the ledger"
+        ),
+        "{stdout}"
+    );
     running.wait().await.assert_status(0);
     assert_no_appointment_posted_twice(&annie).await;
     assert_eq!(annie.posts().await.len(), 6);
