@@ -126,6 +126,9 @@ fn open_dental() -> Preset {
             "%m/%d/%Y %I:%M:%S %p",
             "%m/%d/%y %I:%M %p",
             "%m/%d/%y %I:%M:%S %p",
+            // The export opened and saved again in Excel: `11/24/2026 9:00`, 24-hour, no seconds.
+            "%m/%d/%Y %H:%M",
+            "%m/%d/%y %H:%M",
         ],
         birth_date_formats: vec!["%Y-%m-%d", "%m/%d/%Y"],
         // AptStatus: 0 None, 1 Scheduled, 2 Complete, 3 UnschedList, 4 ASAP, 5 Broken, 6 Planned,

@@ -263,3 +263,18 @@ fn a_line_of_empty_cells_is_skipped_like_a_blank_line() {
         "{rows:?}"
     );
 }
+
+/// An Open Dental export opened and saved again in Excel writes its times as `11/24/2026 9:00`
+/// (24-hour, no seconds): the preset reads them, afternoon ones too.
+#[test]
+fn an_open_dental_export_saved_again_in_excel_is_read() {
+    let rows = [
+        od_row("X1", &[("AptDateTime", "11/24/2026 9:00")]),
+        od_row("X2", &[("AptDateTime", "11/24/2026 13:30")]),
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let out = Test::new().od_rows(&rows).args(["--dry-run"]).run();
+    out.assert_status(0);
+    assert!(out.result_for("X1")["start_time"].starts_with("2026-11-24T09:00:00"));
+    assert!(out.result_for("X2")["start_time"].starts_with("2026-11-24T13:30:00"));
+}
