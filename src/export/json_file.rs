@@ -77,7 +77,7 @@ pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Res
                         continue;
                     };
                     seen[i] = true;
-                    match scalar(found) {
+                    match scalar(found, *field) {
                         Ok(Some(v)) => raw.push(*field, &v),
                         Ok(None) => {}
                         Err(kind) => {
@@ -215,14 +215,31 @@ fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(value, |v, key| v.get(key))
 }
 
-/// The text of a scalar value; `Err` names the kind of a non-scalar.
-fn scalar(value: &Value) -> Result<Option<String>, &'static str> {
+/// The text of a scalar value; `Err` names the kind of a value `field` cannot hold. A whole
+/// number written as a float (`5003.0`, as pandas writes a column with blanks) is the number
+/// (`5003`): an id written one way one night and the other way the next is one appointment.
+/// An id cannot be `true` or `false`.
+fn scalar(value: &Value, field: Field) -> Result<Option<String>, &'static str> {
     match value {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s.clone())),
-        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Number(n) => Ok(Some(number_text(n))),
+        Value::Bool(_) if matches!(field, Field::AppointmentId | Field::PatientId) => {
+            Err("true or false")
+        }
         Value::Bool(b) => Ok(Some(b.to_string())),
         Value::Array(_) => Err("a list"),
         Value::Object(_) => Err("an object"),
+    }
+}
+
+/// A JSON number as text: a whole number without a fraction, whatever its spelling.
+fn number_text(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        // Exactly whole and within f64's exact integers: no digit is guessed.
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+            format!("{f:.0}")
+        }
+        _ => n.to_string(),
     }
 }

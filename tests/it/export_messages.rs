@@ -188,6 +188,41 @@ fn a_json_object_names_its_keys_and_the_list_it_holds() {
     );
 }
 
+/// A JSON id written as a whole float (`5003.0`, as pandas writes a column with blanks) is the
+/// id `5003`, as another night's export writes it; an id that is `true` is no id: the row is
+/// invalid and says why.
+#[test]
+fn json_ids_written_as_floats_are_whole_numbers_and_true_is_no_id() {
+    let row = |id: &str, phone: &str| {
+        format!(
+            r#"{{"AptNum": {id}, "PatNum": 7, "FName": "Ana", "LName": "Diaz", "WirelessPhone": "{phone}",
+   "AptDateTime": "2026-11-24 09:00:00", "AptStatus": 1}}"#
+        )
+    };
+    let json = format!(
+        "[{},\n{}]",
+        row("5003.0", "3125550147"),
+        row("true", "3125550148")
+    );
+    let out = Test::new()
+        .input("appointments.json", json)
+        .args(["--dry-run"])
+        .run();
+    assert_eq!(out.result_for("5003")["status"], "dry_run");
+    let rows = out.statuses();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let bad = out
+        .results()
+        .into_iter()
+        .find(|r| r["appointment_id"] != "5003")
+        .unwrap();
+    assert_eq!(bad["status"], "invalid", "{bad:?}");
+    assert_eq!(
+        bad["reason"],
+        "`AptNum` is true or false, expected text or a number"
+    );
+}
+
 #[test]
 fn json_mapping_errors_list_every_missing_key_and_the_nested_paths_there_are() {
     let json = r#"[{"id": 9001, "when": "2026-11-24T09:00-06:00",
