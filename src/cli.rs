@@ -188,7 +188,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
     /// Where to write one result row per input row [default: INPUT with `.results.csv`].
-    /// A name ending in `.jsonl` writes JSON Lines.
+    /// A name ending in `.jsonl` writes JSON Lines; one ending in `.json` is refused.
     #[arg(long, value_name = "FILE")]
     pub results: Option<PathBuf>,
     /// Send nothing: print what would be sent and write `dry_run` results.

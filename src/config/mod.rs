@@ -78,7 +78,8 @@ pub struct LocationConfig {
 #[serde(deny_unknown_fields)]
 pub struct LanguageConfig {
     pub name: Located,
-    pub values: Vec<String>,
+    /// Located, so a value two entries share is named with its line.
+    pub values: Vec<Located>,
     /// Required without `[[locations]]`; with them, each location names its own numbers.
     pub from_number: Option<Located>,
     pub context: Option<Located>,
@@ -305,11 +306,15 @@ impl LoadedConfig {
 
     /// `file:line` for a value, for messages that must point the operator at the right place.
     pub fn at<T>(&self, value: &Spanned<T>) -> String {
-        let line = self.text[..value.span().start.min(self.text.len())]
+        format!("{}:{}", self.path.display(), self.line(value))
+    }
+
+    /// The 1-based line of a value, for a message that already names the file.
+    pub fn line<T>(&self, value: &Spanned<T>) -> usize {
+        self.text[..value.span().start.min(self.text.len())]
             .matches('\n')
             .count()
-            + 1;
-        format!("{}:{line}", self.path.display())
+            + 1
     }
 }
 

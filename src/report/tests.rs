@@ -125,7 +125,7 @@ fn rows_needing_a_person_come_by_appointment_time_in_local_time_with_what_to_do(
     assert_eq!(phone.code, "no_valid_phone");
     assert_eq!(
         phone.todo,
-        "Correct the patient's phone number in the practice system; the next run calls them."
+        "Correct the patient's phone number in the practice system and export again; a rerun today calls them."
     );
     assert_eq!(v.attention[2].todo, "Rerun: nothing was sent for this row.");
 }

@@ -86,40 +86,41 @@ pub fn what_to_do(happened: Happened, code: Option<ReasonCode>) -> Option<&'stat
     let text = match (happened, code) {
         (Happened::Status(Status::Invalid), Some(code)) => match code {
             R::NoValidPhone => {
-                "Correct the patient's phone number in the practice system; the next run calls them."
+                "Correct the patient's phone number in the practice system and export again; a rerun today calls them."
             }
             R::InvalidName => {
-                "Correct the patient's name in the practice system; the next run calls them."
+                "Correct the patient's name in the practice system and export again; a rerun today calls them."
             }
             R::InvalidBirthDate => {
-                "Correct the patient's birth date in the practice system; the next run calls them."
+                "Correct the patient's birth date in the practice system and export again; a rerun today calls them."
             }
             R::InvalidTime => {
-                "Correct the appointment's time in the practice system; the next run calls them."
+                "Correct the appointment's time in the practice system and export again; a rerun today calls them."
             }
             R::MissingField => {
-                "Fill in the empty field named in the reason in the practice system; the next run calls them."
+                "Fill in the empty field named in the reason in the practice system and export again; a rerun today calls them."
             }
             R::UnknownLocation => {
                 "Correct the appointment's location in the practice system, or have the location \
-                 added to annie-dispatch's configuration; the next run calls them."
+                 added to annie-dispatch's configuration; a rerun today (on a fresh export, if the \
+                 practice system changed) calls them."
             }
             R::ConflictingRows => {
-                "Keep one appointment with this id in the practice system (the rows disagree); \
-                 the next run calls it."
+                "Keep one appointment with this id in the practice system (the rows disagree) and export \
+                 again; a rerun today calls it."
             }
             R::UnreadableRow => {
                 "Have whoever exports the schedule check this row of the export: it could not be \
                  read."
             }
             R::TextTooLong | R::TemplateError => {
-                "Have whoever set up annie-dispatch fix the message template; the next run calls \
-                 them."
+                "Have whoever set up annie-dispatch fix the message template; a rerun today \
+                 calls them."
             }
-            _ => "Correct the appointment in the practice system (see the reason); the next run calls them.",
+            _ => "Correct the appointment in the practice system (see the reason) and export again; a rerun today calls them.",
         },
         (Happened::Status(Status::Invalid), None) => {
-            "Correct the appointment in the practice system (see the reason); the next run calls them."
+            "Correct the appointment in the practice system (see the reason) and export again; a rerun today calls them."
         }
         (Happened::Status(Status::Failed), Some(R::ApiUnreachable)) => {
             "Rerun later: Annie could not be reached, so no call was placed."
@@ -177,7 +178,7 @@ mod tests {
         let s = |status, code| what_to_do(Happened::Status(status), code);
         assert_eq!(
             s(Status::Invalid, Some(ReasonCode::NoValidPhone)),
-            Some("Correct the patient's phone number in the practice system; the next run calls them.")
+            Some("Correct the patient's phone number in the practice system and export again; a rerun today calls them.")
         );
         assert_eq!(
             s(Status::Uncertain, Some(ReasonCode::MaybePlaced)),

@@ -321,10 +321,15 @@ impl Summary {
             .collect();
         let secs = self.elapsed.as_secs_f64();
         // A rate over a second or less (one call answered in milliseconds) says nothing an
-        // operator can compare with `requests_per_minute`.
+        // operator can compare with `requests_per_minute`. The rate is an average over the whole
+        // run, waits included: after a held call (15 minutes of `same_number_spacing`) it is a
+        // fraction of one a minute, said as "under 1/min", never as a false "0/min".
         let requests = match (self.requests, secs) {
             (1, _) => "1 request".to_string(),
-            (n, s) if n > 1 && s >= 1.0 => format!("{n} requests, {:.0}/min", n as f64 * 60.0 / s),
+            (n, s) if n > 1 && s >= 1.0 => match n as f64 * 60.0 / s {
+                rate if rate < 1.0 => format!("{n} requests, under 1/min on average"),
+                rate => format!("{n} requests, {rate:.0}/min"),
+            },
             (n, _) => format!("{n} requests"),
         };
         let mut line = format!(
@@ -421,5 +426,16 @@ mod tests {
             line(2, 400)
         );
         assert!(line(0, 50).ends_with("(0 requests)"), "{}", line(0, 50));
+        // Five requests around a 15-minute hold: not "0/min".
+        assert!(
+            line(5, 901_000).ends_with("in 901.0s (5 requests, under 1/min on average)"),
+            "{}",
+            line(5, 901_000)
+        );
+        assert!(
+            line(2, 80_000).ends_with("in 80.0s (2 requests, 2/min)"),
+            "{}",
+            line(2, 80_000)
+        );
     }
 }

@@ -360,6 +360,24 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// A results file named `.json` would get CSV (only `.jsonl` selects JSON Lines): refused, so a
+/// script expecting JSON never reads CSV from it, nor a JSON array from JSON Lines.
+fn refuse_json_name(path: &Path) -> anyhow::Result<()> {
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if json {
+        anyhow::bail!(
+            "the results file `{}` ends in `.json`, but results are written as CSV or JSON Lines, \
+             never as one JSON document: name it `{}` for JSON Lines or `{}` for CSV",
+            path.display(),
+            path.with_extension("jsonl").display(),
+            path.with_extension("csv").display(),
+        );
+    }
+    Ok(())
+}
+
 /// `--results`, or the input's name with `.results.csv`; for a `--dry-run`, the preview file
 /// beside it (`.results.preview.csv`), so a preview never overwrites a run's results. Never the
 /// input itself.
@@ -372,6 +390,7 @@ fn results_path(run: &RunArgs) -> anyhow::Result<PathBuf> {
             .unwrap_or_else(|| "appointments".to_string());
         run.input.with_file_name(format!("{stem}.results.csv"))
     });
+    refuse_json_name(&path)?;
     let path = match run.dry_run {
         true => paths::preview_path(&path),
         false => path,

@@ -72,6 +72,7 @@ pub(super) fn templates(config: &LoadedConfig) -> anyhow::Result<Templates> {
 /// `[[languages]]`: export values → language name and templates. Their Annie numbers belong to
 /// a location (see [`super::locations`]).
 pub(super) fn languages(config: &LoadedConfig) -> anyhow::Result<Languages> {
+    refuse_shared_values(config)?;
     let mut list = Vec::new();
     for l in &config.file.languages {
         let templates = match (&l.context, &l.voicemail) {
@@ -96,9 +97,44 @@ pub(super) fn languages(config: &LoadedConfig) -> anyhow::Result<Languages> {
         };
         list.push(Language {
             name: l.name.get_ref().trim().to_string(),
-            values: l.values.iter().map(|v| v.trim().to_lowercase()).collect(),
+            values: l.values.iter().map(language_value).collect(),
             templates,
         });
     }
     Ok(Languages::new(list))
+}
+
+/// An export value as rows are matched against it: trimmed, lower-cased.
+fn language_value(value: &Located) -> String {
+    value.get_ref().trim().to_lowercase()
+}
+
+/// Two `[[languages]]` entries that share a value: a patient with that value could be called in
+/// either language (the first entry would win without a word), so the run does not start.
+fn refuse_shared_values(config: &LoadedConfig) -> anyhow::Result<()> {
+    // Each value and the entry (its index and name) that named it first.
+    let mut owners: BTreeMap<String, (usize, &Located)> = BTreeMap::new();
+    for (i, l) in config.file.languages.iter().enumerate() {
+        for v in &l.values {
+            match owners.get(&language_value(v)) {
+                Some(&(first, name)) if first != i => {
+                    let value = v.get_ref().trim();
+                    let msg = format!(
+                        "`{value}` is in both [[languages]] \"{}\" (line {}) and [[languages]] \"{}\": \
+                         a patient whose language is `{value}` could be called in either. Keep the \
+                         value in one of them",
+                        name.get_ref().trim(),
+                        config.line(name),
+                        l.name.get_ref().trim(),
+                    );
+                    return Err(super::value::bad(config, v, "[[languages]] values", msg));
+                }
+                Some(_) => {}
+                None => {
+                    owners.insert(language_value(v), (i, &l.name));
+                }
+            }
+        }
+    }
+    Ok(())
 }

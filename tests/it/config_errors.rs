@@ -345,3 +345,50 @@ fn usage_errors_exit_2() {
         out.stderr
     );
 }
+
+/// Two `[[languages]]` blocks that share a value (finding 20): a patient whose language is `es`
+/// could be called in either, and the first used to win without a word. The run and `check`
+/// refuse at start-up, naming both blocks and the value.
+#[test]
+fn two_languages_sharing_a_value_are_refused_naming_both() {
+    let config = format!(
+        "{CONFIG}[[languages]]\nname = \"SPANISH\"\nvalues = [\"es\", \"spa\"]\nfrom_number = \"+13125550101\"\n\
+         [[languages]]\nname = \"PORTUGUESE\"\nvalues = [\"pt\", \" ES\"]\nfrom_number = \"+13125550102\"\n"
+    );
+    let out = with_config(&config).args(["--dry-run"]).run();
+    let path = out.dir.join("config.toml");
+    let expected = format!(
+        "{}:24: [[languages]] values: `ES` is in both [[languages]] \"SPANISH\" (line 19) and \
+         [[languages]] \"PORTUGUESE\": a patient whose language is `ES` could be called in \
+         either. Keep the value in one of them",
+        path.display()
+    );
+    assert_error(&out, &expected);
+
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(&out.dir)
+        .env_remove("ANNIE_API_KEY")
+        .args(["check", "--config", "config.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        stderr.contains(
+            "`ES` is in both [[languages]] \"SPANISH\" (line 19) and [[languages]] \"PORTUGUESE\""
+        ),
+        "{stderr}"
+    );
+}
+
+/// One block may repeat its own value: nothing is ambiguous.
+#[test]
+fn a_language_block_repeating_its_own_value_is_accepted() {
+    let config = format!(
+        "{CONFIG}[[languages]]\nname = \"SPANISH\"\nvalues = [\"es\", \"ES\"]\nfrom_number = \"+13125550101\"\n"
+    );
+    with_config(&config)
+        .args(["--dry-run"])
+        .run()
+        .assert_status(0);
+}

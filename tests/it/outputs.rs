@@ -67,6 +67,47 @@ fn an_output_that_names_the_input_or_the_config_is_refused() {
     assert_eq!(out.file("config.toml"), config);
 }
 
+/// `--results r.json` used to get CSV (only `.jsonl` selects JSON Lines) without a word
+/// (finding 20): refused before anything is sent, saying which names work.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_results_name_ending_in_json_is_refused_before_anything_is_sent() {
+    let annie = Annie::start().await;
+    for (name, preview) in [("r.json", false), ("r.JSON", true)] {
+        let mut t = Test::new()
+            .server(&annie.base_url())
+            .od_rows(&[&od_row("A1", &[])])
+            .results_name(name);
+        if preview {
+            t = t.args(["--dry-run"]);
+        }
+        let out = t.run_async().await;
+        out.assert_status(2);
+        let path = out.dir.join(name);
+        let stem = out.dir.join("r");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "annie-dispatch: error: the results file `{}` ends in `.json`, but results are \
+                 written as CSV or JSON Lines, never as one JSON document: name it `{}.jsonl` for \
+                 JSON Lines or `{}.csv` for CSV\n",
+                path.display(),
+                stem.display(),
+                stem.display()
+            )
+        );
+        let written: Vec<_> = std::fs::read_dir(&out.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("r."))
+            .collect();
+        assert!(written.is_empty(), "{written:?}");
+    }
+    assert!(
+        annie.requests().await.is_empty(),
+        "a refused run reached the API"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sigkill_mid_run_leaves_the_previous_results_whole() {
     let annie = Annie::start_with(NOW, Duration::from_millis(1500)).await;

@@ -103,6 +103,26 @@ async fn the_report_shows_the_results_counts_and_who_needs_a_person() {
     assert_fits_1280_pixels(browser, &page);
 }
 
+/// An invalid row's "what to do" says a rerun today (after the practice system is corrected and
+/// exported again) calls it: tomorrow's nightly run is about another day (finding 20).
+#[test]
+fn an_invalid_row_says_a_rerun_today_calls_it() {
+    let out = Test::new()
+        .od_rows(&[&od_row("BAD", &[("WirelessPhone", "555-0100")])])
+        .args(["--dry-run", "--report", "report.html"])
+        .run();
+    out.assert_status(1);
+    let html = out.file("report.html");
+    assert!(
+        html.contains(
+            "Correct the patient&#x27;s phone number in the practice system and export again; a \
+             rerun today calls them."
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("the next run calls"), "{html}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_where_no_row_needs_a_person_has_no_needs_a_person_section() {
     let annie = Annie::start().await;
