@@ -8,7 +8,9 @@
 //! negation word (`negations`) among the three words before it in the same clause does not count
 //! ("did not want to cancel"), except for opt-outs, which err toward matching: there a negation
 //! only ever adds a match ("does not want any more calls", "no quiere recibir más llamadas":
-//! `opt_out_negated`, built in).
+//! `opt_out_negated`, built in), and a refusal word ("not", "never", "stop", "withdrew") followed
+//! in the same clause by a calling word ("call", "be contacted", "llamadas") is one however the
+//! rest is worded ([`super::refusal`]).
 //!
 //! Order: `opt_out` (summary, topic or tags) wins over everything; then a conversation still open
 //! is `open`; then a voicemail or no-answer tag, a voicemail phrase, or a closed call without a
@@ -18,6 +20,7 @@
 
 use std::fmt;
 
+use super::refusal::asked_not_to_be_called;
 use crate::ledger::records::Answered;
 pub use crate::settings::outcomes::{fold, Rules};
 
@@ -105,7 +108,10 @@ impl Rules {
         let tags = call.tags.iter().map(|t| fold(t)).collect::<Vec<_>>();
         let said = [fold(call.summary), tags.join(" . ")].join(" . ");
         let with_topic = [said.as_str(), &fold(call.topic)].join(" . ");
-        if self.found(&self.opt_out, &with_topic, false) || self.not_wanted(&with_topic) {
+        if self.found(&self.opt_out, &with_topic, false)
+            || self.not_wanted(&with_topic)
+            || asked_not_to_be_called(&with_topic)
+        {
             return Class::OptOut;
         }
         if !call.closed {
@@ -530,6 +536,166 @@ mod tests {
             ),
         ] {
             assert_eq!(rules.classify(&heard(summary)), class, "{summary}");
+        }
+    }
+
+    fn heard(summary: &str) -> Heard<'_> {
+        Heard {
+            closed: true,
+            answered: Answered::Yes,
+            summary,
+            topic: "Appointment confirmation",
+            tags: &[],
+        }
+    }
+
+    /// Breaker 4, finding 1: third-person summaries of a request not to be called (English and
+    /// Spanish, /tmp/brk4-oc2 and /tmp/brk4-oc3), and other wordings of the same.
+    #[test]
+    fn third_person_requests_not_to_be_called_are_opt_outs() {
+        let rules = Rules::default();
+        for summary in [
+            "The patient asked that the office not contact her again.",
+            "The patient asked not to receive any further calls.",
+            "The patient requested no further automated calls.",
+            "The patient does not want to be reminded by phone anymore.",
+            "The patient said they do not want Annie to call them.",
+            "The patient asked us to only text her from now on, not call.",
+            "The patient said to stop these robocalls.",
+            "The patient was upset and said never to call this number again.",
+            "The patient withdrew consent to be called.",
+            "The patient confirmed but prefers email reminders instead of calls in the future.",
+            "La paciente pidió que no le llamemos más.",
+            "El paciente pidió no recibir más llamadas.",
+            "Paciente solicitó ser eliminado de la lista de llamadas.",
+            "The patient said he would rather not get these calls.",
+            "The patient stated she is not interested in further reminder calls.",
+            // The rest of both batches, matched before too.
+            "The patient asked to be removed from the call list.",
+            "The patient asked to be taken off the calling list.",
+            "The patient said please do not contact me again.",
+            "The patient asked to be placed on the do-not-call list.",
+            "The patient confirmed. She asked that we don't call her anymore.",
+            "The patient said: don't call me again.",
+            "Patient said wrong person, she asked to stop calling this number.",
+            "The patient said she no longer wishes to receive calls.",
+            "La paciente pidió que no la vuelvan a llamar.",
+            "La paciente dijo que ya no quiere que le llamen.",
+            "El paciente dijo que no lo vuelvan a llamar.",
+            "La paciente no quiere que la llamen otra vez.",
+            "The caller asked to be put on the do not call list.",
+            "The patient said \"do not call me\".",
+            "The patient hung up after saying she does not want these calls.",
+            // Other wordings of the same.
+            "The patient asked that Annie never contact her again.",
+            "The patient requested that we cease calling her.",
+            "The patient revoked her consent to receive calls.",
+            "The patient didn't want Annie to call her again.",
+            "The patient asked for the robocalls to stop.",
+            "The patient wants text reminders only, no calls.",
+            "The patient said to only email her.",
+            "The patient prefers texts.",
+            "The patient declined further reminder calls.",
+            "The patient refused any more calls.",
+            "The patient asked not to be phoned again.",
+            "The patient confirmed; she asked that the office not call her cell anymore.",
+            "Paciente pidió que lo eliminen de la lista de llamadas.",
+            "La paciente prefiere mensajes de texto en lugar de llamadas.",
+            "El paciente dijo que nunca lo vuelvan a contactar.",
+            "La paciente pidió que dejen de contactarla por teléfono.",
+            "El paciente retiró su consentimiento para recibir llamadas.",
+        ] {
+            assert_eq!(rules.classify(&heard(summary)), Class::OptOut, "{summary}");
+        }
+    }
+
+    /// Summaries near a request not to be called that are none, and must keep their class. Each
+    /// says what happened on a call, asks to be called, or welcomes the calls: none carries a
+    /// request, and a wrong opt-out never expires (no command lifts it yet), so the patient would
+    /// lose every later reminder they want; their class still puts most in front of a person.
+    #[test]
+    fn near_misses_of_a_request_not_to_be_called_keep_their_class() {
+        use Class::*;
+        let rules = Rules::default();
+        for (summary, class) in [
+            // Welcomes the calls.
+            ("The patient confirmed and said calls are fine.", Confirmed),
+            (
+                "The patient does not mind the reminder calls and confirmed.",
+                Confirmed,
+            ),
+            // A time or number to call, not a refusal: asks to be called (a person reads it).
+            ("The patient asked to be called back after 5pm.", Unclear),
+            (
+                "The patient was not available for calls during work hours; confirmed.",
+                Confirmed,
+            ),
+            (
+                "The patient did not confirm and asked to be called tomorrow.",
+                Unclear,
+            ),
+            // What happened on this call or an earlier one: nobody reached, nothing refused.
+            (
+                "The patient could not be reached; left a voicemail.",
+                Voicemail,
+            ),
+            ("No answer.", Unclear),
+            ("The patient did not pick up the call.", Unclear),
+            (
+                "The patient did not answer the calls; left a voicemail.",
+                Voicemail,
+            ),
+            ("El paciente no contestó las llamadas.", Unclear),
+            (
+                "Annie could not call the home number, so she called the cell; the patient \
+                 confirmed.",
+                Confirmed,
+            ),
+            (
+                "The patient was not called last week; confirmed.",
+                Confirmed,
+            ),
+            (
+                "The patient didn't call back; confirmed by text.",
+                Confirmed,
+            ),
+            ("No call back needed; the patient confirmed.", Confirmed),
+            (
+                "The patient did not expect the call but confirmed.",
+                Confirmed,
+            ),
+            (
+                "The patient will stop by the office; call her cell if anything changes.",
+                Unclear,
+            ),
+        ] {
+            assert_eq!(rules.classify(&heard(summary)), class, "{summary}");
+        }
+    }
+
+    /// Breaker 4, finding 10: "unable to confirm" and the like are no confirmation.
+    #[test]
+    fn unable_to_confirm_and_the_like_are_unclear() {
+        let rules = Rules::default();
+        for summary in [
+            "The patient was unable to confirm the appointment.",
+            "The patient couldn't confirm the appointment.",
+            "The patient hasn't confirmed the appointment yet.",
+            "The patient cannot confirm the appointment.",
+            "The patient can't confirm the appointment.",
+            "The patient won't confirm the appointment.",
+            "The patient wasn't able to confirm the appointment.",
+            "The patient isn't able to confirm the appointment.",
+            "The patient has not confirmed the appointment.",
+            "The patient could not confirm the appointment.",
+            "The patient did not get to confirm the appointment.",
+            "The patient has yet to confirm the appointment.",
+            "The patient failed to confirm the appointment.",
+            "El paciente no pudo confirmar la cita.",
+        ] {
+            let class = rules.classify(&heard(summary));
+            assert_eq!(class, Class::Unclear, "{summary}");
+            assert!(class.needs_person(), "{summary}");
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub(crate) mod class;
 pub(crate) mod reading;
+pub(crate) mod refusal;
 
 pub use class::{Class, Rules};
 pub use reading::Reading;

@@ -105,6 +105,192 @@ pub const OPT_OUT: &[&str] = &[
     "no quiere recibir llamadas",
     "no desea recibir llamadas",
     "darse de baja",
+    // Asked to be reached another way: a request not to be called (finding 1, breaker 4).
+    "only text*",
+    "only email*",
+    "only e mail*",
+    "only by text*",
+    "only by email*",
+    "only via text*",
+    "only send text*",
+    "only send email*",
+    "only message*",
+    "text only",
+    "texts only",
+    "email only",
+    "emails only",
+    "instead of call*",
+    "instead of phone call*",
+    "instead of being called",
+    "instead of a call",
+    "rather than call*",
+    "rather than phone call*",
+    "rather than being called",
+    "prefers text*",
+    "prefers email*",
+    "prefers e mail*",
+    "prefer text*",
+    "prefer email*",
+    "prefers to be texted",
+    "prefers to be emailed",
+    "withdrew consent",
+    "withdraw consent",
+    "withdrawn consent",
+    "withdrew her consent",
+    "withdrew his consent",
+    "withdrew their consent",
+    "prefiere mensaje*",
+    "prefiere texto*",
+    "prefiere correo*",
+    "prefiere que le escriban",
+    "solo mensaje*",
+    "solo por mensaje*",
+    "solo por texto",
+    "solo por correo",
+    "en lugar de llamar*",
+    "en vez de llamar*",
+    "en lugar de llamadas",
+    "en vez de llamadas",
+    "retiro su consentimiento",
+    "retira su consentimiento",
+];
+
+/// Words that, followed in the same clause by one of [`CALLING`] with at most
+/// [`REFUSAL_REACH`] words between, make a request not to be called, however the rest is
+/// worded ("asked that the office not contact her", "said never to call this number again",
+/// "withdrew consent to be called", "pidió no recibir más llamadas", "ser eliminado de la lista
+/// de llamadas"). Built in like [`OPT_OUT`]. A `*` ends a word that may go on.
+pub const REFUSALS: &[&str] = &[
+    "not", "no", "never", "don't", "dont", "doesn't", "doesnt", "won't", "wont", "wouldn't",
+    "wouldnt", "nor", "stop*", "quit*", "cease*", "halt*", "withdr*", "revok*", "rescind*",
+    "remov*", "declin*", "refus*", "unwanted", "nunca", "ni", "dejen", "dejar", "deje", "dejemos",
+    "basta", "elimin*", "sacar*", "saquen", "sacad*", "baja", "retir*", "revoc*",
+];
+
+/// Refusal words that tell what happened rather than what the patient wants ("couldn't
+/// contact", "didn't call"), and the words that make a following `not`/`no`/`never` one ("could
+/// not contact the patient's daughter", "was not called"). These count only with one of
+/// [`WANTING_ANY`] between them and the calling word ("didn't want Annie to call", "is not
+/// interested in further reminder calls").
+pub const FACTUAL: &[&str] = &[
+    "didn't", "didnt", "couldn't", "couldnt", "wasn't", "wasnt", "weren't", "werent", "isn't",
+    "isnt", "hasn't", "hasnt", "haven't", "havent", "cannot", "can't", "cant", "unable",
+];
+/// See [`FACTUAL`].
+pub const FACTUAL_BEFORE: &[&str] = &[
+    "could", "can", "was", "were", "did", "is", "are", "has", "have", "had", "been",
+];
+/// See [`FACTUAL`].
+pub const WANTING_ANY: &[&str] = &[
+    "want*",
+    "wish*",
+    "like*",
+    "interested",
+    "care*",
+    "rather",
+    "quiere*",
+    "desea*",
+];
+
+/// What a refusal word may be followed by to be about calls: a call or contact by phone,
+/// English and Spanish. Plain "called" and "contacted" are left out ("never called the
+/// office", "was not contacted"): only "be called", "being contacted", ... say what the
+/// patient wants. A singular "call" or "contact" after an article or a possessive ("did not
+/// expect the call") or before one of [`NOT_A_REQUEST_AFTER`] ("no call back", "no contact
+/// number") is about one call, not a request.
+pub const CALLING: &[&str] = &[
+    "call",
+    "calls",
+    "calling",
+    "robocall*",
+    "robo call*",
+    "be called",
+    "being called",
+    "get called",
+    "be phoned",
+    "being phoned",
+    "phoning",
+    "phone me",
+    "phone her",
+    "phone him",
+    "phone them",
+    "phone us",
+    "contact",
+    "contacting",
+    "be contacted",
+    "being contacted",
+    "reminded by phone",
+    "reminders by phone",
+    "reminder by phone",
+    "llamar*",
+    "llamen",
+    "llame",
+    "llames",
+    "llamemos",
+    "llamadas",
+    "ser llamad*",
+    "contactar*",
+    "contacten",
+    "contacte",
+    "contactemos",
+    "ser contactad*",
+];
+
+/// How many words may stand between a refusal word and a calling word ("not interested in
+/// further reminder calls": four).
+pub const REFUSAL_REACH: usize = 5;
+
+/// Words that, between a refusal and a calling word, say the call was not reached or is
+/// welcome, not refused ("did not answer the calls", "no contestó las llamadas", "does not
+/// mind the calls", "not available for calls").
+pub const NOT_A_REFUSAL_BETWEEN: &[&str] = &[
+    "answer*",
+    "pick*",
+    "return*",
+    "reach*",
+    "contest*",
+    "able",
+    "mind*",
+    "bother*",
+    "problem*",
+    "issue*",
+    "objection*",
+    "available",
+    "disponible",
+    "hear*",
+    "heard",
+    "miss*",
+    "expect*",
+    "pudo",
+    "pudimos",
+    "pudieron",
+];
+
+/// Words before a singular "call" or "contact" that make it one call, not calls in general.
+pub const ONE_CALL_BEFORE: &[&str] = &[
+    "the", "a", "an", "this", "that", "his", "her", "their", "our", "my", "your", "its",
+];
+
+/// Words after a singular "call" or "contact" that make it no request not to be called.
+pub const NOT_A_REQUEST_AFTER: &[&str] = &[
+    "back",
+    "center",
+    "centre",
+    "info*",
+    "number",
+    "details",
+    "made",
+    "needed",
+    "necessary",
+    "required",
+    "with",
+];
+
+/// Words that end a clause for the refusal rule, as `.` and `,` do: "did not confirm and asked
+/// to be called tomorrow" is two things.
+pub const CLAUSE_WORDS: &[&str] = &[
+    "and", "but", "however", "although", "though", "then", "so", "because", "y", "pero", "aunque",
+    "porque",
 ];
 
 /// What a patient can say they do not want: after a negation (`negations`) among the three words
@@ -268,9 +454,54 @@ pub const UNCLEAR: &[&str] = &[
 ];
 
 /// Words that, among the three before a phrase in the same clause, negate it.
+/// "Unable to confirm", "couldn't confirm", "hasn't confirmed yet" are no confirmation (finding
+/// 10, breaker 4).
 pub const NEGATIONS: &[&str] = &[
-    "not", "no", "never", "don't", "doesn't", "didn't", "won't", "wouldn't", "isn't", "wasn't",
-    "nor", "without", "dont", "doesnt", "didnt", "wont", "nunca", "tampoco", "sin", "ni",
+    "not",
+    "no",
+    "never",
+    "don't",
+    "doesn't",
+    "didn't",
+    "won't",
+    "wouldn't",
+    "isn't",
+    "wasn't",
+    "nor",
+    "without",
+    "dont",
+    "doesnt",
+    "didnt",
+    "wont",
+    "nunca",
+    "tampoco",
+    "sin",
+    "ni",
+    "unable",
+    "cannot",
+    "can't",
+    "cant",
+    "couldn't",
+    "couldnt",
+    "hasn't",
+    "hasnt",
+    "haven't",
+    "havent",
+    "hadn't",
+    "hadnt",
+    "aren't",
+    "arent",
+    "weren't",
+    "werent",
+    "isnt",
+    "wasnt",
+    "wouldnt",
+    "shouldn't",
+    "yet to",
+    "failed to",
+    "refused to",
+    "declined to",
+    "neither",
 ];
 
 /// The phrase lists the classification uses, normalised.

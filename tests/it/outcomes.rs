@@ -758,3 +758,67 @@ fn harness_gets(log: &std::path::Path) -> usize {
         .filter(|e| e["path"] == "/v1/conversations/{id}")
         .count()
 }
+
+/// Breaker 4, findings 1 and 10: requests not to be called in the third person are opt-outs
+/// (the next night skips those numbers), and "unable to confirm" needs a person.
+#[tokio::test(flavor = "multi_thread")]
+async fn third_person_requests_not_to_be_called_reach_the_ledger() {
+    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::ZERO).await;
+    let t = Test::new().server(&annie.base_url());
+    let first = night(
+        &t,
+        10,
+        "18:00",
+        &[
+            ("A1", PHONE_A),
+            ("B1", PHONE_B),
+            ("C1", PHONE_C),
+            ("D1", PHONE_D),
+        ],
+    )
+    .run_async()
+    .await;
+    first.assert_status(0);
+    let closed = |summary: &str| {
+        json!({"status": "CLOSED", "duration": 40, "summary": summary,
+               "topic": "Appointment confirmation", "conversationTags": []})
+    };
+    let said = [
+        (
+            "A1",
+            "The patient asked that the office not contact her again.",
+        ),
+        ("B1", "The patient withdrew consent to be called."),
+        ("C1", "The patient was unable to confirm the appointment."),
+        ("D1", "The patient confirmed and said calls are fine."),
+    ];
+    for (apt, summary) in said {
+        annie.set_conversation(&format!("conv-{apt}"), closed(summary));
+    }
+    let (code, stderr, rows) = outcomes_for(&first).await;
+    assert_eq!(code, 1, "{stderr}");
+    for (apt, class, attention) in [
+        ("A1", "opt_out", "true"),
+        ("B1", "opt_out", "true"),
+        ("C1", "unclear", "true"),
+        ("D1", "confirmed", "false"),
+    ] {
+        let row = outcome_for(&rows, apt);
+        assert_eq!(
+            (row["class"].as_str(), row["needs_attention"].as_str()),
+            (class, attention),
+            "{row:?}"
+        );
+    }
+    let next = night(&t, 11, "18:30", &[("A2", PHONE_A), ("B2", PHONE_B)])
+        .run_async()
+        .await;
+    for apt in ["A2", "B2"] {
+        let row = next.result_for(apt);
+        assert_eq!(
+            (row["status"].as_str(), row["reason_code"].as_str()),
+            ("skipped", "opted_out"),
+            "{row:?}"
+        );
+    }
+}
