@@ -13,6 +13,7 @@ use serde::de::Error;
 /// A moment's parts: seconds since 1970 (UTC), nanoseconds, the zone's place in [`TZ_VARIANTS`].
 type Parts = (i64, u32, u16);
 
+/// The parts of a moment, to write.
 fn parts(t: &DateTime<Tz>) -> Parts {
     // A zone's place in the enum is its place in the list (a test checks it for every zone).
     (
@@ -22,6 +23,8 @@ fn parts(t: &DateTime<Tz>) -> Parts {
     )
 }
 
+/// The moment the parts were written from, in its zone (the offset follows from the zone and
+/// the moment, as when the row was normalised).
 fn from_parts<E: Error>((seconds, nanos, zone): Parts) -> Result<DateTime<Tz>, E> {
     let zone = TZ_VARIANTS
         .get(usize::from(zone))
