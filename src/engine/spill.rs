@@ -125,8 +125,10 @@ impl Rows {
             .map_err(|e| write_error(e.into_error()))?;
         file.rewind().map_err(read_error)?;
         let chunks = spill.chunks;
-        // One chunk waiting and the next being decoded: the rows in memory stay a few chunks.
-        let (sender, receiver) = sync_channel(1);
+        // No queue: the thread decodes the next chunk while the pipeline works on this one,
+        // then waits to hand it over, so at most two chunks of rows are in memory (decoding
+        // is much faster than the stages, so the pipeline does not wait for it).
+        let (sender, receiver) = sync_channel(0);
         std::thread::spawn(move || {
             let mut file = BufReader::with_capacity(1 << 16, file);
             let mut block = Vec::new();
