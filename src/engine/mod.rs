@@ -3,6 +3,7 @@
 //! combines the pure stages with the ledger, the API and the outputs.
 
 mod location;
+mod spill;
 mod stream;
 
 use crate::cli::GlobalArgs;

@@ -1,12 +1,15 @@
 //! The streaming preview: a large export through the pipeline without holding its rows.
 //!
-//! The export (CSV) is read twice. The first reading keeps only what must see every row, in a
-//! compact [`Index`]: each appointment id's hash and fingerprint (duplicates), the numbers an
-//! opt-out column marks (opt-outs: every number of its row), and which phone numbers more than
-//! one appointment has (households). The second reading takes the rows a chunk at a time
-//! through normalise → select → the location stages ([`super::location::plan_location`]) →
-//! render, and the collector writes the results file and spools the preview table as rows come
-//! (the table is written in input order at the end, from the spool).
+//! The export (CSV) is read once, in two passes. The first reading normalises every row and
+//! keeps only what must see every row in a compact [`Index`]: each appointment id's hash and
+//! fingerprint (duplicates), the numbers an opt-out column marks (opt-outs: every number of its
+//! row), and which phone numbers more than one appointment has (households). Its normalised rows
+//! are kept for the second pass ([`Rows`]): in memory for an export up to [`HOLD_BYTES`], else in
+//! a temporary file (about 120 bytes a row, about the export's size, in `TMPDIR`: see
+//! [`super::spill`]). The second pass takes them back a chunk at a time through select → the
+//! location stages ([`super::location::plan_location`]) → render, and the collector writes the
+//! results file and spools the preview table as rows come (the table is written in input order
+//! at the end, from the spool).
 //!
 //! A call's turn depends on every call the run makes before it, and the chunks meet calls out
 //! of the run's order (a household completed late, a call held for the recipient's hours). So
@@ -57,6 +60,8 @@ use crate::select::{self, Duplicate, IdFacts, Selected, Verdict};
 use crate::services::{Office, Services};
 use crate::settings::Settings;
 
+use super::spill::Rows;
+
 /// Rows read, normalised and planned at a time: enough to keep both cores busy, few enough
 /// that a chunk's appointments and results are a small part of the memory.
 const CHUNK: usize = 8 * 1024;
@@ -73,14 +78,15 @@ pub(crate) fn applies(s: &Settings) -> bool {
         && s.report.is_none()
 }
 
-/// An export up to this size is read and normalised once: the first reading holds its rows,
-/// normalised (a few times the file's size in memory: about 40 MB for 100,000 rows of Open
-/// Dental's columns, 11 MB of CSV), and the second takes them from there. A larger export is
-/// read twice and held a chunk at a time, as before.
+/// An export up to this size keeps its normalised rows in memory between the passes (a few
+/// times the file's size: about 40 MB for 100,000 rows of Open Dental's columns, 11 MB of CSV);
+/// a larger one writes them to a temporary file and takes them back a chunk at a time, so
+/// that the memory stays a few chunks whatever the export's size. Memory is faster than the
+/// file when the rows fit.
 const HOLD_BYTES: u64 = 16 << 20;
 
 /// [`HOLD_BYTES`]; a debug build takes another limit from `ANNIE_DISPATCH_HOLD_BYTES`, so
-/// that the tests read small exports twice too (`tests/it/preview.rs`).
+/// that the tests keep small exports' rows in the temporary file too (`tests/it/preview.rs`).
 fn hold_bytes() -> u64 {
     #[cfg(debug_assertions)]
     if let Some(limit) = std::env::var("ANNIE_DISPATCH_HOLD_BYTES")
@@ -96,8 +102,6 @@ fn hold_bytes() -> u64 {
 struct Index {
     /// Rows in the export.
     total: usize,
-    /// A small export's rows, normalised, chunk by chunk (see [`HOLD_BYTES`]).
-    held: Option<Vec<Vec<Normalised>>>,
     /// By position in the export.
     duplicates: HashMap<usize, Duplicate>,
     opt_outs: OptOuts,
@@ -115,72 +119,53 @@ fn number_key(e164: &str) -> u64 {
 }
 
 /// The first reading: every row normalised (a chunk at a time, on every core) and reduced to
-/// its facts; a small export's normalised rows are held for the second (`hold`).
+/// its facts; the normalised rows are kept for the second pass (in memory or in a temporary
+/// file, as `hold` says).
 fn index(
     rows: &ReadAhead,
     s: &Settings,
     do_not_call: Vec<String>,
     hold: bool,
-) -> anyhow::Result<Index> {
+) -> anyhow::Result<(Index, Rows)> {
     let mut ids: Vec<IdFacts> = Vec::new();
     let mut numbers: Vec<(u64, usize)> = Vec::new();
     let mut opt_outs = OptOuts::of_list(do_not_call);
-    let mut held = hold.then(Vec::new);
+    let mut kept = Rows::new(hold)?;
     let mut position = 0;
     loop {
         let chunk = rows.next()?;
         if chunk.is_empty() {
             break;
         }
-        let Some(held) = &mut held else {
-            // Each row normalised, reduced to its facts and dropped on the same core; an
-            // opted-out row keeps only its numbers, every one of them (a row that cannot be
-            // called opts them out too).
-            let facts: Vec<_> = chunk
-                .par_iter()
-                .enumerate()
-                .map(|(i, record)| {
-                    let row = normalise::normalise_row(record, &s.input, &s.locations);
-                    let facts = row
-                        .result
-                        .as_deref()
-                        .ok()
-                        .map(|a| facts_of(a, position + i, record.row));
-                    let opted: Vec<String> = row
-                        .opted_out_numbers()
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect();
-                    (facts, opted)
-                })
-                .collect();
-            position += chunk.len();
-            for (facts, opted) in facts {
-                if let Some((facts, number)) = facts {
-                    numbers.push((number, facts.index));
-                    ids.push(facts);
-                }
-                for number in &opted {
-                    opt_outs.note_number(number);
-                }
+        let first = position;
+        position += chunk.len();
+        // Each row normalised and reduced to its facts on the same core; an opted-out row
+        // gives every one of its numbers (a row that cannot be called opts them out too).
+        let found = kept.keep(
+            chunk,
+            |record| normalise::normalise_row(record, &s.input, &s.locations),
+            |at, rows| {
+                let facts: Vec<_> = (rows.iter().enumerate())
+                    .filter_map(|(i, n)| {
+                        Some(facts_of(n.result.as_deref().ok()?, first + at + i, n.row))
+                    })
+                    .collect();
+                let opted: Vec<String> = (rows.iter())
+                    .flat_map(Normalised::opted_out_numbers)
+                    .map(str::to_string)
+                    .collect();
+                (facts, opted)
+            },
+        )?;
+        for (facts, opted) in found {
+            for (facts, number) in facts {
+                numbers.push((number, facts.index));
+                ids.push(facts);
             }
-            continue;
-        };
-        let normalised = normalise_chunk(chunk, s);
-        let facts: Vec<_> = normalised
-            .par_iter()
-            .enumerate()
-            .filter_map(|(i, n)| Some(facts_of(n.result.as_deref().ok()?, position + i, n.row)))
-            .collect();
-        position += normalised.len();
-        for (facts, number) in facts {
-            numbers.push((number, facts.index));
-            ids.push(facts);
+            for number in &opted {
+                opt_outs.note_number(number);
+            }
         }
-        for n in &normalised {
-            opt_outs.note_row(n);
-        }
-        held.push(normalised);
     }
     // Both sorts at once (each on every core too).
     let (duplicates, ()) = rayon::join(
@@ -192,13 +177,13 @@ fn index(
         .filter(|same| same.len() > 1)
         .filter_map(|same| same.last().copied())
         .collect();
-    Ok(Index {
+    let index = Index {
         total: position,
-        held,
         duplicates,
         opt_outs,
         shared,
-    })
+    };
+    Ok((index, kept))
 }
 
 /// A usable row's facts in the index: its id's, and its number's key.
@@ -265,7 +250,7 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
     s.input.columns = first.columns.clone();
     let first = ReadAhead::start(first);
     let hold = std::fs::metadata(&s.input.path).is_ok_and(|m| m.len() <= hold_bytes());
-    let mut index = index(&first, &s, super::location::do_not_call_list(&s)?, hold)?;
+    let (index, rows) = index(&first, &s, super::location::do_not_call_list(&s)?, hold)?;
     drop(first);
     if index.total == 0 {
         export::note_empty();
@@ -290,28 +275,11 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         }
     }
 
-    // A small export's rows come normalised from the first reading; a larger one is read again.
-    let (mut kept, rows) = match index.held.take() {
-        Some(chunks) => (chunks.into_iter(), None),
-        None => {
-            let rows = ReadAhead::start(export::stream(&s.input, false)?);
-            (Vec::new().into_iter(), Some(rows))
-        }
-    };
+    // The rows come back normalised as the first reading kept them, chunk by chunk.
+    let mut rows = rows.take_back()?;
     let mut held = Vec::new();
     let mut position = 0;
-    loop {
-        let normalised = match (kept.next(), &rows) {
-            (Some(chunk), _) => chunk,
-            (None, None) => break,
-            (None, Some(rows)) => {
-                let chunk = rows.next()?;
-                if chunk.is_empty() {
-                    break;
-                }
-                normalise_chunk(chunk, &s)
-            }
-        };
+    while let Some(normalised) = rows.next()? {
         let first = position;
         position += normalised.len();
         let selected = select::select_with(
@@ -353,11 +321,12 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
     }
+    // The export is read once, so it cannot change between the passes; the rows taken back
+    // are the first reading's, all of them unless their temporary file or its reader failed
+    // (a reader that stops early ends the loop above as the last chunk would).
     if position != index.total {
         anyhow::bail!(
-            "export `{}` changed while it was read ({} rows, then {position}): run again once \
-             the export is complete",
-            s.input.path.display(),
+            "internal error: the preview's second pass took {position} of the export's {} rows",
             index.total
         );
     }
@@ -404,15 +373,6 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         rows: collected.rows,
         other_problem: false,
     })
-}
-
-/// Normalises a chunk of rows on every core, in order (as [`normalise::normalise_all`]).
-fn normalise_chunk(chunk: Vec<RawRecord>, s: &Settings) -> Vec<Normalised> {
-    // The records are dropped here, on every core, not one by one on the pipeline's thread.
-    chunk
-        .into_par_iter()
-        .map(|record| normalise::normalise_row(&record, &s.input, &s.locations))
-        .collect()
 }
 
 /// For a row still to be called whose number another appointment of the export has: the

@@ -9,9 +9,11 @@ mod nanp_metadata;
 pub mod phone;
 pub mod policy;
 pub mod time;
+mod wire;
 
 use chrono::{DateTime, Duration, NaiveDate};
 use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
 
 use crate::export::columns::Field;
 use crate::export::record::{InputSettings, RawRecord};
@@ -24,13 +26,15 @@ pub use phone::Phone;
 /// The API's cap on `patientInfo.firstName` / `lastName`.
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// One appointment, every value checked and converted.
-#[derive(Debug, Clone, PartialEq)]
+/// One appointment, every value checked and converted. Serialised only to be read back by
+/// this build (a large export's preview keeps its rows in a temporary file, `engine/spill.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Appointment {
     pub id: String,
     pub patient_id: Option<String>,
     pub first_name: String,
     pub last_name: Option<String>,
+    #[serde(with = "wire::optional_date")]
     pub birth_date: Option<NaiveDate>,
     pub phone: Phone,
     /// The later phone columns that also hold a number the practice may call, in column order
@@ -41,7 +45,9 @@ pub struct Appointment {
     /// request not to be called on one of them keeps the row from being called on any (see
     /// [`Appointment::other_numbers`]).
     pub uncallable_numbers: Vec<(String, String)>,
+    #[serde(with = "wire::moment")]
     pub start: DateTime<Tz>,
+    #[serde(with = "wire::optional_moment")]
     pub end: Option<DateTime<Tz>>,
     pub appointment_type: Option<String>,
     pub description: Option<String>,
@@ -78,7 +84,7 @@ impl Appointment {
 }
 
 /// A row that cannot become an appointment. The id is kept when the row had one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unusable {
     pub appointment_id: Option<String>,
     pub reason: Reason,
@@ -89,7 +95,7 @@ pub struct Unusable {
 
 /// A row after this stage: its input line and what it became. The appointment is boxed here,
 /// once, and stays in that box through every later stage: a large export is not copied again.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Normalised {
     pub row: u64,
     pub result: Result<Box<Appointment>, Unusable>,

@@ -19,7 +19,7 @@ pub(crate) const OPTIONAL_TYPES: &[(&str, Type)] =
     &[("voip", Type::Voip), ("personal", Type::PersonalNumber)];
 
 /// A number that Annie can dial.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Phone {
     /// E.164, e.g. `+13125550147`.
     pub e164: String,

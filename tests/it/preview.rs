@@ -210,8 +210,8 @@ async fn a_preview_without_history_says_the_real_run_rebuilds_it_first() {
     assert!(!later.stderr.contains(note), "{}", later.stderr);
 }
 
-/// A small export's rows are normalised once and held between the two readings of a streamed
-/// preview; a large one is read twice. Both give the same table and results file.
+/// A small export's rows are held in memory between the two passes of a streamed preview; a
+/// large one's are kept in a temporary file. Both give the same table and results file.
 #[test]
 fn a_preview_read_twice_is_the_preview_read_once() {
     let shared = crate::harness::phone_for("A1");
@@ -346,4 +346,26 @@ fn a_streamed_preview_takes_turns_in_the_order_the_run_makes_its_calls() {
         assert!(streamed.0 == whole.0, "the table differs (hold {hold})");
         assert!(streamed.1 == whole.1, "the results differ (hold {hold})");
     }
+}
+
+/// A large export's preview keeps its rows in a temporary file: when none can be made there, it
+/// stops before writing a row, naming the folder and what to do.
+#[test]
+fn a_preview_that_cannot_keep_its_rows_stops_and_says_what_to_do() {
+    let missing = std::env::temp_dir().join("annie-dispatch-no-such-folder");
+    let out = Test::new()
+        .without_env("ANNIE_API_KEY")
+        .env("ANNIE_DISPATCH_HOLD_BYTES", "0")
+        .env("TMPDIR", missing.to_str().unwrap())
+        .od_rows(&[&od_row("A1", &[])])
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(2);
+    let said = format!(
+        "cannot create a temporary file for the preview's rows in `{}`",
+        missing.display()
+    );
+    assert!(out.stderr.contains(&said), "{}", out.stderr);
+    assert!(out.stderr.contains("set TMPDIR"), "{}", out.stderr);
+    assert!(!out.results_path.exists());
 }

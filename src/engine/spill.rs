@@ -1,0 +1,360 @@
+//! The normalised rows a streamed preview's first pass keeps for its second.
+//!
+//! The first pass (the index, `stream.rs`) normalises every row to learn the facts only the
+//! whole export gives. A small export's rows stay in memory, normalised; a larger one's are
+//! written here, a chunk at a time, to a temporary file, and the second pass takes them back in
+//! order instead of reading and normalising the export again. The file has no name (it is gone
+//! when the process ends, however it ends) and only its owner may read it: it holds patient
+//! data. It takes about 120 bytes a row, about the export's own size (119 MB for a million rows
+//! of Open Dental's columns, a 114 MB export), in the temporary folder (`TMPDIR`).
+//!
+//! A chunk is written as the number of its blocks, then each block: its length (4 bytes), then
+//! its rows (postcard). A block is encoded on the core that normalised its rows, and decoded on
+//! a thread of its own, a chunk ahead of the pipeline. Decoding a row costs about as much CPU as
+//! normalising it (the allocations of its strings); what the file saves is parsing the CSV again.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
+use std::sync::mpsc::{sync_channel, Receiver};
+
+use rayon::prelude::*;
+
+use crate::normalise::Normalised;
+
+/// Rows normalised and encoded together on one core (a chunk's blocks keep every core busy),
+/// and decoded together.
+const BLOCK: usize = 1024;
+
+/// The rows the first pass keeps, chunk by chunk.
+pub(super) enum Rows {
+    /// A small export's, in memory.
+    Held(Vec<Vec<Normalised>>),
+    /// A large export's, in a temporary file.
+    Spilled(Spill),
+}
+
+/// The temporary file the rows are written to.
+pub(super) struct Spill {
+    file: BufWriter<File>,
+    chunks: usize,
+    written: u64,
+}
+
+impl Rows {
+    /// Rows held in memory (`hold`), or written to a new temporary file.
+    pub(super) fn new(hold: bool) -> anyhow::Result<Rows> {
+        if hold {
+            return Ok(Rows::Held(Vec::new()));
+        }
+        let file = tempfile::tempfile().map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create a temporary file for the preview's rows in `{}`: {e}; set TMPDIR \
+                 to a folder you may write to, with room for about the export's size, and run \
+                 again",
+                std::env::temp_dir().display()
+            )
+        })?;
+        Ok(Rows::Spilled(Spill {
+            file: BufWriter::with_capacity(1 << 16, file),
+            chunks: 0,
+            written: 0,
+        }))
+    }
+
+    /// Normalises a chunk's records on every core and keeps the rows. `facts` reduces a block of
+    /// rows (with its place in the chunk) to what the caller wants of every row, on the core
+    /// that normalised them; a block written to the file is encoded and dropped there too, while
+    /// its rows are still in that core's cache. The facts come back in order.
+    pub(super) fn keep<R: Send, T: Send>(
+        &mut self,
+        chunk: Vec<R>,
+        normalise: impl Fn(&R) -> Normalised + Sync,
+        facts: impl Fn(usize, &[Normalised]) -> T + Sync,
+    ) -> anyhow::Result<Vec<T>> {
+        let spill = match self {
+            Rows::Held(chunks) => {
+                // The records are dropped on every core, not one by one on the caller's thread.
+                let rows: Vec<Normalised> = chunk.into_par_iter().map(|r| normalise(&r)).collect();
+                let found = rows
+                    .par_chunks(BLOCK)
+                    .enumerate()
+                    .map(|(b, block)| facts(b * BLOCK, block))
+                    .collect();
+                chunks.push(rows);
+                return Ok(found);
+            }
+            Rows::Spilled(spill) => spill,
+        };
+        let blocks: Vec<(T, Vec<u8>)> = chunk
+            .into_par_iter()
+            .chunks(BLOCK)
+            .enumerate()
+            .map(|(b, records)| {
+                let rows: Vec<Normalised> = records.iter().map(&normalise).collect();
+                let found = facts(b * BLOCK, &rows);
+                // Room for a block of typical rows from the start: growing would copy it.
+                let bytes =
+                    postcard::to_extend(&rows, Vec::with_capacity(BLOCK * 192)).map_err(|e| {
+                        anyhow::anyhow!("internal error: cannot keep a preview row: {e}")
+                    })?;
+                Ok((found, bytes))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        spill.write(&length(blocks.len())?)?;
+        for (_, bytes) in &blocks {
+            spill.write(&length(bytes.len())?)?;
+            spill.write(bytes)?;
+        }
+        spill.chunks += 1;
+        Ok(blocks.into_iter().map(|(found, _)| found).collect())
+    }
+
+    /// The rows kept, to be taken back chunk by chunk in the order they were kept.
+    pub(super) fn take_back(self) -> anyhow::Result<TakeBack> {
+        let spill = match self {
+            Rows::Held(chunks) => return Ok(TakeBack::Held(chunks.into_iter())),
+            Rows::Spilled(spill) => spill,
+        };
+        tracing::debug!(
+            bytes = spill.written,
+            "the preview's rows are in a temporary file"
+        );
+        let mut file = spill
+            .file
+            .into_inner()
+            .map_err(|e| write_error(e.into_error()))?;
+        file.rewind().map_err(read_error)?;
+        let chunks = spill.chunks;
+        // No queue: the thread decodes the next chunk while the pipeline works on this one,
+        // then waits to hand it over, so at most two chunks of rows are in memory (decoding
+        // is much faster than the stages, so the pipeline does not wait for it).
+        let (sender, receiver) = sync_channel(0);
+        std::thread::spawn(move || {
+            let mut file = BufReader::with_capacity(1 << 16, file);
+            let mut block = Vec::new();
+            for _ in 0..chunks {
+                let chunk = read_chunk(&mut file, &mut block);
+                let failed = chunk.is_err();
+                // A send fails only when the pipeline stopped early: nobody wants the rest.
+                if sender.send(chunk).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        Ok(TakeBack::Spilled(receiver))
+    }
+}
+
+impl Spill {
+    fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        self.file.write_all(bytes).map_err(write_error)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+/// The rows kept, coming back.
+pub(super) enum TakeBack {
+    Held(std::vec::IntoIter<Vec<Normalised>>),
+    /// From the reader thread, every chunk written, in order (the channel closes after the last,
+    /// or early if the thread fails: the caller counts the rows).
+    Spilled(Receiver<anyhow::Result<Vec<Normalised>>>),
+}
+
+impl TakeBack {
+    /// The next chunk's rows; none after the last.
+    pub(super) fn next(&mut self) -> anyhow::Result<Option<Vec<Normalised>>> {
+        match self {
+            TakeBack::Held(chunks) => Ok(chunks.next()),
+            TakeBack::Spilled(chunks) => chunks.recv().ok().transpose(),
+        }
+    }
+}
+
+/// One chunk from the file, its blocks read and decoded one after another on this thread (the
+/// pipeline's read-ahead: the cores stay with the stages). `block` is the buffer to read into.
+fn read_chunk(file: &mut impl Read, block: &mut Vec<u8>) -> anyhow::Result<Vec<Normalised>> {
+    let count = read_length(file)?;
+    let mut rows = Vec::with_capacity(count * BLOCK);
+    for _ in 0..count {
+        block.resize(read_length(file)?, 0);
+        file.read_exact(block).map_err(read_error)?;
+        let decoded: Vec<Normalised> = postcard::from_bytes(block).map_err(|e| {
+            anyhow::anyhow!("internal error: a preview row in its temporary file: {e}")
+        })?;
+        rows.extend(decoded);
+    }
+    Ok(rows)
+}
+
+/// A count or a length as written in the file.
+fn length(n: usize) -> anyhow::Result<[u8; 4]> {
+    let n = u32::try_from(n)
+        .map_err(|_| anyhow::anyhow!("internal error: a block of preview rows too large"))?;
+    Ok(n.to_le_bytes())
+}
+
+fn read_length(file: &mut impl Read) -> anyhow::Result<usize> {
+    let mut bytes = [0; 4];
+    file.read_exact(&mut bytes).map_err(read_error)?;
+    Ok(u32::from_le_bytes(bytes) as usize)
+}
+
+/// What to do when the temporary folder has no room.
+const ROOM: &str = "free some space there (a large export's rows take about as much as the \
+                    export itself), or set TMPDIR to a folder with more room, and run again";
+
+fn write_error(e: std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "cannot write the preview's rows to a temporary file in `{}`: {e}; {ROOM}",
+        std::env::temp_dir().display()
+    )
+}
+
+fn read_error(e: std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!("cannot read the preview's rows back from their temporary file: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalise::{Appointment, Phone, Unusable};
+    use crate::reason::{Reason, ReasonCode};
+    use chrono::{NaiveDate, TimeZone};
+    use chrono_tz::Tz;
+
+    fn phone(n: u32) -> Phone {
+        Phone {
+            e164: format!("+1312555{n:04}"),
+            national: format!("(312) 555-{n:04}"),
+        }
+    }
+
+    /// Row `i` of a varied export: usable rows with every optional value set or not, in
+    /// several zones (a date in each of a DST change's days too), and unusable ones, some with
+    /// opted-out numbers.
+    fn row(i: u32) -> Normalised {
+        let zones = [
+            chrono_tz::America::Chicago,
+            chrono_tz::America::Los_Angeles,
+            chrono_tz::America::Phoenix,
+            chrono_tz::Pacific::Honolulu,
+            chrono_tz::Europe::London,
+            chrono_tz::UTC,
+        ];
+        let tz: Tz = zones[i as usize % zones.len()];
+        // Days clocks change in the United States (8 March, 1 November 2026), at every hour
+        // of the morning: 01:30 on 1 November twice (the later one here), 02:30 on 8 March
+        // never (03:30 instead).
+        let (month, day) = [(3, 8), (11, 1), (11, 2), (7, 4)][i as usize % 4];
+        let at = |hour| {
+            tz.with_ymd_and_hms(2026, month, day, hour, i % 60, 0)
+                .latest()
+        };
+        let start = at(i % 12).or_else(|| at(i % 12 + 1)).unwrap();
+        let full = i.is_multiple_of(2);
+        let some = |text: &str| full.then(|| format!("{text} {i}"));
+        let result = match i % 5 {
+            3 => Err(Unusable {
+                appointment_id: (!i.is_multiple_of(3)).then(|| format!("U{i}")),
+                reason: Reason::new(ReasonCode::InvalidTime, format!("no time on row {i}")),
+                opted_out: (0..i % 3).map(|n| phone(n).e164).collect(),
+            }),
+            4 => Err(Unusable {
+                appointment_id: None,
+                reason: Reason::new(ReasonCode::NoValidPhone, "no number"),
+                opted_out: Vec::new(),
+            }),
+            _ => Ok(Box::new(Appointment {
+                id: format!("A{i}"),
+                patient_id: some("P"),
+                first_name: format!("Zoë {i}"),
+                last_name: some("O'Brien"),
+                birth_date: full
+                    .then(|| NaiveDate::from_ymd_opt(1940 + i as i32 % 80, 2, 29 - i % 2))
+                    .flatten(),
+                phone: phone(i),
+                other_phones: (0..i % 3)
+                    .map(|n| (format!("HmPhone{n}"), phone(i + n + 1)))
+                    .collect(),
+                uncallable_numbers: (0..i % 4)
+                    .map(|n| ("WkPhone".to_string(), format!("+1800555{n:04}")))
+                    .collect(),
+                start,
+                end: full.then(|| start + chrono::Duration::minutes(45)),
+                appointment_type: some("Recall"),
+                description: some("Pano, \"Prophy\""),
+                status: some("1"),
+                confirmed: some("Not Called"),
+                opt_out: i.is_multiple_of(7).then(|| "DoNotCall: Y".to_string()),
+                language: some("es"),
+                location: i as usize % 3,
+            })),
+        };
+        Normalised {
+            row: u64::from(i) + 2,
+            result,
+        }
+    }
+
+    /// The facts of a block of rows, for a test: its place in the chunk and its rows' numbers.
+    fn facts(at: usize, rows: &[Normalised]) -> (usize, Vec<u64>) {
+        (at, rows.iter().map(|n| n.row).collect())
+    }
+
+    /// Facts that came back whole, in order, each block at its place.
+    fn check_facts(found: Vec<(usize, Vec<u64>)>, chunk: &[Normalised]) {
+        let mut all = Vec::new();
+        for (at, rows) in found {
+            assert_eq!(chunk[at].row, rows[0]);
+            all.extend(rows);
+        }
+        assert_eq!(all, chunk.iter().map(|n| n.row).collect::<Vec<_>>());
+    }
+
+    /// Each row's zones (moments compare equal across zones).
+    fn zones(rows: &[Normalised]) -> Vec<Option<(Tz, Option<Tz>)>> {
+        let zone = |a: &Appointment| (a.start.timezone(), a.end.map(|e| e.timezone()));
+        rows.iter()
+            .map(|n| n.result.as_deref().ok().map(zone))
+            .collect()
+    }
+
+    #[test]
+    fn rows_written_to_the_temporary_file_come_back_equal_chunk_by_chunk() {
+        let sizes = [2 * BLOCK + 7, 1, BLOCK, 30];
+        let mut next = 0;
+        let chunks: Vec<Vec<Normalised>> = sizes
+            .iter()
+            .map(|&n| {
+                let chunk = (next..next + n as u32).map(row).collect();
+                next += n as u32;
+                chunk
+            })
+            .collect();
+        let mut rows = Rows::new(false).unwrap();
+        for chunk in &chunks {
+            let found = rows.keep(chunk.clone(), Normalised::clone, facts).unwrap();
+            check_facts(found, chunk);
+        }
+        assert!(matches!(&rows, Rows::Spilled(s) if s.chunks == sizes.len()));
+        let mut back = rows.take_back().unwrap();
+        for chunk in &chunks {
+            let got = back.next().unwrap().unwrap();
+            assert_eq!(got, *chunk);
+            assert_eq!(zones(&got), zones(chunk));
+        }
+        assert!(back.next().unwrap().is_none());
+    }
+
+    #[test]
+    fn held_rows_come_back_as_they_were_kept() {
+        let chunk: Vec<Normalised> = (0..BLOCK as u32 + 10).map(row).collect();
+        let mut rows = Rows::new(true).unwrap();
+        let found = rows.keep(chunk.clone(), Normalised::clone, facts).unwrap();
+        check_facts(found, &chunk);
+        let mut back = rows.take_back().unwrap();
+        assert_eq!(back.next().unwrap().unwrap(), chunk);
+        assert!(back.next().unwrap().is_none());
+    }
+}

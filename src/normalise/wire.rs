@@ -1,0 +1,115 @@
+//! How an appointment's dates and moments are written when its row is kept in a file (a large
+//! export's streamed preview keeps its normalised rows in a temporary file between its two
+//! passes, `engine/spill.rs`), for `#[serde(with = ...)]`.
+//!
+//! chrono's serde writes a moment as text and cannot read a `DateTime<Tz>` back; these write
+//! the moment as its UTC seconds and nanoseconds with its zone's place in chrono-tz's list, and
+//! a date as its day number: read back exactly, without parsing text for every row.
+
+use chrono::DateTime;
+use chrono_tz::{Tz, TZ_VARIANTS};
+use serde::de::Error;
+
+/// A moment's parts: seconds since 1970 (UTC), nanoseconds, the zone's place in [`TZ_VARIANTS`].
+type Parts = (i64, u32, u16);
+
+/// The parts of a moment, to write.
+fn parts(t: &DateTime<Tz>) -> Parts {
+    // A zone's place in the enum is its place in the list (a test checks it for every zone).
+    (
+        t.timestamp(),
+        t.timestamp_subsec_nanos(),
+        t.timezone() as u16,
+    )
+}
+
+/// The moment the parts were written from, in its zone (the offset follows from the zone and
+/// the moment, as when the row was normalised).
+fn from_parts<E: Error>((seconds, nanos, zone): Parts) -> Result<DateTime<Tz>, E> {
+    let zone = TZ_VARIANTS
+        .get(usize::from(zone))
+        .ok_or_else(|| E::custom(format!("no time zone number {zone}")))?;
+    let utc = DateTime::from_timestamp(seconds, nanos)
+        .ok_or_else(|| E::custom(format!("no moment {seconds}.{nanos}")))?;
+    Ok(utc.with_timezone(zone))
+}
+
+/// A `DateTime<Tz>` (an appointment's start).
+pub mod moment {
+    use crate::normalise::wire::{from_parts, parts, Parts};
+    use chrono::DateTime;
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Tz>, s: S) -> Result<S::Ok, S::Error> {
+        parts(t).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Tz>, D::Error> {
+        from_parts(Parts::deserialize(d)?)
+    }
+}
+
+/// An `Option<DateTime<Tz>>` (an appointment's end).
+pub mod optional_moment {
+    use crate::normalise::wire::{from_parts, parts, Parts};
+    use chrono::DateTime;
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<DateTime<Tz>>, s: S) -> Result<S::Ok, S::Error> {
+        t.as_ref().map(parts).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Tz>>, D::Error> {
+        Option::<Parts>::deserialize(d)?.map(from_parts).transpose()
+    }
+}
+
+/// An `Option<NaiveDate>` (a birth date), as its day number from 1 January of year 1.
+pub mod optional_date {
+    use chrono::{Datelike, NaiveDate};
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(date: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+        date.map(|d| d.num_days_from_ce()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        Option::<i32>::deserialize(d)?
+            .map(|days| {
+                NaiveDate::from_num_days_from_ce_opt(days)
+                    .ok_or_else(|| D::Error::custom(format!("no date number {days}")))
+            })
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_zone_is_at_its_place_in_the_list() {
+        for (place, zone) in TZ_VARIANTS.iter().enumerate() {
+            assert_eq!(*zone as usize, place, "{}", zone.name());
+        }
+    }
+
+    #[test]
+    fn a_moment_comes_back_in_its_zone() {
+        use chrono::TimeZone;
+        let zone = chrono_tz::America::Chicago;
+        // The second 01:30 of the day clocks fall back, and a moment with nanoseconds.
+        let t = zone
+            .with_ymd_and_hms(2026, 11, 1, 1, 30, 0)
+            .latest()
+            .unwrap();
+        let t = t + chrono::Duration::nanoseconds(123_456_789);
+        let back: DateTime<Tz> = from_parts::<serde::de::value::Error>(parts(&t)).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.timezone(), zone);
+        assert_eq!(back.to_rfc3339(), t.to_rfc3339());
+    }
+}
