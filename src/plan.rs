@@ -141,7 +141,7 @@ impl Planned {
     pub fn skeleton(&self) -> Call {
         let lead = self.household.lead();
         Call {
-            to_number: lead.phone.e164.clone(),
+            to_number: lead.phone.e164.to_string(),
             masked_to: phone::mask(&lead.phone.e164),
             zones: RecipientZones::for_number(&lead.phone.e164),
             summary: BodySummary::default(),
@@ -152,7 +152,7 @@ impl Planned {
                 .iter()
                 .map(|(row, a)| Member {
                     row: *row,
-                    appointment_id: a.id.clone(),
+                    appointment_id: a.id.to_string(),
                     start_time: start_text(&a.start),
                     start: a.start.with_timezone(&chrono::Utc),
                 })
@@ -307,7 +307,7 @@ fn result_row(s: Selected) -> RowResult {
                 ReasonCode::Internal,
                 "internal error: the row was not planned; please report this",
             ),
-            Some(appointment.id.clone()),
+            Some(appointment.id.to_string()),
             Some(appointment),
             None,
         ),

@@ -42,7 +42,7 @@ pub fn recall(
         let attempts = ledger.attempts_for(&appointment.id)?;
         if attempts.iter().any(|a| a.start_time != start) {
             moved.push(Moved {
-                appointment_id: appointment.id.clone(),
+                appointment_id: appointment.id.to_string(),
                 start_time: start.clone(),
                 reminded: attempts
                     .iter()

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 
 pub use crate::calling_day::window_bounds;
 use crate::calling_day::CallingDay;
@@ -59,7 +60,7 @@ impl Settled {
         Settled {
             status,
             reason,
-            appointment_id: Some(appointment.id.clone()),
+            appointment_id: Some(appointment.id.to_string()),
             appointment: Some(appointment),
             conversation_id: None,
         }
@@ -161,7 +162,7 @@ pub fn skip_reason(
 ) -> Option<Reason> {
     // "Tomorrow" is the day after the calling day where the appointment's practice is.
     let tz = appointment.start.timezone();
-    let matches = |value: &Option<String>, list: &[String]| {
+    let matches = |value: &Option<CompactString>, list: &[String]| {
         value
             .as_deref()
             .and_then(|v| list.iter().find(|l| l.eq_ignore_ascii_case(v.trim())))
@@ -474,15 +475,15 @@ mod tests {
         let changes: Vec<fn(&mut Appointment)> = vec![
             |a| a.id = "A2".into(),
             |a| a.first_name = "Ann ".into(),
-            |a| a.last_name = Some(String::new()),
-            |a| a.patient_id = Some(String::new()),
+            |a| a.last_name = Some(CompactString::default()),
+            |a| a.patient_id = Some(CompactString::default()),
             |a| a.birth_date = chrono::NaiveDate::from_ymd_opt(1990, 1, 1),
             |a| a.phone.national = "312-555-0147".into(),
             |a| a.start += chrono::Duration::seconds(1),
             |a| a.end = Some(a.start),
             |a| a.appointment_type = Some("x".into()),
             |a| a.description = Some("x".into()),
-            |a| a.status = Some(String::new()),
+            |a| a.status = Some(CompactString::default()),
             |a| a.confirmed = Some("x".into()),
             |a| a.opt_out = Some("x".into()),
             |a| a.language = Some("x".into()),
@@ -500,7 +501,7 @@ mod tests {
             |a| {
                 a.appointment_type = Some("x".into());
                 a.description = None;
-                a.status = Some(String::new());
+                a.status = Some(CompactString::default());
             },
         ];
         let mut seen = vec![fingerprint(&base)];

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use super::gate::Gate;
 use super::stop::Stop;
+use compact_str::CompactString;
+
 use crate::api::AnnieClient;
 use crate::clock::Clock;
 use crate::ledger::Ledger;
@@ -49,5 +51,5 @@ pub struct Dispatcher {
 /// A call the API refused for a per-number limit, to be made again to the next number.
 pub(super) struct Retry {
     pub(super) call: Call,
-    pub(super) fallbacks: Vec<(String, Phone)>,
+    pub(super) fallbacks: Vec<(CompactString, Phone)>,
 }

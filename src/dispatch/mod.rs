@@ -15,6 +15,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
+use compact_str::CompactString;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
@@ -53,7 +54,7 @@ struct Item {
     hold: Option<Hold>,
     /// The patient's other usable numbers, tried in order when the API refuses this one for a
     /// per-number limit (a one-appointment call only).
-    fallbacks: Vec<(String, Phone)>,
+    fallbacks: Vec<(CompactString, Phone)>,
 }
 
 enum Body {
@@ -376,7 +377,7 @@ async fn pace(
     index: usize,
     call: Call,
     within_limit: bool,
-    fallbacks: Vec<(String, Phone)>,
+    fallbacks: Vec<(CompactString, Phone)>,
     permits: &Arc<Semaphore>,
     out: &mut Outputs,
     workers: &mut JoinSet<()>,
@@ -667,7 +668,7 @@ impl Item {
 fn next_number(
     call: &Call,
     outcome: &Final,
-    mut fallbacks: Vec<(String, Phone)>,
+    mut fallbacks: Vec<(CompactString, Phone)>,
 ) -> Option<(String, Retry)> {
     let Final::Refused {
         http_status: 429,
@@ -682,10 +683,10 @@ fn next_number(
     }
     let (column, number) = fallbacks.remove(0);
     let mut body: serde_json::Value = serde_json::from_str(&call.body_json).ok()?;
-    *body.get_mut("toNumber")? = serde_json::Value::String(number.e164.clone());
+    *body.get_mut("toNumber")? = serde_json::Value::String(number.e164.to_string());
     let body_json = serde_json::to_string(&body).ok()?;
     let next = Call {
-        to_number: number.e164.clone(),
+        to_number: number.e164.to_string(),
         masked_to: phone::mask(&number.e164),
         zones: crate::hours::RecipientZones::for_number(&number.e164),
         body_json: body_json.into_boxed_str(),
@@ -695,7 +696,7 @@ fn next_number(
         call: next,
         fallbacks,
     };
-    Some((column, retry))
+    Some((column.into(), retry))
 }
 
 /// Why a call may not start now.
