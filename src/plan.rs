@@ -2,6 +2,8 @@
 //! household a [`Planned`] call, rendered into a [`Call`] with its exact body just before it
 //! goes out. Pure.
 
+use compact_str::CompactString;
+
 use crate::api::body::CallRequest;
 use crate::hours::RecipientZones;
 use crate::households::Household;
@@ -13,11 +15,12 @@ use crate::render::{build_request, Templates};
 use crate::results::{RowResult, Status};
 use crate::select::{Selected, Verdict};
 
-/// One appointment a call covers.
+/// One appointment a call covers. The id is short: held inline, it is copied from the
+/// appointment without an allocation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     pub row: u64,
-    pub appointment_id: String,
+    pub appointment_id: CompactString,
     /// As the results file and the ledger write it (RFC 3339, in the appointment's zone).
     pub start_time: String,
     /// The same moment, for comparing (not parsed back from the text on every check).
@@ -29,8 +32,9 @@ pub struct Member {
 pub struct Call {
     /// Earliest appointment first; one member unless a household shares the number.
     pub members: Vec<Member>,
-    pub to_number: String,
-    pub masked_to: String,
+    /// E.164 and masked: short, held inline.
+    pub to_number: CompactString,
+    pub masked_to: CompactString,
     pub zones: RecipientZones,
     /// The exact JSON body, serialised once at planning: one allocation per call instead of a
     /// dozen, which matters when a large export is planned before anything is sent.
@@ -93,12 +97,12 @@ impl Call {
             .iter()
             .map(|m| RowResult {
                 row: m.row,
-                appointment_id: Some(m.appointment_id.clone()),
+                appointment_id: Some(m.appointment_id.to_string()),
                 status,
                 conversation_id: None,
                 reason: reason.clone(),
                 http_status: None,
-                to_number: Some(self.masked_to.clone()),
+                to_number: Some(self.masked_to.to_string()),
                 start_time: Some(m.start_time.clone()),
                 attempted_at: None,
                 location: None,
@@ -141,7 +145,7 @@ impl Planned {
     pub fn skeleton(&self) -> Call {
         let lead = self.household.lead();
         Call {
-            to_number: lead.phone.e164.to_string(),
+            to_number: lead.phone.e164.clone(),
             masked_to: phone::mask(&lead.phone.e164),
             zones: RecipientZones::for_number(&lead.phone.e164),
             summary: BodySummary::default(),
@@ -152,7 +156,7 @@ impl Planned {
                 .iter()
                 .map(|(row, a)| Member {
                     row: *row,
-                    appointment_id: a.id.to_string(),
+                    appointment_id: a.id.clone(),
                     start_time: start_text(&a.start),
                     start: a.start.with_timezone(&chrono::Utc),
                 })
@@ -319,7 +323,9 @@ fn result_row(s: Selected) -> RowResult {
         conversation_id,
         reason: Some(reason.text),
         http_status: None,
-        to_number: appointment.as_ref().map(|a| phone::mask(&a.phone.e164)),
+        to_number: appointment
+            .as_ref()
+            .map(|a| phone::mask(&a.phone.e164).into()),
         start_time: appointment.as_ref().map(|a| start_text(&a.start)),
         attempted_at: None,
         location: None,

@@ -20,6 +20,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use crate::hours::RecipientZones;
@@ -32,8 +33,8 @@ use crate::schedule::{CallingWindow, Hold};
 #[derive(Serialize, Deserialize)]
 struct Record {
     /// Row, appointment id, start as written, start (nanoseconds since 1970, UTC).
-    members: Vec<(u64, String, String, i64)>,
-    to_number: String,
+    members: Vec<(u64, CompactString, String, i64)>,
+    to_number: CompactString,
     /// The moment it may go from (nanoseconds), and why it waits.
     hold: Option<(i64, String)>,
     /// Its rows' note (a number fallen back to, say).
@@ -248,7 +249,7 @@ mod tests {
                 .iter()
                 .map(|&row| Member {
                     row,
-                    appointment_id: format!("A{row}"),
+                    appointment_id: compact_str::format_compact!("A{row}"),
                     start_time: "2026-11-24T09:00:00-06:00".into(),
                     start,
                 })

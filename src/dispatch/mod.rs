@@ -686,7 +686,7 @@ fn next_number(
     *body.get_mut("toNumber")? = serde_json::Value::String(number.e164.to_string());
     let body_json = serde_json::to_string(&body).ok()?;
     let next = Call {
-        to_number: number.e164.to_string(),
+        to_number: number.e164.clone(),
         masked_to: phone::mask(&number.e164),
         zones: crate::hours::RecipientZones::for_number(&number.e164),
         body_json: body_json.into_boxed_str(),

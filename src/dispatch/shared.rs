@@ -457,7 +457,7 @@ impl Shared {
         let lookups: Vec<Lookup> = held
             .iter()
             .map(|(s, _, _)| Lookup {
-                to_number: s.call.to_number.clone(),
+                to_number: s.call.to_number.to_string(),
                 attempted_at: s.attempted_at,
             })
             .collect();

@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use compact_str::{CompactString, ToCompactString};
+use compact_str::{format_compact, CompactString, ToCompactString};
 
 use phonenumber::metadata::DATABASE;
 use phonenumber::{country, Mode, Type};
@@ -228,11 +228,12 @@ fn refuse_letters(text: &str) -> Result<(), PhoneProblem> {
 }
 
 /// Masks a number for logs and results: country and area code, then the last four digits
-/// (`+1312***0147`), enough for staff to recognise a number without exposing it.
-pub fn mask(e164: &str) -> String {
+/// (`+1312***0147`), enough for staff to recognise a number without exposing it. Short: held
+/// inline, no allocation.
+pub fn mask(e164: &str) -> CompactString {
     // An E.164 number is ASCII: sliced by bytes, without a vector of its characters.
     if e164.is_ascii() && e164.len() >= 10 {
-        let mut masked = String::with_capacity(12);
+        let mut masked = CompactString::const_new("");
         masked.push_str(&e164[..5]);
         masked.push_str("***");
         masked.push_str(&e164[e164.len() - 4..]);
@@ -241,11 +242,11 @@ pub fn mask(e164: &str) -> String {
     let chars: Vec<char> = e164.chars().collect();
     if chars.len() < 10 {
         let tail: String = chars[chars.len().saturating_sub(2)..].iter().collect();
-        return format!("+***{tail}");
+        return format_compact!("+***{tail}");
     }
     let head: String = chars[..5].iter().collect();
     let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}***{tail}")
+    format_compact!("{head}***{tail}")
 }
 
 #[cfg(test)]
