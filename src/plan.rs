@@ -97,12 +97,12 @@ impl Call {
             .iter()
             .map(|m| RowResult {
                 row: m.row,
-                appointment_id: Some(m.appointment_id.to_string()),
+                appointment_id: Some(m.appointment_id.clone()),
                 status,
                 conversation_id: None,
                 reason: reason.clone(),
                 http_status: None,
-                to_number: Some(self.masked_to.to_string()),
+                to_number: Some(self.masked_to.clone()),
                 start_time: Some(m.start_time.clone()),
                 attempted_at: None,
                 location: None,
@@ -207,7 +207,7 @@ pub fn plan(settled: Vec<Selected>, households: Vec<Household>, location: Option
         settled: settled
             .into_iter()
             .map(|s| RowResult {
-                location: location.map(str::to_string),
+                location: location.map(CompactString::from),
                 ..result_row(s)
             })
             .collect(),
@@ -237,7 +237,7 @@ pub fn not_planned(rows: &[u64], location: Option<&str>, error: &anyhow::Error) 
             to_number: None,
             start_time: None,
             attempted_at: None,
-            location: location.map(str::to_string),
+            location: location.map(CompactString::from),
             reason_code: Some(ReasonCode::NotPlanned),
             uncovered: false,
         })
@@ -311,7 +311,7 @@ fn result_row(s: Selected) -> RowResult {
                 ReasonCode::Internal,
                 "internal error: the row was not planned; please report this",
             ),
-            Some(appointment.id.to_string()),
+            Some(appointment.id.clone()),
             Some(appointment),
             None,
         ),
@@ -323,9 +323,7 @@ fn result_row(s: Selected) -> RowResult {
         conversation_id,
         reason: Some(reason.text),
         http_status: None,
-        to_number: appointment
-            .as_ref()
-            .map(|a| phone::mask(&a.phone.e164).into()),
+        to_number: appointment.as_ref().map(|a| phone::mask(&a.phone.e164)),
         start_time: appointment.as_ref().map(|a| start_text(&a.start)),
         attempted_at: None,
         location: None,

@@ -130,7 +130,7 @@ pub fn flag_uncovered(
     for row in rows.iter_mut().filter(|r| uncovered.contains(&r.row)) {
         let was_moved = moved.iter().any(|m| {
             m.reminded
-                && Some(&m.appointment_id) == row.appointment_id.as_ref()
+                && Some(m.appointment_id.as_str()) == row.appointment_id.as_deref()
                 && Some(&m.start_time) == row.start_time.as_ref()
         });
         match was_moved {

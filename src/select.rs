@@ -49,7 +49,7 @@ impl Verdict {
 pub struct Settled {
     pub status: Status,
     pub reason: Reason,
-    pub appointment_id: Option<String>,
+    pub appointment_id: Option<CompactString>,
     pub appointment: Option<Box<Appointment>>,
     pub conversation_id: Option<String>,
 }
@@ -60,7 +60,7 @@ impl Settled {
         Settled {
             status,
             reason,
-            appointment_id: Some(appointment.id.to_string()),
+            appointment_id: Some(appointment.id.clone()),
             appointment: Some(appointment),
             conversation_id: None,
         }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
+use compact_str::CompactString;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -111,7 +112,7 @@ impl Shared {
             notes.get(&r.row).cloned()
         });
         for row in &mut rows {
-            row.location = location.map(str::to_string);
+            row.location = location.map(CompactString::from);
             if let Some(note) = &note {
                 row.reason = Some(match row.reason.take().filter(|r| !r.is_empty()) {
                     Some(reason) => format!("{note}; {reason}"),

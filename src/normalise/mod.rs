@@ -83,7 +83,7 @@ impl Appointment {
 /// A row that cannot become an appointment. The id is kept when the row had one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unusable {
-    pub appointment_id: Option<String>,
+    pub appointment_id: Option<CompactString>,
     pub reason: Reason,
     /// The numbers its opt-out column says not to call, when it has one (see
     /// [`opted_out_numbers`]): the row is not called, but its opt-out still covers them.
@@ -135,7 +135,7 @@ pub fn normalise_row(
         result: normalise(record, input, locations)
             .map(Box::new)
             .map_err(|reason| Unusable {
-                appointment_id: record.get(Field::AppointmentId).map(str::to_string),
+                appointment_id: record.get(Field::AppointmentId).map(CompactString::from),
                 reason,
                 opted_out: opted_out_numbers(record, input, locations),
             }),
