@@ -2,6 +2,8 @@
 //! household a [`Planned`] call, rendered into a [`Call`] with its exact body just before it
 //! goes out. Pure.
 
+use std::sync::Arc;
+
 use compact_str::CompactString;
 
 use crate::api::body::CallRequest;
@@ -21,8 +23,10 @@ use crate::select::{Selected, Verdict};
 pub struct Member {
     pub row: u64,
     pub appointment_id: CompactString,
-    /// As the results file and the ledger write it (RFC 3339, in the appointment's zone).
-    pub start_time: String,
+    /// As the results file and the ledger write it (RFC 3339, in the appointment's zone). Shared
+    /// with every member and result row of the same start (see [`start_text`]): 25 bytes, too
+    /// long to be held inline.
+    pub start_time: Arc<str>,
     /// The same moment, for comparing (not parsed back from the text on every check).
     pub start: chrono::DateTime<chrono::Utc>,
 }
@@ -274,9 +278,10 @@ pub fn none_called(
 
 /// A start time as the results file and the ledger write it (RFC 3339, in its zone). An export
 /// has a few hundred start times and a result row each, so each thread keeps the texts of the
-/// start times it met (up to 4096, then it starts again).
-fn start_text(start: &chrono::DateTime<chrono_tz::Tz>) -> String {
-    type Known = std::collections::HashMap<(chrono::NaiveDateTime, chrono_tz::Tz), String>;
+/// start times it met (up to 4096, then it starts again), and every row of a start shares its
+/// text rather than a copy of it each.
+fn start_text(start: &chrono::DateTime<chrono_tz::Tz>) -> Arc<str> {
+    type Known = std::collections::HashMap<(chrono::NaiveDateTime, chrono_tz::Tz), Arc<str>>;
     thread_local! {
         static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::new());
     }
@@ -284,7 +289,7 @@ fn start_text(start: &chrono::DateTime<chrono_tz::Tz>) -> String {
     if let Some(text) = KNOWN.with_borrow(|known| known.get(&key).cloned()) {
         return text;
     }
-    let text = start.to_rfc3339();
+    let text: Arc<str> = start.to_rfc3339().into();
     KNOWN.with_borrow_mut(|known| {
         if known.len() >= 4096 {
             known.clear();

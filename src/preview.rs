@@ -1037,7 +1037,7 @@ mod tests {
             reason: (!reason.is_empty()).then(|| reason.to_string()),
             http_status: None,
             to_number: (!to.is_empty()).then(|| to.into()),
-            start_time: Some("2026-11-24T09:00:00-06:00".to_string()),
+            start_time: Some("2026-11-24T09:00:00-06:00".into()),
             attempted_at: None,
             location: None,
             reason_code: None,

@@ -131,7 +131,7 @@ pub fn flag_uncovered(
         let was_moved = moved.iter().any(|m| {
             m.reminded
                 && Some(m.appointment_id.as_str()) == row.appointment_id.as_deref()
-                && Some(&m.start_time) == row.start_time.as_ref()
+                && Some(m.start_time.as_str()) == row.start_time.as_deref()
         });
         match was_moved {
             true => row.flag_uncovered(&format!("{MOVED}; {}", crate::schedule::UNCOVERED)),

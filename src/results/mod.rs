@@ -7,6 +7,7 @@ pub(crate) mod writer;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use compact_str::CompactString;
@@ -105,8 +106,10 @@ pub struct RowResult {
     pub http_status: Option<u16>,
     /// Masked, e.g. `+1312***0147`.
     pub to_number: Option<CompactString>,
-    /// RFC 3339 with the practice's offset.
-    pub start_time: Option<String>,
+    /// RFC 3339 with the practice's offset. Shared with the call's member and the other rows of
+    /// the same start (see [`crate::plan::Member`]).
+    #[serde(serialize_with = "shared_text")]
+    pub start_time: Option<Arc<str>>,
     /// RFC 3339 UTC, when the request was sent.
     pub attempted_at: Option<String>,
     /// The `[[locations]]` id the row belongs to; empty for a single practice, or when the row's
@@ -121,6 +124,11 @@ pub struct RowResult {
     /// `needs_attention` column (with the status's own need), see [`RowResult::needs_attention`].
     #[serde(skip)]
     pub uncovered: bool,
+}
+
+/// A shared text, written as the text (serde writes an `Arc` only with its `rc` feature).
+fn shared_text<S: serde::Serializer>(text: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+    text.as_deref().serialize(s)
 }
 
 impl RowResult {
