@@ -162,12 +162,13 @@ pub fn skip_reason(
 ) -> Option<Reason> {
     // "Tomorrow" is the day after the calling day where the appointment's practice is.
     let tz = appointment.start.timezone();
-    let matches = |value: &Option<CompactString>, list: &[String]| {
-        value
-            .as_deref()
-            .and_then(|v| list.iter().find(|l| l.eq_ignore_ascii_case(v.trim())))
-            .cloned()
-    };
+    // The listed word that matches, borrowed: it is only written into the reason.
+    fn matches<'l>(value: &Option<CompactString>, list: &'l [String]) -> Option<&'l str> {
+        let value = value.as_deref()?.trim();
+        list.iter()
+            .find(|l| l.eq_ignore_ascii_case(value))
+            .map(String::as_str)
+    }
     if appointment.start <= now {
         return Some(Reason::new(
             ReasonCode::AppointmentPassed,
