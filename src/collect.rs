@@ -211,7 +211,7 @@ mod tests {
             to_number: None,
             start_time: None,
             attempted_at: None,
-            location: Some(location.to_string()),
+            location: Some(location.into()),
             reason_code: None,
             uncovered: false,
         }

@@ -16,6 +16,7 @@
 //! columns is not called on another ([`requests_not_to_call`], before households are formed).
 
 use chrono::{DateTime, Duration, Utc};
+use compact_str::CompactString;
 
 use crate::hours::RecipientZones;
 use crate::households::Household;
@@ -112,7 +113,7 @@ fn fall_back(
     window: &CallingWindow,
     opt_outs: &OptOuts,
     assess_number: &dyn Fn(&str) -> anyhow::Result<Assessed>,
-) -> anyhow::Result<Option<(String, Phone, Assessed)>> {
+) -> anyhow::Result<Option<(CompactString, Phone, Assessed)>> {
     let resting = first
         .rules
         .as_ref()
@@ -192,7 +193,7 @@ pub(crate) fn own_numbers(location: &Location) -> std::collections::HashSet<Stri
     let callback =
         crate::normalise::phone::classify(&practice.callback_spoken, practice.phone_region)
             .ok()
-            .map(|c| c.phone.e164);
+            .map(|c| c.phone.e164.into());
     location
         .caller_numbers()
         .into_iter()
@@ -218,7 +219,7 @@ pub fn check(
     };
     let own = own_numbers(location);
     for mut h in households {
-        if own.contains(&h.lead().phone.e164) {
+        if own.contains(h.lead().phone.e164.as_str()) {
             // A placeholder in the export (the office's own number where the patient's is
             // missing): calling it rings the office, and groups strangers into one "household".
             let reason = Reason::new(

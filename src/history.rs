@@ -142,7 +142,7 @@ async fn hear(
         let started_at = start_of(c);
         let to_number = c.to_number.as_deref().and_then(|n| match n.trim() {
             n if n.starts_with('+') => Some(format!("+{}", digits(n))),
-            n => phone::parse(n, region).ok().map(|p| p.e164),
+            n => phone::parse(n, region).ok().map(|p| p.e164.into()),
         });
         let (Some(started_at), Some(to_number)) = (started_at, to_number) else {
             return false;

@@ -76,7 +76,7 @@ impl OptOuts {
         if let Some(rule) = &a.opt_out {
             return Some(format!("opted out ({rule})"));
         }
-        if let Some(source) = self.numbers.get(&a.phone.e164) {
+        if let Some(source) = self.numbers.get(a.phone.e164.as_str()) {
             return Some(match source {
                 Source::List => "opted out (the number is on the do-not-call list)".to_string(),
                 Source::Column => {
@@ -119,7 +119,7 @@ pub fn parse_list(text: &str, path: &Path, region: country::Id) -> anyhow::Resul
         }
         let parsed: Vec<_> = fields.iter().map(|f| phone::parse(f, region)).collect();
         match parsed.iter().find_map(|p| p.as_ref().ok()) {
-            Some(p) => numbers.push(p.e164.clone()),
+            Some(p) => numbers.push(p.e164.to_string()),
             None if i == 0
                 && fields
                     .iter()

@@ -2,6 +2,10 @@
 //! household a [`Planned`] call, rendered into a [`Call`] with its exact body just before it
 //! goes out. Pure.
 
+use std::sync::Arc;
+
+use compact_str::CompactString;
+
 use crate::api::body::CallRequest;
 use crate::hours::RecipientZones;
 use crate::households::Household;
@@ -13,13 +17,16 @@ use crate::render::{build_request, Templates};
 use crate::results::{RowResult, Status};
 use crate::select::{Selected, Verdict};
 
-/// One appointment a call covers.
+/// One appointment a call covers. The id is short: held inline, it is copied from the
+/// appointment without an allocation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     pub row: u64,
-    pub appointment_id: String,
-    /// As the results file and the ledger write it (RFC 3339, in the appointment's zone).
-    pub start_time: String,
+    pub appointment_id: CompactString,
+    /// As the results file and the ledger write it (RFC 3339, in the appointment's zone). Shared
+    /// with every member and result row of the same start (see [`start_text`]): 25 bytes, too
+    /// long to be held inline.
+    pub start_time: Arc<str>,
     /// The same moment, for comparing (not parsed back from the text on every check).
     pub start: chrono::DateTime<chrono::Utc>,
 }
@@ -29,8 +36,9 @@ pub struct Member {
 pub struct Call {
     /// Earliest appointment first; one member unless a household shares the number.
     pub members: Vec<Member>,
-    pub to_number: String,
-    pub masked_to: String,
+    /// E.164 and masked: short, held inline.
+    pub to_number: CompactString,
+    pub masked_to: CompactString,
     pub zones: RecipientZones,
     /// The exact JSON body, serialised once at planning: one allocation per call instead of a
     /// dozen, which matters when a large export is planned before anything is sent.
@@ -212,7 +220,7 @@ pub fn plan(settled: Vec<Selected>, households: Vec<Household>, location: Option
         settled: settled
             .into_par_iter()
             .map(|s| RowResult {
-                location: location.map(str::to_string),
+                location: location.map(CompactString::from),
                 ..result_row(s)
             })
             .collect(),
@@ -242,7 +250,7 @@ pub fn not_planned(rows: &[u64], location: Option<&str>, error: &anyhow::Error) 
             to_number: None,
             start_time: None,
             attempted_at: None,
-            location: location.map(str::to_string),
+            location: location.map(CompactString::from),
             reason_code: Some(ReasonCode::NotPlanned),
             uncovered: false,
         })
@@ -279,9 +287,10 @@ pub fn none_called(
 
 /// A start time as the results file and the ledger write it (RFC 3339, in its zone). An export
 /// has a few hundred start times and a result row each, so each thread keeps the texts of the
-/// start times it met (up to 4096, then it starts again).
-fn start_text(start: &chrono::DateTime<chrono_tz::Tz>) -> String {
-    type Known = std::collections::HashMap<(chrono::NaiveDateTime, chrono_tz::Tz), String>;
+/// start times it met (up to 4096, then it starts again), and every row of a start shares its
+/// text rather than a copy of it each.
+fn start_text(start: &chrono::DateTime<chrono_tz::Tz>) -> Arc<str> {
+    type Known = std::collections::HashMap<(chrono::NaiveDateTime, chrono_tz::Tz), Arc<str>>;
     thread_local! {
         static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::new());
     }
@@ -289,7 +298,7 @@ fn start_text(start: &chrono::DateTime<chrono_tz::Tz>) -> String {
     if let Some(text) = KNOWN.with_borrow(|known| known.get(&key).cloned()) {
         return text;
     }
-    let text = start.to_rfc3339();
+    let text: Arc<str> = start.to_rfc3339().into();
     KNOWN.with_borrow_mut(|known| {
         if known.len() >= 4096 {
             known.clear();

@@ -1092,13 +1092,13 @@ mod tests {
     fn result(row: u64, status: Status, reason: &str, to: &str) -> RowResult {
         RowResult {
             row,
-            appointment_id: Some(format!("A{row}")),
+            appointment_id: Some(compact_str::format_compact!("A{row}")),
             status,
             conversation_id: None,
             reason: (!reason.is_empty()).then(|| reason.to_string()),
             http_status: None,
-            to_number: (!to.is_empty()).then(|| to.to_string()),
-            start_time: Some("2026-11-24T09:00:00-06:00".to_string()),
+            to_number: (!to.is_empty()).then(|| to.into()),
+            start_time: Some("2026-11-24T09:00:00-06:00".into()),
             attempted_at: None,
             location: None,
             reason_code: None,

@@ -42,7 +42,7 @@ pub fn recall(
         let attempts = ledger.attempts_for(&appointment.id)?;
         if attempts.iter().any(|a| a.start_time != start) {
             moved.push(Moved {
-                appointment_id: appointment.id.clone(),
+                appointment_id: appointment.id.to_string(),
                 start_time: start.clone(),
                 reminded: attempts
                     .iter()
@@ -130,8 +130,8 @@ pub fn flag_uncovered(
     for row in rows.iter_mut().filter(|r| uncovered.contains(&r.row)) {
         let was_moved = moved.iter().any(|m| {
             m.reminded
-                && Some(&m.appointment_id) == row.appointment_id.as_ref()
-                && Some(&m.start_time) == row.start_time.as_ref()
+                && Some(m.appointment_id.as_str()) == row.appointment_id.as_deref()
+                && Some(m.start_time.as_str()) == row.start_time.as_deref()
         });
         match was_moved {
             true => row.flag_uncovered(&format!("{MOVED}; {}", crate::schedule::UNCOVERED)),

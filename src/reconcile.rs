@@ -228,7 +228,7 @@ pub async fn settle_earlier(
                 appointment,
                 attempt,
             } => Some(Lookup {
-                to_number: appointment.phone.e164.clone(),
+                to_number: appointment.phone.e164.to_string(),
                 attempted_at: attempt.attempted_at,
             }),
             _ => None,

@@ -319,21 +319,21 @@ pub fn build_request(a: &Appointment, texts: Texts, from_number: &str) -> CallRe
     let non_empty = |s: String| (!s.is_empty()).then_some(s);
     CallRequest {
         from_number: from_number.to_string(),
-        to_number: a.phone.e164.clone(),
+        to_number: a.phone.e164.to_string(),
         patient_info: Some(PatientInfo {
-            first_name: a.first_name.clone(),
-            last_name: a.last_name.clone(),
+            first_name: a.first_name.to_string(),
+            last_name: a.last_name.as_ref().map(|n| n.to_string()),
             date_of_birth: a
                 .birth_date
                 .map(|d| format!("{}T00:00:00.000Z", d.format("%Y-%m-%d"))),
-            patient_id: a.patient_id.clone(),
+            patient_id: a.patient_id.as_ref().map(|p| p.to_string()),
         }),
         appointment_info: Some(AppointmentInfo {
             start_time: a.start.to_rfc3339(),
             end_time: a.end.map(|e| e.to_rfc3339()),
-            appointment_type_id: a.appointment_type.clone(),
-            appointment_description: a.description.clone(),
-            appointment_id: a.id.clone(),
+            appointment_type_id: a.appointment_type.as_ref().map(|t| t.to_string()),
+            appointment_description: a.description.as_ref().map(|d| d.to_string()),
+            appointment_id: a.id.to_string(),
         }),
         context: non_empty(texts.context),
         voicemail_message: non_empty(texts.voicemail),
@@ -367,10 +367,10 @@ mod tests {
         let tz: chrono_tz::Tz = "America/Chicago".parse().unwrap();
         let start = tz.with_ymd_and_hms(2026, 11, 24, hour, 5, 0).unwrap();
         Appointment {
-            id: format!("A{hour}"),
+            id: compact_str::format_compact!("A{hour}"),
             patient_id: None,
-            first_name: first.to_string(),
-            last_name: last.map(str::to_string),
+            first_name: first.into(),
+            last_name: last.map(Into::into),
             birth_date: None,
             phone: crate::normalise::Phone {
                 e164: "+13125550147".into(),
@@ -380,7 +380,7 @@ mod tests {
             uncallable_numbers: Vec::new(),
             start,
             end: None,
-            appointment_type: kind.map(str::to_string),
+            appointment_type: kind.map(Into::into),
             description: Some("Comp, 2 surf (asked for a long description here)".into()),
             status: None,
             confirmed: None,

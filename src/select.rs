@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 
 pub use crate::calling_day::window_bounds;
 use crate::calling_day::CallingDay;
@@ -48,7 +49,7 @@ impl Verdict {
 pub struct Settled {
     pub status: Status,
     pub reason: Reason,
-    pub appointment_id: Option<String>,
+    pub appointment_id: Option<CompactString>,
     pub appointment: Option<Box<Appointment>>,
     pub conversation_id: Option<String>,
 }
@@ -161,12 +162,13 @@ pub fn skip_reason(
 ) -> Option<Reason> {
     // "Tomorrow" is the day after the calling day where the appointment's practice is.
     let tz = appointment.start.timezone();
-    let matches = |value: &Option<String>, list: &[String]| {
-        value
-            .as_deref()
-            .and_then(|v| list.iter().find(|l| l.eq_ignore_ascii_case(v.trim())))
-            .cloned()
-    };
+    // The listed word that matches, borrowed: it is only written into the reason.
+    fn matches<'l>(value: &Option<CompactString>, list: &'l [String]) -> Option<&'l str> {
+        let value = value.as_deref()?.trim();
+        list.iter()
+            .find(|l| l.eq_ignore_ascii_case(value))
+            .map(String::as_str)
+    }
     if appointment.start <= now {
         return Some(Reason::new(
             ReasonCode::AppointmentPassed,
@@ -474,15 +476,15 @@ mod tests {
         let changes: Vec<fn(&mut Appointment)> = vec![
             |a| a.id = "A2".into(),
             |a| a.first_name = "Ann ".into(),
-            |a| a.last_name = Some(String::new()),
-            |a| a.patient_id = Some(String::new()),
+            |a| a.last_name = Some(CompactString::default()),
+            |a| a.patient_id = Some(CompactString::default()),
             |a| a.birth_date = chrono::NaiveDate::from_ymd_opt(1990, 1, 1),
             |a| a.phone.national = "312-555-0147".into(),
             |a| a.start += chrono::Duration::seconds(1),
             |a| a.end = Some(a.start),
             |a| a.appointment_type = Some("x".into()),
             |a| a.description = Some("x".into()),
-            |a| a.status = Some(String::new()),
+            |a| a.status = Some(CompactString::default()),
             |a| a.confirmed = Some("x".into()),
             |a| a.opt_out = Some("x".into()),
             |a| a.language = Some("x".into()),
@@ -500,7 +502,7 @@ mod tests {
             |a| {
                 a.appointment_type = Some("x".into());
                 a.description = None;
-                a.status = Some(String::new());
+                a.status = Some(CompactString::default());
             },
         ];
         let mut seen = vec![fingerprint(&base)];

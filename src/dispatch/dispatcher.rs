@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::gate::Gate;
 use super::stop::Stop;
+
 use crate::api::AnnieClient;
 use crate::clock::Clock;
 use crate::ledger::Ledger;

@@ -29,15 +29,18 @@ use crate::schedule::{CallingWindow, Hold};
 
 /// One kept call: what its turn and its result rows need (a streamed preview neither shows
 /// nor writes bodies, so a call is its members and its number; the rest is derived again).
+/// Its texts are borrowed: from the call when it is written, from the bytes read back when it
+/// is read (no copies to write it, one to make the call again).
 #[derive(Serialize, Deserialize)]
-struct Record {
+struct Record<'a> {
     /// Row, appointment id, start as written, start (nanoseconds since 1970, UTC).
-    members: Vec<(u64, String, String, i64)>,
-    to_number: String,
+    #[serde(borrow)]
+    members: Vec<(u64, &'a str, &'a str, i64)>,
+    to_number: &'a str,
     /// The moment it may go from (nanoseconds), and why it waits.
-    hold: Option<(i64, String)>,
+    hold: Option<(i64, &'a str)>,
     /// Its rows' note (a number fallen back to, say).
-    note: Option<String>,
+    note: Option<&'a str>,
 }
 
 /// A location's kept calls: the records in a temporary file, and where each one is.
@@ -99,12 +102,12 @@ impl KeptCalls {
                 .iter()
                 .map(|m| {
                     let start = nanos(m.start);
-                    (m.row, m.appointment_id.clone(), m.start_time.clone(), start)
+                    (m.row, m.appointment_id.as_str(), &*m.start_time, start)
                 })
                 .collect(),
-            to_number: call.to_number.clone(),
-            hold: hold.map(|h| (nanos(h.at), h.why.clone())),
-            note: note.map(str::to_string),
+            to_number: &call.to_number,
+            hold: hold.map(|h| (nanos(h.at), h.why.as_str())),
+            note,
         };
         let bytes = postcard::to_stdvec(&record)
             .map_err(|e| anyhow::anyhow!("internal error: cannot keep a preview call: {e}"))?;
@@ -198,8 +201,8 @@ fn read_error(e: std::io::Error) -> anyhow::Error {
     anyhow::anyhow!("cannot read the preview's calls back from their temporary file: {e}")
 }
 
-impl Record {
-    fn from(bytes: &[u8]) -> anyhow::Result<Record> {
+impl<'a> Record<'a> {
+    fn from(bytes: &'a [u8]) -> anyhow::Result<Record<'a>> {
         postcard::from_bytes(bytes)
             .map_err(|e| anyhow::anyhow!("internal error: a kept preview call: {e}"))
     }
@@ -207,9 +210,9 @@ impl Record {
     /// The call as rendered without a body ([`crate::plan::Planned::skeleton`]).
     fn into_kept(self) -> Kept {
         let call = Call {
-            masked_to: phone::mask(&self.to_number),
-            zones: RecipientZones::for_number(&self.to_number),
-            to_number: self.to_number,
+            masked_to: phone::mask(self.to_number),
+            zones: RecipientZones::for_number(self.to_number),
+            to_number: self.to_number.into(),
             body_json: Box::from(""),
             summary: Default::default(),
             members: self
@@ -217,17 +220,17 @@ impl Record {
                 .into_iter()
                 .map(|(row, appointment_id, start_time, start)| Member {
                     row,
-                    appointment_id,
-                    start_time,
+                    appointment_id: appointment_id.into(),
+                    start_time: start_time.into(),
                     start: DateTime::from_timestamp_nanos(start),
                 })
                 .collect(),
         };
         let hold = self.hold.map(|(at, why)| Hold {
             at: DateTime::from_timestamp_nanos(at),
-            why,
+            why: why.to_string(),
         });
-        (call, hold, self.note)
+        (call, hold, self.note.map(str::to_string))
     }
 }
 
@@ -248,7 +251,7 @@ mod tests {
                 .iter()
                 .map(|&row| Member {
                     row,
-                    appointment_id: format!("A{row}"),
+                    appointment_id: compact_str::format_compact!("A{row}"),
                     start_time: "2026-11-24T09:00:00-06:00".into(),
                     start,
                 })

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
+use compact_str::CompactString;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -114,7 +115,7 @@ impl Shared {
             notes.get(&r.row).cloned()
         });
         for row in &mut rows {
-            row.location = location.map(str::to_string);
+            row.location = location.map(CompactString::from);
             if let Some(note) = &note {
                 row.reason = Some(match row.reason.take().filter(|r| !r.is_empty()) {
                     Some(reason) => format!("{note}; {reason}"),
@@ -425,7 +426,7 @@ impl Shared {
         let lookups: Vec<Lookup> = held
             .iter()
             .map(|(s, _, _)| Lookup {
-                to_number: s.call.to_number.clone(),
+                to_number: s.call.to_number.to_string(),
                 attempted_at: s.attempted_at,
             })
             .collect();

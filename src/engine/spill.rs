@@ -225,8 +225,8 @@ mod tests {
 
     fn phone(n: u32) -> Phone {
         Phone {
-            e164: format!("+1312555{n:04}"),
-            national: format!("(312) 555-{n:04}"),
+            e164: format!("+1312555{n:04}").into(),
+            national: format!("(312) 555-{n:04}").into(),
         }
     }
 
@@ -253,12 +253,12 @@ mod tests {
         };
         let start = at(i % 12).or_else(|| at(i % 12 + 1)).unwrap();
         let full = i.is_multiple_of(2);
-        let some = |text: &str| full.then(|| format!("{text} {i}"));
+        let some = |text: &str| full.then(|| format!("{text} {i}").into());
         let result = match i % 5 {
             3 => Err(Unusable {
-                appointment_id: (!i.is_multiple_of(3)).then(|| format!("U{i}")),
+                appointment_id: (!i.is_multiple_of(3)).then(|| format!("U{i}").into()),
                 reason: Reason::new(ReasonCode::InvalidTime, format!("no time on row {i}")),
-                opted_out: (0..i % 3).map(|n| phone(n).e164).collect(),
+                opted_out: (0..i % 3).map(|n| phone(n).e164.into()).collect(),
             }),
             4 => Err(Unusable {
                 appointment_id: None,
@@ -266,19 +266,19 @@ mod tests {
                 opted_out: Vec::new(),
             }),
             _ => Ok(Box::new(Appointment {
-                id: format!("A{i}"),
+                id: format!("A{i}").into(),
                 patient_id: some("P"),
-                first_name: format!("Zoë {i}"),
+                first_name: format!("Zoë {i}").into(),
                 last_name: some("O'Brien"),
                 birth_date: full
                     .then(|| NaiveDate::from_ymd_opt(1940 + i as i32 % 80, 2, 29 - i % 2))
                     .flatten(),
                 phone: phone(i),
                 other_phones: (0..i % 3)
-                    .map(|n| (format!("HmPhone{n}"), phone(i + n + 1)))
+                    .map(|n| (format!("HmPhone{n}").into(), phone(i + n + 1)))
                     .collect(),
                 uncallable_numbers: (0..i % 4)
-                    .map(|n| ("WkPhone".to_string(), format!("+1800555{n:04}")))
+                    .map(|n| ("WkPhone".into(), format!("+1800555{n:04}").into()))
                     .collect(),
                 start,
                 end: full.then(|| start + chrono::Duration::minutes(45)),
@@ -286,7 +286,7 @@ mod tests {
                 description: some("Pano, \"Prophy\""),
                 status: some("1"),
                 confirmed: some("Not Called"),
-                opt_out: i.is_multiple_of(7).then(|| "DoNotCall: Y".to_string()),
+                opt_out: i.is_multiple_of(7).then(|| "DoNotCall: Y".into()),
                 language: some("es"),
                 location: i as usize % 3,
             })),

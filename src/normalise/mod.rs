@@ -13,6 +13,7 @@ mod wire;
 
 use chrono::{DateTime, Duration, NaiveDate};
 use chrono_tz::Tz;
+use compact_str::{format_compact, CompactString};
 use serde::{Deserialize, Serialize};
 
 use crate::export::columns::Field;
@@ -26,37 +27,40 @@ pub use phone::Phone;
 /// The API's cap on `patientInfo.firstName` / `lastName`.
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// One appointment, every value checked and converted. Serialised only to be read back by
-/// this build (a large export's preview keeps its rows in a temporary file, `engine/spill.rs`).
+/// One appointment, every value checked and converted. Its texts are short (ids, names, E.164
+/// numbers, statuses): as `CompactString`s they are held inline, without an allocation each to
+/// make, clone into calls and results, and free, for every row of a large export. Serialised
+/// only to be read back by this build (a large export's preview keeps its rows in a temporary
+/// file, `engine/spill.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Appointment {
-    pub id: String,
-    pub patient_id: Option<String>,
-    pub first_name: String,
-    pub last_name: Option<String>,
+    pub id: CompactString,
+    pub patient_id: Option<CompactString>,
+    pub first_name: CompactString,
+    pub last_name: Option<CompactString>,
     #[serde(with = "wire::optional_date")]
     pub birth_date: Option<NaiveDate>,
     pub phone: Phone,
     /// The later phone columns that also hold a number the practice may call, in column order
     /// (column, number): tried when `phone` is resting (see [`crate::guard`]).
-    pub other_phones: Vec<(String, Phone)>,
+    pub other_phones: Vec<(CompactString, Phone)>,
     /// The phone columns holding a valid number the practice may not call (toll-free, a
     /// country or type it does not call), in column order (column, E.164): never called, but a
     /// request not to be called on one of them keeps the row from being called on any (see
     /// [`Appointment::other_numbers`]).
-    pub uncallable_numbers: Vec<(String, String)>,
+    pub uncallable_numbers: Vec<(CompactString, CompactString)>,
     #[serde(with = "wire::moment")]
     pub start: DateTime<Tz>,
     #[serde(with = "wire::optional_moment")]
     pub end: Option<DateTime<Tz>>,
-    pub appointment_type: Option<String>,
-    pub description: Option<String>,
-    pub status: Option<String>,
-    pub confirmed: Option<String>,
+    pub appointment_type: Option<CompactString>,
+    pub description: Option<CompactString>,
+    pub status: Option<CompactString>,
+    pub confirmed: Option<CompactString>,
     /// Set when an opt-out column says "do not call": which column and value.
-    pub opt_out: Option<String>,
+    pub opt_out: Option<CompactString>,
     /// The language column's value, as exported.
-    pub language: Option<String>,
+    pub language: Option<CompactString>,
     /// Index of its location in the settings' list (0 for a single practice).
     pub location: usize,
 }
@@ -86,7 +90,7 @@ impl Appointment {
 /// A row that cannot become an appointment. The id is kept when the row had one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unusable {
-    pub appointment_id: Option<String>,
+    pub appointment_id: Option<CompactString>,
     pub reason: Reason,
     /// The numbers its opt-out column says not to call, when it has one (see
     /// [`opted_out_numbers`]): the row is not called, but its opt-out still covers them.
@@ -138,7 +142,7 @@ pub fn normalise_row(
         result: normalise(record, input, locations)
             .map(Box::new)
             .map_err(|reason| Unusable {
-                appointment_id: record.get(Field::AppointmentId).map(str::to_string),
+                appointment_id: record.get(Field::AppointmentId).map(CompactString::from),
                 reason,
                 opted_out: opted_out_numbers(record, input, locations),
             }),
@@ -179,8 +183,8 @@ pub fn opted_out_numbers(
         };
         for region in &regions {
             if let Ok(phone) = phone::parse(text, *region) {
-                if !numbers.contains(&phone.e164) {
-                    numbers.push(phone.e164);
+                if !numbers.iter().any(|n| *n == phone.e164) {
+                    numbers.push(phone.e164.into());
                 }
             }
         }
@@ -203,10 +207,10 @@ pub fn normalise(
     let required = |field: Field, what: &str| {
         record
             .get(field)
-            .map(str::to_string)
+            .map(CompactString::from)
             .ok_or_else(|| format!("{what} ({}) is empty", label(field)))
     };
-    let optional = |field: Field| record.get(field).map(str::to_string);
+    let optional = |field: Field| record.get(field).map(CompactString::from);
 
     let id =
         required(Field::AppointmentId, "appointment id").map_err(Reason::with(MissingField))?;
@@ -272,8 +276,11 @@ pub fn normalise(
         description: optional(Field::Description),
         // A mapped status column left blank is an empty status (not "no status"), so that a
         // call list (`[selection] call_statuses`) skips it rather than calling it.
-        status: optional(Field::Status)
-            .or_else(|| columns.column(Field::Status).map(|_| String::new())),
+        status: optional(Field::Status).or_else(|| {
+            columns
+                .column(Field::Status)
+                .map(|_| CompactString::default())
+        }),
         confirmed: optional(Field::Confirmed),
         opt_out: opt_out(record, input),
         language: optional(Field::Language),
@@ -309,14 +316,14 @@ fn locate(
     })
 }
 
-fn opt_out(record: &RawRecord, input: &InputSettings) -> Option<String> {
+fn opt_out(record: &RawRecord, input: &InputSettings) -> Option<CompactString> {
     input.columns.opt_out_columns().find_map(|(field, column)| {
         let value = record.get(field)?;
         input
             .opt_out_values
             .iter()
             .any(|v| same_opt_out_word(v, value))
-            .then(|| format!("{column} is {value}"))
+            .then(|| format_compact!("{column} is {value}"))
     })
 }
 
@@ -324,7 +331,7 @@ fn names(
     record: &RawRecord,
     full_name_mapped: bool,
     label: &dyn Fn(Field) -> String,
-) -> Result<(String, Option<String>), Reason> {
+) -> Result<(CompactString, Option<CompactString>), Reason> {
     let missing = Reason::with(ReasonCode::MissingField);
     let invalid = Reason::with(ReasonCode::InvalidName);
     if !full_name_mapped {
@@ -332,8 +339,8 @@ fn names(
             .get(Field::FirstName)
             .ok_or_else(|| missing(format!("first name ({}) is empty", label(Field::FirstName))))?;
         return Ok((
-            first.to_string(),
-            record.get(Field::LastName).map(str::to_string),
+            first.into(),
+            record.get(Field::LastName).map(CompactString::from),
         ));
     }
     let column = label(Field::FullName);
@@ -351,15 +358,16 @@ fn names(
             "patient name ({column}) has no first name after the comma"
         )));
     }
-    Ok((
-        first.to_string(),
-        (!last.is_empty()).then(|| last.to_string()),
-    ))
+    Ok((first.into(), (!last.is_empty()).then(|| last.into())))
 }
 
 /// A row's numbers: the one to call, the others the practice may call (column, number), and
 /// those it may not (column, E.164); see [`usable_phones`].
-type RowPhones = (Phone, Vec<(String, Phone)>, Vec<(String, String)>);
+type RowPhones = (
+    Phone,
+    Vec<(CompactString, Phone)>,
+    Vec<(CompactString, CompactString)>,
+);
 
 /// The first phone column holding a number the practice may call: valid, spelled in digits, of
 /// a type a patient answers, in a country the practice calls; the later columns that do too
@@ -372,8 +380,8 @@ fn usable_phones(
 ) -> Result<RowPhones, String> {
     let mut first: Option<Phone> = None;
     // The column's name only for the later numbers (the first one's is not kept).
-    let mut others: Vec<(String, Phone)> = Vec::new();
-    let mut uncallable: Vec<(String, String)> = Vec::new();
+    let mut others: Vec<(CompactString, Phone)> = Vec::new();
+    let mut uncallable: Vec<(CompactString, CompactString)> = Vec::new();
     for (field, column) in input.columns.phones() {
         let Some(text) = record.get(field) else {
             continue;
@@ -387,13 +395,13 @@ fn usable_phones(
                 let seen = f.e164 == number.phone.e164
                     || others.iter().any(|(_, p)| p.e164 == number.phone.e164);
                 if !seen {
-                    others.push((column.to_string(), number.phone));
+                    others.push((column.into(), number.phone));
                 }
             }
             (Some(_), _) => {
                 // Refused by the policy, so never the same number as a usable one.
                 if !uncallable.iter().any(|(_, n)| *n == number.phone.e164) {
-                    uncallable.push((column.to_string(), number.phone.e164));
+                    uncallable.push((column.into(), number.phone.e164));
                 }
             }
         }

@@ -22,6 +22,7 @@
 use std::str::FromStr;
 use std::sync::LazyLock;
 
+use compact_str::CompactString;
 use phonenumber::{country, Type};
 use regex_automata::dfa::{dense, Automaton, StartKind};
 use regex_automata::util::syntax;
@@ -211,14 +212,15 @@ fn compile(pattern: &str) -> Option<Regex> {
 }
 
 /// The digits of a plainly written number (ASCII digits and the separators ` ()-.`, after an
-/// optional `+`) and whether it had the `+`; `None` when the text needs the full parser.
-fn plain_digits(text: &str) -> Option<(bool, String)> {
+/// optional `+`) and whether it had the `+`; `None` when the text needs the full parser. Held
+/// inline (a plain number has a dozen digits): no allocation for every phone cell read.
+fn plain_digits(text: &str) -> Option<(bool, CompactString)> {
     let text = text.trim();
     let (plus, rest) = match text.strip_prefix('+') {
         Some(rest) => (true, rest),
         None => (false, text),
     };
-    let mut digits = String::with_capacity(11);
+    let mut digits = CompactString::const_new("");
     for c in rest.chars() {
         match c {
             '0'..='9' => digits.push(c),
@@ -231,11 +233,11 @@ fn plain_digits(text: &str) -> Option<(bool, String)> {
 
 /// The ten national digits of a plainly written North American number, or `None` when the text
 /// needs the full parser.
-pub fn national_digits(text: &str) -> Option<String> {
+pub fn national_digits(text: &str) -> Option<CompactString> {
     let (plus, digits) = plain_digits(text)?;
     match (plus, digits.len()) {
         (false, 10) => Some(digits),
-        (_, 11) if digits.starts_with('1') => Some(digits[1..].to_string()),
+        (_, 11) if digits.starts_with('1') => Some(digits[1..].into()),
         _ => None,
     }
 }

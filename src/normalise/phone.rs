@@ -7,6 +7,8 @@
 
 use std::sync::LazyLock;
 
+use compact_str::{format_compact, CompactString, ToCompactString};
+
 use phonenumber::metadata::DATABASE;
 use phonenumber::{country, Mode, Type};
 use regex::Regex;
@@ -18,13 +20,13 @@ use super::nanp::{self, Nanp};
 pub(crate) const OPTIONAL_TYPES: &[(&str, Type)] =
     &[("voip", Type::Voip), ("personal", Type::PersonalNumber)];
 
-/// A number that Annie can dial.
+/// A number that Annie can dial. Both texts are short enough to be held inline (no allocation).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Phone {
     /// E.164, e.g. `+13125550147`.
-    pub e164: String,
+    pub e164: CompactString,
     /// National format for speech, e.g. `(312) 555-0147`.
-    pub national: String,
+    pub national: CompactString,
 }
 
 /// Why a phone value was not usable. The text never repeats the number (it is patient data).
@@ -131,7 +133,7 @@ pub(crate) fn classify(text: &str, region: country::Id) -> Result<Classified, Ph
                     return Err(PhoneProblem::Invalid);
                 };
                 // `(312) 555-0147` and `+13125550147`, pushed rather than formatted.
-                let mut national_format = String::with_capacity(14);
+                let mut national_format = CompactString::const_new("");
                 for part in [
                     "(",
                     &national[..3],
@@ -142,7 +144,7 @@ pub(crate) fn classify(text: &str, region: country::Id) -> Result<Classified, Ph
                 ] {
                     national_format.push_str(part);
                 }
-                let mut e164 = String::with_capacity(12);
+                let mut e164 = CompactString::const_new("");
                 e164.push_str("+1");
                 e164.push_str(&national);
                 return Ok(Classified {
@@ -189,8 +191,8 @@ fn classify_with_libphonenumber(
     }
     Ok(Classified {
         phone: Phone {
-            e164: number.format().mode(Mode::E164).to_string(),
-            national: number.format().mode(Mode::National).to_string(),
+            e164: number.format().mode(Mode::E164).to_compact_string(),
+            national: number.format().mode(Mode::National).to_compact_string(),
         },
         kind,
         country: number.country().id(),
@@ -226,11 +228,12 @@ fn refuse_letters(text: &str) -> Result<(), PhoneProblem> {
 }
 
 /// Masks a number for logs and results: country and area code, then the last four digits
-/// (`+1312***0147`), enough for staff to recognise a number without exposing it.
-pub fn mask(e164: &str) -> String {
+/// (`+1312***0147`), enough for staff to recognise a number without exposing it. Short: held
+/// inline, no allocation.
+pub fn mask(e164: &str) -> CompactString {
     // An E.164 number is ASCII: sliced by bytes, without a vector of its characters.
     if e164.is_ascii() && e164.len() >= 10 {
-        let mut masked = String::with_capacity(12);
+        let mut masked = CompactString::const_new("");
         masked.push_str(&e164[..5]);
         masked.push_str("***");
         masked.push_str(&e164[e164.len() - 4..]);
@@ -239,11 +242,11 @@ pub fn mask(e164: &str) -> String {
     let chars: Vec<char> = e164.chars().collect();
     if chars.len() < 10 {
         let tail: String = chars[chars.len().saturating_sub(2)..].iter().collect();
-        return format!("+***{tail}");
+        return format_compact!("+***{tail}");
     }
     let head: String = chars[..5].iter().collect();
     let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}***{tail}")
+    format_compact!("{head}***{tail}")
 }
 
 #[cfg(test)]

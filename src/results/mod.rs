@@ -7,8 +7,10 @@ pub(crate) mod writer;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 use crate::reason::{Reason, ReasonCode};
@@ -91,25 +93,29 @@ impl Status {
     }
 }
 
-/// One line of the results file. Field order is column order.
+/// One line of the results file. Field order is column order. The short texts (the id, the
+/// masked number, the location id) are held inline: a row for every input row of a large export
+/// allocates only for its reason.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RowResult {
     pub row: u64,
-    pub appointment_id: Option<String>,
+    pub appointment_id: Option<CompactString>,
     pub status: Status,
     pub conversation_id: Option<String>,
     pub reason: Option<String>,
     pub http_status: Option<u16>,
     /// Masked, e.g. `+1312***0147`.
-    pub to_number: Option<String>,
-    /// RFC 3339 with the practice's offset.
-    pub start_time: Option<String>,
+    pub to_number: Option<CompactString>,
+    /// RFC 3339 with the practice's offset. Shared with the call's member and the other rows of
+    /// the same start (see [`crate::plan::Member`]).
+    #[serde(serialize_with = "shared_text")]
+    pub start_time: Option<Arc<str>>,
     /// RFC 3339 UTC, when the request was sent.
     pub attempted_at: Option<String>,
     /// The `[[locations]]` id the row belongs to; empty for a single practice, or when the row's
     /// location could not be read. Last, so scripts reading the earlier columns by position
     /// keep working.
-    pub location: Option<String>,
+    pub location: Option<CompactString>,
     /// The stable code of `reason` (see [`ReasonCode`]); after `location` for the same reason.
     pub reason_code: Option<ReasonCode>,
     /// No run can call this row before its appointment: deferred or skipped past its calling
@@ -118,6 +124,11 @@ pub struct RowResult {
     /// `needs_attention` column (with the status's own need), see [`RowResult::needs_attention`].
     #[serde(skip)]
     pub uncovered: bool,
+}
+
+/// A shared text, written as the text (serde writes an `Arc` only with its `rc` feature).
+fn shared_text<S: serde::Serializer>(text: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+    text.as_deref().serialize(s)
 }
 
 impl RowResult {
@@ -188,7 +199,7 @@ impl Summary {
         if let Some(location) = &row.location {
             *self
                 .by_location
-                .entry(location.clone())
+                .entry(location.to_string())
                 .or_default()
                 .entry(row.status)
                 .or_default() += 1;

@@ -19,8 +19,8 @@ use crate::reason::ReasonCode;
 impl RowResult {
     /// One CSV line, in [`COLUMNS`] order (an absent value is an empty cell).
     fn write_csv<W: Write>(&self, w: &mut CsvWriter<W>) -> csv::Result<()> {
-        fn text(v: &Option<String>) -> &str {
-            v.as_deref().unwrap_or("")
+        fn text<S: AsRef<str>>(v: &Option<S>) -> &str {
+            v.as_ref().map_or("", AsRef::as_ref)
         }
         // Numbers written without a new string each (a line for every row of a large export).
         let (mut row, mut http_status) = (itoa::Buffer::new(), itoa::Buffer::new());

@@ -116,7 +116,7 @@ pub async fn serve(args: &crate::cli::SandboxArgs) -> anyhow::Result<()> {
     let region = phonenumber::country::Id::US;
     let e164 = |n: &str| {
         crate::normalise::phone::parse(n, region)
-            .map(|p| p.e164)
+            .map(|p| String::from(p.e164))
             .map_err(|p| anyhow::anyhow!("`{n}` {}", p.describe()))
     };
     let mut from_numbers = args

@@ -255,8 +255,8 @@ fn practice(config: &LoadedConfig, w: &Who<'_>, numbers: &PhonePolicy) -> anyhow
     Ok(Practice {
         name: w.name.get_ref().trim().to_string(),
         timezone,
-        from_number: from.e164,
-        callback_spoken: callback.national,
+        from_number: from.e164.into(),
+        callback_spoken: callback.national.into(),
         phone_region,
         phone_policy: numbers.clone(),
     })
@@ -284,7 +284,7 @@ fn e164(
     key: &str,
     region: phonenumber::country::Id,
 ) -> anyhow::Result<String> {
-    phone_of(config, value, key, region).map(|p| p.e164)
+    phone_of(config, value, key, region).map(|p| p.e164.into())
 }
 
 pub(super) fn dispatch(config: &LoadedConfig) -> anyhow::Result<DispatchSettings> {
