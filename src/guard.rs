@@ -189,16 +189,61 @@ fn asked_not_to_call(l: &Ledger, a: &Appointment) -> anyhow::Result<Option<Reaso
 
 /// The location's own numbers, E.164: its Annie numbers and its callback number.
 pub(crate) fn own_numbers(location: &Location) -> std::collections::HashSet<String> {
-    let practice = &location.practice;
-    let callback =
-        crate::normalise::phone::classify(&practice.callback_spoken, practice.phone_region)
-            .ok()
-            .map(|c| c.phone.e164.into());
     location
         .caller_numbers()
         .into_iter()
-        .chain(callback)
+        .chain(callback_e164(location))
         .collect()
+}
+
+/// The location's callback number, E.164 (configured, or its Annie number).
+fn callback_e164(location: &Location) -> Option<String> {
+    let practice = &location.practice;
+    crate::normalise::phone::classify(&practice.callback_spoken, practice.phone_region)
+        .ok()
+        .map(|c| c.phone.e164.into())
+}
+
+/// Every number of the practice, over all its locations: each Annie number (language numbers
+/// included) and each callback number, E.164, with whose it is ("the Annie number of location
+/// 2, Bright Smile Dental West"). A patient's row with any of them is `invalid`, whichever
+/// location the row belongs to: an export puts an office's number where a patient's is
+/// missing, and in a group that office may be another location's. Built once per run, so a row
+/// costs one set lookup.
+#[derive(Debug, Default)]
+pub struct OwnNumbers {
+    whose: std::collections::HashMap<String, String>,
+}
+
+impl OwnNumbers {
+    pub fn of(locations: &[Location]) -> OwnNumbers {
+        let grouped = crate::locations::grouped(locations);
+        let mut whose = std::collections::HashMap::new();
+        for l in locations {
+            let of = |what: String| match grouped {
+                true => format!("the {what} of location {}, {}", l.id, l.label()),
+                false => format!("its {what}"),
+            };
+            let numbers =
+                std::iter::once((l.practice.from_number.clone(), of("Annie number".into())))
+                    .chain(
+                        l.language_numbers.iter().map(|(language, n)| {
+                            (n.clone(), of(format!("{language} Annie number")))
+                        }),
+                    )
+                    .chain(callback_e164(l).map(|n| (n, of("callback number".into()))));
+            for (number, label) in numbers {
+                // A callback number left unset is the Annie number: named as that.
+                whose.entry(number).or_insert(label);
+            }
+        }
+        OwnNumbers { whose }
+    }
+
+    /// Whose number this is, when it is one of the practice's own.
+    pub(crate) fn whose(&self, e164: &str) -> Option<&str> {
+        self.whose.get(e164).map(String::as_str)
+    }
 }
 
 /// Keeps the households one location may call in this run (now, or later in its window);
@@ -210,6 +255,7 @@ pub fn check(
     now: DateTime<Utc>,
     spacing: &Spacing,
     opt_outs: &OptOuts,
+    own: &OwnNumbers,
 ) -> anyhow::Result<Checked> {
     let window = CallingWindow::of(&location.hours, now);
     let mut checked = Checked {
@@ -217,15 +263,17 @@ pub fn check(
         callable: Vec::new(),
         schedule: Schedule::new(window),
     };
-    let own = own_numbers(location);
     for mut h in households {
-        if own.contains(h.lead().phone.e164.as_str()) {
-            // A placeholder in the export (the office's own number where the patient's is
-            // missing): calling it rings the office, and groups strangers into one "household".
+        if let Some(whose) = own.whose(&h.lead().phone.e164) {
+            // A placeholder in the export (an office's own number where the patient's is
+            // missing, this location's or another's): calling it rings the office, and groups
+            // strangers into one "household".
             let reason = Reason::new(
                 ReasonCode::NoValidPhone,
-                "the phone number is the practice's own (its Annie or callback number), not the \
-                 patient's; correct it in the practice system",
+                format!(
+                    "the phone number is the practice's own ({whose}), not the patient's; \
+                     correct it in the practice system"
+                ),
             );
             settle_all(h, Status::Invalid, reason, &mut checked.settled);
             continue;

@@ -11,6 +11,7 @@ use crate::clock::{self, Clock};
 use crate::collect;
 use crate::dispatch::{Dispatcher, Gate, Mode, Stop};
 use crate::exit::WindowClosed;
+use crate::guard::OwnNumbers;
 use crate::history;
 use crate::languages::Languages;
 use crate::ledger::{Identity, Ledger};
@@ -77,6 +78,8 @@ pub struct Services {
     /// The latest call to each number over every location: the spacing between a group's
     /// calls to one phone.
     pub spacing: Arc<Spacing>,
+    /// Every location's Annie and callback numbers: never a patient's, whichever location.
+    pub own_numbers: Arc<OwnNumbers>,
 }
 
 impl Services {
@@ -136,6 +139,7 @@ impl Services {
             templates: s.templates.clone(),
             languages: s.languages.clone(),
             spacing: Arc::new(Spacing::for_locations(spacing_of(s), s.locations.len())),
+            own_numbers: Arc::new(OwnNumbers::of(&s.locations)),
         })
     }
 

@@ -103,6 +103,9 @@ pub struct Templates {
     pub(crate) fixed: HashSet<String>,
     /// Their texts (or the reason they fail), by template and practice name and callback number.
     pub(crate) by_practice: std::sync::Mutex<Vec<(FixedKey, Result<String, Reason>)>>,
+    /// Context templates that leave a household's other appointments out of its call, as
+    /// `file:line: [templates] key` ([`leaves_out_the_second`]); see [`Templates::households`].
+    pub(crate) lead_only: Vec<String>,
 }
 
 /// A fixed template's name, and the practice's name and callback number.
@@ -132,9 +135,14 @@ impl Templates {
         env.set_keep_trailing_newline(false);
         let mut typed = HashSet::new();
         let mut fixed = HashSet::new();
-        let mut add_one = |env: &mut Environment<'static>, name: String, source| {
+        let mut lead_only = Vec::new();
+        let mut add_one = |env: &mut Environment<'static>, name: String, source: TemplateSource| {
+            let label = format!("{}: [templates] {}", source.location, source.key);
             if add(env, name.clone(), source)? {
-                fixed.insert(name);
+                fixed.insert(name.clone());
+            }
+            if name.starts_with("context") && leaves_out_the_second(&env.get_template(&name)?) {
+                lead_only.push(label);
             }
             anyhow::Ok(())
         };
@@ -152,7 +160,79 @@ impl Templates {
             typed,
             fixed,
             by_practice: Default::default(),
+            lead_only,
         })
+    }
+
+    /// Refuses, at start-up, a context template a household's call could be made with that
+    /// leaves the household's other appointments out. A household (several appointments on one
+    /// phone) gets one call, made with its first appointment's context (its type's, its
+    /// language's), and every member's row is marked sent with that call's id: a text naming
+    /// only the first patient would record the others as reminded when nobody mentioned them.
+    /// They cannot get calls of their own instead: one number is called at most once a day.
+    pub fn households(&self) -> anyhow::Result<()> {
+        match self.lead_only.first() {
+            Some(label) => Err(anyhow::anyhow!(
+                "{label}: names only the first appointment of a household (appointments that \
+                 share a phone get one call, and each of their rows is marked sent by it), so the \
+                 others would be recorded as reminded without being mentioned; name each one with \
+                 `{{% for a in appointments %}}` ... `{{% endfor %}}` as the default context does \
+                 (see docs/configuration.md, \"Templates: variables and rules\"), or set \
+                 `[households] enabled = false` to call only the earliest of them"
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A household's second appointment, twice, differing in every detail from [`VARIABLES`]' and
+/// from each other: see [`leaves_out_the_second`].
+const SECOND_MEMBERS: [&[(&str, &str)]; 2] = [
+    &[
+        ("first_name", "Bartholomew"),
+        ("last_name", "Oyelaran-Whitfield"),
+        ("appointment_type", "Root canal"),
+        ("appointment_description", "Molar #30, second visit"),
+        ("appointment_when", "Wednesday, November 26 at 10:30 AM"),
+        ("appointment_day", "Wednesday, November 26"),
+        ("appointment_time", "10:30 AM"),
+    ],
+    &[
+        ("first_name", "Ngozi"),
+        ("last_name", "Lindqvist"),
+        ("appointment_type", "Crown"),
+        ("appointment_description", "Crown fitting, upper left"),
+        ("appointment_when", "Thursday, November 27 at 8:15 AM"),
+        ("appointment_day", "Thursday, November 27"),
+        ("appointment_time", "8:15 AM"),
+    ],
+];
+
+/// Whether a context leaves a household's second appointment out of its call: rendered for a
+/// two-appointment household whose second appointment is one patient's, then another's, it
+/// says the same thing. Whatever way the template reads the list (or does not), only what it
+/// says counts. A template that does not render is reported by the example render.
+fn leaves_out_the_second(template: &minijinja::Template<'_, '_>) -> bool {
+    let render = |second: &[(&str, &str)]| {
+        let lead: serde_json::Map<String, serde_json::Value> = VARIABLES
+            .iter()
+            .filter(|(k, _)| *k != "appointments")
+            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+            .collect();
+        let mut other = lead.clone();
+        for (k, v) in second {
+            other.insert(k.to_string(), serde_json::Value::from(*v));
+        }
+        let mut vars = lead.clone();
+        vars.insert(
+            "appointments".to_string(),
+            serde_json::Value::Array(vec![lead.into(), other.into()]),
+        );
+        template.render(&vars).ok()
+    };
+    match (render(SECOND_MEMBERS[0]), render(SECOND_MEMBERS[1])) {
+        (Some(one), Some(other)) => one == other,
+        _ => false,
     }
 }
 
@@ -562,5 +642,41 @@ mod tests {
             ["a", "b", "c", "if", "h", "endif", "raw", "endraw", "k", "señor"]
         );
         assert_eq!(c.tags, ["if", "endif", "raw", "endraw"]);
+    }
+
+    /// Which contexts a household's call may be made with: those that say something of its
+    /// second appointment, however they reach it.
+    #[test]
+    fn a_context_that_leaves_out_a_households_second_appointment_is_found() {
+        let lead_only = |context: &str| {
+            let t = Templates::compile(
+                source("context", context),
+                source("voicemail", DEFAULT_VOICEMAIL),
+                BTreeMap::new(),
+            )
+            .unwrap();
+            !t.lead_only.is_empty()
+        };
+        assert!(!lead_only(DEFAULT_CONTEXT));
+        assert!(!lead_only(
+            "{% for a in appointments %}{{ a.appointment_time }} {% endfor %}"
+        ));
+        assert!(lead_only("{{ first_name }} on {{ appointment_when }}"));
+        assert!(lead_only("{{ appointments|length }} appointments"));
+        assert!(lead_only("{{ appointments[0].first_name }}"));
+        let err = Templates::compile(
+            source("context", "{{ first_name }}"),
+            source("voicemail", DEFAULT_VOICEMAIL),
+            BTreeMap::new(),
+        )
+        .unwrap()
+        .households()
+        .unwrap_err();
+        assert!(
+            format!("{err}").starts_with(
+                "practice.toml:7: [templates] context: names only the first appointment of a household"
+            ),
+            "{err}"
+        );
     }
 }

@@ -120,6 +120,7 @@ async fn plan_recalled(
         clock.now(),
         &services.spacing,
         opt_outs,
+        &services.own_numbers,
     )?;
     settled.extend(checked.settled);
     let mut plan = plan::plan(settled, checked.callable, location.results_id());

@@ -186,6 +186,11 @@ impl Settings {
             opt_out_values: opt_out.values.clone(),
             ..input
         };
+        let templates = texts::templates(&config)?;
+        let households = c.households.enabled.unwrap_or(true);
+        if households {
+            texts::households_named(&templates, &languages)?;
+        }
         if run.now.is_some() && mode == Mode::Send {
             refuse_pinned_clock(&locations)?;
         }
@@ -202,7 +207,7 @@ impl Settings {
             name: c.practice.name.get_ref().trim().to_string(),
             locations,
             languages: Arc::new(languages),
-            households: c.households.enabled.unwrap_or(true),
+            households,
             opt_out,
             retry_uncertain: run.retry_uncertain,
             accept_new_key: run.accept_new_key,
@@ -217,7 +222,7 @@ impl Settings {
             allow_stale: run.allow_stale,
             show_progress: !global.no_progress && !global.quiet,
             selection: input::selection(&config, &preset)?,
-            templates: Arc::new(texts::templates(&config)?),
+            templates: Arc::new(templates),
         })
     }
 

@@ -138,3 +138,12 @@ fn refuse_shared_values(config: &LoadedConfig) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// With `[households] enabled` (the default), every context a household's call may be made with
+/// (the general one, each appointment type's, each language's) must name each of its
+/// appointments ([`Templates::households`]): checked at start-up, by `check` too.
+pub(super) fn households_named(templates: &Templates, languages: &Languages) -> anyhow::Result<()> {
+    std::iter::once(templates)
+        .chain(languages.list.iter().filter_map(|l| l.templates.as_ref()))
+        .try_for_each(Templates::households)
+}

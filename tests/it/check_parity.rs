@@ -121,6 +121,14 @@ fn every_start_up_error_of_run_is_an_error_of_check_with_the_same_exit_status() 
             true,
         ),
         (
+            "a by_type context that names only a household's first appointment",
+            format!(
+                "{}[templates.by_type.\"New Patient\"]\ncontext = \"{{{{ practice_name }}}}: {{{{ first_name }}}}'s first visit on {{{{ appointment_when }}}}.\"\n",
+                CONFIG.replace("{BASE_URL}", dead)
+            ),
+            true,
+        ),
+        (
             "a ledger folder that does not exist",
             format!(
                 "{}[state]\nledger = \"no/such/folder/ledger.sqlite3\"\n",

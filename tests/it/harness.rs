@@ -502,6 +502,15 @@ pub fn readme_sandbox_run(results: &Path, global: &[&str]) -> std::process::Comm
 /// does), and a sending run. Each run's output, its extra arguments, and the status of a row
 /// that is called in it.
 pub async fn run_every_way(t: &Test) -> Vec<(Output, &'static [&'static str], &'static str)> {
+    run_every_way_sending_with(t, &[]).await
+}
+
+/// [`run_every_way`], the sending run made with `send` (`["--sandbox"]`: the in-process
+/// sandbox, for a config with no `base_url`).
+pub async fn run_every_way_sending_with(
+    t: &Test,
+    send: &'static [&'static str],
+) -> Vec<(Output, &'static [&'static str], &'static str)> {
     let ways: [(&'static [&'static str], &str, &'static str); 4] = [
         (&["--dry-run"], "0", "dry_run"),
         (&["--dry-run"], "16777216", "dry_run"),
@@ -510,7 +519,7 @@ pub async fn run_every_way(t: &Test) -> Vec<(Output, &'static [&'static str], &'
             "0",
             "dry_run",
         ),
-        (&[], "0", "sent"),
+        (send, "0", "sent"),
     ];
     let mut outputs = Vec::new();
     for (args, hold, called) in ways {

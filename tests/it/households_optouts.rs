@@ -367,3 +367,196 @@ fn other_column_reason(column: &str) -> String {
          them another way)"
     )
 }
+
+/// The config of the households below: Spanish and "New Patient" contexts written as `lead`
+/// (the lead's variables only, as the docs' examples once were) or as `loop` (every
+/// appointment, as the docs' examples are now).
+fn household_config(spanish: &str, new_patient: &str) -> String {
+    CONFIG.replace(
+        "preset = \"opendental\"",
+        "preset = \"opendental\"\n[input.columns]\nlanguage = \"Language\"\n\
+         appointment_type = \"ProcDescript\"",
+    ) + &format!(
+        r#"
+[[languages]]
+name = "SPANISH"
+values = ["spa"]
+from_number = "+1 312 555 0101"
+context = "{spanish}"
+
+[templates.by_type."New Patient"]
+context = "{new_patient}"
+"#
+    )
+}
+
+const SPANISH_LEAD: &str =
+    "Llamada de {{ practice_name }} para {{ first_name }} el {{ appointment_when }}.";
+const SPANISH_LOOP: &str = "Llamada de {{ practice_name }} para confirmar {% for a in appointments %}la cita de {{ a.first_name }} el {{ a.appointment_when }}{% if not loop.last %}, {% endif %}{% endfor %}.";
+const NEW_PATIENT_LEAD: &str = "{{ practice_name }}: {{ first_name }}'s first visit on {{ appointment_when }}. Bring your insurance card.";
+const NEW_PATIENT_LOOP: &str = "{{ practice_name }}: {% for a in appointments %}{{ a.first_name }}'s {% if loop.first %}first visit{% else %}appointment{% endif %} on {{ a.appointment_when }}{% if not loop.last %}, {% endif %}{% endfor %}. Bring your insurance card.";
+
+/// The tester's households: Maria (Spanish) leads Juan and Ana on one phone; Juan ("New
+/// Patient") leads Ana on another.
+fn household_export() -> String {
+    let member = |apt: &str, name: &str, phone: &str, at: &str, kind: &str, language: &str| {
+        let row = od_row(
+            apt,
+            &[
+                ("FName", name),
+                ("LName", "Garcia"),
+                ("WirelessPhone", phone),
+                ("AptDateTime", at),
+                ("ProcDescript", kind),
+            ],
+        );
+        format!("{row},{language}")
+    };
+    [
+        format!("{OD_HEADER},Language"),
+        member(
+            "5101",
+            "Maria",
+            "312 555 5001",
+            "2026-11-24 09:00:00",
+            "Cleaning",
+            "spa",
+        ),
+        member(
+            "5102",
+            "Juan",
+            "312 555 5001",
+            "2026-11-24 09:30:00",
+            "New Patient",
+            "eng",
+        ),
+        member(
+            "5103",
+            "Ana",
+            "312 555 5001",
+            "2026-11-24 10:00:00",
+            "Cleaning",
+            "eng",
+        ),
+        member(
+            "5301",
+            "Juan",
+            "312 555 5301",
+            "2026-11-24 09:00:00",
+            "New Patient",
+            "eng",
+        ),
+        member(
+            "5302",
+            "Ana",
+            "312 555 5301",
+            "2026-11-24 09:30:00",
+            "Cleaning",
+            "eng",
+        ),
+    ]
+    .join("\n")
+        + "\n"
+}
+
+/// A household's call is made with its lead's context, and marks every member's row `sent`:
+/// a language's or an appointment type's context that names only the lead is refused at
+/// start-up (exit 2, nothing sent), naming the file, line and template and what to do. The
+/// members cannot be called one by one instead (one call a day to a number).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_context_that_names_only_a_households_lead_is_refused_at_start_up() {
+    let annie = Annie::start().await;
+    let what_to_do = "names only the first appointment of a household (appointments that \
+        share a phone get one call, and each of their rows is marked sent by it), so the others \
+        would be recorded as reminded without being mentioned; name each one with \
+        `{% for a in appointments %}` ... `{% endfor %}` as the default context does (see \
+        docs/configuration.md, \"Templates: variables and rules\"), or set `[households] \
+        enabled = false` to call only the earliest of them";
+    for (config, starts, key) in [
+        (
+            household_config(SPANISH_LEAD, NEW_PATIENT_LOOP),
+            "context = \"Llamada",
+            "languages \"SPANISH\" context",
+        ),
+        (
+            household_config(SPANISH_LOOP, NEW_PATIENT_LEAD),
+            "context = \"{{ practice_name }}:",
+            "by_type.\"New Patient\".context",
+        ),
+    ] {
+        let line = config.lines().position(|l| l.starts_with(starts)).unwrap() + 1;
+        let out = Test::new()
+            .server(&annie.base_url())
+            .config(&config)
+            .input("appointments.csv", household_export())
+            .run_async()
+            .await;
+        out.assert_status(2);
+        assert_eq!(
+            out.stderr.trim_end(),
+            format!(
+                "annie-dispatch: error: {}:{line}: [templates] {key}: {what_to_do}",
+                out.dir.join("config.toml").display()
+            )
+        );
+        assert!(!out.results_path.exists());
+    }
+    assert!(annie.requests().await.is_empty());
+}
+
+/// With contexts that loop over `appointments` (the docs' examples), each household's one call
+/// names every member: the Spanish lead's call names Juan and Ana too, and the "New Patient"
+/// lead's call names Ana.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_language_or_type_context_that_loops_names_every_household_member() {
+    let annie = Annie::start().await;
+    let out = Test::new()
+        .server(&annie.base_url())
+        .config(&household_config(SPANISH_LOOP, NEW_PATIENT_LOOP))
+        .input("appointments.csv", household_export())
+        .run_async()
+        .await;
+    out.assert_status(0);
+    for id in ["5101", "5102", "5103", "5301", "5302"] {
+        assert_eq!(out.result_for(id)["status"], "sent", "{id}");
+    }
+    let contexts: Vec<String> = annie
+        .bodies()
+        .await
+        .iter()
+        .map(|b| b["context"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(contexts.len(), 2, "{contexts:?}");
+    assert!(
+        contexts.contains(
+            &"Llamada de Bright Smile Dental para confirmar la cita de Maria el Tuesday, \
+              November 24 at 9:00 AM, la cita de Juan el Tuesday, November 24 at 9:30 AM, la \
+              cita de Ana el Tuesday, November 24 at 10:00 AM."
+                .to_string()
+        ),
+        "{contexts:?}"
+    );
+    assert!(
+        contexts.contains(
+            &"Bright Smile Dental: Juan's first visit on Tuesday, November 24 at 9:00 AM, Ana's \
+              appointment on Tuesday, November 24 at 9:30 AM. Bring your insurance card."
+                .to_string()
+        ),
+        "{contexts:?}"
+    );
+}
+
+/// `[households] enabled = false` calls only the earliest appointment on a number, so a
+/// context of the lead alone is accepted.
+#[test]
+fn without_households_a_context_of_the_lead_alone_is_accepted() {
+    let config =
+        household_config(SPANISH_LEAD, NEW_PATIENT_LEAD) + "\n[households]\nenabled = false\n";
+    let out = Test::new()
+        .config(&config)
+        .input("appointments.csv", household_export())
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    assert_eq!(out.result_for("5101")["status"], "dry_run");
+}

@@ -14,7 +14,7 @@ async fn the_language_column_picks_the_number_and_the_templates() {
 name = "SPANISH"
 values = ["Spanish", "spa", "es"]
 from_number = "+1 312 555 0101"
-context = "Llamada de {{ practice_name }} para confirmar la cita de {{ first_name }}."
+context = "Llamada de {{ practice_name }} para confirmar {% for a in appointments %}la cita de {{ a.first_name }}{% if not loop.last %}, {% endif %}{% endfor %}."
 voicemail = "Hola, le llama {{ practice_name }}. Por favor llámenos al {{ callback_number }}."
 "#;
     let export = format!(

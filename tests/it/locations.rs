@@ -31,7 +31,7 @@ language = "Language"
 [[languages]]
 name = "SPANISH"
 values = ["spa", "Spanish"]
-context = "Llamada de {{ practice_name }} para confirmar la cita de {{ first_name }}."
+context = "Llamada de {{ practice_name }} para confirmar {% for a in appointments %}la cita de {{ a.first_name }}{% if not loop.last %}, {% endif %}{% endfor %}."
 
 [[locations]]
 id = "1"
@@ -917,4 +917,89 @@ async fn the_preview_shows_the_spacing_between_two_locations_calls_to_one_phone(
         .collect();
     assert_eq!(spaced.len(), 1, "{reasons:?}");
     assert!(reasons.iter().any(String::is_empty), "{reasons:?}");
+}
+
+/// The group example (samples/group.toml): a patient whose number is ANOTHER location's Annie
+/// number (its default one or a language's) or callback number is `invalid`, the reason naming
+/// whose number it is, in every preview and in a sandbox run; two North patients carrying
+/// West's number are not made one household call.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_locations_numbers_are_the_practices_own_and_never_called() {
+    let config = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/group.toml"),
+    )
+    .unwrap();
+    let row = |apt: &str, phone: &str, clinic: &str| {
+        let phone = match phone {
+            "" => crate::harness::phone_for(apt),
+            p => p.to_string(),
+        };
+        let row = od_row(
+            apt,
+            &[
+                ("WirelessPhone", phone.as_str()),
+                ("AptDateTime", "2026-11-24 11:00:00"),
+            ],
+        );
+        format!("{row},{clinic},eng")
+    };
+    let rows = [
+        row("W-NORTH-FROM", "(312) 555-0100", "2"),
+        row("W-NORTH-SPANISH", "312 555 0101", "2"),
+        row("W-NORTH-CALLBACK", "312.555.0199", "2"),
+        row("N-WEST-1", "(303) 555-0100", "1"),
+        row("N-WEST-2", "303-555-0100", "1"),
+        row("N-OK", "", "1"),
+        row("W-OK", "", "2"),
+    ];
+    let t = Test::new()
+        .config(&config)
+        .input("appointments.csv", export(&rows));
+    let north = "location 1, Bright Smile Dental North";
+    let west = "location 2, Bright Smile Dental West";
+    let expected = [
+        ("W-NORTH-FROM", format!("the Annie number of {north}")),
+        (
+            "W-NORTH-SPANISH",
+            format!("the SPANISH Annie number of {north}"),
+        ),
+        (
+            "W-NORTH-CALLBACK",
+            format!("the callback number of {north}"),
+        ),
+        ("N-WEST-1", format!("the Annie number of {west}")),
+        ("N-WEST-2", format!("the Annie number of {west}")),
+    ];
+    for (out, args, called) in crate::harness::run_every_way_sending_with(&t, &["--sandbox"]).await
+    {
+        for (id, whose) in &expected {
+            let r = out.result_for(id);
+            assert_eq!(
+                (
+                    r["status"].as_str(),
+                    r["reason_code"].as_str(),
+                    r["reason"].as_str()
+                ),
+                (
+                    "invalid",
+                    "no_valid_phone",
+                    format!(
+                        "the phone number is the practice's own ({whose}), not the patient's; \
+                         correct it in the practice system"
+                    )
+                    .as_str()
+                ),
+                "{args:?}: {r:?}\n{}",
+                out.stderr
+            );
+        }
+        for id in ["N-OK", "W-OK"] {
+            assert_eq!(
+                out.result_for(id)["status"],
+                called,
+                "{args:?}\n{}",
+                out.stderr
+            );
+        }
+    }
 }
