@@ -43,6 +43,7 @@ use crate::calling_day::CallingDay;
 use crate::cli::GlobalArgs;
 use crate::clock::Clock;
 use crate::collect::Collector;
+use crate::column_values::ColumnValues;
 use crate::dispatch::{KeptCalls, Mode};
 use crate::exit::RunOutcome;
 use crate::export::{self, Format, RawRecord};
@@ -104,6 +105,8 @@ struct Index {
     /// The [`number_key`]s of numbers more than one appointment has, each with the position of
     /// the last row that has it.
     shared: HashMap<u64, usize>,
+    /// What the export's flag columns hold that nothing recognises (see [`ColumnValues`]).
+    warnings: Vec<String>,
 }
 
 /// A phone number's key in the index. Two numbers that met by chance would only hold back a
@@ -126,12 +129,14 @@ fn index(
     let mut numbers: Vec<(u64, usize)> = Vec::new();
     let mut opt_outs = OptOuts::of_list(do_not_call);
     let mut held = hold.then(Vec::new);
+    let mut values = ColumnValues::new(s);
     let mut position = 0;
     loop {
         let chunk = rows.next()?;
         if chunk.is_empty() {
             break;
         }
+        values.add_all(&chunk, s);
         let Some(held) = &mut held else {
             // Each row normalised, reduced to its facts and dropped on the same core; an
             // opted-out row keeps only its numbers, every one of them (a row that cannot be
@@ -198,6 +203,7 @@ fn index(
         duplicates,
         opt_outs,
         shared,
+        warnings: values.warnings(),
     })
 }
 
@@ -267,6 +273,8 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
     let hold = std::fs::metadata(&s.input.path).is_ok_and(|m| m.len() <= hold_bytes());
     let mut index = index(&first, &s, super::location::do_not_call_list(&s)?, hold)?;
     drop(first);
+    let warnings = std::mem::take(&mut index.warnings);
+    super::warn_all(&warnings);
     if index.total == 0 {
         export::note_empty();
     }
@@ -403,6 +411,7 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         interrupted: services.stop.interrupted(),
         rows: collected.rows,
         other_problem: false,
+        warnings,
     })
 }
 
