@@ -11,7 +11,7 @@ use crate::exit::RunOutcome;
 use crate::services::Services;
 use crate::settings::Settings;
 use crate::{calling_day, column_values, export, normalise, optout, outputs, select};
-use location::{do_not_call_list, run_location, split_by_location, to_call};
+use location::{do_not_call_list, run_location, split_by_location, to_call, warn_all};
 
 /// Stages 1–3 for the whole export, then stages 4–6 for each location at once, all feeding one
 /// collector: when every location is done and the channel closes, every row has a result.
@@ -56,11 +56,4 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
         other_problem: false,
         warnings,
     })
-}
-
-/// Logs what the export's flag columns hold that nothing recognises (see [`column_values`]).
-pub(crate) fn warn_all(warnings: &[String]) {
-    for warning in warnings {
-        tracing::warn!("{warning}");
-    }
 }

@@ -274,7 +274,7 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
     let mut index = index(&first, &s, super::location::do_not_call_list(&s)?, hold)?;
     drop(first);
     let warnings = std::mem::take(&mut index.warnings);
-    super::warn_all(&warnings);
+    super::location::warn_all(&warnings);
     if index.total == 0 {
         export::note_empty();
     }
