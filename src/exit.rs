@@ -63,6 +63,9 @@ pub struct RunOutcome {
     pub rows: Vec<crate::results::RowResult>,
     /// A problem outside the rows that needs a person (`check`: no API key).
     pub other_problem: bool,
+    /// What the run warned about the export as a whole (a flag column holding values nothing
+    /// recognises), for `check` to repeat in its report.
+    pub warnings: Vec<String>,
 }
 
 impl RunOutcome {
@@ -73,6 +76,7 @@ impl RunOutcome {
             interrupted: None,
             rows: Vec::new(),
             other_problem: false,
+            warnings: Vec::new(),
         }
     }
 

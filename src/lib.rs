@@ -41,6 +41,7 @@ pub(crate) mod settings;
 pub(crate) mod templates;
 
 // 2. Stages: pure steps from model to model.
+pub(crate) mod column_values;
 pub(crate) mod conversations;
 pub(crate) mod households;
 pub(crate) mod languages;

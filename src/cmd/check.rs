@@ -92,6 +92,9 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
             input.display(),
             outcome.summary.line()
         )?;
+        for warning in &outcome.warnings {
+            writeln!(out, "  warning: {warning}")?;
+        }
         for row in outcome.rows.iter().filter(|r| r.needs_attention()) {
             writeln!(
                 out,

@@ -22,6 +22,9 @@ pub struct Preset {
     /// `[optout] columns` is not set, with the values that mean "do not call" there.
     pub opt_out_columns: Vec<&'static str>,
     pub opt_out_values: Vec<&'static str>,
+    /// The values of those columns known to mean something else (another way to contact the
+    /// patient): not warned about as values nothing recognises.
+    pub opt_out_other_values: Vec<&'static str>,
 }
 
 /// The names accepted by `[input] preset`.
@@ -158,6 +161,26 @@ fn open_dental() -> Preset {
         // 2 HmPhone, ...): Open Dental's own "do not call" mark, by name or number.
         opt_out_columns: vec!["PreferConfirmMethod", "PreferContactMethod"],
         opt_out_values: vec!["DoNotCall", "1"],
+        // The rest of ContactMethod: 0 None, 2 HmPhone, 3 WkPhone, 4 WirelessPh, 5 Email,
+        // 6 SeeNotes, 7 Mail, 8 TextMessage.
+        opt_out_other_values: vec![
+            "None",
+            "HmPhone",
+            "WkPhone",
+            "WirelessPh",
+            "Email",
+            "SeeNotes",
+            "Mail",
+            "TextMessage",
+            "0",
+            "2",
+            "3",
+            "4",
+            "5",
+            "6",
+            "7",
+            "8",
+        ],
         ..generic()
     }
 }
@@ -188,7 +211,7 @@ fn dentrix() -> Preset {
         skip_statuses: vec!["Broken", "Wait/Will Call", "Complete", "No Show"],
         // Dentrix's status column holds confirmation codes on scheduled visits (`??????`
         // unconfirmed, `FIRM` confirmed, `LMM`/`LMP` message left, ...) and Ascend's words for
-        // them; `FIRM` is then skipped as already confirmed. HERE, READY, Checkout, ... are
+        // them; `FIRM` (and Ascend's `Confirmed`) is then skipped as already confirmed. HERE, READY, Checkout, ... are
         // patients already in the office: not called.
         call_statuses: Some(vec![
             "??????",
@@ -204,7 +227,7 @@ fn dentrix() -> Preset {
             "Left Message",
             "Scheduled",
         ]),
-        confirmed_values: vec!["FIRM", "FIRM-E"],
+        confirmed_values: vec!["FIRM", "FIRM-E", "Confirmed"],
         opt_out_columns: Vec::new(),
         opt_out_values: Vec::new(),
         ..generic()

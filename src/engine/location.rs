@@ -178,3 +178,11 @@ pub(super) fn do_not_call_list(s: &Settings) -> anyhow::Result<Vec<String>> {
         None => Ok(Vec::new()),
     }
 }
+
+/// Logs what the export's flag columns hold that nothing recognises (see
+/// [`crate::column_values`]).
+pub(crate) fn warn_all(warnings: &[String]) {
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+}

@@ -11,8 +11,8 @@ use crate::clock::Clock;
 use crate::exit::RunOutcome;
 use crate::services::Services;
 use crate::settings::{Mode, Settings};
-use crate::{calling_day, export, normalise, optout, outputs, select};
-use location::{do_not_call_list, run_location, split_by_location, to_call};
+use crate::{calling_day, column_values, export, normalise, optout, outputs, select};
+use location::{do_not_call_list, run_location, split_by_location, to_call, warn_all};
 
 /// Stages 1–3 for the whole export, then stages 4–6 for each location at once, all feeding one
 /// collector: when every location is done and the channel closes, every row has a result.
@@ -30,6 +30,8 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
     let export = export::read(&s.input)?;
     // From here on, the mapping is the one this file allows (a preset's absent columns gone).
     s.input.columns = export.columns;
+    let warnings = column_values::ColumnValues::of(&export.records, &s).warnings();
+    warn_all(&warnings);
     let appointments = normalise::normalise_all(export.records, &s.input, &s.locations);
     let opt_outs = optout::OptOuts::build(do_not_call_list(&s)?, &appointments);
     let days = calling_day::CallingDay::for_locations(&s.locations, clock.now());
@@ -56,6 +58,7 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
         interrupted: services.stop.interrupted(),
         rows: collected.rows,
         other_problem: false,
+        warnings,
     })
 }
 

@@ -46,6 +46,7 @@ use crate::calling_day::CallingDay;
 use crate::cli::GlobalArgs;
 use crate::clock::Clock;
 use crate::collect::Collector;
+use crate::column_values::ColumnValues;
 use crate::dispatch::{KeptCalls, Mode};
 use crate::exit::RunOutcome;
 use crate::export::{self, Format, RawRecord};
@@ -108,6 +109,8 @@ struct Index {
     /// The [`number_key`]s of numbers more than one appointment has, each with the position of
     /// the last row that has it.
     shared: HashMap<u64, usize>,
+    /// What the export's flag columns hold that nothing recognises (see [`ColumnValues`]).
+    warnings: Vec<String>,
 }
 
 /// A phone number's key in the index. Two numbers that met by chance would only hold back a
@@ -131,12 +134,14 @@ fn index(
     let mut numbers: Vec<(u64, usize)> = Vec::new();
     let mut opt_outs = OptOuts::of_list(do_not_call);
     let mut kept = Rows::new(hold)?;
+    let mut values = ColumnValues::new(s);
     let mut position = 0;
     loop {
         let chunk = rows.next()?;
         if chunk.is_empty() {
             break;
         }
+        values.add_all(&chunk, s);
         let first = position;
         position += chunk.len();
         // Each row normalised and reduced to its facts on the same core; an opted-out row
@@ -182,6 +187,7 @@ fn index(
         duplicates,
         opt_outs,
         shared,
+        warnings: values.warnings(),
     };
     Ok((index, kept))
 }
@@ -250,8 +256,10 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
     s.input.columns = first.columns.clone();
     let first = ReadAhead::start(first);
     let hold = std::fs::metadata(&s.input.path).is_ok_and(|m| m.len() <= hold_bytes());
-    let (index, rows) = index(&first, &s, super::location::do_not_call_list(&s)?, hold)?;
+    let (mut index, rows) = index(&first, &s, super::location::do_not_call_list(&s)?, hold)?;
     drop(first);
+    let warnings = std::mem::take(&mut index.warnings);
+    super::location::warn_all(&warnings);
     if index.total == 0 {
         export::note_empty();
     }
@@ -372,6 +380,7 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         interrupted: services.stop.interrupted(),
         rows: collected.rows,
         other_problem: false,
+        warnings,
     })
 }
 

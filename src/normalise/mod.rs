@@ -21,7 +21,7 @@ use crate::export::record::{InputSettings, RawRecord};
 use crate::locations::{self, Location};
 use crate::practice::Practice;
 use crate::reason::{Reason, ReasonCode};
-pub use crate::settings::opt_out::same_opt_out_word;
+pub use crate::settings::opt_out::{is_affirmative, same_opt_out_word};
 pub use phone::Phone;
 
 /// The API's cap on `patientInfo.firstName` / `lastName`.
@@ -316,14 +316,17 @@ fn locate(
     })
 }
 
+/// Which opt-out column says "do not call", and with what: one of `[optout] values`, or a plain
+/// affirmative (`Y`, `TRUE`, ...), which in a column named as an opt-out column can only mean
+/// that (erring toward not calling).
 fn opt_out(record: &RawRecord, input: &InputSettings) -> Option<CompactString> {
     input.columns.opt_out_columns().find_map(|(field, column)| {
         let value = record.get(field)?;
-        input
+        let listed = input
             .opt_out_values
             .iter()
-            .any(|v| same_opt_out_word(v, value))
-            .then(|| format_compact!("{column} is {value}"))
+            .any(|v| same_opt_out_word(v, value));
+        (listed || is_affirmative(value)).then(|| format_compact!("{column} is {value}"))
     })
 }
 

@@ -334,6 +334,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "stages",
         &[
+            "column_values",
             "households",
             "languages",
             "normalise",

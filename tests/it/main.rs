@@ -22,6 +22,7 @@ mod ledger_identity;
 mod locations;
 mod number_rules;
 mod oauth;
+mod optout_values;
 mod outcomes;
 mod outputs;
 mod phone_numbers;

@@ -76,6 +76,29 @@ fn the_dentrix_preset_reads_a_report_without_work_phone_or_appt_type() {
     );
 }
 
+/// Finding: Ascend writes `Confirmed` where Dentrix writes `FIRM`; both are already confirmed
+/// (as Open Dental's `Confirmed` is), not called.
+#[test]
+fn the_dentrix_preset_skips_an_ascend_confirmed_appointment() {
+    let csv = "Appt ID,Patient Name,Mobile Phone,Home Phone,Appt Date,Appt Time,Length,Status\n\
+               D1,\"Okafor, Chinedu\",(617) 555-0142,,11/24/2026,8:30 AM,60,Confirmed\n\
+               D2,\"Rossi, Giulia\",(617) 555-0171,,11/24/2026,9:30 AM,30,FIRM\n\
+               D3,\"Lee, Kim\",(617) 555-0172,,11/24/2026,9:30 AM,30,Unconfirmed\n";
+    let out = Test::new()
+        .config(&dentrix_config())
+        .input("appointments.csv", csv)
+        .now(Some(DENTRIX_NOW))
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    let row = out.result_for("D1");
+    assert_eq!(row["status"], "skipped", "{row:?}");
+    assert_eq!(row["reason"], "already confirmed (Confirmed)");
+    assert_eq!(row["reason_code"], "already_confirmed");
+    assert_eq!(out.result_for("D2")["reason"], "already confirmed (FIRM)");
+    assert_eq!(out.result_for("D3")["status"], "dry_run");
+}
+
 #[test]
 fn a_preset_needs_its_required_columns_and_at_least_one_phone() {
     let csv =

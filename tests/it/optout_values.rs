@@ -1,0 +1,266 @@
+//! What an opt-out column's values mean: `[optout] values`, and the plain affirmatives of a
+//! yes/no flag (`Y`, `Yes`, `TRUE`, `X`, `1`, JSON `true`), which in a column named as an opt-out
+//! column can only mean "do not call". A value that is neither those nor a plain "no" is not an
+//! opt-out, but the run and `check` say which column holds it (and its values, when the column
+//! is flag-like); so does a confirmation column none of whose values is recognised.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::{od_row, run_every_way, Test, CONFIG, NOW, OD_HEADER};
+use crate::mock::Annie;
+
+/// The harness's Open Dental config with `Do Not Call` as the opt-out column.
+fn config() -> String {
+    format!("{CONFIG}[optout]\ncolumns = [\"Do Not Call\"]\n")
+}
+
+/// An Open Dental export with a `Do Not Call` column holding each (id, value).
+fn export(rows: &[(&str, &str)]) -> String {
+    let mut export = format!("{OD_HEADER},Do Not Call\n");
+    for (id, value) in rows {
+        export.push_str(&format!("{},{value}\n", od_row(id, &[])));
+    }
+    export
+}
+
+/// `check` over the config and export a run left in `dir`: its status, stdout and stderr.
+fn check(dir: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env("ANNIE_API_KEY", "annie-sk-v1-test")
+        .args(["--no-progress", "check", "--config", "config.toml"])
+        .args(["--input", "appointments.csv", "--now", NOW])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Finding: `Do Not Call` = `Y` (Eaglesoft-style) was called, because `[optout] values` defaults
+/// to `["DoNotCall"]`. Every plain affirmative is honoured, in every way a run reads the export;
+/// a plain "no" and an empty cell are called, and nothing is warned about.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_plain_yes_in_an_opt_out_column_means_do_not_call() {
+    let annie = Annie::start().await;
+    let skipped = [
+        ("YCAP", "Y"),
+        ("YES", "Yes"),
+        ("TRUE", "TRUE"),
+        ("X", "X"),
+        ("ONE", "1"),
+        ("LOWER", "y"),
+    ];
+    let called = [
+        ("NO", "N"),
+        ("EMPTY", ""),
+        ("FALSE", "false"),
+        ("ZERO", "0"),
+    ];
+    let rows: Vec<(&str, &str)> = skipped.iter().chain(&called).copied().collect();
+    let t = Test::new()
+        .config(&config())
+        .server(&annie.base_url())
+        .input("appointments.csv", export(&rows));
+    for (out, args, status) in run_every_way(&t).await {
+        out.assert_status(0);
+        for (id, value) in skipped {
+            let row = out.result_for(id);
+            assert_eq!(row["status"], "skipped", "{args:?} {row:?}");
+            assert_eq!(
+                row["reason"],
+                format!("opted out (Do Not Call is {value})"),
+                "{args:?}"
+            );
+            assert_eq!(row["reason_code"], "opted_out", "{args:?}");
+        }
+        for (id, _) in called {
+            assert_eq!(out.result_for(id)["status"], status, "{args:?}");
+        }
+        for warned in ["WARN the opt-out column", "WARN the confirmation column"] {
+            assert!(!out.stderr.contains(warned), "{args:?}: {}", out.stderr);
+        }
+    }
+    let mut posted = annie.posted_ids().await;
+    posted.sort();
+    assert_eq!(posted, ["EMPTY", "FALSE", "NO", "ZERO"]);
+}
+
+/// A JSON export's `"doNotCall": true` (and `1`) is an opt-out; `false` is not.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_json_true_in_an_opt_out_column_means_do_not_call() {
+    let annie = Annie::start().await;
+    let config = CONFIG.replace(
+        "preset = \"opendental\"",
+        "format = \"json\"\n\n[input.columns]\nappointment_id = \"id\"\nfirst_name = \
+         \"patient.first\"\nphones = [\"patient.cell\"]\nstart = \"start\"\n\n[optout]\ncolumns \
+         = [\"patient.doNotCall\"]",
+    );
+    let row = |id: &str, cell: &str, flag: &str| {
+        format!(
+            "{{\"id\": \"{id}\", \"patient\": {{\"first\": \"Amy\", \"cell\": \"{cell}\", \
+             \"doNotCall\": {flag}}}, \"start\": \"2026-11-24T09:00:00-06:00\"}}"
+        )
+    };
+    let json = format!(
+        "[{}, {}, {}]",
+        row("TRUE", "312-555-2301", "true"),
+        row("FALSE", "312-555-2302", "false"),
+        row("ONE", "312-555-2303", "1"),
+    );
+    let out = Test::new()
+        .config(&config)
+        .server(&annie.base_url())
+        .input("appointments.json", json)
+        .run_async()
+        .await;
+    out.assert_status(0);
+    assert_eq!(
+        out.result_for("TRUE")["reason"],
+        "opted out (patient.doNotCall is true)"
+    );
+    assert_eq!(
+        out.result_for("ONE")["reason"],
+        "opted out (patient.doNotCall is 1)"
+    );
+    assert_eq!(annie.posted_ids().await, ["FALSE"]);
+}
+
+/// A value that is neither in `[optout] values` nor a plain yes or no is not an opt-out (it may
+/// be a contact preference such as `Email`), but the run's log and `check` name the column, its
+/// values and their rows, and what to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_and_the_run_name_opt_out_values_nothing_recognises() {
+    let rows = [
+        ("DNC1", "DNC"),
+        ("DNC2", "dnc"),
+        ("MAYBE", "Maybe"),
+        ("YES", "Y"),
+        ("NO", "N"),
+        ("LISTED", "DoNotCall"),
+    ];
+    let out = Test::new()
+        .config(&config())
+        .input("appointments.csv", export(&rows))
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    for id in ["DNC1", "DNC2", "MAYBE", "NO"] {
+        assert_eq!(out.result_for(id)["status"], "dry_run", "{id}");
+    }
+    for id in ["YES", "LISTED"] {
+        assert_eq!(out.result_for(id)["status"], "skipped", "{id}");
+    }
+    let warning = "the opt-out column `Do Not Call` ([optout] columns): 3 rows have a value that \
+                   is neither in [optout] values nor a plain yes or no (`DNC` (2 rows), `Maybe` \
+                   (1 row)); those patients are called. If a value means \"do not call\", add it \
+                   to [optout] values";
+    assert!(
+        out.stderr.contains(&format!("WARN {warning}\n")),
+        "{}",
+        out.stderr
+    );
+    let (status, stdout, stderr) = check(&out.dir);
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("\n  warning: {warning}\n")),
+        "{stdout}"
+    );
+    // Listing them in [optout] values makes them opt-outs, and the warning goes.
+    let listed = format!("{}values = [\"DNC\", \"Maybe\"]\n", config());
+    let out = Test::new()
+        .config(&listed)
+        .input("appointments.csv", export(&rows))
+        .args(["--dry-run"])
+        .run();
+    assert_eq!(
+        out.result_for("DNC2")["reason"],
+        "opted out (Do Not Call is dnc)"
+    );
+    assert!(
+        !out.stderr.contains("WARN the opt-out column"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A column mapped as an opt-out column that holds free text (notes, which may name patients or
+/// hold numbers) is warned about by counts only: none of its values is shown.
+#[test]
+fn values_of_a_free_text_column_are_never_shown() {
+    let rows = [
+        ("NOTE1", "ask for Robert Delacroix"),
+        ("NOTE2", "cell 312 555 0199"),
+        ("NOTE3", "Y"),
+    ];
+    let out = Test::new()
+        .config(&config())
+        .input("appointments.csv", export(&rows))
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    let warning = "the opt-out column `Do Not Call` ([optout] columns): 2 rows have a value that \
+                   is neither in [optout] values nor a plain yes or no (values not shown: the \
+                   column holds long or many different values, like free text, which may name \
+                   patients); those patients are called.";
+    assert!(out.stderr.contains(warning), "{}", out.stderr);
+    let (_, stdout, stderr) = check(&out.dir);
+    assert!(stdout.contains(warning), "{stdout}");
+    for shown in [out.stderr, stdout, stderr] {
+        assert!(
+            !shown.contains("Robert") && !shown.contains("0199"),
+            "{shown}"
+        );
+    }
+}
+
+/// Finding: Open Dental's raw export writes `Confirmed` as the practice's own numbers; with none
+/// of them in `confirmed_values`, every row is called. `check` (and the run's log) says so; a
+/// column with one recognised value is not warned about.
+#[test]
+fn check_names_a_confirmation_column_none_of_whose_values_is_recognised() {
+    let rows = [
+        od_row("A1", &[("Confirmed", "19")]),
+        od_row("A2", &[("Confirmed", "19")]),
+        od_row("A3", &[("Confirmed", "21")]),
+    ];
+    let out = Test::new()
+        .od_rows(&rows.iter().map(String::as_str).collect::<Vec<_>>())
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    let warning = "  warning: the confirmation column `Confirmed` ([input.columns] confirmed): \
+                   none of its values is in [selection] confirmed_values (`19` (2 rows), `21` \
+                   (1 row)), so no row is skipped as already confirmed. If some of them mean \
+                   \"already confirmed\", list them in [selection] confirmed_values\n";
+    let (status, stdout, stderr) = check(&out.dir);
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    assert!(stdout.contains(warning), "{stdout}");
+    assert!(out.stderr.contains(&warning[11..]), "{}", out.stderr);
+
+    let rows = [
+        od_row("A1", &[("Confirmed", "19")]),
+        od_row("A2", &[("Confirmed", "Appointment Confirmed")]),
+    ];
+    let out = Test::new()
+        .od_rows(&rows.iter().map(String::as_str).collect::<Vec<_>>())
+        .args(["--dry-run"])
+        .run();
+    let (_, stdout, _) = check(&out.dir);
+    assert!(!stdout.contains("warning:"), "{stdout}");
+    // Nobody confirmed yet is no reason to warn.
+    let rows = [
+        od_row("A1", &[("Confirmed", "Unconfirmed")]),
+        od_row("A2", &[("Confirmed", "Not Called")]),
+    ];
+    let out = Test::new()
+        .od_rows(&rows.iter().map(String::as_str).collect::<Vec<_>>())
+        .args(["--dry-run"])
+        .run();
+    let (_, stdout, _) = check(&out.dir);
+    assert!(!stdout.contains("warning:"), "{stdout}");
+}
