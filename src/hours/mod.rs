@@ -254,35 +254,23 @@ impl CallingHours {
     /// When the organisation's window that is open at `t` opened (today's start of calling
     /// hours, in the organisation's zone), or `None` when it is closed at `t`.
     pub fn org_window_start(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        if !open_in(&self.org, self.org_zone, t) {
-            return None;
-        }
-        let local = t
-            .with_timezone(&self.org_zone)
-            .date_naive()
-            .and_time(self.org.start);
-        // A window starting in a daylight-saving gap starts at the gap's first instant after it.
-        self.org_zone
-            .from_local_datetime(&local)
-            .earliest()
-            .or_else(|| {
-                let later = local + Duration::hours(1);
-                self.org_zone.from_local_datetime(&later).earliest()
-            })
-            .map(|start| start.with_timezone(&Utc).min(t))
+        self.org_window_at(t, self.org.start)
+            .map(|start| start.min(t))
     }
 
     /// When the organisation's window that is open at `t` closes, or `None` when it is closed
     /// at `t`. No call of this window's calling day may start at or after it.
     pub fn org_window_end(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.org_window_at(t, self.org.end)
+    }
+
+    /// `time` on the day of the organisation's window that is open at `t` (`None` when it is
+    /// closed). A time in a daylight-saving gap is the gap's first instant after it.
+    fn org_window_at(&self, t: DateTime<Utc>, time: chrono::NaiveTime) -> Option<DateTime<Utc>> {
         if !open_in(&self.org, self.org_zone, t) {
             return None;
         }
-        let local = t
-            .with_timezone(&self.org_zone)
-            .date_naive()
-            .and_time(self.org.end);
-        // A window ending in a daylight-saving gap ends at the gap's first instant after it.
+        let local = t.with_timezone(&self.org_zone).date_naive().and_time(time);
         self.org_zone
             .from_local_datetime(&local)
             .earliest()
@@ -290,7 +278,7 @@ impl CallingHours {
                 let later = local + Duration::hours(1);
                 self.org_zone.from_local_datetime(&later).earliest()
             })
-            .map(|end| end.with_timezone(&Utc))
+            .map(|at| at.with_timezone(&Utc))
     }
 
     /// `Ok` if a call to a number in `zones` may start at `t`.

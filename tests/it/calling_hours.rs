@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::{od_row, Test, CONFIG};
+use crate::harness::{chicago_and_los_angeles, od_row, Test, CONFIG};
 use crate::mock::Annie;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -205,16 +205,7 @@ async fn a_patient_whose_window_opens_later_is_called_when_it_opens() {
     let out = Test::new()
         .server(&annie.base_url())
         .now(Some(now))
-        .od_rows(&[
-            &od_row("CHI", &[("AptDateTime", "2026-11-25 10:00:00")]),
-            &od_row(
-                "LA",
-                &[
-                    ("AptDateTime", "2026-11-25 11:00:00"),
-                    ("WirelessPhone", "(415) 555-0147"),
-                ],
-            ),
-        ])
+        .od_rows(&chicago_and_los_angeles().each_ref().map(String::as_str))
         .args(["--wait-for-window"])
         .run_async()
         .await;

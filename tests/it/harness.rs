@@ -414,6 +414,21 @@ pub fn preview_path(results: &Path) -> PathBuf {
     }
 }
 
+/// A Chicago practice's patient and one on a Los Angeles number, whose calling hours open at
+/// 09:00 there (11:00 in Chicago): appointments `CHI` and `LA`, tomorrow at 10:00 and 11:00.
+pub fn chicago_and_los_angeles() -> [String; 2] {
+    [
+        od_row("CHI", &[("AptDateTime", "2026-11-25 10:00:00")]),
+        od_row(
+            "LA",
+            &[
+                ("AptDateTime", "2026-11-25 11:00:00"),
+                ("WirelessPhone", "(415) 555-0147"),
+            ],
+        ),
+    ]
+}
+
 pub fn od_row(apt: &str, overrides: &[(&str, &str)]) -> String {
     let mut fields: Vec<(&str, String)> = vec![
         ("AptNum", apt.to_string()),

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use crate::harness::{od_row, Test, CONFIG, NOW};
+use crate::harness::{chicago_and_los_angeles, od_row, Test, CONFIG, NOW};
 use crate::mock::Annie;
 
 /// A slow mock (each answer `delay` late) and a six-row run against it, `in_flight` at a time.
@@ -161,16 +161,7 @@ async fn a_signal_ends_the_wait_for_a_held_call() {
     let t = Test::new()
         .server(&annie.base_url())
         .now(Some(now))
-        .od_rows(&[
-            &od_row("CHI", &[("AptDateTime", "2026-11-25 10:00:00")]),
-            &od_row(
-                "LA",
-                &[
-                    ("AptDateTime", "2026-11-25 11:00:00"),
-                    ("WirelessPhone", "(415) 555-0147"),
-                ],
-            ),
-        ]);
+        .od_rows(&chicago_and_los_angeles().each_ref().map(String::as_str));
     let started = Instant::now();
     let running = t.spawn();
     // CHI's answer recorded, then the run stopped while LA waits.

@@ -4,7 +4,7 @@ use serde_json::json;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::harness::{od_row, Test};
+use crate::harness::{chicago_and_los_angeles, od_row, Test};
 use crate::mock::Annie;
 
 const SAMPLE: &str = include_str!("../../samples/opendental-appointments.csv");
@@ -152,16 +152,7 @@ async fn a_limit_reached_reports_held_calls_at_once_instead_of_waiting_for_them(
     let out = Test::new()
         .server(&annie.base_url())
         .now(Some(now))
-        .od_rows(&[
-            &od_row("CHI", &[("AptDateTime", "2026-11-25 10:00:00")]),
-            &od_row(
-                "LA",
-                &[
-                    ("AptDateTime", "2026-11-25 11:00:00"),
-                    ("WirelessPhone", "(415) 555-0147"),
-                ],
-            ),
-        ])
+        .od_rows(&chicago_and_los_angeles().each_ref().map(String::as_str))
         .args(["--limit", "1"])
         .run_async()
         .await;
