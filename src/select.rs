@@ -232,19 +232,18 @@ pub enum Duplicate {
 }
 
 fn duplicate_verdicts(rows: &[Normalised]) -> HashMap<usize, Duplicate> {
-    // First index per id; a list only for the (rare) ids seen more than once.
-    let mut first: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
-    let mut repeated: HashMap<&str, Vec<usize>> = HashMap::new();
+    // First index per id (an id is its location's, see [`IdFacts`]); a list only for the
+    // (rare) ids seen more than once.
+    let mut first: HashMap<(usize, &str), usize> = HashMap::with_capacity(rows.len());
+    let mut repeated: HashMap<(usize, &str), Vec<usize>> = HashMap::new();
     for (i, n) in rows.iter().enumerate() {
         if let Ok(a) = &n.result {
-            match first.get(a.id.as_str()) {
+            let key = (a.location, a.id.as_str());
+            match first.get(&key) {
                 None => {
-                    first.insert(a.id.as_str(), i);
+                    first.insert(key, i);
                 }
-                Some(&f) => repeated
-                    .entry(a.id.as_str())
-                    .or_insert_with(|| vec![f])
-                    .push(i),
+                Some(&f) => repeated.entry(key).or_insert_with(|| vec![f]).push(i),
             }
         }
     }
@@ -280,7 +279,9 @@ fn duplicate_verdicts(rows: &[Normalised]) -> HashMap<usize, Duplicate> {
 }
 
 /// What the duplicate check needs of one appointment: its id and every value it holds, hashed
-/// (128 bits for the id, so that two different ids of one export never meet by chance).
+/// (128 bits for the id, so that two different ids of one export never meet by chance). An id
+/// is its location's: in a group, each practice system numbers its own appointments, and the
+/// ledger keeps them apart the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdFacts {
     pub id: u128,
@@ -297,6 +298,7 @@ impl IdFacts {
         let half = |salt: u8| {
             let mut h = std::hash::DefaultHasher::new();
             salt.hash(&mut h);
+            a.location.hash(&mut h);
             a.id.hash(&mut h);
             h.finish()
         };

@@ -1003,3 +1003,27 @@ async fn another_locations_numbers_are_the_practices_own_and_never_called() {
         }
     }
 }
+
+/// Each location's practice system numbers its own appointments: the same AptNum at two
+/// locations is two appointments (as the ledger keeps them), both called, not two rows of one
+/// appointment "with different details" that nobody is called about.
+#[test]
+fn the_same_appointment_id_at_two_locations_is_two_appointments() {
+    let start = ("AptDateTime", "2026-11-24 10:00:00");
+    let rows = vec![
+        format!(
+            "{},1,eng",
+            od_row("1001", &[start, ("WirelessPhone", "(312) 555-0171")])
+        ),
+        format!(
+            "{},2,eng",
+            od_row("1001", &[start, ("WirelessPhone", "(213) 555-0172")])
+        ),
+    ];
+    let out = group_test(&offline_config(), &rows)
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    let statuses: Vec<String> = out.statuses().into_iter().map(|s| s.2).collect();
+    assert_eq!(statuses, ["dry_run", "dry_run"], "{}", out.stdout);
+}
