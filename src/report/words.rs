@@ -57,7 +57,7 @@ pub fn status_words(status: Status) -> &'static str {
         Status::Sent => "call placed",
         Status::DryRun => "would be called (dry run: nothing sent)",
         Status::Skipped => "not called, on purpose",
-        Status::Deferred => "outside calling hours: the next run calls them",
+        Status::Deferred => "outside calling hours: a run later on their calling day calls them (unless flagged: then no run can)",
         Status::Invalid => "cannot be called until the practice system is corrected",
         Status::Failed => "Annie refused the call or could not be reached",
         Status::NotAttempted => "not attempted: the run stopped first",

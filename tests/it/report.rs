@@ -123,6 +123,28 @@ fn an_invalid_row_says_a_rerun_today_calls_it() {
     assert!(!html.contains("the next run calls"), "{html}");
 }
 
+/// Rows deferred by a preview started after calling hours closed: the report's words for the
+/// status say a run later on the calling day calls them, not "the next run" (the next nightly
+/// run is about another day).
+#[test]
+fn deferred_rows_are_described_by_their_calling_day() {
+    let out = Test::new()
+        .now(Some("2026-11-24T02:00:00-06:00"))
+        .od_rows(&[&od_row("A1", &[("AptDateTime", "2026-11-25 10:00:00")])])
+        .args(["--dry-run", "--report", "report.html"])
+        .run();
+    assert_eq!(out.result_for("A1")["status"], "deferred");
+    let html = out.file("report.html");
+    assert!(
+        html.contains(
+            "outside calling hours: a run later on their calling day calls them (unless \
+             flagged: then no run can)"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("the next run calls"), "{html}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_where_no_row_needs_a_person_has_no_needs_a_person_section() {
     let annie = Annie::start().await;
