@@ -24,6 +24,15 @@ fn export(rows: &[(&str, &str)]) -> String {
     export
 }
 
+/// A preview of `rows` under `config`.
+fn preview(config: &str, rows: &[(&str, &str)]) -> crate::harness::Output {
+    Test::new()
+        .config(config)
+        .input("appointments.csv", export(rows))
+        .args(["--dry-run"])
+        .run()
+}
+
 /// `check` over the config and export a run left in `dir`: its status, stdout and stderr.
 fn check(dir: &Path) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
@@ -143,11 +152,7 @@ async fn check_and_the_run_name_opt_out_values_nothing_recognises() {
         ("NO", "N"),
         ("LISTED", "DoNotCall"),
     ];
-    let out = Test::new()
-        .config(&config())
-        .input("appointments.csv", export(&rows))
-        .args(["--dry-run"])
-        .run();
+    let out = preview(&config(), &rows);
     out.assert_status(0);
     for id in ["DNC1", "DNC2", "MAYBE", "NO"] {
         assert_eq!(out.result_for(id)["status"], "dry_run", "{id}");
@@ -172,11 +177,7 @@ async fn check_and_the_run_name_opt_out_values_nothing_recognises() {
     );
     // Listing them in [optout] values makes them opt-outs, and the warning goes.
     let listed = format!("{}values = [\"DNC\", \"Maybe\"]\n", config());
-    let out = Test::new()
-        .config(&listed)
-        .input("appointments.csv", export(&rows))
-        .args(["--dry-run"])
-        .run();
+    let out = preview(&listed, &rows);
     assert_eq!(
         out.result_for("DNC2")["reason"],
         "opted out (Do Not Call is dnc)"
@@ -197,11 +198,7 @@ fn values_of_a_free_text_column_are_never_shown() {
         ("NOTE2", "cell 312 555 0199"),
         ("NOTE3", "Y"),
     ];
-    let out = Test::new()
-        .config(&config())
-        .input("appointments.csv", export(&rows))
-        .args(["--dry-run"])
-        .run();
+    let out = preview(&config(), &rows);
     out.assert_status(0);
     let warning = "the opt-out column `Do Not Call` ([optout] columns): 2 rows have a value that \
                    is neither in [optout] values nor a plain yes or no (values not shown: the \
