@@ -35,11 +35,14 @@
 //! are small).
 
 use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use rustc_hash::{FxBuildHasher, FxHasher};
 use tokio::sync::mpsc;
 
 use crate::calling_day::CallingDay;
@@ -59,7 +62,7 @@ use crate::reason::{Reason, ReasonCode};
 use crate::results::RowResult;
 use crate::select::{self, Duplicate, IdFacts, Selected, Verdict};
 use crate::services::{Office, Services};
-use crate::settings::Settings;
+use crate::settings::{Selection, Settings};
 
 use super::spill::Rows;
 
@@ -105,18 +108,23 @@ struct Index {
     total: usize,
     /// By position in the export.
     duplicates: HashMap<usize, Duplicate>,
-    opt_outs: OptOuts,
+    /// Shared with the thread that selects the second pass's rows.
+    opt_outs: Arc<OptOuts>,
     /// The [`number_key`]s of numbers more than one appointment has, each with the position of
     /// the last row that has it.
-    shared: HashMap<u64, usize>,
+    shared: Shared,
     /// What the export's flag columns hold that nothing recognises (see [`ColumnValues`]).
     warnings: Vec<String>,
 }
 
+/// [`Index::shared`]: its keys are hashes already.
+type Shared = HashMap<u64, usize, FxBuildHasher>;
+
 /// A phone number's key in the index. Two numbers that met by chance would only hold back a
-/// few rows more (held-back rows are grouped by their full numbers), never change a result.
+/// few rows more (held-back rows are grouped by their full numbers), never change a result, so
+/// a fast hash does (a number is hashed once a row in each pass).
 fn number_key(e164: &str) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = FxHasher::default();
     e164.hash(&mut h);
     h.finish()
 }
@@ -185,7 +193,7 @@ fn index(
     let index = Index {
         total: position,
         duplicates,
-        opt_outs,
+        opt_outs: Arc::new(opt_outs),
         shared,
         warnings: values.warnings(),
     };
@@ -283,64 +291,43 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         }
     }
 
-    // The rows come back normalised as the first reading kept them, chunk by chunk.
-    let mut rows = rows.take_back()?;
-    let mut held = Vec::new();
-    let mut position = 0;
-    while let Some(normalised) = rows.next()? {
-        let first = position;
-        position += normalised.len();
-        let selected = select::select_with(
-            normalised,
-            first,
-            &index.duplicates,
-            &s.selection,
-            &index.opt_outs,
-            clock.now(),
-            &days,
-        );
-        if let Some(expected) = &expected {
-            expected.note(&selected);
+    // The rows come back normalised as the first reading kept them, selected a chunk ahead.
+    let mut selecting = SelectAhead {
+        duplicates: std::mem::take(&mut index.duplicates),
+        shared: std::mem::take(&mut index.shared),
+        opt_outs: index.opt_outs.clone(),
+        selection: s.selection.clone(),
+        now: clock.now(),
+        days: days.clone(),
+        expected,
+    }
+    .start(rows.take_back()?);
+    while let Some(batch) = selecting.next()? {
+        if batch.last && batch.position != index.total {
+            // The export is read once, so it cannot change between the passes; the rows taken
+            // back are the first reading's, all of them unless their temporary file or its
+            // reader failed (a reader that stops early ends the rows as the last chunk would).
+            anyhow::bail!(
+                "internal error: the preview's second pass took {} of the export's {} rows",
+                batch.position,
+                index.total
+            );
         }
-        let (mut now, later): (Vec<Selected>, Vec<Selected>) = selected
-            .into_iter()
-            .partition(|r| last_sharing(r, &index.shared).is_none());
-        held.extend(later);
-        // Households whose last row has been read are complete: they go with this chunk.
-        let (complete, waiting): (Vec<Selected>, Vec<Selected>) = std::mem::take(&mut held)
-            .into_iter()
-            .partition(|r| last_sharing(r, &index.shared).is_some_and(|last| last < position));
-        held = waiting;
-        now.extend(complete);
-        // A call may take its turn once no household before it waits for its last row.
-        let free_before = held.iter().map(|r| r.row).min().unwrap_or(u64::MAX);
         runs.iter_mut()
-            .for_each(|run| run.free_before = free_before);
-        if let Err(e) = stages(now, &services, &s, &output, &mut runs, &index.opt_outs).await {
+            .for_each(|run| run.free_before = batch.free_before);
+        let opt_outs = &index.opt_outs;
+        if let Err(e) = stages(batch.now, &services, &s, &output, &mut runs, opt_outs).await {
             return Err(collector_error(collecting).unwrap_or(e));
         }
         // The collector may fall behind by a few chunks, not by the whole export (the kept
         // calls' rows come later).
         let kept: usize = runs.iter().map(LocationRun::kept_rows).sum();
-        while position - held.len() - kept > taken.load(Ordering::Relaxed) + 2 * CHUNK {
+        while batch.position - batch.held - kept > taken.load(Ordering::Relaxed) + 2 * CHUNK {
             if collecting.is_finished() {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
-    }
-    // The export is read once, so it cannot change between the passes; the rows taken back
-    // are the first reading's, all of them unless their temporary file or its reader failed
-    // (a reader that stops early ends the loop above as the last chunk would).
-    if position != index.total {
-        anyhow::bail!(
-            "internal error: the preview's second pass took {position} of the export's {} rows",
-            index.total
-        );
-    }
-    runs.iter_mut().for_each(|run| run.free_before = u64::MAX);
-    if let Err(e) = stages(held, &services, &s, &output, &mut runs, &index.opt_outs).await {
-        return Err(collector_error(collecting).unwrap_or(e));
     }
     // Every call is known: each takes its turn, in the order the run would make them.
     for (office, run) in services.offices.iter().zip(&mut runs) {
@@ -384,9 +371,134 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
     })
 }
 
+/// What the second pass needs to select its rows ahead of the stages: the first reading's facts
+/// about the whole export, and the rules.
+struct SelectAhead {
+    duplicates: HashMap<usize, Duplicate>,
+    shared: Shared,
+    opt_outs: Arc<OptOuts>,
+    selection: Selection,
+    now: DateTime<Utc>,
+    days: Vec<CallingDay>,
+    /// The preview table's: who each row is about, noted before its result comes.
+    expected: Option<preview::Expected>,
+}
+
+/// Rows ready for the location stages, in the order the stages take them.
+struct Batch {
+    /// Rows that share no number with a row still to come, and the households whose last row
+    /// has now been read.
+    now: Vec<Selected>,
+    /// Rows read so far.
+    position: usize,
+    /// Rows held back, waiting for their household's last row.
+    held: usize,
+    /// Calls whose household's first row comes before this may take their turns: no household
+    /// before them still waits for its last row.
+    free_before: u64,
+    /// Every row has been read: `now` holds the households that waited to the end.
+    last: bool,
+}
+
+/// The batches, made on a thread of their own a chunk ahead of the stages, so that selecting
+/// the next chunk's rows (on every core) overlaps with the work on this one that takes one
+/// core (a call's turn depends on the one before).
+struct Selecting {
+    batches: std::sync::mpsc::Receiver<anyhow::Result<Batch>>,
+    /// The last batch was taken.
+    ended: bool,
+}
+
+impl SelectAhead {
+    fn start(self, mut rows: super::spill::TakeBack) -> Selecting {
+        let (batches, receiver) = std::sync::mpsc::sync_channel(1);
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            let mut position = 0;
+            loop {
+                let batch = match rows.next() {
+                    Ok(Some(normalised)) => Ok(self.batch(normalised, &mut position, &mut held)),
+                    Ok(None) => Ok(Batch {
+                        now: std::mem::take(&mut held),
+                        position,
+                        held: 0,
+                        free_before: u64::MAX,
+                        last: true,
+                    }),
+                    Err(e) => Err(e),
+                };
+                let end = !matches!(&batch, Ok(b) if !b.last);
+                // A send fails only when the pipeline stopped early: nobody wants the rest.
+                if batches.send(batch).is_err() || end {
+                    break;
+                }
+            }
+        });
+        Selecting {
+            batches: receiver,
+            ended: false,
+        }
+    }
+
+    /// A chunk's rows selected; those whose number a later row shares are held back until the
+    /// chunk that holds that row.
+    fn batch(
+        &self,
+        normalised: Vec<Normalised>,
+        position: &mut usize,
+        held: &mut Vec<Selected>,
+    ) -> Batch {
+        let first = *position;
+        *position += normalised.len();
+        let selected = select::select_with(
+            normalised,
+            first,
+            &self.duplicates,
+            &self.selection,
+            &self.opt_outs,
+            self.now,
+            &self.days,
+        );
+        if let Some(expected) = &self.expected {
+            expected.note(&selected);
+        }
+        let (mut now, later): (Vec<Selected>, Vec<Selected>) = selected
+            .into_iter()
+            .partition(|r| last_sharing(r, &self.shared).is_none());
+        held.extend(later);
+        // Households whose last row has been read are complete: they go with this chunk.
+        let (complete, waiting): (Vec<Selected>, Vec<Selected>) = std::mem::take(held)
+            .into_iter()
+            .partition(|r| last_sharing(r, &self.shared).is_some_and(|last| last < *position));
+        *held = waiting;
+        now.extend(complete);
+        Batch {
+            now,
+            position: *position,
+            held: held.len(),
+            free_before: held.iter().map(|r| r.row).min().unwrap_or(u64::MAX),
+            last: false,
+        }
+    }
+}
+
+impl Selecting {
+    /// The next batch; none after the last.
+    fn next(&mut self) -> anyhow::Result<Option<Batch>> {
+        if self.ended {
+            return Ok(None);
+        }
+        let batch = self.batches.recv().map_err(|_| {
+            anyhow::anyhow!("internal error: the preview's second pass stopped before its last row")
+        })??;
+        self.ended = batch.last;
+        Ok(Some(batch))
+    }
+}
+
 /// For a row still to be called whose number another appointment of the export has: the
 /// position of the last row with that number (its household is complete once that row is read).
-fn last_sharing(r: &Selected, shared: &HashMap<u64, usize>) -> Option<usize> {
+fn last_sharing(r: &Selected, shared: &Shared) -> Option<usize> {
     match &r.verdict {
         Verdict::Call(a) | Verdict::Reconcile { appointment: a, .. } => {
             shared.get(&number_key(&a.phone.e164)).copied()
