@@ -212,13 +212,13 @@ fn callback_e164(location: &Location) -> Option<String> {
 /// costs one set lookup.
 #[derive(Debug, Default)]
 pub struct OwnNumbers {
-    whose: std::collections::HashMap<String, String>,
+    whose: rustc_hash::FxHashMap<String, String>,
 }
 
 impl OwnNumbers {
     pub fn of(locations: &[Location]) -> OwnNumbers {
         let grouped = crate::locations::grouped(locations);
-        let mut whose = std::collections::HashMap::new();
+        let mut whose = rustc_hash::FxHashMap::default();
         for l in locations {
             let of = |what: String| match grouped {
                 true => format!("the {what} of location {}, {}", l.id, l.label()),

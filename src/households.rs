@@ -5,7 +5,7 @@
 //! With households turned off, only the earliest appointment on a number is called in a run:
 //! the API allows one call per number per 24 hours, so a second would be refused anyway.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::normalise::Appointment;
 use crate::reason::{Reason, ReasonCode};
@@ -37,7 +37,8 @@ pub fn group(selected: Vec<Selected>, enabled: bool) -> (Vec<Selected>, Vec<Hous
     }
     // Each call's household, numbered in the order of each number's first row (the numbers
     // borrowed: a large export's chunk is not copied into the map).
-    let mut by_number: HashMap<&str, usize> = HashMap::with_capacity(calls.len());
+    let mut by_number: FxHashMap<&str, usize> =
+        FxHashMap::with_capacity_and_hasher(calls.len(), Default::default());
     let household_of: Vec<usize> = calls
         .iter()
         .map(|(_, a)| {

@@ -90,21 +90,25 @@ impl Patients {
 
 /// "Sarah J.": the first name (its first word) and the last name's initial, at most
 /// [`MAX_PATIENT`] columns and 255 bytes.
+/// Made in `out` itself: a large preview makes one for every row.
 fn push_short_name(out: &mut String, first: &str, last: Option<&str>) {
-    let first = first.split_whitespace().next().unwrap_or("");
-    let initial = last
-        .and_then(|l| l.trim().chars().find(|c| c.is_alphanumeric()))
-        .map(|c| c.to_uppercase().collect::<String>());
-    let short = match initial {
-        Some(i) => format!("{first} {i}."),
-        None => first.to_string(),
-    };
-    let short = fit(&clean(&short), MAX_PATIENT).into_owned();
-    let mut end = short.len().min(255);
-    while !short.is_char_boundary(end) {
+    let start = out.len();
+    out.push_str(first.split_whitespace().next().unwrap_or(""));
+    if let Some(initial) = last.and_then(|l| l.trim().chars().find(|c| c.is_alphanumeric())) {
+        out.push(' ');
+        out.extend(initial.to_uppercase());
+        out.push('.');
+    }
+    // Most names have no control character and fit as they are.
+    if has_control(&out[start..]) || columns(&out[start..]) > MAX_PATIENT {
+        let short = out.split_off(start);
+        out.push_str(&fit(&clean(&short), MAX_PATIENT));
+    }
+    let mut end = (out.len() - start).min(255);
+    while !out[start..].is_char_boundary(end) {
         end -= 1;
     }
-    out.push_str(&short[..end]);
+    out.truncate(start + end);
 }
 
 /// The texts of the first calls (by input row), for `--show-texts N`.
@@ -1243,6 +1247,66 @@ mod tests {
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("日本語", 4), "日…");
         assert_eq!(fit("abc", 3), "abc");
+    }
+
+    /// The short name made the plain way (a string for each part, then cleaned and fitted):
+    /// what [`push_short_name`] must give, after whatever `out` held.
+    fn short_name_plainly(first: &str, last: Option<&str>) -> String {
+        let first = first.split_whitespace().next().unwrap_or("");
+        let initial = last
+            .and_then(|l| l.trim().chars().find(|c| c.is_alphanumeric()))
+            .map(|c| c.to_uppercase().collect::<String>());
+        let short = match initial {
+            Some(i) => format!("{first} {i}."),
+            None => first.to_string(),
+        };
+        let short = fit(&clean(&short), MAX_PATIENT).into_owned();
+        let mut end = short.len().min(255);
+        while !short.is_char_boundary(end) {
+            end -= 1;
+        }
+        short[..end].to_string()
+    }
+
+    #[test]
+    fn short_names_are_the_plain_ones_whatever_the_name_holds() {
+        let combining = format!("e{}", "\u{301}".repeat(200));
+        let firsts = [
+            "",
+            " ",
+            "Sarah",
+            "  Sarah  Ann ",
+            "Maximiliana-Alexandra",
+            "Zoë",
+            "日本語の名前です",
+            "tab\there",
+            "bell\u{7}",
+            "c1\u{85}x",
+            "\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}",
+            combining.as_str(),
+            "1\u{fe0f}\u{20e3}",
+            "ǅemal",
+        ];
+        let lasts = [
+            None,
+            Some(""),
+            Some("  johnson"),
+            Some("ßmith"),
+            Some("ǆ"),
+            Some("--"),
+            Some(" \u{1}x"),
+            Some("ﬀ"),
+        ];
+        for first in firsts {
+            for last in lasts {
+                for before in ["", "Ann B.\n"] {
+                    let mut out = before.to_string();
+                    push_short_name(&mut out, first, last);
+                    let plain = format!("{before}{}", short_name_plainly(first, last));
+                    assert_eq!(out, plain, "{first:?} {last:?}");
+                }
+            }
+        }
     }
 
     #[test]

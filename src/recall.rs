@@ -121,7 +121,7 @@ pub const MOVED: &str = "the appointment moved after its reminder was sent for t
 /// the wrong time.
 pub fn flag_uncovered(
     rows: &mut [RowResult],
-    uncovered: &std::collections::HashSet<u64>,
+    uncovered: &rustc_hash::FxHashSet<u64>,
     moved: &[Moved],
 ) {
     if uncovered.is_empty() {

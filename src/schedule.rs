@@ -13,7 +13,7 @@
 //!
 //! Everything here but [`Spacing`] is pure: the time is an argument.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
@@ -156,7 +156,7 @@ pub struct Spacing {
 /// place in `locations` (a run has a few; a number is written once, not once per call).
 #[derive(Debug, Default)]
 struct Claims {
-    numbers: HashMap<String, (usize, DateTime<Utc>)>,
+    numbers: FxHashMap<String, (usize, DateTime<Utc>)>,
     locations: Vec<String>,
 }
 
@@ -242,19 +242,19 @@ pub struct Hold {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
     pub window: CallingWindow,
-    pub held: HashMap<u64, Hold>,
-    pub uncovered: std::collections::HashSet<u64>,
+    pub held: FxHashMap<u64, Hold>,
+    pub uncovered: FxHashSet<u64>,
     /// Notes for the result rows of calls (by lead row): a number fallen back to, say.
-    pub notes: HashMap<u64, String>,
+    pub notes: FxHashMap<u64, String>,
 }
 
 impl Schedule {
     pub fn new(window: CallingWindow) -> Schedule {
         Schedule {
             window,
-            held: HashMap::new(),
-            uncovered: Default::default(),
-            notes: HashMap::new(),
+            held: FxHashMap::default(),
+            uncovered: FxHashSet::default(),
+            notes: FxHashMap::default(),
         }
     }
 }

@@ -9,10 +9,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use compact_str::CompactString;
 
 pub use crate::calling_day::window_bounds;
-use crate::calling_day::CallingDay;
+use crate::calling_day::{CallingDay, Window};
 use crate::normalise::{Appointment, Normalised};
 use crate::optout::OptOuts;
 use crate::reason::{Reason, ReasonCode};
@@ -195,18 +196,52 @@ pub fn skip_reason(
             format!("already confirmed ({value})"),
         ));
     }
-    let (from, to) = window_bounds(rules.window, base, tz);
+    let window = window_of(rules.window, base, tz);
     let start = appointment.start.with_timezone(&Utc);
-    if start < from || start >= to {
-        let text = format!(
-            "outside the selection window ({}: {} to {})",
-            rules.window,
-            from.with_timezone(&tz).format("%a %Y-%m-%d %H:%M"),
-            to.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
-        );
-        return Some(Reason::new(ReasonCode::OutsideWindow, text));
+    if start < window.from || start >= window.to {
+        return Some(Reason::new(
+            ReasonCode::OutsideWindow,
+            window.outside.clone(),
+        ));
     }
     None
+}
+
+/// The selection window's bounds for one zone and calling day, and the reason for a start
+/// time outside them.
+struct WindowFacts {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    outside: String,
+}
+
+/// [`WindowFacts`] for a window, calling day and zone: the same for every row of a location,
+/// so each thread keeps the last it made (each bound looks the zone's transitions up, and the
+/// reason formats both in the zone; a large export's rows would do that a row at a time).
+fn window_of(window: Window, base: DateTime<Utc>, tz: Tz) -> std::rc::Rc<WindowFacts> {
+    type Key = (Window, DateTime<Utc>, Tz);
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(Key, std::rc::Rc<WindowFacts>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let key = (window, base, tz);
+    if let Some(facts) = LAST.with_borrow(|last| {
+        last.as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, f)| f.clone())
+    }) {
+        return facts;
+    }
+    let (from, to) = window_bounds(window, base, tz);
+    let outside = format!(
+        "outside the selection window ({}: {} to {})",
+        window,
+        from.with_timezone(&tz).format("%a %Y-%m-%d %H:%M"),
+        to.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
+    );
+    let facts = std::rc::Rc::new(WindowFacts { from, to, outside });
+    LAST.set(Some((key, facts.clone())));
+    facts
 }
 
 /// The reason for a status the call list does not name.

@@ -212,7 +212,7 @@ impl Dispatcher {
     fn shared(
         self,
         window: schedule::CallingWindow,
-        notes: HashMap<u64, String>,
+        notes: rustc_hash::FxHashMap<u64, String>,
         out: &Outputs,
     ) -> Shared {
         Shared {
@@ -256,7 +256,7 @@ impl Dispatcher {
             )
             .collect();
         let mut invalid = Vec::new();
-        let mut now = Vec::new();
+        let mut now = Vec::with_capacity(rendered.len());
         for rendered in rendered {
             let (call, lead) = match rendered {
                 Ok(rendered) => rendered,
@@ -289,7 +289,7 @@ impl Dispatcher {
         let Some(window) = kept.window() else {
             return Ok(());
         };
-        let shared = self.shared(window, HashMap::new(), &out);
+        let shared = self.shared(window, Default::default(), &out);
         take_turns(&shared, kept.in_turn_order()?, &mut out)
     }
 }

@@ -91,7 +91,7 @@ pub(super) struct Shared {
     /// flagged when no run can call them before their appointment.
     pub(super) window: crate::schedule::CallingWindow,
     /// Notes for a call's rows, by its lead row (the number it fell back to, say).
-    pub(super) notes: Mutex<HashMap<u64, String>>,
+    pub(super) notes: Mutex<rustc_hash::FxHashMap<u64, String>>,
 }
 
 /// What to do about a row Annie refused for calling hours when this run took them for open.

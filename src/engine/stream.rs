@@ -419,7 +419,7 @@ impl SelectAhead {
                 let batch = match rows.next() {
                     Ok(Some(normalised)) => Ok(self.batch(normalised, &mut position, &mut held)),
                     Ok(None) => Ok(Batch {
-                        now: std::mem::take(&mut held),
+                        now: held.drain(..).map(|(_, r)| r).collect(),
                         position,
                         held: 0,
                         free_before: u64::MAX,
@@ -446,7 +446,7 @@ impl SelectAhead {
         &self,
         normalised: Vec<Normalised>,
         position: &mut usize,
-        held: &mut Vec<Selected>,
+        held: &mut Vec<(usize, Selected)>,
     ) -> Batch {
         let first = *position;
         *position += normalised.len();
@@ -462,21 +462,27 @@ impl SelectAhead {
         if let Some(expected) = &self.expected {
             expected.note(&selected);
         }
-        let (mut now, later): (Vec<Selected>, Vec<Selected>) = selected
-            .into_iter()
-            .partition(|r| last_sharing(r, &self.shared).is_none());
-        held.extend(later);
-        // Households whose last row has been read are complete: they go with this chunk.
-        let (complete, waiting): (Vec<Selected>, Vec<Selected>) = std::mem::take(held)
-            .into_iter()
-            .partition(|r| last_sharing(r, &self.shared).is_some_and(|last| last < *position));
-        *held = waiting;
-        now.extend(complete);
+        // Each row's last sharing row found once: households whose last row has been read are
+        // complete and go with this chunk, the others wait.
+        let mut now = Vec::with_capacity(selected.len() + held.len());
+        let mut waiting = Vec::with_capacity(held.len());
+        for r in selected {
+            match last_sharing(&r, &self.shared) {
+                None => now.push(r),
+                Some(last) => waiting.push((last, r)),
+            }
+        }
+        for (last, r) in std::mem::take(held).into_iter().chain(waiting) {
+            match last < *position {
+                true => now.push(r),
+                false => held.push((last, r)),
+            }
+        }
         Batch {
             now,
             position: *position,
             held: held.len(),
-            free_before: held.iter().map(|r| r.row).min().unwrap_or(u64::MAX),
+            free_before: held.iter().map(|(_, r)| r.row).min().unwrap_or(u64::MAX),
             last: false,
         }
     }

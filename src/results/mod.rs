@@ -146,7 +146,11 @@ impl RowResult {
         }
         self.uncovered = true;
         self.reason = Some(match self.reason.take().filter(|r| !r.is_empty()) {
-            Some(reason) => format!("{reason}; {what_to_do}"),
+            Some(mut reason) => {
+                reason.push_str("; ");
+                reason.push_str(what_to_do);
+                reason
+            }
             None => what_to_do.to_string(),
         });
     }
