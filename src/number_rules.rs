@@ -8,7 +8,9 @@
 //! uncertain, in flight). A request the API refused placed no call, so it does not count there,
 //! and a rerun may try again at once; but three refusals in a row rest the number for 30 days,
 //! the API's cooldown after consecutive failures, so a broken number is not hammered night after
-//! night.
+//! night. A refusal about the organisation rather than the number (calling hours, a 403: the
+//! number is not on the organisation's allowlist, say) does not count toward that rest: the
+//! number would otherwise rest for 30 days after the organisation's settings were fixed.
 //!
 //! Once `annie-dispatch outcomes` has read a call's conversation, the ledger also knows whether
 //! anyone answered. A call that was placed but ended without a conversation is a *failed attempt*

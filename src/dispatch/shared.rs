@@ -208,8 +208,9 @@ impl Shared {
                 reason,
                 counts,
             } => (Status::Failed, Some(reason), http_status, counts),
-            // A refusal for calling hours says nothing about the number: it does not count
-            // toward the number's rest.
+            // A refusal about the organisation (calling hours, its allowlist, a 403) says
+            // nothing about the number: it does not count toward the number's rest, which
+            // would otherwise outlast the fix of the organisation's settings by 30 days.
             Final::Refused {
                 http_status,
                 reason,
@@ -218,7 +219,7 @@ impl Shared {
                 row,
                 Some(reason),
                 Some(http_status),
-                row != Status::Deferred,
+                row != Status::Deferred && http_status != 403,
             ),
             Final::NotAttempted(reason) => (Status::NotAttempted, Some(reason), None, false),
         };

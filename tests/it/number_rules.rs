@@ -92,6 +92,27 @@ async fn three_refusals_in_a_row_rest_the_number_for_thirty_days() {
     assert_eq!(annie.posts().await.len(), 3);
 }
 
+/// An allowlist refusal is about the organisation's settings, not the number: however often it
+/// comes, the number does not rest, and the first run after the allowlist is fixed calls it.
+#[tokio::test(flavor = "multi_thread")]
+async fn allowlist_refusals_do_not_rest_the_number() {
+    let annie = Annie::start_with("2026-11-10T10:00:00-06:00", Duration::ZERO).await;
+    let message = "toNumber is not on the organisation's allowlist";
+    annie.fail_calls(403, message, Some(3)).await;
+    let t = Test::new().server(&annie.base_url());
+    for hour in ["10:00", "11:00", "12:00"] {
+        let out = nightly(&t, 10, hour, "A1").run_async().await;
+        out.assert_status(1);
+        let r = out.result_for("A1");
+        assert_eq!(r["status"], "failed", "{hour}: {r:?}");
+        assert_eq!(r["reason"], format!("the API answered HTTP 403: {message}"));
+    }
+    let out = nightly(&t, 10, "13:00", "A1").run_async().await;
+    out.assert_status(0);
+    assert_eq!(out.result_for("A1")["status"], "sent");
+    assert_eq!(annie.posts().await.len(), 4);
+}
+
 #[test]
 fn preview_reads_the_ledger_without_creating_one() {
     let out = Test::new()
