@@ -50,6 +50,16 @@ impl Reporter {
     }
 }
 
+/// The results file, created; a preview's is not synced to the disk (see
+/// [`ResultsWriter::unsynced`]).
+fn results_writer(s: &Settings) -> anyhow::Result<ResultsWriter> {
+    let writer = ResultsWriter::create(&s.results_path)?;
+    Ok(match s.mode {
+        Mode::Preview => writer.unsynced(),
+        Mode::Send => writer,
+    })
+}
+
 /// Creates the results file, starts the collector and records the rows no location owns.
 pub fn start(
     s: &Settings,
@@ -58,9 +68,9 @@ pub fn start(
     days: &[CallingDay],
     patients: Patients,
 ) -> anyhow::Result<(Reporter, JoinHandle<anyhow::Result<Collected>>)> {
-    let writer = ResultsWriter::create(&s.results_path)?;
-    let requests = open_emit_file(s)?;
     let preview = s.mode == Mode::Preview;
+    let writer = results_writer(s)?;
+    let requests = open_emit_file(s)?;
     let (tx, rx) = mpsc::unbounded_channel();
     let summary = summary_for(s);
     let keep_rows = preview || s.report.is_some();
@@ -100,7 +110,7 @@ pub fn start_streaming(
     collect::Collector,
     mpsc::UnboundedReceiver<RowResult>,
 )> {
-    let writer = ResultsWriter::create(&s.results_path)?;
+    let writer = results_writer(s)?;
     let preview = s.mode == Mode::Preview;
     let table = match preview && s.show_table {
         true => {
