@@ -22,7 +22,7 @@ pub struct Collected {
 
 /// Receives rows until every sender is gone, writing and counting each one.
 pub async fn collect(
-    mut rows: mpsc::UnboundedReceiver<RowResult>,
+    mut rows: mpsc::UnboundedReceiver<Vec<RowResult>>,
     writer: ResultsWriter,
     total: usize,
     show_progress: bool,
@@ -30,8 +30,8 @@ pub async fn collect(
     summary: Summary,
 ) -> anyhow::Result<Collected> {
     let mut collector = Collector::new(writer, total, show_progress, keep_rows, summary, None);
-    while let Some(row) = rows.recv().await {
-        collector.take(row)?;
+    while let Some(rows) = rows.recv().await {
+        collector.take_all(rows)?;
     }
     Ok(collector.finish()?.0)
 }
@@ -84,6 +84,16 @@ impl Collector {
     /// The preview table's spool, if the table is spooled.
     pub fn table(&self) -> Option<&Spool> {
         self.table.as_ref()
+    }
+
+    /// Records rows in the order they came (a call's rows, or a preview's chunk of them: one
+    /// message on the channel, not one a row). A collector that flushes each row still writes
+    /// and flushes them one by one.
+    pub fn take_all(&mut self, rows: Vec<RowResult>) -> anyhow::Result<()> {
+        for row in rows {
+            self.take(row)?;
+        }
+        Ok(())
     }
 
     /// Records one row.

@@ -38,14 +38,15 @@ pub struct Reporter {
 }
 
 impl Reporter {
-    /// Hands rows settled before dispatch to the collector.
+    /// Hands rows settled before dispatch to the collector (as one message).
     pub fn send_settled(&self, rows: Vec<RowResult>) -> anyhow::Result<()> {
-        for row in rows {
-            self.outputs
-                .results
-                .send(row)
-                .context("internal error: results channel closed early")?;
+        if rows.is_empty() {
+            return Ok(());
         }
+        self.outputs
+            .results
+            .send(rows)
+            .context("internal error: results channel closed early")?;
         Ok(())
     }
 }
@@ -108,7 +109,7 @@ pub fn start_streaming(
 ) -> anyhow::Result<(
     Reporter,
     collect::Collector,
-    mpsc::UnboundedReceiver<RowResult>,
+    mpsc::UnboundedReceiver<Vec<RowResult>>,
 )> {
     let writer = results_writer(s)?;
     let preview = s.mode == Mode::Preview;

@@ -16,6 +16,10 @@ use chrono_tz::Tz;
 use rustc_hash::FxBuildHasher;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+mod by_row;
+
+use compact_str::CompactString;
+
 use crate::plan::Call;
 use crate::reason::ReasonCode;
 use crate::results::{RowResult, Status};
@@ -90,25 +94,32 @@ impl Patients {
 
 /// "Sarah J.": the first name (its first word) and the last name's initial, at most
 /// [`MAX_PATIENT`] columns and 255 bytes.
-/// Made in `out` itself: a large preview makes one for every row.
 fn push_short_name(out: &mut String, first: &str, last: Option<&str>) {
-    let start = out.len();
-    out.push_str(first.split_whitespace().next().unwrap_or(""));
-    if let Some(initial) = last.and_then(|l| l.trim().chars().find(|c| c.is_alphanumeric())) {
-        out.push(' ');
-        out.extend(initial.to_uppercase());
-        out.push('.');
+    out.push_str(&short_name(first, last));
+}
+
+/// [`push_short_name`]'s name, made without a new string for most names (a compact string holds
+/// a name of up to 24 bytes in itself: a million-row preview makes one a row).
+fn short_name(first: &str, last: Option<&str>) -> CompactString {
+    let first = first.split_whitespace().next().unwrap_or("");
+    let initial = last.and_then(|l| l.trim().chars().find(|c| c.is_alphanumeric()));
+    let mut short = CompactString::new(first);
+    if let Some(initial) = initial {
+        short.push(' ');
+        short.extend(initial.to_uppercase());
+        short.push('.');
     }
-    // Most names have no control character and fit as they are.
-    if has_control(&out[start..]) || columns(&out[start..]) > MAX_PATIENT {
-        let short = out.split_off(start);
-        out.push_str(&fit(&clean(&short), MAX_PATIENT));
-    }
-    let mut end = (out.len() - start).min(255);
-    while !out[start..].is_char_boundary(end) {
+    let fitted = match fit(&clean(&short), MAX_PATIENT) {
+        Cow::Borrowed(same) if same == short => None,
+        other => Some(CompactString::new(other)),
+    };
+    let mut short = fitted.unwrap_or(short);
+    let mut end = short.len().min(255);
+    while !short.is_char_boundary(end) {
         end -= 1;
     }
-    out.truncate(start + end);
+    short.truncate(end);
+    short
 }
 
 /// The texts of the first calls (by input row), for `--show-texts N`.
@@ -290,9 +301,9 @@ pub struct Spool {
 /// The spool's own state, on the collector's thread (see [`Spool`]).
 #[derive(Default)]
 struct Own {
-    /// Entries moved out of [`Expected`] whose results have not come yet: the shared map is
+    /// Entries moved out of [`Expected`] whose results have not come yet: the shared list is
     /// locked once for a chunk's rows, not once a row.
-    waiting: ByRow,
+    waiting: by_row::ByRow<Patient>,
     /// The start column's cells (and widths) met so far, by zone and the result's start time:
     /// an export has a few hundred start times, so most rows' cells are found here instead of
     /// parsed back and formatted in the zone again.
@@ -319,10 +330,10 @@ const STARTS_KEPT: usize = 4096;
 /// (which notes a chunk's rows before planning them) and the spool (which takes the entries
 /// when the chunk's results come, on the collector's thread).
 #[derive(Clone, Default)]
-pub struct Expected(std::sync::Arc<std::sync::Mutex<ByRow>>);
+pub struct Expected(std::sync::Arc<std::sync::Mutex<by_row::Entries<Patient>>>);
 
-/// Short name and zone, by input row.
-type ByRow = HashMap<u64, (Box<str>, Tz), FxBuildHasher>;
+/// Who a row is about: short name and zone.
+type Patient = (CompactString, Tz);
 
 impl Expected {
     /// Notes who the rows of a chunk are about, before their results come.
@@ -332,9 +343,8 @@ impl Expected {
             .par_iter()
             .filter_map(|s| {
                 let a = s.verdict.appointment()?;
-                let mut name = String::new();
-                push_short_name(&mut name, &a.first_name, a.last_name.as_deref());
-                Some((s.row, (name.into_boxed_str(), a.start.timezone())))
+                let name = short_name(&a.first_name, a.last_name.as_deref());
+                Some((s.row, Some((name, a.start.timezone()))))
             })
             .collect();
         self.0
@@ -344,13 +354,9 @@ impl Expected {
     }
 
     /// Moves every entry noted so far into `waiting`.
-    fn move_into(&self, waiting: &mut ByRow) {
+    fn move_into(&self, waiting: &mut by_row::ByRow<Patient>) {
         let mut shared = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match waiting.is_empty() {
-            // Most often: the entries change places, and the shared map keeps the room.
-            true => std::mem::swap(&mut *shared, waiting),
-            false => waiting.extend(shared.drain()),
-        }
+        waiting.take_from(&mut shared);
     }
 }
 
@@ -422,12 +428,12 @@ impl Spool {
     }
 
     /// Who a row is about, if it was noted: its entry is taken.
-    fn take_expected(&mut self, row: u64) -> Option<(Box<str>, Tz)> {
-        if let Some(found) = self.own.waiting.remove(&row) {
+    fn take_expected(&mut self, row: u64) -> Option<Patient> {
+        if let Some(found) = self.own.waiting.take(row) {
             return Some(found);
         }
         self.expected.move_into(&mut self.own.waiting);
-        self.own.waiting.remove(&row)
+        self.own.waiting.take(row)
     }
 
     /// Spools one row's cells: the same cells [`cells_of`] gives, measured once.
@@ -435,7 +441,7 @@ impl Spool {
         let patient = self.take_expected(r.row);
         let (name, zone) = patient
             .as_ref()
-            .map_or(("", None), |(n, tz)| (&**n, Some(*tz)));
+            .map_or(("", None), |(n, tz)| (n.as_str(), Some(*tz)));
         let Own {
             starts,
             head,
@@ -1249,63 +1255,44 @@ mod tests {
         assert_eq!(fit("abc", 3), "abc");
     }
 
-    /// The short name made the plain way (a string for each part, then cleaned and fitted):
-    /// what [`push_short_name`] must give, after whatever `out` held.
-    fn short_name_plainly(first: &str, last: Option<&str>) -> String {
-        let first = first.split_whitespace().next().unwrap_or("");
-        let initial = last
-            .and_then(|l| l.trim().chars().find(|c| c.is_alphanumeric()))
-            .map(|c| c.to_uppercase().collect::<String>());
-        let short = match initial {
-            Some(i) => format!("{first} {i}."),
-            None => first.to_string(),
-        };
-        let short = fit(&clean(&short), MAX_PATIENT).into_owned();
-        let mut end = short.len().min(255);
-        while !short.is_char_boundary(end) {
-            end -= 1;
-        }
-        short[..end].to_string()
-    }
-
     #[test]
-    fn short_names_are_the_plain_ones_whatever_the_name_holds() {
-        let combining = format!("e{}", "\u{301}".repeat(200));
-        let firsts = [
-            "",
-            " ",
-            "Sarah",
-            "  Sarah  Ann ",
-            "Maximiliana-Alexandra",
-            "Zoë",
-            "日本語の名前です",
-            "tab\there",
-            "bell\u{7}",
-            "c1\u{85}x",
-            "\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}",
-            combining.as_str(),
-            "1\u{fe0f}\u{20e3}",
-            "ǅemal",
-        ];
-        let lasts = [
-            None,
-            Some(""),
-            Some("  johnson"),
-            Some("ßmith"),
-            Some("ǆ"),
-            Some("--"),
-            Some(" \u{1}x"),
-            Some("ﬀ"),
-        ];
-        for first in firsts {
-            for last in lasts {
-                for before in ["", "Ann B.\n"] {
-                    let mut out = before.to_string();
-                    push_short_name(&mut out, first, last);
-                    let plain = format!("{before}{}", short_name_plainly(first, last));
-                    assert_eq!(out, plain, "{first:?} {last:?}");
-                }
+    fn short_names_are_those_a_formatted_string_gave() {
+        // The way the short name was made before it was made in a compact string.
+        fn formatted(first: &str, last: Option<&str>) -> String {
+            let first = first.split_whitespace().next().unwrap_or("");
+            let initial = last
+                .and_then(|l| l.trim().chars().find(|c| c.is_alphanumeric()))
+                .map(|c| c.to_uppercase().collect::<String>());
+            let short = match initial {
+                Some(i) => format!("{first} {i}."),
+                None => first.to_string(),
+            };
+            let short = fit(&clean(&short), MAX_PATIENT).into_owned();
+            let mut end = short.len().min(255);
+            while !short.is_char_boundary(end) {
+                end -= 1;
             }
+            short[..end].to_string()
+        }
+        let long = format!("A{}", "\u{301}".repeat(300));
+        for (first, last) in [
+            ("Sarah Ann", Some("johnson")),
+            ("", None),
+            ("  ", Some("  ")),
+            ("Maximilian-Alexander", Some("Jones")),
+            ("Zoë", Some("ßmith")),
+            ("Jo\u{1}e", Some("\u{85}x")),
+            ("Ann\u{7f}", None),
+            ("日本語の名前です", Some("山田")),
+            ("Éva", Some("-'ǆ")),
+            (long.as_str(), Some("b")),
+            ("👩‍👩‍👧", Some("1\u{fe0f}\u{20e3}")),
+        ] {
+            assert_eq!(
+                short_name(first, last),
+                formatted(first, last),
+                "{first:?} {last:?}"
+            );
         }
     }
 

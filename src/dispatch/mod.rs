@@ -70,7 +70,8 @@ const RENDER_CHUNK: usize = 512;
 /// Where the results go and the optional copy of every request body (shared by the locations).
 #[derive(Clone)]
 pub struct Outputs {
-    pub results: mpsc::UnboundedSender<RowResult>,
+    /// A call's rows go as one message; a preview sends a chunk's rows as one.
+    pub results: mpsc::UnboundedSender<Vec<RowResult>>,
     pub requests: Option<Arc<Mutex<Box<dyn Write + Send>>>>,
 }
 
@@ -512,23 +513,27 @@ fn preview_chunk(
             }
         })
         .collect();
-    // The calls are freed on another core once their rows are sent.
+    // The chunk's rows go to the collector as one message, in the order the calls came (not
+    // one message a row: a million-row preview would wake the collector for each). The calls
+    // are freed on another core once their rows are sent.
     let mut calls = Vec::with_capacity(done.len());
+    let mut all = Vec::with_capacity(done.iter().map(|(rows, _)| rows.len()).sum());
     for (rows, call) in done {
         let call = match (call, d.stop.reason()) {
             // The run stopped (an `--emit-requests` file that cannot be written) after this
             // chunk's turns were taken: the calls after it are not attempted, as one at a time.
             (Some((call, _)), Some(reason)) => {
-                shared.report(&call, Status::NotAttempted, Some(reason));
+                let rows = call.results(Status::NotAttempted, Some(reason));
+                all.extend(shared.finish_rows(rows));
                 call
             }
             (Some((call, true)), None) => {
                 write_request(&mut out.requests, &call, &d.stop);
-                shared.send_rows(rows);
+                all.extend(rows);
                 call
             }
             (call, _) => {
-                shared.send_rows(rows);
+                all.extend(rows);
                 match call {
                     Some((call, _)) => call,
                     None => continue,
@@ -537,6 +542,7 @@ fn preview_chunk(
         };
         calls.push(call);
     }
+    shared.send_rows(all);
     rayon::spawn(move || drop(calls));
 }
 

@@ -81,7 +81,7 @@ const FORBIDDEN_NUMBERS: usize = 3;
 
 pub(super) struct Shared {
     pub(super) d: Dispatcher,
-    pub(super) results: mpsc::UnboundedSender<RowResult>,
+    pub(super) results: mpsc::UnboundedSender<Vec<RowResult>>,
     pub(super) in_flight: Mutex<HashMap<usize, Started>>,
     pub(super) ambiguous: Mutex<Vec<(Started, Option<u16>, String)>>,
     pub(super) failures_in_a_row: AtomicU32,
@@ -126,15 +126,17 @@ impl Shared {
         rows
     }
 
-    /// Hands finished rows to the collector.
+    /// Hands finished rows to the collector, as one message (it writes them in this order; a
+    /// run's collector writes and flushes each as it takes it).
     pub(super) fn send_rows(&self, rows: Vec<RowResult>) {
-        for row in rows {
-            if self.results.send(row).is_err() {
-                self.d.stop.set(Reason::new(
-                    ReasonCode::CannotRecord,
-                    "not attempted: the results file could not be written",
-                ));
-            }
+        if rows.is_empty() {
+            return;
+        }
+        if self.results.send(rows).is_err() {
+            self.d.stop.set(Reason::new(
+                ReasonCode::CannotRecord,
+                "not attempted: the results file could not be written",
+            ));
         }
     }
 

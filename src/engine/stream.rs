@@ -579,28 +579,30 @@ async fn location_stages(
 }
 
 /// The collector, on a thread of its own so that writing the results and the table's spool
-/// overlaps with the next chunk: it takes rows until every sender is gone, and flushes the
-/// results file whenever it has caught up. `taken` counts the rows it has taken.
+/// overlaps with the next chunk: it takes rows (a batch a message) until every sender is gone,
+/// and flushes the results file whenever it has caught up. `taken` counts the rows it has
+/// taken.
 fn spawn_collector(
     mut collector: Collector,
-    mut results: mpsc::UnboundedReceiver<RowResult>,
+    mut results: mpsc::UnboundedReceiver<Vec<RowResult>>,
     taken: Arc<AtomicUsize>,
 ) -> std::thread::JoinHandle<anyhow::Result<Collector>> {
     std::thread::spawn(move || {
         loop {
-            let row = match results.try_recv() {
-                Ok(row) => row,
+            let rows = match results.try_recv() {
+                Ok(rows) => rows,
                 Err(mpsc::error::TryRecvError::Empty) => {
                     collector.flush()?;
                     match results.blocking_recv() {
-                        Some(row) => row,
+                        Some(rows) => rows,
                         None => break,
                     }
                 }
                 Err(mpsc::error::TryRecvError::Disconnected) => break,
             };
-            collector.take(row)?;
-            taken.fetch_add(1, Ordering::Relaxed);
+            let n = rows.len();
+            collector.take_all(rows)?;
+            taken.fetch_add(n, Ordering::Relaxed);
         }
         Ok(collector)
     })
