@@ -199,6 +199,13 @@ fn time_from_str(text: &str, format: &str) -> ParseResult<NaiveTime> {
 
 /// Open Dental's `Pattern`: one character per 5 minutes (`//XXXX//` = 40 minutes).
 pub fn pattern_minutes(pattern: &str) -> Result<i64, String> {
+    // Almost every pattern: its slots counted by their bytes (each an ASCII character).
+    if pattern
+        .bytes()
+        .all(|b| matches!(b, b'/' | b'X' | b'x' | b'|'))
+    {
+        return Ok(pattern.len() as i64 * 5);
+    }
     if let Some(bad) = pattern
         .chars()
         .find(|c| !matches!(c, '/' | 'X' | 'x' | '|'))
@@ -605,5 +612,12 @@ mod tests {
     fn pattern_counts_five_minutes_per_character() {
         assert_eq!(pattern_minutes("//XXXX//"), Ok(40));
         assert!(pattern_minutes("//XX-X//").is_err());
+    }
+
+    #[test]
+    fn a_pattern_counts_every_kind_of_slot_and_names_a_letter_that_is_not_ascii() {
+        assert_eq!(pattern_minutes("/x|X/"), Ok(25));
+        let error = pattern_minutes("//XX\u{d7}X//").unwrap_err();
+        assert!(error.contains("contains a letter"), "{error}");
     }
 }
