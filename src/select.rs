@@ -313,10 +313,11 @@ fn duplicate_verdicts(rows: &[Normalised]) -> HashMap<usize, Duplicate> {
     verdicts
 }
 
-/// What the duplicate check needs of one appointment: its id and every value it holds, hashed
-/// (128 bits for the id, so that two different ids of one export never meet by chance). An id
-/// is its location's: in a group, each practice system numbers its own appointments, and the
-/// ledger keeps them apart the same way.
+/// What the duplicate check needs of one appointment: its id and every value it holds, hashed.
+/// The id is kept as it is when it is short (most are: a number of a few digits), else hashed to
+/// 127 bits, so that two different ids of one export never meet by chance. An id is its
+/// location's: in a group, each practice system numbers its own appointments, and the ledger
+/// keeps them apart the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdFacts {
     pub id: u128,
@@ -327,18 +328,14 @@ pub struct IdFacts {
     pub row: u64,
 }
 
+/// The longest id [`IdFacts`] keeps as it is: its bytes, its location and its length fill the
+/// 16 bytes of the key.
+const SHORT_ID: usize = 14;
+
 impl IdFacts {
     pub fn of(a: &Appointment, index: usize, row: u64) -> IdFacts {
-        use std::hash::{Hash, Hasher};
-        let half = |salt: u8| {
-            let mut h = std::hash::DefaultHasher::new();
-            salt.hash(&mut h);
-            a.location.hash(&mut h);
-            a.id.hash(&mut h);
-            h.finish()
-        };
         IdFacts {
-            id: (u128::from(half(1)) << 64) | u128::from(half(2)),
+            id: id_key(a),
             fingerprint: fingerprint(a),
             index,
             row,
@@ -346,12 +343,51 @@ impl IdFacts {
     }
 }
 
+/// An appointment's id and location as one number, equal only for the same id at the same
+/// location. A short id (at a location numbered below 256) is its own bytes, then the location,
+/// then its length with the top bit set: nothing to hash, no chance meeting. A longer one is
+/// two 64-bit hashes with the top bit clear, so the two kinds never meet either.
+fn id_key(a: &Appointment) -> u128 {
+    let id = a.id.as_bytes();
+    if let (true, Ok(location)) = (id.len() <= SHORT_ID, u8::try_from(a.location)) {
+        let mut key = [0; 16];
+        key[..id.len()].copy_from_slice(id);
+        key[14] = location;
+        key[15] = 0x80 | id.len() as u8;
+        return u128::from_le_bytes(key);
+    }
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        salt.hash(&mut h);
+        a.location.hash(&mut h);
+        a.id.hash(&mut h);
+        h.finish()
+    };
+    ((u128::from(half(1)) << 64) | u128::from(half(2))) & !(1 << 127)
+}
+
 /// A hash of every value of an appointment: equal appointments (`==`) hash equal. Every field
 /// is named, so a new one cannot be forgotten here. The values are written into one buffer
 /// (each with its length or a tag, so that different values never write the same bytes) and
 /// hashed at once: a hash call per value was a tenth of a streamed preview's first reading.
+/// The buffer is the thread's, kept from row to row, and the hash a fast one (`rustc_hash`):
+/// it only tells apart rows that have the same id, so a chance meeting of two is not a worry.
 pub fn fingerprint(a: &Appointment) -> u64 {
-    use std::hash::Hasher;
+    thread_local! {
+        static BYTES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BYTES.with_borrow_mut(|bytes| {
+        bytes.clear();
+        fingerprint_bytes(a, bytes);
+        let mut h = rustc_hash::FxHasher::default();
+        std::hash::Hasher::write(&mut h, bytes);
+        std::hash::Hasher::finish(&h)
+    })
+}
+
+/// [`fingerprint`]'s bytes: every value of the appointment.
+fn fingerprint_bytes(a: &Appointment, bytes: &mut Vec<u8>) {
     let Appointment {
         id,
         patient_id,
@@ -371,13 +407,12 @@ pub fn fingerprint(a: &Appointment) -> u64 {
         other_phones,
         uncallable_numbers,
     } = a;
-    let mut bytes = Vec::with_capacity(256);
     for text in [id, first_name, &phone.e164, &phone.national] {
-        write_text(&mut bytes, text);
+        write_text(bytes, text);
     }
     // A date by its day number; a time by its instant (times compare equal by instant).
     let day = birth_date.map(|d| chrono::Datelike::num_days_from_ce(&d));
-    write_maybe(&mut bytes, day.map(i32::to_le_bytes).as_ref());
+    write_maybe(bytes, day.map(i32::to_le_bytes).as_ref());
     for time in std::iter::once(Some(start)).chain([end.as_ref()]) {
         let instant = time.map(|t| {
             let mut b = [0; 12];
@@ -385,31 +420,28 @@ pub fn fingerprint(a: &Appointment) -> u64 {
             b[8..].copy_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
             b
         });
-        write_maybe(&mut bytes, instant.as_ref());
+        write_maybe(bytes, instant.as_ref());
     }
     let optional = [patient_id, last_name, appointment_type, description];
     for text in optional
         .into_iter()
         .chain([status, confirmed, opt_out, language])
     {
-        write_maybe(&mut bytes, text.as_deref());
+        write_maybe(bytes, text.as_deref());
     }
     bytes.extend((*location as u64).to_le_bytes());
     bytes.extend((other_phones.len() as u64).to_le_bytes());
     for (column, p) in other_phones {
         for text in [column, &p.e164, &p.national] {
-            write_text(&mut bytes, text);
+            write_text(bytes, text);
         }
     }
     bytes.extend((uncallable_numbers.len() as u64).to_le_bytes());
     for (column, e164) in uncallable_numbers {
         for text in [column, e164] {
-            write_text(&mut bytes, text);
+            write_text(bytes, text);
         }
     }
-    let mut h = std::hash::DefaultHasher::new();
-    h.write(&bytes);
-    h.finish()
 }
 
 /// A value's bytes after its length, so that the next value cannot be read as part of it.
@@ -587,5 +619,31 @@ mod tests {
         assert_eq!(show(&found), show(&duplicate_verdicts(&rows)));
         // Two copies of A1; the three A3 rows conflict.
         assert_eq!(found.len(), 5);
+    }
+
+    #[test]
+    fn an_id_key_is_the_same_only_for_the_same_id_at_the_same_location() {
+        let key = |id: &str, location: usize| {
+            let mut a = appointment(id, "Ann");
+            a.location = location;
+            IdFacts::of(&a, 0, 2).id
+        };
+        let long = "A-2026-11-24-000001";
+        let keys = [
+            key("A1", 0),
+            key("A1", 1),
+            key("A1\0", 0),
+            key("A10", 0),
+            key("A1", 300),
+            key("12345678901234", 0),
+            key("123456789012345", 0),
+            key(long, 0),
+            key(long, 1),
+        ];
+        for (i, k) in keys.iter().enumerate() {
+            assert!(!keys[..i].contains(k), "key {i}");
+        }
+        assert_eq!(key("A1", 1), key("A1", 1));
+        assert_eq!(key(long, 1), key(long, 1));
     }
 }

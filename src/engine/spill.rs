@@ -179,12 +179,24 @@ fn read_chunk(file: &mut impl Read, block: &mut Vec<u8>) -> anyhow::Result<Vec<N
     for _ in 0..count {
         block.resize(read_length(file)?, 0);
         file.read_exact(block).map_err(read_error)?;
-        let decoded: Vec<Normalised> = postcard::from_bytes(block).map_err(|e| {
+        decode_block(block, &mut rows).map_err(|e| {
             anyhow::anyhow!("internal error: a preview row in its temporary file: {e}")
         })?;
-        rows.extend(decoded);
     }
     Ok(rows)
+}
+
+/// A block's rows, decoded straight onto the chunk's: a block is written as a list (its
+/// length, then each row), and is read back row by row, without a list of its own to copy.
+fn decode_block(mut block: &[u8], rows: &mut Vec<Normalised>) -> postcard::Result<()> {
+    let count: usize;
+    (count, block) = postcard::take_from_bytes(block)?;
+    for _ in 0..count {
+        let row: Normalised;
+        (row, block) = postcard::take_from_bytes(block)?;
+        rows.push(row);
+    }
+    Ok(())
 }
 
 /// A count or a length as written in the file.

@@ -185,10 +185,20 @@ impl CsvRows {
                     self.header_count
                 ));
             }
+            // A record that is UTF-8 as a whole (most are) is checked once, not field by field;
+            // a field cut mid-character, or another encoding, is decoded on its own.
+            let whole = match self.encoding {
+                TextEncoding::Utf8 => std::str::from_utf8(record.as_slice()).ok(),
+                TextEncoding::Windows1252 => None,
+            };
             for (field, index) in &self.positions {
                 let Some(bytes) = record.get(*index) else {
                     continue;
                 };
+                if let Some(text) = whole.and_then(|w| w.get(record.range(*index)?)) {
+                    raw.push(*field, text);
+                    continue;
+                }
                 match decode_into(bytes, self.encoding) {
                     Ok(text) => raw.push(*field, &text),
                     Err(reason) => {

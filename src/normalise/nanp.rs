@@ -22,7 +22,6 @@
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-use compact_str::CompactString;
 use phonenumber::{country, Type};
 use regex_automata::dfa::{dense, Automaton, StartKind};
 use regex_automata::util::syntax;
@@ -211,20 +210,61 @@ fn compile(pattern: &str) -> Option<Regex> {
         .map(Regex)
 }
 
+/// The most digits a plain number is read with here: eleven (`1` and ten national digits).
+/// A longer one is never a North American number the fast path answers.
+const MOST_DIGITS: usize = 11;
+
+/// The digits of a plainly written number, in place: no allocation, and no growing string
+/// pushed to digit by digit, for every phone cell read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Digits {
+    bytes: [u8; MOST_DIGITS],
+    len: usize,
+}
+
+impl Digits {
+    /// The digits, as text (ASCII digits only).
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The digits after the first one.
+    fn without_first(mut self) -> Digits {
+        self.bytes.copy_within(1..self.len, 0);
+        self.len -= 1;
+        self
+    }
+}
+
 /// The digits of a plainly written number (ASCII digits and the separators ` ()-.`, after an
-/// optional `+`) and whether it had the `+`; `None` when the text needs the full parser. Held
-/// inline (a plain number has a dozen digits): no allocation for every phone cell read.
-fn plain_digits(text: &str) -> Option<(bool, CompactString)> {
+/// optional `+`) and whether it had the `+`; `None` when the text needs the full parser (so
+/// also when it has more digits than [`MOST_DIGITS`]: neither caller answers those).
+fn plain_digits(text: &str) -> Option<(bool, Digits)> {
     let text = text.trim();
     let (plus, rest) = match text.strip_prefix('+') {
         Some(rest) => (true, rest),
         None => (false, text),
     };
-    let mut digits = CompactString::const_new("");
-    for c in rest.chars() {
-        match c {
-            '0'..='9' => digits.push(c),
-            ' ' | '(' | ')' | '-' | '.' => {}
+    let mut digits = Digits {
+        bytes: [0; MOST_DIGITS],
+        len: 0,
+    };
+    // Every character kept or skipped is ASCII: any other byte is not a plain number.
+    for &b in rest.as_bytes() {
+        match b {
+            b'0'..=b'9' => {
+                *digits.bytes.get_mut(digits.len)? = b;
+                digits.len += 1;
+            }
+            b' ' | b'(' | b')' | b'-' | b'.' => {}
             _ => return None,
         }
     }
@@ -233,11 +273,11 @@ fn plain_digits(text: &str) -> Option<(bool, CompactString)> {
 
 /// The ten national digits of a plainly written North American number, or `None` when the text
 /// needs the full parser.
-pub fn national_digits(text: &str) -> Option<CompactString> {
+pub(crate) fn national_digits(text: &str) -> Option<Digits> {
     let (plus, digits) = plain_digits(text)?;
     match (plus, digits.len()) {
         (false, 10) => Some(digits),
-        (_, 11) if digits.starts_with('1') => Some(digits[1..].into()),
+        (_, 11) if digits.as_bytes()[0] == b'1' => Some(digits.without_first()),
         _ => None,
     }
 }
@@ -270,7 +310,7 @@ pub(crate) fn local_number_is_invalid(text: &str, region: country::Id) -> bool {
     else {
         return false;
     };
-    !prefixes.touch(&digits) && classify(&digits) == Some(Nanp::Invalid)
+    !prefixes.touch(digits.as_str()) && classify(digits.as_str()) == Some(Nanp::Invalid)
 }
 
 /// Whether `region` is one of the NANP regions (country code 1), from the compiled metadata when
@@ -518,5 +558,25 @@ pub(crate) static REGIONS: &[Region] = &[
         }
         let on_disk = std::fs::read_to_string(&path).expect("read the generated metadata");
         assert!(on_disk == expected, "{GENERATED}: {HINT}");
+    }
+
+    #[test]
+    fn plain_digits_are_read_up_to_eleven() {
+        let national = |text| super::national_digits(text).map(|d| d.as_str().to_string());
+        assert_eq!(national(" (312) 555-0147 ").as_deref(), Some("3125550147"));
+        assert_eq!(national("+1 312.555.0147").as_deref(), Some("3125550147"));
+        assert_eq!(national("1-312-555-0147").as_deref(), Some("3125550147"));
+        for text in [
+            "+1 312 555 0147 9",
+            "312 555 0147 12",
+            "+44 20 7946 0958",
+            "2-555-0147",
+        ] {
+            assert_eq!(national(text), None, "{text}");
+        }
+        // Another character than a digit or a separator: the full parser's.
+        assert_eq!(national("312\u{2010}555\u{2010}0147"), None);
+        assert!(super::plain_digits("555-0100").is_some_and(|(plus, d)| !plus && d.len() == 7));
+        assert!(super::plain_digits("555-0100-1234-5678").is_none());
     }
 }

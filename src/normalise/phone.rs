@@ -128,30 +128,13 @@ pub fn parse(text: &str, region: country::Id) -> Result<Phone, PhoneProblem> {
 pub(crate) fn classify(text: &str, region: country::Id) -> Result<Classified, PhoneProblem> {
     if is_nanp_region(region) {
         if let Some(national) = nanp::national_digits(text) {
-            if let Some(verdict) = nanp::classify(&national) {
+            let national = national.as_str();
+            if let Some(verdict) = nanp::classify(national) {
                 let Nanp::Valid { region, kind } = verdict else {
                     return Err(PhoneProblem::Invalid);
                 };
-                // `(312) 555-0147` and `+13125550147`, pushed rather than formatted.
-                let mut national_format = CompactString::const_new("");
-                for part in [
-                    "(",
-                    &national[..3],
-                    ") ",
-                    &national[3..6],
-                    "-",
-                    &national[6..],
-                ] {
-                    national_format.push_str(part);
-                }
-                let mut e164 = CompactString::const_new("");
-                e164.push_str("+1");
-                e164.push_str(&national);
                 return Ok(Classified {
-                    phone: Phone {
-                        e164,
-                        national: national_format,
-                    },
+                    phone: nanp_phone(national),
                     kind,
                     country: Some(region),
                 });
@@ -163,6 +146,25 @@ pub(crate) fn classify(text: &str, region: country::Id) -> Result<Classified, Ph
     }
     refuse_letters(text)?;
     classify_with_libphonenumber(text, region)
+}
+
+/// A North American number from its ten national digits: `+13125550147` and `(312) 555-0147`,
+/// each written in place and held inline (no allocation, no string grown part by part).
+fn nanp_phone(national: &str) -> Phone {
+    let digits = national.as_bytes();
+    let mut e164 = [0; 12];
+    e164[..2].copy_from_slice(b"+1");
+    e164[2..].copy_from_slice(digits);
+    let mut spoken = *b"(...) ...-....";
+    spoken[1..4].copy_from_slice(&digits[..3]);
+    spoken[6..9].copy_from_slice(&digits[3..6]);
+    spoken[10..].copy_from_slice(&digits[6..]);
+    // ASCII digits and punctuation: always text.
+    let text = |bytes: &[u8]| CompactString::from_utf8(bytes).unwrap_or_default();
+    Phone {
+        e164: text(&e164),
+        national: text(&spoken),
+    }
 }
 
 fn is_nanp_region(region: country::Id) -> bool {

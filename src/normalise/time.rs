@@ -5,12 +5,12 @@
 //! would send a patient to the wrong hour.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use chrono::format::{Item, ParseResult, Parsed, StrftimeItems};
 use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
+use rustc_hash::FxHashMap;
 
 /// Parses a date-time column. Values with a UTC offset are accepted as they are: RFC 3339 and
 /// what JSON exports write around it (no seconds, a space for the `T`, fractional seconds);
@@ -99,7 +99,8 @@ pub fn parse_birth_date(text: &str, formats: &[String]) -> Result<Option<NaiveDa
 struct Memo<V> {
     /// The formats the values were parsed with (a run has one list; the tests have many).
     formats: Vec<String>,
-    values: HashMap<String, V>,
+    /// By a fast hash: a value is looked up for every row, and the memo is only a cache.
+    values: FxHashMap<String, V>,
 }
 
 /// The most values a [`Memo`] keeps (a few hundred kilobytes a thread at most).
@@ -109,7 +110,7 @@ impl<V> Default for Memo<V> {
     fn default() -> Memo<V> {
         Memo {
             formats: Vec::new(),
-            values: HashMap::new(),
+            values: FxHashMap::default(),
         }
     }
 }
@@ -140,7 +141,7 @@ type Items = Rc<[Item<'static>]>;
 
 thread_local! {
     /// [`parse_datetime`]'s values, by zone.
-    static DATETIMES: RefCell<HashMap<Tz, Memo<Placed>>> = RefCell::new(HashMap::new());
+    static DATETIMES: RefCell<FxHashMap<Tz, Memo<Placed>>> = RefCell::new(FxHashMap::default());
     /// The export's formats, each parsed once per thread: chrono's `parse_from_str` parses its
     /// format string on every call, twice per row (start and birth date), in both readings of a
     /// streamed preview.
@@ -198,6 +199,13 @@ fn time_from_str(text: &str, format: &str) -> ParseResult<NaiveTime> {
 
 /// Open Dental's `Pattern`: one character per 5 minutes (`//XXXX//` = 40 minutes).
 pub fn pattern_minutes(pattern: &str) -> Result<i64, String> {
+    // Almost every pattern: its slots counted by their bytes (each an ASCII character).
+    if pattern
+        .bytes()
+        .all(|b| matches!(b, b'/' | b'X' | b'x' | b'|'))
+    {
+        return Ok(pattern.len() as i64 * 5);
+    }
     if let Some(bad) = pattern
         .chars()
         .find(|c| !matches!(c, '/' | 'X' | 'x' | '|'))
@@ -604,5 +612,12 @@ mod tests {
     fn pattern_counts_five_minutes_per_character() {
         assert_eq!(pattern_minutes("//XXXX//"), Ok(40));
         assert!(pattern_minutes("//XX-X//").is_err());
+    }
+
+    #[test]
+    fn a_pattern_counts_every_kind_of_slot_and_names_a_letter_that_is_not_ascii() {
+        assert_eq!(pattern_minutes("/x|X/"), Ok(25));
+        let error = pattern_minutes("//XX\u{d7}X//").unwrap_err();
+        assert!(error.contains("contains a letter"), "{error}");
     }
 }

@@ -6,6 +6,8 @@
 //! the moment as its UTC seconds and nanoseconds with its zone's place in chrono-tz's list, and
 //! a date as its day number: read back exactly, without parsing text for every row.
 
+use std::cell::RefCell;
+
 use chrono::DateTime;
 use chrono_tz::{Tz, TZ_VARIANTS};
 use serde::de::Error;
@@ -23,9 +25,35 @@ fn parts(t: &DateTime<Tz>) -> Parts {
     )
 }
 
+/// The moments [`from_parts`] placed lately, by their parts, each at a place its minute
+/// decides: an export has a few hundred distinct start and end times, and placing one in its
+/// zone (a search of the zone's changes) was a tenth of reading a row back.
+const PLACED: usize = 1024;
+
+/// A moment placed, with the parts it was placed from.
+type Placed = Option<(Parts, DateTime<Tz>)>;
+
+thread_local! {
+    static RECENT: RefCell<[Placed; PLACED]> =
+        const { RefCell::new([None; PLACED]) };
+}
+
 /// The moment the parts were written from, in its zone (the offset follows from the zone and
 /// the moment, as when the row was normalised).
-fn from_parts<E: Error>((seconds, nanos, zone): Parts) -> Result<DateTime<Tz>, E> {
+fn from_parts<E: Error>(parts: Parts) -> Result<DateTime<Tz>, E> {
+    let place = (parts.0.div_euclid(60) as usize ^ usize::from(parts.2)) % PLACED;
+    RECENT.with_borrow_mut(|recent| match recent[place] {
+        Some((seen, moment)) if seen == parts => Ok(moment),
+        _ => {
+            let moment = place_parts(parts)?;
+            recent[place] = Some((parts, moment));
+            Ok(moment)
+        }
+    })
+}
+
+/// [`from_parts`] itself, without the recent moments.
+fn place_parts<E: Error>((seconds, nanos, zone): Parts) -> Result<DateTime<Tz>, E> {
     let zone = TZ_VARIANTS
         .get(usize::from(zone))
         .ok_or_else(|| E::custom(format!("no time zone number {zone}")))?;
@@ -111,5 +139,25 @@ mod tests {
         assert_eq!(back, t);
         assert_eq!(back.timezone(), zone);
         assert_eq!(back.to_rfc3339(), t.to_rfc3339());
+    }
+
+    #[test]
+    fn moments_at_one_place_of_the_recent_ones_come_back_each_in_its_zone() {
+        use chrono::TimeZone;
+        let chicago = chrono_tz::America::Chicago;
+        let t = chicago.with_ymd_and_hms(2026, 11, 24, 9, 10, 0).unwrap();
+        // The same moment in another zone; and `PLACED` minutes or a second later, at the same
+        // place among the recent moments as `t`.
+        let others = [
+            t.with_timezone(&chrono_tz::America::Denver),
+            t + chrono::Duration::minutes(PLACED as i64),
+            t + chrono::Duration::seconds(1),
+        ];
+        for u in [t, t, others[0], t, others[1], others[2], t] {
+            let back: DateTime<Tz> = from_parts::<serde::de::value::Error>(parts(&u)).unwrap();
+            assert_eq!(back, u);
+            assert_eq!(back.timezone(), u.timezone());
+            assert_eq!(back.to_rfc3339(), u.to_rfc3339());
+        }
     }
 }

@@ -75,6 +75,30 @@ fn windows_1252_bytes_read_as_utf8_are_named_not_garbled() {
     );
 }
 
+/// A character cut in two by a delimiter: the row's bytes are UTF-8 taken together, but neither
+/// field is. The row is named as not UTF-8, as a row with any other stray byte is.
+#[test]
+fn a_character_split_by_a_delimiter_is_not_utf8() {
+    let row = od_row("S1", &[("LName", "Mu@"), ("FName", "#Jo")]);
+    let mut bytes = crlf_export(&[od_row("OK", &[]), row]).into_bytes();
+    let at = bytes.windows(3).position(|w| w == b"@,#").unwrap();
+    // `é` is C3 A9: its first byte ends LName, its second starts FName.
+    bytes[at] = 0xC3;
+    bytes[at + 2] = 0xA9;
+    let out = Test::new()
+        .input("appointments.csv", bytes)
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(1);
+    assert_eq!(out.result_for("OK")["status"], "dry_run");
+    let bad = &out.results()[1];
+    assert_eq!(bad["status"], "invalid");
+    assert_eq!(
+        bad["reason"],
+        "the row is not valid UTF-8; if the export comes from Excel or another Windows program, set [input] encoding = \"windows-1252\""
+    );
+}
+
 #[test]
 fn utf8_with_bom_maps_the_first_column() {
     let text = format!(
