@@ -291,9 +291,14 @@ pub fn none_called(
 /// start times it met (up to 4096, then it starts again), and every row of a start shares its
 /// text rather than a copy of it each.
 fn start_text(start: &chrono::DateTime<chrono_tz::Tz>) -> Arc<str> {
-    type Known = std::collections::HashMap<(chrono::NaiveDateTime, chrono_tz::Tz), Arc<str>>;
+    // Hashed with FxHash: a few thousand keys at most, looked up for every row.
+    type Known = std::collections::HashMap<
+        (chrono::NaiveDateTime, chrono_tz::Tz),
+        Arc<str>,
+        rustc_hash::FxBuildHasher,
+    >;
     thread_local! {
-        static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::new());
+        static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::default());
     }
     let key = (start.naive_utc(), start.timezone());
     if let Some(text) = KNOWN.with_borrow(|known| known.get(&key).cloned()) {

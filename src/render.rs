@@ -339,9 +339,10 @@ fn member_values(a: &Appointment) -> [Value; 7] {
 /// of the start times it met (up to [`DAYS_KEPT`], then it starts again).
 fn day_and_time(local: chrono::NaiveDateTime) -> [Value; 3] {
     use std::fmt::Write;
+    // Hashed with FxHash: a few thousand keys at most, looked up for every call.
+    type Known = HashMap<chrono::NaiveDateTime, [Value; 3], rustc_hash::FxBuildHasher>;
     thread_local! {
-        static KNOWN: std::cell::RefCell<HashMap<chrono::NaiveDateTime, [Value; 3]>> =
-            std::cell::RefCell::new(HashMap::new());
+        static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::default());
     }
     if let Some(values) = KNOWN.with_borrow(|known| known.get(&local).cloned()) {
         return values;
@@ -374,17 +375,23 @@ const DAYS_KEPT: usize = 4096;
 /// shared by both templates (going through serde for each template was a tenth of a large
 /// preview's time).
 fn variables(h: &Household, p: &Practice) -> Value {
-    let members: Vec<[Value; 7]> = h.members.iter().map(|(_, a)| member_values(a)).collect();
-    let Some(lead) = members.first().cloned() else {
-        return variables_by_pairs(h, p);
-    };
-    let appointments: Value = members
-        .into_iter()
-        .map(|values| {
+    // The lead's values are kept as its entry is made: no list of every member's values first.
+    let mut lead = None;
+    let appointments: Value = h
+        .members
+        .iter()
+        .map(|(_, a)| {
+            let values = member_values(a);
+            if lead.is_none() {
+                lead = Some(values.clone());
+            }
             let keys = &MEMBER_KEYS;
             Fields { keys, values }.into_value()
         })
         .collect();
+    let Some(lead) = lead else {
+        return variables_by_pairs(h, p);
+    };
     let [day, description, time, kind, when, first_name, last_name] = lead;
     let values = [
         day,
