@@ -192,6 +192,7 @@ struct Measure {
 }
 
 impl Measure {
+    /// Counts a piece of the text as it is written.
     fn push(&mut self, s: &str) {
         // Leading white space is not counted: nothing is, until a character that is not.
         let s = match self.chars {
@@ -207,6 +208,23 @@ impl Measure {
         self.chars += count(s);
     }
 
+    /// [`Measure::push`] for ASCII (most pieces, often a word or two): a byte is a character,
+    /// and white space is told without decoding or validating anything.
+    fn push_ascii(&mut self, s: &[u8]) {
+        let space = |b: &&u8| char::from(**b).is_whitespace();
+        let s = match self.chars {
+            0 => &s[s.iter().take_while(space).count()..],
+            _ => s,
+        };
+        let trailing = s.iter().rev().take_while(space).count();
+        match trailing == s.len() {
+            true => self.trailing += trailing,
+            false => self.trailing = trailing,
+        }
+        self.chars += s.len();
+    }
+
+    /// The trimmed text's length, as `text.trim().chars().count()` says.
     fn length(&self) -> usize {
         self.chars - self.trailing
     }
@@ -216,6 +234,10 @@ impl std::io::Write for Measure {
     /// minijinja writes each piece of text whole (the bytes of a `str`): a piece that is not
     /// UTF-8 is an error, never a guess.
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.is_ascii() {
+            self.push_ascii(buf);
+            return Ok(buf.len());
+        }
         let text = std::str::from_utf8(buf).map_err(std::io::Error::other)?;
         self.push(text);
         Ok(buf.len())
@@ -583,6 +605,9 @@ mod tests {
             String::new(),
             " ".into(),
             "\u{3000}\n\t\u{0B}".into(),
+            "\r\u{0B}\u{0C} \t".into(),
+            "a\u{0B}".into(),
+            "\u{1F}\u{0C}b\u{1C}".into(),
             "é".into(),
             "\u{85}a\u{a0}".into(),
             " \u{2003}b\u{1680}c \u{205F}".into(),
