@@ -192,11 +192,12 @@ impl Planned {
         let templates = language
             .and_then(|l| l.templates.as_ref())
             .unwrap_or(templates);
-        let texts = templates.render(&self.household, &location.practice)?;
         if !body {
-            // The texts are checked; nothing will read the request they would go into.
+            // The texts are checked, not kept: nothing will read the request they would go into.
+            templates.check(&self.household, &location.practice)?;
             return Ok(self.skeleton());
         }
+        let texts = templates.render(&self.household, &location.practice)?;
         let body = build_request(self.household.lead(), texts, from);
         let body_json = serde_json::to_string(&body).map_err(|e| {
             let text = format!("internal error: cannot serialise the request: {e}");

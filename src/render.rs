@@ -26,71 +26,106 @@ pub struct Texts {
     pub voicemail: String,
 }
 
+/// A call's two texts: the template each is named by (its type's own is `{which}:{type}`) and
+/// the word its errors start with.
+const WHICH: [&str; 2] = ["context", "voicemail"];
+
 impl Templates {
-    /// A fixed template's text for this practice, rendered the first time it is asked for.
-    fn by_practice(
+    /// A fixed template's text for this practice, rendered the first time it is asked for, as
+    /// `read` sees it (a preview that only checks the text has no use for a copy of it).
+    fn by_practice<T>(
         &self,
         name: &str,
         practice: &Practice,
         render: impl FnOnce() -> Result<String, Reason>,
-    ) -> Result<String, Reason> {
+        read: impl Fn(&Result<String, Reason>) -> T,
+    ) -> T {
         let is_key = |(t, p, c): &FixedKey| {
             t == name && *p == practice.name && *c == practice.callback_spoken
         };
         let known = |cache: &[(FixedKey, Result<String, Reason>)]| {
-            cache
-                .iter()
-                .find(|(k, _)| is_key(k))
-                .map(|(_, r)| r.clone())
+            cache.iter().find(|(k, _)| is_key(k)).map(|(_, r)| read(r))
         };
         if let Some(known) = known(&self.by_practice.lock().unwrap_or_else(|p| p.into_inner())) {
             return known;
         }
         let rendered = render();
+        let answer = read(&rendered);
         let key = (
             name.to_string(),
             practice.name.clone(),
             practice.callback_spoken.clone(),
         );
         let mut cache = self.by_practice.lock().unwrap_or_else(|p| p.into_inner());
-        if known(&cache).is_none() {
-            cache.push((key, rendered.clone()));
+        if !cache.iter().any(|(k, _)| is_key(k)) {
+            cache.push((key, rendered));
         }
-        rendered
+        answer
     }
 
-    /// Renders both texts for a household's call. `Err` is the reason for an `invalid` row.
-    pub fn render(&self, household: &Household, practice: &Practice) -> Result<Texts, Reason> {
-        let appointment = household.lead();
-        let vars = variables(household, practice);
-        // Without templates by type (most configs), the type is not even lower-cased.
-        let kind = match self.typed.is_empty() {
+    /// The lower-cased type whose templates a call may have. Without templates by type (most
+    /// configs), the type is not even lower-cased.
+    fn kind(&self, household: &Household) -> String {
+        match self.typed.is_empty() {
             true => String::new(),
-            false => appointment
+            false => household
+                .lead()
                 .appointment_type
                 .as_deref()
                 .map(str::to_lowercase)
                 .unwrap_or_default(),
-        };
-        let pick = |which: &'static str| -> std::borrow::Cow<'static, str> {
-            if !self.typed.is_empty() && self.typed.contains(&(kind.clone(), which)) {
-                format!("{which}:{kind}").into()
-            } else {
-                which.into()
+        }
+    }
+
+    /// The template of a call's text `WHICH[i]` (its type's own when it has one) and whether
+    /// its text depends on the practice alone ([`Templates::fixed`]).
+    fn pick(&self, kind: &str, i: usize) -> (std::borrow::Cow<'static, str>, bool) {
+        let which = WHICH[i];
+        if !self.typed.is_empty() && self.typed.contains(&(kind.to_string(), which)) {
+            let name = format!("{which}:{kind}");
+            let fixed = self.fixed.contains(&name);
+            return (name.into(), fixed);
+        }
+        (which.into(), self.fixed_general[i])
+    }
+
+    /// Renders both texts for a household's call. `Err` is the reason for an `invalid` row.
+    pub fn render(&self, household: &Household, practice: &Practice) -> Result<Texts, Reason> {
+        let vars = variables(household, practice);
+        let kind = self.kind(household);
+        let text = |i: usize| -> Result<String, Reason> {
+            let (name, fixed) = self.pick(&kind, i);
+            let render = || self.text(&name, WHICH[i], &vars);
+            match fixed {
+                true => self.by_practice(&name, practice, render, Result::clone),
+                false => render(),
             }
-        };
-        let text = |which: &'static str, label: &str| -> Result<String, Reason> {
-            let name = pick(which);
-            if self.fixed.contains(name.as_ref()) {
-                let render = || self.text(&name, label, &vars);
-                return self.by_practice(&name, practice, render);
-            }
-            self.text(&name, label, &vars)
         };
         Ok(Texts {
-            context: text("context", "context")?,
-            voicemail: text("voicemail", "voicemail")?,
+            context: text(0)?,
+            voicemail: text(1)?,
         })
+    }
+
+    /// What [`Templates::render`] answers about a household's call without the texts: `Err` is
+    /// the same reason for an `invalid` row. For a preview that neither shows nor writes bodies:
+    /// every text is still rendered, only not kept.
+    pub fn check(&self, household: &Household, practice: &Practice) -> Result<(), Reason> {
+        let vars = variables(household, practice);
+        let kind = self.kind(household);
+        for (i, label) in WHICH.into_iter().enumerate() {
+            let (name, fixed) = self.pick(&kind, i);
+            match fixed {
+                true => {
+                    let render = || self.text(&name, label, &vars);
+                    let read =
+                        |r: &Result<String, Reason>| r.as_ref().map(|_| ()).map_err(Clone::clone);
+                    self.by_practice(&name, practice, render, read)?
+                }
+                false => self.measure(&name, label, &vars)?,
+            }
+        }
+        Ok(())
     }
 
     /// One template's text for a call. `Err` is the reason for an `invalid` row.
@@ -99,25 +134,117 @@ impl Templates {
             .env
             .get_template(name)
             .and_then(|t| t.render(vars))
-            .map_err(|e| {
-                Reason::new(
-                    ReasonCode::TemplateError,
-                    format!("{label} template failed: {e}"),
-                )
-            })?;
+            .map_err(|e| failed(label, e))?;
         let rendered = match rendered.trim() {
             trimmed if trimmed.len() == rendered.len() => rendered,
             trimmed => trimmed.to_string(),
         };
         let length = rendered.chars().count();
         if length > MAX_TEXT_CHARS {
-            let text = format!(
-                "{label} is {length} characters; the API accepts at most {MAX_TEXT_CHARS}. \
-                 Shorten the template or the export's text"
-            );
-            return Err(Reason::new(ReasonCode::TextTooLong, text));
+            return Err(too_long(label, length));
         }
         Ok(rendered)
+    }
+
+    /// [`Templates::text`]'s answer without the text: rendered into a [`Measure`] rather than a
+    /// string that is trimmed, counted and dropped. minijinja 2 deprecates `render_to_write`
+    /// for `render_captured_to`, which keeps the render's state in an allocation of its own: for
+    /// every call, what this saves.
+    #[allow(deprecated)]
+    fn measure(&self, name: &str, label: &str, vars: &Value) -> Result<(), Reason> {
+        let mut measure = Measure::default();
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render_to_write(vars, &mut measure).map(drop))
+            .map_err(|e| failed(label, e))?;
+        match measure.length() {
+            length if length > MAX_TEXT_CHARS => Err(too_long(label, length)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The reason a text's template did not render.
+fn failed(label: &str, e: minijinja::Error) -> Reason {
+    Reason::new(
+        ReasonCode::TemplateError,
+        format!("{label} template failed: {e}"),
+    )
+}
+
+/// The reason a text is over the API's limit.
+fn too_long(label: &str, length: usize) -> Reason {
+    let text = format!(
+        "{label} is {length} characters; the API accepts at most {MAX_TEXT_CHARS}. \
+         Shorten the template or the export's text"
+    );
+    Reason::new(ReasonCode::TextTooLong, text)
+}
+
+/// A rendered text's length once trimmed (`str::trim`: Unicode white space at both ends),
+/// counted in characters as minijinja writes it, without the text.
+#[derive(Debug, Default)]
+struct Measure {
+    /// Characters since the first that is not white space.
+    chars: usize,
+    /// White space characters at the end of those.
+    trailing: usize,
+}
+
+impl Measure {
+    /// Counts a piece of the text as it is written.
+    fn push(&mut self, s: &str) {
+        // Leading white space is not counted: nothing is, until a character that is not.
+        let s = match self.chars {
+            0 => s.trim_start(),
+            _ => s,
+        };
+        let body = s.trim_end();
+        let count = |s: &str| s.chars().count();
+        match body.is_empty() {
+            true => self.trailing += count(s),
+            false => self.trailing = count(&s[body.len()..]),
+        }
+        self.chars += count(s);
+    }
+
+    /// [`Measure::push`] for ASCII (most pieces, often a word or two): a byte is a character,
+    /// and white space is told without decoding or validating anything.
+    fn push_ascii(&mut self, s: &[u8]) {
+        let space = |b: &&u8| char::from(**b).is_whitespace();
+        let s = match self.chars {
+            0 => &s[s.iter().take_while(space).count()..],
+            _ => s,
+        };
+        let trailing = s.iter().rev().take_while(space).count();
+        match trailing == s.len() {
+            true => self.trailing += trailing,
+            false => self.trailing = trailing,
+        }
+        self.chars += s.len();
+    }
+
+    /// The trimmed text's length, as `text.trim().chars().count()` says.
+    fn length(&self) -> usize {
+        self.chars - self.trailing
+    }
+}
+
+impl std::io::Write for Measure {
+    /// minijinja writes each piece of text whole (the bytes of a `str`): a piece that is not
+    /// UTF-8 is an error, never a guess.
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.is_ascii() {
+            self.push_ascii(buf);
+            return Ok(buf.len());
+        }
+        let text = std::str::from_utf8(buf).map_err(std::io::Error::other)?;
+        self.push(text);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -234,9 +361,10 @@ fn member_values(a: &Appointment) -> [Value; 7] {
 /// of the start times it met (up to [`DAYS_KEPT`], then it starts again).
 fn day_and_time(local: chrono::NaiveDateTime) -> [Value; 3] {
     use std::fmt::Write;
+    // Hashed with FxHash: a few thousand keys at most, looked up for every call.
+    type Known = HashMap<chrono::NaiveDateTime, [Value; 3], rustc_hash::FxBuildHasher>;
     thread_local! {
-        static KNOWN: std::cell::RefCell<HashMap<chrono::NaiveDateTime, [Value; 3]>> =
-            std::cell::RefCell::new(HashMap::new());
+        static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::default());
     }
     if let Some(values) = KNOWN.with_borrow(|known| known.get(&local).cloned()) {
         return values;
@@ -269,17 +397,23 @@ const DAYS_KEPT: usize = 4096;
 /// shared by both templates (going through serde for each template was a tenth of a large
 /// preview's time).
 fn variables(h: &Household, p: &Practice) -> Value {
-    let members: Vec<[Value; 7]> = h.members.iter().map(|(_, a)| member_values(a)).collect();
-    let Some(lead) = members.first().cloned() else {
-        return variables_by_pairs(h, p);
-    };
-    let appointments: Value = members
-        .into_iter()
-        .map(|values| {
+    // The lead's values are kept as its entry is made: no list of every member's values first.
+    let mut lead = None;
+    let appointments: Value = h
+        .members
+        .iter()
+        .map(|(_, a)| {
+            let values = member_values(a);
+            if lead.is_none() {
+                lead = Some(values.clone());
+            }
             let keys = &MEMBER_KEYS;
             Fields { keys, values }.into_value()
         })
         .collect();
+    let Some(lead) = lead else {
+        return variables_by_pairs(h, p);
+    };
     let [day, description, time, kind, when, first_name, last_name] = lead;
     let values = [
         day,
@@ -435,6 +569,144 @@ mod tests {
                 });
                 assert_eq!(first, each, "{voicemail} {name}");
                 assert_eq!(t.render(&call, &practice), each);
+            }
+        }
+    }
+
+    #[test]
+    fn a_measured_text_gets_the_answer_of_the_text_itself() {
+        let mut t = Templates::compile(
+            TemplateSource {
+                key: "context".into(),
+                location: "test".into(),
+                source: DEFAULT_CONTEXT.into(),
+            },
+            TemplateSource {
+                key: "voicemail".into(),
+                location: "test".into(),
+                source: DEFAULT_VOICEMAIL.into(),
+            },
+            BTreeMap::new(),
+        )
+        .unwrap();
+        let sources = [
+            "{{ a }}{{ b }}{{ c }}",
+            " {{ a }}X{{ b }}\u{2028}{{ c }}\u{3000}",
+            "{{ a }}{% for x in [b, c] %}{{ x }} {% endfor %}",
+            "{{ a }}{{ nope }}",
+            "{{ a }}{{ b + 1 }}",
+        ];
+        for (i, source) in sources.iter().enumerate() {
+            t.env
+                .add_template_owned(format!("t{i}"), source.to_string())
+                .unwrap();
+        }
+        let pieces = [
+            String::new(),
+            " ".into(),
+            "\u{3000}\n\t\u{0B}".into(),
+            "\r\u{0B}\u{0C} \t".into(),
+            "a\u{0B}".into(),
+            "\u{1F}\u{0C}b\u{1C}".into(),
+            "é".into(),
+            "\u{85}a\u{a0}".into(),
+            " \u{2003}b\u{1680}c \u{205F}".into(),
+            "x".repeat(250),
+            "é".repeat(249),
+            "日本".repeat(125),
+            "x".repeat(499),
+            "🦷".repeat(500),
+            " ".repeat(600),
+        ];
+        let (mut ok, mut too_long, mut failed) = (0, 0, 0);
+        for (i, _) in sources.iter().enumerate() {
+            for a in &pieces {
+                for b in &pieces {
+                    for c in &pieces {
+                        let vars = minijinja::context! { a, b, c };
+                        let text = t.text(&format!("t{i}"), "context", &vars);
+                        let measured = t.measure(&format!("t{i}"), "context", &vars);
+                        assert_eq!(measured, text.clone().map(|_| ()), "t{i} {a:?} {b:?} {c:?}");
+                        match text {
+                            Ok(_) => ok += 1,
+                            Err(r) if r.code == ReasonCode::TextTooLong => too_long += 1,
+                            Err(_) => failed += 1,
+                        }
+                    }
+                }
+            }
+        }
+        assert!(ok > 0 && too_long > 0 && failed > 0);
+        // Exactly the limit, and one over, with white space on both sides.
+        for (length, fits) in [(MAX_TEXT_CHARS, true), (MAX_TEXT_CHARS + 1, false)] {
+            let a = format!("\u{3000} {}\u{2029}", "ü".repeat(length - 1) + "x");
+            let vars = minijinja::context! { a, b => "", c => " " };
+            assert_eq!(t.measure("t0", "context", &vars).is_ok(), fits);
+            assert_eq!(
+                t.measure("t0", "context", &vars),
+                t.text("t0", "context", &vars).map(|_| ())
+            );
+        }
+    }
+
+    #[test]
+    fn a_checked_call_gets_the_answer_of_its_rendered_texts() {
+        let source = |key: &str, text: &str| TemplateSource {
+            key: key.into(),
+            location: "test".into(),
+            source: text.into(),
+        };
+        let mut by_type = BTreeMap::new();
+        by_type.insert(
+            "Cleaning".to_string(),
+            vec![(
+                "context",
+                source("by_type.Cleaning.context", "Clean {{ first_name }}."),
+            )],
+        );
+        by_type.insert(
+            "Crown".to_string(),
+            vec![(
+                "voicemail",
+                source(
+                    "by_type.Crown.voicemail",
+                    "{{ practice_name }} on {{ appointment_day }}",
+                ),
+            )],
+        );
+        let plain = Templates::compile(
+            source("context", DEFAULT_CONTEXT),
+            source("voicemail", DEFAULT_VOICEMAIL),
+            BTreeMap::new(),
+        )
+        .unwrap();
+        let typed = Templates::compile(
+            source("context", DEFAULT_CONTEXT),
+            source("voicemail", DEFAULT_VOICEMAIL),
+            by_type,
+        )
+        .unwrap();
+        let mut practice = practice();
+        for t in [&plain, &typed] {
+            for name in ["North Dental", &"Long name ".repeat(60), "North Dental"] {
+                practice.name = name.to_string();
+                for (first, kind) in [
+                    ("Zoë", None),
+                    ("Sarah", Some("CLEANING")),
+                    ("José", Some("crown")),
+                    (&"Bartholomew ".repeat(40), Some("Cleaning")),
+                    (&"Ngozi ".repeat(90), None),
+                ] {
+                    let call = Household {
+                        members: vec![(2, Box::new(appointment(first, None, kind, 9)))],
+                    };
+                    let rendered = t.render(&call, &practice).map(|_| ());
+                    assert_eq!(
+                        t.check(&call, &practice),
+                        rendered,
+                        "{first} {kind:?} {name}"
+                    );
+                }
             }
         }
     }

@@ -101,6 +101,9 @@ pub struct Templates {
     /// Templates whose text depends on the practice alone (the default voicemail): rendered once
     /// per practice, see [`practice_only`].
     pub(crate) fixed: HashSet<String>,
+    /// Whether `fixed` has the general context and voicemail: known once, not looked up by name
+    /// for every call.
+    pub(crate) fixed_general: [bool; 2],
     /// Their texts (or the reason they fail), by template and practice name and callback number.
     pub(crate) by_practice: std::sync::Mutex<Vec<(FixedKey, Result<String, Reason>)>>,
     /// Context templates that leave a household's other appointments out of its call, as
@@ -155,10 +158,12 @@ impl Templates {
                 typed.insert((lower, which));
             }
         }
+        let fixed_general = ["context", "voicemail"].map(|name| fixed.contains(name));
         Ok(Templates {
             env,
             typed,
             fixed,
+            fixed_general,
             by_practice: Default::default(),
             lead_only,
         })
@@ -354,11 +359,18 @@ fn depends_on_the_patient(template: &minijinja::Template<'_, '_>) -> bool {
     }
 }
 
+/// A template's name or source, kept for the rest of the run. An environment finds a template
+/// it borrows by its name alone; one it owns costs a shared name, a lock and a hash on every
+/// lookup, twice per call. A run compiles its few templates once, at start-up.
+fn leak(text: &str) -> &'static str {
+    Box::leak(text.into())
+}
+
 /// Adds and checks one template; `true` when its text depends on the practice alone
 /// ([`practice_only`]).
 fn add(env: &mut Environment<'static>, name: String, t: TemplateSource) -> anyhow::Result<bool> {
     let fail = |what: String| anyhow::anyhow!("{}: [templates] {}: {what}", t.location, t.key);
-    env.add_template_owned(name.clone(), t.source.clone())
+    env.add_template(leak(&name), leak(&t.source))
         .map_err(|e| fail(format!("{e}")))?;
     let template = env.get_template(&name).map_err(|e| fail(format!("{e}")))?;
     let known: HashSet<&str> = VARIABLES
