@@ -133,7 +133,7 @@ fn number_key(e164: &str) -> u64 {
 /// its facts; the normalised rows are kept for the second pass (in memory or in a temporary
 /// file, as `hold` says).
 fn index(
-    rows: &ReadAhead,
+    rows: ReadAhead,
     s: &Settings,
     do_not_call: Vec<String>,
     hold: bool,
@@ -141,45 +141,27 @@ fn index(
     let mut ids: Vec<IdFacts> = Vec::new();
     let mut numbers: Vec<(u64, usize)> = Vec::new();
     let mut opt_outs = OptOuts::of_list(do_not_call);
-    let mut kept = Rows::new(hold)?;
-    let mut values = ColumnValues::new(s);
-    let mut position = 0;
-    loop {
-        let chunk = rows.next()?;
-        if chunk.is_empty() {
-            break;
-        }
-        values.add_all(&chunk, s);
-        let first = position;
-        position += chunk.len();
-        // Each row normalised and reduced to its facts on the same core; an opted-out row
-        // gives every one of its numbers (a row that cannot be called opts them out too).
-        let found = kept.keep(
-            chunk,
-            |record| normalise::normalise_row(record, &s.input, &s.locations),
-            |at, rows| {
-                let facts: Vec<_> = (rows.iter().enumerate())
-                    .filter_map(|(i, n)| {
-                        Some(facts_of(n.result.as_deref().ok()?, first + at + i, n.row))
-                    })
-                    .collect();
-                let opted: Vec<String> = (rows.iter())
-                    .flat_map(Normalised::opted_out_numbers)
-                    .map(str::to_string)
-                    .collect();
-                (facts, opted)
-            },
-        )?;
-        for (facts, opted) in found {
-            for (facts, number) in facts {
-                numbers.push((number, facts.index));
-                ids.push(facts);
-            }
-            for number in &opted {
-                opt_outs.note_number(number);
+    let kept = Rows::new(hold)?;
+    // The chunks are normalised on a thread of their own, a chunk ahead of this one, which
+    // gathers their facts: the next chunk is on the cores while this one's facts are added up.
+    let (kept, values, position) = std::thread::scope(|scope| {
+        let (found, facts) = std::sync::mpsc::sync_channel(1);
+        let normalising = scope.spawn(move || first_reading(rows, kept, s, found));
+        for found in facts {
+            for (facts, opted) in found {
+                for (facts, number) in facts {
+                    numbers.push((number, facts.index));
+                    ids.push(facts);
+                }
+                for number in &opted {
+                    opt_outs.note_number(number);
+                }
             }
         }
-    }
+        normalising
+            .join()
+            .map_err(|_| anyhow::anyhow!("internal error: the export's first reading stopped"))?
+    })?;
     // Both sorts at once (each on every core too).
     let (duplicates, ()) = rayon::join(
         || select::duplicates_of(ids),
@@ -198,6 +180,53 @@ fn index(
         warnings: values.warnings(),
     };
     Ok((index, kept))
+}
+
+/// A chunk's facts, a block at a time: each usable row's id facts and number key, and the
+/// numbers its opted-out rows give.
+type Found = Vec<(Vec<(IdFacts, u64)>, Vec<String>)>;
+
+/// [`index`]'s reading: every chunk normalised (on every core), its rows kept and its facts
+/// handed to `found`. Returns the rows kept, what the flag columns held and the rows read.
+fn first_reading(
+    rows: ReadAhead,
+    mut kept: Rows,
+    s: &Settings,
+    found: std::sync::mpsc::SyncSender<Found>,
+) -> anyhow::Result<(Rows, ColumnValues, usize)> {
+    let mut values = ColumnValues::new(s);
+    let mut position = 0;
+    loop {
+        let chunk = rows.next()?;
+        if chunk.is_empty() {
+            break;
+        }
+        values.add_all(&chunk, s);
+        let first = position;
+        position += chunk.len();
+        // Each row normalised and reduced to its facts on the same core; an opted-out row
+        // gives every one of its numbers (a row that cannot be called opts them out too).
+        let facts = kept.keep(
+            chunk,
+            |record| normalise::normalise_row(record, &s.input, &s.locations),
+            |at, rows| {
+                let facts: Vec<_> = (rows.iter().enumerate())
+                    .filter_map(|(i, n)| {
+                        Some(facts_of(n.result.as_deref().ok()?, first + at + i, n.row))
+                    })
+                    .collect();
+                let opted: Vec<String> = (rows.iter())
+                    .flat_map(Normalised::opted_out_numbers)
+                    .map(str::to_string)
+                    .collect();
+                (facts, opted)
+            },
+        )?;
+        if found.send(facts).is_err() {
+            anyhow::bail!("internal error: the export's index stopped");
+        }
+    }
+    Ok((kept, values, position))
 }
 
 /// A usable row's facts in the index: its id's, and its number's key.
@@ -264,8 +293,7 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
     s.input.columns = first.columns.clone();
     let first = ReadAhead::start(first);
     let hold = std::fs::metadata(&s.input.path).is_ok_and(|m| m.len() <= hold_bytes());
-    let (mut index, rows) = index(&first, &s, super::location::do_not_call_list(&s)?, hold)?;
-    drop(first);
+    let (mut index, rows) = index(first, &s, super::location::do_not_call_list(&s)?, hold)?;
     let warnings = std::mem::take(&mut index.warnings);
     super::location::warn_all(&warnings);
     if index.total == 0 {

@@ -20,7 +20,7 @@
 //! most NANP regions and then finds invalid, is answered here too where that is shown.
 
 use std::str::FromStr;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use phonenumber::{country, Type};
 use regex_automata::dfa::{dense, Automaton, StartKind};
@@ -69,9 +69,9 @@ fn matches(pattern: &Option<Pattern>, national: &str) -> bool {
     pattern.as_ref().is_some_and(|p| p.is_match(national))
 }
 
+/// A region's patterns, compiled (its leading digits are compiled on their own: see
+/// [`LazyRegion`]).
 struct Region {
-    id: country::Id,
-    leading_digits: Option<Regex>,
     general: Pattern,
     /// The types tried before fixed line and mobile, in `validator::number_type`'s order.
     special: Vec<(Type, Pattern)>,
@@ -134,8 +134,6 @@ impl Region {
             }),
         };
         Some(Region {
-            id: country::Id::from_str(g.id).ok()?,
-            leading_digits: optional(g.leading_digits)?,
             general: Pattern::from(&g.general)?,
             special: special
                 .into_iter()
@@ -175,23 +173,49 @@ impl Region {
 /// The NANP regions in the database's order, from the metadata generated into
 /// `nanp_metadata.rs`: reading them from `phonenumber::metadata::DATABASE` would load and compile
 /// the whole world's metadata (most of a small run's time) for the 25 regions used here. `None`
-/// if the metadata could not be compiled (then every number takes the slow path).
-static REGIONS: LazyLock<Option<Vec<Region>>> = LazyLock::new(compile_regions);
-
-/// The regions compiled, half on a thread of its own: compiling is most of a small export's
-/// time before its first row (plain threads, not rayon: a rayon worker waiting here could be
-/// handed a row that needs these regions, on the thread that is making them).
-fn compile_regions() -> Option<Vec<Region>> {
-    let (first, second) = generated::REGIONS.split_at(generated::REGIONS.len() / 2);
-    let compile = |regions: &[generated::Region]| -> Option<Vec<Region>> {
-        regions.iter().map(Region::compile).collect()
+/// if a region's id is unknown to the `phonenumber` crate (then every number takes the slow
+/// path).
+static REGIONS: LazyLock<Option<Vec<LazyRegion>>> = LazyLock::new(|| {
+    let region = |meta: &'static generated::Region| {
+        Some(LazyRegion {
+            id: country::Id::from_str(meta.id).ok()?,
+            meta,
+            leading_digits: OnceLock::new(),
+            patterns: OnceLock::new(),
+        })
     };
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| compile(second));
-        let mut regions = compile(first)?;
-        regions.extend(other.join().ok()??);
-        Some(regions)
-    })
+    generated::REGIONS.iter().map(region).collect()
+});
+
+/// A region, its patterns compiled the first time a number needs them: the numbers of an
+/// export are mostly of one region (the US, first in the list, without leading digits), so a
+/// run compiles that region's patterns, not the 25 regions' (which took longer than reading a
+/// 20,000-row export). A pattern that does not compile sends the numbers that need it to the
+/// slow path (the full parser, whose answers these mirror).
+struct LazyRegion {
+    id: country::Id,
+    meta: &'static generated::Region,
+    /// `None` inside: the region has none; `None` outside: it did not compile.
+    leading_digits: OnceLock<Option<Option<Regex>>>,
+    patterns: OnceLock<Option<Region>>,
+}
+
+impl LazyRegion {
+    fn leading_digits(&self) -> Option<Option<&Regex>> {
+        let compiled = self
+            .leading_digits
+            .get_or_init(|| match self.meta.leading_digits {
+                Some(p) => compile(p).map(Some),
+                None => Some(None),
+            });
+        compiled.as_ref().map(Option::as_ref)
+    }
+
+    fn patterns(&self) -> Option<&Region> {
+        self.patterns
+            .get_or_init(|| Region::compile(self.meta))
+            .as_ref()
+    }
 }
 
 /// Compiles a metadata pattern the way the `phonenumber` crate does (whitespace ignored),
@@ -306,7 +330,7 @@ pub(crate) fn local_number_is_invalid(text: &str, region: country::Id) -> bool {
     let Some(prefixes) = regions
         .iter()
         .find(|r| r.id == region)
-        .and_then(|r| r.prefixes.as_ref())
+        .and_then(|r| r.patterns()?.prefixes.as_ref())
     else {
         return false;
     };
@@ -336,10 +360,10 @@ pub(crate) enum Nanp {
 pub(crate) fn classify(national: &str) -> Option<Nanp> {
     let regions = REGIONS.as_ref()?;
     for r in regions {
-        let kind = match &r.leading_digits {
-            Some(lead) if lead.is_match(national) => r.number_type(national),
+        let kind = match r.leading_digits()? {
+            Some(lead) if lead.is_match(national) => r.patterns()?.number_type(national),
             Some(_) => continue,
-            None => match r.number_type(national) {
+            None => match r.patterns()?.number_type(national) {
                 Type::Unknown => continue,
                 kind => kind,
             },
@@ -366,6 +390,11 @@ mod tests {
         assert!(regions.len() > 20, "{}", regions.len());
         assert!(super::is_nanp_region(phonenumber::country::Id::US) == Some(true));
         assert!(super::is_nanp_region(phonenumber::country::Id::GB) == Some(false));
+        // Each region compiles when a number first needs it: every one does.
+        for r in regions {
+            assert!(r.leading_digits().is_some(), "{:?}", r.id);
+            assert!(r.patterns().is_some(), "{:?}", r.id);
+        }
     }
 
     const GENERATED: &str = "src/normalise/nanp_metadata.rs";
