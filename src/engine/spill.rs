@@ -1,6 +1,6 @@
 //! The normalised rows a streamed preview's first pass keeps for its second.
 //!
-//! The first pass (the index, `stream.rs`) normalises every row to learn the facts only the
+//! The first pass (the index, `stream/first.rs`) normalises every row to learn the facts only the
 //! whole export gives. A small export's rows stay in memory, normalised; a larger one's are
 //! written here, a chunk at a time, to a temporary file, and the second pass takes them back in
 //! order instead of reading and normalising the export again. The file has no name (it is gone

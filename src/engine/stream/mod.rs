@@ -34,41 +34,33 @@
 //! ([`super::dispatch_with`]). So does a JSON export (read whole in any case; exports in JSON
 //! are small).
 
-use std::collections::HashMap;
+mod ahead;
+mod first;
 
-use chrono::{DateTime, Utc};
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use rayon::prelude::*;
-use rustc_hash::{FxBuildHasher, FxHasher};
 use tokio::sync::mpsc;
 
 use crate::calling_day::CallingDay;
 use crate::cli::GlobalArgs;
 use crate::clock::Clock;
 use crate::collect::Collector;
-use crate::column_values::ColumnValues;
 use crate::dispatch::{KeptCalls, Mode};
 use crate::exit::RunOutcome;
-use crate::export::{self, Format, RawRecord};
-use crate::normalise::{self, Normalised};
+use crate::export::{self, Format};
 use crate::optout::OptOuts;
 use crate::outputs::{self, Reporter};
 use crate::plan;
 use crate::preview;
 use crate::reason::{Reason, ReasonCode};
 use crate::results::RowResult;
-use crate::select::{self, Duplicate, IdFacts, Selected, Verdict};
+use crate::select::Selected;
 use crate::services::{Office, Services};
-use crate::settings::{Selection, Settings};
+use crate::settings::Settings;
 
-use super::spill::Rows;
-
-/// Rows read, normalised and planned at a time: enough to keep both cores busy, few enough
-/// that a chunk's appointments and results are a small part of the memory.
-const CHUNK: usize = 8 * 1024;
+use ahead::SelectAhead;
+use first::{hold_bytes, index, ReadAhead, CHUNK};
 
 /// Whether this run streams (see the module's notes for what does not).
 pub(crate) fn applies(s: &Settings) -> bool {
@@ -80,184 +72,6 @@ pub(crate) fn applies(s: &Settings) -> bool {
         && s.emit_requests.is_none()
         && s.show_texts == 0
         && s.report.is_none()
-}
-
-/// An export up to this size keeps its normalised rows in memory between the passes (a few
-/// times the file's size: about 40 MB for 100,000 rows of Open Dental's columns, 11 MB of CSV);
-/// a larger one writes them to a temporary file and takes them back a chunk at a time, so
-/// that the memory stays a few chunks whatever the export's size. Memory is faster than the
-/// file when the rows fit.
-const HOLD_BYTES: u64 = 16 << 20;
-
-/// [`HOLD_BYTES`]; a debug build takes another limit from `ANNIE_DISPATCH_HOLD_BYTES`, so
-/// that the tests keep small exports' rows in the temporary file too (`tests/it/preview.rs`).
-fn hold_bytes() -> u64 {
-    #[cfg(debug_assertions)]
-    if let Some(limit) = std::env::var("ANNIE_DISPATCH_HOLD_BYTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return limit;
-    }
-    HOLD_BYTES
-}
-
-/// What the first reading keeps: the facts about the whole export that a row's verdict needs.
-struct Index {
-    /// Rows in the export.
-    total: usize,
-    /// By position in the export.
-    duplicates: HashMap<usize, Duplicate>,
-    /// Shared with the thread that selects the second pass's rows.
-    opt_outs: Arc<OptOuts>,
-    /// The [`number_key`]s of numbers more than one appointment has, each with the position of
-    /// the last row that has it.
-    shared: Shared,
-    /// What the export's flag columns hold that nothing recognises (see [`ColumnValues`]).
-    warnings: Vec<String>,
-}
-
-/// [`Index::shared`]: its keys are hashes already.
-type Shared = HashMap<u64, usize, FxBuildHasher>;
-
-/// A phone number's key in the index. Two numbers that met by chance would only hold back a
-/// few rows more (held-back rows are grouped by their full numbers), never change a result, so
-/// a fast hash does (a number is hashed once a row in each pass).
-fn number_key(e164: &str) -> u64 {
-    let mut h = FxHasher::default();
-    e164.hash(&mut h);
-    h.finish()
-}
-
-/// The first reading: every row normalised (a chunk at a time, on every core) and reduced to
-/// its facts; the normalised rows are kept for the second pass (in memory or in a temporary
-/// file, as `hold` says).
-fn index(
-    rows: ReadAhead,
-    s: &Settings,
-    do_not_call: Vec<String>,
-    hold: bool,
-) -> anyhow::Result<(Index, Rows)> {
-    let mut ids: Vec<IdFacts> = Vec::new();
-    let mut numbers: Vec<(u64, usize)> = Vec::new();
-    let mut opt_outs = OptOuts::of_list(do_not_call);
-    let kept = Rows::new(hold)?;
-    // The chunks are normalised on a thread of their own, a chunk ahead of this one, which
-    // gathers their facts: the next chunk is on the cores while this one's facts are added up.
-    let (kept, values, position) = std::thread::scope(|scope| {
-        let (found, facts) = std::sync::mpsc::sync_channel(1);
-        let normalising = scope.spawn(move || first_reading(rows, kept, s, found));
-        for found in facts {
-            for (facts, opted) in found {
-                for (facts, number) in facts {
-                    numbers.push((number, facts.index));
-                    ids.push(facts);
-                }
-                for number in &opted {
-                    opt_outs.note_number(number);
-                }
-            }
-        }
-        normalising
-            .join()
-            .map_err(|_| anyhow::anyhow!("internal error: the export's first reading stopped"))?
-    })?;
-    // Both sorts at once (each on every core too).
-    let (duplicates, ()) = rayon::join(
-        || select::duplicates_of(ids),
-        || numbers.par_sort_unstable(),
-    );
-    let shared = numbers
-        .chunk_by(|a, b| a.0 == b.0)
-        .filter(|same| same.len() > 1)
-        .filter_map(|same| same.last().copied())
-        .collect();
-    let index = Index {
-        total: position,
-        duplicates,
-        opt_outs: Arc::new(opt_outs),
-        shared,
-        warnings: values.warnings(),
-    };
-    Ok((index, kept))
-}
-
-/// A chunk's facts, a block at a time: each usable row's id facts and number key, and the
-/// numbers its opted-out rows give.
-type Found = Vec<(Vec<(IdFacts, u64)>, Vec<String>)>;
-
-/// [`index`]'s reading: every chunk normalised (on every core), its rows kept and its facts
-/// handed to `found`. Returns the rows kept, what the flag columns held and the rows read.
-fn first_reading(
-    rows: ReadAhead,
-    mut kept: Rows,
-    s: &Settings,
-    found: std::sync::mpsc::SyncSender<Found>,
-) -> anyhow::Result<(Rows, ColumnValues, usize)> {
-    let mut values = ColumnValues::new(s);
-    let mut position = 0;
-    loop {
-        let chunk = rows.next()?;
-        if chunk.is_empty() {
-            break;
-        }
-        values.add_all(&chunk, s);
-        let first = position;
-        position += chunk.len();
-        // Each row normalised and reduced to its facts on the same core; an opted-out row
-        // gives every one of its numbers (a row that cannot be called opts them out too).
-        let facts = kept.keep(
-            chunk,
-            |record| normalise::normalise_row(record, &s.input, &s.locations),
-            |at, rows| {
-                let facts: Vec<_> = (rows.iter().enumerate())
-                    .filter_map(|(i, n)| {
-                        Some(facts_of(n.result.as_deref().ok()?, first + at + i, n.row))
-                    })
-                    .collect();
-                let opted: Vec<String> = (rows.iter())
-                    .flat_map(Normalised::opted_out_numbers)
-                    .map(str::to_string)
-                    .collect();
-                (facts, opted)
-            },
-        )?;
-        if found.send(facts).is_err() {
-            anyhow::bail!("internal error: the export's index stopped");
-        }
-    }
-    Ok((kept, values, position))
-}
-
-/// A usable row's facts in the index: its id's, and its number's key.
-fn facts_of(a: &normalise::Appointment, position: usize, row: u64) -> (IdFacts, u64) {
-    (IdFacts::of(a, position, row), number_key(&a.phone.e164))
-}
-
-/// An export's chunks, read on a thread of its own up to two chunks ahead of the pipeline, so
-/// that parsing the CSV overlaps with the work on the chunk before.
-struct ReadAhead(std::sync::mpsc::Receiver<anyhow::Result<Vec<RawRecord>>>);
-
-impl ReadAhead {
-    fn start(mut rows: export::Stream) -> ReadAhead {
-        let (chunks, receiver) = std::sync::mpsc::sync_channel(2);
-        std::thread::spawn(move || loop {
-            let chunk = rows.next_chunk(CHUNK);
-            let last = !matches!(&chunk, Ok(c) if !c.is_empty());
-            // A send fails only when the pipeline stopped early: nobody wants the rest.
-            if chunks.send(chunk).is_err() || last {
-                break;
-            }
-        });
-        ReadAhead(receiver)
-    }
-
-    /// The next chunk; empty at the end of the file.
-    fn next(&self) -> anyhow::Result<Vec<RawRecord>> {
-        self.0
-            .recv()
-            .map_err(|_| anyhow::anyhow!("internal error: the export's reader stopped"))?
-    }
 }
 
 /// A location's state across chunks.
@@ -397,148 +211,6 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         other_problem: false,
         warnings,
     })
-}
-
-/// What the second pass needs to select its rows ahead of the stages: the first reading's facts
-/// about the whole export, and the rules.
-struct SelectAhead {
-    duplicates: HashMap<usize, Duplicate>,
-    shared: Shared,
-    opt_outs: Arc<OptOuts>,
-    selection: Selection,
-    now: DateTime<Utc>,
-    days: Vec<CallingDay>,
-    /// The preview table's: who each row is about, noted before its result comes.
-    expected: Option<preview::Expected>,
-}
-
-/// Rows ready for the location stages, in the order the stages take them.
-struct Batch {
-    /// Rows that share no number with a row still to come, and the households whose last row
-    /// has now been read.
-    now: Vec<Selected>,
-    /// Rows read so far.
-    position: usize,
-    /// Rows held back, waiting for their household's last row.
-    held: usize,
-    /// Calls whose household's first row comes before this may take their turns: no household
-    /// before them still waits for its last row.
-    free_before: u64,
-    /// Every row has been read: `now` holds the households that waited to the end.
-    last: bool,
-}
-
-/// The batches, made on a thread of their own a chunk ahead of the stages, so that selecting
-/// the next chunk's rows (on every core) overlaps with the work on this one that takes one
-/// core (a call's turn depends on the one before).
-struct Selecting {
-    batches: std::sync::mpsc::Receiver<anyhow::Result<Batch>>,
-    /// The last batch was taken.
-    ended: bool,
-}
-
-impl SelectAhead {
-    fn start(self, mut rows: super::spill::TakeBack) -> Selecting {
-        let (batches, receiver) = std::sync::mpsc::sync_channel(1);
-        std::thread::spawn(move || {
-            let mut held = Vec::new();
-            let mut position = 0;
-            loop {
-                let batch = match rows.next() {
-                    Ok(Some(normalised)) => Ok(self.batch(normalised, &mut position, &mut held)),
-                    Ok(None) => Ok(Batch {
-                        now: held.drain(..).map(|(_, r)| r).collect(),
-                        position,
-                        held: 0,
-                        free_before: u64::MAX,
-                        last: true,
-                    }),
-                    Err(e) => Err(e),
-                };
-                let end = !matches!(&batch, Ok(b) if !b.last);
-                // A send fails only when the pipeline stopped early: nobody wants the rest.
-                if batches.send(batch).is_err() || end {
-                    break;
-                }
-            }
-        });
-        Selecting {
-            batches: receiver,
-            ended: false,
-        }
-    }
-
-    /// A chunk's rows selected; those whose number a later row shares are held back until the
-    /// chunk that holds that row.
-    fn batch(
-        &self,
-        normalised: Vec<Normalised>,
-        position: &mut usize,
-        held: &mut Vec<(usize, Selected)>,
-    ) -> Batch {
-        let first = *position;
-        *position += normalised.len();
-        let selected = select::select_with(
-            normalised,
-            first,
-            &self.duplicates,
-            &self.selection,
-            &self.opt_outs,
-            self.now,
-            &self.days,
-        );
-        if let Some(expected) = &self.expected {
-            expected.note(&selected);
-        }
-        // Each row's last sharing row found once: households whose last row has been read are
-        // complete and go with this chunk, the others wait.
-        let mut now = Vec::with_capacity(selected.len() + held.len());
-        let mut waiting = Vec::with_capacity(held.len());
-        for r in selected {
-            match last_sharing(&r, &self.shared) {
-                None => now.push(r),
-                Some(last) => waiting.push((last, r)),
-            }
-        }
-        for (last, r) in std::mem::take(held).into_iter().chain(waiting) {
-            match last < *position {
-                true => now.push(r),
-                false => held.push((last, r)),
-            }
-        }
-        Batch {
-            now,
-            position: *position,
-            held: held.len(),
-            free_before: held.iter().map(|(_, r)| r.row).min().unwrap_or(u64::MAX),
-            last: false,
-        }
-    }
-}
-
-impl Selecting {
-    /// The next batch; none after the last.
-    fn next(&mut self) -> anyhow::Result<Option<Batch>> {
-        if self.ended {
-            return Ok(None);
-        }
-        let batch = self.batches.recv().map_err(|_| {
-            anyhow::anyhow!("internal error: the preview's second pass stopped before its last row")
-        })??;
-        self.ended = batch.last;
-        Ok(Some(batch))
-    }
-}
-
-/// For a row still to be called whose number another appointment of the export has: the
-/// position of the last row with that number (its household is complete once that row is read).
-fn last_sharing(r: &Selected, shared: &Shared) -> Option<usize> {
-    match &r.verdict {
-        Verdict::Call(a) | Verdict::Reconcile { appointment: a, .. } => {
-            shared.get(&number_key(&a.phone.e164)).copied()
-        }
-        Verdict::Settled(_) => None,
-    }
 }
 
 /// Some rows through the location stages: the rows without a location are settled, every
