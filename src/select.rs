@@ -107,7 +107,10 @@ pub fn select_with(
             let index = first + index;
             let verdict = match n.result {
                 Err(u) => Verdict::Settled(Settled {
-                    status: Status::Invalid,
+                    status: match u.asked_not_to_be_called {
+                        true => Status::Skipped,
+                        false => Status::Invalid,
+                    },
                     reason: u.reason,
                     appointment_id: u.appointment_id,
                     appointment: None,

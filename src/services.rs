@@ -101,6 +101,7 @@ impl Services {
         };
         if s.mode == Mode::Preview {
             note_unknown_history(ledger.as_ref(), &s.locations);
+            note_busy_ledger(&s.ledger_path);
         }
         let stop = Arc::new(Stop::default());
         signals::watch(stop.clone())?;
@@ -213,6 +214,20 @@ impl Services {
             }
         }
         Ok(())
+    }
+}
+
+/// A preview reads the ledger as it is. While a sending run holds it, say so: the preview is a
+/// snapshot of a ledger that run is writing (its rows "will call" may be called as the preview
+/// runs), and a sending run started now would stop, as `check` says.
+fn note_busy_ledger(path: &std::path::Path) {
+    if Ledger::check_not_busy(path).is_err() {
+        tracing::warn!(
+            ledger = %path.display(),
+            "another annie-dispatch run is using the ledger: this preview reads it as it is now, \
+             while that run is still calling and recording; a sending run started now would stop \
+             until that one ends. Preview again once it has ended"
+        );
     }
 }
 

@@ -271,11 +271,13 @@ mod tests {
                 appointment_id: (!i.is_multiple_of(3)).then(|| format!("U{i}").into()),
                 reason: Reason::new(ReasonCode::InvalidTime, format!("no time on row {i}")),
                 opted_out: (0..i % 3).map(|n| phone(n).e164.into()).collect(),
+                asked_not_to_be_called: i % 3 == 1,
             }),
             4 => Err(Unusable {
                 appointment_id: None,
                 reason: Reason::new(ReasonCode::NoValidPhone, "no number"),
                 opted_out: Vec::new(),
+                asked_not_to_be_called: false,
             }),
             _ => Ok(Box::new(Appointment {
                 id: format!("A{i}").into(),

@@ -95,6 +95,10 @@ pub struct Unusable {
     /// The numbers its opt-out column says not to call, when it has one (see
     /// [`opted_out_numbers`]): the row is not called, but its opt-out still covers them.
     pub opted_out: Vec<String>,
+    /// Its opt-out column says its patient asked not to be called: the row is `skipped` for
+    /// that, not `invalid` (nobody need mend a row no run would call), and the reason says
+    /// what else is wrong with it.
+    pub asked_not_to_be_called: bool,
 }
 
 /// A row after this stage: its input line and what it became. The appointment is boxed here,
@@ -141,11 +145,33 @@ pub fn normalise_row(
         row: record.row,
         result: normalise(record, input, locations)
             .map(Box::new)
-            .map_err(|reason| Unusable {
-                appointment_id: record.get(Field::AppointmentId).map(CompactString::from),
-                reason,
-                opted_out: opted_out_numbers(record, input, locations),
-            }),
+            .map_err(|reason| unusable(record, input, locations, reason)),
+    }
+}
+
+/// A row that cannot become an appointment, and why. When its opt-out column says not to call,
+/// the opt-out is the reason (see [`Unusable::asked_not_to_be_called`]).
+fn unusable(
+    record: &RawRecord,
+    input: &InputSettings,
+    locations: &[Location],
+    reason: Reason,
+) -> Unusable {
+    let (reason, asked_not_to_be_called) = match opt_out(record, input) {
+        Some(rule) => {
+            let text = format!(
+                "opted out ({rule}); the row could not have been called anyway: {}",
+                reason.text
+            );
+            (Reason::new(ReasonCode::OptedOut, text), true)
+        }
+        None => (reason, false),
+    };
+    Unusable {
+        appointment_id: record.get(Field::AppointmentId).map(CompactString::from),
+        reason,
+        opted_out: opted_out_numbers(record, input, locations),
+        asked_not_to_be_called,
     }
 }
 

@@ -405,8 +405,12 @@ fn results_path(run: &RunArgs) -> anyhow::Result<PathBuf> {
         _ => a == b,
     };
     if same(&path, &run.input) {
+        let what = match run.dry_run {
+            true => "the preview file (--dry-run)",
+            false => "the results file",
+        };
         anyhow::bail!(
-            "the results file `{}` is the input file; choose another --results path",
+            "{what} `{}` is the input file; choose another --results path",
             path.display()
         );
     }

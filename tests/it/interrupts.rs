@@ -146,6 +146,27 @@ async fn a_second_run_on_the_same_ledger_refuses_to_start() {
         ),
         "{stdout}"
     );
+    // A preview reads the ledger as it is, and says that a run is writing it.
+    let preview = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(&second.dir)
+        .args([
+            "--no-progress",
+            "run",
+            "--config",
+            "config.toml",
+            "--dry-run",
+        ])
+        .args(["--input", "appointments.csv", "--now", NOW])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&preview.stderr);
+    assert!(
+        stderr.contains(
+            "another annie-dispatch run is using the ledger: this preview reads it as it is now, \
+             while that run is still calling and recording"
+        ),
+        "{stderr}"
+    );
     running.wait().await.assert_status(0);
     assert_no_appointment_posted_twice(&annie).await;
     assert_eq!(annie.posts().await.len(), 6);

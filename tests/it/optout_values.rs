@@ -261,3 +261,53 @@ fn check_names_a_confirmation_column_none_of_whose_values_is_recognised() {
     let (_, stdout, _) = check(&out.dir);
     assert!(!stdout.contains("warning:"), "{stdout}");
 }
+
+/// Finding (round 5): a patient who asked not to be called and whose row has no number the
+/// practice may call (another country's, cut short, toll-free) was `invalid` with
+/// `needs_attention`, so every night exited 1 and the reason asked the office to allow the
+/// country "to call it". The opt-out is the row's reason: `skipped`, nothing for a person to do,
+/// and the reason still says what else is wrong with the row.
+#[test]
+fn an_opted_out_row_without_a_number_to_call_is_skipped_not_invalid() {
+    let mut export = format!("{OD_HEADER},Do Not Call\n");
+    for (id, phone, value) in [
+        ("A1", "(312) 555-0147", ""),
+        ("D1", "(809) 345-8007", "Y"),
+        ("S1", "(312) 555-01", "Y"),
+        ("T1", "1-800-234-5678", "Y"),
+        ("X1", "(312) 555-01", ""),
+    ] {
+        let row = od_row(id, &[("WirelessPhone", phone), ("HmPhone", "")]);
+        export.push_str(&format!("{row},{value}\n"));
+    }
+    let out = Test::new()
+        .config(&config())
+        .input("appointments.csv", export)
+        .args(["--dry-run"])
+        .run();
+    // X1 (no opt-out, a number cut short) still needs a person.
+    out.assert_status(1);
+    assert_eq!(out.result_for("A1")["status"], "dry_run");
+    let x1 = out.result_for("X1");
+    assert_eq!(
+        (x1["status"].as_str(), x1["needs_attention"].as_str()),
+        ("invalid", "true")
+    );
+    for id in ["D1", "S1", "T1"] {
+        let r = out.result_for(id);
+        assert_eq!(r["status"], "skipped", "{id}: {r:?}");
+        assert_eq!(r["reason_code"], "opted_out", "{id}: {r:?}");
+        assert_eq!(r["needs_attention"], "false", "{id}: {r:?}");
+        assert!(
+            r["reason"].starts_with(
+                "opted out (Do Not Call is Y); the row could not have been called anyway: "
+            ),
+            "{id}: {r:?}"
+        );
+    }
+    let d1 = out.result_for("D1");
+    assert!(
+        d1["reason"].contains("WirelessPhone is a number in DO"),
+        "{d1:?}"
+    );
+}

@@ -67,6 +67,27 @@ fn an_output_that_names_the_input_or_the_config_is_refused() {
     assert_eq!(out.file("config.toml"), config);
 }
 
+/// A preview whose file would be the export itself is refused, naming the preview file
+/// (breaker round 5: the message called it the results file).
+#[test]
+fn a_preview_file_that_would_be_the_export_is_refused_by_its_name() {
+    let export = format!("{OD_HEADER}\n{}\n", od_row("A1", &[]));
+    let out = Test::new()
+        .input("foo.preview.csv", export)
+        .results_name("foo.csv")
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(2);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "annie-dispatch: error: the preview file (--dry-run) `{}` is the input file; choose \
+             another --results path\n",
+            out.dir.join("foo.preview.csv").display()
+        )
+    );
+}
+
 /// `--results r.json` used to get CSV (only `.jsonl` selects JSON Lines) without a word
 /// (finding 20): refused before anything is sent, saying which names work.
 #[tokio::test(flavor = "multi_thread")]
