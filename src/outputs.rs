@@ -378,3 +378,19 @@ fn open_emit_file(settings: &Settings) -> anyhow::Result<Option<Box<dyn std::io:
     })?;
     Ok(Some(Box::new(std::io::BufWriter::new(file))))
 }
+
+/// What a run (or a preview, streamed or not) tells `main`: its rows, summary and warnings, and
+/// whether a signal stopped it.
+pub(crate) fn outcome(
+    collected: Collected,
+    services: &Services,
+    warnings: Vec<String>,
+) -> crate::exit::RunOutcome {
+    crate::exit::RunOutcome {
+        summary: collected.summary,
+        interrupted: services.stop.interrupted(),
+        rows: collected.rows,
+        other_problem: false,
+        warnings,
+    }
+}

@@ -53,13 +53,7 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
     let finished = futures_util::future::join_all(runs).await;
     let collected =
         outputs::finish(collector, output, total, finished, &s, &services, global).await?;
-    Ok(RunOutcome {
-        summary: collected.summary,
-        interrupted: services.stop.interrupted(),
-        rows: collected.rows,
-        other_problem: false,
-        warnings,
-    })
+    Ok(outputs::outcome(collected, &services, warnings))
 }
 
 /// A preview of `run --wait-for-window` started while every location's calling hours are

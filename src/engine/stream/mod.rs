@@ -204,13 +204,7 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         &services,
         global,
     )?;
-    Ok(RunOutcome {
-        summary: collected.summary,
-        interrupted: services.stop.interrupted(),
-        rows: collected.rows,
-        other_problem: false,
-        warnings,
-    })
+    Ok(outputs::outcome(collected, &services, warnings))
 }
 
 /// Some rows through the location stages: the rows without a location are settled, every
