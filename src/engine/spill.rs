@@ -17,8 +17,6 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::sync::mpsc::{sync_channel, Receiver};
 
-use rayon::prelude::*;
-
 use crate::normalise::Normalised;
 
 /// Rows normalised and encoded together on one core (a chunk's blocks keep every core busy),
@@ -61,52 +59,109 @@ impl Rows {
         }))
     }
 
-    /// Normalises a chunk's records on every core and keeps the rows. `facts` reduces a block of
-    /// rows (with its place in the chunk) to what the caller wants of every row, on the core
-    /// that normalised them; a block written to the file is encoded and dropped there too, while
-    /// its rows are still in that core's cache. The facts come back in order.
-    pub(super) fn keep<R: Send, T: Send>(
+    /// Normalises every chunk `next` gives (until an empty one) on every core and keeps the
+    /// rows, chunk by chunk. `facts` reduces a block of rows (with the position in the export of
+    /// its first row) to what the caller wants of every row, on the core that normalised them; a
+    /// block written to the file is encoded and dropped there too, while its rows are still in
+    /// that core's cache. `found` gets each chunk's facts, in order.
+    ///
+    /// The next chunk is on the cores before this one is finished ([`AHEAD`]): a chunk's last
+    /// blocks would otherwise leave a core waiting for the slowest, then for the rows to be
+    /// written, each chunk.
+    pub(super) fn keep_all<R: Send, T: Send>(
         &mut self,
-        chunk: Vec<R>,
+        mut next: impl FnMut() -> anyhow::Result<Vec<R>>,
         normalise: impl Fn(&R) -> Normalised + Sync,
         facts: impl Fn(usize, &[Normalised]) -> T + Sync,
-    ) -> anyhow::Result<Vec<T>> {
-        let spill = match self {
+        mut found: impl FnMut(Vec<T>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let held = matches!(self, Rows::Held(_));
+        let work = |at: usize, records: Vec<R>| -> anyhow::Result<(T, Block)> {
+            let rows: Vec<Normalised> = records.iter().map(&normalise).collect();
+            drop(records);
+            let found = facts(at, &rows);
+            if held {
+                return Ok((found, Block::Rows(rows)));
+            }
+            // Room for a block of typical rows from the start: growing would copy it.
+            let bytes = postcard::to_extend(&rows, Vec::with_capacity(BLOCK * 192))
+                .map_err(|e| anyhow::anyhow!("internal error: cannot keep a preview row: {e}"))?;
+            Ok((found, Block::Bytes(bytes)))
+        };
+        rayon::in_place_scope(|scope| {
+            let mut pending = std::collections::VecDeque::new();
+            let mut position = 0;
+            loop {
+                let chunk = next()?;
+                if chunk.is_empty() {
+                    break;
+                }
+                let (done, blocks) = std::sync::mpsc::channel();
+                let blocks_of = into_blocks(chunk);
+                let count = blocks_of.len();
+                for (b, records) in blocks_of.into_iter().enumerate() {
+                    let (done, work) = (done.clone(), &work);
+                    let at = position;
+                    position += records.len();
+                    scope.spawn(move |_| {
+                        // A send fails only when the reading stopped early: nobody wants it.
+                        let _ = done.send((b, work(at, records)));
+                    });
+                }
+                pending.push_back(Pending { blocks, count });
+                if pending.len() == AHEAD {
+                    if let Some(chunk) = pending.pop_front() {
+                        found(self.finish(chunk)?)?;
+                    }
+                }
+            }
+            while let Some(chunk) = pending.pop_front() {
+                found(self.finish(chunk)?)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A chunk whose blocks are on the cores: its rows kept (in memory, or written in order)
+    /// once every block is done; its facts, in order.
+    fn finish<T>(&mut self, Pending { blocks, count }: Pending<T>) -> anyhow::Result<Vec<T>> {
+        let mut done: Vec<Option<(T, Block)>> = (0..count).map(|_| None).collect();
+        for _ in 0..count {
+            // Every block's job sends once; none left means one of them stopped (panicked).
+            let (b, block) = blocks.recv().map_err(|_| {
+                anyhow::anyhow!("internal error: a block of the export's rows was not normalised")
+            })?;
+            done[b] = Some(block?);
+        }
+        let done = done.into_iter().flatten();
+        match self {
             Rows::Held(chunks) => {
-                // The records are dropped on every core, not one by one on the caller's thread.
-                let rows: Vec<Normalised> = chunk.into_par_iter().map(|r| normalise(&r)).collect();
-                let found = rows
-                    .par_chunks(BLOCK)
-                    .enumerate()
-                    .map(|(b, block)| facts(b * BLOCK, block))
+                let mut rows = Vec::with_capacity(count * BLOCK);
+                let found = done
+                    .map(|(found, block)| {
+                        if let Block::Rows(block) = block {
+                            rows.extend(block);
+                        }
+                        found
+                    })
                     .collect();
                 chunks.push(rows);
-                return Ok(found);
+                Ok(found)
             }
-            Rows::Spilled(spill) => spill,
-        };
-        let blocks: Vec<(T, Vec<u8>)> = chunk
-            .into_par_iter()
-            .chunks(BLOCK)
-            .enumerate()
-            .map(|(b, records)| {
-                let rows: Vec<Normalised> = records.iter().map(&normalise).collect();
-                let found = facts(b * BLOCK, &rows);
-                // Room for a block of typical rows from the start: growing would copy it.
-                let bytes =
-                    postcard::to_extend(&rows, Vec::with_capacity(BLOCK * 192)).map_err(|e| {
-                        anyhow::anyhow!("internal error: cannot keep a preview row: {e}")
-                    })?;
-                Ok((found, bytes))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        spill.write(&length(blocks.len())?)?;
-        for (_, bytes) in &blocks {
-            spill.write(&length(bytes.len())?)?;
-            spill.write(bytes)?;
+            Rows::Spilled(spill) => {
+                spill.write(&length(count)?)?;
+                let mut found = Vec::with_capacity(count);
+                for (facts, block) in done {
+                    if let Block::Bytes(bytes) = block {
+                        spill.write(&length(bytes.len())?)?;
+                        spill.write(&bytes)?;
+                    }
+                    found.push(facts);
+                }
+                spill.chunks += 1;
+                Ok(found)
+            }
         }
-        spill.chunks += 1;
-        Ok(blocks.into_iter().map(|(found, _)| found).collect())
     }
 
     /// The rows kept, to be taken back chunk by chunk in the order they were kept.
@@ -151,6 +206,33 @@ impl Spill {
         self.written += bytes.len() as u64;
         Ok(())
     }
+}
+
+/// Chunks on the cores at once while the rows are kept ([`Rows::keep_all`]).
+const AHEAD: usize = 2;
+
+/// A chunk's blocks on the cores: each comes back (with its place) on `blocks`.
+struct Pending<T> {
+    blocks: Receiver<(usize, anyhow::Result<(T, Block)>)>,
+    count: usize,
+}
+
+/// A block of rows normalised: the rows themselves (kept in memory), or encoded (for the file).
+enum Block {
+    Rows(Vec<Normalised>),
+    Bytes(Vec<u8>),
+}
+
+/// A chunk's records split into blocks of [`BLOCK`], in order, each record moved once.
+fn into_blocks<R>(mut chunk: Vec<R>) -> Vec<Vec<R>> {
+    let mut blocks = Vec::with_capacity(chunk.len().div_ceil(BLOCK));
+    while chunk.len() > BLOCK {
+        let last = (chunk.len() - 1) / BLOCK * BLOCK;
+        blocks.push(chunk.split_off(last));
+    }
+    blocks.push(chunk);
+    blocks.reverse();
+    blocks
 }
 
 /// The rows kept, coming back.
@@ -316,14 +398,48 @@ mod tests {
         (at, rows.iter().map(|n| n.row).collect())
     }
 
-    /// Facts that came back whole, in order, each block at its place.
-    fn check_facts(found: Vec<(usize, Vec<u64>)>, chunk: &[Normalised]) {
+    /// Chunks of consecutive [`row`]s, of these sizes.
+    fn chunks_of(sizes: &[usize]) -> Vec<Vec<Normalised>> {
+        let mut next = 0;
+        sizes
+            .iter()
+            .map(|&n| {
+                let chunk = (next..next + n as u32).map(row).collect();
+                next += n as u32;
+                chunk
+            })
+            .collect()
+    }
+
+    /// Keeps `chunks` as the first reading does: the facts `found` got, chunk by chunk.
+    fn keep(rows: &mut Rows, chunks: &[Vec<Normalised>]) -> Vec<Vec<(usize, Vec<u64>)>> {
+        let mut given = chunks.iter().cloned();
+        let mut found = Vec::new();
+        let next = || Ok(given.next().unwrap_or_default());
+        let send = |facts| Ok(found.push(facts));
+        rows.keep_all(next, Normalised::clone, facts, send).unwrap();
+        found
+    }
+
+    /// Facts that came back whole, in order, each block at its place (`first`: the position
+    /// of the chunk's first row).
+    fn check_facts(found: Vec<(usize, Vec<u64>)>, chunk: &[Normalised], first: usize) {
         let mut all = Vec::new();
         for (at, rows) in found {
-            assert_eq!(chunk[at].row, rows[0]);
+            assert_eq!(chunk[at - first].row, rows[0]);
             all.extend(rows);
         }
         assert_eq!(all, chunk.iter().map(|n| n.row).collect::<Vec<_>>());
+    }
+
+    /// Every chunk's facts checked, in order.
+    fn check_all_facts(found: Vec<Vec<(usize, Vec<u64>)>>, chunks: &[Vec<Normalised>]) {
+        assert_eq!(found.len(), chunks.len());
+        let mut first = 0;
+        for (found, chunk) in found.into_iter().zip(chunks) {
+            check_facts(found, chunk, first);
+            first += chunk.len();
+        }
     }
 
     /// Each row's zones (moments compare equal across zones).
@@ -337,20 +453,9 @@ mod tests {
     #[test]
     fn rows_written_to_the_temporary_file_come_back_equal_chunk_by_chunk() {
         let sizes = [2 * BLOCK + 7, 1, BLOCK, 30];
-        let mut next = 0;
-        let chunks: Vec<Vec<Normalised>> = sizes
-            .iter()
-            .map(|&n| {
-                let chunk = (next..next + n as u32).map(row).collect();
-                next += n as u32;
-                chunk
-            })
-            .collect();
+        let chunks = chunks_of(&sizes);
         let mut rows = Rows::new(false).unwrap();
-        for chunk in &chunks {
-            let found = rows.keep(chunk.clone(), Normalised::clone, facts).unwrap();
-            check_facts(found, chunk);
-        }
+        check_all_facts(keep(&mut rows, &chunks), &chunks);
         assert!(matches!(&rows, Rows::Spilled(s) if s.chunks == sizes.len()));
         let mut back = rows.take_back().unwrap();
         for chunk in &chunks {
@@ -363,12 +468,14 @@ mod tests {
 
     #[test]
     fn held_rows_come_back_as_they_were_kept() {
-        let chunk: Vec<Normalised> = (0..BLOCK as u32 + 10).map(row).collect();
+        let sizes = [BLOCK + 10, 3, 2 * BLOCK];
+        let chunks = chunks_of(&sizes);
         let mut rows = Rows::new(true).unwrap();
-        let found = rows.keep(chunk.clone(), Normalised::clone, facts).unwrap();
-        check_facts(found, &chunk);
+        check_all_facts(keep(&mut rows, &chunks), &chunks);
         let mut back = rows.take_back().unwrap();
-        assert_eq!(back.next().unwrap().unwrap(), chunk);
+        for chunk in &chunks {
+            assert_eq!(back.next().unwrap().unwrap(), *chunk);
+        }
         assert!(back.next().unwrap().is_none());
     }
 }

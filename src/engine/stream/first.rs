@@ -136,36 +136,31 @@ fn first_reading(
 ) -> anyhow::Result<(Rows, ColumnValues, usize)> {
     let mut values = ColumnValues::new(s);
     let mut position = 0;
-    loop {
+    let next = || {
         let chunk = rows.next()?;
-        if chunk.is_empty() {
-            break;
-        }
         values.add_all(&chunk, s);
-        let first = position;
         position += chunk.len();
-        // Each row normalised and reduced to its facts on the same core; an opted-out row
-        // gives every one of its numbers (a row that cannot be called opts them out too).
-        let facts = kept.keep(
-            chunk,
-            |record| normalise::normalise_row(record, &s.input, &s.locations),
-            |at, rows| {
-                let facts: Vec<_> = (rows.iter().enumerate())
-                    .filter_map(|(i, n)| {
-                        Some(facts_of(n.result.as_deref().ok()?, first + at + i, n.row))
-                    })
-                    .collect();
-                let opted: Vec<String> = (rows.iter())
-                    .flat_map(Normalised::opted_out_numbers)
-                    .map(str::to_string)
-                    .collect();
-                (facts, opted)
-            },
-        )?;
-        if found.send(facts).is_err() {
-            anyhow::bail!("internal error: the export's index stopped");
-        }
-    }
+        Ok(chunk)
+    };
+    // Each row normalised and reduced to its facts on the same core; an opted-out row gives
+    // every one of its numbers (a row that cannot be called opts them out too).
+    let facts = |at: usize, rows: &[Normalised]| {
+        let facts: Vec<_> = (rows.iter().enumerate())
+            .filter_map(|(i, n)| Some(facts_of(n.result.as_deref().ok()?, at + i, n.row)))
+            .collect();
+        let opted: Vec<String> = (rows.iter())
+            .flat_map(Normalised::opted_out_numbers)
+            .map(str::to_string)
+            .collect();
+        (facts, opted)
+    };
+    let send = |facts| {
+        found
+            .send(facts)
+            .map_err(|_| anyhow::anyhow!("internal error: the export's index stopped"))
+    };
+    let normalise = |record: &RawRecord| normalise::normalise_row(record, &s.input, &s.locations);
+    kept.keep_all(next, normalise, facts, send)?;
     Ok((kept, values, position))
 }
 
