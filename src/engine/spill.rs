@@ -416,7 +416,10 @@ mod tests {
         let mut given = chunks.iter().cloned();
         let mut found = Vec::new();
         let next = || Ok(given.next().unwrap_or_default());
-        let send = |facts| Ok(found.push(facts));
+        let send = |facts| {
+            found.push(facts);
+            Ok(())
+        };
         rows.keep_all(next, Normalised::clone, facts, send).unwrap();
         found
     }
