@@ -294,6 +294,7 @@ async fn wait_for_calling_hours(
             let hint = "nothing was sent. Run again then, or pass --wait-for-window";
             return Err(WindowClosed(format!("{reason}; {hint}")).into());
         };
+        let opens_at = opens_at + crate::hours::OPENING_MARGIN;
         let wait = (opens_at - clock.now()).to_std().unwrap_or_default();
         tracing::info!(wait_secs = wait.as_secs(), "{reason}; waiting");
         let countdown = collect::countdown(wait, s.show_progress);

@@ -749,6 +749,7 @@ pub async fn wait_for_window(location: &Location, clock: &Clock, stop: &Stop) {
     let Some(opens_at) = closed.opens_at else {
         return;
     };
+    let opens_at = opens_at + crate::hours::OPENING_MARGIN;
     let wait = (opens_at - clock.now()).to_std().unwrap_or_default();
     tracing::info!(
         location = %location.id,

@@ -99,7 +99,27 @@ pub(crate) const API_HOURS_DIFFER: &str = "Annie refused this call for calling h
      this config's hours were open: check that [practice] timezone (or the location's) is the \
      Annie organisation's time zone, then rerun or remind the patient another way";
 
+/// [`API_HOURS_DIFFER`] for a refusal in the last minute before this config's hours close: there
+/// the likelier cause is that this machine's clock runs a little ahead of Annie's.
+pub(crate) const API_HOURS_AT_CLOSE: &str = "Annie refused this call for calling hours in the \
+     last minute before this config's hours close: this machine's clock is probably a little \
+     ahead of Annie's (keep it synchronised, by NTP), or [practice] timezone (or the location's) \
+     is not the Annie organisation's time zone; remind the patient another way";
+
+/// How close to the window's end a calling-hours refusal is taken for a difference between the
+/// clocks ([`API_HOURS_AT_CLOSE`]).
+const CLOSING_MINUTE: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
 impl Shared {
+    /// What to tell a person about a row Annie refused for calling hours at `attempted_at`,
+    /// which this run took for open.
+    fn hours_refused_hint(&self, attempted_at: chrono::DateTime<chrono::Utc>) -> &'static str {
+        match self.window.run_end {
+            Some(end) if end - attempted_at <= CLOSING_MINUTE => API_HOURS_AT_CLOSE,
+            _ => API_HOURS_DIFFER,
+        }
+    }
+
     /// Hands result rows to the collector. If the collector is gone (the results file cannot be
     /// written), stop sending: a call whose result cannot be recorded must not be made.
     pub(super) fn report_rows(&self, rows: Vec<RowResult>) {
@@ -246,10 +266,11 @@ impl Shared {
             // the hours is wrong (the Annie organisation's time zone differs from the config's,
             // say), so no later run can be trusted to call these rows. A person is told.
             let mut rows = started.call.results(status, reason);
+            let hint = self.hours_refused_hint(started.attempted_at);
             for row in &mut rows {
                 row.http_status = http_status;
                 row.attempted_at = Some(stamp(started.attempted_at));
-                row.flag_uncovered(API_HOURS_DIFFER);
+                row.flag_uncovered(hint);
             }
             return self.report_rows(rows);
         }

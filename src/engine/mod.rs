@@ -57,7 +57,8 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
 }
 
 /// A preview of `run --wait-for-window` started while every location's calling hours are
-/// closed: the moment the run would start calling, the first opening (the preview then shows
+/// closed: the moment the run would start calling, the first opening and its margin
+/// ([`crate::hours::OPENING_MARGIN`]; the preview then shows
 /// when each call would go, as the run makes them after waiting). Else the start itself.
 fn waited_until(s: &Settings) -> chrono::DateTime<chrono::Utc> {
     let mut openings = Vec::new();
@@ -70,6 +71,7 @@ fn waited_until(s: &Settings) -> chrono::DateTime<chrono::Utc> {
     let Some(first) = openings.into_iter().min() else {
         return s.now;
     };
+    let first = first + crate::hours::OPENING_MARGIN;
     tracing::info!(
         "calling hours are closed now; the preview starts at {first}, when the run would start \
          calling after waiting (--wait-for-window)"

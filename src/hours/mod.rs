@@ -229,6 +229,12 @@ impl Remembered {
 /// How far ahead to look for the next opening.
 const LOOKAHEAD_DAYS: i64 = 8;
 
+/// How long after the organisation's window opens a run that waited for it (`--wait-for-window`)
+/// starts calling. Annie checks calling hours on its own clock: if this machine's runs a second
+/// ahead, a call at the first instant is refused, and its patient's row needs a person. Five
+/// seconds cover a clock kept by NTP and most that drift; the nightly run waits them every day.
+pub const OPENING_MARGIN: Duration = Duration::seconds(5);
+
 impl CallingHours {
     /// `Ok` if the organisation's window is open at `t`.
     pub fn org_open(&self, t: DateTime<Utc>) -> Result<(), Closed> {

@@ -44,6 +44,10 @@ async fn wait_for_window_sends_once_the_window_opens() {
         started.elapsed() >= Duration::from_millis(2500),
         "it waited for the window"
     );
+    // Five seconds after the opening, for a clock a little ahead of Annie's.
+    let at = chrono::DateTime::parse_from_rfc3339(&out.result_for("A1")["attempted_at"]).unwrap();
+    let opens = chrono::DateTime::parse_from_rfc3339("2026-11-24T09:00:05-06:00").unwrap();
+    assert!(at >= opens, "sent at {at}, before the opening's margin");
     assert!(
         out.stderr
             .contains("calling hours (09:00–20:00 America/Chicago) are closed"),
@@ -564,6 +568,36 @@ fn the_preview_defers_a_call_whose_turn_comes_after_the_patients_own_hours_close
             "{reason}"
         );
     }
+}
+
+/// A calling-hours refusal in the last minute before the window closes is most likely this
+/// machine's clock running a little ahead of Annie's: the reason says so first (the zones may
+/// still differ), and the row is flagged for a person as any such refusal.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_calling_hours_refusal_just_before_the_close_names_the_clocks() {
+    let annie = Annie::start().await;
+    let message = "calls are allowed only between 9 AM and 8 PM (America/Chicago)";
+    annie.fail_calls(422, message, Some(1)).await;
+    let out = Test::new()
+        .server(&annie.base_url())
+        .now(Some("2026-11-23T19:59:30-06:00"))
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    out.assert_status(1);
+    let r = out.result_for("A1");
+    assert_eq!(r["status"], "deferred", "{r:?}");
+    assert_eq!(r["needs_attention"], "true", "{r:?}");
+    assert_eq!(
+        r["reason"],
+        format!(
+            "the API answered HTTP 422: {message}; Annie refused this call for calling hours in \
+             the last minute before this config's hours close: this machine's clock is probably \
+             a little ahead of Annie's (keep it synchronised, by NTP), or [practice] timezone (or \
+             the location's) is not the Annie organisation's time zone; remind the patient \
+             another way"
+        )
+    );
 }
 
 /// Annie refuses for calling hours at a moment this config takes for open (the Annie
