@@ -371,26 +371,13 @@ fn id_key(a: &Appointment) -> u128 {
 }
 
 /// A hash of every value of an appointment: equal appointments (`==`) hash equal. Every field
-/// is named, so a new one cannot be forgotten here. The values are written into one buffer
-/// (each with its length or a tag, so that different values never write the same bytes) and
-/// hashed at once: a hash call per value was a tenth of a streamed preview's first reading.
-/// The buffer is the thread's, kept from row to row, and the hash a fast one (`rustc_hash`):
-/// it only tells apart rows that have the same id, so a chance meeting of two is not a worry.
+/// is named, so a new one cannot be forgotten here. Each value goes to one fast hasher
+/// (`rustc_hash`), a text with its length and an optional value with a tag, so that different
+/// values never write the same: writing them into a buffer to hash at once cost more than the
+/// hash. It only tells apart rows that have the same id, so a chance meeting of two is not a
+/// worry.
 pub fn fingerprint(a: &Appointment) -> u64 {
-    thread_local! {
-        static BYTES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    BYTES.with_borrow_mut(|bytes| {
-        bytes.clear();
-        fingerprint_bytes(a, bytes);
-        let mut h = rustc_hash::FxHasher::default();
-        std::hash::Hasher::write(&mut h, bytes);
-        std::hash::Hasher::finish(&h)
-    })
-}
-
-/// [`fingerprint`]'s bytes: every value of the appointment.
-fn fingerprint_bytes(a: &Appointment, bytes: &mut Vec<u8>) {
+    use std::hash::Hasher;
     let Appointment {
         id,
         patient_id,
@@ -410,57 +397,61 @@ fn fingerprint_bytes(a: &Appointment, bytes: &mut Vec<u8>) {
         other_phones,
         uncallable_numbers,
     } = a;
+    let mut h = rustc_hash::FxHasher::default();
     for text in [id, first_name, &phone.e164, &phone.national] {
-        write_text(bytes, text);
+        write_text(&mut h, text);
     }
     // A date by its day number; a time by its instant (times compare equal by instant).
     let day = birth_date.map(|d| chrono::Datelike::num_days_from_ce(&d));
-    write_maybe(bytes, day.map(i32::to_le_bytes).as_ref());
+    write_maybe(&mut h, day, |h, day| h.write_i32(day));
     for time in std::iter::once(Some(start)).chain([end.as_ref()]) {
-        let instant = time.map(|t| {
-            let mut b = [0; 12];
-            b[..8].copy_from_slice(&t.timestamp().to_le_bytes());
-            b[8..].copy_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
-            b
+        write_maybe(&mut h, time, |h, t| {
+            h.write_i64(t.timestamp());
+            h.write_u32(t.timestamp_subsec_nanos());
         });
-        write_maybe(bytes, instant.as_ref());
     }
     let optional = [patient_id, last_name, appointment_type, description];
     for text in optional
         .into_iter()
         .chain([status, confirmed, opt_out, language])
     {
-        write_maybe(bytes, text.as_deref());
+        write_maybe(&mut h, text.as_deref(), write_text);
     }
-    bytes.extend((*location as u64).to_le_bytes());
-    bytes.extend((other_phones.len() as u64).to_le_bytes());
+    h.write_usize(*location);
+    h.write_usize(other_phones.len());
     for (column, p) in other_phones {
         for text in [column, &p.e164, &p.national] {
-            write_text(bytes, text);
+            write_text(&mut h, text);
         }
     }
-    bytes.extend((uncallable_numbers.len() as u64).to_le_bytes());
+    h.write_usize(uncallable_numbers.len());
     for (column, e164) in uncallable_numbers {
         for text in [column, e164] {
-            write_text(bytes, text);
+            write_text(&mut h, text);
         }
     }
+    h.finish()
 }
 
-/// A value's bytes after its length, so that the next value cannot be read as part of it.
-fn write_text(bytes: &mut Vec<u8>, text: impl AsRef<[u8]>) {
-    let text = text.as_ref();
-    bytes.extend((text.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(text);
+/// A text after its length, so that the next value cannot be taken as part of it.
+fn write_text(h: &mut rustc_hash::FxHasher, text: &str) {
+    use std::hash::Hasher;
+    h.write_usize(text.len());
+    h.write(text.as_bytes());
 }
 
-/// An optional value: a tag, then the value as [`write_text`] writes it.
-fn write_maybe(bytes: &mut Vec<u8>, value: Option<impl AsRef<[u8]>>) {
+/// An optional value: a tag, then the value as `write` writes it.
+fn write_maybe<T>(
+    h: &mut rustc_hash::FxHasher,
+    value: Option<T>,
+    write: impl FnOnce(&mut rustc_hash::FxHasher, T),
+) {
+    use std::hash::Hasher;
     match value {
-        None => bytes.push(0),
+        None => h.write_u8(0),
         Some(value) => {
-            bytes.push(1);
-            write_text(bytes, value);
+            h.write_u8(1);
+            write(h, value);
         }
     }
 }

@@ -513,12 +513,41 @@ fn end_time(
     } else {
         return Ok(None);
     };
-    Ok((minutes > 0).then(|| start + Duration::minutes(minutes)))
+    Ok((minutes > 0).then(|| later(start, minutes)))
+}
+
+/// `start + minutes`, placed in its zone as a row read back from a file is ([`wire::placed`]):
+/// an export has a few hundred distinct end times, and placing one in its zone (a search of
+/// the zone's changes) was a third of working out the end.
+fn later(start: DateTime<Tz>, minutes: i64) -> DateTime<Tz> {
+    (minutes.checked_mul(60))
+        .and_then(|seconds| start.timestamp().checked_add(seconds))
+        .and_then(|seconds| wire::placed(seconds, start.timestamp_subsec_nanos(), start.timezone()))
+        .unwrap_or_else(|| start + Duration::minutes(minutes))
 }
 
 #[cfg(test)]
 mod tests {
     use super::same_opt_out_word;
+
+    #[test]
+    fn an_end_is_its_start_and_minutes_later_in_the_start_s_zone() {
+        use chrono::TimeZone;
+        let zone = chrono_tz::America::Chicago;
+        // The night clocks fall back (the first 01:30 and the second), the next day, and the
+        // same end again (remembered by then).
+        let start = zone
+            .with_ymd_and_hms(2026, 11, 1, 0, 45, 0)
+            .single()
+            .unwrap();
+        for minutes in [30, 75, 135, 24 * 60, 75] {
+            let end = super::later(start, minutes);
+            let expected = start + chrono::Duration::minutes(minutes);
+            assert_eq!(end, expected);
+            assert_eq!(end.timezone(), zone);
+            assert_eq!(end.to_rfc3339(), expected.to_rfc3339());
+        }
+    }
 
     #[test]
     fn opt_out_words_compare_without_case_spaces_or_punctuation() {

@@ -52,6 +52,12 @@ fn from_parts<E: Error>(parts: Parts) -> Result<DateTime<Tz>, E> {
     })
 }
 
+/// The moment `seconds` (UTC, since 1970) and `nanos` after, in `zone`, as [`from_parts`]
+/// places it (the recent moments remembered); none when chrono has no such moment.
+pub(super) fn placed(seconds: i64, nanos: u32, zone: Tz) -> Option<DateTime<Tz>> {
+    from_parts::<serde::de::value::Error>((seconds, nanos, zone as u16)).ok()
+}
+
 /// [`from_parts`] itself, without the recent moments.
 fn place_parts<E: Error>((seconds, nanos, zone): Parts) -> Result<DateTime<Tz>, E> {
     let zone = TZ_VARIANTS
