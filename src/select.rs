@@ -43,6 +43,19 @@ impl Verdict {
             Verdict::Settled(s) => s.appointment.as_deref(),
         }
     }
+
+    /// The location the row belongs to: its appointment's, or, for a row that did not become
+    /// one, the one its location column names (`None`: no configured location).
+    pub fn location(&self) -> Option<usize> {
+        match self {
+            Verdict::Settled(Settled {
+                appointment: None,
+                location,
+                ..
+            }) => *location,
+            _ => self.appointment().map(|a| a.location),
+        }
+    }
 }
 
 /// A row's final status, decided before dispatch.
@@ -53,6 +66,9 @@ pub struct Settled {
     pub appointment_id: Option<CompactString>,
     pub appointment: Option<Box<Appointment>>,
     pub conversation_id: Option<String>,
+    /// A row that did not become an appointment: the location its column names, if it is a
+    /// configured one (see [`Verdict::location`]).
+    pub location: Option<usize>,
 }
 
 impl Settled {
@@ -64,6 +80,7 @@ impl Settled {
             appointment_id: Some(appointment.id.clone()),
             appointment: Some(appointment),
             conversation_id: None,
+            location: None,
         }
     }
 }
@@ -115,6 +132,7 @@ pub fn select_with(
                     appointment_id: u.appointment_id,
                     appointment: None,
                     conversation_id: None,
+                    location: u.location,
                 }),
                 Ok(appointment) => {
                     match duplicates.get(&index) {

@@ -159,7 +159,7 @@ pub(super) fn split_by_location(
     let mut unplaced = Vec::new();
     let mut by_location: Vec<Vec<Selected>> = (0..locations).map(|_| Vec::new()).collect();
     for row in selected {
-        match row.verdict.appointment().map(|a| a.location) {
+        match row.verdict.location() {
             Some(i) if i < locations => by_location[i].push(row),
             _ => unplaced.push(row),
         }

@@ -354,12 +354,14 @@ mod tests {
                 reason: Reason::new(ReasonCode::InvalidTime, format!("no time on row {i}")),
                 opted_out: (0..i % 3).map(|n| phone(n).e164.into()).collect(),
                 asked_not_to_be_called: i % 3 == 1,
+                location: Some(i as usize % 3),
             }),
             4 => Err(Unusable {
                 appointment_id: None,
                 reason: Reason::new(ReasonCode::NoValidPhone, "no number"),
                 opted_out: Vec::new(),
                 asked_not_to_be_called: false,
+                location: None,
             }),
             _ => Ok(Box::new(Appointment {
                 id: format!("A{i}").into(),

@@ -99,6 +99,9 @@ pub struct Unusable {
     /// that, not `invalid` (nobody need mend a row no run would call), and the reason says
     /// what else is wrong with it.
     pub asked_not_to_be_called: bool,
+    /// The location its location column names, when that is a configured one: a group's office
+    /// counts the row under it, and finds it in its location's part of the report.
+    pub location: Option<usize>,
 }
 
 /// A row after this stage: its input line and what it became. The appointment is boxed here,
@@ -172,7 +175,17 @@ fn unusable(
         reason,
         opted_out: opted_out_numbers(record, input, locations),
         asked_not_to_be_called,
+        location: locate(record, locations, &|field| label(input, field)).ok(),
     }
+}
+
+/// A field's column as the export names it (the key, when it has no column).
+fn label(input: &InputSettings, field: Field) -> String {
+    input
+        .columns
+        .column(field)
+        .unwrap_or(field.key())
+        .to_string()
 }
 
 /// For a row whose opt-out column says "do not call": every valid number in its phone columns
@@ -191,14 +204,7 @@ pub fn opted_out_numbers(
     if opt_out(record, input).is_none() {
         return Vec::new();
     }
-    let label = |field: Field| {
-        input
-            .columns
-            .column(field)
-            .unwrap_or(field.key())
-            .to_string()
-    };
-    let regions: Vec<_> = match locate(record, locations, &label) {
+    let regions: Vec<_> = match locate(record, locations, &|field| label(input, field)) {
         Ok(i) => vec![locations[i].practice.phone_region],
         Err(_) => locations.iter().map(|l| l.practice.phone_region).collect(),
     };

@@ -370,6 +370,55 @@ async fn a_refused_key_stops_only_its_own_location() {
     assert_eq!(group.posts("west").len(), 3);
 }
 
+/// A row that cannot be called (no usable number, no readable time) but names a configured
+/// location is that location's: its `location` column, its per-location counts (summary line and
+/// `--summary-json`), so a group's office finds it among its own rows. A row naming no
+/// configured location stays under none.
+#[test]
+fn an_invalid_row_is_counted_under_the_location_it_names() {
+    let mut specs = rows("2026-11-24", &[("N1", "1", "eng"), ("X1", "7", "eng")]);
+    let no_number = od_row("NB", &[("WirelessPhone", "555-CALL-NOW")]);
+    let no_time = od_row("WB", &[("AptDateTime", "2026-11-24 25:00:00")]);
+    specs.extend([format!("{no_number},1,eng"), format!("{no_time},2,eng")]);
+    let out = group_test(&offline_config(), &specs)
+        .args(["--dry-run", "--summary-json", "summary.json"])
+        .run();
+    out.assert_status(1);
+    for (id, status, location) in [
+        ("N1", "dry_run", "1"),
+        ("NB", "invalid", "1"),
+        ("WB", "invalid", "2"),
+        ("X1", "invalid", ""),
+    ] {
+        let r = out.result_for(id);
+        assert_eq!(
+            (r["status"].as_str(), r["location"].as_str()),
+            (status, location),
+            "{r:?}"
+        );
+    }
+    assert!(
+        out.result_for("NB")["reason"].contains("phone"),
+        "{:?}",
+        out.result_for("NB")
+    );
+    assert!(
+        out.result_for("WB")["reason"].contains("25:00"),
+        "{:?}",
+        out.result_for("WB")
+    );
+    let json: Value = serde_json::from_str(&out.file("summary.json")).unwrap();
+    assert_eq!(json["rows"], 4);
+    assert_eq!(json["locations"]["1"]["rows"], 2, "{json}");
+    assert_eq!(json["locations"]["2"]["rows"], 1, "{json}");
+    assert!(
+        out.stderr
+            .contains("Bright Smiles North: 1 dry_run, 1 invalid"),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn preview_and_check_name_unknown_locations_and_list_each_location() {
     let rows = rows("2026-11-24", &[("N1", "1", "eng"), ("X1", "9", "eng")]);
