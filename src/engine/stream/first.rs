@@ -145,9 +145,12 @@ fn first_reading(
     // Each row normalised and reduced to its facts on the same core; an opted-out row gives
     // every one of its numbers (a row that cannot be called opts them out too).
     let facts = |at: usize, rows: &[Normalised]| {
-        let facts: Vec<_> = (rows.iter().enumerate())
-            .filter_map(|(i, n)| Some(facts_of(n.result.as_deref().ok()?, at + i, n.row)))
-            .collect();
+        // Sized for every row (most are usable): growing it would copy the facts.
+        let mut facts = Vec::with_capacity(rows.len());
+        facts.extend(
+            (rows.iter().enumerate())
+                .filter_map(|(i, n)| Some(facts_of(n.result.as_deref().ok()?, at + i, n.row))),
+        );
         let opted: Vec<String> = (rows.iter())
             .flat_map(Normalised::opted_out_numbers)
             .map(str::to_string)
