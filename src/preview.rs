@@ -504,7 +504,8 @@ impl Spool {
         // [`what`] reads nothing of the row but these.
         let reason = r.reason.as_deref();
         let key = Some((r.status, r.reason_code));
-        if *what_of != key || reason.is_none_or(|x| x != what_reason) {
+        // (No reason is the same as an empty one to [`what`].)
+        if *what_of != key || reason.unwrap_or("") != what_reason {
             what.clear();
             push_what(what, r);
             *what_width = columns(what);
