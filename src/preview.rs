@@ -364,6 +364,9 @@ impl Expected {
 /// display width ([`columns`]), each a LEB128 number; then the cells' bytes.
 struct Record;
 
+/// A record's head: each cell's length and width, and where the cells start.
+type Head = ([(usize, usize); COLUMNS], usize);
+
 impl Record {
     fn push_number(out: &mut Vec<u8>, mut n: usize) {
         while n >= 0x80 {
@@ -389,7 +392,7 @@ impl Record {
 
     /// Each cell's length and width, and where the cells start; `None` if `bytes` does not
     /// hold the whole head.
-    fn head(bytes: &[u8]) -> Option<([(usize, usize); COLUMNS], usize)> {
+    fn head(bytes: &[u8]) -> Option<Head> {
         let mut at = 0;
         let mut cells = [(0, 0); COLUMNS];
         for cell in &mut cells {
@@ -398,10 +401,9 @@ impl Record {
         Some((cells, at))
     }
 
-    /// The length of the record `bytes` starts with, if `bytes` holds its head.
-    fn len(bytes: &[u8]) -> Option<usize> {
-        let (cells, at) = Self::head(bytes)?;
-        Some(at + cells.iter().map(|c| c.0).sum::<usize>())
+    /// The length of the record whose head this is.
+    fn len_of((cells, at): &Head) -> usize {
+        at + cells.iter().map(|c| c.0).sum::<usize>()
     }
 }
 
@@ -581,21 +583,22 @@ impl Lines<'_> {
         let mut records = Windows::new(file);
         let mut out = Vec::with_capacity(offsets.len() * 100);
         for &offset in offsets {
-            let record = records.record(offset)?;
-            self.line(&mut out, record)?;
+            let (head, record) = records.record(offset)?;
+            self.line(&mut out, head, record)?;
         }
         Ok(out)
     }
 
-    /// One row's line from its record.
-    fn line(&self, out: &mut Vec<u8>, record: &[u8]) -> std::io::Result<()> {
+    /// One row's line from its record and the record's head ([`Record::head`]; `None` when it is
+    /// cut short).
+    fn line(&self, out: &mut Vec<u8>, head: Option<Head>, record: &[u8]) -> std::io::Result<()> {
         let Lines {
             widths,
             shown,
             last,
         } = *self;
         // A record cut short (only if the spool was) gives empty cells.
-        let (cells, mut at) = Record::head(record).unwrap_or(([(0, 0); COLUMNS], 0));
+        let (cells, mut at) = head.unwrap_or(([(0, 0); COLUMNS], 0));
         for (i, &(len, width)) in cells.iter().enumerate() {
             let cell = record.get(at..at + len).unwrap_or_default();
             at += len;
@@ -686,10 +689,10 @@ impl<'a> Windows<'a> {
         }
     }
 
-    /// The record at `offset`.
-    fn record(&mut self, offset: u64) -> std::io::Result<&[u8]> {
+    /// The record at `offset`, with its head (read once; `None` if even that is cut short).
+    fn record(&mut self, offset: u64) -> std::io::Result<(Option<Head>, &[u8])> {
         let hit = (0..WINDOWS).find_map(|i| Some((i, self.end_in(i, offset)?)));
-        let (i, end) = match hit {
+        let (i, (end, head)) = match hit {
             Some(found) => found,
             None => {
                 let i = (0..WINDOWS).min_by_key(|&i| self.used[i]).unwrap_or(0);
@@ -699,7 +702,10 @@ impl<'a> Windows<'a> {
                     match self.end_in(i, offset) {
                         Some(end) => break (i, end),
                         // The end of the file: a cut record (only if the spool was cut short).
-                        None if read < size => break (i, self.windows[i].1.len()),
+                        None if read < size => {
+                            let end = self.windows[i].1.len();
+                            break (i, (end, None));
+                        }
                         None => size *= 2,
                     }
                 }
@@ -708,16 +714,19 @@ impl<'a> Windows<'a> {
         self.reads += 1;
         self.used[i] = self.reads;
         let (start, bytes) = &self.windows[i];
-        Ok(&bytes[(offset - start) as usize..end])
+        let record = &bytes[(offset - start) as usize..end];
+        Ok((head.or_else(|| Record::head(record)), record))
     }
 
-    /// Where the record at `offset` ends in window `i`, if the window holds all of it.
-    fn end_in(&self, i: usize, offset: u64) -> Option<usize> {
+    /// Where the record at `offset` ends in window `i`, if the window holds all of it, and its
+    /// head.
+    fn end_in(&self, i: usize, offset: u64) -> Option<(usize, Option<Head>)> {
         let (start, bytes) = &self.windows[i];
         let from = usize::try_from(offset.checked_sub(*start)?).ok()?;
         let rest = bytes.get(from..)?;
-        let len = Record::len(rest)?;
-        (len <= rest.len()).then_some(from + len)
+        let head = Record::head(rest)?;
+        let len = Record::len_of(&head);
+        (len <= rest.len()).then_some((from + len, Some(head)))
     }
 
     /// Reads up to `size` bytes at `offset` into window `i`; returns how many there were.

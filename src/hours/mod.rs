@@ -396,7 +396,10 @@ fn local_time(zone: Tz, t: DateTime<Utc>) -> NaiveTime {
         };
     }
     KNOWN.with_borrow_mut(|(known, next)| {
-        let found = known.iter().flatten().find(|(z, at, _)| *z == zone && *at == t);
+        let found = known
+            .iter()
+            .flatten()
+            .find(|(z, at, _)| *z == zone && *at == t);
         if let Some((_, _, time)) = found {
             return *time;
         }
