@@ -101,6 +101,34 @@ fn push_short_name(out: &mut String, first: &str, last: Option<&str>) {
 /// [`push_short_name`]'s name, made without a new string for most names (a compact string holds
 /// a name of up to 24 bytes in itself: a million-row preview makes one a row).
 fn short_name(first: &str, last: Option<&str>) -> CompactString {
+    plain_short_name(first, last).unwrap_or_else(|| any_short_name(first, last))
+}
+
+/// [`short_name`] of a name in printable ASCII that fits as it is (most names): no character
+/// to clean, decode or measure, so none is (each byte is a column).
+fn plain_short_name(first: &str, last: Option<&str>) -> Option<CompactString> {
+    let plain = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if !plain(first) || !last.is_none_or(plain) {
+        return None;
+    }
+    // The only whitespace in printable ASCII is the space.
+    let first = first.split(' ').find(|w| !w.is_empty()).unwrap_or("");
+    let initial = last.and_then(|l| l.bytes().find(u8::is_ascii_alphanumeric));
+    let len = first.len() + initial.map_or(0, |_| 3);
+    if len > MAX_PATIENT {
+        return None;
+    }
+    let mut short = CompactString::new(first);
+    if let Some(initial) = initial {
+        short.push(' ');
+        short.push(char::from(initial.to_ascii_uppercase()));
+        short.push('.');
+    }
+    Some(short)
+}
+
+/// [`short_name`] of any name.
+fn any_short_name(first: &str, last: Option<&str>) -> CompactString {
     let first = first.split_whitespace().next().unwrap_or("");
     let initial = last.and_then(|l| l.trim().chars().find(|c| c.is_alphanumeric()));
     let mut short = CompactString::new(first);
@@ -1304,6 +1332,33 @@ mod tests {
                 "{first:?} {last:?}"
             );
         }
+    }
+
+    #[test]
+    fn plain_names_are_shortened_as_any_name() {
+        for (first, last) in [
+            ("Sarah Ann", Some("johnson")),
+            ("  Mary  Jo ", Some("  o'brien")),
+            ("Ann", Some("  ")),
+            ("Bob", Some("--")),
+            ("Jo~e", Some("9x")),
+            ("", Some("x")),
+            (" ", None),
+            ("ABCDEFGHIJKLM", Some("x")),
+            ("ABCDEFGHIJKLMN", Some("x")),
+            ("ABCDEFGHIJKLMNOP", None),
+            ("ABCDEFGHIJKLMNOPQ", None),
+            ("A\tB", Some("c")),
+            ("Zoë", Some("x")),
+            ("Al", Some("\u{7f}b")),
+        ] {
+            assert_eq!(
+                short_name(first, last),
+                any_short_name(first, last),
+                "{first:?} {last:?}"
+            );
+        }
+        assert!(plain_short_name("Sarah Ann", Some("johnson")).is_some());
     }
 
     #[test]
