@@ -524,11 +524,11 @@ impl Spool {
 
         push(2, name, columns(name));
 
-        let (phone, width) = fit_measured(clean(r.to_number.as_deref().unwrap_or("")), MAX_OTHER);
+        let (phone, width) = clean_fit(r.to_number.as_deref().unwrap_or(""), MAX_OTHER);
         push(3, &phone, width);
 
         let location = self.layout.location(r.location.as_deref());
-        let (location, width) = fit_measured(clean(location), MAX_LOCATION);
+        let (location, width) = clean_fit(location, MAX_LOCATION);
         push(4, &location, width);
 
         // [`what`] reads nothing of the row but these.
@@ -672,6 +672,15 @@ fn cut(s: &str, width: usize) -> &str {
         used += w;
     }
     s
+}
+
+/// [`fit_measured`] of [`clean`]`(s)`: a cell of printable ASCII that fits as it is (most
+/// cells) is found so in one look at its bytes (nothing to clean, and each byte is a column).
+fn clean_fit(s: &str, width: usize) -> (Cow<'_, str>, usize) {
+    if s.len() <= width && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return (Cow::Borrowed(s), s.len());
+    }
+    fit_measured(clean(s), width)
 }
 
 /// `s` cut to `width` columns as [`fit`] cuts it, with its width.
@@ -1359,6 +1368,31 @@ mod tests {
             );
         }
         assert!(plain_short_name("Sarah Ann", Some("johnson")).is_some());
+    }
+
+    #[test]
+    fn cells_are_cleaned_and_fitted_as_before() {
+        let long = "x".repeat(MAX_LOCATION + 1);
+        for cell in [
+            "",
+            "+1312***0147",
+            "North Clinic",
+            long.as_str(),
+            &long[1..],
+            "a\tb",
+            "Zoë",
+            "\u{85}x",
+            "x\u{7f}",
+            "日本語の名前です日本語の名前です日本語の名前です",
+        ] {
+            for width in [MAX_OTHER, MAX_LOCATION] {
+                assert_eq!(
+                    clean_fit(cell, width),
+                    fit_measured(clean(cell), width),
+                    "{cell:?}"
+                );
+            }
+        }
     }
 
     #[test]
