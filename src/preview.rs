@@ -101,6 +101,34 @@ fn push_short_name(out: &mut String, first: &str, last: Option<&str>) {
 /// [`push_short_name`]'s name, made without a new string for most names (a compact string holds
 /// a name of up to 24 bytes in itself: a million-row preview makes one a row).
 fn short_name(first: &str, last: Option<&str>) -> CompactString {
+    plain_short_name(first, last).unwrap_or_else(|| any_short_name(first, last))
+}
+
+/// [`short_name`] of a name in printable ASCII that fits as it is (most names): no character
+/// to clean, decode or measure, so none is (each byte is a column).
+fn plain_short_name(first: &str, last: Option<&str>) -> Option<CompactString> {
+    let plain = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if !plain(first) || !last.is_none_or(plain) {
+        return None;
+    }
+    // The only whitespace in printable ASCII is the space.
+    let first = first.split(' ').find(|w| !w.is_empty()).unwrap_or("");
+    let initial = last.and_then(|l| l.bytes().find(u8::is_ascii_alphanumeric));
+    let len = first.len() + initial.map_or(0, |_| 3);
+    if len > MAX_PATIENT {
+        return None;
+    }
+    let mut short = CompactString::new(first);
+    if let Some(initial) = initial {
+        short.push(' ');
+        short.push(char::from(initial.to_ascii_uppercase()));
+        short.push('.');
+    }
+    Some(short)
+}
+
+/// [`short_name`] of any name.
+fn any_short_name(first: &str, last: Option<&str>) -> CompactString {
     let first = first.split_whitespace().next().unwrap_or("");
     let initial = last.and_then(|l| l.trim().chars().find(|c| c.is_alphanumeric()));
     let mut short = CompactString::new(first);
@@ -364,6 +392,9 @@ impl Expected {
 /// display width ([`columns`]), each a LEB128 number; then the cells' bytes.
 struct Record;
 
+/// A record's head: each cell's length and width, and where the cells start.
+type Head = ([(usize, usize); COLUMNS], usize);
+
 impl Record {
     fn push_number(out: &mut Vec<u8>, mut n: usize) {
         while n >= 0x80 {
@@ -389,7 +420,7 @@ impl Record {
 
     /// Each cell's length and width, and where the cells start; `None` if `bytes` does not
     /// hold the whole head.
-    fn head(bytes: &[u8]) -> Option<([(usize, usize); COLUMNS], usize)> {
+    fn head(bytes: &[u8]) -> Option<Head> {
         let mut at = 0;
         let mut cells = [(0, 0); COLUMNS];
         for cell in &mut cells {
@@ -398,10 +429,9 @@ impl Record {
         Some((cells, at))
     }
 
-    /// The length of the record `bytes` starts with, if `bytes` holds its head.
-    fn len(bytes: &[u8]) -> Option<usize> {
-        let (cells, at) = Self::head(bytes)?;
-        Some(at + cells.iter().map(|c| c.0).sum::<usize>())
+    /// The length of the record whose head this is.
+    fn len_of((cells, at): &Head) -> usize {
+        at + cells.iter().map(|c| c.0).sum::<usize>()
     }
 }
 
@@ -494,17 +524,18 @@ impl Spool {
 
         push(2, name, columns(name));
 
-        let (phone, width) = fit_measured(clean(r.to_number.as_deref().unwrap_or("")), MAX_OTHER);
+        let (phone, width) = clean_fit(r.to_number.as_deref().unwrap_or(""), MAX_OTHER);
         push(3, &phone, width);
 
         let location = self.layout.location(r.location.as_deref());
-        let (location, width) = fit_measured(clean(location), MAX_LOCATION);
+        let (location, width) = clean_fit(location, MAX_LOCATION);
         push(4, &location, width);
 
         // [`what`] reads nothing of the row but these.
         let reason = r.reason.as_deref();
         let key = Some((r.status, r.reason_code));
-        if *what_of != key || reason.is_none_or(|x| x != what_reason) {
+        // (No reason is the same as an empty one to [`what`].)
+        if *what_of != key || reason.unwrap_or("") != what_reason {
             what.clear();
             push_what(what, r);
             *what_width = columns(what);
@@ -580,21 +611,22 @@ impl Lines<'_> {
         let mut records = Windows::new(file);
         let mut out = Vec::with_capacity(offsets.len() * 100);
         for &offset in offsets {
-            let record = records.record(offset)?;
-            self.line(&mut out, record)?;
+            let (head, record) = records.record(offset)?;
+            self.line(&mut out, head, record)?;
         }
         Ok(out)
     }
 
-    /// One row's line from its record.
-    fn line(&self, out: &mut Vec<u8>, record: &[u8]) -> std::io::Result<()> {
+    /// One row's line from its record and the record's head ([`Record::head`]; `None` when it is
+    /// cut short).
+    fn line(&self, out: &mut Vec<u8>, head: Option<Head>, record: &[u8]) -> std::io::Result<()> {
         let Lines {
             widths,
             shown,
             last,
         } = *self;
         // A record cut short (only if the spool was) gives empty cells.
-        let (cells, mut at) = Record::head(record).unwrap_or(([(0, 0); COLUMNS], 0));
+        let (cells, mut at) = head.unwrap_or(([(0, 0); COLUMNS], 0));
         for (i, &(len, width)) in cells.iter().enumerate() {
             let cell = record.get(at..at + len).unwrap_or_default();
             at += len;
@@ -642,6 +674,15 @@ fn cut(s: &str, width: usize) -> &str {
     s
 }
 
+/// [`fit_measured`] of [`clean`]`(s)`: a cell of printable ASCII that fits as it is (most
+/// cells) is found so in one look at its bytes (nothing to clean, and each byte is a column).
+fn clean_fit(s: &str, width: usize) -> (Cow<'_, str>, usize) {
+    if s.len() <= width && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return (Cow::Borrowed(s), s.len());
+    }
+    fit_measured(clean(s), width)
+}
+
 /// `s` cut to `width` columns as [`fit`] cuts it, with its width.
 fn fit_measured(s: Cow<'_, str>, width: usize) -> (Cow<'_, str>, usize) {
     let columns_of = columns(&s);
@@ -685,10 +726,10 @@ impl<'a> Windows<'a> {
         }
     }
 
-    /// The record at `offset`.
-    fn record(&mut self, offset: u64) -> std::io::Result<&[u8]> {
+    /// The record at `offset`, with its head (read once; `None` if even that is cut short).
+    fn record(&mut self, offset: u64) -> std::io::Result<(Option<Head>, &[u8])> {
         let hit = (0..WINDOWS).find_map(|i| Some((i, self.end_in(i, offset)?)));
-        let (i, end) = match hit {
+        let (i, (end, head)) = match hit {
             Some(found) => found,
             None => {
                 let i = (0..WINDOWS).min_by_key(|&i| self.used[i]).unwrap_or(0);
@@ -698,7 +739,10 @@ impl<'a> Windows<'a> {
                     match self.end_in(i, offset) {
                         Some(end) => break (i, end),
                         // The end of the file: a cut record (only if the spool was cut short).
-                        None if read < size => break (i, self.windows[i].1.len()),
+                        None if read < size => {
+                            let end = self.windows[i].1.len();
+                            break (i, (end, None));
+                        }
                         None => size *= 2,
                     }
                 }
@@ -707,16 +751,19 @@ impl<'a> Windows<'a> {
         self.reads += 1;
         self.used[i] = self.reads;
         let (start, bytes) = &self.windows[i];
-        Ok(&bytes[(offset - start) as usize..end])
+        let record = &bytes[(offset - start) as usize..end];
+        Ok((head.or_else(|| Record::head(record)), record))
     }
 
-    /// Where the record at `offset` ends in window `i`, if the window holds all of it.
-    fn end_in(&self, i: usize, offset: u64) -> Option<usize> {
+    /// Where the record at `offset` ends in window `i`, if the window holds all of it, and its
+    /// head.
+    fn end_in(&self, i: usize, offset: u64) -> Option<(usize, Option<Head>)> {
         let (start, bytes) = &self.windows[i];
         let from = usize::try_from(offset.checked_sub(*start)?).ok()?;
         let rest = bytes.get(from..)?;
-        let len = Record::len(rest)?;
-        (len <= rest.len()).then_some(from + len)
+        let head = Record::head(rest)?;
+        let len = Record::len_of(&head);
+        (len <= rest.len()).then_some((from + len, Some(head)))
     }
 
     /// Reads up to `size` bytes at `offset` into window `i`; returns how many there were.
@@ -1293,6 +1340,58 @@ mod tests {
                 formatted(first, last),
                 "{first:?} {last:?}"
             );
+        }
+    }
+
+    #[test]
+    fn plain_names_are_shortened_as_any_name() {
+        for (first, last) in [
+            ("Sarah Ann", Some("johnson")),
+            ("  Mary  Jo ", Some("  o'brien")),
+            ("Ann", Some("  ")),
+            ("Bob", Some("--")),
+            ("Jo~e", Some("9x")),
+            ("", Some("x")),
+            (" ", None),
+            ("ABCDEFGHIJKLM", Some("x")),
+            ("ABCDEFGHIJKLMN", Some("x")),
+            ("ABCDEFGHIJKLMNOP", None),
+            ("ABCDEFGHIJKLMNOPQ", None),
+            ("A\tB", Some("c")),
+            ("Zoë", Some("x")),
+            ("Al", Some("\u{7f}b")),
+        ] {
+            assert_eq!(
+                short_name(first, last),
+                any_short_name(first, last),
+                "{first:?} {last:?}"
+            );
+        }
+        assert!(plain_short_name("Sarah Ann", Some("johnson")).is_some());
+    }
+
+    #[test]
+    fn cells_are_cleaned_and_fitted_as_before() {
+        let long = "x".repeat(MAX_LOCATION + 1);
+        for cell in [
+            "",
+            "+1312***0147",
+            "North Clinic",
+            long.as_str(),
+            &long[1..],
+            "a\tb",
+            "Zoë",
+            "\u{85}x",
+            "x\u{7f}",
+            "日本語の名前です日本語の名前です日本語の名前です",
+        ] {
+            for width in [MAX_OTHER, MAX_LOCATION] {
+                assert_eq!(
+                    clean_fit(cell, width),
+                    fit_measured(clean(cell), width),
+                    "{cell:?}"
+                );
+            }
         }
     }
 

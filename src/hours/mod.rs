@@ -385,7 +385,35 @@ impl CallingHours {
 }
 
 fn open_in(window: &TimeWindow, zone: Tz, t: DateTime<Utc>) -> bool {
-    window.contains(t.with_timezone(&zone).time())
+    window.contains(local_time(zone, t))
+}
+
+/// Time-of-day answers [`local_time`] keeps (per thread).
+const LOCAL_TIMES_KEPT: usize = 4;
+
+/// `t`'s time of day in `zone`. Every call of a run asks about the same instant (the run's
+/// `now`) in the same few zones (the practice's and its patients'), and each answer searches
+/// the zone's offset changes: the last few answers are kept (per thread) and given again.
+fn local_time(zone: Tz, t: DateTime<Utc>) -> NaiveTime {
+    type Known = [Option<(Tz, DateTime<Utc>, NaiveTime)>; LOCAL_TIMES_KEPT];
+    thread_local! {
+        static KNOWN: std::cell::RefCell<(Known, usize)> = const {
+            std::cell::RefCell::new(([None; LOCAL_TIMES_KEPT], 0))
+        };
+    }
+    KNOWN.with_borrow_mut(|(known, next)| {
+        let found = known
+            .iter()
+            .flatten()
+            .find(|(z, at, _)| *z == zone && *at == t);
+        if let Some((_, _, time)) = found {
+            return *time;
+        }
+        let time = t.with_timezone(&zone).time();
+        known[*next] = Some((zone, t, time));
+        *next = (*next + 1) % LOCAL_TIMES_KEPT;
+        time
+    })
 }
 
 fn opens_text(opens_at: Option<DateTime<Utc>>, zone: Tz) -> String {
