@@ -112,14 +112,22 @@ pub fn parse_list(text: &str, path: &Path, region: country::Id) -> anyhow::Resul
     let mut numbers = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let entry = line.split('#').next().unwrap_or("").trim();
-        // A CSV export of a list: the number is the first field that reads as one.
+        // A CSV export of a list: every field that reads as a number is on the list (a
+        // spreadsheet's "phone, other phone" columns give two); the others are notes.
         let fields: Vec<&str> = entry.split([',', ';', '\t']).map(str::trim).collect();
         if entry.is_empty() {
             continue;
         }
         let parsed: Vec<_> = fields.iter().map(|f| phone::parse(f, region)).collect();
-        match parsed.iter().find_map(|p| p.as_ref().ok()) {
-            Some(p) => numbers.push(p.e164.to_string()),
+        let mut found = parsed.iter().filter_map(|p| p.as_ref().ok()).peekable();
+        match found.peek() {
+            Some(_) => {
+                for p in found {
+                    if !numbers.iter().any(|n| *n == p.e164) {
+                        numbers.push(p.e164.to_string());
+                    }
+                }
+            }
             None if i == 0
                 && fields
                     .iter()
@@ -168,6 +176,14 @@ mod tests {
             load_list(&path, country::Id::US).unwrap(),
             ["+13125550147", "+17735550123", "+13125550188"]
         );
+        // Every number on a line is on the list, however the columns are separated.
+        std::fs::write(
+            &path,
+            "3125550141,3125550142\n3125550143;3125550144\n(312) 555-0145\t(312) 555-0146\n",
+        )
+        .unwrap();
+        let all: Vec<String> = (141..=146).map(|n| format!("+13125550{n}")).collect();
+        assert_eq!(load_list(&path, country::Id::US).unwrap(), all);
         std::fs::write(&path, "+13125550147\nnot a number\n").unwrap();
         let err = load_list(&path, country::Id::US).unwrap_err().to_string();
         assert!(

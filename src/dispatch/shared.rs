@@ -100,11 +100,12 @@ pub(crate) const API_HOURS_DIFFER: &str = "Annie refused this call for calling h
      Annie organisation's time zone, then rerun or remind the patient another way";
 
 /// [`API_HOURS_DIFFER`] for a refusal in the last minute before this config's hours close: there
-/// the likelier cause is that this machine's clock runs a little ahead of Annie's.
+/// the likelier cause is that Annie's clock runs a little ahead of this machine's (it has closed
+/// while this machine's has not).
 pub(crate) const API_HOURS_AT_CLOSE: &str = "Annie refused this call for calling hours in the \
-     last minute before this config's hours close: this machine's clock is probably a little \
-     ahead of Annie's (keep it synchronised, by NTP), or [practice] timezone (or the location's) \
-     is not the Annie organisation's time zone; remind the patient another way";
+     last minute before this config's hours close: Annie's clock is probably a little ahead of \
+     this machine's (keep this machine's synchronised, by NTP), or [practice] timezone (or the \
+     location's) is not the Annie organisation's time zone; remind the patient another way";
 
 /// How close to the window's end a calling-hours refusal is taken for a difference between the
 /// clocks ([`API_HOURS_AT_CLOSE`]).

@@ -231,7 +231,7 @@ const LOOKAHEAD_DAYS: i64 = 8;
 
 /// How long after the organisation's window opens a run that waited for it (`--wait-for-window`)
 /// starts calling. Annie checks calling hours on its own clock: if this machine's runs a second
-/// ahead, a call at the first instant is refused, and its patient's row needs a person. Five
+/// ahead of it, a call at the first instant is refused, and its patient's row needs a person. Five
 /// seconds cover a clock kept by NTP and most that drift; the nightly run waits them every day.
 pub const OPENING_MARGIN: Duration = Duration::seconds(5);
 

@@ -592,10 +592,10 @@ async fn a_calling_hours_refusal_just_before_the_close_names_the_clocks() {
         r["reason"],
         format!(
             "the API answered HTTP 422: {message}; Annie refused this call for calling hours in \
-             the last minute before this config's hours close: this machine's clock is probably \
-             a little ahead of Annie's (keep it synchronised, by NTP), or [practice] timezone (or \
-             the location's) is not the Annie organisation's time zone; remind the patient \
-             another way"
+             the last minute before this config's hours close: Annie's clock is probably a little \
+             ahead of this machine's (keep this machine's synchronised, by NTP), or [practice] \
+             timezone (or the location's) is not the Annie organisation's time zone; remind the \
+             patient another way"
         )
     );
 }
