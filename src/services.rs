@@ -130,6 +130,14 @@ impl Services {
         if s.mode == Mode::Send {
             wait_for_calling_hours(s, clock, &stop, to_call).await?;
         }
+        if s.mode == Mode::Preview {
+            // A sending run's first request at a location with calls to make is a look in
+            // Annie (its history caught up, or rebuilt), which takes the first slot of the
+            // location's rate: its first call goes a slot after its start. The preview's too.
+            for (office, _) in offices.iter().zip(to_call).filter(|(_, to)| **to) {
+                office.gate.preview_slot(clock.start());
+            }
+        }
         Ok(Services {
             ledger: ledger.map(|l| Arc::new(Mutex::new(l))),
             stop,
