@@ -22,10 +22,11 @@ pub struct Moved {
     pub reminded: bool,
 }
 
-/// Applies the ledger's history to every row still to be called.
+/// Applies the ledger's history of `location`'s calls to every row still to be called.
 pub fn recall(
     selected: Vec<Selected>,
     ledger: Option<&Ledger>,
+    location: &str,
 ) -> anyhow::Result<(Vec<Selected>, Vec<Moved>)> {
     let Some(ledger) = ledger else {
         return Ok((selected, Vec::new()));
@@ -33,13 +34,13 @@ pub fn recall(
     let mut moved = Vec::new();
     let mut out = Vec::with_capacity(selected.len());
     for Selected { row, verdict } in selected {
-        let verdict = already_sent_instead(verdict, ledger)?;
+        let verdict = already_sent_instead(verdict, ledger, location)?;
         let Verdict::Call(appointment) = verdict else {
             out.push(Selected { row, verdict });
             continue;
         };
         let start = appointment.start.to_rfc3339();
-        let attempts = ledger.attempts_for(&appointment.id)?;
+        let attempts = ledger.attempts_for(location, &appointment.id)?;
         if attempts.iter().any(|a| a.start_time != start) {
             moved.push(Moved {
                 appointment_id: appointment.id.to_string(),
@@ -69,7 +70,11 @@ pub fn recall(
 /// call the ledger shows was sent: reported as already sent, with its conversation id. A rerun
 /// after the window moved on (the next morning, say) replaces the results file; without the id,
 /// `outcomes` would never read that call, and an opt-out heard in it would be lost.
-fn already_sent_instead(verdict: Verdict, ledger: &Ledger) -> anyhow::Result<Verdict> {
+fn already_sent_instead(
+    verdict: Verdict,
+    ledger: &Ledger,
+    location: &str,
+) -> anyhow::Result<Verdict> {
     let Verdict::Settled(settled) = verdict else {
         return Ok(verdict);
     };
@@ -82,7 +87,7 @@ fn already_sent_instead(verdict: Verdict, ledger: &Ledger) -> anyhow::Result<Ver
     };
     let start = appointment.start.to_rfc3339();
     let sent = ledger
-        .attempts_for(&appointment.id)?
+        .attempts_for(location, &appointment.id)?
         .into_iter()
         .find(|a| a.start_time == start && a.outcome == Outcome::Sent);
     Ok(match (sent, settled.appointment) {

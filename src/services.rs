@@ -218,7 +218,7 @@ impl Services {
         if let (Some(l), Some(_)) = (&self.ledger, &office.client) {
             let l = l.lock().unwrap_or_else(|p| p.into_inner());
             for m in moved {
-                l.supersede(&m.appointment_id, &m.start_time, now)?;
+                l.supersede(&office.location.id, &m.appointment_id, &m.start_time, now)?;
             }
         }
         Ok(())

@@ -35,7 +35,7 @@ pub(super) async fn run_location(
         return Err(e);
     }
     let rows: Vec<u64> = selected.iter().map(|r| r.row).collect();
-    let recalled = recall_location(selected, services);
+    let recalled = recall_location(selected, office, services);
     let (selected, moved) = match recalled {
         Ok(recalled) => recalled,
         Err(e) => {
@@ -80,7 +80,7 @@ pub(super) async fn plan_location(
     s: &Settings,
     opt_outs: &optout::OptOuts,
 ) -> anyhow::Result<(plan::Plan, schedule::Schedule)> {
-    let (selected, moved) = recall_location(selected, services)?;
+    let (selected, moved) = recall_location(selected, office, services)?;
     plan_recalled(selected, moved, office, services, s, opt_outs).await
 }
 
@@ -88,11 +88,12 @@ pub(super) async fn plan_location(
 /// attempt to look for in Annie), and the appointments that moved since.
 fn recall_location(
     selected: Vec<Selected>,
+    office: &Office,
     services: &Services,
 ) -> anyhow::Result<(Vec<Selected>, Vec<recall::Moved>)> {
     let ledger = services.ledger.as_deref();
     let locked = ledger.map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
-    recall::recall(selected, locked.as_deref())
+    recall::recall(selected, locked.as_deref(), &office.location.id)
 }
 
 /// [`plan_location`] once the ledger's history is applied ([`recall_location`]).

@@ -58,14 +58,25 @@ impl Ledger {
         Ok(last.map(|t| parse_stamp(&t)))
     }
 
-    /// Every attempt for this appointment id, newest first (all start times).
-    pub fn attempts_for(&self, appointment_id: &str) -> anyhow::Result<Vec<Attempt>> {
-        let mut stmt = self.conn.prepare_cached(
+    /// Every attempt `location` made for this appointment id, newest first (all start times).
+    /// Each location's ids are its own (a group's practices number their appointments apart):
+    /// another location's appointment with the same id is another appointment. (A ledger from
+    /// before locations were recorded, read by a preview, has one practice's attempts.)
+    pub fn attempts_for(
+        &self,
+        location: &str,
+        appointment_id: &str,
+    ) -> anyhow::Result<Vec<Attempt>> {
+        let mut stmt = self.conn.prepare_cached(if self.has_locations {
             "SELECT id, call_id, appointment_id, start_time, status, conversation_id, attempted_at, counts
-             FROM attempts WHERE appointment_id = ?1 AND superseded_at IS NULL
-             ORDER BY attempted_at DESC, id DESC",
-        )?;
-        let rows = stmt.query_map(params![appointment_id], |r| {
+             FROM attempts WHERE appointment_id = ?1 AND location = ?2 AND superseded_at IS NULL
+             ORDER BY attempted_at DESC, id DESC"
+        } else {
+            "SELECT id, call_id, appointment_id, start_time, status, conversation_id, attempted_at, counts
+             FROM attempts WHERE appointment_id = ?1 AND ?2 = ?2 AND superseded_at IS NULL
+             ORDER BY attempted_at DESC, id DESC"
+        })?;
+        let rows = stmt.query_map(params![appointment_id, location], |r| {
             Ok(Attempt {
                 id: r.get(0)?,
                 call_id: r.get(1)?,
@@ -166,17 +177,20 @@ impl Ledger {
         Ok(())
     }
 
-    /// Marks an appointment's attempts for an earlier start time as superseded (it moved).
+    /// Marks `location`'s attempts for an appointment at an earlier start time as superseded
+    /// (it moved). Only its own: another location's appointment with the same id did not move.
     pub fn supersede(
         &self,
+        location: &str,
         appointment_id: &str,
         current_start: &str,
         at: DateTime<Utc>,
     ) -> anyhow::Result<usize> {
         Ok(self.conn.execute(
             "UPDATE attempts SET superseded_at = ?3
-             WHERE appointment_id = ?1 AND start_time <> ?2 AND superseded_at IS NULL",
-            params![appointment_id, current_start, stamp(at)],
+             WHERE appointment_id = ?1 AND start_time <> ?2 AND superseded_at IS NULL
+               AND location = ?4",
+            params![appointment_id, current_start, stamp(at), location],
         )?)
     }
 }

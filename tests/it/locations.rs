@@ -1076,3 +1076,60 @@ fn the_same_appointment_id_at_two_locations_is_two_appointments() {
     let statuses: Vec<String> = out.statuses().into_iter().map(|s| s.2).collect();
     assert_eq!(statuses, ["dry_run", "dry_run"], "{}", out.stdout);
 }
+
+/// The ledger keeps each location's appointment ids apart too: West's appointment 500 called
+/// first does not make North's own 500 (same id, same time, another patient) "already sent"
+/// (locations in one zone), nor look moved (in two zones, whose 10:00 differ); North's call does
+/// not make West's look moved either. Each reminder is recorded and recognised under its own
+/// location, with its own conversation, and each patient is called once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ledger_keeps_the_same_appointment_id_at_two_locations_apart() {
+    for west_zone in ["America/Chicago", "America/Los_Angeles"] {
+        let mut group = Group::start(crate::harness::NOW, 6000).await;
+        let config = group.config().replace(
+            "timezone = \"America/Los_Angeles\"",
+            &format!("timezone = \"{west_zone}\""),
+        );
+        let start = ("AptDateTime", "2026-11-24 10:00:00");
+        let north = od_row("500", &[start, ("WirelessPhone", "(312) 555-0171")]);
+        let west = od_row("500", &[start, ("WirelessPhone", "(213) 555-0172")]);
+        let (north, west) = (format!("{north},1,eng"), format!("{west},2,eng"));
+        let t = group_test(&config, std::slice::from_ref(&west));
+        let first = t.clone().run_async().await;
+        first.assert_status(0);
+        let called = first.result_for("500");
+        assert_eq!(called["status"], "sent", "{west_zone}");
+        let both = t.input("appointments.csv", export(&[north, west]));
+        let second = both.clone().run_async().await;
+        second.assert_status(0);
+        let results = second.results();
+        let (n, w) = (&results[0], &results[1]);
+        assert_eq!(
+            (n["location"].as_str(), n["status"].as_str()),
+            ("1", "sent"),
+            "{n:?}"
+        );
+        assert_eq!(
+            (w["location"].as_str(), w["status"].as_str()),
+            ("2", "skipped"),
+            "{w:?}"
+        );
+        assert_eq!(w["reason_code"], "already_sent", "{w:?}");
+        assert_eq!(w["conversation_id"], called["conversation_id"]);
+        let third = both.run_async().await;
+        third.assert_status(0);
+        let again = third.results();
+        for (before, now) in [(n, &again[0]), (w, &again[1])] {
+            assert_eq!(now["reason_code"], "already_sent", "{west_zone}: {now:?}");
+            assert_eq!(now["conversation_id"], before["conversation_id"], "{now:?}");
+            assert_eq!(now["needs_attention"], "false", "{now:?}");
+        }
+        assert_ne!(again[0]["conversation_id"], again[1]["conversation_id"]);
+        // One call each, ever.
+        assert_eq!(
+            (group.posts("north").len(), group.posts("west").len()),
+            (1, 1)
+        );
+        group.stop().await;
+    }
+}
