@@ -116,6 +116,26 @@ async fn sigterm_finishes_calls_in_flight_and_records_the_rest() {
     assert_eq!(annie.posts().await.len(), 6);
 }
 
+/// coreutils' `timeout` (a cron line bounding the job) signals the run, then its process group:
+/// two SIGTERMs at once are one request to stop, so the run still stops gracefully.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_sigterms_at_once_are_one_graceful_stop() {
+    let (annie, t) = slow_run(1000, 1).await;
+    let running = t.spawn();
+    wait_for_calls(&annie, 1).await;
+    running.signal("TERM");
+    running.signal("TERM");
+    let out = running.wait().await;
+    out.assert_status(143);
+    let results = out.results();
+    assert_eq!(results.len(), 6, "a complete results file: {}", out.stderr);
+    assert_eq!(
+        results[0]["status"], "sent",
+        "the call in flight was waited for"
+    );
+    assert!(!out.stderr.contains("SIGTERM again"), "{}", out.stderr);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_run_on_the_same_ledger_refuses_to_start() {
     let (annie, t) = slow_run(1000, 1).await;
