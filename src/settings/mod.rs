@@ -396,6 +396,16 @@ fn results_path(run: &RunArgs) -> anyhow::Result<PathBuf> {
         run.input.with_file_name(format!("{stem}.results.csv"))
     });
     refuse_json_name(&path)?;
+    // A preview's file is named after the results path: a folder there would give a file
+    // beside it (`d.preview`), or hidden in it (`./.preview`), not the file the user named.
+    if run.dry_run && path.is_dir() {
+        anyhow::bail!(
+            "the results file (--results) `{}` is a folder, not a file: name a file for the \
+             results file (--results), such as a new file in that folder (the preview is \
+             written beside it, as NAME.preview.csv)",
+            path.display()
+        );
+    }
     let path = match run.dry_run {
         true => paths::preview_path(&path),
         false => path,

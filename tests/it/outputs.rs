@@ -417,6 +417,41 @@ async fn the_partial_results_file_never_replaces_an_input_or_another_output() {
 /// An output whose folder does not exist is refused before anything is read or sent (exit 2),
 /// not found out when it is written after the calls (`--report`, `--summary-json`: the
 /// breaker's finding 12a), and nothing is created.
+/// A preview's `--results` naming a folder is refused as a run's is, rather than written as a
+/// file beside the folder (`d.preview`) or hidden in it (`./.preview`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preview_whose_results_name_a_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = CONFIG.replace("{BASE_URL}", "http://127.0.0.1:9");
+    let export = format!("{OD_HEADER}\n{}\n", od_row("A1", &[]));
+    std::fs::write(dir.path().join("config.toml"), &config).unwrap();
+    std::fs::write(dir.path().join("appointments.csv"), &export).unwrap();
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    let before = snapshot(dir.path());
+    for folder in ["d", "."] {
+        let args = [
+            "--config",
+            "config.toml",
+            "--input",
+            "appointments.csv",
+            "--dry-run",
+            "--results",
+            folder,
+        ];
+        let (status, stderr) = run_in(dir.path(), &args).await;
+        assert_eq!(status, 2, "{folder}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!(
+                "annie-dispatch: error: the results file (--results) `{folder}` is a folder, not \
+                 a file: name a file for the results file (--results), such as a new file in \
+                 that folder (the preview is written beside it, as NAME.preview.csv)\n"
+            )
+        );
+        assert_eq!(snapshot(dir.path()), before, "{folder}: a file was written");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_output_in_a_missing_folder_is_refused_before_anything_is_sent() {
     let annie = Annie::start().await;
