@@ -367,19 +367,32 @@ fn narrow(
         start: time(config, start, &format!("{section} {}", keys.0), limit.start)?,
         end: time(config, end, &format!("{section} {}", keys.1), limit.end)?,
     };
-    if limit.covers(&w) {
-        return Ok(w);
-    }
     let at = start
         .as_ref()
         .or(end.as_ref())
         .map(|v| config.at(v))
         .unwrap_or_default();
+    not_empty(&at, &format!("{section} {}/{}", keys.0, keys.1), &w)?;
+    if limit.covers(&w) {
+        return Ok(w);
+    }
     Err(anyhow::anyhow!(
         "{at}: {section} {}/{}: {w} is not within {limit} ({what}); the config may narrow the window, never widen it",
         keys.0,
         keys.1
     ))
+}
+
+/// A window whose end is not after its start holds no moment: say so, rather than that it is
+/// wider than the law allows.
+fn not_empty(at: &str, keys: &str, w: &TimeWindow) -> anyhow::Result<()> {
+    if w.start < w.end {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{at}: {keys}: {w} is an empty window: the end must come after the start (both times of \
+         one day, in the location's zone; a window cannot run past midnight)"
+    )
 }
 
 /// `[hours]`: the organisation's window (in `org_zone`) and the patient's.
@@ -399,13 +412,14 @@ fn hours(config: &LoadedConfig, org_zone: Tz) -> anyhow::Result<CallingHours> {
             hours::api_window().end,
         )?,
     };
+    let at = h
+        .recipient_start
+        .as_ref()
+        .or(h.recipient_end.as_ref())
+        .map(|v| config.at(v))
+        .unwrap_or_default();
+    not_empty(&at, "[hours] recipient_start/recipient_end", &recipient)?;
     if !hours::legal_window().covers(&recipient) {
-        let at = h
-            .recipient_start
-            .as_ref()
-            .or(h.recipient_end.as_ref())
-            .map(|v| config.at(v))
-            .unwrap_or_default();
         anyhow::bail!(
             "{at}: [hours] recipient_start/recipient_end: {recipient} is not within {} (the legal calling hours at the patient's location); the config may narrow the window, never widen it",
             hours::legal_window()

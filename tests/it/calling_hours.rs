@@ -283,6 +283,27 @@ async fn a_row_deferred_past_its_calling_day_needs_attention() {
     assert_eq!(annie.posted_ids().await, ["CHI"]);
 }
 
+/// A reversed or empty window is named for what it is, not as wider than the API's hours.
+#[test]
+fn an_empty_or_reversed_calling_window_is_named_as_such() {
+    for end in ["09:00", "12:00"] {
+        let out = Test::new()
+            .config(&format!(
+                "{CONFIG}[hours]\nstart = \"12:00\"\nend = \"{end}\"\n"
+            ))
+            .od_rows(&[&od_row("A1", &[])])
+            .args(["--dry-run"])
+            .run();
+        out.assert_status(2);
+        let expected = format!(
+            ":19: [hours] start/end: 12:00–{end} is an empty window: the end must come after the \
+             start (both times of one day, in the location's zone; a window cannot run past \
+             midnight)"
+        );
+        assert!(out.stderr.contains(&expected), "{}", out.stderr);
+    }
+}
+
 #[test]
 fn the_config_may_narrow_calling_hours_but_never_widen_them() {
     let out = Test::new()
