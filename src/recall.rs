@@ -66,6 +66,21 @@ pub fn recall(
     Ok((out, moved))
 }
 
+/// Whether the ledger shows `location`'s reminder for this appointment, at this start time, was
+/// sent (the row would be `already_sent`, as [`recall`] finds it).
+pub fn sent_before(
+    ledger: &Ledger,
+    location: &str,
+    appointment: &crate::normalise::Appointment,
+) -> anyhow::Result<bool> {
+    let start = appointment.start.to_rfc3339();
+    let attempts = ledger.attempts_for(location, &appointment.id)?;
+    Ok(attempts
+        .iter()
+        .find(|a| a.start_time == start)
+        .is_some_and(|a| a.outcome == Outcome::Sent))
+}
+
 /// A row skipped only because its day has passed (`outside_window`, `appointment_passed`) whose
 /// call the ledger shows was sent: reported as already sent, with its conversation id. A rerun
 /// after the window moved on (the next morning, say) replaces the results file; without the id,

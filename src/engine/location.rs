@@ -21,9 +21,15 @@ pub(super) async fn run_location(
     opt_outs: &optout::OptOuts,
 ) -> anyhow::Result<()> {
     let location = &office.location;
-    // A location with nobody to call is not waited for (the run would hold the ledger for hours).
-    let anyone = selected.iter().any(to_call);
-    if s.wait_for_window && office.client.is_some() && anyone {
+    // A location with nobody to call (nobody the ledger does not show as reminded already) is
+    // not waited for: the run would hold the ledger for hours.
+    let anyone = || {
+        let ledger = services.ledger.as_deref();
+        let locked = ledger.map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
+        anyone_to_call(&selected, location, locked.as_deref())
+    };
+    // (A ledger that cannot be read here fails the recall below, with the rows' results.)
+    if s.wait_for_window && office.client.is_some() && anyone().unwrap_or(true) {
         dispatch::wait_for_window(location, &services.clock, &office.stop).await;
     }
     if let Err(e) = services.rebuild_history(office).await {
@@ -136,6 +142,28 @@ pub(super) fn to_call(row: &Selected) -> bool {
         row.verdict,
         select::Verdict::Call(_) | select::Verdict::Reconcile { .. }
     )
+}
+
+/// Whether a sending run has anyone to call at this location: a row still to be called that
+/// the ledger does not show as already sent (`--wait-for-window` waits only for such a
+/// location: a rerun after every reminder went out need not wait for the window, holding the
+/// ledger). Without a ledger yet, every row to be called counts.
+pub(super) fn anyone_to_call(
+    rows: &[Selected],
+    location: &locations::Location,
+    ledger: Option<&crate::ledger::Ledger>,
+) -> anyhow::Result<bool> {
+    for row in rows.iter().filter(|r| to_call(r)) {
+        match (&row.verdict, ledger) {
+            (select::Verdict::Call(a), Some(ledger)) => {
+                if !recall::sent_before(ledger, &location.id, a)? {
+                    return Ok(true);
+                }
+            }
+            _ => return Ok(true),
+        }
+    }
+    Ok(false)
 }
 
 /// The log line that says how many rows and calls a location's plan has.

@@ -40,10 +40,7 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
     let patients = outputs::patients(&s, &selected);
     let (unplaced, by_location) = split_by_location(selected, s.locations.len());
 
-    let to_call: Vec<bool> = by_location
-        .iter()
-        .map(|rows| rows.iter().any(to_call))
-        .collect();
+    let to_call = locations_to_call(&s, &by_location)?;
     let services = Services::start(&s, &clock, &to_call).await?;
     let (output, collector) = outputs::start(&s, total, unplaced, &days, patients)?;
     // From here on calls may be made: errors no longer mean "nothing was sent".
@@ -54,6 +51,24 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
     let collected =
         outputs::finish(collector, output, total, finished, &s, &services, global).await?;
     Ok(outputs::outcome(collected, &services, warnings))
+}
+
+/// Per location, whether it has rows to call; for a sending run that waits for the window, the
+/// rows the ledger shows as already sent do not count ([`location::anyone_to_call`]).
+fn locations_to_call(
+    s: &Settings,
+    by_location: &[Vec<select::Selected>],
+) -> anyhow::Result<Vec<bool>> {
+    let ledger = match (s.wait_for_window, s.mode) {
+        (true, Mode::Send) => crate::ledger::Ledger::open_read_only(&s.ledger_path)?,
+        _ => None,
+    };
+    (by_location.iter().zip(&s.locations))
+        .map(|(rows, location)| match &ledger {
+            Some(ledger) => location::anyone_to_call(rows, location, Some(ledger)),
+            None => Ok(rows.iter().any(to_call)),
+        })
+        .collect()
 }
 
 /// A preview of `run --wait-for-window` started while every location's calling hours are

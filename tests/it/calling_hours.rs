@@ -56,6 +56,33 @@ async fn wait_for_window_sends_once_the_window_opens() {
     );
 }
 
+/// A rerun before the window opens, after every reminder went out, has nobody to call: with
+/// `--wait-for-window` it ends at once (every row `already_sent`, exit 0) instead of waiting
+/// for the window while holding the ledger.
+#[tokio::test(flavor = "multi_thread")]
+async fn wait_for_window_does_not_wait_when_every_row_was_already_sent() {
+    let annie = Annie::start().await;
+    let t = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[]), &od_row("A2", &[])]);
+    t.clone().run_async().await.assert_status(0);
+    let rerun = t
+        .now(Some("2026-11-23T08:00:00-06:00"))
+        .args(["--wait-for-window"])
+        .run_async();
+    // Without the fix it waits an hour for 09:00.
+    let out = tokio::time::timeout(Duration::from_secs(120), rerun)
+        .await
+        .expect("the rerun waited for the window with nobody to call");
+    out.assert_status(0);
+    for id in ["A1", "A2"] {
+        let r = out.result_for(id);
+        assert_eq!(r["reason_code"], "already_sent", "{r:?}");
+    }
+    assert!(!out.stderr.contains("waiting"), "{}", out.stderr);
+    assert_eq!(annie.posts().await.len(), 2);
+}
+
 /// The preview of the nightly command (`run --wait-for-window`) started before calling hours
 /// open shows what the run does after waiting: calls from 09:00, exit 0, not every row deferred
 /// (exit 75) as for a run that would not wait.
