@@ -260,7 +260,8 @@ pub fn check(
     let window = CallingWindow::of(&location.hours, now);
     let mut checked = Checked {
         settled: Vec::new(),
-        callable: Vec::new(),
+        // Most households are callable: room for all of them, so the vector does not grow.
+        callable: Vec::with_capacity(households.len()),
         schedule: Schedule::new(window),
     };
     for mut h in households {

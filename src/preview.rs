@@ -367,18 +367,26 @@ impl Expected {
     /// Notes who the rows of a chunk are about, before their results come.
     pub fn note(&self, selected: &[Selected]) {
         use rayon::prelude::*;
-        let entries: Vec<_> = selected
+        // Into a vector of the chunk's length (a filtered parallel collect gathers pieces and
+        // copies them together), then the rows without an appointment are dropped.
+        let mut entries = Vec::with_capacity(selected.len());
+        selected
             .par_iter()
-            .filter_map(|s| {
-                let a = s.verdict.appointment()?;
-                let name = short_name(&a.first_name, a.last_name.as_deref());
-                Some((s.row, Some((name, a.start.timezone()))))
+            .map(|s| {
+                let patient = s.verdict.appointment().map(|a| {
+                    let name = short_name(&a.first_name, a.last_name.as_deref());
+                    (name, a.start.timezone())
+                });
+                (s.row, patient)
             })
-            .collect();
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(entries);
+            .collect_into_vec(&mut entries);
+        entries.retain(|e| e.1.is_some());
+        let mut noted = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Taken whole when nothing waits (the spool has just moved everything out).
+        match noted.is_empty() {
+            true => *noted = entries,
+            false => noted.extend(entries),
+        }
     }
 
     /// Moves every entry noted so far into `waiting`.

@@ -56,8 +56,9 @@ pub struct KeptCalls {
     window: Option<CallingWindow>,
 }
 
-/// A kept call, read back: the call, its hold and its note.
-pub(super) type Kept = (Call, Option<Hold>, Option<String>);
+/// A kept call, read back: the call (boxed, as the preview's calls move boxed), its hold and its
+/// note.
+pub(super) type Kept = (Box<Call>, Option<Hold>, Option<String>);
 
 impl KeptCalls {
     pub fn new() -> anyhow::Result<KeptCalls> {
@@ -209,7 +210,7 @@ impl<'a> Record<'a> {
 
     /// The call as rendered without a body ([`crate::plan::Planned::skeleton`]).
     fn into_kept(self) -> Kept {
-        let call = Call {
+        let call = Box::new(Call {
             masked_to: phone::mask(self.to_number),
             zones: RecipientZones::for_number(self.to_number),
             to_number: self.to_number.into(),
@@ -225,7 +226,7 @@ impl<'a> Record<'a> {
                     start: DateTime::from_timestamp_nanos(start),
                 })
                 .collect(),
-        };
+        });
         let hold = self.hold.map(|(at, why)| Hold {
             at: DateTime::from_timestamp_nanos(at),
             why: why.to_string(),
@@ -244,9 +245,10 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn call(rows: &[u64], number: &str) -> Call {
+    /// Boxed, as a kept call comes back.
+    fn call(rows: &[u64], number: &str) -> Box<Call> {
         let start = Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap();
-        Call {
+        Box::new(Call {
             members: rows
                 .iter()
                 .map(|&row| Member {
@@ -261,7 +263,7 @@ mod tests {
             zones: RecipientZones::for_number(number),
             body_json: Box::from(""),
             summary: Default::default(),
-        }
+        })
     }
 
     #[test]

@@ -53,7 +53,9 @@ struct Item {
 
 enum Body {
     Planned(Planned),
-    Rendered(Call),
+    /// Boxed: a preview's call moves through several vectors on its way to its rows, and a
+    /// pointer moves cheaper than the call.
+    Rendered(Box<Call>),
 }
 
 /// What became of a call at the pacer.
@@ -177,7 +179,7 @@ impl Dispatcher {
                     &shared,
                     client,
                     item.index,
-                    call,
+                    *call,
                     within_limit,
                     &permits,
                     &mut out,
@@ -187,7 +189,7 @@ impl Dispatcher {
                 if let Paced::Later(at, call) = paced {
                     let item = Item {
                         index: item.index,
-                        body: Body::Rendered(call),
+                        body: Body::Rendered(Box::new(call)),
                         within_limit: Some(within_limit),
                         hold: item.hold,
                     };
@@ -246,12 +248,13 @@ impl Dispatcher {
         // A streamed preview neither shows nor writes bodies: the texts are checked only.
         // Each household is freed on the core that rendered it.
         // A call and its lead row, or the rows of a household that cannot be rendered.
-        type Rendered = Result<(Call, Option<u64>), Vec<RowResult>>;
+        // Boxed at once: each call moves several times before its rows are made.
+        type Rendered = Result<(Box<Call>, Option<u64>), Vec<RowResult>>;
         let rendered: Vec<Rendered> = calls
             .into_par_iter()
             .map(
                 |p| match p.render_with(&self.templates, &self.location, &self.languages, false) {
-                    Ok(call) => Ok((call, p.household.members.first().map(|m| m.0))),
+                    Ok(call) => Ok((Box::new(call), p.household.members.first().map(|m| m.0))),
                     Err(reason) => Err(p.skeleton().results(Status::Invalid, Some(reason))),
                 },
             )
@@ -403,10 +406,10 @@ async fn pace(
 fn rendered_call(
     body: Body,
     rendered: Option<Result<Call, Reason>>,
-) -> Result<Call, Vec<RowResult>> {
+) -> Result<Box<Call>, Vec<RowResult>> {
     match (body, rendered) {
         (Body::Rendered(call), _) => Ok(call),
-        (Body::Planned(_), Some(Ok(call))) => Ok(call),
+        (Body::Planned(_), Some(Ok(call))) => Ok(Box::new(call)),
         (Body::Planned(planned), Some(Err(reason))) => {
             Err(planned.skeleton().results(Status::Invalid, Some(reason)))
         }
@@ -468,7 +471,7 @@ enum Step {
     /// Its rows are known (not rendered, over `--limit`, the run stopped).
     Rows(Vec<RowResult>),
     /// It has taken its turn; its rows are made on every core ([`preview_rows`]).
-    Call(Call, Turn),
+    Call(Box<Call>, Turn),
 }
 
 /// A preview's chunk of rendered calls. Each call takes its turn in order (the rate slots and
@@ -505,7 +508,7 @@ fn preview_chunk(
         steps.push(Step::Call(call, turn));
     }
     // Each step's rows, and its call with whether it would go.
-    type Done = (Vec<RowResult>, Option<(Call, bool)>);
+    type Done = (Vec<RowResult>, Option<(Box<Call>, bool)>);
     let done: Vec<Done> = steps
         .into_par_iter()
         .map(|step| match step {
