@@ -137,7 +137,7 @@ async fn plan_recalled(
 }
 
 /// Whether a row is still to be called (or looked for in Annie) after selection.
-pub(super) fn to_call(row: &Selected) -> bool {
+fn to_call(row: &Selected) -> bool {
     matches!(
         row.verdict,
         select::Verdict::Call(_) | select::Verdict::Reconcile { .. }

@@ -12,7 +12,7 @@ use crate::exit::RunOutcome;
 use crate::services::Services;
 use crate::settings::{Mode, Settings};
 use crate::{calling_day, column_values, export, normalise, optout, outputs, select};
-use location::{do_not_call_list, run_location, split_by_location, to_call, warn_all};
+use location::{do_not_call_list, run_location, split_by_location, warn_all};
 
 /// Stages 1–3 for the whole export, then stages 4–6 for each location at once, all feeding one
 /// collector: when every location is done and the channel closes, every row has a result.
@@ -64,10 +64,7 @@ fn locations_to_call(
         _ => None,
     };
     (by_location.iter().zip(&s.locations))
-        .map(|(rows, location)| match &ledger {
-            Some(ledger) => location::anyone_to_call(rows, location, Some(ledger)),
-            None => Ok(rows.iter().any(to_call)),
-        })
+        .map(|(rows, location)| location::anyone_to_call(rows, location, ledger.as_ref()))
         .collect()
 }
 
