@@ -6,10 +6,10 @@
 //! row), and which phone numbers more than one appointment has (households). Its normalised rows
 //! are kept for the second pass ([`Rows`]): in memory for an export up to [`HOLD_BYTES`], else in
 //! a temporary file (about 120 bytes a row, about the export's size, in `TMPDIR`: see
-//! [`super::spill`]). The second pass takes them back a chunk at a time through select → the
-//! location stages ([`super::location::plan_location`]) → render, and the collector writes the
-//! results file and spools the preview table as rows come (the table is written in input order
-//! at the end, from the spool).
+//! [`super::spill`]). The second pass takes them back a chunk at a time through select (a chunk
+//! ahead, [`ahead`]) → the location stages ([`super::location::plan_location`]) → render and
+//! turns (a chunk behind, [`turns`]), and the collector writes the results file and spools the
+//! preview table as rows come (the table is written in input order at the end, from the spool).
 //!
 //! A call's turn depends on every call the run makes before it, and the chunks meet calls out
 //! of the run's order (a household completed late, a call held for the recipient's hours). So
@@ -36,6 +36,7 @@
 
 mod ahead;
 mod first;
+mod turns;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -46,7 +47,7 @@ use crate::calling_day::CallingDay;
 use crate::cli::GlobalArgs;
 use crate::clock::Clock;
 use crate::collect::Collector;
-use crate::dispatch::{KeptCalls, Mode};
+use crate::dispatch::Mode;
 use crate::exit::RunOutcome;
 use crate::export::{self, Format};
 use crate::optout::OptOuts;
@@ -61,6 +62,7 @@ use crate::settings::Settings;
 
 use ahead::SelectAhead;
 use first::{hold_bytes, index, ReadAhead, CHUNK};
+use turns::{Job, Turns};
 
 /// Whether this run streams (see the module's notes for what does not).
 pub(crate) fn applies(s: &Settings) -> bool {
@@ -84,18 +86,9 @@ struct LocationRun {
     failed: Option<String>,
     rows: usize,
     calls: usize,
-    /// Its calls that wait to take their turns until every call before them is known.
-    kept: Option<KeptCalls>,
     /// Its calls whose household's first row comes before this may take their turns: no
     /// household before them still waits for its last row.
     free_before: u64,
-}
-
-impl LocationRun {
-    /// Rows whose calls are kept (they have no result yet).
-    fn kept_rows(&self) -> usize {
-        self.kept.as_ref().map_or(0, |k| k.rows())
-    }
 }
 
 /// `run --dry-run` over a CSV export, streamed. Same results, table and summary as
@@ -144,6 +137,8 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         expected,
     }
     .start(rows.take_back()?);
+    // A chunk's calls take their turns while the next chunk is planned.
+    let turns = Turns::start(s.locations.len(), output.outputs.clone());
     while let Some(batch) = selecting.next()? {
         if batch.last && batch.position != index.total {
             // The export is read once, so it cannot change between the passes; the rows taken
@@ -158,22 +153,34 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         runs.iter_mut()
             .for_each(|run| run.free_before = batch.free_before);
         let opt_outs = &index.opt_outs;
-        if let Err(e) = stages(batch.now, &services, &s, &output, &mut runs, opt_outs).await {
+        if let Err(e) = stages(
+            batch.now, &services, &s, &output, &mut runs, opt_outs, &turns,
+        )
+        .await
+        {
+            let e = turns.finish().err().unwrap_or(e);
             return Err(collector_error(collecting).unwrap_or(e));
         }
-        // The collector may fall behind by a few chunks, not by the whole export (the kept
-        // calls' rows come later).
-        let kept: usize = runs.iter().map(LocationRun::kept_rows).sum();
-        while batch.position - batch.held - kept > taken.load(Ordering::Relaxed) + 2 * CHUNK {
-            if collecting.is_finished() {
+        // The turns and the collector may fall behind by a few chunks, not by the whole export
+        // (the kept calls' rows come later).
+        loop {
+            let done = taken.load(Ordering::Relaxed) + turns.kept_rows();
+            if batch.position - batch.held <= done + 3 * CHUNK
+                || collecting.is_finished()
+                || turns.stopped()
+            {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
     }
+    let kept = match turns.finish() {
+        Ok(kept) => kept,
+        Err(e) => return Err(collector_error(collecting).unwrap_or(e)),
+    };
     // Every call is known: each takes its turn, in the order the run would make them.
-    for (office, run) in services.offices.iter().zip(&mut runs) {
-        let Some(kept) = run.kept.take() else {
+    for (office, kept) in services.offices.iter().zip(kept) {
+        let Some(kept) = kept else {
             continue;
         };
         let dispatcher = services.dispatcher(office, s.limit, output.details.clone());
@@ -216,60 +223,68 @@ async fn stages(
     output: &Reporter,
     runs: &mut [LocationRun],
     opt_outs: &OptOuts,
+    turns: &Turns,
 ) -> anyhow::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let (unplaced, by_location) = super::location::split_by_location(rows, s.locations.len());
-    output.send_settled(plan::plan(unplaced, Vec::new(), None).settled)?;
-    for ((office, rows), run) in services.offices.iter().zip(by_location).zip(runs) {
+    turns.send(Job::Settled(plan::plan(unplaced, Vec::new(), None).settled))?;
+    let places = services
+        .offices
+        .iter()
+        .enumerate()
+        .zip(by_location)
+        .zip(runs);
+    for ((office, rows), run) in places {
         if !rows.is_empty() {
-            location_stages(rows, office, services, s, output, run, opt_outs).await?;
+            for job in location_stages(rows, office, services, s, output, run, opt_outs).await {
+                turns.send(job)?;
+            }
         }
     }
     Ok(())
 }
 
-/// One location's rows of a chunk: planned and dispatched, or, once the location has failed,
-/// reported with the reason (as [`super::dispatch_with`] reports a failed location's rows).
+/// One location's rows of a chunk, planned: its settled rows, and its calls to take their turns
+/// (on the [`Turns`] thread). Once the location has failed, its rows are reported with the
+/// reason (as [`super::dispatch_with`] reports a failed location's rows).
 async fn location_stages(
     rows: Vec<Selected>,
-    office: &Office,
+    (place, office): (usize, &Office),
     services: &Services,
     s: &Settings,
     output: &Reporter,
     run: &mut LocationRun,
     opt_outs: &OptOuts,
-) -> anyhow::Result<()> {
+) -> Vec<Job> {
     let location = office.location.results_id();
     if let Some(reason) = &run.refused {
-        return output.send_settled(plan::none_called(rows, location, reason));
+        return vec![Job::Settled(plan::none_called(rows, location, reason))];
     }
     let row_numbers: Vec<u64> = rows.iter().map(|r| r.row).collect();
     if let Some(e) = &run.failed {
         let e = anyhow::anyhow!("{e}");
-        return output.send_settled(plan::not_planned(&row_numbers, location, &e));
+        return vec![Job::Settled(plan::not_planned(&row_numbers, location, &e))];
     }
     let (plan, schedule) =
         match super::location::plan_location(rows, office, services, s, opt_outs).await {
             Ok(planned) => planned,
             Err(e) => {
-                output.send_settled(plan::not_planned(&row_numbers, location, &e))?;
                 run.failed = Some(format!("{e:#}"));
-                return Ok(());
+                return vec![Job::Settled(plan::not_planned(&row_numbers, location, &e))];
             }
         };
     run.rows += plan.rows();
     run.calls += plan.calls.len();
-    output.send_settled(plan.settled)?;
-    let dispatcher = services.dispatcher(office, s.limit, output.details.clone());
-    let kept = match &mut run.kept {
-        Some(kept) => kept,
-        None => run.kept.insert(KeptCalls::new()?),
+    let calls = Job::Calls {
+        location: place,
+        dispatcher: services.dispatcher(office, s.limit, output.details.clone()),
+        calls: plan.calls,
+        schedule,
+        free_before: run.free_before,
     };
-    // An error here is the temporary file's: the preview cannot go on.
-    let outputs = output.outputs.clone();
-    dispatcher.preview_calls(plan.calls, schedule, outputs, kept, run.free_before)
+    vec![Job::Settled(plan.settled), calls]
 }
 
 /// The collector, on a thread of its own so that writing the results and the table's spool
