@@ -62,7 +62,7 @@ use crate::settings::Settings;
 
 use ahead::SelectAhead;
 use first::{hold_bytes, index, ReadAhead, CHUNK};
-use turns::{Job, Turns};
+use turns::{Calls, Job, Turns};
 
 /// Whether this run streams (see the module's notes for what does not).
 pub(crate) fn applies(s: &Settings) -> bool {
@@ -277,13 +277,13 @@ async fn location_stages(
         };
     run.rows += plan.rows();
     run.calls += plan.calls.len();
-    let calls = Job::Calls {
+    let calls = Job::Calls(Box::new(Calls {
         location: place,
         dispatcher: services.dispatcher(office, s.limit, output.details.clone()),
         calls: plan.calls,
         schedule,
         free_before: run.free_before,
-    };
+    }));
     vec![Job::Settled(plan.settled), calls]
 }
 

@@ -20,15 +20,18 @@ use crate::schedule::Schedule;
 pub(super) enum Job {
     /// Rows settled before dispatch (or not planned), for the collector as they are.
     Settled(Vec<RowResult>),
-    /// A location's planned calls of a chunk, to render and take their turns
-    /// ([`Dispatcher::preview_calls`]).
-    Calls {
-        location: usize,
-        dispatcher: Dispatcher,
-        calls: Vec<Planned>,
-        schedule: Schedule,
-        free_before: u64,
-    },
+    /// A location's planned calls of a chunk (boxed: a job waits in a channel).
+    Calls(Box<Calls>),
+}
+
+/// A location's planned calls of a chunk, to render and take their turns
+/// ([`Dispatcher::preview_calls`]).
+pub(super) struct Calls {
+    pub(super) location: usize,
+    pub(super) dispatcher: Dispatcher,
+    pub(super) calls: Vec<Planned>,
+    pub(super) schedule: Schedule,
+    pub(super) free_before: u64,
 }
 
 /// The thread the calls take their turns on, and what it tells the planning.
@@ -51,13 +54,14 @@ impl Turns {
             for job in receiver {
                 match job {
                     Job::Settled(rows) => send(&outputs, rows)?,
-                    Job::Calls {
-                        location,
-                        dispatcher,
-                        calls,
-                        schedule,
-                        free_before,
-                    } => {
+                    Job::Calls(job) => {
+                        let Calls {
+                            location,
+                            dispatcher,
+                            calls,
+                            schedule,
+                            free_before,
+                        } = *job;
                         let calls_kept = match &mut kept[location] {
                             Some(calls_kept) => calls_kept,
                             None => kept[location].insert(KeptCalls::new()?),
