@@ -20,6 +20,10 @@ pub struct Moved {
     pub start_time: String,
     /// A reminder was sent for another start time: the patient was told the old time.
     pub reminded: bool,
+    /// A request for another start time got no clear answer (uncertain, or left in flight by a
+    /// run that stopped): it may have placed a call, and the patient may have been told the old
+    /// time.
+    pub maybe_reminded: bool,
 }
 
 /// Applies the ledger's history of `location`'s calls to every row still to be called.
@@ -42,12 +46,16 @@ pub fn recall(
         let start = appointment.start.to_rfc3339();
         let attempts = ledger.attempts_for(location, &appointment.id)?;
         if attempts.iter().any(|a| a.start_time != start) {
+            let before = |outcomes: &[Outcome]| {
+                attempts
+                    .iter()
+                    .any(|a| a.start_time != start && outcomes.contains(&a.outcome))
+            };
             moved.push(Moved {
                 appointment_id: appointment.id.to_string(),
                 start_time: start.clone(),
-                reminded: attempts
-                    .iter()
-                    .any(|a| a.start_time != start && a.outcome == Outcome::Sent),
+                reminded: before(&[Outcome::Sent]),
+                maybe_reminded: before(&[Outcome::Uncertain, Outcome::InFlight]),
             });
         }
         let verdict = match attempts.into_iter().find(|a| a.start_time == start) {
@@ -136,9 +144,14 @@ fn already_sent(
 /// What a person must do about a moved appointment that gets no new reminder.
 pub const MOVED: &str = "the appointment moved after its reminder was sent for the old time";
 
+/// The same when the request for the old time got no clear answer: it may have placed a call.
+pub const MOVED_MAYBE: &str = "the appointment moved after a request to remind the patient of \
+                               the old time, which may have placed a call (Annie gave no clear \
+                               answer to it)";
+
 /// Flags the settled rows no run will call before their appointment (`uncovered`, by input row),
-/// and says so on those whose appointment moved after its reminder: that patient was reminded of
-/// the wrong time.
+/// and says so on those whose appointment moved after its reminder (or after a request that may
+/// have placed one): that patient was (or may have been) reminded of the wrong time.
 pub fn flag_uncovered(
     rows: &mut [RowResult],
     uncovered: &rustc_hash::FxHashSet<u64>,
@@ -148,14 +161,18 @@ pub fn flag_uncovered(
         return;
     }
     for row in rows.iter_mut().filter(|r| uncovered.contains(&r.row)) {
-        let was_moved = moved.iter().any(|m| {
-            m.reminded
-                && Some(m.appointment_id.as_str()) == row.appointment_id.as_deref()
+        let moved = moved.iter().find(|m| {
+            Some(m.appointment_id.as_str()) == row.appointment_id.as_deref()
                 && Some(m.start_time.as_str()) == row.start_time.as_deref()
         });
-        match was_moved {
-            true => row.flag_uncovered(&format!("{MOVED}; {}", crate::schedule::UNCOVERED)),
-            false => row.flag_uncovered(crate::schedule::UNCOVERED),
+        let why = match moved {
+            Some(m) if m.reminded => Some(MOVED),
+            Some(m) if m.maybe_reminded => Some(MOVED_MAYBE),
+            _ => None,
+        };
+        match why {
+            Some(why) => row.flag_uncovered(&format!("{why}; {}", crate::schedule::UNCOVERED)),
+            None => row.flag_uncovered(crate::schedule::UNCOVERED),
         }
     }
 }

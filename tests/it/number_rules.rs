@@ -224,6 +224,50 @@ async fn an_appointment_moved_after_its_reminder_needs_attention_when_it_cannot_
     assert_eq!(annie.posted_ids().await, ["A1"]);
 }
 
+/// The same when the run that called about the old time was killed with the request in flight
+/// (Annie placed the call; the ledger has it `in_flight`): it may have placed a call, so the
+/// row says the patient may have been told the old time, and needs a person (round-6 finding 5:
+/// the row named only the number's rest).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_appointment_moved_after_a_killed_run_says_the_old_time_may_have_been_told() {
+    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::from_secs(30)).await;
+    let t = Test::new().server(&annie.base_url());
+    let running = nightly(&t, 10, "18:00", "A1").spawn();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while annie.posts().await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no call reached Annie");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    running.signal("KILL");
+    running.wait().await;
+    let moved = od_row(
+        "A1",
+        &[
+            ("WirelessPhone", PHONE),
+            ("AptDateTime", "2026-11-11 15:00:00"),
+        ],
+    );
+    let out = t
+        .clone()
+        .now(Some("2026-11-10T19:00:00-06:00"))
+        .od_rows(&[&moved])
+        .run_async()
+        .await;
+    out.assert_status(1);
+    let row = out.result_for("A1");
+    assert_eq!(row["status"], "skipped", "{row:?}");
+    assert_eq!(row["needs_attention"], "true");
+    assert!(
+        row["reason"].ends_with(
+            "; the appointment moved after a request to remind the patient of the old time, \
+             which may have placed a call (Annie gave no clear answer to it); no run can call \
+             this before the appointment: remind the patient another way"
+        ),
+        "{row:?}"
+    );
+    assert_eq!(annie.posted_ids().await, ["A1"]);
+}
+
 /// A number resting after three failed calls in a row falls back to the patient's next phone
 /// column, with the reason in the results; a next number on the do-not-call list is never used
 /// (nor is the row called on its first).

@@ -45,8 +45,9 @@ pub(super) struct Turns {
 impl Turns {
     /// The thread, for `locations` locations; the rows go to the collector through `outputs`.
     pub(super) fn start(locations: usize, outputs: Outputs) -> Turns {
-        // One job waits while one is worked on: the planning is at most a chunk ahead.
-        let (jobs, receiver) = sync_channel::<Job>(1);
+        // A chunk's jobs (its settled rows, its calls) wait while the chunk before is worked
+        // on: the planning is at most a chunk ahead.
+        let (jobs, receiver) = sync_channel::<Job>(2);
         let kept = Arc::new(AtomicUsize::new(0));
         let counted = kept.clone();
         let thread = std::thread::spawn(move || {
