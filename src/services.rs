@@ -50,6 +50,10 @@ pub struct Office {
     /// rebuild its history from Annie (it has none for this location yet); if not, its history
     /// is checked against Annie's recent conversations instead.
     pub identity: Option<(Identity, bool)>,
+    /// This location's "now": the run's, except in a preview with `--wait-for-window` of a
+    /// location that opens later than the run starts: there it starts at the opening, as the
+    /// run's location waits for its own window before it calls.
+    pub clock: Clock,
 }
 
 impl Office {
@@ -122,6 +126,7 @@ impl Services {
                     .api
                     .as_ref()
                     .map_or(Duration::ZERO, |api| api.timeout + Duration::from_secs(5)),
+                clock: office_clock(s, location, clock),
                 location: Arc::new(location.clone()),
                 client,
                 identity,
@@ -135,7 +140,7 @@ impl Services {
             // Annie (its history caught up, or rebuilt), which takes the first slot of the
             // location's rate: its first call goes a slot after its start. The preview's too.
             for (office, _) in offices.iter().zip(to_call).filter(|(_, to)| **to) {
-                office.gate.preview_slot(clock.start());
+                office.gate.preview_slot(office.clock.start());
             }
         }
         Ok(Services {
@@ -166,7 +171,7 @@ impl Services {
             ledger: self.ledger.clone(),
             stop: office.stop.clone(),
             location: office.location.clone(),
-            clock: self.clock,
+            clock: office.clock,
             limit,
             calls_counted: self.calls_counted.clone(),
             run_id: self.run_id.clone(),
@@ -223,6 +228,28 @@ impl Services {
         }
         Ok(())
     }
+}
+
+/// A location's clock ([`Office::clock`]): in a preview with `--wait-for-window`, a location
+/// closed when the run starts starts at its opening (with the run's margin), as the run's
+/// location waits for it; else the run's.
+fn office_clock(s: &Settings, location: &Location, clock: &Clock) -> Clock {
+    if s.mode != Mode::Preview || !s.wait_for_window {
+        return *clock;
+    }
+    let Err(closed) = location.hours.org_open(clock.start()) else {
+        return *clock;
+    };
+    let Some(opens_at) = closed.opens_at else {
+        return *clock;
+    };
+    let opens_at = opens_at + crate::hours::OPENING_MARGIN;
+    tracing::info!(
+        location = %location.label(),
+        "calling hours are closed there now; its part of the preview starts at {opens_at}, when \
+         the run's location would start calling after waiting (--wait-for-window)"
+    );
+    Clock::starting_at(opens_at)
 }
 
 /// A preview reads the ledger as it is. While a sending run holds it, say so: the preview is a

@@ -30,7 +30,7 @@ pub(super) async fn run_location(
     };
     // (A ledger that cannot be read here fails the recall below, with the rows' results.)
     if s.wait_for_window && office.client.is_some() && anyone().unwrap_or(true) {
-        dispatch::wait_for_window(location, &services.clock, &office.stop).await;
+        dispatch::wait_for_window(location, &office.clock, &office.stop).await;
     }
     if let Err(e) = services.rebuild_history(office).await {
         let reason = reason::Reason::new(
@@ -111,7 +111,7 @@ async fn plan_recalled(
     s: &Settings,
     opt_outs: &optout::OptOuts,
 ) -> anyhow::Result<(plan::Plan, schedule::Schedule)> {
-    let (location, clock) = (&office.location, services.clock);
+    let (location, clock) = (&office.location, office.clock);
     let ledger = services.ledger.as_deref();
     let locked = || ledger.map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
     let finder = office.finder();

@@ -645,6 +645,41 @@ async fn with_wait_for_window_each_location_waits_for_its_own_window() {
     assert!(at("W1") >= opens, "West waited for its own window");
 }
 
+/// The preview of that run shows what it does: West's calls from its own opening, not "not
+/// now" (round-6 finding 7: the preview deferred a later-opening location's calls that the
+/// run then made).
+#[test]
+fn a_preview_with_wait_for_window_shows_each_locations_calls_from_its_own_opening() {
+    let rows = rows("2026-11-25", &[("N1", "1", "eng"), ("W1", "2", "eng")]);
+    let preview = |extra: &[&str]| {
+        let mut args = vec!["--dry-run"];
+        args.extend(extra);
+        group_test(&offline_config(), &rows)
+            .now(Some("2026-11-24T08:00:00-08:00"))
+            .args(args)
+            .run()
+    };
+    let waits = preview(&["--wait-for-window"]);
+    waits.assert_status(0);
+    for id in ["N1", "W1"] {
+        let r = waits.result_for(id);
+        assert_eq!(r["status"], "dry_run", "{r:?}");
+        assert_eq!(r["reason_code"], "would_call", "{r:?}");
+    }
+    assert!(
+        waits.stderr.contains(
+            "its part of the preview starts at 2026-11-24 17:00:05 UTC, when the run's location \
+             would start calling after waiting"
+        ),
+        "{}",
+        waits.stderr
+    );
+    // Without the flag, West is closed now: its row waits for a later run.
+    let no_wait = preview(&[]);
+    assert_eq!(no_wait.result_for("N1")["status"], "dry_run");
+    assert_eq!(no_wait.result_for("W1")["status"], "deferred");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_location_whose_plan_fails_reports_its_rows_and_the_others_still_call() {
     use annie_dispatch::ledger::{Ledger, NewAttempt};

@@ -235,7 +235,10 @@ async fn an_appointment_moved_after_a_killed_run_says_the_old_time_may_have_been
     let running = nightly(&t, 10, "18:00", "A1").spawn();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while annie.posts().await.is_empty() {
-        assert!(std::time::Instant::now() < deadline, "no call reached Annie");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no call reached Annie"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     running.signal("KILL");
