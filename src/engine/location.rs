@@ -49,6 +49,15 @@ pub(super) async fn run_location(
             return Err(e);
         }
     };
+    // A signal during the wait for the window (or before anything was planned): the rows still
+    // to be called are not attempted, as when a signal stops the calls.
+    if let Some(reason) = office
+        .stop
+        .reason()
+        .filter(|_| office.stop.interrupted().is_some())
+    {
+        return output.send_settled(plan::none_called(selected, location.results_id(), &reason));
+    }
     // A ledger that has a history may still be behind Annie (restored from an older backup,
     // or calls made through another ledger): checked before the first call. Rows the ledger
     // already settles (sent earlier) keep their result; the others are not attempted.

@@ -261,6 +261,19 @@ impl Running {
         }
     }
 
+    /// Waits (bounded) until the run has made `name` in its folder (its ledger, say: it has
+    /// started, and watches for signals), whatever the machine's speed.
+    pub async fn wait_for_file(&self, name: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !self.dir.join(name).exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the run made no {name}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Sends a signal by name (`TERM`, `INT`, `KILL`).
     pub fn signal(&self, name: &str) {
         let status = std::process::Command::new("kill")

@@ -221,3 +221,38 @@ async fn a_signal_ends_the_wait_for_a_held_call() {
     assert_eq!(la["reason_code"], "interrupted");
     assert_eq!(annie.posted_ids().await, ["CHI"]);
 }
+
+/// A SIGTERM while `--wait-for-window` waits for the window: exit 143, nothing sent, and every
+/// row still to be called `not_attempted` (interrupted), as the documented stop says (round-6
+/// finding 9: they were written `deferred` for calling hours).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_during_the_wait_for_the_window_leaves_the_rows_not_attempted() {
+    let annie = Annie::start_with("2026-11-24T07:00:00-06:00", Duration::ZERO).await;
+    let rows = [
+        od_row("A1", &[("AptDateTime", "2026-11-25 10:00:00")]),
+        od_row("A2", &[("AptDateTime", "2026-11-25 11:00:00")]),
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let running = Test::new()
+        .server(&annie.base_url())
+        .now(Some("2026-11-24T07:00:00-06:00"))
+        .od_rows(&rows)
+        .args(["--wait-for-window"])
+        .spawn();
+    // Its ledger is opened just before it watches for signals and waits.
+    running.wait_for_file("annie-dispatch.ledger.sqlite3").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    running.signal("TERM");
+    let out = running.wait().await;
+    out.assert_status(143);
+    for id in ["A1", "A2"] {
+        let r = out.result_for(id);
+        assert_eq!(r["status"], "not_attempted", "{r:?}");
+        assert_eq!(r["reason_code"], "interrupted", "{r:?}");
+        assert_eq!(
+            r["reason"], "not attempted: the run was interrupted (SIGTERM)",
+            "{r:?}"
+        );
+    }
+    assert!(annie.posts().await.is_empty());
+}
