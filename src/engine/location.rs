@@ -211,7 +211,16 @@ pub(super) fn do_not_call_list(s: &Settings) -> anyhow::Result<Vec<String>> {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 anyhow::anyhow!("cannot read the do-not-call list `{}`: {e}", path.display())
             })?;
-            optout::parse_list(&text, path, s.locations[0].practice.phone_region)
+            let numbers = optout::parse_list(&text, path, s.locations[0].practice.phone_region)?;
+            if numbers.is_empty() {
+                // A list emptied by a failed export or sync would call everyone on it again.
+                tracing::warn!(
+                    list = %path.display(),
+                    "the do-not-call list holds no number: nobody is kept from being called by it; \
+                     if it should hold some, restore it before the real run"
+                );
+            }
+            Ok(numbers)
         }
         None => Ok(Vec::new()),
     }

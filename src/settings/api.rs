@@ -59,6 +59,11 @@ pub(super) fn api(
         "[api] timeout",
         Duration::from_secs(30),
     )?;
+    if let Some(v) = a.timeout.as_ref().filter(|_| timeout.is_zero()) {
+        let msg = "a timeout of zero would end every request before Annie could answer; give a \
+                   few seconds at least, such as \"30s\" (the default)";
+        return Err(bad(config, v, "[api] timeout", msg.to_string()));
+    }
     if let (Some(o), None) = (&a.oauth, key_env) {
         return Ok(ApiSettings {
             base_url,

@@ -392,3 +392,25 @@ fn a_language_block_repeating_its_own_value_is_accepted() {
         .run()
         .assert_status(0);
 }
+
+/// `[api] timeout = "0s"` would end every request before Annie answers (each one uncertain):
+/// refused at start-up, naming the line (round-6 note: it was accepted).
+#[test]
+fn a_zero_api_timeout_is_refused() {
+    let config = CONFIG.replace("timeout = \"5s\"", "timeout = \"0s\"");
+    let out = with_config(&config).run();
+    let line = config
+        .lines()
+        .position(|l| l.starts_with("timeout"))
+        .unwrap()
+        + 1;
+    let config_path = out.dir.join("config.toml");
+    assert_error(
+        &out,
+        &format!(
+            "{}:{line}: [api] timeout: a timeout of zero would end every request before Annie \
+             could answer; give a few seconds at least, such as \"30s\" (the default)",
+            config_path.display()
+        ),
+    );
+}

@@ -571,3 +571,28 @@ fn without_households_a_context_of_the_lead_alone_is_accepted() {
     out.assert_status(0);
     assert_eq!(out.result_for("5101")["status"], "dry_run");
 }
+
+/// A do-not-call list with no number in it (emptied by a failed sync, say) is used as given,
+/// with a warning: it keeps nobody from being called (round-6 note: it was silent).
+#[test]
+fn an_empty_do_not_call_list_is_warned_about() {
+    let config = format!("{CONFIG}[optout]\nlist = \"do-not-call.txt\"\n");
+    for contents in ["", "# numbers that asked not to be called\n"] {
+        let out = Test::new()
+            .config(&config)
+            .file("do-not-call.txt", contents)
+            .od_rows(&[&od_row("A1", &[])])
+            .args(["--dry-run"])
+            .run();
+        out.assert_status(0);
+        assert_eq!(out.result_for("A1")["reason_code"], "would_call");
+        assert!(
+            out.stderr.contains(
+                "the do-not-call list holds no number: nobody is kept from being called by it; if \
+                 it should hold some, restore it before the real run"
+            ),
+            "{}",
+            out.stderr
+        );
+    }
+}
