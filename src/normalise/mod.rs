@@ -31,14 +31,13 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// numbers, statuses): as `CompactString`s they are held inline, without an allocation each to
 /// make, clone into calls and results, and free, for every row of a large export. Serialised
 /// only to be read back by this build (a large export's preview keeps its rows in a temporary
-/// file, `engine/spill.rs`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// file, `engine/spill.rs`; its `Serialize` and `Deserialize` are in `wire/appointment.rs`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Appointment {
     pub id: CompactString,
     pub patient_id: Option<CompactString>,
     pub first_name: CompactString,
     pub last_name: Option<CompactString>,
-    #[serde(with = "wire::optional_date")]
     pub birth_date: Option<NaiveDate>,
     pub phone: Phone,
     /// The later phone columns that also hold a number the practice may call, in column order
@@ -49,9 +48,7 @@ pub struct Appointment {
     /// request not to be called on one of them keeps the row from being called on any (see
     /// [`Appointment::other_numbers`]).
     pub uncallable_numbers: Vec<(CompactString, CompactString)>,
-    #[serde(with = "wire::moment")]
     pub start: DateTime<Tz>,
-    #[serde(with = "wire::optional_moment")]
     pub end: Option<DateTime<Tz>>,
     pub appointment_type: Option<CompactString>,
     pub description: Option<CompactString>,

@@ -1,10 +1,13 @@
-//! How an appointment's dates and moments are written when its row is kept in a file (a large
-//! export's streamed preview keeps its normalised rows in a temporary file between its two
-//! passes, `engine/spill.rs`), for `#[serde(with = ...)]`.
+//! How an appointment is written when its row is kept in a file (a large export's streamed
+//! preview keeps its normalised rows in a temporary file between its two passes,
+//! `engine/spill.rs`): its `Serialize` and `Deserialize` ([`appointment`]), and here its dates
+//! and moments.
 //!
 //! chrono's serde writes a moment as text and cannot read a `DateTime<Tz>` back; these write
 //! the moment as its UTC seconds and nanoseconds with its zone's place in chrono-tz's list, and
 //! a date as its day number: read back exactly, without parsing text for every row.
+
+mod appointment;
 
 use std::cell::RefCell;
 
@@ -66,58 +69,6 @@ fn place_parts<E: Error>((seconds, nanos, zone): Parts) -> Result<DateTime<Tz>, 
     let utc = DateTime::from_timestamp(seconds, nanos)
         .ok_or_else(|| E::custom(format!("no moment {seconds}.{nanos}")))?;
     Ok(utc.with_timezone(zone))
-}
-
-/// A `DateTime<Tz>` (an appointment's start).
-pub mod moment {
-    use crate::normalise::wire::{from_parts, parts, Parts};
-    use chrono::DateTime;
-    use chrono_tz::Tz;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &DateTime<Tz>, s: S) -> Result<S::Ok, S::Error> {
-        parts(t).serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Tz>, D::Error> {
-        from_parts(Parts::deserialize(d)?)
-    }
-}
-
-/// An `Option<DateTime<Tz>>` (an appointment's end).
-pub mod optional_moment {
-    use crate::normalise::wire::{from_parts, parts, Parts};
-    use chrono::DateTime;
-    use chrono_tz::Tz;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &Option<DateTime<Tz>>, s: S) -> Result<S::Ok, S::Error> {
-        t.as_ref().map(parts).serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Tz>>, D::Error> {
-        Option::<Parts>::deserialize(d)?.map(from_parts).transpose()
-    }
-}
-
-/// An `Option<NaiveDate>` (a birth date), as its day number from 1 January of year 1.
-pub mod optional_date {
-    use chrono::{Datelike, NaiveDate};
-    use serde::de::Error;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(date: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
-        date.map(|d| d.num_days_from_ce()).serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-        Option::<i32>::deserialize(d)?
-            .map(|days| {
-                NaiveDate::from_num_days_from_ce_opt(days)
-                    .ok_or_else(|| D::Error::custom(format!("no date number {days}")))
-            })
-            .transpose()
-    }
 }
 
 #[cfg(test)]
