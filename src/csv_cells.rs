@@ -54,9 +54,9 @@ pub fn restore(cell: &str) -> &str {
 /// A CSV writer whose every cell is neutralised. (With a 64 KB buffer: the results file gets a
 /// line for every row of a million-row preview.)
 ///
-/// A line is made in a buffer of its own and written whole. A cell with none of the bytes the
-/// csv crate quotes (see [`plain`]: most cells) is copied as it is, which is what the crate
-/// writes for it; any other cell is written by the crate's core writer, which quotes it.
+/// A line is made in a buffer of its own and written whole. A cell the csv crate would not quote
+/// (most cells) is copied as it is, which is what the crate writes for it; any other cell is
+/// written by the crate's core writer, which quotes it.
 pub(crate) struct Writer<W: Write> {
     out: std::io::BufWriter<W>,
     /// The line being made.
@@ -66,12 +66,6 @@ pub(crate) struct Writer<W: Write> {
     /// A neutralised cell, made here rather than in a new string: every masked number is one,
     /// so a line with a cell to quote has one too.
     quoted: Vec<u8>,
-}
-
-/// Whether the csv crate writes `cell` as it is: it holds no delimiter, quote, carriage return
-/// or newline (the bytes the crate's writer quotes a cell for, as we build it).
-fn plain(cell: &[u8]) -> bool {
-    memchr::memchr3(b'"', b'\n', b'\r', cell).is_none() && memchr::memchr(b',', cell).is_none()
 }
 
 impl<W: Write> Writer<W> {
@@ -115,7 +109,8 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    /// Makes the line cell by cell: plain cells as they are, others through the core writer.
+    /// Makes the line cell by cell: those the core writer would not quote as they are (its own
+    /// test, a table lookup a byte), others through the core writer.
     fn push_cells<const N: usize>(&mut self, cells: [&str; N]) -> std::io::Result<()> {
         // A line of no cell is a line of one empty cell (`""`).
         if N == 0 {
@@ -127,7 +122,7 @@ impl<W: Write> Writer<W> {
             }
             let bytes = cell.as_bytes();
             let formula = needs_quote(cell);
-            if plain(bytes) && N > 1 {
+            if N > 1 && !self.core.should_quote(bytes) {
                 if formula {
                     self.line.push(b'\'');
                 }
