@@ -53,50 +53,121 @@ pub fn restore(cell: &str) -> &str {
 
 /// A CSV writer whose every cell is neutralised. (With a 64 KB buffer: the results file gets a
 /// line for every row of a million-row preview.)
+///
+/// A line is made in a buffer of its own and written whole. A cell the csv crate would not quote
+/// (most cells) is copied as it is, which is what the crate writes for it; any other cell is
+/// written by the crate's core writer, which quotes it.
 pub(crate) struct Writer<W: Write> {
-    inner: csv::Writer<W>,
-    /// A quoted cell, made here rather than in a new string: every masked number is one, so a
-    /// results file has one for nearly every line.
+    out: std::io::BufWriter<W>,
+    /// The line being made.
+    line: Vec<u8>,
+    /// The csv crate's core writer, as the crate's own writer builds it.
+    core: csv_core::Writer,
+    /// A neutralised cell, made here rather than in a new string: every masked number is one,
+    /// so a line with a cell to quote has one too.
     quoted: Vec<u8>,
 }
 
 impl<W: Write> Writer<W> {
     pub(crate) fn new(sink: W) -> Self {
         Writer {
-            inner: csv::WriterBuilder::new()
-                .has_headers(false)
-                .buffer_capacity(1 << 16)
-                .from_writer(sink),
+            out: std::io::BufWriter::with_capacity(1 << 16, sink),
+            line: Vec::new(),
+            core: csv_core::WriterBuilder::new().build(),
             quoted: Vec::new(),
         }
     }
 
-    /// Writes one record, each cell neutralised (as [`neutralise`] gives it), field by field:
-    /// the same bytes as `write_record`.
-    pub(crate) fn write_row<'a>(
-        &mut self,
-        cells: impl IntoIterator<Item = &'a str>,
-    ) -> csv::Result<()> {
-        for cell in cells {
-            if needs_quote(cell) {
-                self.quoted.clear();
-                self.quoted.push(b'\'');
-                self.quoted.extend_from_slice(cell.as_bytes());
-                self.inner.write_field(&self.quoted)?;
-            } else {
-                self.inner.write_field(cell)?;
+    /// Writes one record, each cell neutralised (as [`neutralise`] gives it): the same bytes as
+    /// the csv crate's `write_record`. (Every caller writes the same columns on every line, so
+    /// the crate's check that each line has as many cells as the first is not made.)
+    ///
+    /// The cells are joined first, and the line looked at once: with only its own commas and no
+    /// quote, carriage return or newline, every cell is plain and the line is written so (most
+    /// lines). Otherwise it is made again cell by cell.
+    pub(crate) fn write_row<const N: usize>(&mut self, cells: [&str; N]) -> csv::Result<()> {
+        self.line.clear();
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                self.line.push(b',');
             }
+            if needs_quote(cell) {
+                self.line.push(b'\'');
+            }
+            self.line.extend_from_slice(cell.as_bytes());
         }
-        self.inner.write_record(None::<&[u8]>)
+        // (A lone empty cell is quoted: left to the core writer.)
+        let joined = N > 1
+            && memchr::memchr3(b'"', b'\n', b'\r', &self.line).is_none()
+            && memchr::memchr_iter(b',', &self.line).count() == N - 1;
+        if !joined {
+            self.line.clear();
+            self.push_cells(cells)?;
+        }
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)?;
+        Ok(())
+    }
+
+    /// Makes the line cell by cell: those the core writer would not quote as they are (its own
+    /// test, a table lookup a byte), others through the core writer.
+    fn push_cells<const N: usize>(&mut self, cells: [&str; N]) -> std::io::Result<()> {
+        // A line of no cell is a line of one empty cell (`""`).
+        if N == 0 {
+            self.push_through_core(b"")?;
+        }
+        for (i, cell) in cells.into_iter().enumerate() {
+            if i > 0 {
+                self.line.push(b',');
+            }
+            let bytes = cell.as_bytes();
+            let formula = needs_quote(cell);
+            if N > 1 && !self.core.should_quote(bytes) {
+                if formula {
+                    self.line.push(b'\'');
+                }
+                self.line.extend_from_slice(bytes);
+                continue;
+            }
+            let mut quoted = std::mem::take(&mut self.quoted);
+            quoted.clear();
+            if formula {
+                quoted.push(b'\'');
+            }
+            quoted.extend_from_slice(bytes);
+            let pushed = self.push_through_core(&quoted);
+            self.quoted = quoted;
+            pushed?;
+        }
+        Ok(())
+    }
+
+    /// Appends `cell` as the core writer writes a line of that one cell, without its newline.
+    fn push_through_core(&mut self, cell: &[u8]) -> std::io::Result<()> {
+        use csv_core::WriteResult::InputEmpty;
+        let at = self.line.len();
+        // Room for the worst case: every byte a quote, two quotes about it, the newline.
+        self.line.resize(at + 2 * cell.len() + 3, 0);
+        let (done, read, field) = self.core.field(cell, &mut self.line[at..]);
+        let (ended, end) = match done {
+            InputEmpty => self.core.terminator(&mut self.line[at + field..]),
+            full => (full, 0),
+        };
+        if ended != InputEmpty || read != cell.len() || end == 0 {
+            return Err(std::io::Error::other("a CSV cell did not fit its line"));
+        }
+        // Without the newline.
+        self.line.truncate(at + field + end - 1);
+        Ok(())
     }
 
     pub(crate) fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
+        self.out.flush()
     }
 
     /// Flushes and hands back the sink (to sync it to disk and rename it into place).
     pub(crate) fn into_inner(self) -> std::io::Result<W> {
-        self.inner.into_inner().map_err(|e| e.into_error())
+        self.out.into_inner().map_err(|e| e.into_error())
     }
 }
 
@@ -137,6 +208,61 @@ mod tests {
             assert_eq!(neutralise(cell), written, "{cell:?}");
             assert_eq!(restore(written), cell, "{written:?}");
         }
+    }
+
+    /// Every line is the csv crate's own line of the neutralised cells: cells with commas,
+    /// quotes, carriage returns and newlines are quoted as the crate quotes them, every other
+    /// character is written as it is.
+    #[test]
+    fn lines_are_those_the_csv_crate_writes() {
+        fn ours<const N: usize>(cells: [&str; N]) -> String {
+            let mut w = Writer::new(Vec::new());
+            w.write_row(cells).unwrap();
+            String::from_utf8(w.into_inner().unwrap()).unwrap()
+        }
+        fn crates<const N: usize>(cells: [&str; N]) -> String {
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
+            w.write_record(cells.map(|c| neutralise(c).into_owned()))
+                .unwrap();
+            String::from_utf8(w.into_inner().unwrap()).unwrap()
+        }
+        let mut cells: Vec<String> = (0..0x80u8)
+            .map(char::from)
+            .chain(['é', '…', '\u{85}', '\u{2028}', '😀'])
+            .flat_map(|c| [format!("{c}"), format!("a{c}b"), format!("{c}x{c}")])
+            .collect();
+        cells.extend(
+            [
+                "",
+                "Smith, Jo",
+                "say \"hi\"",
+                "\"",
+                "\"\"",
+                "two\nlines",
+                "cr\r",
+                "\r\n",
+                "=1,2",
+                "-\"x\"",
+                "+1312***0147",
+                "'@a,b",
+                "\t,",
+                "plain",
+            ]
+            .map(String::from),
+        );
+        for a in &cells {
+            for b in ["", "x", "Doe, \"J\"\n"] {
+                assert_eq!(ours([a, b]), crates([a, b]), "{a:?} {b:?}");
+                assert_eq!(ours([b, a, b]), crates([b, a, b]), "{a:?} {b:?}");
+            }
+            assert_eq!(ours([a]), crates([a]), "{a:?}");
+        }
+        assert_eq!(ours([]), crates([]));
+        assert_eq!(ours(["", ""]), ",\n");
+        assert_eq!(ours([""]), "\"\"\n");
+        assert_eq!(ours(["a,b", "=c\"d"]), "\"a,b\",\"'=c\"\"d\"\n");
     }
 
     #[test]

@@ -429,6 +429,17 @@ impl Record {
     /// Each cell's length and width, and where the cells start; `None` if `bytes` does not
     /// hold the whole head.
     fn head(bytes: &[u8]) -> Option<Head> {
+        // Every number below 128 (nearly every record): a byte each, read at once.
+        if let Some(short) = bytes
+            .get(..2 * COLUMNS)
+            .filter(|b| b.iter().all(|&b| b < 0x80))
+        {
+            let mut cells = [(0, 0); COLUMNS];
+            for (cell, pair) in cells.iter_mut().zip(short.chunks_exact(2)) {
+                *cell = (usize::from(pair[0]), usize::from(pair[1]));
+            }
+            return Some((cells, 2 * COLUMNS));
+        }
         let mut at = 0;
         let mut cells = [(0, 0); COLUMNS];
         for cell in &mut cells {
@@ -1132,7 +1143,15 @@ fn fit_owned(s: Cow<'_, str>, width: usize) -> Cow<'_, str> {
 /// U+009F), looked for in its bytes: U+0080 to U+009F are 0xC2 then 0x80 to 0x9F in UTF-8.
 fn has_control(s: &str) -> bool {
     let b = s.as_bytes();
-    if !b.iter().any(|&c| c < 0x20 || c == 0x7f || c == 0xc2) {
+    // Each byte looked at without stopping at the first one found, 16 at a time (a reason is
+    // tens of bytes, and nearly never holds one).
+    let odd = |c: u8| (c < 0x20) | (c == 0x7f) | (c == 0xc2);
+    let mut blocks = b.chunks_exact(16);
+    let in_blocks = blocks.by_ref().any(|block| {
+        <&[u8; 16]>::try_from(block)
+            .is_ok_and(|block| block.iter().fold(false, |any, &c| any | odd(c)))
+    });
+    if !in_blocks && !blocks.remainder().iter().any(|&c| odd(c)) {
         return false;
     }
     b.iter().enumerate().any(|(i, &c)| {
@@ -1211,6 +1230,31 @@ mod tests {
             String::from_utf8(written).unwrap(),
             String::from_utf8(expected).unwrap()
         );
+    }
+
+    #[test]
+    fn record_heads_read_back_as_written() {
+        for cells in [
+            [(1, 1), (23, 23), (0, 0), (12, 12), (127, 127), (44, 40)],
+            [
+                (1, 1),
+                (128, 127),
+                (0, 0),
+                (300, 200),
+                (5, 5),
+                (70_000, 69_999),
+            ],
+        ] {
+            let mut bytes = Vec::new();
+            for (len, width) in cells {
+                Record::push_number(&mut bytes, len);
+                Record::push_number(&mut bytes, width);
+            }
+            let at = bytes.len();
+            bytes.extend_from_slice(b"cells");
+            assert_eq!(Record::head(&bytes), Some((cells, at)));
+            assert_eq!(Record::head(&bytes[..at - 1]), None);
+        }
     }
 
     #[test]
@@ -1297,6 +1341,21 @@ mod tests {
         for c in (0..=0x10ffff).filter_map(char::from_u32) {
             let s = format!("a{c}b");
             assert_eq!(has_control(&s), s.contains(char::is_control), "{c:?}");
+        }
+    }
+
+    /// In a long text too, wherever the character is (the bytes are looked at 16 at a time).
+    #[test]
+    fn control_characters_are_found_anywhere_in_a_long_text() {
+        for c in (0..0x800).chain(0xfff0..0x10000).filter_map(char::from_u32) {
+            for before in [0, 1, 15, 16, 17, 31, 40] {
+                let s = format!("{}{c}{}", "a".repeat(before), "b".repeat(20));
+                assert_eq!(
+                    has_control(&s),
+                    s.contains(char::is_control),
+                    "{c:?} {before}"
+                );
+            }
         }
     }
 
