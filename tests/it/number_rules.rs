@@ -179,6 +179,21 @@ async fn the_next_night_the_number_is_called_as_soon_as_24_hours_have_passed() {
     assert_eq!(annie.posted_ids().await, ["A1", "A2"]);
 }
 
+/// The night's rerun an hour after [`nightly`] on the 10th, with A1 moved from 10:00 to 15:00
+/// the next day.
+fn moved_an_hour_later(t: &Test) -> Test {
+    let moved = od_row(
+        "A1",
+        &[
+            ("WirelessPhone", PHONE),
+            ("AptDateTime", "2026-11-11 15:00:00"),
+        ],
+    );
+    t.clone()
+        .now(Some("2026-11-10T19:00:00-06:00"))
+        .od_rows(&[&moved])
+}
+
 /// An appointment moved after its reminder gets a new one when the rules allow it; when they do
 /// not (the 24 hours since the reminder end after the calling day), the row needs a person.
 #[tokio::test(flavor = "multi_thread")]
@@ -189,17 +204,7 @@ async fn an_appointment_moved_after_its_reminder_needs_attention_when_it_cannot_
         .run_async()
         .await
         .assert_status(0);
-    let moved = od_row(
-        "A1",
-        &[
-            ("WirelessPhone", PHONE),
-            ("AptDateTime", "2026-11-11 15:00:00"),
-        ],
-    );
-    let out = t
-        .clone()
-        .now(Some("2026-11-10T19:00:00-06:00"))
-        .od_rows(&[&moved])
+    let out = moved_an_hour_later(&t)
         .args(["--report", "report.html"])
         .run_async()
         .await;
@@ -243,19 +248,7 @@ async fn an_appointment_moved_after_a_killed_run_says_the_old_time_may_have_been
     }
     running.signal("KILL");
     running.wait().await;
-    let moved = od_row(
-        "A1",
-        &[
-            ("WirelessPhone", PHONE),
-            ("AptDateTime", "2026-11-11 15:00:00"),
-        ],
-    );
-    let out = t
-        .clone()
-        .now(Some("2026-11-10T19:00:00-06:00"))
-        .od_rows(&[&moved])
-        .run_async()
-        .await;
+    let out = moved_an_hour_later(&t).run_async().await;
     out.assert_status(1);
     let row = out.result_for("A1");
     assert_eq!(row["status"], "skipped", "{row:?}");
