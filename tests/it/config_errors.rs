@@ -52,18 +52,28 @@ unknown field `request_per_minute`, expected one of `requests_per_minute`, `max_
 fn assert_voicemail_refused(voicemail: &str, message: &str) {
     let config = format!("{CONFIG}\n[templates]\nvoicemail = \"{voicemail}\"\n");
     let out = with_config(&config).args(["--dry-run"]).run();
+    assert_refused_at(&out, &config, "voicemail", "[templates] voicemail", message);
+}
+
+/// A run of `config` stopped at start-up, with `message` after the file, the line that starts
+/// with `line_start`, and `key`.
+#[track_caller]
+fn assert_refused_at(
+    out: &crate::harness::Output,
+    config: &str,
+    line_start: &str,
+    key: &str,
+    message: &str,
+) {
     let line = config
         .lines()
-        .position(|l| l.starts_with("voicemail"))
+        .position(|l| l.starts_with(line_start))
         .unwrap()
         + 1;
     let config_path = out.dir.join("config.toml");
     assert_error(
-        &out,
-        &format!(
-            "{}:{line}: [templates] voicemail: {message}",
-            config_path.display()
-        ),
+        out,
+        &format!("{}:{line}: {key}: {message}", config_path.display()),
     );
 }
 
@@ -398,19 +408,12 @@ fn a_language_block_repeating_its_own_value_is_accepted() {
 #[test]
 fn a_zero_api_timeout_is_refused() {
     let config = CONFIG.replace("timeout = \"5s\"", "timeout = \"0s\"");
-    let out = with_config(&config).run();
-    let line = config
-        .lines()
-        .position(|l| l.starts_with("timeout"))
-        .unwrap()
-        + 1;
-    let config_path = out.dir.join("config.toml");
-    assert_error(
-        &out,
-        &format!(
-            "{}:{line}: [api] timeout: a timeout of zero would end every request before Annie \
-             could answer; give a few seconds at least, such as \"30s\" (the default)",
-            config_path.display()
-        ),
+    assert_refused_at(
+        &with_config(&config).run(),
+        &config,
+        "timeout",
+        "[api] timeout",
+        "a timeout of zero would end every request before Annie could answer; give a few \
+         seconds at least, such as \"30s\" (the default)",
     );
 }
