@@ -119,7 +119,19 @@ impl Settings {
             false => Mode::Send,
         };
         let api = |key_env: Option<&Located>, base_url: Option<&Located>| match mode {
-            Mode::Preview => Ok(None),
+            // A preview needs no API, but says what would stop the sending run (a key not set
+            // is not among it: a preview is often made on a machine without one).
+            Mode::Preview => {
+                // (Where the key would come from is checked for a preview too, with its own
+                // error.)
+                let keys_set = |var: &str| env(var).or_else(|| Some("(set)".to_string()));
+                if api::key_variable(&config, key_env).is_ok() {
+                    if let Err(e) = api::api(&config, &keys_set, key_env, base_url) {
+                        tracing::warn!("a sending run would stop before calling anyone: {e:#}");
+                    }
+                }
+                Ok(None)
+            }
             // The base URL is filled in when the in-process sandbox has a port.
             Mode::Send if run.sandbox => Ok(Some(ApiSettings {
                 base_url: String::new(),

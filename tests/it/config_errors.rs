@@ -408,12 +408,22 @@ fn a_language_block_repeating_its_own_value_is_accepted() {
 #[test]
 fn a_zero_api_timeout_is_refused() {
     let config = CONFIG.replace("timeout = \"5s\"", "timeout = \"0s\"");
-    assert_refused_at(
-        &with_config(&config).run(),
-        &config,
-        "timeout",
-        "[api] timeout",
-        "a timeout of zero would end every request before Annie could answer; give a few \
-         seconds at least, such as \"30s\" (the default)",
+    let message = "a timeout of zero would end every request before Annie could answer; give a \
+                   few seconds at least, such as \"30s\" (the default)";
+    let out = with_config(&config).run();
+    assert_refused_at(&out, &config, "timeout", "[api] timeout", message);
+    // The preview (which needs no API) says what would stop the sending run.
+    let preview = with_config(&config).args(["--dry-run"]).run();
+    preview.assert_status(0);
+    let line = config
+        .lines()
+        .position(|l| l.starts_with("timeout"))
+        .unwrap()
+        + 1;
+    let config_path = preview.dir.join("config.toml");
+    let warning = format!(
+        "a sending run would stop before calling anyone: {}:{line}: [api] timeout: {message}",
+        config_path.display()
     );
+    assert!(preview.stderr.contains(&warning), "{}", preview.stderr);
 }
