@@ -7,7 +7,7 @@
 //! order the planning made them, as if the stages ran one after the other on one thread.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -50,36 +50,11 @@ impl Turns {
         let (jobs, receiver) = sync_channel::<Job>(2);
         let kept = Arc::new(AtomicUsize::new(0));
         let counted = kept.clone();
-        let thread = std::thread::spawn(move || {
-            let mut kept: Vec<Option<KeptCalls>> = (0..locations).map(|_| None).collect();
-            for job in receiver {
-                match job {
-                    Job::Settled(rows) => send(&outputs, rows)?,
-                    Job::Calls(job) => {
-                        let Calls {
-                            location,
-                            dispatcher,
-                            calls,
-                            schedule,
-                            free_before,
-                        } = *job;
-                        let calls_kept = match &mut kept[location] {
-                            Some(calls_kept) => calls_kept,
-                            None => kept[location].insert(KeptCalls::new()?),
-                        };
-                        let out = outputs.clone();
-                        dispatcher.preview_calls(calls, schedule, out, calls_kept, free_before)?;
-                        let rows = kept.iter().flatten().map(KeptCalls::rows).sum();
-                        counted.store(rows, Ordering::Relaxed);
-                    }
-                }
-            }
-            Ok(kept)
-        });
+        let thread = std::thread::spawn(move || take_turns(receiver, locations, outputs, counted));
         Turns { jobs, thread, kept }
     }
 
-    /// Hands a job over, in order; waits while one waits already. An error is the thread's
+    /// Hands a job over, in order; waits while two wait already. An error is the thread's
     /// (it stopped early: the kept calls' temporary file, or the collector gone).
     pub(super) fn send(&self, job: Job) -> anyhow::Result<()> {
         if self.jobs.send(job).is_ok() {
@@ -111,6 +86,41 @@ impl Turns {
             )),
         }
     }
+}
+
+/// The thread's work: every job, in order, until the planning hangs up; then each location's
+/// kept calls. `counted` is kept up to date with the rows whose calls are kept.
+fn take_turns(
+    jobs: Receiver<Job>,
+    locations: usize,
+    outputs: Outputs,
+    counted: Arc<AtomicUsize>,
+) -> anyhow::Result<Vec<Option<KeptCalls>>> {
+    let mut kept: Vec<Option<KeptCalls>> = (0..locations).map(|_| None).collect();
+    for job in jobs {
+        let Calls {
+            location,
+            dispatcher,
+            calls,
+            schedule,
+            free_before,
+        } = match job {
+            Job::Settled(rows) => {
+                send(&outputs, rows)?;
+                continue;
+            }
+            Job::Calls(calls) => *calls,
+        };
+        let calls_kept = match &mut kept[location] {
+            Some(calls_kept) => calls_kept,
+            None => kept[location].insert(KeptCalls::new()?),
+        };
+        let out = outputs.clone();
+        dispatcher.preview_calls(calls, schedule, out, calls_kept, free_before)?;
+        let rows = kept.iter().flatten().map(KeptCalls::rows).sum();
+        counted.store(rows, Ordering::Relaxed);
+    }
+    Ok(kept)
 }
 
 /// Rows for the collector, as one message.
