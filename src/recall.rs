@@ -44,7 +44,7 @@ pub fn recall(
             continue;
         };
         let start = appointment.start.to_rfc3339();
-        let attempts = ledger.attempts_for(location, &appointment.id)?;
+        let attempts = ledger.attempts_for(location, &appointment.id, &start)?;
         if attempts.iter().any(|a| a.start_time != start) {
             let before = |outcomes: &[Outcome]| {
                 attempts
@@ -82,7 +82,7 @@ pub fn sent_before(
     appointment: &crate::normalise::Appointment,
 ) -> anyhow::Result<bool> {
     let start = appointment.start.to_rfc3339();
-    let attempts = ledger.attempts_for(location, &appointment.id)?;
+    let attempts = ledger.attempts_for(location, &appointment.id, &start)?;
     Ok(attempts
         .iter()
         .find(|a| a.start_time == start)
@@ -110,7 +110,7 @@ fn already_sent_instead(
     };
     let start = appointment.start.to_rfc3339();
     let sent = ledger
-        .attempts_for(location, &appointment.id)?
+        .attempts_for(location, &appointment.id, &start)?
         .into_iter()
         .find(|a| a.start_time == start && a.outcome == Outcome::Sent);
     Ok(match (sent, settled.appointment) {

@@ -58,25 +58,34 @@ impl Ledger {
         Ok(last.map(|t| parse_stamp(&t)))
     }
 
-    /// Every attempt `location` made for this appointment id, newest first (all start times).
+    /// Every attempt `location` made for this appointment id, newest first (every start time,
+    /// but for the attempts superseded at another).
     /// Each location's ids are its own (a group's practices number their appointments apart):
     /// another location's appointment with the same id is another appointment. (A ledger from
     /// before locations were recorded, read by a preview, has one practice's attempts.)
+    ///
+    /// `start` is the appointment's start time now (RFC 3339): attempts at another start time
+    /// that a later run superseded are left out, but not those at this one. An appointment
+    /// moved away and back again is the appointment its old attempt was for: a call that
+    /// attempt may have placed is looked for again, not forgotten.
     pub fn attempts_for(
         &self,
         location: &str,
         appointment_id: &str,
+        start: &str,
     ) -> anyhow::Result<Vec<Attempt>> {
         let mut stmt = self.conn.prepare_cached(if self.has_locations {
             "SELECT id, call_id, appointment_id, start_time, status, conversation_id, attempted_at, counts
-             FROM attempts WHERE appointment_id = ?1 AND location = ?2 AND superseded_at IS NULL
+             FROM attempts WHERE appointment_id = ?1 AND location = ?2
+               AND (superseded_at IS NULL OR start_time = ?3)
              ORDER BY attempted_at DESC, id DESC"
         } else {
             "SELECT id, call_id, appointment_id, start_time, status, conversation_id, attempted_at, counts
-             FROM attempts WHERE appointment_id = ?1 AND ?2 = ?2 AND superseded_at IS NULL
+             FROM attempts WHERE appointment_id = ?1 AND ?2 = ?2
+               AND (superseded_at IS NULL OR start_time = ?3)
              ORDER BY attempted_at DESC, id DESC"
         })?;
-        let rows = stmt.query_map(params![appointment_id, location], |r| {
+        let rows = stmt.query_map(params![appointment_id, location, start], |r| {
             Ok(Attempt {
                 id: r.get(0)?,
                 call_id: r.get(1)?,

@@ -60,12 +60,16 @@ fn attempts_survive_reopening_and_in_flight_stays_in_flight() {
         begin(&l, "k2", "A2", "2026-11-24T10:00:00-06:00", "n2", at(2));
     }
     let l = Ledger::open(&path).unwrap();
-    let a1 = l.attempts_for("", "A1").unwrap();
+    let a1 = l
+        .attempts_for("", "A1", "2026-11-24T09:00:00-06:00")
+        .unwrap();
     assert_eq!(a1.len(), 1);
     assert_eq!(a1[0].outcome, Outcome::Sent);
     assert_eq!(a1[0].conversation_id.as_deref(), Some("c1"));
     assert_eq!(
-        l.attempts_for("", "A2").unwrap()[0].outcome,
+        l.attempts_for("", "A2", "2026-11-24T10:00:00-06:00")
+            .unwrap()[0]
+            .outcome,
         Outcome::InFlight
     );
 }
@@ -114,7 +118,9 @@ fn a_moved_appointment_supersedes_its_old_attempts() {
     let id = begin(&l, "k1", "A1", "old", "n", at(1));
     finish(&l, id, Outcome::Sent, at(1));
     assert_eq!(l.supersede("", "A1", "new", at(2)).unwrap(), 1);
-    assert!(l.attempts_for("", "A1").unwrap().is_empty());
+    assert!(l.attempts_for("", "A1", "new").unwrap().is_empty());
+    // Moved back to its old time, it is the appointment that attempt was for again.
+    assert_eq!(l.attempts_for("", "A1", "old").unwrap().len(), 1);
     // Still a call to the number, though.
     assert_eq!(l.calls_to("", "n", at(0)).unwrap().len(), 1);
 }
@@ -256,7 +262,11 @@ fn a_version_one_ledger_is_read_by_a_preview_and_migrated_by_a_run() {
         assert_eq!(l.do_not_call("n1").unwrap(), None);
     }
     let l = Ledger::open(&path).unwrap();
-    assert_eq!(l.attempts_for("", "A1").unwrap().len(), 1, "history kept");
+    assert_eq!(
+        l.attempts_for("", "A1", "s").unwrap().len(),
+        1,
+        "history kept"
+    );
     let version: i64 = l
         .conn
         .pragma_query_value(None, "user_version", |r| r.get(0))

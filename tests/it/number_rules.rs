@@ -264,6 +264,37 @@ async fn an_appointment_moved_after_a_killed_run_says_the_old_time_may_have_been
     assert_eq!(annie.posted_ids().await, ["A1"]);
 }
 
+/// Moved away after a kill with its request in flight, then back to its old time: the old
+/// request is again the one for this appointment, so it is looked for in Annie, found, and the
+/// row is `sent` with its conversation (round-7 finding 4: it stayed superseded, and the row said
+/// "remind the patient another way" without the id, though the patient was reminded).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_appointment_moved_back_to_its_time_finds_the_call_its_killed_run_placed() {
+    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::from_secs(30)).await;
+    let t = Test::new().server(&annie.base_url());
+    let running = nightly(&t, 10, "18:00", "A1").spawn();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while annie.posts().await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no call reached Annie"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    running.signal("KILL");
+    running.wait().await;
+    let away = moved_an_hour_later(&t).run_async().await;
+    assert_eq!(away.result_for("A1")["status"], "skipped");
+    let back = nightly(&t, 10, "19:05", "A1").run_async().await;
+    back.assert_status(0);
+    let row = back.result_for("A1");
+    assert_eq!(row["status"], "sent", "{row:?}");
+    assert_eq!(row["needs_attention"], "false", "{row:?}");
+    assert!(!row["conversation_id"].is_empty(), "{row:?}");
+    assert!(row["reason"].contains("found in Annie"), "{row:?}");
+    assert_eq!(annie.posted_ids().await, ["A1"]);
+}
+
 /// A number resting after three failed calls in a row falls back to the patient's next phone
 /// column, with the reason in the results; a next number on the do-not-call list is never used
 /// (nor is the row called on its first).
