@@ -300,6 +300,15 @@ pub fn check(
             h.members[0].1.phone = phone;
             a = next;
         }
+        if let Some(passed) = &h.lead().phone_note {
+            // The columns before the one called, and why they are not (the office may want
+            // to correct the record), before any other note.
+            let note = match checked.schedule.notes.remove(&h.members[0].0) {
+                Some(other) => format!("{passed}; {other}"),
+                None => passed.to_string(),
+            };
+            checked.schedule.notes.insert(h.members[0].0, note);
+        }
         let moment = a.moment;
         let spacing_text = |at: Option<DateTime<Utc>>| {
             let rule = schedule::spacing_rule(spacing.gap());

@@ -520,6 +520,7 @@ mod tests {
             confirmed: None,
             opt_out: None,
             language: None,
+            phone_note: None,
             location: 0,
         }
     }

@@ -414,6 +414,7 @@ pub fn fingerprint(a: &Appointment) -> u64 {
         location,
         other_phones,
         uncallable_numbers,
+        phone_note,
     } = a;
     let mut h = rustc_hash::FxHasher::default();
     for text in [id, first_name, &phone.e164, &phone.national] {
@@ -431,7 +432,7 @@ pub fn fingerprint(a: &Appointment) -> u64 {
     let optional = [patient_id, last_name, appointment_type, description];
     for text in optional
         .into_iter()
-        .chain([status, confirmed, opt_out, language])
+        .chain([status, confirmed, opt_out, language, phone_note])
     {
         write_maybe(&mut h, text.as_deref(), write_text);
     }
@@ -539,6 +540,7 @@ mod tests {
             location: 0,
             other_phones: Vec::new(),
             uncallable_numbers: Vec::new(),
+            phone_note: None,
         })
     }
 

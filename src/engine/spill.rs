@@ -413,6 +413,9 @@ mod tests {
                 confirmed: some("Not Called"),
                 opt_out: i.is_multiple_of(7).then(|| "DoNotCall: Y".into()),
                 language: some("es"),
+                phone_note: i
+                    .is_multiple_of(5)
+                    .then(|| "WirelessPhone has letters; called on HmPhone instead".into()),
                 location: i as usize % 3,
             })),
         };

@@ -58,6 +58,10 @@ pub struct Appointment {
     pub opt_out: Option<CompactString>,
     /// The language column's value, as exported.
     pub language: Option<CompactString>,
+    /// When `phone` is not from the first phone column holding a value: which column it is
+    /// from, and why each one before it cannot be called (never the numbers), for the row's
+    /// reason: the office learns a record holds a number that cannot be called.
+    pub phone_note: Option<CompactString>,
     /// Index of its location in the settings' list (0 for a single practice).
     pub location: usize,
 }
@@ -283,7 +287,7 @@ pub fn normalise(
         })?,
     };
 
-    let (phone, other_phones, uncallable_numbers) =
+    let (phone, other_phones, uncallable_numbers, phone_note) =
         usable_phones(record, input, practice).map_err(Reason::with(NoValidPhone))?;
     let start =
         start_time(record, input, practice.timezone, &label).map_err(Reason::with(InvalidTime))?;
@@ -299,6 +303,7 @@ pub fn normalise(
         phone,
         other_phones,
         uncallable_numbers,
+        phone_note,
         start,
         end,
         appointment_type: optional(Field::AppointmentType),
@@ -393,12 +398,14 @@ fn names(
     Ok((first.into(), (!last.is_empty()).then(|| last.into())))
 }
 
-/// A row's numbers: the one to call, the others the practice may call (column, number), and
-/// those it may not (column, E.164); see [`usable_phones`].
+/// A row's numbers: the one to call, the others the practice may call (column, number), those
+/// it may not (column, E.164), and why the columns before the one called were passed over; see
+/// [`usable_phones`].
 type RowPhones = (
     Phone,
     Vec<(CompactString, Phone)>,
     Vec<(CompactString, CompactString)>,
+    Option<CompactString>,
 );
 
 /// The first phone column holding a number the practice may call: valid, spelled in digits, of
@@ -414,15 +421,31 @@ fn usable_phones(
     // The column's name only for the later numbers (the first one's is not kept).
     let mut others: Vec<(CompactString, Phone)> = Vec::new();
     let mut uncallable: Vec<(CompactString, CompactString)> = Vec::new();
+    // Why each column with a value before the first usable one cannot be called (rare: the
+    // texts are made only then).
+    let mut passed_over: Vec<String> = Vec::new();
+    let mut note = None;
     for (field, column) in input.columns.phones() {
         let Some(text) = record.get(field) else {
             continue;
         };
-        let Ok(number) = phone::classify(text, practice.phone_region) else {
-            continue;
+        let number = match phone::classify(text, practice.phone_region) {
+            Ok(number) => number,
+            Err(problem) => {
+                if first.is_none() {
+                    passed_over.push(format!("{column} {}", problem.describe()));
+                }
+                continue;
+            }
         };
         match (practice.phone_policy.refusal(&number), &first) {
-            (None, None) => first = Some(number.phone),
+            (None, None) => {
+                first = Some(number.phone);
+                if !passed_over.is_empty() {
+                    let why = passed_over.join(", ");
+                    note = Some(format!("{why}; called on {column} instead").into());
+                }
+            }
             (None, Some(f)) => {
                 let seen = f.e164 == number.phone.e164
                     || others.iter().any(|(_, p)| p.e164 == number.phone.e164);
@@ -430,7 +453,10 @@ fn usable_phones(
                     others.push((column.into(), number.phone));
                 }
             }
-            (Some(_), _) => {
+            (Some(problem), _) => {
+                if first.is_none() {
+                    passed_over.push(format!("{column} {}", problem.describe()));
+                }
                 // Refused by the policy, so never the same number as a usable one.
                 if !uncallable.iter().any(|(_, n)| *n == number.phone.e164) {
                     uncallable.push((column.into(), number.phone.e164));
@@ -439,7 +465,7 @@ fn usable_phones(
         }
     }
     if let Some(first) = first {
-        return Ok((first, others, uncallable));
+        return Ok((first, others, uncallable, note));
     }
     let mut notes = Vec::new();
     for (field, column) in input.columns.phones() {

@@ -49,6 +49,54 @@ async fn a_letter_o_for_a_zero_makes_the_column_unusable_and_the_next_is_called(
     assert_eq!(out.result_for("ONLYTYPO")["status"], "invalid");
 }
 
+/// A row called on a later phone column says why each column before it was passed over
+/// (without the numbers), in the preview and in the run: the office learns the record holds a
+/// number that cannot be called (round-7 finding 5: the row said nothing).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_row_called_on_a_later_column_says_why_the_first_was_passed_over() {
+    let annie = Annie::start().await;
+    let t = Test::new().server(&annie.base_url()).od_rows(&[
+        &od_row(
+            "TYPO",
+            &[
+                ("WirelessPhone", "815-555-O158"),
+                ("HmPhone", "(312) 555-0123"),
+            ],
+        ),
+        &od_row(
+            "TOLLFREE",
+            &[
+                ("WirelessPhone", "(800) 555-0100"),
+                ("HmPhone", "(312) 555-0125"),
+            ],
+        ),
+        &od_row("FINE", &[("HmPhone", "(312) 555-0124")]),
+    ]);
+    let expected = [
+        (
+            "TYPO",
+            "WirelessPhone contains letters; a phone number in a schedule is never spelled out; \
+             called on HmPhone instead",
+        ),
+        (
+            "TOLLFREE",
+            "WirelessPhone is a toll-free number, not a patient's phone; called on HmPhone \
+             instead",
+        ),
+    ];
+    for args in [vec!["--dry-run"], vec![]] {
+        let out = t.clone().args(args).run_async().await;
+        out.assert_status(0);
+        for (id, reason) in expected {
+            let row = out.result_for(id);
+            assert_eq!(row["reason"], reason, "{row:?}");
+            assert_eq!(row["needs_attention"], "false", "{row:?}");
+        }
+        // An empty first column is no news: nothing is said.
+        assert_eq!(out.result_for("FINE")["reason"], "");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn premium_rate_and_toll_free_numbers_are_refused_naming_the_type() {
     let annie = Annie::start().await;

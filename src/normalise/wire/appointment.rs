@@ -22,7 +22,7 @@ use crate::normalise::{Appointment, Phone};
 const VALUES: usize = 1 + TEXTS + 6;
 
 /// The texts joined, in the order [`texts`] gives them.
-const TEXTS: usize = 12;
+const TEXTS: usize = 13;
 
 /// An appointment's texts, in the order they are written (none: an optional text not set).
 fn texts(a: &Appointment) -> [Option<&str>; TEXTS] {
@@ -39,6 +39,7 @@ fn texts(a: &Appointment) -> [Option<&str>; TEXTS] {
         a.confirmed.as_deref(),
         a.opt_out.as_deref(),
         a.language.as_deref(),
+        a.phone_note.as_deref(),
     ]
 }
 
@@ -101,6 +102,7 @@ impl<'de> Visitor<'de> for AppointmentVisitor {
         };
         let (appointment_type, description, status) = (text()?, text()?, text()?);
         let (confirmed, opt_out, language) = (text()?, text()?, text()?);
+        let phone_note = text()?;
         if !texts.rest.is_empty() {
             return Err(Error::custom(
                 "an appointment's texts longer than their lengths",
@@ -137,6 +139,7 @@ impl<'de> Visitor<'de> for AppointmentVisitor {
             confirmed,
             opt_out,
             language,
+            phone_note,
             location: values.next()?,
         })
     }
@@ -226,6 +229,7 @@ mod tests {
             confirmed: some("Not Called"),
             opt_out: some("DoNotCall: Y"),
             language: some("es"),
+            phone_note: some("WirelessPhone has letters; called on HmPhone instead"),
             location: 2,
         }
     }
