@@ -229,12 +229,9 @@ async fn an_appointment_moved_after_its_reminder_needs_attention_when_it_cannot_
     assert_eq!(annie.posted_ids().await, ["A1"]);
 }
 
-/// The same when the run that called about the old time was killed with the request in flight
-/// (Annie placed the call; the ledger has it `in_flight`): it may have placed a call, so the
-/// row says the patient may have been told the old time, and needs a person (round-6 finding 5:
-/// the row named only the number's rest).
-#[tokio::test(flavor = "multi_thread")]
-async fn an_appointment_moved_after_a_killed_run_says_the_old_time_may_have_been_told() {
+/// The night of the 10th's run killed (`kill -9`) once Annie has its call for A1 (10:00 on
+/// the 11th): Annie placed the call, the ledger has the request `in_flight`.
+async fn killed_with_a_call_in_flight() -> (Annie, Test) {
     let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::from_secs(30)).await;
     let t = Test::new().server(&annie.base_url());
     let running = nightly(&t, 10, "18:00", "A1").spawn();
@@ -248,6 +245,16 @@ async fn an_appointment_moved_after_a_killed_run_says_the_old_time_may_have_been
     }
     running.signal("KILL");
     running.wait().await;
+    (annie, t)
+}
+
+/// The same when the run that called about the old time was killed with the request in flight
+/// (Annie placed the call; the ledger has it `in_flight`): it may have placed a call, so the
+/// row says the patient may have been told the old time, and needs a person (round-6 finding 5:
+/// the row named only the number's rest).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_appointment_moved_after_a_killed_run_says_the_old_time_may_have_been_told() {
+    let (annie, t) = killed_with_a_call_in_flight().await;
     let out = moved_an_hour_later(&t).run_async().await;
     out.assert_status(1);
     let row = out.result_for("A1");
@@ -270,19 +277,7 @@ async fn an_appointment_moved_after_a_killed_run_says_the_old_time_may_have_been
 /// "remind the patient another way" without the id, though the patient was reminded).
 #[tokio::test(flavor = "multi_thread")]
 async fn an_appointment_moved_back_to_its_time_finds_the_call_its_killed_run_placed() {
-    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::from_secs(30)).await;
-    let t = Test::new().server(&annie.base_url());
-    let running = nightly(&t, 10, "18:00", "A1").spawn();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while annie.posts().await.is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no call reached Annie"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    running.signal("KILL");
-    running.wait().await;
+    let (annie, t) = killed_with_a_call_in_flight().await;
     let away = moved_an_hour_later(&t).run_async().await;
     assert_eq!(away.result_for("A1")["status"], "skipped");
     let back = nightly(&t, 10, "19:05", "A1").run_async().await;
