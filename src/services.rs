@@ -213,6 +213,29 @@ impl Services {
         history::catch_up(client, &office.gate, location, ledger, now).await
     }
 
+    /// A group's locations with nobody to call tonight, when another has: each is checked
+    /// against Annie's recent conversations too (as [`Services::catch_up_history`] checks a
+    /// location before its first call), before any location calls. A request not to be
+    /// called heard in their calls holds for every location, and the morning `outcomes` that
+    /// would have recorded it may not have run. A failure is a warning: it cannot be the
+    /// reason the other locations' patients go without their reminders.
+    pub async fn catch_up_quiet_locations(&self, to_call: &[bool]) {
+        if self.offices.len() < 2 || !to_call.iter().any(|c| *c) {
+            return;
+        }
+        let quiet = self.offices.iter().zip(to_call).filter(|(_, c)| !**c);
+        for (office, _) in quiet {
+            if let Err(e) = self.catch_up_history(office, true).await {
+                tracing::warn!(
+                    location = %office.location.label(),
+                    "could not check this location's recent calls in Annie: {e:#}; a request \
+                     not to be called heard in them is not known to the other locations until \
+                     the morning's outcomes records it"
+                );
+            }
+        }
+    }
+
     /// Marks the old attempts of moved appointments superseded (sending runs only).
     pub fn supersede(
         &self,

@@ -82,6 +82,16 @@ struct Group {
 impl Group {
     /// Both sandboxes with their clocks at `now`; West allows `west_rpm` calls a minute.
     async fn start(now: &str, west_rpm: u32) -> Group {
+        Group::start_with(now, west_rpm, |_| {}).await
+    }
+
+    /// The same, North's sandbox set up further by `north`.
+    async fn start_with(
+        now: &str,
+        west_rpm: u32,
+        north: impl FnOnce(&mut annie_dispatch::sandbox::SandboxConfig),
+    ) -> Group {
+        let tweak_north = north;
         let dir = tempfile::tempdir().unwrap();
         let now = chrono::DateTime::parse_from_rfc3339(now)
             .unwrap()
@@ -89,6 +99,7 @@ impl Group {
         let north = test_sandbox(NORTH_KEY, &dir.path().join("north.jsonl"), |c| {
             c.from_numbers.push("+13125550101".into());
             c.now = Some(now);
+            tweak_north(c);
         })
         .await;
         let west = test_sandbox(WEST_KEY, &dir.path().join("west.jsonl"), |c| {
@@ -678,6 +689,44 @@ fn a_preview_with_wait_for_window_shows_each_locations_calls_from_its_own_openin
     let no_wait = preview(&[]);
     assert_eq!(no_wait.result_for("N1")["status"], "dry_run");
     assert_eq!(no_wait.result_for("W1")["status"], "deferred");
+}
+
+/// A patient who told North's call not to be called again, the night before, has a West
+/// appointment tonight and none at North, and the morning `outcomes` did not run: North is
+/// still checked against Annie before West calls, so West does not call (round-7 finding 1,
+/// its next-night half: North, with nobody to call, was not checked).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_heard_at_one_location_keeps_another_from_calling_the_next_night() {
+    const PHONE: &str = "+13125550147";
+    let mut group = Group::start_with(crate::harness::NOW, 6000, |c| {
+        c.opt_outs.insert(PHONE.to_string());
+        c.close_after = std::time::Duration::ZERO;
+    })
+    .await;
+    let row = |apt: &str, day: &str, clinic: &str| {
+        let start = format!("{day} 10:00:00");
+        let row = od_row(
+            apt,
+            &[("AptDateTime", start.as_str()), ("WirelessPhone", PHONE)],
+        );
+        format!("{row},{clinic},eng")
+    };
+    let t = group.test(&[row("N1", "2026-11-24", "1")]);
+    let night_1 = t.run_async().await;
+    night_1.assert_status(0);
+    assert_eq!(night_1.result_for("N1")["status"], "sent");
+    // The next evening, through the same ledger, without the morning's outcomes.
+    let night_2 = t
+        .clone()
+        .input("appointments.csv", export(&[row("W1", "2026-11-25", "2")]))
+        .now(Some("2026-11-24T18:30:00-06:00"))
+        .run_async()
+        .await;
+    let w1 = night_2.result_for("W1");
+    assert_eq!(w1["status"], "skipped", "{w1:?} {}", night_2.stderr);
+    assert_eq!(w1["reason_code"], "opted_out", "{w1:?}");
+    assert!(group.posts("west").is_empty(), "West called the patient");
+    group.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
