@@ -118,7 +118,10 @@ pub fn parse_list(text: &str, path: &Path, region: country::Id) -> anyhow::Resul
         if entry.is_empty() {
             continue;
         }
-        let parsed: Vec<_> = fields.iter().map(|f| phone::parse(f, region)).collect();
+        let parsed: Vec<_> = fields
+            .iter()
+            .map(|f| phone::parse(without_note(f), region))
+            .collect();
         let mut found = parsed.iter().filter_map(|p| p.as_ref().ok()).peekable();
         match found.peek() {
             Some(_) => {
@@ -154,9 +157,41 @@ pub fn parse_list(text: &str, path: &Path, region: country::Id) -> anyhow::Resul
     Ok(numbers)
 }
 
+/// A field's number without an office's note written after it (`(312) 555-0147 (cell)`): the
+/// text after its last digit, when it is set off by a space (it holds no digit, by its place).
+/// Letters among the digits stay, and make the number an error.
+fn without_note(field: &str) -> &str {
+    let Some(last) = field.rfind(|c: char| c.is_ascii_digit()) else {
+        return field;
+    };
+    let (number, rest) = field.split_at(last + 1);
+    match rest.starts_with(char::is_whitespace) {
+        true => number,
+        false => field,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A note after a number, in the same cell, is a note (round-7 note: "(cell)" stopped the
+    /// run); letters among the digits are still an error.
+    #[test]
+    fn a_note_after_a_number_is_a_note() {
+        let path = Path::new("dnc.txt");
+        let list = "(312) 555-0147 (cell)\n+1 773 555 0123 mobile, asked 2026-10-01\n";
+        assert_eq!(
+            parse_list(list, path, country::Id::US).unwrap(),
+            ["+13125550147", "+17735550123"]
+        );
+        for bad in ["815-555-O158 (cell)", "815-555-O158", "3125550147x (cell)"] {
+            let err = parse_list(bad, path, country::Id::US)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("dnc.txt:1: "), "{bad}: {err}");
+        }
+    }
 
     /// The list at `path`, as the engine reads it.
     fn load_list(path: &Path, region: country::Id) -> anyhow::Result<Vec<String>> {
