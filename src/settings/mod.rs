@@ -125,10 +125,11 @@ impl Settings {
                 // (Where the key would come from is checked for a preview too, with its own
                 // error.)
                 let keys_set = |var: &str| env(var).or_else(|| Some("(set)".to_string()));
-                if api::key_variable(&config, key_env).is_ok() {
-                    if let Err(e) = api::api(&config, &keys_set, key_env, base_url) {
+                match api::api(&config, &keys_set, key_env, base_url) {
+                    Err(e) if api::key_variable(&config, key_env).is_ok() => {
                         tracing::warn!("a sending run would stop before calling anyone: {e:#}");
                     }
+                    _ => {}
                 }
                 Ok(None)
             }
