@@ -41,6 +41,9 @@ pub enum ReasonCode {
     // deferred
     /// Outside calling hours (the practice's or the recipient's, or as the API said).
     CallingHours,
+    /// Another location called this number earlier in this run, and how that call ended (a
+    /// request not to be called?) could not be known before this call's time ran out.
+    EarlierCallUnsettled,
     // invalid
     /// The export row could not be read as a record (wrong number of fields, say).
     UnreadableRow,
@@ -89,7 +92,7 @@ pub enum ReasonCode {
 
 impl ReasonCode {
     /// Every code, in the order of the documentation's table.
-    pub const ALL: [ReasonCode; 32] = [
+    pub const ALL: [ReasonCode; 33] = [
         ReasonCode::FoundInAnnie,
         ReasonCode::WouldCall,
         ReasonCode::AlreadySent,
@@ -102,6 +105,7 @@ impl ReasonCode {
         ReasonCode::SharedNumber,
         ReasonCode::PerNumberLimit,
         ReasonCode::CallingHours,
+        ReasonCode::EarlierCallUnsettled,
         ReasonCode::UnreadableRow,
         ReasonCode::MissingField,
         ReasonCode::InvalidName,
@@ -139,6 +143,7 @@ impl ReasonCode {
             ReasonCode::SharedNumber => "shared_number",
             ReasonCode::PerNumberLimit => "per_number_limit",
             ReasonCode::CallingHours => "calling_hours",
+            ReasonCode::EarlierCallUnsettled => "earlier_call_unsettled",
             ReasonCode::UnreadableRow => "unreadable_row",
             ReasonCode::MissingField => "missing_field",
             ReasonCode::InvalidName => "invalid_name",
@@ -182,6 +187,9 @@ impl ReasonCode {
             ReasonCode::SharedNumber => "number shared with another appointment called tonight",
             ReasonCode::PerNumberLimit => "number called too recently",
             ReasonCode::CallingHours => "outside calling hours",
+            ReasonCode::EarlierCallUnsettled => {
+                "another location's call to the number tonight had not ended"
+            }
             ReasonCode::UnreadableRow => "row of the export could not be read",
             ReasonCode::MissingField => "required field is empty",
             ReasonCode::InvalidName => "patient name cannot be used",

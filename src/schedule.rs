@@ -141,7 +141,9 @@ pub fn spacing_rule(spacing: Duration) -> String {
 }
 
 /// The latest start of a call to each number in this run, over every location: the spacing
-/// between two locations' calls to one phone holds however their dispatchers interleave.
+/// between two locations' calls to one phone holds however their dispatchers interleave. Each
+/// start also keeps how that call ended, as far as this run knows ([`Earlier`]): a patient who
+/// told one location's call not to call again must not get the next location's call.
 #[derive(Debug)]
 pub struct Spacing {
     gap: Duration,
@@ -152,11 +154,44 @@ pub struct Spacing {
     between_locations: bool,
 }
 
-/// The starts [`Spacing`] recorded: number (E.164) → (location, start), the location as its
+/// How a location's call to a number ended, as far as this run knows: what another location
+/// must learn before it calls the number too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Earlier {
+    /// Its request has had no answer yet, or it may or may not have placed a call (not found in
+    /// Annie): nobody can say yet what the patient said.
+    Unsettled,
+    /// It placed a call: Annie's conversation, not yet read to its end.
+    Placed(String),
+    /// It placed no call, or its conversation closed without a request not to be called.
+    Clear,
+    /// In its conversation (the id) the patient asked not to be called again.
+    OptedOut(String),
+}
+
+/// Another location's latest call to a number in this run ([`Spacing::earlier_call`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EarlierCall {
+    /// The location that made it (its id).
+    pub(crate) location: String,
+    pub(crate) started: DateTime<Utc>,
+    pub(crate) call: Earlier,
+}
+
+/// One recorded start: the location (its place in [`Claims::locations`]), when, and how the
+/// call ended.
+#[derive(Debug)]
+struct Claim {
+    place: usize,
+    at: DateTime<Utc>,
+    call: Earlier,
+}
+
+/// The starts [`Spacing`] recorded: number (E.164) → its latest [`Claim`], the location as its
 /// place in `locations` (a run has a few; a number is written once, not once per call).
 #[derive(Debug, Default)]
 struct Claims {
-    numbers: FxHashMap<String, (usize, DateTime<Utc>)>,
+    numbers: FxHashMap<String, Claim>,
     locations: Vec<String>,
 }
 
@@ -181,31 +216,67 @@ impl Spacing {
         self.gap
     }
 
+    fn claims(&self) -> std::sync::MutexGuard<'_, Claims> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The latest start this run recorded for `number` at a location other than `location`.
     pub fn last_elsewhere(&self, location: &str, number: &str) -> Option<DateTime<Utc>> {
+        self.earlier_call(location, number).map(|e| e.started)
+    }
+
+    /// The latest call this run recorded to `number` when another location than `location`
+    /// made it, with how it ended so far.
+    pub(crate) fn earlier_call(&self, location: &str, number: &str) -> Option<EarlierCall> {
         if !self.between_locations {
             return None;
         }
-        let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let last = self.claims();
         let here = last.place(location);
-        last.numbers
-            .get(number)
-            .filter(|(other, _)| Some(*other) != here)
-            .map(|(_, t)| *t)
+        let claim = last.numbers.get(number).filter(|c| Some(c.place) != here)?;
+        Some(EarlierCall {
+            location: last.locations.get(claim.place).cloned().unwrap_or_default(),
+            started: claim.at,
+            call: claim.call.clone(),
+        })
     }
 
     /// Records that `location` starts a call to `number` at `now`, unless another location
-    /// started one less than the gap before: then `Err` with when it may.
+    /// started one less than the gap before: then `Err` with when it may. The preview's claim:
+    /// it makes no call, so how the other call ended is not asked.
     pub fn claim(
         &self,
         location: &str,
         number: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DateTime<Utc>> {
+        self.claim_after(location, number, now, None)
+    }
+
+    /// [`Spacing::claim`] for a call about to be sent, whose caller has looked at the other
+    /// location's call started at `checked` (`None`: there was none). Another location's call
+    /// it has not looked at (one started since) is `Err(now)` at the soonest: look at it first.
+    pub(crate) fn claim_checked(
+        &self,
+        location: &str,
+        number: &str,
+        now: DateTime<Utc>,
+        checked: Option<DateTime<Utc>>,
+    ) -> Result<(), DateTime<Utc>> {
+        self.claim_after(location, number, now, Some(checked))
+    }
+
+    fn claim_after(
+        &self,
+        location: &str,
+        number: &str,
+        now: DateTime<Utc>,
+        checked: Option<Option<DateTime<Utc>>>,
+    ) -> Result<(), DateTime<Utc>> {
         if !self.between_locations {
             return Ok(());
         }
-        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = self.claims();
         let here = match last.place(location) {
             Some(here) => here,
             None => {
@@ -213,19 +284,58 @@ impl Spacing {
                 last.locations.len() - 1
             }
         };
+        let mine = Claim {
+            place: here,
+            at: now,
+            call: Earlier::Unsettled,
+        };
         match last.numbers.get_mut(number) {
-            Some((other, t)) => {
-                if *other != here && *t + self.gap > now {
-                    return Err(*t + self.gap);
+            Some(claim) => {
+                if claim.place != here {
+                    if claim.at + self.gap > now {
+                        return Err(claim.at + self.gap);
+                    }
+                    if checked.is_some_and(|c| c != Some(claim.at)) {
+                        return Err(now);
+                    }
                 }
-                *other = here;
-                *t = now;
+                *claim = mine;
             }
             None => {
-                last.numbers.insert(number.to_string(), (here, now));
+                if checked.is_some_and(|c| c.is_some()) {
+                    // What was looked at is gone: cannot happen (a start is only replaced).
+                    return Err(now);
+                }
+                last.numbers.insert(number.to_string(), mine);
             }
         }
         Ok(())
+    }
+
+    /// Records how `location`'s call to `number` ended (its request answered, or found in
+    /// Annie), if it is still the latest call to the number.
+    pub(crate) fn settled(&self, location: &str, number: &str, call: Earlier) {
+        if !self.between_locations {
+            return;
+        }
+        let mut last = self.claims();
+        let here = last.place(location);
+        if let Some(claim) = last.numbers.get_mut(number) {
+            if Some(claim.place) == here {
+                claim.call = call;
+            }
+        }
+    }
+
+    /// Records what reading conversation `id`, the latest call to `number`, showed (`Clear` or
+    /// `OptedOut`), so that the next location to call the number need not read it again.
+    pub(crate) fn read(&self, number: &str, id: &str, call: Earlier) {
+        let mut last = self.claims();
+        if let Some(claim) = last.numbers.get_mut(number) {
+            if claim.call == Earlier::Placed(id.to_string()) {
+                claim.call = call;
+            }
+        }
     }
 }
 
@@ -466,6 +576,43 @@ mod tests {
         assert_eq!(s.claim("1", "+1", t), Ok(()));
         assert_eq!(s.claim("1", "+1", t), Ok(()));
         assert_eq!(s.last_elsewhere("2", "+1"), None);
+        s.settled("1", "+1", Earlier::Placed("c1".into()));
+        assert_eq!(s.earlier_call("2", "+1"), None);
         assert!(s.last.lock().unwrap().numbers.is_empty());
+    }
+
+    #[test]
+    fn a_call_keeps_how_it_ended_for_the_next_location() {
+        let s = Spacing::for_locations(Duration::seconds(2), 2);
+        let t = chicago(10, 0, 0);
+        assert_eq!(s.claim_checked("1", "+1", t, None), Ok(()));
+        let earlier = |call| EarlierCall {
+            location: "1".into(),
+            started: t,
+            call,
+        };
+        assert_eq!(s.earlier_call("2", "+1"), Some(earlier(Earlier::Unsettled)));
+        assert_eq!(s.earlier_call("1", "+1"), None);
+        // Another location cannot say how it ended; its own can.
+        s.settled("2", "+1", Earlier::Clear);
+        s.settled("1", "+1", Earlier::Placed("c1".into()));
+        assert_eq!(
+            s.earlier_call("2", "+1"),
+            Some(earlier(Earlier::Placed("c1".into())))
+        );
+        s.read("+1", "c0", Earlier::Clear);
+        s.read("+1", "c1", Earlier::OptedOut("c1".into()));
+        assert_eq!(
+            s.earlier_call("2", "+1"),
+            Some(earlier(Earlier::OptedOut("c1".into())))
+        );
+        // A claim after a look at another call than the latest must look again.
+        let later = t + Duration::seconds(3);
+        assert_eq!(s.claim_checked("2", "+1", later, None), Err(later));
+        assert_eq!(s.claim_checked("2", "+1", later, Some(t)), Ok(()));
+        assert_eq!(
+            s.earlier_call("1", "+1").map(|e| e.call),
+            Some(Earlier::Unsettled)
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::api::AnnieClient;
 use crate::clock::{self, Clock};
 use crate::collect;
-use crate::dispatch::{Dispatcher, Gate, Mode, Stop};
+use crate::dispatch::{Dispatcher, Gate, Mode, Peer, Peers, Stop};
 use crate::exit::WindowClosed;
 use crate::guard::OwnNumbers;
 use crate::history;
@@ -82,6 +82,9 @@ pub struct Services {
     /// The latest call to each number over every location: the spacing between a group's
     /// calls to one phone.
     pub spacing: Arc<Spacing>,
+    /// Every office's client, gate and stop flag, for reading a conversation one location's
+    /// call started before another location calls the number (see [`Spacing`]).
+    pub peers: Arc<Peers>,
     /// Every location's Annie and callback numbers: never a patient's, whichever location.
     pub own_numbers: Arc<OwnNumbers>,
 }
@@ -143,7 +146,17 @@ impl Services {
                 office.gate.preview_slot(office.clock.start());
             }
         }
+        let peers = offices
+            .iter()
+            .map(|o| Peer {
+                location: o.location.clone(),
+                client: o.client.clone(),
+                gate: o.gate.clone(),
+                stop: o.stop.clone(),
+            })
+            .collect();
         Ok(Services {
+            peers: Arc::new(Peers(peers)),
             ledger: ledger.map(|l| Arc::new(Mutex::new(l))),
             stop,
             offices,
@@ -180,6 +193,7 @@ impl Services {
             details,
             drain_timeout: office.drain_timeout,
             spacing: self.spacing.clone(),
+            peers: self.peers.clone(),
             bodies: true,
         }
     }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::gate::Gate;
+use super::peers::Peers;
 use super::stop::Stop;
 
 use crate::api::AnnieClient;
@@ -40,6 +41,9 @@ pub struct Dispatcher {
     pub details: Option<Arc<Mutex<CallDetails>>>,
     /// The run's latest call to each number, over every location.
     pub spacing: Arc<Spacing>,
+    /// Every location's client and gate: a call to a number another location called earlier
+    /// in this run first reads that call's conversation through them.
+    pub peers: Arc<Peers>,
     /// Whether each call's JSON body is made: always when sending; a streaming preview that
     /// neither writes (`--emit-requests`) nor shows (`--show-texts`) bodies skips it.
     pub bodies: bool,

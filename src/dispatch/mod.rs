@@ -2,10 +2,11 @@
 //!
 //! One pacer walks the calls: first those free now, in input order, then those held until a
 //! later moment of this run's calling window ([`crate::schedule`]), each when its moment comes.
-//! For each it checks the stop flag and calling hours, takes an in-flight permit, waits for its
-//! turn at the [`Gate`] (rate limiter plus any rate-limit pause), claims the number against the
-//! other locations' calls to it (the spacing), records the attempt in the ledger as `in_flight`,
-//! and hands the call to a worker task. A call whose window or spacing is not open when its turn
+//! For each it checks the stop flag and calling hours, learns how another location's call to the
+//! number earlier in this run ended (`earlier.rs`: a request not to be called skips this one),
+//! takes an in-flight permit, waits for its turn at the [`Gate`] (rate limiter plus any
+//! rate-limit pause), claims the number against the other locations' calls to it (the spacing),
+//! records the attempt in the ledger as `in_flight`, and hands the call to a worker task. A call whose window or spacing is not open when its turn
 //! comes goes back to wait, if it can still go before the window closes. Every input row leaves
 //! here as exactly one [`RowResult`] on the results channel: when this function returns and its
 //! senders drop, every call has a result.
@@ -20,8 +21,10 @@ use tokio::task::JoinSet;
 
 mod attempt;
 mod dispatcher;
+mod earlier;
 pub(crate) mod gate;
 mod kept;
+mod peers;
 mod shared;
 mod stop;
 
@@ -29,7 +32,8 @@ use attempt::attempt;
 pub use dispatcher::Dispatcher;
 pub use gate::Gate;
 pub use kept::KeptCalls;
-use shared::Shared;
+pub(crate) use peers::{Peer, Peers};
+use shared::{Paced, Shared};
 pub use stop::Stop;
 
 use crate::api::AnnieClient;
@@ -56,14 +60,6 @@ enum Body {
     /// Boxed: a preview's call moves through several vectors on its way to its rows, and a
     /// pointer moves cheaper than the call.
     Rendered(Box<Call>),
-}
-
-/// What became of a call at the pacer.
-enum Paced {
-    /// It has its result (or is with a worker).
-    Done,
-    /// It may not go yet, but may at this moment of the window: wait for it again.
-    Later(chrono::DateTime<chrono::Utc>, Call),
 }
 
 /// Calls rendered ahead of the pacer, in parallel.
@@ -330,8 +326,9 @@ fn take_turns(
     Ok(())
 }
 
-/// One call through the pacer: the limit, the stop flag and calling hours, an in-flight permit,
-/// the rate gate, the spacing claim, the ledger record, then a worker. Every path reports the
+/// One call through the pacer: the limit, the stop flag and calling hours, another location's
+/// earlier call to the number, an in-flight permit, the rate gate, the spacing claim, the ledger
+/// record, then a worker. Every path reports the
 /// call's rows, except a call that must wait for a later moment of the window
 /// ([`Paced::Later`]).
 #[allow(clippy::too_many_arguments)]
@@ -357,6 +354,12 @@ async fn pace(
     if let Some(held) = d.held_back(&call) {
         return Ok(shared.hold_back(call, held));
     }
+    // Another location of the group may have called this number earlier in this run: how that
+    // call ended (a request not to be called?) is known before this one takes a turn.
+    let (call, checked) = match shared.after_earlier(call).await {
+        Ok(go) => go,
+        Err(paced) => return Ok(paced),
+    };
     let permit = tokio::select! {
         p = permits.clone().acquire_owned() => p?,
         _ = d.stop.wait() => {
@@ -374,9 +377,10 @@ async fn pace(
     }
     // Another location may have called this number moments ago (its dispatcher runs beside
     // this one): claimed here, right before the request, so the spacing holds between starts.
-    if let Err(at) = d
-        .spacing
-        .claim(&d.location.id, &call.to_number, d.clock.now())
+    // A call another location started since the look above is looked at first.
+    if let Err(at) =
+        d.spacing
+            .claim_checked(&d.location.id, &call.to_number, d.clock.now(), checked)
     {
         drop(permit);
         return Ok(shared.spaced(call, at));
@@ -388,6 +392,10 @@ async fn pace(
                 ReasonCode::CannotRecord,
                 format!("not attempted: the ledger could not be written ({e:#})"),
             ));
+            // Nothing was placed: another location's call to the number need not wait for it.
+            let number = &call.to_number;
+            d.spacing
+                .settled(&d.location.id, number, schedule::Earlier::Clear);
             shared.report(&call, Status::NotAttempted, d.stop.reason());
             return Ok(Paced::Done);
         }

@@ -18,6 +18,15 @@ use crate::plan::Call;
 use crate::reason::{Reason, ReasonCode};
 use crate::reconcile::{self, Found, Lookup};
 use crate::results::{RowResult, Status};
+use crate::schedule::Earlier;
+
+/// What became of a call at the pacer.
+pub(super) enum Paced {
+    /// It has its result (or is with a worker).
+    Done,
+    /// It may not go yet, but may at this moment of the window: wait for it again.
+    Later(chrono::DateTime<chrono::Utc>, Call),
+}
 
 /// A call whose request has left, with its ledger rows.
 #[derive(Clone)]
@@ -214,6 +223,7 @@ impl Shared {
             .remove(&index);
         self.count_for_breaker(&outcome);
         let placement = outcome.placement();
+        self.note_for_spacing(&started, &placement);
         let (status, reason, http_status, counts) = match outcome {
             Final::Ambiguous {
                 http_status,
@@ -276,6 +286,19 @@ impl Shared {
             return self.report_rows(rows);
         }
         self.report_started(&started, status, reason, http_status, conversation);
+    }
+
+    /// Tells the other locations how this call ended ([`crate::schedule::Earlier`]): one about
+    /// to call the same number reads its conversation first, and waits while it may or may not
+    /// have been placed.
+    fn note_for_spacing(&self, started: &Started, placement: &Placement) {
+        let call = match placement {
+            Placement::Placed(id) => Earlier::Placed(id.clone()),
+            Placement::NotPlaced => Earlier::Clear,
+            Placement::MaybePlaced => return,
+        };
+        let number = &started.call.to_number;
+        self.d.spacing.settled(&self.d.location.id, number, call);
     }
 
     pub(super) fn report_started(
@@ -468,6 +491,12 @@ impl Shared {
             }
         };
         for ((started, http_status, reason), found) in held.into_iter().zip(found) {
+            let placement = match &found {
+                Found::Call(id) => Placement::Placed(id.clone()),
+                Found::Absent => Placement::NotPlaced,
+                Found::Unknown(_) => Placement::MaybePlaced,
+            };
+            self.note_for_spacing(&started, &placement);
             let (status, outcome, counts, note, id) = match found {
                 Found::Call(id) => (
                     Status::Sent,

@@ -91,7 +91,27 @@ impl Group {
         west_rpm: u32,
         north: impl FnOnce(&mut annie_dispatch::sandbox::SandboxConfig),
     ) -> Group {
-        let tweak_north = north;
+        Group::start_both(now, west_rpm, north, |_| {}).await
+    }
+
+    /// The same, each sandbox set up further by `each` (which location calls a shared number
+    /// first is not fixed, so both organisations' patients say the same).
+    async fn start_each(
+        now: &str,
+        west_rpm: u32,
+        each: impl Fn(&mut annie_dispatch::sandbox::SandboxConfig),
+    ) -> Group {
+        Group::start_both(now, west_rpm, &each, &each).await
+    }
+
+    /// The two sandboxes, North's set up further by `north` and West's by `west`.
+    async fn start_both(
+        now: &str,
+        west_rpm: u32,
+        north: impl FnOnce(&mut annie_dispatch::sandbox::SandboxConfig),
+        west: impl FnOnce(&mut annie_dispatch::sandbox::SandboxConfig),
+    ) -> Group {
+        let (tweak_north, tweak_west) = (north, west);
         let dir = tempfile::tempdir().unwrap();
         let now = chrono::DateTime::parse_from_rfc3339(now)
             .unwrap()
@@ -107,6 +127,7 @@ impl Group {
             c.timezone = chrono_tz::America::Los_Angeles;
             c.rpm = west_rpm;
             c.now = Some(now);
+            tweak_west(c);
         })
         .await;
         Group {
@@ -975,7 +996,11 @@ fn one_phone_at_two_clinics() -> Vec<String> {
 /// `[dispatch] same_number_spacing` after the first.
 #[tokio::test(flavor = "multi_thread")]
 async fn two_locations_calling_one_phone_are_spaced() {
-    let mut group = Group::start(crate::harness::NOW, 6000).await;
+    // The first call's conversation has ended by the second's turn (the second reads it first).
+    let mut group = Group::start_each(crate::harness::NOW, 6000, |c| {
+        c.close_after = std::time::Duration::ZERO;
+    })
+    .await;
     let rows = one_phone_at_two_clinics();
     let config = group
         .config()
@@ -1050,6 +1075,202 @@ async fn the_preview_shows_the_spacing_between_two_locations_calls_to_one_phone(
         .collect();
     assert_eq!(spaced.len(), 1, "{reasons:?}");
     assert!(reasons.iter().any(String::is_empty), "{reasons:?}");
+}
+
+/// The group config with `[dispatch] same_number_spacing` set to `gap`, and West's rate as
+/// high as North's (at 10 a minute, West's turns would hide how long its call waits).
+fn spaced(config: &str, gap: &str) -> String {
+    config
+        .replace(
+            "[dispatch]\n",
+            &format!("[dispatch]\nsame_number_spacing = \"{gap}\"\n"),
+        )
+        .replace("requests_per_minute = 10\n", "requests_per_minute = 6000\n")
+}
+
+/// Of N1 and W1 (one phone, see [`one_phone_at_two_clinics`]): the one called first, then the
+/// other, by when each was attempted (a row not attempted comes last).
+fn first_and_second(out: &crate::harness::Output) -> (&'static str, &'static str) {
+    let at = |id: &str| out.result_for(id)["attempted_at"].clone();
+    match (at("N1"), at("W1")) {
+        (n, w) if !n.is_empty() && (w.is_empty() || n < w) => ("N1", "W1"),
+        _ => ("W1", "N1"),
+    }
+}
+
+/// The sandbox (`north` or `west`) of N1's or W1's location.
+fn sandbox_of(apt: &str) -> &'static str {
+    match apt {
+        "N1" => "north",
+        _ => "west",
+    }
+}
+
+/// A patient with appointments at North and West on one phone tells the first location's call
+/// not to call this number again. The other location, at its spaced turn the same night, reads
+/// that conversation first and does not call (round-7 finding 1, its same-night half): its row
+/// is `skipped`, `opted_out`, naming the conversation, and the run exits 0. The ledger keeps the
+/// request: a preview, which reads nothing but the ledger, skips the row too, and a rerun calls
+/// nobody.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_heard_at_one_location_keeps_another_from_calling_the_same_night() {
+    let mut group = Group::start_each(crate::harness::NOW, 6000, |c| {
+        c.opt_outs.insert("+13125550147".to_string());
+        c.close_after = std::time::Duration::ZERO;
+    })
+    .await;
+    let config = spaced(&group.config(), "1s");
+    let t = group.test(&one_phone_at_two_clinics()).config(&config);
+    let out = t.run_async().await;
+    out.assert_status(0);
+    let (first, second) = first_and_second(&out);
+    assert_eq!(out.result_for(first)["status"], "sent");
+    let r = out.result_for(second);
+    assert_eq!(r["status"], "skipped", "{r:?} {}", out.stderr);
+    assert_eq!(r["reason_code"], "opted_out", "{r:?}");
+    let conversation = out.result_for(first)["conversation_id"].clone();
+    assert!(
+        r["reason"].starts_with(&format!(
+            "the patient asked not to be called (conversation {conversation}, "
+        )) && r["reason"].ends_with("'s call earlier in this run"),
+        "{r:?}"
+    );
+    let posts = || group.posts("north").len() + group.posts("west").len();
+    assert_eq!(posts(), 1, "the patient was called again");
+    assert_eq!(group.posts(sandbox_of(first)).len(), 1);
+
+    let preview = t.clone().args(["--dry-run"]).run_async().await;
+    let p = preview.result_for(second);
+    assert_eq!(
+        (p["status"].as_str(), p["reason_code"].as_str()),
+        ("skipped", "opted_out"),
+        "{p:?} {}",
+        preview.stderr
+    );
+    let rerun = t.run_async().await;
+    rerun.assert_status(0);
+    assert_eq!(rerun.result_for(second)["reason_code"], "opted_out");
+    assert_eq!(posts(), 1, "a rerun called the patient");
+    group.stop().await;
+}
+
+/// The first location's conversation is still open at the second's spaced turn: the second
+/// does not call yet, reads it again, and calls once it has closed with a confirmation.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_waits_while_another_locations_call_to_the_number_is_still_open() {
+    let mut group = Group::start_each(crate::harness::NOW, 6000, |c| {
+        c.close_after = std::time::Duration::from_secs(3);
+    })
+    .await;
+    let config = spaced(&group.config(), "1s");
+    let out = group
+        .test(&one_phone_at_two_clinics())
+        .config(&config)
+        .run_async()
+        .await;
+    group.stop().await;
+
+    out.assert_status(0);
+    let (first, second) = first_and_second(&out);
+    let at = |id: &str| {
+        let r = out.result_for(id);
+        assert_eq!(r["status"], "sent", "{r:?} {}", out.stderr);
+        chrono::DateTime::parse_from_rfc3339(&r["attempted_at"]).unwrap()
+    };
+    let gap = (at(second) - at(first)).num_milliseconds();
+    assert!(
+        gap >= 3_000,
+        "called {gap} ms after the first call, before it closed"
+    );
+    assert_eq!(group.posts("north").len(), 1);
+    assert_eq!(group.posts("west").len(), 1);
+    let reads = group.conversation_reads(sandbox_of(first));
+    assert!(
+        reads.len() >= 2,
+        "read while open, then closed: {reads:?} {:?} {}",
+        out.results(),
+        out.stderr
+    );
+}
+
+/// N1 and W1 on one phone, each location on its own mock Annie that answers every read of a
+/// conversation with `status` (both locations in Chicago, six seconds before the window
+/// closes). Returns the run and how many calls the two mocks received.
+async fn run_with_conversation_reads_answering(
+    status: u16,
+    message: &str,
+) -> (crate::harness::Output, usize) {
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, ResponseTemplate};
+    let now = "2026-11-23T19:59:54-06:00";
+    let mut mocks = Vec::new();
+    for _ in 0..2 {
+        let annie = crate::mock::Annie::start_with(now, std::time::Duration::ZERO).await;
+        let body = serde_json::json!({"success": false, "data": {}, "message": message});
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/v1/conversations/[^/]+$"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(body))
+            .with_priority(1)
+            .mount(&annie.server)
+            .await;
+        mocks.push(annie);
+    }
+    let config = spaced(GROUP, "1s")
+        .replace("{NORTH}", &mocks[0].base_url())
+        .replace("{WEST}", &mocks[1].base_url())
+        .replace("America/Los_Angeles", "America/Chicago");
+    let out = group_test(&config, &one_phone_at_two_clinics())
+        .now(Some(now))
+        .run_async()
+        .await;
+    let posts = mocks[0].posts().await.len() + mocks[1].posts().await.len();
+    (out, posts)
+}
+
+/// Annie answers 500 to every read of a conversation: the second location cannot learn what
+/// the patient told the first, so it does not call on a guess. It reads again while the window
+/// lasts, then its row is `deferred`, flagged, saying why, and the run exits 1.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_is_not_made_on_a_guess_when_the_earlier_call_cannot_be_read() {
+    let (out, posts) = run_with_conversation_reads_answering(500, "internal error").await;
+    let (first, second) = first_and_second(&out);
+    assert_eq!(out.result_for(first)["status"], "sent", "{}", out.stderr);
+    let r = out.result_for(second);
+    assert_eq!(r["status"], "deferred", "{r:?} {}", out.stderr);
+    assert_eq!(r["reason_code"], "earlier_call_unsettled", "{r:?}");
+    assert!(
+        r["reason"].contains(
+            "call to this number earlier in this run could not be read in Annie (HTTP 500: \
+             internal error)"
+        ),
+        "{r:?}"
+    );
+    assert_eq!(r["needs_attention"], "true", "{r:?}");
+    assert_eq!(posts, 1, "called on a guess");
+    out.assert_status(1);
+}
+
+/// The first location's key is refused when its conversation is read (HTTP 401): the second
+/// location's call is not made (`not_attempted`, the reason naming the key to check), as the
+/// run's rule for a refused key says; the run exits 1.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_key_when_reading_the_earlier_call_stops_the_call() {
+    let (out, posts) = run_with_conversation_reads_answering(401, "invalid API key").await;
+    let (first, second) = first_and_second(&out);
+    assert_eq!(out.result_for(first)["status"], "sent", "{}", out.stderr);
+    let r = out.result_for(second);
+    assert_eq!(
+        (r["status"].as_str(), r["reason_code"].as_str()),
+        ("not_attempted", "credentials_refused"),
+        "{r:?} {}",
+        out.stderr
+    );
+    assert!(
+        r["reason"].contains("API key was refused (HTTP 401)"),
+        "{r:?}"
+    );
+    assert_eq!(posts, 1, "called on a guess");
+    out.assert_status(1);
 }
 
 /// The group example (samples/group.toml): a patient whose number is ANOTHER location's Annie
