@@ -2,7 +2,7 @@
 //! location an [`Office`]: its API client (absent in a preview), its own rate gate and its own
 //! stop flag, so one organisation's limit or refused key never touches another's calls.
 
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,6 +54,11 @@ pub struct Office {
     /// location that opens later than the run starts: there it starts at the opening, as the
     /// run's location waits for its own window before it calls.
     pub clock: Clock,
+    /// Its history was rebuilt from Annie in this run: not rebuilt again.
+    pub rebuilt: AtomicBool,
+    /// Its history was rebuilt or checked against Annie in this run, and it has not waited for
+    /// its window since: not checked again before its first call.
+    pub checked: AtomicBool,
 }
 
 impl Office {
@@ -133,6 +138,8 @@ impl Services {
                 location: Arc::new(location.clone()),
                 client,
                 identity,
+                rebuilt: AtomicBool::new(false),
+                checked: AtomicBool::new(false),
             });
         }
         if s.mode == Mode::Send {
@@ -201,53 +208,78 @@ impl Services {
     /// A location the ledger has no history for (a new or lost ledger, a new location) first
     /// rebuilds it from Annie; until that succeeds it may not call.
     pub async fn rebuild_history(&self, office: &Office) -> anyhow::Result<()> {
-        let (Some(client), Some((identity, true)), Some(ledger)) =
-            (&office.client, &office.identity, &self.ledger)
-        else {
+        let (Some(client), Some((identity, true)), Some(ledger), false) = (
+            &office.client,
+            &office.identity,
+            &self.ledger,
+            office.rebuilt.load(Ordering::SeqCst),
+        ) else {
             return Ok(());
         };
         let location = &office.location;
         let now = self.clock.now();
-        history::rebuild(client, &office.gate, location, identity, ledger, now).await
+        history::rebuild(client, &office.gate, location, identity, ledger, now).await?;
+        office.rebuilt.store(true, Ordering::SeqCst);
+        office.checked.store(true, Ordering::SeqCst);
+        Ok(())
     }
 
-    /// Before the first call of a location whose history the ledger has (not rebuilt in this
-    /// run), and only when it has anyone to call (`to_call`): checks that history against
-    /// Annie's recent conversations, in case the ledger is behind (restored from an older
-    /// backup, or calls made through another ledger), and adds what it lacks. Until that
-    /// succeeds the location may not call. A preview (no client) does nothing.
+    /// Before the first call of a location whose history the ledger has, and only when it has
+    /// anyone to call (`to_call`): checks that history against Annie's recent conversations,
+    /// in case the ledger is behind (restored from an older backup, or calls made through
+    /// another ledger), and adds what it lacks. Until that succeeds the location may not call.
+    /// Not again once done in this run (a rebuild counts), unless the location has waited for
+    /// its window since. A preview (no client) does nothing.
     pub async fn catch_up_history(&self, office: &Office, to_call: bool) -> anyhow::Result<()> {
-        let (Some(client), Some((_, false)), Some(ledger), true) =
-            (&office.client, &office.identity, &self.ledger, to_call)
-        else {
+        // A location whose history is rebuilt in this run has one to check only once it was.
+        let known = |rebuild: bool| !rebuild || office.rebuilt.load(Ordering::SeqCst);
+        let (Some(client), Some((_, rebuild)), Some(ledger), true, false) = (
+            &office.client,
+            &office.identity,
+            &self.ledger,
+            to_call,
+            office.checked.load(Ordering::SeqCst),
+        ) else {
             return Ok(());
         };
+        if !known(*rebuild) {
+            return Ok(());
+        }
         let location = &office.location;
         let now = self.clock.now();
-        history::catch_up(client, &office.gate, location, ledger, now).await
+        history::catch_up(client, &office.gate, location, ledger, now).await?;
+        office.checked.store(true, Ordering::SeqCst);
+        Ok(())
     }
 
-    /// A group's locations with nobody to call tonight, when another has: each is checked
-    /// against Annie's recent conversations too (as [`Services::catch_up_history`] checks a
-    /// location before its first call), before any location calls. A request not to be
-    /// called heard in their calls holds for every location, and the morning `outcomes` that
-    /// would have recorded it may not have run. A failure is a warning: it cannot be the
-    /// reason the other locations' patients go without their reminders.
-    pub async fn catch_up_quiet_locations(&self, to_call: &[bool]) {
+    /// A group's locations, when any has someone to call: each one's history is rebuilt or
+    /// checked against Annie's recent conversations (as [`Services::rebuild_history`] and
+    /// [`Services::catch_up_history`] do before a location's first call) before any location
+    /// plans its calls. A request not to be called heard in any location's calls holds for
+    /// every location, and the morning `outcomes` that would have recorded it may not have run:
+    /// a location that planned while another's check was still reading would call the patient.
+    /// A failure is a warning here: each location with someone to call checks again before its
+    /// first call, and does not call until that succeeds; a location with nobody to call
+    /// cannot be the reason the others' patients go without their reminders.
+    pub async fn check_group_histories(&self, to_call: &[bool]) {
         if self.offices.len() < 2 || !to_call.iter().any(|c| *c) {
             return;
         }
-        let quiet = self.offices.iter().zip(to_call).filter(|(_, c)| !**c);
-        for (office, _) in quiet {
-            if let Err(e) = self.catch_up_history(office, true).await {
+        let checks = self.offices.iter().map(|office| async move {
+            let checked = match self.rebuild_history(office).await {
+                Ok(()) => self.catch_up_history(office, true).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = checked {
                 tracing::warn!(
                     location = %office.location.label(),
-                    "could not check this location's recent calls in Annie: {e:#}; a request \
-                     not to be called heard in them is not known to the other locations until \
-                     the morning's outcomes records it"
+                    "could not check this location's calls in Annie before the group's \
+                     locations plan theirs: {e:#}; a request not to be called heard in them is \
+                     not known to the other locations until the morning's outcomes records it"
                 );
             }
-        }
+        });
+        futures_util::future::join_all(checks).await;
     }
 
     /// Marks the old attempts of moved appointments superseded (sending runs only).

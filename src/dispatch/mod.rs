@@ -755,13 +755,13 @@ impl Shared {
 
 /// With `--wait-for-window`, a location whose calling window opens later waits for it before
 /// its checks and first call (the run itself waited only for the earliest location to open). A
-/// stop ends the wait.
-pub async fn wait_for_window(location: &Location, clock: &Clock, stop: &Stop) {
+/// stop ends the wait. Whether it waited.
+pub async fn wait_for_window(location: &Location, clock: &Clock, stop: &Stop) -> bool {
     let Err(closed) = location.hours.org_open(clock.now()) else {
-        return;
+        return false;
     };
     let Some(opens_at) = closed.opens_at else {
-        return;
+        return false;
     };
     let opens_at = opens_at + crate::hours::OPENING_MARGIN;
     let wait = (opens_at - clock.now()).to_std().unwrap_or_default();
@@ -775,6 +775,7 @@ pub async fn wait_for_window(location: &Location, clock: &Clock, stop: &Stop) {
         _ = tokio::time::sleep(wait) => {}
         _ = stop.wait() => {}
     }
+    true
 }
 
 fn write_request(sink: &mut Option<Arc<Mutex<Box<dyn Write + Send>>>>, call: &Call, stop: &Stop) {

@@ -30,7 +30,12 @@ pub(super) async fn run_location(
     };
     // (A ledger that cannot be read here fails the recall below, with the rows' results.)
     if s.wait_for_window && office.client.is_some() && anyone().unwrap_or(true) {
-        dispatch::wait_for_window(location, &office.clock, &office.stop).await;
+        // After a wait, its history is checked again before its first call.
+        if dispatch::wait_for_window(location, &office.clock, &office.stop).await {
+            office
+                .checked
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+        }
     }
     if let Err(e) = services.rebuild_history(office).await {
         let reason = reason::Reason::new(

@@ -42,7 +42,7 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
 
     let to_call = locations_to_call(&s, &by_location)?;
     let services = Services::start(&s, &clock, &to_call).await?;
-    services.catch_up_quiet_locations(&to_call).await;
+    services.check_group_histories(&to_call).await;
     let (output, collector) = outputs::start(&s, total, unplaced, &days, patients)?;
     // From here on calls may be made: errors no longer mean "nothing was sent".
     let offices = services.offices.iter().zip(by_location);

@@ -750,6 +750,58 @@ async fn a_request_heard_at_one_location_keeps_another_from_calling_the_next_nig
     group.stop().await;
 }
 
+/// The same when both locations have someone to call the next night: West's planning waits for
+/// North's check against Annie (slowed here), which finds the request, so West does not call
+/// (each location's check used to run beside the other's, and West planned first).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_heard_at_one_location_holds_for_another_whose_check_finishes_first() {
+    const PHONE: &str = "+13125550147";
+    // North's answers are slow, so West is ready to plan first the next night.
+    let mut group = Group::start_with(crate::harness::NOW, 6000, |c| {
+        c.opt_outs.insert(PHONE.to_string());
+        c.close_after = std::time::Duration::ZERO;
+        c.faults.latency = std::time::Duration::from_millis(1500);
+    })
+    .await;
+    let row = |apt: &str, day: &str, clinic: &str, phone: &str| {
+        let start = format!("{day} 10:00:00");
+        let row = od_row(
+            apt,
+            &[("AptDateTime", start.as_str()), ("WirelessPhone", phone)],
+        );
+        format!("{row},{clinic},eng")
+    };
+    let t = group.test(&[row("N1", "2026-11-24", "1", PHONE)]);
+    let night_1 = t.run_async().await;
+    night_1.assert_status(0);
+    assert_eq!(night_1.result_for("N1")["status"], "sent");
+    // The next evening, through the same ledger, without the morning's outcomes: North has
+    // another patient to call.
+    let night_2 = t
+        .clone()
+        .input(
+            "appointments.csv",
+            export(&[
+                row("N2", "2026-11-25", "1", "+13125550160"),
+                row("W1", "2026-11-25", "2", PHONE),
+            ]),
+        )
+        .now(Some("2026-11-24T18:30:00-06:00"))
+        .run_async()
+        .await;
+    assert_eq!(
+        night_2.result_for("N2")["status"],
+        "sent",
+        "{}",
+        night_2.stderr
+    );
+    let w1 = night_2.result_for("W1");
+    assert_eq!(w1["status"], "skipped", "{w1:?} {}", night_2.stderr);
+    assert_eq!(w1["reason_code"], "opted_out", "{w1:?}");
+    assert!(group.posts("west").is_empty(), "West called the patient");
+    group.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_location_whose_plan_fails_reports_its_rows_and_the_others_still_call() {
     use annie_dispatch::ledger::{Ledger, NewAttempt};
