@@ -97,10 +97,23 @@ fn assess(
     })
 }
 
-/// A per-number rule's text, with when it lifts.
+/// A per-number rule's text, with when it lifts. When the call that holds the number is one
+/// the ledger learned of from Annie (rebuilt or caught up after it was lost or restored), the
+/// text names it: it may have been this appointment's reminder, and a person reminding the
+/// patient another way should look at it first (round-8 finding 4).
 fn rule_text(b: &number_rules::Blocked, tz: chrono_tz::Tz) -> String {
     let from = schedule::when(b.callable_from, tz);
-    format!("{}; callable again from {from}", b.rule)
+    match &b.learned_from_annie {
+        Some((id, at)) => format!(
+            "{} (the last call to it, conversation {id} at {}, is one this ledger learned of \
+             from Annie, not from its own record: if it was this appointment's reminder, the \
+             patient has it; look at it in Annie before reminding the patient another way); \
+             callable again from {from}",
+            b.rule,
+            schedule::when(*at, tz)
+        ),
+        None => format!("{}; callable again from {from}", b.rule),
+    }
 }
 
 /// When the number of a one-appointment household rests (the cooldown after failed or

@@ -32,6 +32,10 @@ pub const LOOKBACK_DAYS: i64 = 30;
 pub struct Blocked {
     pub rule: &'static str,
     pub callable_from: DateTime<Utc>,
+    /// For the 24-hour rule, when the call that holds the number is one the ledger learned of
+    /// from Annie (its conversation, and when): it may have been this very appointment's
+    /// reminder, which a lost or restored ledger no longer knows as such.
+    pub learned_from_annie: Option<(String, DateTime<Utc>)>,
 }
 
 /// The rule text for the cooldown, as result rows show it.
@@ -91,6 +95,8 @@ pub fn check(history: &[NumberAttempt], now: DateTime<Utc>) -> Option<Blocked> {
             broken.push(Blocked {
                 rule: "at least 24 hours between calls to a number",
                 callable_from: last.attempted_at + Duration::hours(24),
+                learned_from_annie: (last.learned_from_annie.clone())
+                    .map(|id| (id, last.attempted_at)),
             });
         }
     }
@@ -98,18 +104,21 @@ pub fn check(history: &[NumberAttempt], now: DateTime<Utc>) -> Option<Blocked> {
         broken.push(Blocked {
             rule: "at most 3 calls to a number in 7 days",
             callable_from: placed[2].attempted_at + Duration::days(7),
+            learned_from_annie: None,
         });
     }
     if within(30) >= 6 {
         broken.push(Blocked {
             rule: "at most 6 calls to a number in 30 days",
             callable_from: placed[5].attempted_at + Duration::days(30),
+            learned_from_annie: None,
         });
     }
     if calls.len() >= 3 && calls[..3].iter().all(|a| a.failed()) {
         broken.push(Blocked {
             rule: COOLDOWN_RULE,
             callable_from: calls[0].attempted_at + Duration::days(30),
+            learned_from_annie: None,
         });
     }
     broken.into_iter().max_by_key(|b| b.callable_from)
@@ -129,6 +138,7 @@ mod tests {
             attempted_at: now() - Duration::hours(hours),
             outcome,
             unanswered: false,
+            learned_from_annie: None,
         }
     }
 

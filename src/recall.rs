@@ -44,13 +44,13 @@ pub fn recall(
             continue;
         };
         let start = appointment.start.to_rfc3339();
-        let attempts = ledger.attempts_for(location, &appointment.id, &start)?;
-        if attempts.iter().any(|a| a.start_time != start) {
-            let before = |outcomes: &[Outcome]| {
-                attempts
-                    .iter()
-                    .any(|a| a.start_time != start && outcomes.contains(&a.outcome))
-            };
+        let (attempts, moved_from) =
+            ledger.attempts_and_moves(location, &appointment.id, &start)?;
+        // Attempts at other start times: those a run before this one superseded too, so that
+        // every rerun says the patient was told an old time, not only the first after the move.
+        let elsewhere = || (attempts.iter().chain(&moved_from)).filter(|a| a.start_time != start);
+        if elsewhere().next().is_some() {
+            let before = |outcomes: &[Outcome]| elsewhere().any(|a| outcomes.contains(&a.outcome));
             moved.push(Moved {
                 appointment_id: appointment.id.to_string(),
                 start_time: start.clone(),

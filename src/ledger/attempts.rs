@@ -74,19 +74,32 @@ impl Ledger {
         appointment_id: &str,
         start: &str,
     ) -> anyhow::Result<Vec<Attempt>> {
+        Ok(self.attempts_and_moves(location, appointment_id, start)?.0)
+    }
+
+    /// [`Ledger::attempts_for`], and apart from them the attempts it leaves out (superseded at
+    /// another start time): what the patient may have been told of the times the appointment
+    /// moved from. A rerun after the first one that saw the move still says the patient was
+    /// reminded of an old time.
+    pub fn attempts_and_moves(
+        &self,
+        location: &str,
+        appointment_id: &str,
+        start: &str,
+    ) -> anyhow::Result<(Vec<Attempt>, Vec<Attempt>)> {
         let mut stmt = self.conn.prepare_cached(if self.has_locations {
-            "SELECT id, call_id, appointment_id, start_time, status, conversation_id, attempted_at, counts
+            "SELECT id, call_id, appointment_id, start_time, status, conversation_id, attempted_at, counts,
+                    superseded_at IS NOT NULL AND start_time <> ?3
              FROM attempts WHERE appointment_id = ?1 AND location = ?2
-               AND (superseded_at IS NULL OR start_time = ?3)
              ORDER BY attempted_at DESC, id DESC"
         } else {
-            "SELECT id, call_id, appointment_id, start_time, status, conversation_id, attempted_at, counts
+            "SELECT id, call_id, appointment_id, start_time, status, conversation_id, attempted_at, counts,
+                    superseded_at IS NOT NULL AND start_time <> ?3
              FROM attempts WHERE appointment_id = ?1 AND ?2 = ?2
-               AND (superseded_at IS NULL OR start_time = ?3)
              ORDER BY attempted_at DESC, id DESC"
         })?;
         let rows = stmt.query_map(params![appointment_id, location, start], |r| {
-            Ok(Attempt {
+            let attempt = Attempt {
                 id: r.get(0)?,
                 call_id: r.get(1)?,
                 appointment_id: r.get(2)?,
@@ -95,9 +108,17 @@ impl Ledger {
                 conversation_id: r.get(5)?,
                 attempted_at: parse_stamp(&r.get::<_, String>(6)?),
                 counts: r.get(7)?,
-            })
+            };
+            Ok((attempt, r.get::<_, bool>(8)?))
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let (mut current, mut moved_from) = (Vec::new(), Vec::new());
+        for row in rows {
+            match row? {
+                (attempt, false) => current.push(attempt),
+                (attempt, true) => moved_from.push(attempt),
+            }
+        }
+        Ok((current, moved_from))
     }
 
     /// Calls a location made to a number (one per call, however many appointments it covered)
@@ -110,21 +131,25 @@ impl Ledger {
         since: DateTime<Utc>,
     ) -> anyhow::Result<Vec<NumberAttempt>> {
         let mut stmt = self.conn.prepare_cached(if self.has_locations {
-            "SELECT MAX(a.attempted_at), MIN(a.status), MAX(COALESCE(c.answered = 'no', 0))
+            "SELECT MAX(a.attempted_at), MIN(a.status), MAX(COALESCE(c.answered = 'no', 0)),
+                    MAX(CASE WHEN a.run_id = ?4 THEN a.conversation_id END)
              FROM attempts a LEFT JOIN conversations c ON c.conversation_id = a.conversation_id
              WHERE a.number_key = ?1 AND a.attempted_at >= ?2 AND a.counts = 1 AND a.location = ?3
              GROUP BY a.call_id ORDER BY MAX(a.attempted_at) DESC"
         } else {
-            "SELECT MAX(a.attempted_at), MIN(a.status), MAX(COALESCE(c.answered = 'no', 0))
+            "SELECT MAX(a.attempted_at), MIN(a.status), MAX(COALESCE(c.answered = 'no', 0)),
+                    MAX(CASE WHEN a.run_id = ?4 THEN a.conversation_id END)
              FROM attempts a LEFT JOIN conversations c ON c.conversation_id = a.conversation_id
              WHERE a.number_key = ?1 AND a.attempted_at >= ?2 AND a.counts = 1 AND ?3 = ''
              GROUP BY a.call_id ORDER BY MAX(a.attempted_at) DESC"
         })?;
-        let rows = stmt.query_map(params![number_key, stamp(since), location], |r| {
+        let learned = super::identity::REBUILT;
+        let rows = stmt.query_map(params![number_key, stamp(since), location, learned], |r| {
             Ok(NumberAttempt {
                 attempted_at: parse_stamp(&r.get::<_, String>(0)?),
                 outcome: Outcome::parse(&r.get::<_, String>(1)?),
                 unanswered: r.get(2)?,
+                learned_from_annie: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -40,7 +40,7 @@ pub struct RebuiltCall {
 }
 
 /// What the `run_id` of a rebuilt attempt says.
-const REBUILT: &str = "rebuilt-from-annie";
+pub(super) const REBUILT: &str = "rebuilt-from-annie";
 
 /// A conversation that started up to this long after one of this ledger's unsettled attempts to
 /// its number (in flight or uncertain, no conversation id yet), or up to [`UNSETTLED_AFTER`]

@@ -57,6 +57,10 @@ pub struct NumberAttempt {
     pub outcome: Outcome,
     /// `outcomes` found the call's conversation ended without anyone answering.
     pub unanswered: bool,
+    /// The call's conversation, when the ledger learned of the call from Annie's list (a
+    /// rebuild, or the check before calling) rather than from its own request: which
+    /// appointment it reminded of is not known.
+    pub learned_from_annie: Option<String>,
 }
 
 /// Whether anyone answered a call, as far as its conversation tells.

@@ -148,6 +148,7 @@ impl SandboxState {
                     attempted_at: at,
                     outcome,
                     unanswered: false,
+                    learned_from_annie: None,
                 },
             );
     }

@@ -80,6 +80,45 @@ async fn a_lost_or_emptied_ledger_is_rebuilt_from_annie_and_nobody_is_called_aga
     }
 }
 
+/// After a lost ledger, the row held by a call the rebuild learned of from Annie names that
+/// conversation and says to look at it before reminding the patient another way: it may well be
+/// this appointment's reminder (round-8 finding 4: the row said only "remind the patient another
+/// way", and the office reminded patients a second time).
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_lost_ledger_a_held_row_names_the_call_annie_shows_for_its_number() {
+    let annie = Annie::start().await;
+    let t = two_rows(&annie);
+    let first = t.run_async().await;
+    first.assert_status(0);
+    let conversations = ["A1", "A2"].map(|id| first.result_for(id)["conversation_id"].clone());
+    for file in ledger_files(&first.dir) {
+        let _ = std::fs::remove_file(&file);
+    }
+    let again = t.run_async().await;
+    again.assert_status(1);
+    for (id, conversation) in ["A1", "A2"].into_iter().zip(conversations) {
+        assert!(!conversation.is_empty());
+        let row = again.result_for(id);
+        assert_eq!(row["needs_attention"], "true", "{row:?}");
+        assert!(
+            row["reason"].starts_with(&format!(
+                "at least 24 hours between calls to a number (the last call to it, conversation \
+                 {conversation} at "
+            )),
+            "{row:?}"
+        );
+        assert!(
+            row["reason"].contains(
+                "is one this ledger learned of from Annie, not from its own record: if it was \
+                 this appointment's reminder, the patient has it; look at it in Annie before \
+                 reminding the patient another way); callable again from "
+            ),
+            "{row:?}"
+        );
+    }
+    assert_eq!(annie.posts().await.len(), 2);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_ledger_filled_against_a_sandbox_refuses_the_production_api() {
     let annie = Annie::start().await;

@@ -229,6 +229,49 @@ async fn an_appointment_moved_after_its_reminder_needs_attention_when_it_cannot_
     assert_eq!(annie.posted_ids().await, ["A1"]);
 }
 
+/// Every rerun after the move says so, not only the first (which supersedes the old reminder):
+/// a plain rerun, and one after a second move (round-8 finding 3: the later runs' rows named only
+/// the number's rest, and each run's results file replaces the last).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_rerun_after_a_move_says_the_patient_was_told_the_old_time() {
+    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::ZERO).await;
+    let t = Test::new().server(&annie.base_url());
+    nightly(&t, 10, "18:00", "A1")
+        .run_async()
+        .await
+        .assert_status(0);
+    let moved = moved_an_hour_later(&t);
+    let moved_again = |at: &str| {
+        let row = od_row(
+            "A1",
+            &[
+                ("WirelessPhone", PHONE),
+                ("AptDateTime", "2026-11-11 16:00:00"),
+            ],
+        );
+        t.clone().now(Some(at)).od_rows(&[&row])
+    };
+    let runs = [
+        moved.clone(),
+        moved.now(Some("2026-11-10T19:10:00-06:00")),
+        moved_again("2026-11-10T19:20:00-06:00"),
+    ];
+    for (n, run) in runs.into_iter().enumerate() {
+        let out = run.run_async().await;
+        out.assert_status(1);
+        let row = out.result_for("A1");
+        assert_eq!(row["needs_attention"], "true", "run {n}: {row:?}");
+        assert!(
+            row["reason"].ends_with(
+                "; the appointment moved after its reminder was sent for the old time; no run \
+                 can call this before the appointment: remind the patient another way"
+            ),
+            "run {n}: {row:?}"
+        );
+    }
+    assert_eq!(annie.posted_ids().await, ["A1"]);
+}
+
 /// The night of the 10th's run killed (`kill -9`) once Annie has its call for A1 (10:00 on
 /// the 11th): Annie placed the call, the ledger has the request `in_flight`.
 async fn killed_with_a_call_in_flight() -> (Annie, Test) {
