@@ -243,7 +243,9 @@ fn fixed_sections(roff: &mut Roff) {
             "annie-dispatch.ledger.sqlite3",
             "The ledger, beside the config file unless [state] ledger names another: what every \
              run did, so a rerun never calls anyone twice, and the opt-outs outcomes recorded. \
-             Keep it.",
+             Keep it. Its run lock, NAME.lock, is beside the file itself (symlinks followed), so \
+             two runs on it never overlap, whatever path each config names; a ledger file with a \
+             second name (a hard link) is refused.",
         ),
         (
             "annie-dispatch.sandbox-ledger.sqlite3",

@@ -24,6 +24,25 @@ pub struct LedgerBusy {
     pub lock: PathBuf,
 }
 
+/// The ledger file has more than one name (hard links). Refused wherever the ledger is opened:
+/// SQLite keeps its journal beside the name it opens, so two runs through two names keep two
+/// journals for one database and lose what one of them records; and each name would have a lock
+/// of its own, so both runs would send.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the ledger `{}` has {links} names (hard links to one file): SQLite keeps its journal beside \
+     the name it opens, so runs through two names can lose what they record, and each name has a \
+     lock of its own, so two runs at once could call the same patient twice. Remove the extra \
+     name (`find FOLDER -samefile {}` lists them) and name the ledger by one path in every \
+     config (a symlink to it is fine)",
+    ledger.display(),
+    ledger.display()
+)]
+pub(crate) struct LedgerLinked {
+    pub(crate) ledger: PathBuf,
+    pub(crate) links: u64,
+}
+
 /// An open ledger. Writable ledgers hold an exclusive lock for the whole run.
 pub struct Ledger {
     pub(super) conn: Connection,
@@ -65,6 +84,8 @@ impl Ledger {
     /// Opens (creating if needed) the ledger for a sending run, and takes its lock: a second
     /// run on the same ledger refuses to start instead of calling the same patients.
     pub fn open(path: &Path) -> anyhow::Result<Ledger> {
+        // Before the lock: a second name has a lock of its own.
+        check_one_name(path)?;
         let lock_path = lock_path(path);
         let lock = crate::private_file::open_or_create(&lock_path).with_context(|| {
             format!(
@@ -137,6 +158,7 @@ impl Ledger {
                 path.display()
             );
         }
+        check_one_name(path)?;
         Ledger::connect(path)
     }
 
@@ -164,6 +186,7 @@ impl Ledger {
         if !path.exists() {
             return Ok(None);
         }
+        check_one_name(path)?;
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .with_context(|| format!("cannot open the ledger `{}`", path.display()))?;
         let salt = schema::read_salt(&conn)
@@ -190,9 +213,24 @@ impl Ledger {
     }
 }
 
-/// The lock file beside the ledger.
+/// The lock file beside the ledger. Given as the settings give it (the file's own path, symlinks
+/// followed), every path to the ledger has this one lock.
 pub fn lock_path(ledger: &Path) -> PathBuf {
     crate::settings::paths::ledger_lock(ledger)
+}
+
+/// Refuses a ledger file with more than one name ([`LedgerLinked`]). A missing file (a new
+/// ledger) has none to refuse.
+fn check_one_name(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.nlink() > 1 => Err(LedgerLinked {
+            ledger: path.to_path_buf(),
+            links: meta.nlink(),
+        }
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// Annie's status if it looks like an enum value (`CLOSED`), else `OTHER`: the ledger keeps no

@@ -91,6 +91,29 @@ fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
 }
 
 #[test]
+fn a_ledger_with_two_names_is_refused_however_it_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite3");
+    drop(Ledger::open(&path).unwrap());
+    std::fs::remove_file(lock_path(&path)).unwrap();
+    std::fs::hard_link(&path, dir.path().join("other.sqlite3")).unwrap();
+    let linked = |e: anyhow::Error| e.downcast_ref::<store::LedgerLinked>().map(|l| l.links);
+    assert_eq!(Ledger::open(&path).map(drop).map_err(linked), Err(Some(2)));
+    assert!(
+        !lock_path(&path).exists(),
+        "refused before the lock is made"
+    );
+    assert_eq!(
+        Ledger::open_existing(&path).map(drop).map_err(linked),
+        Err(Some(2))
+    );
+    assert_eq!(
+        Ledger::open_read_only(&path).map(drop).map_err(linked),
+        Err(Some(2))
+    );
+}
+
+#[test]
 fn number_history_counts_calls_not_appointments() {
     let dir = tempfile::tempdir().unwrap();
     let l = Ledger::open(&dir.path().join("l.sqlite3")).unwrap();

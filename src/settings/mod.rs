@@ -64,7 +64,8 @@ pub struct Settings {
     pub locations: Vec<Location>,
     pub selection: Selection,
     pub templates: Arc<Templates>,
-    /// The ledger database: what earlier runs did.
+    /// The ledger database: what earlier runs did. The file's own path, symlinks followed (see
+    /// [`ledger_path`]), so that its lock is the one every run on it takes.
     pub ledger_path: PathBuf,
     /// Whether appointments sharing a phone number get one call.
     pub households: bool,
@@ -270,7 +271,8 @@ pub struct ApiOnly {
     pub name: String,
     /// Every location, each with its API settings (one with an empty id for a single practice).
     pub locations: Vec<Location>,
-    /// The ledger a `run` with this config and `results` file used (never a sandbox's).
+    /// The ledger a `run` with this config and `results` file used (never a sandbox's), symlinks
+    /// followed as for [`Settings::ledger_path`].
     pub ledger_path: PathBuf,
     /// `[outcomes]`: how calls are classified.
     pub outcomes: self::outcomes::Rules,
@@ -330,13 +332,28 @@ const LEDGER_NAME: &str = "annie-dispatch.ledger.sqlite3";
 ///
 /// A `--sandbox` run keeps its own ledger (`annie-dispatch.sandbox-ledger.sqlite3` beside the
 /// results, or beside `[state] ledger`), so a rehearsal never marks real appointments as sent.
+///
+/// The path is the file's own ([`paths::real_file`]: symlinks followed), and everything derived
+/// from it (the lock, the journal files outputs may not be, the sandbox ledger) is beside that
+/// file: two configs naming one ledger by two paths share one lock, so their runs cannot send at
+/// once.
 fn ledger_path(config: &LoadedConfig, results: &Path, sandbox: bool) -> anyhow::Result<PathBuf> {
+    written_ledger_path(config, results, sandbox).map(|path| paths::real_file(&path))
+}
+
+/// [`ledger_path`] before the symlinks are followed (the configured ledger's already are, so the
+/// sandbox ledger sits beside the real one).
+fn written_ledger_path(
+    config: &LoadedConfig,
+    results: &Path,
+    sandbox: bool,
+) -> anyhow::Result<PathBuf> {
     let configured = config
         .file
         .state
         .ledger
         .as_ref()
-        .map(|v| config.relative_path(v.get_ref()));
+        .map(|v| paths::real_file(&config.relative_path(v.get_ref())));
     if sandbox {
         let name = configured
             .as_ref()

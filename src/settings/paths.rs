@@ -43,7 +43,8 @@ pub(crate) fn partial_for(path: &Path) -> Option<PathBuf> {
     (!is_special(path)).then(|| beside(path, ".partial"))
 }
 
-/// The run lock beside the ledger (`NAME.lock`).
+/// The run lock beside the ledger (`NAME.lock`); given the ledger's [`real_file`], beside the
+/// file itself, whatever path the config names it by.
 pub(crate) fn ledger_lock(ledger: &Path) -> PathBuf {
     beside(ledger, ".lock")
 }
@@ -289,20 +290,38 @@ fn check_replaceable(subject: &str, what: &str, path: &Path, kind: Kind) -> anyh
 /// Whether two paths name the same file, for files that do not exist yet too (their folders are
 /// resolved, so `./a.csv` and `/dir/a.csv` match).
 fn same(a: &Path, b: &Path) -> bool {
-    resolve(a) == resolve(b)
+    real_file(a) == real_file(b)
 }
 
-fn resolve(path: &Path) -> PathBuf {
-    if let Ok(p) = path.canonicalize() {
-        return p;
+/// The file a path reaches, symlinks followed: the file itself if it exists; else (a file a run
+/// will create) where it will be, a dangling symlink followed to its target and the folder
+/// resolved. The ledger's lock and the files beside it are derived from this, so that two
+/// configs naming one ledger by two paths (a symlink, a symlinked folder) share one lock. A path
+/// whose folder does not exist is kept as it is (opening it fails, with its own message).
+pub(crate) fn real_file(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    // As many links as the system itself follows (SYMLOOP_MAX); a loop ends in an error later.
+    for _ in 0..40 {
+        if let Ok(real) = path.canonicalize() {
+            return real;
+        }
+        match std::fs::read_link(&path) {
+            // A target that does not exist yet (a new ledger): where SQLite will create it.
+            Ok(target) => path = folder_of(&path).join(target),
+            Err(_) => break,
+        }
     }
-    let dir = match path.parent() {
+    match (folder_of(&path).canonicalize(), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path,
+    }
+}
+
+/// The folder a path is in (`.` for a bare name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
-    match (dir.canonicalize(), path.file_name()) {
-        (Ok(dir), Some(name)) => dir.join(name),
-        _ => path.to_path_buf(),
     }
 }
 
@@ -373,6 +392,25 @@ mod tests {
         std::fs::remove_file(&partial).unwrap();
         std::fs::create_dir(&partial).unwrap();
         assert!(check_outputs(&outputs, &[]).is_err());
+    }
+
+    #[test]
+    fn the_real_file_follows_links_to_files_folders_and_files_not_made_yet() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(real.join("state")).unwrap();
+        std::os::unix::fs::symlink("state", real.join("linked")).unwrap();
+        std::os::unix::fs::symlink("state/l.sqlite3", real.join("l2.sqlite3")).unwrap();
+        let ledger = real.join("state").join("l.sqlite3");
+        // Not made yet: through the dangling link and through the linked folder alike.
+        assert_eq!(real_file(&real.join("l2.sqlite3")), ledger);
+        assert_eq!(real_file(&real.join("linked").join("l.sqlite3")), ledger);
+        std::fs::write(&ledger, "").unwrap();
+        assert_eq!(real_file(&real.join("l2.sqlite3")), ledger);
+        assert_eq!(real_file(&real.join("linked").join("l.sqlite3")), ledger);
+        // A folder that does not exist: kept as written.
+        let nowhere = real.join("no").join("l.sqlite3");
+        assert_eq!(real_file(&nowhere), nowhere);
     }
 
     #[test]

@@ -92,6 +92,11 @@ impl Test {
         }
     }
 
+    /// The run's folder, for files a test makes there itself (a symlink, say).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     pub fn config(mut self, toml: &str) -> Test {
         self.config = toml.to_string();
         self

@@ -192,6 +192,139 @@ async fn a_second_run_on_the_same_ledger_refuses_to_start() {
     assert_eq!(annie.posts().await.len(), 6);
 }
 
+/// A config for `slow_run`'s mock whose `[state] ledger` is `ledger`.
+fn config_with_ledger(ledger: &str) -> String {
+    let config = CONFIG.replace("max_in_flight = 4", "max_in_flight = 1");
+    format!("{config}\n[state]\nledger = \"{ledger}\"\n")
+}
+
+/// A second config naming the ledger through a symlink (a state folder moved to a bigger disk
+/// and linked back, one config naming the link and another the file) reaches the same lock: its
+/// run is refused and sends nothing, and `check` says so (round-8 finding 1: the link had a lock
+/// of its own, and both runs sent).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_run_reaching_the_ledger_through_a_symlink_refuses_to_start() {
+    let (annie, t) = slow_run(1000, 1).await;
+    std::os::unix::fs::symlink(
+        "annie-dispatch.ledger.sqlite3",
+        t.dir().join("linked.sqlite3"),
+    )
+    .unwrap();
+    let running = t.spawn();
+    wait_for_calls(&annie, 1).await;
+    let through_link = t
+        .clone()
+        .config(&config_with_ledger("linked.sqlite3"))
+        .results_name("linked.results.csv");
+    let second = through_link.run_async().await;
+    second.assert_status(2);
+    assert!(
+        second
+            .stderr
+            .contains("another annie-dispatch run is using the ledger"),
+        "{}",
+        second.stderr
+    );
+    assert!(!second.results_path.exists(), "no row was processed");
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(&second.dir)
+        .env("ANNIE_API_KEY", "annie-sk-v1-test")
+        .args(["--no-progress", "check", "--config", "config.toml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains(
+            "a sending run would stop before calling anyone: another annie-dispatch run is using \
+             the ledger"
+        ),
+        "{stdout}"
+    );
+    running.wait().await.assert_status(0);
+    assert_no_appointment_posted_twice(&annie).await;
+    assert_eq!(annie.posts().await.len(), 6);
+}
+
+/// A preview whose config reaches the ledger through a symlink still sees the run holding it,
+/// and says that run is writing it (it looked for a lock beside the link, and found none).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preview_through_a_symlink_sees_the_run_holding_the_ledger() {
+    let (annie, t) = slow_run(1000, 1).await;
+    std::fs::create_dir(t.dir().join("bigger-disk")).unwrap();
+    std::os::unix::fs::symlink("bigger-disk/ledger.sqlite3", t.dir().join("ledger.sqlite3"))
+        .unwrap();
+    let t = t.config(&config_with_ledger("bigger-disk/ledger.sqlite3"));
+    let running = t.spawn();
+    wait_for_calls(&annie, 1).await;
+    let preview = t
+        .clone()
+        .config(&config_with_ledger("ledger.sqlite3"))
+        .args(["--dry-run"])
+        .run_async()
+        .await;
+    assert!(
+        preview.stderr.contains(
+            "another annie-dispatch run is using the ledger: this preview reads it as it is now, \
+             while that run is still calling and recording"
+        ),
+        "{}",
+        preview.stderr
+    );
+    running.wait().await.assert_status(0);
+    assert_no_appointment_posted_twice(&annie).await;
+    assert_eq!(annie.posts().await.len(), 6);
+}
+
+/// A ledger file with a second name (a hard link) is refused before anything is sent, naming the
+/// file: SQLite keeps a journal per name, so runs through two names lose what they record
+/// (round-8 finding 1). `check` refuses it the same way.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ledger_with_a_second_name_is_refused_before_anything_is_sent() {
+    let annie = Annie::start_with(NOW, Duration::ZERO).await;
+    let first = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[])]);
+    first.run_async().await.assert_status(0);
+    let ledger = first
+        .dir()
+        .canonicalize()
+        .unwrap()
+        .join("annie-dispatch.ledger.sqlite3");
+    std::fs::hard_link(&ledger, first.dir().join("copy.sqlite3")).unwrap();
+    let second = first
+        .clone()
+        .od_rows(&[&od_row("A2", &[])])
+        .run_async()
+        .await;
+    second.assert_status(2);
+    let refusal = format!(
+        "the ledger `{}` has 2 names (hard links to one file): SQLite keeps its journal beside \
+         the name it opens, so runs through two names can lose what they record, and each name \
+         has a lock of its own, so two runs at once could call the same patient twice. Remove the \
+         extra name (`find FOLDER -samefile {}` lists them) and name the ledger by one path in \
+         every config (a symlink to it is fine)",
+        ledger.display(),
+        ledger.display()
+    );
+    assert!(second.stderr.contains(&refusal), "{}", second.stderr);
+    assert_eq!(annie.posted_ids().await, ["A1"], "nothing more was sent");
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(&second.dir)
+        .env("ANNIE_API_KEY", "annie-sk-v1-test")
+        .args(["--no-progress", "check", "--config", "config.toml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "a sending run would stop before calling anyone: {refusal}"
+        )),
+        "{stdout}"
+    );
+}
+
 /// A signal ends a held call's wait at once: the held call is `not_attempted`, the free one was
 /// sent, and the run does not sit out the hour.
 #[tokio::test(flavor = "multi_thread")]
