@@ -6,7 +6,9 @@
 //! row was written is never fetched again; one that was still open is read again by every later
 //! run until it closes, and its row is updated in place ([`file`] says how the file is kept
 //! whole). So a rerun after a crash resumes, and a run the morning after an evening run fills in
-//! the calls that were still going on.
+//! the calls that were still going on. A call whose conversation could not be read (a refused
+//! key, a conversation Annie does not have, no answer) still has its row, marked `not_read` with
+//! what to do ([`Unread`]) and needing a person, and the next run reads it again.
 //!
 //! Each conversation read is also recorded in the run's ledger (answered or not, whether the
 //! patient asked not to be called again), committed before its row is saved, so the per-number
@@ -34,12 +36,9 @@ use crate::ledger::{ConversationRecord, Ledger, Tied};
 use crate::reason::ReasonCode;
 use crate::report;
 use crate::results::Status;
-use crate::settings::{ApiOnly, Kind, Output};
+use crate::settings::{ApiOnly, Kind, Output, OUTCOMES_HEADER};
 
-/// The first columns of an outcomes file's header (see `file::COLUMNS`).
-const OUTCOMES_HEADER: &str = "row,appointment_id,conversation_id,";
-
-use crate::conversations::{Class, Reading, Rules};
+use crate::conversations::{Class, Reading, Rules, Unread, NOT_READ};
 use file::{OutcomeLine, OutcomesFile};
 
 /// The results-file columns this command reads.
@@ -124,7 +123,7 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
         Some(Output::new(
             "the outcomes file (--out)",
             &out_path,
-            Kind::Rows(OUTCOMES_HEADER),
+            Kind::Csv(OUTCOMES_HEADER),
         )),
         args.report
             .as_deref()
@@ -163,12 +162,18 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     let Counts {
         read,
         lookup_failures,
+        for_good,
     } = counted?;
     saved?;
     // The whole file counts, not only this run's rows: a resumed run must still say that rows
     // read by an earlier, interrupted run need a person.
     let attention = file.rows().iter().filter(|o| o.needs_attention).count();
-    let still_open = file.rows().iter().filter(|o| o.still_open()).count();
+    let still_open = file
+        .rows()
+        .iter()
+        .filter(|o| o.still_open() && !o.not_read())
+        .count();
+    let not_read = file.rows().iter().filter(|o| o.not_read()).count();
     let open_note = match still_open {
         0 => String::new(),
         n => format!(
@@ -190,9 +195,10 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let read_text = plural(read, "conversation", "conversations");
     let attention_text = plural(attention, "row needs", "rows need");
+    let unread_note = unread_note(lookup_failures, for_good);
     crate::logging::line(&format!(
         "{read_text} read, {attention_text} attention, \
-         {lookup_failures} could not be read (rerun to retry them){open_note}{class_note}; \
+         {lookup_failures} could not be read{unread_note}{open_note}{class_note}; \
          outcomes in {}",
         out_path.display()
     ));
@@ -204,6 +210,7 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
             "conversations_read": read,
             "needs_attention": attention,
             "lookup_failures": lookup_failures,
+            "not_read": not_read,
             "still_open": still_open,
             "classes": classes,
             "locations": per_location(&settings, written),
@@ -219,19 +226,40 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     Ok(outcome)
 }
 
+/// After "N could not be read": whether a rerun can read them (Annie's answer for a
+/// conversation it does not have will not change).
+fn unread_note(failures: usize, for_good: usize) -> String {
+    match (failures, for_good) {
+        (0, _) => String::new(),
+        (_, 0) => " (rerun to retry them)".to_string(),
+        (n, m) if n == m => {
+            " (Annie has no such conversations: a rerun cannot read them)".to_string()
+        }
+        (n, m) => format!(
+            " (rerun to retry {}; Annie has no such conversation for the other {m}: a rerun \
+             cannot read those)",
+            n - m
+        ),
+    }
+}
+
 /// What one `outcomes` run did.
 struct Counts {
     /// Conversations read.
     read: usize,
-    /// Conversations that could not be read (their rows are left for the next run).
+    /// Rows whose conversation could not be read (marked `not_read`; the next run reads them
+    /// again).
     lookup_failures: usize,
+    /// Of those, rows whose conversation Annie does not have: a rerun cannot read them either.
+    for_good: usize,
 }
 
 /// What a location's reader hands the writer for one row.
 struct Fetched<'a> {
     line: &'a ResultLine,
     id: &'a str,
-    conversation: Result<Arc<Value>, String>,
+    /// The conversation, or why it could not be read and the error.
+    conversation: Result<Arc<Value>, (Unread, String)>,
 }
 
 /// Reads each row's conversation (or notes why it has none) into the outcomes file, saving it
@@ -248,6 +276,7 @@ async fn read_rows(
     let mut counts = Counts {
         read: 0,
         lookup_failures: 0,
+        for_good: 0,
     };
     let mut by_reader: BTreeMap<&str, (&Reader, Vec<&ResultLine>)> = BTreeMap::new();
     for line in lines {
@@ -264,6 +293,10 @@ async fn read_rows(
             Err(error) => {
                 tracing::warn!(row = line.row, error = %error, "cannot read a conversation");
                 counts.lookup_failures += 1;
+                if file.get(line.row).is_none_or(OutcomeLine::not_read) {
+                    let id = conversation_of(line).unwrap_or_default();
+                    file.put(not_read(line, id, Unread::WrongConfig, &error));
+                }
             }
         }
     }
@@ -289,8 +322,16 @@ async fn read_rows(
                     file.put(describe(fetched.line, fetched.id, reading));
                     file.save_if_due()?;
                 }
-                // Not written (an earlier row stays as it was): the next run tries again.
-                Err(_) => counts.lookup_failures += 1,
+                // Written as not read, unless an earlier run read the call (still open then):
+                // that reading stays. Either way the next run tries again.
+                Err((why, error)) => {
+                    counts.lookup_failures += 1;
+                    counts.for_good += usize::from(!why.rerun_helps());
+                    if file.get(fetched.line.row).is_none_or(OutcomeLine::not_read) {
+                        file.put(not_read(fetched.line, fetched.id, why, &error));
+                        file.save_if_due()?;
+                    }
+                }
             }
         }
         anyhow::Ok(())
@@ -308,8 +349,8 @@ async fn read_location<'a>(
     lines: Vec<&'a ResultLine>,
     tx: mpsc::UnboundedSender<Fetched<'a>>,
 ) {
-    let mut read: HashMap<&str, Result<Arc<Value>, String>> = HashMap::new();
-    let mut refused: Option<String> = None;
+    let mut read: HashMap<&str, Result<Arc<Value>, (Unread, String)>> = HashMap::new();
+    let mut refused: Option<(Unread, String)> = None;
     for line in lines {
         let Some(id) = conversation_of(line) else {
             continue;
@@ -328,11 +369,12 @@ async fn read_location<'a>(
                             "the API refused this location's key (HTTP 401); its conversations \
                              are left for a rerun (other locations go on)"
                         );
-                        let why = format!("HTTP 401: {error}");
+                        let why = (Unread::KeyRefused, format!("HTTP 401: {error}"));
                         refused = Some(why.clone());
                         Err(why)
                     }
                     Err((status, error)) => {
+                        let why = Unread::of_status(status);
                         let error = match status {
                             Some(s) => format!("HTTP {s}: {error}"),
                             None => error,
@@ -343,7 +385,7 @@ async fn read_location<'a>(
                             error = %error,
                             "cannot read a conversation"
                         );
-                        Err(error)
+                        Err((why, error))
                     }
                 };
                 read.insert(id, fetched.clone());
@@ -441,6 +483,24 @@ fn describe(line: &ResultLine, id: &str, r: Reading) -> OutcomeLine {
     }
 }
 
+/// The row of a call whose conversation could not be read: it needs a person, and says what
+/// failed and what to do.
+fn not_read(line: &ResultLine, id: &str, why: Unread, error: &str) -> OutcomeLine {
+    OutcomeLine {
+        row: line.row,
+        appointment_id: line.appointment_id.clone().unwrap_or_default(),
+        conversation_id: id.to_string(),
+        status: NOT_READ.to_string(),
+        topic: String::new(),
+        summary: String::new(),
+        duration: String::new(),
+        needs_attention: true,
+        reason: why.reason(error),
+        location: line.location.clone().unwrap_or_default(),
+        class: String::new(),
+    }
+}
+
 fn without_call(line: &ResultLine) -> OutcomeLine {
     let needs = matches!(
         line.status.as_str(),
@@ -477,14 +537,20 @@ fn write_report(
             let from_line = |f: fn(&ResultLine) -> &Option<String>| {
                 line.and_then(|l| f(l).as_deref()).filter(|v| !v.is_empty())
             };
+            let happened = happened(o);
+            // The page says what to do in a column of its own.
+            let reason = match happened {
+                report::Happened::NotRead(why) => why.failure(&o.reason),
+                _ => &o.reason,
+            };
             report::Entry {
                 row: o.row,
                 location: Some(o.location.as_str()).filter(|l| !l.is_empty()),
                 appointment_id: &o.appointment_id,
-                happened: happened(o),
+                happened,
                 code: from_line(|l| &l.reason_code).and_then(ReasonCode::parse),
                 needs_attention: o.needs_attention,
-                reason: &o.reason,
+                reason,
                 attempted_at: from_line(|l| &l.attempted_at),
                 start_time: from_line(|l| &l.start_time),
                 to_number: from_line(|l| &l.to_number),
@@ -502,9 +568,12 @@ fn write_report(
     report::write(path, &page, &entries)
 }
 
-/// What became of an outcomes row: its call's class; for a row without a call, the results
-/// status it carries.
+/// What became of an outcomes row: its call's class, or that it could not be read; for a row
+/// without a call, the results status it carries.
 fn happened(o: &OutcomeLine) -> report::Happened {
+    if o.not_read() {
+        return report::Happened::NotRead(Unread::of_reason(&o.reason));
+    }
     if let Some(class) = Class::parse(&o.class) {
         return report::Happened::Class(class);
     }

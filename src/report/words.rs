@@ -3,6 +3,7 @@
 //! pure so a test can read every case.
 
 use crate::conversations::class::Class;
+use crate::conversations::unread::Unread;
 use crate::reason::ReasonCode;
 use crate::results::Status;
 
@@ -16,6 +17,9 @@ pub enum Happened {
     /// A call read by a version that did not classify calls yet (an outcomes file without
     /// `class` cells).
     Unclassified,
+    /// A call was made, but its conversation could not be read (`outcomes`): how it ended is
+    /// not known.
+    NotRead(Unread),
 }
 
 impl Happened {
@@ -26,6 +30,7 @@ impl Happened {
             Happened::Status(s) => s.as_str(),
             Happened::Class(c) => c.as_str(),
             Happened::Unclassified => "unclassified",
+            Happened::NotRead(_) => crate::conversations::unread::NOT_READ,
         }
     }
 
@@ -35,6 +40,7 @@ impl Happened {
             Happened::Status(s) => status_words(s),
             Happened::Class(c) => class_words(c),
             Happened::Unclassified => "call read by an older version (not classified)",
+            Happened::NotRead(_) => "call placed, outcome unknown: it could not be read",
         }
     }
 
@@ -44,8 +50,9 @@ impl Happened {
         match self {
             Happened::Class(c) => Class::ALL.iter().position(|x| *x == c).unwrap_or(0),
             Happened::Unclassified => Class::ALL.len(),
+            Happened::NotRead(_) => Class::ALL.len() + 1,
             Happened::Status(s) => {
-                Class::ALL.len() + 1 + Status::ALL.iter().position(|x| *x == s).unwrap_or(0)
+                Class::ALL.len() + 2 + Status::ALL.iter().position(|x| *x == s).unwrap_or(0)
             }
         }
     }
@@ -165,6 +172,7 @@ pub fn what_to_do(happened: Happened, code: Option<ReasonCode>) -> Option<&'stat
         (Happened::Unclassified, _) => {
             "Read the call's summary in the outcomes file, and follow up if it asks for it."
         }
+        (Happened::NotRead(why), _) => why.what_to_do(),
     };
     Some(text)
 }

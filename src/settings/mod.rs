@@ -25,10 +25,7 @@ use chrono::{DateTime, Utc};
 pub use self::api::{ApiSettings, SANDBOX_KEY};
 pub use self::input::Selection;
 pub use self::opt_out::OptOutSettings;
-pub(crate) use self::paths::{Kind, Output};
-
-/// The first columns of a results file's header (see `results::COLUMNS`).
-pub(crate) const RESULTS_HEADER: &str = "row,appointment_id,";
+pub(crate) use self::paths::{Kind, Output, OUTCOMES_HEADER, RESULTS_HEADER};
 use self::texts::Languages;
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::config::presets::{self};

@@ -10,6 +10,13 @@
 
 use std::path::{Path, PathBuf};
 
+/// The first columns of a results file's header (see `results::COLUMNS`): `status` third, where
+/// an outcomes file has `conversation_id`, so neither kind of file passes for the other.
+pub(crate) const RESULTS_HEADER: &str = "row,appointment_id,status";
+
+/// The first columns of an outcomes file's header (see `cmd::outcomes`' `COLUMNS`).
+pub(crate) const OUTCOMES_HEADER: &str = "row,appointment_id,conversation_id,";
+
 /// A device, pipe or socket that exists (`--results /dev/stdout`): written to as it is, never
 /// replaced by renaming a file over it.
 pub(crate) fn is_special(path: &Path) -> bool {
@@ -246,8 +253,10 @@ fn check_folder(what: &str, path: &Path) -> anyhow::Result<()> {
 /// the run goes) from any other file that happens to have the name (never replaced).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// A results or outcomes file: CSV with this header's first columns, or JSON Lines.
+    /// A results file: CSV with this header's first columns, or JSON Lines.
     Rows(&'static str),
+    /// An outcomes file: CSV with this header's first columns (it is never JSON).
+    Csv(&'static str),
     /// One JSON object (`--summary-json`) or JSON Lines (`--emit-requests`).
     Json,
     /// The HTML report.
@@ -270,12 +279,23 @@ fn check_replaceable(subject: &str, what: &str, path: &Path, kind: Kind) -> anyh
     let ours = match kind {
         _ if read.is_ok() && text.is_empty() => true,
         Kind::Rows(header) => text.starts_with(header) || text.starts_with('{'),
+        Kind::Csv(header) => text.starts_with(header),
         Kind::Json => text.starts_with('{'),
         Kind::Html => text.to_ascii_lowercase().starts_with("<!doctype html"),
     };
+    // Another kind of rows this tool wrote (`run --results` pointed at the morning's outcomes
+    // file): named, since "not a file this tool wrote" would puzzle whoever wrote it with it.
+    if let (Ok(_), false, Kind::Rows(header) | Kind::Csv(header)) = (&read, ours, kind) {
+        if let (Some(found), Some(expected)) = (rows_kind(text), rows_kind(header)) {
+            anyhow::bail!(
+                "{subject} exists and is {found}, not {expected}; writing it would destroy that \
+                 file. Choose another path for {what}, or move the file away first"
+            );
+        }
+    }
     if read.is_err() || !ours {
         let expected = match kind {
-            Kind::Rows(_) => "a file this tool wrote",
+            Kind::Rows(_) | Kind::Csv(_) => "a file this tool wrote",
             Kind::Json => "a JSON file this tool wrote",
             Kind::Html => "an HTML report this tool wrote",
         };
@@ -285,6 +305,16 @@ fn check_replaceable(subject: &str, what: &str, path: &Path, kind: Kind) -> anyh
         );
     }
     Ok(())
+}
+
+/// Which of this tool's row files a text starts like: "a results file", "an outcomes file".
+fn rows_kind(text: &str) -> Option<&'static str> {
+    match text {
+        _ if text.starts_with(RESULTS_HEADER) => Some("a results file"),
+        _ if text.starts_with(OUTCOMES_HEADER) => Some("an outcomes file"),
+        _ if text.starts_with("{\"row\":") => Some("a results file (JSON Lines)"),
+        _ => None,
+    }
 }
 
 /// Whether two paths name the same file, for files that do not exist yet too (their folders are

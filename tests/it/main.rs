@@ -24,6 +24,7 @@ mod number_rules;
 mod oauth;
 mod optout_values;
 mod outcomes;
+mod outcomes_unread;
 mod outputs;
 mod phone_numbers;
 mod placement;

@@ -17,6 +17,7 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::conversations::reading::is_final;
+use crate::conversations::unread::NOT_READ;
 use crate::csv_cells;
 
 /// The outcomes file's columns, in order.
@@ -43,7 +44,8 @@ pub(super) struct OutcomeLine {
     pub row: u64,
     pub appointment_id: String,
     pub conversation_id: String,
-    /// The conversation's status (`OPEN`, `CLOSED`), or the results status when no call was made.
+    /// The conversation's status (`OPEN`, `CLOSED`), `not_read` when it could not be read, or
+    /// the results status when no call was made.
     pub status: String,
     pub topic: String,
     pub summary: String,
@@ -63,9 +65,15 @@ pub(super) struct OutcomeLine {
 
 impl OutcomeLine {
     /// Whether a later run must read this row's conversation again: it has one, and it was not
-    /// final when read.
+    /// final when read (or could not be read).
     pub fn still_open(&self) -> bool {
         !self.conversation_id.is_empty() && !is_final(&self.status)
+    }
+
+    /// Whether this row's call was made but its conversation could not be read (the next run
+    /// reads it again: its status is not final).
+    pub fn not_read(&self) -> bool {
+        !self.conversation_id.is_empty() && self.status == NOT_READ
     }
 
     fn write_csv<W: Write>(&self, w: &mut csv_cells::Writer<W>) -> csv::Result<()> {
@@ -122,6 +130,11 @@ impl OutcomesFile {
 
     pub fn rows(&self) -> &[OutcomeLine] {
         &self.rows
+    }
+
+    /// The row for the results row `row`, if there is one yet.
+    pub fn get(&self, row: u64) -> Option<&OutcomeLine> {
+        self.index.get(&row).map(|&i| &self.rows[i])
     }
 
     /// Whether the results row `row` still needs reading: it has no outcome yet, or its
