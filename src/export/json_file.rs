@@ -67,14 +67,15 @@ pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Res
         .column(Field::AppointmentId)
         .unwrap_or_default();
     let rows: Vec<(u64, Result<Value, String>)> = if let Some(path) = &input.records {
-        records_at(&text, path)?
+        let rows = records_at(&text, path)?
             .into_iter()
             .map(&mut element)
-            .collect()
+            .collect();
+        unique_rows(rows)
     } else if text.trim_start().starts_with('[') {
         let elements: Vec<&RawValue> = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("not a valid JSON array: {e}"))?;
-        elements.into_iter().map(&mut element).collect()
+        unique_rows(elements.into_iter().map(&mut element).collect())
     } else {
         if let Some(e) = wrapped(&text, id_path) {
             return Err(e);
@@ -145,6 +146,27 @@ pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Res
         columns: resolved.columns,
         ignored: resolved.ignored,
     })
+}
+
+/// A list's rows, numbered so that no two share a number. Each is numbered by the line its object
+/// starts on, so the office finds it in an editor; but a list with several appointments on one
+/// line (a minified array, as many practice-management APIs and export tools write it) would
+/// give them one number, and everything keyed by row (the results' order, the preview's
+/// patients, `outcomes`) would merge or lose them. Such a list's rows are numbered by their
+/// place in it instead (the first appointment is row 1), and the log says so once.
+fn unique_rows<T>(mut rows: Vec<(u64, T)>) -> Vec<(u64, T)> {
+    // The elements come in order, so a line that holds two of them holds neighbours.
+    let shared = rows.windows(2).any(|pair| pair[0].0 == pair[1].0);
+    if shared {
+        for (place, (row, _)) in rows.iter_mut().enumerate() {
+            *row = place as u64 + 1;
+        }
+        tracing::info!(
+            "the file puts several appointments on one line: rows are numbered by their place \
+             in the list (row 1 is the first appointment, row 2 the second), not by line"
+        );
+    }
+    rows
 }
 
 /// The list `[input] records` points at (`"data.appointments"`), each element borrowed from
@@ -278,7 +300,22 @@ fn number_text(n: &serde_json::Number) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Lines;
+    use super::{unique_rows, Lines};
+
+    /// Lines that tell the rows apart are kept; one line shared by two appointments anywhere
+    /// numbers the whole list by place, so no number means two things in one file.
+    #[test]
+    fn rows_are_numbered_by_place_only_when_a_line_holds_two() {
+        let numbers = |lines: &[u64]| -> Vec<u64> {
+            let rows = lines.iter().map(|l| (*l, ())).collect();
+            unique_rows(rows).into_iter().map(|(n, ())| n).collect()
+        };
+        assert_eq!(numbers(&[2, 4, 5]), [2, 4, 5]);
+        assert_eq!(numbers(&[1, 1, 1]), [1, 2, 3]);
+        assert_eq!(numbers(&[2, 3, 3, 7]), [1, 2, 3, 4]);
+        assert_eq!(numbers(&[1]), [1]);
+        assert_eq!(numbers(&[]), Vec::<u64>::new());
+    }
 
     /// Each place's line, asked in order (as an array's elements come) or not.
     #[test]

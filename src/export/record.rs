@@ -52,7 +52,9 @@ pub struct InputSettings {
 /// row instead of one per field keeps memory and time down).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RawRecord {
-    /// The line the row starts on (CSV, JSON Lines, JSON array element), 1-based.
+    /// The line the row starts on (CSV, JSON Lines, JSON array element), 1-based; for a JSON
+    /// list that puts several appointments on one line, its place in the list (so no two rows
+    /// share a number).
     pub row: u64,
     text: String,
     spans: Vec<(Field, u32, u32)>,

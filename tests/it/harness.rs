@@ -448,7 +448,38 @@ pub fn chicago_and_los_angeles() -> [String; 2] {
 }
 
 pub fn od_row(apt: &str, overrides: &[(&str, &str)]) -> String {
-    let mut fields: Vec<(&str, String)> = vec![
+    od_fields(apt, overrides)
+        .into_iter()
+        .map(|(_, v)| {
+            if v.contains(',') || v.contains('"') || v.contains('\n') {
+                format!("\"{}\"", v.replace('"', "\"\""))
+            } else {
+                v
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// [`od_row`] as a JSON object (Open Dental's keys; every value text, a blank one null), for a
+/// JSON export.
+pub fn od_object(apt: &str, overrides: &[(&str, &str)]) -> serde_json::Value {
+    let object: serde_json::Map<String, serde_json::Value> = od_fields(apt, overrides)
+        .into_iter()
+        .map(|(k, v)| {
+            let value = match v.is_empty() {
+                true => serde_json::Value::Null,
+                false => serde_json::Value::String(v),
+            };
+            (k.to_string(), value)
+        })
+        .collect();
+    serde_json::Value::Object(object)
+}
+
+/// [`od_row`]'s columns and values, in [`OD_HEADER`]'s order.
+fn od_fields(apt: &str, overrides: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+    let mut fields: Vec<(&'static str, String)> = vec![
         ("AptNum", apt.to_string()),
         ("PatNum", format!("P{apt}")),
         ("LName", "Johnson".into()),
@@ -471,16 +502,6 @@ pub fn od_row(apt: &str, overrides: &[(&str, &str)]) -> String {
         slot.1 = v.to_string();
     }
     fields
-        .into_iter()
-        .map(|(_, v)| {
-            if v.contains(',') || v.contains('"') || v.contains('\n') {
-                format!("\"{}\"", v.replace('"', "\"\""))
-            } else {
-                v
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// A sandbox for tests: clock at [`NOW`], calls from the harness config's number, a rate limit

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::harness::{od_row, Test, CONFIG, OD_HEADER};
+use crate::harness::{masked_for, od_object, od_row, Test, CONFIG, OD_HEADER};
 
 fn emitted(out: &crate::harness::Output) -> Vec<Value> {
     out.file("req.jsonl")
@@ -177,6 +177,118 @@ fn json_lines_reports_bad_lines_and_reads_the_rest() {
     );
     assert_eq!(results[2]["row"], "4");
     assert_eq!(results[2]["reason"], "the entry is not a JSON object");
+}
+
+/// Five appointments with a first and last name of their own (Ana A., Ben B., ...); the third
+/// is already confirmed, so the rows do not all end the same way.
+fn five_objects() -> Vec<Value> {
+    ["Ana", "Ben", "Cleo", "Dev", "Eve"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let confirmed = match i {
+                2 => "Appointment Confirmed",
+                _ => "Unconfirmed",
+            };
+            od_object(
+                &format!("J{}", i + 1),
+                &[
+                    ("FName", name),
+                    ("LName", &format!("{}son", &name[..1])),
+                    ("Confirmed", confirmed),
+                ],
+            )
+        })
+        .collect()
+}
+
+const BY_PLACE: &str = "the file puts several appointments on one line: rows are numbered by \
+                        their place in the list (row 1 is the first appointment, row 2 the \
+                        second), not by line";
+
+/// `(row, appointment id, status)` of the five appointments, `first` the first one's row.
+fn five_statuses(first: u64) -> Vec<(u64, String, String)> {
+    (0..5u64)
+        .map(|i| {
+            let status = if i == 2 { "skipped" } else { "dry_run" };
+            (first + i, format!("J{}", i + 1), status.to_string())
+        })
+        .collect()
+}
+
+/// A minified JSON array (one line, as many practice-management APIs and export tools write
+/// it) used to number every appointment row 1: the preview showed one patient's name on every
+/// row and the results could not tell the rows apart. Its rows are numbered by their place in
+/// the list, and the log says so once.
+#[test]
+fn a_one_line_json_array_numbers_each_appointment_by_its_place() {
+    let one_line = serde_json::to_string(&five_objects()).unwrap();
+    assert!(!one_line.contains('\n'));
+    let out = Test::new()
+        .input("appointments.json", one_line)
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    assert_eq!(out.statuses(), five_statuses(1));
+    let table: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        table,
+        [
+            "ROW  APPOINTMENT           PATIENT  PHONE         WHAT WILL HAPPEN",
+            &format!(
+                "1    Tue Nov 24 09:00 CST  Ana A.   {}  will call",
+                masked_for("J1")
+            ),
+            &format!(
+                "2    Tue Nov 24 09:00 CST  Ben B.   {}  will call",
+                masked_for("J2")
+            ),
+            &format!(
+                "3    Tue Nov 24 09:00 CST  Cleo C.  {}  skipped: already confirmed",
+                masked_for("J3")
+            ),
+            &format!(
+                "4    Tue Nov 24 09:00 CST  Dev D.   {}  will call",
+                masked_for("J4")
+            ),
+            &format!(
+                "5    Tue Nov 24 09:00 CST  Eve E.   {}  will call",
+                masked_for("J5")
+            ),
+        ]
+    );
+    assert_eq!(out.stderr.matches(BY_PLACE).count(), 1, "{}", out.stderr);
+
+    // One appointment a line keeps its line numbers, and says nothing about places.
+    let lines: Vec<String> = five_objects().iter().map(Value::to_string).collect();
+    let out = Test::new()
+        .input(
+            "appointments.json",
+            format!("[\n{}\n]\n", lines.join(",\n")),
+        )
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    assert_eq!(out.statuses(), five_statuses(2));
+    assert!(!out.stderr.contains(BY_PLACE), "{}", out.stderr);
+}
+
+/// The same for a list inside an object (`[input] records`) written on one line.
+#[test]
+fn a_one_line_records_list_numbers_each_appointment_by_its_place() {
+    let file = serde_json::json!({
+        "exportedAt": "2026-11-23T18:00:00-06:00",
+        "data": {"count": 5, "appointments": five_objects()},
+    });
+    let config = CONFIG.replace("[input]\n", "[input]\nrecords = \"data.appointments\"\n");
+    let out = Test::new()
+        .config(&config)
+        .input("appointments.json", file.to_string())
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    assert_eq!(out.statuses(), five_statuses(1));
+    assert_eq!(out.stderr.matches(BY_PLACE).count(), 1, "{}", out.stderr);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::{od_row, read_results, test_sandbox, Output, Test};
+use crate::harness::{od_object, od_row, read_results, test_sandbox, Output, Test};
 use crate::mock::Annie;
 
 const KEY: &str = "annie-sk-outcomes";
@@ -652,6 +652,44 @@ async fn a_households_shared_conversation_is_read_once() {
         .count();
     assert_eq!(gets, 1, "the shared conversation is read once");
     assert!(stderr.contains("1 conversation read, "), "{stderr}");
+    sb.stop().await;
+}
+
+/// A minified JSON export (every appointment on one line) used to number every row 1, and the
+/// outcomes file, one row per results row, kept one of the five: the others' conversations were
+/// read and dropped. Each appointment now has its own row, in both files.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_one_line_json_export_keeps_an_outcome_for_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sandbox.jsonl");
+    let sb = test_sandbox(KEY, &log, |c| c.close_after = Duration::ZERO).await;
+    let ids = ["J1", "J2", "J3", "J4", "J5"];
+    let objects: Vec<serde_json::Value> = ids.iter().map(|id| od_object(id, &[])).collect();
+    let run = Test::new()
+        .server(&sb.base_url())
+        .env("ANNIE_API_KEY", KEY)
+        .input(
+            "appointments.json",
+            serde_json::to_string(&objects).unwrap(),
+        )
+        .run_async()
+        .await;
+    run.assert_status(0);
+    let sent: Vec<(u64, String, String)> = (1..=5)
+        .map(|row| (row, format!("J{row}"), "sent".to_string()))
+        .collect();
+    assert_eq!(run.statuses(), sent);
+
+    let (code, stderr, rows) = outcomes_for(&run).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("5 conversations read, "), "{stderr}");
+    let key = |r: &BTreeMap<String, String>| {
+        [&r["row"], &r["appointment_id"], &r["conversation_id"]].map(String::clone)
+    };
+    let results: Vec<[String; 3]> = run.results().iter().map(key).collect();
+    let outcomes: Vec<[String; 3]> = rows.iter().map(key).collect();
+    assert_eq!(outcomes, results, "one outcome for each results row");
+    assert!(rows.iter().all(|r| r["status"] == "CLOSED"), "{rows:?}");
     sb.stop().await;
 }
 
