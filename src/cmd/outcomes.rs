@@ -138,6 +138,7 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     })?;
     let readers = readers(&settings)?;
     let all_lines = read_results(&args.results)?;
+    let numbered_alike = note_rows_numbered_alike(&all_lines);
     let mut file = OutcomesFile::load(&out_path)?;
     let lines: Vec<&ResultLine> = all_lines
         .iter()
@@ -205,6 +206,7 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     if let Some(path) = &args.report {
         write_report(path, &settings, &all_lines, written)?;
     }
+    let problem = attention > 0 || lookup_failures > 0 || numbered_alike > 0;
     if let Some(path) = &args.summary_json {
         let json = serde_json::json!({
             "conversations_read": read,
@@ -212,18 +214,44 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
             "lookup_failures": lookup_failures,
             "not_read": not_read,
             "still_open": still_open,
+            "rows_numbered_alike": numbered_alike,
             "classes": classes,
             "locations": per_location(&settings, written),
             "outcomes_file": out_path.display().to_string(),
-            "exit_status": if attention > 0 || lookup_failures > 0 { 1 } else { 0 },
+            "exit_status": if problem { 1 } else { 0 },
         });
         crate::private_file::write(path, format!("{json:#}\n").as_bytes()).with_context(|| {
             format!("cannot write the --summary-json file `{}`", path.display())
         })?;
     }
     let mut outcome = RunOutcome::nothing();
-    outcome.other_problem = attention > 0 || lookup_failures > 0;
+    outcome.other_problem = problem;
     Ok(outcome)
+}
+
+/// Results rows that share a row number: a results file written by a version that numbered a
+/// one-line JSON export's appointments all `1`. The outcomes file holds one row per number, so
+/// it keeps one of them; the others' calls must be read in Annie. Warns (appointment ids only,
+/// nothing about the patient) and returns how many rows the outcomes file cannot hold.
+fn note_rows_numbered_alike(lines: &[ResultLine]) -> usize {
+    let mut by_row: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
+    for line in lines {
+        let id = line.appointment_id.as_deref().unwrap_or("(no id)");
+        by_row.entry(line.row).or_default().push(id);
+    }
+    let mut left_out = 0;
+    for (row, ids) in by_row.iter().filter(|(_, ids)| ids.len() > 1) {
+        left_out += ids.len() - 1;
+        tracing::warn!(
+            "the results file has {} rows numbered {row} (appointments {}): it was written by an \
+             earlier version from a JSON export with several appointments on one line. The \
+             outcomes file keeps one row per number, so it holds only one of them: read \
+             the others' calls in Annie",
+            ids.len(),
+            ids.join(", ")
+        );
+    }
+    left_out
 }
 
 /// After "N could not be read": whether a rerun can read them (Annie's answer for a

@@ -690,6 +690,25 @@ async fn a_one_line_json_export_keeps_an_outcome_for_every_row() {
     let outcomes: Vec<[String; 3]> = rows.iter().map(key).collect();
     assert_eq!(outcomes, results, "one outcome for each results row");
     assert!(rows.iter().all(|r| r["status"] == "CLOSED"), "{rows:?}");
+
+    // A results file an earlier version wrote from that export (every row numbered 1): the
+    // outcomes file can hold one of them, and says so, naming the others, and exits 1.
+    let text = std::fs::read_to_string(&run.results_path).unwrap();
+    let old = regex::Regex::new(r"(?m)^[2-5],J").unwrap();
+    std::fs::write(&run.results_path, old.replace_all(&text, "1,J").as_bytes()).unwrap();
+    std::fs::remove_file(run.dir.join("appointments.outcomes.csv")).unwrap();
+    let (code, stderr, rows) = outcomes_for(&run).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "the results file has 5 rows numbered 1 (appointments J1, J2, J3, J4, J5): it was \
+             written by an earlier version from a JSON export with several appointments on one \
+             line. The outcomes file keeps one row per number, so it holds only one of them: \
+             read the others' calls in Annie"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(rows.len(), 1, "{rows:?}");
     sb.stop().await;
 }
 
