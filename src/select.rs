@@ -232,8 +232,15 @@ pub fn skip_reason(
 /// this run calls about (in their location's window), whatever their status: an export whose
 /// dated rows are all for another day is the wrong one, even when some of them are confirmed or
 /// cancelled (see [`crate::results::Summary::none_on_the_day`]). A row whose location cannot be
-/// read has no day to compare.
-pub fn days_seen(rows: &[Normalised], window: Window, days: &[CallingDay]) -> DaysSeen {
+/// read has no day to compare. Nor does an appointment already past at `now`: last night's
+/// export, rerun in the morning or with `--allow-stale`, is not a wrong day's export (its rows
+/// are `appointment_passed`, and nothing is left to call).
+pub fn days_seen(
+    rows: &[Normalised],
+    window: Window,
+    days: &[CallingDay],
+    now: DateTime<Utc>,
+) -> DaysSeen {
     let mut seen = DaysSeen::default();
     for n in rows {
         let (location, start) = match &n.result {
@@ -246,6 +253,9 @@ pub fn days_seen(rows: &[Normalised], window: Window, days: &[CallingDay]) -> Da
         let Some(day) = days.get(location) else {
             continue;
         };
+        if start <= now.timestamp() {
+            continue;
+        }
         seen.dated += 1;
         let facts = window_of(window, day.base, day.zone);
         if (facts.from.timestamp()..facts.to.timestamp()).contains(&start) {

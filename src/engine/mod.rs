@@ -35,7 +35,7 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
     let appointments = normalise::normalise_all(export.records, &s.input, &s.locations);
     let opt_outs = optout::OptOuts::build(do_not_call_list(&s)?, &appointments);
     let days = calling_day::CallingDay::for_locations(&s.locations, clock.now());
-    let seen = select::days_seen(&appointments, s.selection.window, &days);
+    let seen = select::days_seen(&appointments, s.selection.window, &days, clock.now());
     let selected = select::select(appointments, &s.selection, &opt_outs, clock.now(), &days);
     let total = selected.len();
     let patients = outputs::patients(&s, &selected);

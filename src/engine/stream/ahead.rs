@@ -98,7 +98,7 @@ impl SelectAhead {
     ) -> Batch {
         let first = *position;
         *position += normalised.len();
-        let seen = select::days_seen(&normalised, self.selection.window, &self.days);
+        let seen = select::days_seen(&normalised, self.selection.window, &self.days, self.now);
         let selected = select::select_with(
             normalised,
             first,
