@@ -113,6 +113,7 @@ impl Services {
         };
         if s.mode == Mode::Preview {
             note_unknown_history(ledger.as_ref(), &s.locations);
+            note_unread_calls(ledger.as_ref(), &s.locations, clock.now());
             note_busy_ledger(&s.ledger_path);
         }
         let stop = Arc::new(Stop::default());
@@ -347,6 +348,43 @@ fn note_unknown_history(ledger: Option<&Ledger>, locations: &[crate::locations::
                 "the ledger has no history for this location: a real run first rebuilds it from \
                  Annie's conversations, and may then skip patients this preview shows as called"
             );
+        }
+    }
+}
+
+/// A sending run first checks a location's calls in Annie (see [`Services::catch_up_history`]),
+/// and records a request not to be called heard in a call the morning's `outcomes` has not read
+/// to its end (it did not run yet, or the call was still open): the run then skips that
+/// patient. A preview does not look in Annie, so it shows the call. Say so, once per location
+/// (how many calls, nothing about whom), when the ledger holds such calls that a run's check
+/// would read.
+fn note_unread_calls(
+    ledger: Option<&Ledger>,
+    locations: &[crate::locations::Location],
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let Some(ledger) = ledger else {
+        return;
+    };
+    let since = now - chrono::Duration::days(crate::number_rules::LOOKBACK_DAYS);
+    for l in locations {
+        if !matches!(ledger.identity(&l.id), Ok(Some(_))) {
+            continue;
+        }
+        match ledger.calls_unread(&l.id, since) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                location = %l.label(),
+                "the ledger holds {n} call{} made since it last checked Annie's conversations \
+                 whose outcome it has not recorded: a real run first looks in Annie, and may skip \
+                 patients this preview shows as called (a request not to be called heard in \
+                 those calls). Run `annie-dispatch outcomes` first to make this preview exact",
+                if n == 1 { "" } else { "s" }
+            ),
+            Err(e) => tracing::debug!(
+                location = %l.label(),
+                "could not count the calls whose outcome the ledger has not recorded: {e:#}"
+            ),
         }
     }
 }
