@@ -382,7 +382,7 @@ mod tests {
                 opted_out: (0..i % 3).map(|n| phone(n).e164.into()).collect(),
                 asked_not_to_be_called: i % 3 == 1,
                 location: Some(i as usize % 3),
-                start: (i % 2 == 0).then_some(start.timestamp()),
+                start: i.is_multiple_of(2).then_some(start.timestamp()),
             }),
             4 => Err(Unusable {
                 appointment_id: None,
