@@ -234,6 +234,32 @@ impl Ledger {
         Ok(usize::try_from(unread).unwrap_or(0))
     }
 
+    /// The conversations a location's calls started since `since`, newest first (at most
+    /// `limit`), with when each call was made: what its organisation's key sees in Annie, so
+    /// `--accept-new-key` checks a new key against them. Calls a check or a rebuild found in
+    /// Annie count too: the recorded key listed them.
+    pub fn conversations_of(
+        &self,
+        location: &str,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<(String, DateTime<Utc>)>> {
+        let mut stmt = self.conn.prepare(if self.has_locations {
+            "SELECT conversation_id, MIN(attempted_at) FROM attempts
+             WHERE conversation_id IS NOT NULL AND attempted_at >= ?2 AND location = ?1
+             GROUP BY conversation_id ORDER BY MIN(attempted_at) DESC, conversation_id LIMIT ?3"
+        } else {
+            "SELECT conversation_id, MIN(attempted_at) FROM attempts
+             WHERE conversation_id IS NOT NULL AND attempted_at >= ?2 AND ?1 = ''
+             GROUP BY conversation_id ORDER BY MIN(attempted_at) DESC, conversation_id LIMIT ?3"
+        })?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![location, stamp(since), limit], |r| {
+            Ok((r.get::<_, String>(0)?, parse_stamp(&r.get::<_, String>(1)?)))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Records that a location's history was checked against (or rebuilt from) Annie's
     /// conversations that started up to `at`.
     pub fn set_known_until(&self, location: &str, at: DateTime<Utc>) -> anyhow::Result<()> {
