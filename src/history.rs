@@ -119,7 +119,9 @@ const KNOWN_CALLS: usize = 20;
 pub(crate) type KnownCall = (String, DateTime<Utc>);
 
 /// The calls a new key for `location` must see (at most [`KNOWN_CALLS`], newest first): those
-/// the ledger recorded for it in the last [`OPT_OUT_DAYS`], as far back as a rebuild reads.
+/// the ledger recorded for it in the last [`LOOKBACK_DAYS`], which Annie's list surely still
+/// holds (a rebuild reads them all, and a location may not call until it has). An older call
+/// proves nothing by its absence: Annie may keep conversations for a limited time.
 pub(crate) fn known_calls(
     ledger: &Ledger,
     location: &Location,
@@ -127,7 +129,7 @@ pub(crate) fn known_calls(
 ) -> anyhow::Result<Vec<KnownCall>> {
     ledger.conversations_of(
         &location.id,
-        now - Duration::days(OPT_OUT_DAYS),
+        now - Duration::days(LOOKBACK_DAYS),
         KNOWN_CALLS,
     )
 }

@@ -396,7 +396,7 @@ fn record_new_keys(
                      the calls and requests not to be called Annie lists for it count), and the \
                      new key is recorded once that is done. Make sure it is this location's \
                      organisation's key",
-                    history::OPT_OUT_DAYS,
+                    crate::number_rules::LOOKBACK_DAYS,
                     now.organisation,
                 );
                 *rebuild = true;

@@ -389,7 +389,7 @@ async fn a_new_key_with_no_call_to_compare_rebuilds_the_history_before_calling()
     let accepted = tonight.clone().args(["--accept-new-key"]).run_async().await;
     accepted.assert_status(0);
     for said in [
-        "--accept-new-key: the ledger recorded no call for this location in the last 400 days, \
+        "--accept-new-key: the ledger recorded no call for this location in the last 30 days, \
          so the new key (API key sha256:",
         "Its history is rebuilt from Annie with the new key before any call",
         "rebuilt the per-number history from 0 Annie conversations",
