@@ -44,38 +44,45 @@ pub fn identity_of(api: &ApiSettings, sandbox: bool) -> Identity {
     }
 }
 
-/// Checks each sending location's API against the ledger's record. `Ok` says, per location,
-/// whether its history must be rebuilt from Annie first (nothing recorded yet). A different API
-/// is refused; a different key for the same API only with `--accept-new-key`.
+/// What the ledger records of a location's API, against the one this run calls through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// The same API and organisation (or no API to compare, as in a preview).
+    Same,
+    /// Nothing yet: its history is rebuilt from Annie before it calls.
+    Nothing,
+    /// Another key (or OAuth client) for the same API, which the operator says is the same
+    /// organisation's (`--accept-new-key`): this was the recorded one. Not recorded until Annie
+    /// shows the new key sees this ledger's calls ([`verify_new_key`]).
+    NewKey(Identity),
+}
+
+/// Checks each sending location's API against the ledger's record. A different API is
+/// refused; a different key for the same API only with `--accept-new-key`, and then only once
+/// [`verify_new_key`] has checked it with Annie: nothing is recorded here.
 pub fn check(
     ledger: &Ledger,
     locations: &[Location],
     sandbox: bool,
     accept_new_key: bool,
-) -> anyhow::Result<Vec<bool>> {
-    let mut rebuild = Vec::with_capacity(locations.len());
+) -> anyhow::Result<Vec<Recorded>> {
+    let mut recorded = Vec::with_capacity(locations.len());
     for location in locations {
         let Some(api) = &location.api else {
-            rebuild.push(false);
+            recorded.push(Recorded::Same);
             continue;
         };
         let now = identity_of(api, sandbox);
         let Some(was) = ledger.identity(&location.id)? else {
-            rebuild.push(true);
+            recorded.push(Recorded::Nothing);
             continue;
         };
-        rebuild.push(false);
         if was == now {
+            recorded.push(Recorded::Same);
             continue;
         }
         if was.base_url == now.base_url && accept_new_key {
-            tracing::warn!(
-                location = %location.label(),
-                "--accept-new-key: the ledger now records {} instead of {}",
-                now.organisation,
-                was.organisation
-            );
-            ledger.set_identity(&location.id, &now)?;
+            recorded.push(Recorded::NewKey(was));
             continue;
         }
         let same_api = was.base_url == now.base_url;
@@ -91,15 +98,134 @@ pub fn check(
             now.organisation,
             if same_api {
                 "If the same organisation's API key (or OAuth client) was replaced, rerun once \
-                 with --accept-new-key. Otherwise give this organisation its own ledger: set \
-                 [state] ledger to a new file (its history is rebuilt from Annie on the first run)"
+                 with --accept-new-key (the new key must see the calls this ledger recorded in \
+                 Annie before it is recorded). Otherwise give this organisation its own ledger: \
+                 set [state] ledger to a new file (its history is rebuilt from Annie on the \
+                 first run)"
             } else {
                 "Give this API its own ledger: set [state] ledger to a new file (its history is \
                  rebuilt from Annie on the first run), or point base_url back"
             }
         );
     }
-    Ok(rebuild)
+    Ok(recorded)
+}
+
+/// How many of a location's latest calls a new key is checked against: one seen is enough, and
+/// the other organisation's conversations are read back only to the oldest of these.
+const KNOWN_CALLS: usize = 20;
+
+/// A call the ledger recorded: its conversation id, and when it was made.
+pub(crate) type KnownCall = (String, DateTime<Utc>);
+
+/// The calls a new key for `location` must see (at most [`KNOWN_CALLS`], newest first): those
+/// the ledger recorded for it in the last [`LOOKBACK_DAYS`], which Annie's list surely still
+/// holds (a rebuild reads them all, and a location may not call until it has). An older call
+/// proves nothing by its absence: Annie may keep conversations for a limited time.
+pub(crate) fn known_calls(
+    ledger: &Ledger,
+    location: &Location,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<KnownCall>> {
+    ledger.conversations_of(
+        &location.id,
+        now - Duration::days(LOOKBACK_DAYS),
+        KNOWN_CALLS,
+    )
+}
+
+/// What checking a new key with Annie showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeyChecked {
+    /// Annie's conversations, listed with the new key, include this call the ledger recorded.
+    Sees(String),
+    /// The ledger recorded no call for the location to look for (see [`known_calls`]): the key
+    /// works, but whose it is cannot be told.
+    NothingToCompare,
+}
+
+/// Why a new key was not recorded.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum KeyNotRecorded {
+    /// Annie listed the new key's conversations, and none of the ledger's calls is among them.
+    #[error("{0}")]
+    OtherOrganisation(String),
+    /// Annie refused the new key (401 or 403).
+    #[error("{0}")]
+    Refused(String),
+    /// Annie's conversations could not be read with it (network, 5xx, rate limits).
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+impl KeyNotRecorded {
+    /// The reason code of the location's rows.
+    pub(crate) fn code(&self) -> crate::reason::ReasonCode {
+        match self {
+            KeyNotRecorded::Refused(_) => crate::reason::ReasonCode::CredentialsRefused,
+            _ => crate::reason::ReasonCode::NotPlanned,
+        }
+    }
+}
+
+/// `--accept-new-key`: before the new key replaces the ledger's record (and before any call),
+/// lists Annie's conversations with it (through the location's rate gate), newest first, back
+/// to the oldest of the ledger's `known` calls for the location, looking for any of them. The
+/// same organisation's key sees them; another organisation's does not, and recording it would
+/// apply this ledger's history to the wrong account while the new account's calls stay unknown.
+/// With no call to look for, one page is read, to check the key works.
+pub(crate) async fn verify_new_key(
+    client: &AnnieClient,
+    gate: &Gate,
+    location: &Location,
+    known: &[KnownCall],
+    (was, now): (&Identity, &Identity),
+) -> Result<KeyChecked, KeyNotRecorded> {
+    let since = known
+        .iter()
+        .map(|(_, at)| *at - CHECK_MARGIN)
+        .min()
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let mut seen: Option<String> = None;
+    // Stops at the first known call (or, with none to look for, at the first conversation).
+    let mut visit = |c: &crate::api::ConversationSummary| {
+        if known.iter().any(|(id, _)| *id == c.conversation_id) {
+            seen = Some(c.conversation_id.clone());
+        }
+        seen.is_some() || known.is_empty()
+    };
+    let read = look_back(client, gate, since, &mut visit).await;
+    let label = location.label();
+    let not_recorded = format!(
+        "the new key ({}) was not recorded (the ledger still records {}) and nothing was sent \
+         for {label}",
+        now.organisation, was.organisation
+    );
+    match (seen, read) {
+        (Some(id), _) => Ok(KeyChecked::Sees(id)),
+        (None, Ok(_)) => match known.first() {
+            None => Ok(KeyChecked::NothingToCompare),
+            Some((id, at)) => Err(KeyNotRecorded::OtherOrganisation(format!(
+                "--accept-new-key: the new key does not see the calls this ledger recorded for \
+                 {label} (e.g. conversation {id} at {}): it is probably another organisation's \
+                 key; {not_recorded}. Check the key (or OAuth client) set for {label}; if it really \
+                 is a new organisation, give it its own ledger: set [state] ledger to a new file \
+                 (its history is rebuilt from Annie on the first run)",
+                at.format("%Y-%m-%d %H:%M UTC")
+            ))),
+        },
+        (None, Err(e)) if e.credentials_refused => Err(KeyNotRecorded::Refused(format!(
+            "--accept-new-key: Annie refused the new key for {label} ({}); {not_recorded}. \
+             Fix the key, then rerun with --accept-new-key",
+            e.error
+        ))),
+        (None, Err(e)) => Err(KeyNotRecorded::Unreachable(format!(
+            "--accept-new-key: the new key for {label} could not be checked against the calls \
+             this ledger recorded in Annie ({}); {not_recorded}. Rerun later with \
+             --accept-new-key",
+            e.error
+        ))),
+    }
 }
 
 /// How far back a rebuild looks for patients who asked not to be called: such a request does

@@ -17,7 +17,7 @@ use crate::plan;
 use crate::preview::{self, CallDetails, Patients};
 use crate::report;
 use crate::results::writer::ResultsWriter;
-use crate::results::{RowResult, Summary};
+use crate::results::{DaysSeen, RowResult, Summary};
 use crate::select::Selected;
 use crate::services::Services;
 use crate::settings::Settings;
@@ -35,6 +35,9 @@ pub struct Reporter {
     pub days: String,
     /// The same in the report's plain words, and the calling dates for its title.
     pub report_days: (String, Vec<String>),
+    /// Which days the export's appointments are on: the engine counts them as it selects
+    /// (whole or a chunk at a time), and the summary gets them at the end.
+    pub seen: DaysSeen,
 }
 
 impl Reporter {
@@ -95,6 +98,7 @@ pub fn start(
             calling_day::in_words_all(&s.locations, days, s.selection.window, preview),
             calling_day::dates(days),
         ),
+        seen: DaysSeen::default(),
     };
     shared.send_settled(plan::plan(unplaced, Vec::new(), None).settled)?;
     Ok((shared, collector))
@@ -144,6 +148,7 @@ pub fn start_streaming(
             calling_day::in_words_all(&s.locations, days, s.selection.window, preview),
             calling_day::dates(days),
         ),
+        seen: DaysSeen::default(),
     };
     Ok((shared, collector, rx))
 }
@@ -171,6 +176,7 @@ pub fn finish_streaming(
         details,
         days,
         report_days,
+        seen,
         ..
     } = shared;
     drop(outputs);
@@ -178,7 +184,8 @@ pub fn finish_streaming(
         .join()
         .map_err(|_| AfterCallsStarted(anyhow::anyhow!("internal error: collector failed")))?
         .map_err(AfterCallsStarted)?;
-    let (collected, spool) = collector.finish().map_err(AfterCallsStarted)?;
+    let (mut collected, spool) = collector.finish().map_err(AfterCallsStarted)?;
+    collected.summary.days = seen;
     let table = Table::Spooled(spool);
     conclude(
         collected,
@@ -217,12 +224,14 @@ pub async fn finish(
         patients,
         days,
         report_days,
+        seen,
     } = shared;
     drop(outputs);
-    let collected = collector
+    let mut collected = collector
         .await
         .map_err(|e| AfterCallsStarted(anyhow::anyhow!("internal error: collector failed: {e}")))?
         .map_err(AfterCallsStarted)?;
+    collected.summary.days = seen;
     let table = Table::Kept(&patients);
     conclude(
         collected,

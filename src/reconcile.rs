@@ -63,6 +63,8 @@ pub struct LookedBack {
 pub struct Incomplete {
     pub error: String,
     pub read: LookedBack,
+    /// The API refused the credentials (a 401 or 403), rather than could not be read.
+    pub credentials_refused: bool,
 }
 
 /// What looking for calls needs: the API (absent in a preview), the shared rate gate, and every
@@ -113,7 +115,13 @@ pub async fn look_back(
     visit: &mut dyn FnMut(&ConversationSummary) -> bool,
 ) -> Result<LookedBack, Incomplete> {
     let mut read = LookedBack::default();
-    let incomplete = |error: String, read: LookedBack| Err(Incomplete { error, read });
+    let incomplete = |error: String, read: LookedBack| {
+        Err(Incomplete {
+            error,
+            read,
+            credentials_refused: false,
+        })
+    };
     let (mut rate_limited, mut failures) = (0, 0);
     // Whether every start time so far came in newest-first order.
     let mut ordered = true;
@@ -156,6 +164,17 @@ pub async fn look_back(
                     read.conversations
                 );
                 return incomplete(error, read);
+            }
+            ListOutcome::Unauthorized { error } => {
+                let error = format!(
+                    "could not list Annie's conversations after reading {} ({error})",
+                    read.conversations
+                );
+                return Err(Incomplete {
+                    error,
+                    read,
+                    credentials_refused: true,
+                });
             }
         };
         read.pages += 1;

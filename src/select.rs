@@ -17,7 +17,7 @@ use crate::calling_day::{CallingDay, Window};
 use crate::normalise::{Appointment, Normalised};
 use crate::optout::OptOuts;
 use crate::reason::{Reason, ReasonCode};
-use crate::results::Status;
+use crate::results::{DaysSeen, Status};
 pub use crate::settings::Selection;
 
 /// What happens to one row.
@@ -226,6 +226,43 @@ pub fn skip_reason(
         ));
     }
     None
+}
+
+/// How many rows have an appointment start that can be read, and how many of those are on a day
+/// this run calls about (in their location's window), whatever their status: an export whose
+/// dated rows are all for another day is the wrong one, even when some of them are confirmed or
+/// cancelled (see [`crate::results::Summary::none_on_the_day`]). A row whose location cannot be
+/// read has no day to compare. Nor does an appointment already past at `now`: last night's
+/// export, rerun in the morning or with `--allow-stale`, is not a wrong day's export (its rows
+/// are `appointment_passed`, and nothing is left to call).
+pub fn days_seen(
+    rows: &[Normalised],
+    window: Window,
+    days: &[CallingDay],
+    now: DateTime<Utc>,
+) -> DaysSeen {
+    let mut seen = DaysSeen::default();
+    for n in rows {
+        let (location, start) = match &n.result {
+            Ok(a) => (a.location, a.start.timestamp()),
+            Err(u) => match (u.location, u.start) {
+                (Some(location), Some(start)) => (location, start),
+                _ => continue,
+            },
+        };
+        let Some(day) = days.get(location) else {
+            continue;
+        };
+        if start <= now.timestamp() {
+            continue;
+        }
+        seen.dated += 1;
+        let facts = window_of(window, day.base, day.zone);
+        if (facts.from.timestamp()..facts.to.timestamp()).contains(&start) {
+            seen.on_the_day += 1;
+        }
+    }
+    seen
 }
 
 /// The selection window's bounds for one zone and calling day, and the reason for a start

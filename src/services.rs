@@ -59,6 +59,9 @@ pub struct Office {
     /// Its history was rebuilt or checked against Annie in this run, and it has not waited for
     /// its window since: not checked again before its first call.
     pub checked: AtomicBool,
+    /// `--accept-new-key`, and the new key could not be checked with Annie (refused, or Annie
+    /// could not be read): it was not recorded, and this location calls nobody.
+    pub key_refused: Option<history::KeyNotRecorded>,
 }
 
 impl Office {
@@ -107,18 +110,20 @@ impl Services {
             }
             Mode::Preview => Ledger::open_read_only(&s.ledger_path)?,
         };
-        let rebuild = match (&ledger, s.mode) {
+        let recorded = match (&ledger, s.mode) {
             (Some(l), Mode::Send) => history::check(l, &s.locations, s.sandbox, s.accept_new_key)?,
-            _ => vec![false; s.locations.len()],
+            _ => vec![history::Recorded::Same; s.locations.len()],
         };
         if s.mode == Mode::Preview {
             note_unknown_history(ledger.as_ref(), &s.locations);
+            note_unread_calls(ledger.as_ref(), &s.locations, clock.now());
             note_busy_ledger(&s.ledger_path);
         }
         let stop = Arc::new(Stop::default());
         signals::watch(stop.clone())?;
         let mut offices = Vec::new();
-        for (location, rebuild) in s.locations.iter().zip(rebuild) {
+        for (location, recorded) in s.locations.iter().zip(&recorded) {
+            let rebuild = *recorded == history::Recorded::Nothing;
             let identity = match (&location.api, s.mode) {
                 (Some(api), Mode::Send) => Some((history::identity_of(api, s.sandbox), rebuild)),
                 _ => None,
@@ -140,7 +145,13 @@ impl Services {
                 identity,
                 rebuilt: AtomicBool::new(false),
                 checked: AtomicBool::new(false),
+                key_refused: None,
             });
+        }
+        if let Some(ledger) = ledger.as_ref().filter(|_| s.mode == Mode::Send) {
+            let known = known_calls(ledger, &offices, &recorded, clock.now())?;
+            let checked = check_new_keys(&offices, &recorded, &known).await;
+            record_new_keys(ledger, &mut offices, &recorded, checked)?;
         }
         if s.mode == Mode::Send {
             wait_for_calling_hours(s, clock, &stop, to_call).await?;
@@ -265,7 +276,9 @@ impl Services {
         if self.offices.len() < 2 || !to_call.iter().any(|c| *c) {
             return;
         }
-        let checks = self.offices.iter().map(|office| async move {
+        // A location whose new key was not recorded calls nobody, and says why in its rows.
+        let offices = self.offices.iter().filter(|o| o.key_refused.is_none());
+        let checks = offices.map(|office| async move {
             let checked = match self.rebuild_history(office).await {
                 Ok(()) => self.catch_up_history(office, true).await,
                 Err(e) => Err(e),
@@ -296,6 +309,110 @@ impl Services {
             }
         }
         Ok(())
+    }
+}
+
+/// `--accept-new-key`: per location whose key changed, the calls the ledger recorded for it
+/// that the new key must see ([`history::known_calls`]); read before any request is made.
+fn known_calls(
+    ledger: &Ledger,
+    offices: &[Office],
+    recorded: &[history::Recorded],
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<Vec<history::KnownCall>>> {
+    (offices.iter().zip(recorded))
+        .map(|(office, recorded)| match recorded {
+            history::Recorded::NewKey(_) => history::known_calls(ledger, &office.location, now),
+            _ => Ok(Vec::new()),
+        })
+        .collect()
+}
+
+/// `--accept-new-key`: checks each changed key with Annie ([`history::verify_new_key`]), the
+/// locations at once, each through its own rate gate, before anything is recorded or sent.
+/// `None` for a location whose key did not change.
+async fn check_new_keys(
+    offices: &[Office],
+    recorded: &[history::Recorded],
+    known: &[Vec<history::KnownCall>],
+) -> Vec<Option<Result<history::KeyChecked, history::KeyNotRecorded>>> {
+    let checks =
+        offices
+            .iter()
+            .zip(recorded)
+            .zip(known)
+            .map(|((office, recorded), known)| async move {
+                let (history::Recorded::NewKey(was), Some(client), Some((now, _))) =
+                    (recorded, &office.client, &office.identity)
+                else {
+                    return None;
+                };
+                let location = &office.location;
+                let checked =
+                    history::verify_new_key(client, &office.gate, location, known, (was, now))
+                        .await;
+                Some(checked)
+            });
+    futures_util::future::join_all(checks).await
+}
+
+/// `--accept-new-key`, once each changed key was checked: a key that sees the ledger's calls is
+/// recorded; one with no call to compare is recorded by the rebuild of the location's history
+/// from Annie with it, before its first call (so whichever organisation it is, its calls and
+/// requests not to be called are known); one refused, or not checked, is not recorded and its
+/// location calls nobody. One that does not see them stops the run (exit 2) before any call.
+fn record_new_keys(
+    ledger: &Ledger,
+    offices: &mut [Office],
+    recorded: &[history::Recorded],
+    checked: Vec<Option<Result<history::KeyChecked, history::KeyNotRecorded>>>,
+) -> anyhow::Result<()> {
+    let mut other_organisation = None;
+    for ((office, recorded), checked) in offices.iter_mut().zip(recorded).zip(checked) {
+        let (history::Recorded::NewKey(was), Some(checked), Some((now, rebuild))) =
+            (recorded, checked, office.identity.as_mut())
+        else {
+            continue;
+        };
+        let location = office.location.label();
+        match checked {
+            Ok(history::KeyChecked::Sees(id)) => {
+                tracing::warn!(
+                    location = %location,
+                    "--accept-new-key: the new key sees conversation {id} this ledger recorded; \
+                     the ledger now records {} instead of {}",
+                    now.organisation,
+                    was.organisation
+                );
+                ledger.set_identity(&office.location.id, now)?;
+            }
+            Ok(history::KeyChecked::NothingToCompare) => {
+                tracing::warn!(
+                    location = %location,
+                    "--accept-new-key: the ledger recorded no call for this location in the last \
+                     {} days, so the new key ({}) could not be checked against one: Annie \
+                     accepts it, but whose organisation it is cannot be told. Its history is \
+                     rebuilt from Annie with the new key before any call (as for a new ledger: \
+                     the calls and requests not to be called Annie lists for it count), and the \
+                     new key is recorded once that is done. Make sure it is this location's \
+                     organisation's key",
+                    crate::number_rules::LOOKBACK_DAYS,
+                    now.organisation,
+                );
+                *rebuild = true;
+            }
+            Err(e @ history::KeyNotRecorded::OtherOrganisation(_)) => {
+                other_organisation.get_or_insert(e);
+            }
+            Err(e) => {
+                tracing::error!(location = %location, "{e}");
+                office.key_refused = Some(e);
+            }
+        }
+    }
+    match other_organisation {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
     }
 }
 
@@ -347,6 +464,43 @@ fn note_unknown_history(ledger: Option<&Ledger>, locations: &[crate::locations::
                 "the ledger has no history for this location: a real run first rebuilds it from \
                  Annie's conversations, and may then skip patients this preview shows as called"
             );
+        }
+    }
+}
+
+/// A sending run first checks a location's calls in Annie (see [`Services::catch_up_history`]),
+/// and records a request not to be called heard in a call the morning's `outcomes` has not read
+/// to its end (it did not run yet, or the call was still open): the run then skips that
+/// patient. A preview does not look in Annie, so it shows the call. Say so, once per location
+/// (how many calls, nothing about whom), when the ledger holds such calls that a run's check
+/// would read.
+fn note_unread_calls(
+    ledger: Option<&Ledger>,
+    locations: &[crate::locations::Location],
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let Some(ledger) = ledger else {
+        return;
+    };
+    let since = now - chrono::Duration::days(crate::number_rules::LOOKBACK_DAYS);
+    for l in locations {
+        if !matches!(ledger.identity(&l.id), Ok(Some(_))) {
+            continue;
+        }
+        match ledger.calls_unread(&l.id, since) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                location = %l.label(),
+                "the ledger holds {n} call{} made since it last checked Annie's conversations \
+                 whose outcome it has not recorded: a real run first looks in Annie, and may skip \
+                 patients this preview shows as called (a request not to be called heard in \
+                 those calls). Run `annie-dispatch outcomes` first to make this preview exact",
+                if n == 1 { "" } else { "s" }
+            ),
+            Err(e) => tracing::debug!(
+                location = %l.label(),
+                "could not count the calls whose outcome the ledger has not recorded: {e:#}"
+            ),
         }
     }
 }

@@ -89,6 +89,10 @@ pub enum ListOutcome {
     Refused {
         error: String,
     },
+    /// A 401 or 403: the credentials were refused (`--accept-new-key` must not record them).
+    Unauthorized {
+        error: String,
+    },
     /// Anything else (no connection, a 5xx, an unreadable page): worth another try.
     Failed {
         error: String,

@@ -220,13 +220,14 @@ impl AnnieClient {
                 .ok()
                 .and_then(|e| e.message)
                 .unwrap_or_else(|| snippet(&text));
-            let error = match status {
-                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => format!(
+            if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+                let error = format!(
                     "the API refused the credentials (HTTP {}: {message}); check the key",
                     status.as_u16()
-                ),
-                _ => api_reason(status.as_u16(), &message),
-            };
+                );
+                return ListOutcome::Unauthorized { error };
+            }
+            let error = api_reason(status.as_u16(), &message);
             return match status.is_client_error() {
                 true => ListOutcome::Refused { error },
                 false => ListOutcome::Failed { error },

@@ -21,6 +21,13 @@ pub(super) async fn run_location(
     opt_outs: &optout::OptOuts,
 ) -> anyhow::Result<()> {
     let location = &office.location;
+    // `--accept-new-key` with a key Annie refused, or that could not be checked: not recorded,
+    // and nobody is called through it (rows the ledger already settles keep their result).
+    if let Some(refused) = &office.key_refused {
+        let reason = reason::Reason::new(refused.code(), format!("not attempted: {refused}"));
+        output.send_settled(plan::none_called(selected, location.results_id(), &reason))?;
+        return Err(anyhow::anyhow!(refused.clone()));
+    }
     // A location with nobody to call (nobody the ledger does not show as reminded already) is
     // not waited for: the run would hold the ledger for hours.
     let anyone = || {

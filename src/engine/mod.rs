@@ -35,6 +35,7 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
     let appointments = normalise::normalise_all(export.records, &s.input, &s.locations);
     let opt_outs = optout::OptOuts::build(do_not_call_list(&s)?, &appointments);
     let days = calling_day::CallingDay::for_locations(&s.locations, clock.now());
+    let seen = select::days_seen(&appointments, s.selection.window, &days, clock.now());
     let selected = select::select(appointments, &s.selection, &opt_outs, clock.now(), &days);
     let total = selected.len();
     let patients = outputs::patients(&s, &selected);
@@ -43,7 +44,8 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
     let to_call = locations_to_call(&s, &by_location)?;
     let services = Services::start(&s, &clock, &to_call).await?;
     services.check_group_histories(&to_call).await;
-    let (output, collector) = outputs::start(&s, total, unplaced, &days, patients)?;
+    let (mut output, collector) = outputs::start(&s, total, unplaced, &days, patients)?;
+    output.seen = seen;
     // From here on calls may be made: errors no longer mean "nothing was sent".
     let offices = services.offices.iter().zip(by_location);
     let runs =

@@ -382,6 +382,7 @@ mod tests {
                 opted_out: (0..i % 3).map(|n| phone(n).e164.into()).collect(),
                 asked_not_to_be_called: i % 3 == 1,
                 location: Some(i as usize % 3),
+                start: i.is_multiple_of(2).then_some(start.timestamp()),
             }),
             4 => Err(Unusable {
                 appointment_id: None,
@@ -389,6 +390,7 @@ mod tests {
                 opted_out: Vec::new(),
                 asked_not_to_be_called: false,
                 location: None,
+                start: None,
             }),
             _ => Ok(Box::new(Appointment {
                 id: format!("A{i}").into(),

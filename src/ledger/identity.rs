@@ -197,6 +197,69 @@ impl Ledger {
         Ok(newest.map(|t| parse_stamp(&t)))
     }
 
+    /// How many calls a location made (or may have made: an attempt whose answer never came)
+    /// since `since` and since its history was last checked against Annie's conversations, whose
+    /// end the ledger has not read: `outcomes` has not recorded them, or read them while they
+    /// were still open (not `CLOSED`). A request not to be called heard in one of them is not
+    /// in the ledger yet; a sending run's check (see `history::catch_up`) finds it in Annie
+    /// before calling, a preview cannot. Calls found in Annie by a check or a rebuild are left
+    /// out: that check read them. Counted per call, however many appointments it covered.
+    pub fn calls_unread(&self, location: &str, since: DateTime<Utc>) -> anyhow::Result<usize> {
+        let checked: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                params![checked_key(location)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let since = checked.map_or(since, |c| parse_stamp(&c).max(since));
+        let unread: i64 = self.conn.query_row(
+            if self.has_locations {
+                "SELECT COUNT(DISTINCT a.call_id)
+                 FROM attempts a LEFT JOIN conversations c ON c.conversation_id = a.conversation_id
+                 WHERE a.status != 'failed' AND a.counts = 1 AND a.run_id != ?3
+                   AND a.attempted_at >= ?2 AND a.location = ?1
+                   AND (c.conversation_id IS NULL OR (c.status != 'CLOSED' AND c.do_not_call = 0))"
+            } else {
+                "SELECT COUNT(DISTINCT a.call_id)
+                 FROM attempts a LEFT JOIN conversations c ON c.conversation_id = a.conversation_id
+                 WHERE a.status != 'failed' AND a.counts = 1 AND a.run_id != ?3
+                   AND a.attempted_at >= ?2 AND ?1 = ''
+                   AND (c.conversation_id IS NULL OR (c.status != 'CLOSED' AND c.do_not_call = 0))"
+            },
+            params![location, stamp(since), REBUILT],
+            |r| r.get(0),
+        )?;
+        Ok(usize::try_from(unread).unwrap_or(0))
+    }
+
+    /// The conversations a location's calls started since `since`, newest first (at most
+    /// `limit`), with when each call was made: what its organisation's key sees in Annie, so
+    /// `--accept-new-key` checks a new key against them. Calls a check or a rebuild found in
+    /// Annie count too: the recorded key listed them.
+    pub fn conversations_of(
+        &self,
+        location: &str,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<(String, DateTime<Utc>)>> {
+        let mut stmt = self.conn.prepare(if self.has_locations {
+            "SELECT conversation_id, MIN(attempted_at) FROM attempts
+             WHERE conversation_id IS NOT NULL AND attempted_at >= ?2 AND location = ?1
+             GROUP BY conversation_id ORDER BY MIN(attempted_at) DESC, conversation_id LIMIT ?3"
+        } else {
+            "SELECT conversation_id, MIN(attempted_at) FROM attempts
+             WHERE conversation_id IS NOT NULL AND attempted_at >= ?2 AND ?1 = ''
+             GROUP BY conversation_id ORDER BY MIN(attempted_at) DESC, conversation_id LIMIT ?3"
+        })?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![location, stamp(since), limit], |r| {
+            Ok((r.get::<_, String>(0)?, parse_stamp(&r.get::<_, String>(1)?)))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Records that a location's history was checked against (or rebuilt from) Annie's
     /// conversations that started up to `at`.
     pub fn set_known_until(&self, location: &str, at: DateTime<Utc>) -> anyhow::Result<()> {

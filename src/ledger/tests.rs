@@ -460,3 +460,60 @@ fn the_last_call_from_another_location_spaces_a_groups_calls() {
     assert_eq!(l.last_call_elsewhere("2", "n2", at(0)).unwrap(), None);
     assert_eq!(l.last_call_elsewhere("", "n1", at(0)).unwrap(), None);
 }
+
+#[test]
+fn calls_whose_end_the_ledger_has_not_read_are_those_since_its_last_check_still_open_or_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("l.sqlite3")).unwrap();
+    let read_as = |id, status| ConversationRecord {
+        status,
+        answered: Answered::Unknown,
+        needs_attention: false,
+        ..conversation(id, Answered::Unknown, false)
+    };
+    // Before the last check against Annie: that check read them.
+    sent(&l, "k0", "n0", "c0", at(7));
+    l.set_known_until("", at(8)).unwrap();
+    // Read to its end (CLOSED), whatever it said.
+    sent(&l, "k1", "n1", "c1", at(9));
+    l.record_conversation(&conversation("c1", Answered::Yes, false))
+        .unwrap();
+    // Read while still open; not read at all; one call for two appointments (counted once).
+    sent(&l, "k2", "n2", "c2", at(10));
+    l.record_conversation(&read_as("c2", "OPEN")).unwrap();
+    sent(&l, "k3", "n3", "c3", at(10));
+    for apt in ["A4", "B4"] {
+        let id = begin(&l, "k4", apt, "s", "n4", at(10));
+        finish_with(&l, id, Outcome::Sent, Some("c4"), at(10));
+    }
+    // Refused (no call placed); no answer ever came (a call may have been placed).
+    let refused = begin(&l, "k5", "A5", "s", "n5", at(10));
+    finish_with(&l, refused, Outcome::Failed, None, at(10));
+    begin(&l, "k6", "A6", "s", "n6", at(10));
+    // Found in Annie by a check: read by it.
+    let found = RebuiltCall {
+        conversation_id: "c7".into(),
+        to_number: "+13125550147".into(),
+        started_at: at(11),
+    };
+    l.add_rebuilt("", &[found]).unwrap();
+    // Another location's call is its own.
+    begin_at(&l, "west", "k8", "W8", "s", "n8", at(10));
+
+    assert_eq!(l.calls_unread("", at(0)).unwrap(), 4, "c2, c3, c4, k6");
+    assert_eq!(
+        l.calls_unread("", at(10) + chrono::Duration::minutes(1))
+            .unwrap(),
+        0
+    );
+    assert_eq!(l.calls_unread("west", at(0)).unwrap(), 1);
+    assert_eq!(l.calls_unread("east", at(0)).unwrap(), 0);
+    // `outcomes` reads c2 to its end; a check hears a request not to be called in c3.
+    l.record_conversation(&read_as("c2", "CLOSED")).unwrap();
+    l.add_opt_out(&ConversationRecord {
+        do_not_call: true,
+        ..read_as("c3", "OTHER")
+    })
+    .unwrap();
+    assert_eq!(l.calls_unread("", at(0)).unwrap(), 2, "c4, k6");
+}

@@ -103,6 +103,11 @@ pub struct Unusable {
     /// The location its location column names, when that is a configured one: a group's office
     /// counts the row under it, and finds it in its location's part of the report.
     pub location: Option<usize>,
+    /// Its appointment's start (seconds since 1970, UTC), when its location and start time can
+    /// be read (the row is unusable for another reason): it still says which day the export is
+    /// about, for the check that the export is the right day's (see
+    /// [`crate::select::days_seen`]).
+    pub start: Option<i64>,
 }
 
 /// A row after this stage: its input line and what it became. The appointment is boxed here,
@@ -171,12 +176,21 @@ fn unusable(
         }
         None => (reason, false),
     };
+    let label = |field: Field| label(input, field);
+    let location = locate(record, locations, &label).ok();
+    let start = location.and_then(|l| {
+        let tz = locations[l].practice.timezone;
+        start_time(record, input, tz, &label)
+            .ok()
+            .map(|t| t.timestamp())
+    });
     Unusable {
         appointment_id: record.get(Field::AppointmentId).map(CompactString::from),
         reason,
         opted_out: opted_out_numbers(record, input, locations),
         asked_not_to_be_called,
-        location: locate(record, locations, &|field| label(input, field)).ok(),
+        location,
+        start,
     }
 }
 

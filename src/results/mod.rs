@@ -180,6 +180,24 @@ pub struct Summary {
     /// Rows whose status does not itself need a person but that no run will call before their
     /// appointment ([`RowResult::uncovered`]).
     pub uncovered: usize,
+    /// The rows whose appointment's day could be read, and those on a day this run calls about
+    /// (set by the engine from the selected rows, see [`crate::select::days_seen`]).
+    pub days: DaysSeen,
+}
+
+/// Rows with an appointment start that can be read (`dated`), and those of them that fall on a
+/// day the run calls about, whatever their status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DaysSeen {
+    pub dated: usize,
+    pub on_the_day: usize,
+}
+
+impl std::ops::AddAssign for DaysSeen {
+    fn add_assign(&mut self, other: DaysSeen) {
+        self.dated += other.dated;
+        self.on_the_day += other.on_the_day;
+    }
 }
 
 impl Summary {
@@ -263,17 +281,12 @@ impl Summary {
                 .any(|(status, n)| *n > 0 && status.needs_attention())
     }
 
-    /// Whether every row is for another day than the one this run calls about: an export of the
-    /// wrong day (or a window set wrong), which would otherwise end quietly with nobody called.
+    /// Whether no appointment of the export is on a day this run calls about, whatever its
+    /// status (a confirmed or cancelled row for the wrong day counts as the wrong day too): an
+    /// export of the wrong day (or a window set wrong), which would otherwise end quietly with
+    /// nobody called. An export without a row whose day can be read says nothing of its day.
     pub fn none_on_the_day(&self) -> bool {
-        let total = self.total();
-        let elsewhere: usize = self
-            .codes
-            .iter()
-            .filter(|((_, code), _)| *code == ReasonCode::OutsideWindow)
-            .map(|(_, n)| n)
-            .sum();
-        total > 0 && elsewhere == total
+        self.days.dated > 0 && self.days.on_the_day == 0
     }
 
     /// Machine-readable counts for monitoring (`--summary-json`), with the exit status the run

@@ -2,6 +2,10 @@
 //! which API and organisation it belongs to, and a lost one is rebuilt from Annie before anyone
 //! is called.
 
+use serde_json::json;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, ResponseTemplate};
+
 use crate::harness::{od_row, Test};
 use crate::mock::Annie;
 
@@ -169,6 +173,272 @@ async fn a_new_key_is_refused_until_the_operator_says_it_is_the_same_organisatio
     assert_eq!(accepted.result_for("A1")["status"], "skipped");
     rotated.run_async().await.assert_status(0);
     assert_eq!(annie.posts().await.len(), 2);
+}
+
+/// Annie answers `GET /v1/conversations` made with `key` with `answer` (another organisation's
+/// list, or a refusal), before the mock's own list, which every other key sees.
+async fn list_for_key(annie: &Annie, key: &str, answer: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path("/v1/conversations"))
+        .and(header("authorization", format!("Bearer {key}").as_str()))
+        .respond_with(answer)
+        .with_priority(1)
+        .mount(&annie.server)
+        .await;
+}
+
+/// Another organisation's conversation list: one call of its own, tonight.
+fn another_organisations_calls() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "success": true,
+        "data": {
+            "conversations": [{
+                "conversationId": "conv-elsewhere",
+                "toNumber": "+13125550199",
+                "fromNumber": "+13125550100",
+                "startTime": "2026-11-23T18:00:00-06:00",
+                "status": "CLOSED"
+            }],
+            "pagination": {"offset": 0, "limit": 100, "totalCount": 1}
+        }
+    }))
+}
+
+/// Who asked for what with `key`, in arrival order: `GET /v1/conversations`, `POST /v1/calls`.
+async fn requests_with(annie: &Annie, key: &str) -> Vec<String> {
+    let bearer = format!("Bearer {key}");
+    annie
+        .requests()
+        .await
+        .iter()
+        .filter(|r| {
+            r.headers
+                .get("authorization")
+                .is_some_and(|v| v == bearer.as_str())
+        })
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect()
+}
+
+/// `--accept-new-key` with a key Annie knows as another organisation's (a mistyped variable, the
+/// sister practice's key): its conversations hold none of this ledger's calls, so it is not
+/// recorded, nobody is called (exit 2, as for any other ledger that is not the API's), and the
+/// ledger still belongs to its organisation.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_organisations_key_is_not_recorded_even_with_accept_new_key() {
+    let annie = Annie::start().await;
+    let t = two_rows(&annie);
+    t.run_async().await.assert_status(0);
+    let other = "annie-sk-v1-another-organisation";
+    list_for_key(&annie, other, another_organisations_calls()).await;
+    let tonight = t.clone().od_rows(&[&od_row("A3", &[])]);
+    let wrong = tonight.clone().env("ANNIE_API_KEY", other);
+
+    let refused = wrong.clone().args(["--accept-new-key"]).run_async().await;
+    refused.assert_status(2);
+    says(
+        refused.stderr.as_str(),
+        "--accept-new-key: the new key does not see the calls this ledger recorded for Bright \
+         Smile Dental (e.g. conversation conv-A",
+        "the ledger now records",
+    );
+    for said in [
+        "it is probably another organisation's key; the new key (API key sha256:",
+        "was not recorded (the ledger still records API key sha256:",
+        "and nothing was sent for Bright Smile Dental. Check the key (or OAuth client) set for \
+         Bright Smile Dental; if it really is a new organisation, give it its own ledger: set \
+         [state] ledger to a new file (its history is rebuilt from Annie on the first run)",
+    ] {
+        assert!(refused.stderr.contains(said), "{}", refused.stderr);
+    }
+    assert_eq!(annie.posts().await.len(), 2, "nobody called");
+    assert_eq!(
+        requests_with(&annie, other).await,
+        ["GET /v1/conversations"]
+    );
+
+    // Not recorded: without the flag the key is refused as before, and with it the same way.
+    let again = wrong.run_async().await;
+    again.assert_status(2);
+    says(
+        again.stderr.as_str(),
+        "rerun once with --accept-new-key",
+        "does not see",
+    );
+    let again = wrong.clone().args(["--accept-new-key"]).run_async().await;
+    again.assert_status(2);
+    assert!(
+        again.stderr.contains("does not see the calls"),
+        "{}",
+        again.stderr
+    );
+    // The ledger's own key still calls.
+    let right = tonight.run_async().await;
+    right.assert_status(0);
+    assert_eq!(right.result_for("A3")["status"], "sent");
+    assert_eq!(annie.posts().await.len(), 3);
+}
+
+/// `--accept-new-key` with the same organisation's new key: Annie lists the ledger's calls to it,
+/// so it is recorded, and the run calls (the check first, then the call, with the new key).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_organisations_new_key_is_recorded_once_it_sees_the_ledgers_calls() {
+    let annie = Annie::start().await;
+    let t = two_rows(&annie);
+    t.run_async().await.assert_status(0);
+    let rotated = "annie-sk-v1-rotated";
+    let tonight = t
+        .clone()
+        .env("ANNIE_API_KEY", rotated)
+        .od_rows(&[&od_row("A3", &[])]);
+
+    let accepted = tonight.clone().args(["--accept-new-key"]).run_async().await;
+    accepted.assert_status(0);
+    says(
+        accepted.stderr.as_str(),
+        "--accept-new-key: the new key sees conversation conv-A",
+        "does not see",
+    );
+    assert!(
+        accepted
+            .stderr
+            .contains("this ledger recorded; the ledger now records API key sha256:"),
+        "{}",
+        accepted.stderr
+    );
+    assert_eq!(accepted.result_for("A3")["status"], "sent");
+    let with_new_key = requests_with(&annie, rotated).await;
+    assert_eq!(with_new_key[0], "GET /v1/conversations", "{with_new_key:?}");
+    assert_eq!(with_new_key.last().unwrap(), "POST /v1/calls");
+
+    // Recorded: the flag is not needed again.
+    let next = tonight.od_rows(&[&od_row("A4", &[])]).run_async().await;
+    next.assert_status(0);
+    assert_eq!(next.result_for("A4")["status"], "sent");
+    assert_eq!(annie.posts().await.len(), 4);
+}
+
+/// `--accept-new-key` with a key Annie refuses (revoked, mistyped): not recorded; the location
+/// calls nobody, its rows say why (exit 1, as when Annie refuses a key during a run), and the
+/// ledger still belongs to the old key.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_key_annie_refuses_is_not_recorded() {
+    let annie = Annie::start().await;
+    let t = two_rows(&annie);
+    t.run_async().await.assert_status(0);
+    let revoked = "annie-sk-v1-revoked";
+    let refusal = ResponseTemplate::new(401).set_body_json(
+        json!({"success": false, "data": {}, "message": "missing or invalid API key"}),
+    );
+    list_for_key(&annie, revoked, refusal).await;
+    let tonight = t.clone().od_rows(&[&od_row("A3", &[])]);
+    let bad = tonight.clone().env("ANNIE_API_KEY", revoked);
+
+    let out = bad.clone().args(["--accept-new-key"]).run_async().await;
+    out.assert_status(1);
+    let row = out.result_for("A3");
+    assert_eq!(
+        (row["status"].as_str(), row["reason_code"].as_str()),
+        ("not_attempted", "credentials_refused"),
+        "{row:?}"
+    );
+    assert!(
+        row["reason"].starts_with(
+            "not attempted: --accept-new-key: Annie refused the new key for Bright Smile Dental \
+             (could not list Annie's conversations after reading 0 (the API refused the \
+             credentials (HTTP 401: missing or invalid API key); check the key)); the new key \
+             (API key sha256:"
+        ),
+        "{row:?}"
+    );
+    assert!(
+        row["reason"].ends_with(
+            "nothing was sent for Bright Smile Dental. Fix the key, then rerun with \
+             --accept-new-key"
+        ),
+        "{row:?}"
+    );
+    assert_eq!(annie.posts().await.len(), 2, "nobody called");
+
+    // Not recorded: refused without the flag as before; the old key still calls.
+    bad.run_async().await.assert_status(2);
+    let right = tonight.run_async().await;
+    right.assert_status(0);
+    assert_eq!(right.result_for("A3")["status"], "sent");
+}
+
+/// `--accept-new-key` while Annie's conversations cannot be read (a 5xx): the new key is not
+/// recorded and the location calls nobody, as when its history cannot be read at start-up
+/// (exit 1); rerun later with the flag.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_key_that_cannot_be_checked_is_not_recorded() {
+    let annie = Annie::start().await;
+    let t = two_rows(&annie);
+    t.run_async().await.assert_status(0);
+    let rotated = "annie-sk-v1-rotated";
+    let down = ResponseTemplate::new(503)
+        .set_body_json(json!({"success": false, "data": {}, "message": "unavailable"}));
+    list_for_key(&annie, rotated, down).await;
+    let tonight = t
+        .clone()
+        .env("ANNIE_API_KEY", rotated)
+        .od_rows(&[&od_row("A3", &[])]);
+
+    let out = tonight.clone().args(["--accept-new-key"]).run_async().await;
+    out.assert_status(1);
+    let row = out.result_for("A3");
+    assert_eq!(
+        (row["status"].as_str(), row["reason_code"].as_str()),
+        ("not_attempted", "not_planned"),
+        "{row:?}"
+    );
+    assert!(
+        row["reason"].starts_with(
+            "not attempted: --accept-new-key: the new key for Bright Smile Dental could not be \
+             checked against the calls this ledger recorded in Annie (could not list Annie's \
+             conversations after reading 0"
+        ),
+        "{row:?}"
+    );
+    assert!(
+        row["reason"].ends_with("Rerun later with --accept-new-key"),
+        "{row:?}"
+    );
+    assert_eq!(annie.posts().await.len(), 2, "nobody called");
+    tonight.run_async().await.assert_status(2);
+}
+
+/// `--accept-new-key` for a location the ledger recorded no call for (nothing sent yet): the key
+/// cannot be checked against a call, so the run says so, rebuilds the location's history from
+/// Annie with it (as for a new ledger) before calling, and records it once that is done.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_key_with_no_call_to_compare_rebuilds_the_history_before_calling() {
+    let annie = Annie::start().await;
+    let quiet = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A0", &[("AptStatus", "5")])]);
+    quiet.run_async().await.assert_status(0);
+    assert!(annie.posts().await.is_empty());
+    let tonight = quiet
+        .clone()
+        .env("ANNIE_API_KEY", "annie-sk-v1-rotated")
+        .od_rows(&[&od_row("A1", &[])]);
+    tonight.run_async().await.assert_status(2);
+
+    let accepted = tonight.clone().args(["--accept-new-key"]).run_async().await;
+    accepted.assert_status(0);
+    for said in [
+        "--accept-new-key: the ledger recorded no call for this location in the last 30 days, \
+         so the new key (API key sha256:",
+        "Its history is rebuilt from Annie with the new key before any call",
+        "rebuilt the per-number history from 0 Annie conversations",
+    ] {
+        assert!(accepted.stderr.contains(said), "{}", accepted.stderr);
+    }
+    assert_eq!(accepted.result_for("A1")["status"], "sent");
+    // Recorded by the rebuild.
+    tonight.run_async().await.assert_status(0);
+    assert_eq!(annie.posts().await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

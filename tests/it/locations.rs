@@ -402,6 +402,45 @@ async fn a_refused_key_stops_only_its_own_location() {
     assert_eq!(group.posts("west").len(), 3);
 }
 
+/// `--accept-new-key` in a group, with a new key for West that West's Annie refuses: it is not
+/// recorded and West calls nobody (its rows say why), while North, whose key did not change,
+/// calls as every night (exit 1, as for a key refused during the run).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_key_annie_refuses_stops_only_its_own_location() {
+    let mut group = Group::start(crate::harness::NOW, 6000).await;
+    let first = group.test(&rows(
+        "2026-11-24",
+        &[("N1", "1", "eng"), ("W1", "2", "eng")],
+    ));
+    first.run_async().await.assert_status(0);
+    let tonight = rows("2026-11-24", &[("N2", "1", "eng"), ("W2", "2", "eng")]);
+    let out = first
+        .clone()
+        .input("appointments.csv", export(&tonight))
+        .env("ANNIE_KEY_WEST", "annie-sk-west-mistyped")
+        .args(["--accept-new-key"])
+        .run_async()
+        .await;
+    group.stop().await;
+
+    out.assert_status(1);
+    assert_eq!(out.result_for("N2")["status"], "sent");
+    let w2 = out.result_for("W2");
+    assert_eq!(
+        (w2["status"].as_str(), w2["reason_code"].as_str()),
+        ("not_attempted", "credentials_refused"),
+        "{w2:?}"
+    );
+    assert!(
+        w2["reason"].starts_with(
+            "not attempted: --accept-new-key: Annie refused the new key for Bright Smiles West"
+        ),
+        "{w2:?}"
+    );
+    assert_eq!(group.posts("north").len(), 2);
+    assert_eq!(group.posts("west").len(), 1);
+}
+
 /// A row that cannot be called (no usable number, no readable time) but names a configured
 /// location is that location's: its `location` column, its per-location counts (summary line and
 /// `--summary-json`), so a group's office finds it among its own rows. A row naming no

@@ -879,3 +879,62 @@ async fn third_person_requests_not_to_be_called_reach_the_ledger() {
         );
     }
 }
+
+/// The evening after a call in which the patient asked not to be called, before the morning's
+/// `outcomes` has recorded it: a real run finds the request in Annie first and skips the
+/// patient, a preview cannot look, so it says so (how many calls, nobody named) rather than
+/// show "will call" without a word. Once `outcomes` has read every call to its end there is
+/// nothing left to say, and the preview shows the skip itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preview_says_when_the_ledger_has_not_read_its_last_calls() {
+    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::ZERO).await;
+    let t = Test::new().server(&annie.base_url());
+    let unread = "whose outcome it has not recorded";
+    // The first preview ever (no ledger yet) has nothing to say about it.
+    let first = night(&t, 10, "18:00", &[("A1", PHONE_A), ("C1", PHONE_C)]);
+    let preview = first.clone().args(["--dry-run"]).run_async().await;
+    preview.assert_status(0);
+    assert!(!preview.stderr.contains(unread), "{}", preview.stderr);
+    let first = first.run_async().await;
+    first.assert_status(0);
+    annie.set_conversation(
+        "conv-A1",
+        json!({"status": "CLOSED", "duration": 35,
+               "summary": "The patient asked us not to call this number again."}),
+    );
+    annie.set_conversation(
+        "conv-C1",
+        json!({"status": "CLOSED", "duration": 42, "summary": "The patient confirmed."}),
+    );
+
+    let two = "the ledger holds 2 calls made since it last checked Annie's conversations \
+               whose outcome it has not recorded: a real run first looks in Annie, and may skip \
+               patients this preview shows as called";
+    let second = night(&t, 11, "18:30", &[("A2", PHONE_A), ("C2", PHONE_C)]);
+    let preview = second.clone().args(["--dry-run"]).run_async().await;
+    preview.assert_status(0);
+    assert!(
+        preview.stderr.contains(two)
+            && preview
+                .stderr
+                .contains("Run `annie-dispatch outcomes` first to make this preview exact"),
+        "{}",
+        preview.stderr
+    );
+    assert_eq!(
+        preview.stderr.matches(unread).count(),
+        1,
+        "{}",
+        preview.stderr
+    );
+    assert!(!preview.stderr.contains("555"), "{}", preview.stderr);
+    assert_eq!(preview.result_for("A2")["status"], "dry_run");
+
+    let (code, stderr, _) = outcomes_for(&first).await;
+    assert_eq!(code, 1, "A's request needs attention: {stderr}");
+    let preview = second.clone().args(["--dry-run"]).run_async().await;
+    preview.assert_status(0);
+    assert!(!preview.stderr.contains(unread), "{}", preview.stderr);
+    assert_eq!(preview.result_for("A2")["reason_code"], "opted_out");
+    assert_eq!(preview.result_for("C2")["status"], "dry_run");
+}

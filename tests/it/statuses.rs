@@ -117,3 +117,79 @@ async fn an_export_with_nothing_on_the_day_needs_a_person() {
     );
     assert!(annie.posted_ids().await.is_empty());
 }
+
+/// The wrong day's export as a practice system gives it: Friday's schedule (the run calls about
+/// Tuesday), three rows to confirm and one already confirmed. The confirmed row is on the wrong
+/// day too, so the export still needs a person, in the preview (streamed, from the file kept
+/// between its passes, and of the whole export), the run and `check`.
+fn wrong_friday() -> Vec<String> {
+    let friday = |apt: &str, confirmed: &str| {
+        od_row(
+            apt,
+            &[
+                ("AptDateTime", "2026-11-27 09:00:00"),
+                ("Confirmed", confirmed),
+            ],
+        )
+    };
+    vec![
+        friday("F1", "Unconfirmed"),
+        friday("F2", "Unconfirmed"),
+        friday("F3", "Unconfirmed"),
+        friday("F4", "Appointment Confirmed"),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_day_export_with_a_confirmed_row_still_needs_a_person() {
+    let annie = Annie::start().await;
+    let rows = wrong_friday();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let t = Test::new().server(&annie.base_url()).od_rows(&rows);
+    for (out, args, _) in crate::harness::run_every_way(&t).await {
+        assert_eq!(out.status, 1, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("4 rows: 4 skipped (3 outside_window, 1 already_confirmed)")
+                && out.stderr.contains(
+                    "no appointment in this export is on the day this run calls about: is it \
+                     the right export"
+                ),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    assert!(annie.posted_ids().await.is_empty());
+
+    let dir = t.run().dir;
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .args(["check", "--now", crate::harness::NOW, "--config"])
+        .arg(dir.join("config.toml"))
+        .arg("--input")
+        .arg(dir.join("appointments.csv"))
+        .env("ANNIE_API_KEY", "annie-sk-v1-test")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("is it the right export"), "{stdout}");
+}
+
+/// One appointment on the day the run calls about, even a confirmed one, is enough: the export
+/// is the right one, and the rows for other days are not a problem.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_appointment_on_the_day_keeps_the_wrong_day_check_quiet() {
+    let annie = Annie::start().await;
+    let mut rows = wrong_friday();
+    rows.push(od_row("T1", &[("Confirmed", "Appointment Confirmed")]));
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let t = Test::new().server(&annie.base_url()).od_rows(&rows);
+    for (out, args, _) in crate::harness::run_every_way(&t).await {
+        assert_eq!(out.status, 0, "{args:?}: {}", out.stderr);
+        assert!(
+            !out.stderr.contains("is it the right export"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+}

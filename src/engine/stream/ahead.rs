@@ -10,6 +10,7 @@ use crate::calling_day::CallingDay;
 use crate::normalise::Normalised;
 use crate::optout::OptOuts;
 use crate::preview;
+use crate::results::DaysSeen;
 use crate::select::{self, Duplicate, Selected, Verdict};
 use crate::settings::Selection;
 
@@ -42,6 +43,8 @@ pub(super) struct Batch {
     pub(super) free_before: u64,
     /// Every row has been read: `now` holds the households that waited to the end.
     pub(super) last: bool,
+    /// Which days this chunk's appointments are on (see [`select::days_seen`]).
+    pub(super) seen: DaysSeen,
 }
 
 /// The batches, made on a thread of their own a chunk ahead of the stages, so that selecting
@@ -68,6 +71,7 @@ impl SelectAhead {
                         held: 0,
                         free_before: u64::MAX,
                         last: true,
+                        seen: DaysSeen::default(),
                     }),
                     Err(e) => Err(e),
                 };
@@ -94,6 +98,7 @@ impl SelectAhead {
     ) -> Batch {
         let first = *position;
         *position += normalised.len();
+        let seen = select::days_seen(&normalised, self.selection.window, &self.days, self.now);
         let selected = select::select_with(
             normalised,
             first,
@@ -128,6 +133,7 @@ impl SelectAhead {
             held: held.len(),
             free_before: held.iter().map(|(_, r)| r.row).min().unwrap_or(u64::MAX),
             last: false,
+            seen,
         }
     }
 }

@@ -111,7 +111,7 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
     // A preview never waits for a window, so whether a location has rows to call is moot.
     let to_call = vec![true; s.locations.len()];
     let services = Services::start(&s, &clock, &to_call).await?;
-    let (output, collector, results) = outputs::start_streaming(&s, index.total, &days)?;
+    let (mut output, collector, results) = outputs::start_streaming(&s, index.total, &days)?;
     let expected = collector.table().map(preview::Spool::expected);
     let taken = Arc::new(AtomicUsize::new(0));
     let collecting = spawn_collector(collector.flushing_in_batches(), results, taken.clone());
@@ -150,6 +150,7 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
                 index.total
             );
         }
+        output.seen += batch.seen;
         runs.iter_mut()
             .for_each(|run| run.free_before = batch.free_before);
         let opt_outs = &index.opt_outs;
