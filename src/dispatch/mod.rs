@@ -125,6 +125,7 @@ impl Dispatcher {
                 // A preview waits for nothing: it shows when each held call would go.
                 if d.client.is_some() {
                     let wait = (first - d.clock.now()).to_std().unwrap_or_default();
+                    note_wait(held.len(), first, wait);
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = d.stop.wait() => {}
@@ -751,6 +752,27 @@ impl Shared {
         }
         rows
     }
+}
+
+/// A wait for a held call long enough to look like a hang in a cron log says what it waits for
+/// (how many calls, until when; nothing about whom: the results rows say why each waits).
+fn note_wait(held: usize, until: chrono::DateTime<chrono::Utc>, wait: std::time::Duration) {
+    if wait < std::time::Duration::from_secs(30) {
+        return;
+    }
+    tracing::info!(
+        held,
+        wait_secs = wait.as_secs(),
+        "waiting until {} for the next held call ({held} {} for their moment: the rules \
+         for a number, such as 24 hours between calls to it, or the recipient's calling hours); \
+         the run goes on by itself",
+        until.format("%Y-%m-%d %H:%M:%S UTC"),
+        if held == 1 {
+            "call waits"
+        } else {
+            "calls wait"
+        }
+    );
 }
 
 /// With `--wait-for-window`, a location whose calling window opens later waits for it before

@@ -71,10 +71,12 @@ pub fn parse_date_and_time(
 }
 
 /// Parses a birth date. `Ok(None)` for the "no birth date" sentinels that exports use
-/// (`0001-01-01`, any year before 1880).
+/// (`0001-01-01`, Open Dental's; `0000-00-00`, MySQL's zero date, which a query straight
+/// against a practice system's MySQL database prints for a date never entered; any year before
+/// 1880).
 pub fn parse_birth_date(text: &str, formats: &[String]) -> Result<Option<NaiveDate>, String> {
     let date_part = text.split_whitespace().next().unwrap_or(text);
-    if date_part.starts_with("0001-01-01") {
+    if date_part.starts_with("0001-01-01") || date_part == "0000-00-00" {
         return Ok(None);
     }
     // Any year parses here: an implausible one (a two-digit year read by `%Y`) is dropped below,
@@ -563,6 +565,8 @@ mod tests {
         let formats = f(&["%Y-%m-%d", "%m/%d/%Y"]);
         assert_eq!(parse_birth_date("0001-01-01", &formats), Ok(None));
         assert_eq!(parse_birth_date("0001-01-01 00:00:00", &formats), Ok(None));
+        assert_eq!(parse_birth_date("0000-00-00", &formats), Ok(None));
+        assert_eq!(parse_birth_date("0000-00-00 00:00:00", &formats), Ok(None));
         assert_eq!(
             parse_birth_date("03/22/1988", &formats),
             Ok(NaiveDate::from_ymd_opt(1988, 3, 22))

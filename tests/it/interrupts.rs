@@ -353,6 +353,16 @@ async fn a_signal_ends_the_wait_for_a_held_call() {
     assert_eq!(la["status"], "not_attempted", "{la:?}");
     assert_eq!(la["reason_code"], "interrupted");
     assert_eq!(annie.posted_ids().await, ["CHI"]);
+    // The cron log says what the run waited for, not only that it was quiet for an hour.
+    assert!(
+        out.stderr.contains(
+            "for the next held call (1 call waits for their moment: the rules for a number, such \
+             as 24 hours between calls to it, or the recipient's calling hours); the run goes on \
+             by itself"
+        ) && out.stderr.contains("waiting until 2026-11-24 17:0"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// A SIGTERM while `--wait-for-window` waits for the window: exit 143, nothing sent, and every
