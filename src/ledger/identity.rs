@@ -51,16 +51,19 @@ const UNSETTLED_BEFORE: Duration = Duration::minutes(10);
 const UNSETTLED_AFTER: Duration = Duration::minutes(5);
 
 impl Ledger {
+    /// A value of the ledger's `meta` table (a location's identity, when it was last checked).
+    fn meta(&self, key: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
     /// The identity recorded for a location ('' for a single practice), if any.
     pub fn identity(&self, location: &str) -> anyhow::Result<Option<Identity>> {
-        let value: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = ?1",
-                params![identity_key(location)],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let value = self.meta(&identity_key(location))?;
         Ok(value.and_then(|v| {
             let (base_url, organisation) = v.split_once('\n')?;
             Some(Identity {
@@ -178,14 +181,7 @@ impl Ledger {
     /// location; `None` when it has neither. Whatever a ledger restored from an older backup has
     /// lost happened after this, since the backup holds nothing newer.
     pub fn known_until(&self, location: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
-        let checked: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = ?1",
-                params![checked_key(location)],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let checked = self.meta(&checked_key(location))?;
         if let Some(checked) = checked {
             return Ok(Some(parse_stamp(&checked)));
         }
@@ -205,14 +201,7 @@ impl Ledger {
     /// before calling, a preview cannot. Calls found in Annie by a check or a rebuild are left
     /// out: that check read them. Counted per call, however many appointments it covered.
     pub fn calls_unread(&self, location: &str, since: DateTime<Utc>) -> anyhow::Result<usize> {
-        let checked: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = ?1",
-                params![checked_key(location)],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let checked = self.meta(&checked_key(location))?;
         let since = checked.map_or(since, |c| parse_stamp(&c).max(since));
         let unread: i64 = self.conn.query_row(
             if self.has_locations {

@@ -151,14 +151,7 @@ async fn a_second_run_on_the_same_ledger_refuses_to_start() {
         second.stderr
     );
     // `check` says so too, and exits as the run did, instead of calling the ledger ready.
-    let check = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
-        .current_dir(&second.dir)
-        .env("ANNIE_API_KEY", "annie-sk-v1-test")
-        .args(["--no-progress", "check", "--config", "config.toml"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&check.stdout);
-    assert_eq!(check.status.code(), Some(2), "{stdout}");
+    let stdout = check_refuses(&second.dir);
     assert!(
         stdout.contains(
             "a sending run would stop before calling anyone: another annie-dispatch run is using \
@@ -226,14 +219,7 @@ async fn a_second_run_reaching_the_ledger_through_a_symlink_refuses_to_start() {
         second.stderr
     );
     assert!(!second.results_path.exists(), "no row was processed");
-    let check = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
-        .current_dir(&second.dir)
-        .env("ANNIE_API_KEY", "annie-sk-v1-test")
-        .args(["--no-progress", "check", "--config", "config.toml"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&check.stdout);
-    assert_eq!(check.status.code(), Some(2), "{stdout}");
+    let stdout = check_refuses(&second.dir);
     assert!(
         stdout.contains(
             "a sending run would stop before calling anyone: another annie-dispatch run is using \
@@ -309,14 +295,7 @@ async fn a_ledger_with_a_second_name_is_refused_before_anything_is_sent() {
     );
     assert!(second.stderr.contains(&refusal), "{}", second.stderr);
     assert_eq!(annie.posted_ids().await, ["A1"], "nothing more was sent");
-    let check = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
-        .current_dir(&second.dir)
-        .env("ANNIE_API_KEY", "annie-sk-v1-test")
-        .args(["--no-progress", "check", "--config", "config.toml"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&check.stdout);
-    assert_eq!(check.status.code(), Some(2), "{stdout}");
+    let stdout = check_refuses(&second.dir);
     assert!(
         stdout.contains(&format!(
             "a sending run would stop before calling anyone: {refusal}"
@@ -398,4 +377,18 @@ async fn a_signal_during_the_wait_for_the_window_leaves_the_rows_not_attempted()
         );
     }
     assert!(annie.posts().await.is_empty());
+}
+
+/// `check --config config.toml` in `dir`: it must exit 2 (a sending run would stop); its stdout.
+#[track_caller]
+fn check_refuses(dir: &std::path::Path) -> String {
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(dir)
+        .env("ANNIE_API_KEY", "annie-sk-v1-test")
+        .args(["--no-progress", "check", "--config", "config.toml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert_eq!(check.status.code(), Some(2), "{stdout}");
+    stdout
 }
