@@ -103,6 +103,43 @@ impl OptOuts {
 pub const NOT_ON_ANOTHER: &str = "not called on another of the row's numbers either; if that \
                                   number is not this patient's, remind them another way";
 
+/// The list's text, whatever a spreadsheet saved it as: UTF-8 (with or without a byte-order
+/// mark), Excel's "Unicode text" (UTF-16 with its mark) or Excel's plain CSV (Windows-1252,
+/// when the bytes are not UTF-8). Numbers are ASCII digits in all of them, so reading a note's
+/// accented letters one way or another never changes a number; a list that is UTF-16 without
+/// its mark (every other byte zero) is refused, since its digits cannot be read as they are.
+pub fn decode_list(bytes: &[u8], path: &Path) -> anyhow::Result<String> {
+    let utf16 = match bytes.get(..2) {
+        Some([0xFF, 0xFE]) => Some(encoding_rs::UTF_16LE),
+        Some([0xFE, 0xFF]) => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    };
+    if let Some(encoding) = utf16 {
+        return Ok(encoding.decode_with_bom_removal(bytes).0.into_owned());
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if !text.contains('\0') {
+            return Ok(text.to_string());
+        }
+    }
+    if bytes.contains(&0) {
+        anyhow::bail!(
+            "the do-not-call list `{}` holds zero bytes: it looks like UTF-16 text without its \
+             byte-order mark. Save it again as CSV (UTF-8), or as Excel's \"Unicode text\"",
+            path.display()
+        );
+    }
+    tracing::info!(
+        list = %path.display(),
+        "the do-not-call list is not UTF-8; read as Windows-1252 (Excel's plain CSV)"
+    );
+    Ok(encoding_rs::WINDOWS_1252
+        .decode_without_bom_handling(bytes)
+        .0
+        .into_owned())
+}
+
 /// A do-not-call list's numbers (`text`, read from `path` by the engine). A line that is not a phone number is an error naming the line:
 /// silently ignoring it could mean calling someone who asked not to be called. Every valid number
 /// counts, whatever its type or country (an opt-out is never refused). Letters are never read as
@@ -195,7 +232,46 @@ mod tests {
 
     /// The list at `path`, as the engine reads it.
     fn load_list(path: &Path, region: country::Id) -> anyhow::Result<Vec<String>> {
-        parse_list(&std::fs::read_to_string(path)?, path, region)
+        parse_list(&decode_list(&std::fs::read(path)?, path)?, path, region)
+    }
+
+    /// A list saved by Excel (plain CSV, Windows-1252, an accented note; "Unicode text", UTF-16
+    /// with its mark) is read, its notes decoded and its numbers the same; UTF-16 without a mark
+    /// is refused, naming the file and what to do.
+    #[test]
+    fn a_list_saved_by_excel_is_read_in_its_encoding() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dnc.csv");
+        let text = "phone,note\r\n(312) 555-0147,José asked 2026-10-01\r\n+1 773 555 0123,\r\n";
+        let want = ["+13125550147", "+17735550123"];
+        let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+        let mut utf16le = vec![0xFF, 0xFE];
+        utf16le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let mut utf16be = vec![0xFE, 0xFF];
+        utf16be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        let mut utf8_bom = b"\xEF\xBB\xBF".to_vec();
+        utf8_bom.extend(text.as_bytes());
+        for bytes in [
+            cp1252.to_vec(),
+            utf16le,
+            utf16be,
+            utf8_bom,
+            text.as_bytes().to_vec(),
+        ] {
+            std::fs::write(&path, &bytes).unwrap();
+            assert_eq!(load_list(&path, country::Id::US).unwrap(), want);
+            assert!(decode_list(&bytes, &path).unwrap().contains("José asked"));
+        }
+        let bare: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let err = decode_list(&bare, Path::new("dnc.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "the do-not-call list `dnc.csv` holds zero bytes: it looks like UTF-16"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

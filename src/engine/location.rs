@@ -220,9 +220,10 @@ pub(super) fn split_by_location(
 pub(super) fn do_not_call_list(s: &Settings) -> anyhow::Result<Vec<String>> {
     match &s.opt_out.list {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let bytes = std::fs::read(path).map_err(|e| {
                 anyhow::anyhow!("cannot read the do-not-call list `{}`: {e}", path.display())
             })?;
+            let text = optout::decode_list(&bytes, path)?;
             let numbers = optout::parse_list(&text, path, s.locations[0].practice.phone_region)?;
             if numbers.is_empty() {
                 // A list emptied by a failed export or sync would call everyone on it again.
