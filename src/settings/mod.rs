@@ -367,6 +367,7 @@ fn written_ledger_path(
         });
     }
     if let Some(path) = configured {
+        refuse_an_abandoned_ledger(config, &path, results)?;
         return Ok(path);
     }
     let path = config.relative_path(LEDGER_NAME);
@@ -383,6 +384,40 @@ fn written_ledger_path(
         );
     }
     Ok(path)
+}
+
+/// A configured ledger that does not exist yet, while one an earlier run wrote is where runs
+/// kept it before `[state] ledger` was set (beside the config file, or, in older versions,
+/// beside the results file): `contrib/install.sh` sets `[state] ledger` for every practice, and
+/// a new ledger there would leave the old one's requests not to be called (older than Annie
+/// lists) behind without a word. Refused, saying where to move it.
+fn refuse_an_abandoned_ledger(
+    config: &LoadedConfig,
+    configured: &Path,
+    results: &Path,
+) -> anyhow::Result<()> {
+    if configured.exists() {
+        return Ok(());
+    }
+    let earlier = [
+        config.relative_path(LEDGER_NAME),
+        results.with_file_name(LEDGER_NAME),
+    ];
+    let Some(old) = earlier
+        .iter()
+        .find(|old| old.exists() && !same_file(old, configured))
+    else {
+        return Ok(());
+    };
+    anyhow::bail!(
+        "{}: [state] ledger names `{}`, which does not exist yet, but the ledger earlier runs \
+         wrote is `{}`. Move it there (with its -wal file, if any), or set [state] ledger = \
+         \"{}\": a new ledger would leave behind the requests not to be called it holds",
+        config.path.display(),
+        configured.display(),
+        old.display(),
+        old.display()
+    );
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -756,3 +756,47 @@ fn says(stderr: &str, said: &str, not_said: &str) {
     assert!(stderr.contains(said), "{stderr}");
     assert!(!stderr.contains(not_said), "{stderr}");
 }
+
+/// `[state] ledger` set (as `contrib/install.sh` does) to a file that does not exist yet, while
+/// the ledger earlier runs wrote is beside the config: refused (exit 2, nothing sent), naming
+/// both files, instead of starting a new ledger and leaving the old one's requests not to be
+/// called behind (round-9 finding 4). Once the ledger is moved there, the run goes on and calls
+/// nobody twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_configured_ledger_that_is_not_there_yet_does_not_abandon_the_earlier_one() {
+    let annie = Annie::start().await;
+    let t = two_rows(&annie);
+    let first = t.run_async().await;
+    first.assert_status(0);
+    std::fs::create_dir(first.dir.join("state")).unwrap();
+    let moved = t.clone().config(&format!(
+        "{}\n[state]\nledger = \"state/ledger.sqlite3\"\n",
+        crate::harness::CONFIG
+    ));
+    let refused = moved.clone().run_async().await;
+    refused.assert_status(2);
+    let dir = first.dir.canonicalize().unwrap();
+    assert!(
+        refused.stderr.contains(&format!(
+            "[state] ledger names `{}`, which does not exist yet, but the ledger earlier runs \
+             wrote is `{}`. Move it there (with its -wal file, if any), or set [state] ledger = \
+             \"{}\": a new ledger would leave behind the requests not to be called it holds",
+            dir.join("state/ledger.sqlite3").display(),
+            first.dir.join("annie-dispatch.ledger.sqlite3").display(),
+            first.dir.join("annie-dispatch.ledger.sqlite3").display(),
+        )),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(annie.posts().await.len(), 2, "nothing more was sent");
+
+    std::fs::rename(
+        first.dir.join("annie-dispatch.ledger.sqlite3"),
+        first.dir.join("state/ledger.sqlite3"),
+    )
+    .unwrap();
+    let again = moved.run_async().await;
+    again.assert_status(0);
+    assert_eq!(again.result_for("A1")["reason_code"], "already_sent");
+    assert_eq!(annie.posts().await.len(), 2, "nobody called twice");
+}
