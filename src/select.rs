@@ -302,10 +302,24 @@ fn window_of(window: Window, base: DateTime<Utc>, tz: Tz) -> std::rc::Rc<WindowF
     facts
 }
 
-/// The reason for a status the call list does not name.
+/// A status quoted in a reason longer than this (in characters) reads like free text.
+const STATUS_SHOWN_CHARS: usize = 24;
+/// A status quoted in a reason with more digits than this could be a phone number or a date.
+const STATUS_SHOWN_DIGITS: usize = 4;
+
+/// The reason for a status the call list does not name. The value is quoted only when it looks
+/// like a status (short, few digits): a notes column mapped as the status, or a note typed into
+/// it, may name the patient or give a number, and reasons reach the results file, the preview
+/// and the report.
 fn not_called_status(status: &str, call: &[String]) -> String {
     let value = match status.trim() {
         "" => "empty".to_string(),
+        v if v.chars().count() > STATUS_SHOWN_CHARS
+            || v.chars().filter(char::is_ascii_digit).count() > STATUS_SHOWN_DIGITS =>
+        {
+            "a value that does not look like a status (not shown: it may be patient data)"
+                .to_string()
+        }
         v => format!("`{v}`"),
     };
     format!(
@@ -553,6 +567,30 @@ mod tests {
     use super::*;
     use crate::normalise::Phone;
     use chrono::TimeZone;
+
+    /// A status that reads like a status is quoted; a note typed into the column (a name, a
+    /// number, a birth date) is not (round-9 finding 9).
+    #[test]
+    fn a_status_is_quoted_only_when_it_looks_like_one() {
+        let call = ["1".to_string()];
+        assert!(not_called_status("Broken/Missed", &call).starts_with("status is `Broken/Missed`"));
+        assert!(not_called_status("2026", &call).starts_with("status is `2026`"));
+        assert!(not_called_status(" ", &call).starts_with("status is empty"));
+        for note in [
+            "pt Sarah Johnson 312-555-0147 DOB 3/22/88",
+            "312-555-0147",
+            "03/22/1988",
+        ] {
+            let reason = not_called_status(note, &call);
+            assert!(
+                reason.starts_with(
+                    "status is a value that does not look like a status (not shown: it may be \
+                     patient data), which is not a scheduled status"
+                ),
+                "{reason}"
+            );
+        }
+    }
 
     fn appointment(id: &str, first: &str) -> Box<Appointment> {
         let tz: chrono_tz::Tz = "America/Chicago".parse().unwrap();
