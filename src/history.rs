@@ -158,6 +158,32 @@ pub(crate) enum KeyNotRecorded {
     Unreachable(String),
 }
 
+/// Annie refused a location's key (401 or 403) when its calls were to be read before the first
+/// call (a rebuild or the check against Annie): the location calls nobody, and its rows say
+/// `credentials_refused` with what to fix, not "rerun when the list can be read" (a revoked or
+/// rotated key does not come back by waiting).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "Annie refused the API key of {location} (from ${variable}) when its calls were to be \
+     checked before the first call ({error}); nothing was sent for it. Fix the key (rotated, \
+     revoked or mistyped), then rerun"
+)]
+pub(crate) struct KeyRefused {
+    location: String,
+    variable: String,
+    error: String,
+}
+
+impl KeyRefused {
+    fn new(location: &Location, e: &crate::reconcile::Incomplete) -> KeyRefused {
+        KeyRefused {
+            location: location.label().to_string(),
+            variable: location.api_key_env.clone(),
+            error: e.error.clone(),
+        }
+    }
+}
+
 impl KeyNotRecorded {
     /// The reason code of the location's rows.
     pub(crate) fn code(&self) -> crate::reason::ReasonCode {
@@ -354,6 +380,7 @@ pub async fn rebuild(
             );
             e.read
         }
+        Err(e) if e.credentials_refused => return Err(KeyRefused::new(location, &e).into()),
         Err(e) => anyhow::bail!(
             "the ledger has no call history for {} yet, and it could not be rebuilt from Annie \
              ({}); nothing was sent, so nobody is called twice. Rerun when Annie's conversation \
@@ -414,6 +441,9 @@ pub async fn catch_up(
     let calls_since = now - Duration::days(LOOKBACK_DAYS);
     let (heard, read) = hear(client, gate, location, calls_since, since).await;
     let read = read.map_err(|e| {
+        if e.credentials_refused {
+            return KeyRefused::new(location, &e).into();
+        }
         anyhow::anyhow!(
             "the ledger's call history for {} could not be checked against Annie's recent \
              conversations ({}); nothing was sent for it, so nobody is called twice (a ledger \

@@ -45,10 +45,7 @@ pub(super) async fn run_location(
         }
     }
     if let Err(e) = services.rebuild_history(office).await {
-        let reason = reason::Reason::new(
-            reason::ReasonCode::NotPlanned,
-            format!("not attempted: {e:#}"),
-        );
+        let reason = reason::Reason::new(history_code(&e), format!("not attempted: {e:#}"));
         output.send_settled(plan::none_called(selected, location.results_id(), &reason))?;
         return Err(e);
     }
@@ -75,10 +72,7 @@ pub(super) async fn run_location(
     // already settles (sent earlier) keep their result; the others are not attempted.
     let anyone = selected.iter().any(to_call);
     if let Err(e) = services.catch_up_history(office, anyone).await {
-        let reason = reason::Reason::new(
-            reason::ReasonCode::NotPlanned,
-            format!("not attempted: {e:#}"),
-        );
+        let reason = reason::Reason::new(history_code(&e), format!("not attempted: {e:#}"));
         output.send_settled(plan::none_called(selected, location.results_id(), &reason))?;
         return Err(e);
     }
@@ -215,6 +209,16 @@ pub(super) fn split_by_location(
         }
     }
     (unplaced, by_location)
+}
+
+/// The reason code of a location's rows when its history could not be checked or rebuilt:
+/// `credentials_refused` when Annie refused its key (monitoring keys on it, and the fix is the
+/// key), else `not_planned`.
+fn history_code(e: &anyhow::Error) -> reason::ReasonCode {
+    match e.downcast_ref::<crate::history::KeyRefused>() {
+        Some(_) => reason::ReasonCode::CredentialsRefused,
+        None => reason::ReasonCode::NotPlanned,
+    }
 }
 
 pub(super) fn do_not_call_list(s: &Settings) -> anyhow::Result<Vec<String>> {

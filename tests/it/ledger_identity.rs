@@ -800,3 +800,39 @@ async fn a_configured_ledger_that_is_not_there_yet_does_not_abandon_the_earlier_
     assert_eq!(again.result_for("A1")["reason_code"], "already_sent");
     assert_eq!(annie.posts().await.len(), 2, "nobody called twice");
 }
+
+/// The ledger's own key, revoked in Annie since last night: the check against Annie before the
+/// first call is refused, so the location calls nobody, and its rows say `credentials_refused`
+/// and to fix the key (round-9 finding 11g: `not_planned`, "rerun when Annie's conversation list
+/// can be read", which no wait brings about). Last night's sent row keeps its result.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_revoked_since_the_last_run_is_named_as_the_reason() {
+    let annie = Annie::start().await;
+    let t = two_rows(&annie);
+    t.run_async().await.assert_status(0);
+    let refusal = ResponseTemplate::new(401).set_body_json(
+        json!({"success": false, "data": {}, "message": "missing or invalid API key"}),
+    );
+    list_for_key(&annie, "annie-sk-v1-test", refusal).await;
+    let out = t
+        .clone()
+        .od_rows(&[&od_row("A1", &[]), &od_row("A3", &[])])
+        .run_async()
+        .await;
+    out.assert_status(1);
+    let row = out.result_for("A3");
+    assert_eq!(
+        (row["status"].as_str(), row["reason_code"].as_str()),
+        ("not_attempted", "credentials_refused"),
+        "{row:?}"
+    );
+    assert!(
+        row["reason"].starts_with(
+            "not attempted: Annie refused the API key of Bright Smile Dental (from \
+             $ANNIE_API_KEY) when its calls were to be checked before the first call"
+        ) && row["reason"].ends_with("Fix the key (rotated, revoked or mistyped), then rerun"),
+        "{row:?}"
+    );
+    assert_eq!(out.result_for("A1")["reason_code"], "already_sent");
+    assert_eq!(annie.posts().await.len(), 2, "nothing more was sent");
+}

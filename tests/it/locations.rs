@@ -382,17 +382,20 @@ async fn a_refused_key_stops_only_its_own_location() {
     out.assert_status(1);
     let status = |id: &str| out.result_for(id)["status"].clone();
     // A new ledger first reads each organisation's recent calls; North's key is refused there,
-    // so North calls nobody and says why, while West goes on.
+    // so North calls nobody and says why, while West goes on. The rows say credentials_refused
+    // and to fix the key (round-9 finding 11g: they said not_planned and "rerun when Annie's
+    // conversation list can be read", which waiting never brings about for a revoked key).
     for id in ["N1", "N2", "N3"] {
         let r = out.result_for(id);
         assert_eq!(r["status"], "not_attempted");
+        assert_eq!(r["reason_code"], "credentials_refused");
         assert_eq!(
             r["reason"],
-            "not attempted: the ledger has no call history for Bright Smiles North yet, and it \
-             could not be rebuilt from Annie (could not list Annie's conversations after reading \
-             0 (the API refused the credentials (HTTP 401: missing or invalid API key); check the \
-             key)); nothing was sent, so nobody is called twice. Rerun when Annie's conversation \
-             list can be read"
+            "not attempted: Annie refused the API key of Bright Smiles North (from \
+             $ANNIE_KEY_NORTH) when its calls were to be checked before the first call (could \
+             not list Annie's conversations after reading 0 (the API refused the credentials \
+             (HTTP 401: missing or invalid API key); check the key)); nothing was sent for it. \
+             Fix the key (rotated, revoked or mistyped), then rerun"
         );
     }
     assert!(group.posts("north").is_empty());
