@@ -652,6 +652,21 @@ fn read_results(path: &Path) -> anyhow::Result<Vec<ResultLine>> {
             .map(|l| serde_json::from_str(l).with_context(context))
             .collect();
     }
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(std::fs::File::open(path).with_context(context)?),
+        &mut first,
+    )
+    .with_context(context)?;
+    if !first.is_empty() && !first.starts_with(crate::settings::RESULTS_HEADER) {
+        anyhow::bail!(
+            "`{}` is not a results file (its first line does not start `{}...`): give \
+             --results the file a run wrote, named like `tonight.results.csv` (or the .jsonl \
+             one), not the export or another file",
+            path.display(),
+            crate::settings::RESULTS_HEADER
+        );
+    }
     crate::csv_cells::read(path, "results file")
 }
 

@@ -938,3 +938,34 @@ async fn a_preview_says_when_the_ledger_has_not_read_its_last_calls() {
     assert_eq!(preview.result_for("A2")["reason_code"], "opted_out");
     assert_eq!(preview.result_for("C2")["status"], "dry_run");
 }
+
+/// `outcomes --results` given the export by mistake: refused (exit 2) saying it is not a
+/// results file and which file to give, not a CSV library's "missing field `row`" (round-9
+/// finding 11e).
+#[tokio::test(flavor = "multi_thread")]
+async fn outcomes_given_the_export_says_it_is_not_a_results_file() {
+    let annie = Annie::start().await;
+    let run = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    run.assert_status(0);
+    let export = run.dir.join("appointments.csv");
+    let (code, stderr) = tokio::task::spawn_blocking({
+        let dir = run.dir.clone();
+        move || outcomes(&dir.join("config.toml"), &export)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "`{}` is not a results file (its first line does not start `row,appointment_id,status...`): \
+             give --results the file a run wrote, named like `tonight.results.csv` (or the .jsonl \
+             one), not the export or another file",
+            run.dir.join("appointments.csv").display()
+        )),
+        "{stderr}"
+    );
+}
