@@ -113,7 +113,10 @@ impl AnnieClient {
                     reason: if e.is_timeout() {
                         "no answer before the request timeout".to_string()
                     } else {
-                        chain(e)
+                        format!(
+                            "the connection broke before Annie answered ({})",
+                            innermost(&e)
+                        )
                     },
                 }
             }
@@ -264,6 +267,16 @@ fn endpoint(base: &str, name: &str) -> anyhow::Result<Url> {
 /// An error with its causes, `outer: inner: innermost`, as anyhow's `{:#}` writes them.
 fn chain(e: reqwest::Error) -> String {
     format!("{:#}", anyhow::Error::new(e))
+}
+
+/// The deepest cause of an error ("connection closed before message completed"): what a person
+/// can read in a results row, without the URL and the HTTP library's layers around it.
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 #[cfg(test)]

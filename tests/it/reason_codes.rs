@@ -158,3 +158,44 @@ async fn every_row_of_a_fault_run_not_sent_has_a_documented_code() {
         .collect();
     assert_eq!(counted, expected);
 }
+
+/// A request whose connection breaks before Annie answers, while Annie did start the call: the
+/// row is `sent` (found in Annie) and its reason says so in plain words, without the URL and
+/// the HTTP library's layers ("error sending request for url (...): client error
+/// (SendRequest): ..."; round-9 finding 11d).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_whose_answer_was_lost_says_so_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sandbox.jsonl");
+    let key = "annie-sk-sandbox-test";
+    let sb = test_sandbox(key, &log, |c| {
+        c.faults = Faults {
+            seed: 7,
+            fail_rate: 1.0,
+            fail_kind: FailKind::Reset,
+            created_anyway: 1.0,
+            ..Faults::default()
+        }
+    })
+    .await;
+    let out = Test::new()
+        .server(&sb.base_url())
+        .env("ANNIE_API_KEY", key)
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    let row = out.result_for("A1");
+    assert_eq!(
+        (row["status"].as_str(), row["reason_code"].as_str()),
+        ("sent", "found_in_annie"),
+        "{row:?}"
+    );
+    assert!(!row["reason"].contains("http://"), "{row:?}");
+    assert!(!row["reason"].contains("SendRequest"), "{row:?}");
+    assert_eq!(
+        row["reason"],
+        "the connection broke before Annie answered (connection closed before message \
+         completed), but Annie shows the call"
+    );
+    sb.stop().await;
+}
