@@ -984,23 +984,8 @@ async fn rows_the_night_flagged_for_a_person_still_need_one_in_the_outcomes() {
         );
     }
 
-    let (config, results) = (night.dir.join("config.toml"), night.results_path.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
-            .env("ANNIE_API_KEY", KEY)
-            .args(["outcomes", "--config"])
-            .arg(&config)
-            .arg("--results")
-            .arg(&results)
-            .args(["--report", "morning.html", "--summary-json", "morning.json"])
-            .current_dir(config.parent().unwrap())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, stderr) = morning_outcomes(&night).await;
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("0 conversations read, 2 rows need attention"),
         "{stderr}"
@@ -1039,4 +1024,62 @@ async fn rows_the_night_flagged_for_a_person_still_need_one_in_the_outcomes() {
             "{listed}"
         );
     }
+}
+
+/// The shipped morning job: `outcomes` on a night's results file, with `--report morning.html`
+/// and `--summary-json morning.json` beside it; its exit status and stderr.
+async fn morning_outcomes(night: &Output) -> (Option<i32>, String) {
+    let (config, results) = (night.dir.join("config.toml"), night.results_path.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+            .env("ANNIE_API_KEY", KEY)
+            .args(["outcomes", "--config"])
+            .arg(&config)
+            .arg("--results")
+            .arg(&results)
+            .args(["--report", "morning.html", "--summary-json", "morning.json"])
+            .current_dir(config.parent().unwrap())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), stderr)
+}
+
+/// The morning report (`outcomes --report`, made after the night's run, often on the
+/// appointment's day) does not tell the office "a rerun today calls them": once the night's
+/// calling hours have closed, a rerun is about another day's appointments. It says to remind the
+/// patient another way then (finding 8 of round 9); `run --report` on the calling day keeps
+/// its words.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_morning_report_does_not_promise_a_rerun_calls_the_patient() {
+    let annie = Annie::start().await;
+    let night = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("BAD", &[("WirelessPhone", "(312) 555-O147")])])
+        .args(["--report", "night.html"])
+        .run_async()
+        .await;
+    night.assert_status(1);
+    assert_eq!(night.result_for("BAD")["reason_code"], "no_valid_phone");
+    assert!(night
+        .file("night.html")
+        .contains("a rerun today calls them."));
+
+    let (code, stderr) = morning_outcomes(&night).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    let html = night.file("morning.html");
+    assert!(
+        html.contains(
+            "Correct the patient&#x27;s phone number in the practice system and export again; a \
+             rerun calls them. This report comes after the night&#x27;s run: once its calling \
+             hours have closed, no rerun calls about this appointment (a rerun then is about \
+             another day&#x27;s), so remind the patient another way (a call from the office, a \
+             text)."
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("rerun today"), "{html}");
 }
