@@ -61,6 +61,37 @@ struct ResultLine {
     to_number: Option<String>,
     #[serde(default)]
     reason_code: Option<String>,
+    /// Whether the run flagged the row for a person (a patient no run can call before the
+    /// appointment, one reminded of a moved appointment's old time). Absent from results files
+    /// written before the column existed: the status alone decides then.
+    #[serde(default, deserialize_with = "flag")]
+    needs_attention: Option<bool>,
+}
+
+impl ResultLine {
+    /// Whether the run that wrote this row flagged it for a person.
+    fn flagged(&self) -> bool {
+        self.needs_attention == Some(true)
+    }
+}
+
+/// The results file's `needs_attention` cell: `true`/`false` (a CSV cell, or a JSON Lines
+/// boolean). Anything else (empty, an older file's missing column, a cell a spreadsheet
+/// rewrote beyond recognition) is `None`: the status alone decides, as before the column.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Cell {
+        Bool(bool),
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Option::<Cell>::deserialize(d)? {
+        Some(Cell::Bool(b)) => Some(b),
+        Some(Cell::Text(t)) if t.trim().eq_ignore_ascii_case("true") => Some(true),
+        Some(Cell::Text(t)) if t.trim().eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    })
 }
 
 /// A location's API client and rate gate: its conversations are only visible with its key.
@@ -495,13 +526,22 @@ async fn fetch(
     Err((Some(429), "still rate-limited after 5 retries".to_string()))
 }
 
+/// A call's row: what Annie made of it. A row the run flagged for a person (sent, yet no run
+/// can remind the patient of the appointment's time before it, say) still needs one whatever
+/// the call's class, and keeps the run's reason after the call's.
 fn describe(line: &ResultLine, id: &str, r: Reading) -> OutcomeLine {
+    let run_said = line.reason.as_deref().filter(|_| line.flagged());
+    let reason = match (r.reason(), run_said) {
+        (call, None) => call.to_string(),
+        ("", Some(run)) => format!("the run flagged this row: {run}"),
+        (call, Some(run)) => format!("{call}; the run flagged this row: {run}"),
+    };
     OutcomeLine {
         row: line.row,
         appointment_id: line.appointment_id.clone().unwrap_or_default(),
         conversation_id: id.to_string(),
-        needs_attention: r.needs_attention(),
-        reason: r.reason().to_string(),
+        needs_attention: r.needs_attention() || line.flagged(),
+        reason,
         class: r.class.to_string(),
         status: r.status,
         topic: r.topic,
@@ -529,11 +569,15 @@ fn not_read(line: &ResultLine, id: &str, why: Unread, error: &str) -> OutcomeLin
     }
 }
 
+/// A row without a call: it needs a person when its status does (failed, invalid, ...) or the
+/// run flagged it (skipped or deferred, yet no run can call the patient before the
+/// appointment: remind them another way), with the run's reason.
 fn without_call(line: &ResultLine) -> OutcomeLine {
-    let needs = matches!(
-        line.status.as_str(),
-        "failed" | "uncertain" | "invalid" | "not_attempted"
-    );
+    let needs = line.flagged()
+        || matches!(
+            line.status.as_str(),
+            "failed" | "uncertain" | "invalid" | "not_attempted"
+        );
     OutcomeLine {
         row: line.row,
         appointment_id: line.appointment_id.clone().unwrap_or_default(),
@@ -703,6 +747,96 @@ mod tests {
         );
         let outcomes = file::COLUMNS.join(",");
         assert!(outcomes.starts_with(OUTCOMES_HEADER), "{outcomes}");
+    }
+
+    /// The run's `needs_attention` column is read back in both formats; a results file written
+    /// before the column existed reads as `None` (the status alone decides then).
+    #[test]
+    fn reads_the_runs_needs_attention_column_and_older_files_without_it() {
+        for name in ["night.results.csv", "night.results.jsonl"] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(name);
+            let mut writer = ResultsWriter::create(&path).unwrap();
+            for (row, uncovered) in [(1, true), (2, false)] {
+                writer
+                    .write(&RowResult {
+                        row,
+                        appointment_id: Some("A".into()),
+                        status: Status::Skipped,
+                        conversation_id: None,
+                        reason: Some("r".into()),
+                        http_status: None,
+                        to_number: None,
+                        start_time: None,
+                        attempted_at: None,
+                        location: None,
+                        reason_code: Some(ReasonCode::PerNumberLimit),
+                        uncovered,
+                    })
+                    .unwrap();
+            }
+            writer.finish().unwrap();
+            let read: Vec<_> = read_results(&path)
+                .unwrap()
+                .iter()
+                .map(|l| l.needs_attention)
+                .collect();
+            assert_eq!(read, [Some(true), Some(false)], "{name}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let older = dir.path().join("older.results.csv");
+        std::fs::write(
+            &older,
+            "row,appointment_id,status,conversation_id,reason\n1,A,skipped,,r\n2,B,invalid,,r\n",
+        )
+        .unwrap();
+        let lines = read_results(&older).unwrap();
+        assert_eq!(lines[0].needs_attention, None);
+        let needs: Vec<bool> = lines
+            .iter()
+            .map(|l| without_call(l).needs_attention)
+            .collect();
+        assert_eq!(
+            needs,
+            [false, true],
+            "the status decides, as before the column"
+        );
+    }
+
+    /// A call whose results row the run flagged (sent, yet the patient was reminded of a moved
+    /// appointment's old time, say) still needs a person once Annie says it was confirmed, and
+    /// keeps the run's reason; an unflagged one does not.
+    #[test]
+    fn a_flagged_rows_call_still_needs_a_person() {
+        let confirmed = || {
+            Reading::read(&serde_json::json!({
+                "status": "CLOSED", "duration": 60,
+                "summary": "The patient confirmed the appointment."
+            }))
+        };
+        let line = |flag| ResultLine {
+            row: 1,
+            appointment_id: Some("A".into()),
+            status: "skipped".into(),
+            conversation_id: Some("conv-1".into()),
+            reason: Some("remind the patient another way".into()),
+            attempted_at: None,
+            location: None,
+            start_time: None,
+            to_number: None,
+            reason_code: None,
+            needs_attention: flag,
+        };
+        let plain = describe(&line(Some(false)), "conv-1", confirmed());
+        assert_eq!((plain.needs_attention, plain.reason.as_str()), (false, ""));
+        let flagged = describe(&line(Some(true)), "conv-1", confirmed());
+        assert_eq!(
+            (flagged.needs_attention, flagged.reason.as_str()),
+            (
+                true,
+                "the run flagged this row: remind the patient another way"
+            )
+        );
     }
 
     /// The results file is written by `results::writer` and read back here by column name. A

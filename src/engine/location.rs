@@ -22,11 +22,9 @@ pub(super) async fn run_location(
 ) -> anyhow::Result<()> {
     let location = &office.location;
     // `--accept-new-key` with a key Annie refused, or that could not be checked: not recorded,
-    // and nobody is called through it (rows the ledger already settles keep their result).
+    // and nobody is called through it.
     if let Some(refused) = &office.key_refused {
-        let reason = reason::Reason::new(refused.code(), format!("not attempted: {refused}"));
-        output.send_settled(plan::none_called(selected, location.results_id(), &reason))?;
-        return Err(anyhow::anyhow!(refused.clone()));
+        return not_called_with_new_key(selected, refused, office, services, output);
     }
     // A location with nobody to call (nobody the ledger does not show as reminded already) is
     // not waited for: the run would hold the ledger for hours.
@@ -90,6 +88,32 @@ pub(super) async fn run_location(
     dispatcher
         .run(plan.calls, schedule, output.outputs.clone())
         .await
+}
+
+/// A location whose new key (`--accept-new-key`) was refused or could not be checked calls
+/// nobody. Rows the ledger already settles (sent by an earlier run tonight) keep their result
+/// and conversation id, as when the history cannot be checked against Annie: the rerun's results
+/// file replaces the night's, and `outcomes` reads the night's calls from it. The other rows are
+/// `not_attempted` with the reason; the location's error ends the run (exit 1).
+fn not_called_with_new_key(
+    selected: Vec<Selected>,
+    refused: &crate::history::KeyNotRecorded,
+    office: &Office,
+    services: &Services,
+    output: &outputs::Reporter,
+) -> anyhow::Result<()> {
+    let location = &office.location;
+    let rows: Vec<u64> = selected.iter().map(|r| r.row).collect();
+    let selected = match recall_location(selected, office, services) {
+        Ok((selected, _moved)) => selected,
+        Err(e) => {
+            output.send_settled(plan::not_planned(&rows, location.results_id(), &e))?;
+            return Err(e);
+        }
+    };
+    let reason = reason::Reason::new(refused.code(), format!("not attempted: {refused}"));
+    output.send_settled(plan::none_called(selected, location.results_id(), &reason))?;
+    Err(anyhow::anyhow!(refused.clone()))
 }
 
 /// Stages 4 and 5 for one location: what earlier runs did, households, the per-number rules

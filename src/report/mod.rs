@@ -269,7 +269,7 @@ struct Attention {
     code: &'static str,
     /// This row's own sentence (which column, which rule).
     reason: String,
-    todo: &'static str,
+    todo: String,
 }
 
 fn view(page: &Page, entries: &[Entry<'_>]) -> View {
@@ -443,17 +443,28 @@ fn attention(page: &Page, entries: &[Entry<'_>]) -> Vec<Attention> {
                 reason_words: e.code.map_or("", ReasonCode::describe),
                 code: e.code.map_or("", ReasonCode::as_str),
                 reason: e.reason.to_string(),
-                todo: what_to_do(e.happened, e.code).unwrap_or(match e.happened {
-                    // Skipped or deferred, yet listed: no run reaches the patient in time.
-                    Happened::Status(Status::Skipped | Status::Deferred) => {
-                        "No run can call this patient before the appointment: remind them another \
-                         way (a call from the office, a text)."
-                    }
-                    _ => "Read the reason, and follow up with the patient.",
-                }),
+                todo: todo(page, e),
             }
         })
         .collect()
+}
+
+/// What a person does about a listed row. A report made after the night's run (`outcomes`, the
+/// morning after) cannot promise that a rerun calls the patient, as `run --report` does on the
+/// calling day: see [`words::after_the_night`].
+fn todo(page: &Page, e: &Entry<'_>) -> String {
+    let text = what_to_do(e.happened, e.code).unwrap_or(match e.happened {
+        // Skipped or deferred, yet listed: no run reaches the patient in time.
+        Happened::Status(Status::Skipped | Status::Deferred) => {
+            "No run can call this patient before the appointment: remind them another way (a \
+             call from the office, a text)."
+        }
+        _ => "Read the reason, and follow up with the patient.",
+    });
+    match (&page.kind, e.happened) {
+        (Kind::Outcomes, Happened::Status(_)) => words::after_the_night(text),
+        _ => text.to_string(),
+    }
 }
 
 fn start(e: &Entry<'_>) -> Option<DateTime<Utc>> {

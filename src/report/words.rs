@@ -177,9 +177,60 @@ pub fn what_to_do(happened: Happened, code: Option<ReasonCode>) -> Option<&'stat
     Some(text)
 }
 
+/// What [`after_the_night`] adds to a row's "what to do" that counts on a rerun.
+pub(crate) const AFTER_THE_NIGHT: &str = "This report comes after the night's run: once its \
+     calling hours have closed, no rerun calls about this appointment (a rerun then is about \
+     another day's), so remind the patient another way (a call from the office, a text).";
+
+/// A results row's "what to do" in a report made after the night's run (`outcomes --report`,
+/// which the shipped job makes the morning after, often on the appointment's day). A run selects
+/// the appointments of the calling day its start falls in (see [`crate::calling_day`]): once the
+/// night's calling hours have closed, no rerun calls about the night's appointments. So a text
+/// that counts on a rerun loses "today" (true only on the calling day, in `run --report`) and
+/// says what to do once a rerun cannot help; one that does not is kept as it is.
+pub(crate) fn after_the_night(text: &str) -> String {
+    if !text.to_ascii_lowercase().contains("rerun") {
+        return text.to_string();
+    }
+    format!(
+        "{} {AFTER_THE_NIGHT}",
+        text.replace("a rerun today", "a rerun")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// After the night's run, a text that counts on a rerun says what to do once none can help;
+    /// one that does not is kept.
+    #[test]
+    fn after_the_night_no_text_promises_a_rerun_today() {
+        for status in Status::ALL {
+            for code in ReasonCode::ALL.iter().copied().map(Some).chain([None]) {
+                let Some(text) = what_to_do(Happened::Status(status), code) else {
+                    continue;
+                };
+                let after = after_the_night(text);
+                assert!(!after.contains("rerun today"), "{after}");
+                match text.to_ascii_lowercase().contains("rerun") {
+                    true => assert!(after.ends_with(AFTER_THE_NIGHT), "{after}"),
+                    false => assert_eq!(after, text),
+                }
+            }
+        }
+        let uncertain = what_to_do(
+            Happened::Status(Status::Uncertain),
+            Some(ReasonCode::MaybePlaced),
+        );
+        assert_eq!(
+            after_the_night(uncertain.unwrap()),
+            format!(
+                "Check Annie for this call before calling the patient; rerun with \
+                 --retry-uncertain only if there was none. {AFTER_THE_NIGHT}"
+            )
+        );
+    }
 
     #[test]
     fn each_row_needing_a_person_says_what_to_do_in_plain_words() {

@@ -367,6 +367,61 @@ async fn a_new_key_annie_refuses_is_not_recorded() {
     assert_eq!(right.result_for("A3")["status"], "sent");
 }
 
+/// `--accept-new-key` with a refused key on the night's own export (the operator rotated the key
+/// after the night's calls and mistyped it): the rerun's results file replaces the night's, so
+/// the rows the ledger shows as sent keep their result and conversation id (the morning
+/// `outcomes` reads those calls from it); only the others are not attempted for the key.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_new_key_keeps_the_nights_sent_rows_and_their_conversations() {
+    let annie = Annie::start().await;
+    let night = two_rows(&annie);
+    let first = night.run_async().await;
+    first.assert_status(0);
+    let sent: Vec<String> = ["A1", "A2"]
+        .iter()
+        .map(|a| first.result_for(a)["conversation_id"].clone())
+        .collect();
+    assert!(sent.iter().all(|c| !c.is_empty()), "{sent:?}");
+    let revoked = "annie-sk-v1-revoked";
+    let refusal = ResponseTemplate::new(401).set_body_json(
+        json!({"success": false, "data": {}, "message": "missing or invalid API key"}),
+    );
+    list_for_key(&annie, revoked, refusal).await;
+
+    let rerun = night
+        .clone()
+        .od_rows(&[&od_row("A1", &[]), &od_row("A2", &[]), &od_row("A3", &[])])
+        .env("ANNIE_API_KEY", revoked)
+        .args(["--accept-new-key"])
+        .run_async()
+        .await;
+    rerun.assert_status(1);
+    for (appointment, conversation) in ["A1", "A2"].iter().zip(&sent) {
+        let row = rerun.result_for(appointment);
+        assert_eq!(
+            (
+                row["status"].as_str(),
+                row["reason_code"].as_str(),
+                row["conversation_id"].as_str(),
+                row["needs_attention"].as_str(),
+            ),
+            ("skipped", "already_sent", conversation.as_str(), "false"),
+            "{row:?}"
+        );
+    }
+    let row = rerun.result_for("A3");
+    assert_eq!(
+        (row["status"].as_str(), row["reason_code"].as_str()),
+        ("not_attempted", "credentials_refused"),
+        "{row:?}"
+    );
+    assert!(
+        row["reason"].ends_with("Fix the key, then rerun with --accept-new-key"),
+        "{row:?}"
+    );
+    assert_eq!(annie.posts().await.len(), 2, "nobody called");
+}
+
 /// `--accept-new-key` while Annie's conversations cannot be read (a 5xx): the new key is not
 /// recorded and the location calls nobody, as when its history cannot be read at start-up
 /// (exit 1); rerun later with the flag.

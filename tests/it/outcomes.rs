@@ -969,3 +969,148 @@ async fn outcomes_given_the_export_says_it_is_not_a_results_file() {
         "{stderr}"
     );
 }
+
+/// Rows the night flagged for a person without calling them (skipped for the 24 hours between
+/// calls to a number, deferred past calling hours): no run can remind those patients before
+/// their appointments. The morning `outcomes` keeps them needing a person, with the night's
+/// reason: in the outcomes file, the exit status (1, which cron mails) and the report's "Needs a
+/// person" (finding 2 of round 9: it read them as "not called, on purpose" and exited 0).
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_the_night_flagged_for_a_person_still_need_one_in_the_outcomes() {
+    let annie = Annie::start_with("2026-11-10T18:00:00-06:00", Duration::ZERO).await;
+    let t = Test::new().server(&annie.base_url());
+    let row = |apt, phone, start| od_row(apt, &[("WirelessPhone", phone), ("AptDateTime", start)]);
+    let first = t
+        .clone()
+        .now(Some("2026-11-10T18:00:00-06:00"))
+        .results_name("first.results.csv")
+        .od_rows(&[&row("A1", PHONE_A, "2026-11-11 10:00:00")])
+        .run_async()
+        .await;
+    first.assert_status(0);
+    // 19:00: A2 shares A1's number (free again after its appointment); Annie refuses B1's call
+    // for calling hours while the config's hours are open (no later run can be trusted with it).
+    let message = "calls are allowed only between 9 AM and 8 PM (America/New_York)";
+    annie.fail_calls(422, message, Some(1)).await;
+    let night = t
+        .now(Some("2026-11-10T19:00:00-06:00"))
+        .results_name("night.results.csv")
+        .od_rows(&[
+            &row("A2", PHONE_A, "2026-11-11 10:00:00"),
+            &row("B1", PHONE_B, "2026-11-11 10:00:00"),
+        ])
+        .run_async()
+        .await;
+    night.assert_status(1);
+    let flagged = ["A2", "B1"].map(|a| night.result_for(a));
+    for (r, status) in flagged.iter().zip(["skipped", "deferred"]) {
+        assert_eq!(
+            (r["status"].as_str(), r["needs_attention"].as_str()),
+            (status, "true"),
+            "{r:?}"
+        );
+        assert!(
+            r["reason"].ends_with("remind the patient another way"),
+            "{r:?}"
+        );
+    }
+
+    let (code, stderr) = morning_outcomes(&night).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("0 conversations read, 2 rows need attention"),
+        "{stderr}"
+    );
+    let rows = read_results(&night.dir.join("night.outcomes.csv"));
+    for (r, status) in flagged.iter().zip(["skipped", "deferred"]) {
+        let o = outcome_for(&rows, &r["appointment_id"]);
+        assert_eq!(
+            (
+                o["status"].as_str(),
+                o["needs_attention"].as_str(),
+                o["reason"].as_str()
+            ),
+            (status, "true", r["reason"].as_str()),
+        );
+    }
+    let summary: serde_json::Value = serde_json::from_str(&night.file("morning.json")).unwrap();
+    assert_eq!(
+        (
+            summary["needs_attention"].as_u64(),
+            summary["exit_status"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    let html = night.file("morning.html");
+    assert!(html.contains("Needs a person (2)"), "{html}");
+    let attention = &html[html.find("id=\"attention\"").unwrap()..];
+    for apt in ["A2", "B1"] {
+        let listed = &attention[attention.find(&format!("<td>{apt}</td>")).expect(apt)..];
+        let listed = &listed[..listed.find("</tr>").unwrap()];
+        assert!(
+            listed.contains("remind the patient another way")
+                && listed.contains(
+                    "No run can call this patient before the appointment: remind them another way"
+                ),
+            "{listed}"
+        );
+    }
+}
+
+/// The shipped morning job: `outcomes` on a night's results file, with `--report morning.html`
+/// and `--summary-json morning.json` beside it; its exit status and stderr.
+async fn morning_outcomes(night: &Output) -> (Option<i32>, String) {
+    let (config, results) = (night.dir.join("config.toml"), night.results_path.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+            .env("ANNIE_API_KEY", KEY)
+            .args(["outcomes", "--config"])
+            .arg(&config)
+            .arg("--results")
+            .arg(&results)
+            .args(["--report", "morning.html", "--summary-json", "morning.json"])
+            .current_dir(config.parent().unwrap())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), stderr)
+}
+
+/// The morning report (`outcomes --report`, made after the night's run, often on the
+/// appointment's day) does not tell the office "a rerun today calls them": once the night's
+/// calling hours have closed, a rerun is about another day's appointments. It says to remind the
+/// patient another way then (finding 8 of round 9); `run --report` on the calling day keeps
+/// its words.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_morning_report_does_not_promise_a_rerun_calls_the_patient() {
+    let annie = Annie::start().await;
+    let night = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("BAD", &[("WirelessPhone", "(312) 555-O147")])])
+        .args(["--report", "night.html"])
+        .run_async()
+        .await;
+    night.assert_status(1);
+    assert_eq!(night.result_for("BAD")["reason_code"], "no_valid_phone");
+    assert!(night
+        .file("night.html")
+        .contains("a rerun today calls them."));
+
+    let (code, stderr) = morning_outcomes(&night).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    let html = night.file("morning.html");
+    assert!(
+        html.contains(
+            "Correct the patient&#x27;s phone number in the practice system and export again; a \
+             rerun calls them. This report comes after the night&#x27;s run: once its calling \
+             hours have closed, no rerun calls about this appointment (a rerun then is about \
+             another day&#x27;s), so remind the patient another way (a call from the office, a \
+             text)."
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("rerun today"), "{html}");
+}
