@@ -169,13 +169,13 @@ impl Settings {
             ),
             run.emit_requests
                 .as_deref()
-                .map(|p| Output::new("--emit-requests", p, Kind::Json)),
+                .map(|p| Output::new("--emit-requests", p, Kind::Requests)),
             run.report
                 .as_deref()
                 .map(|p| Output::new("--report", p, Kind::Html)),
             run.summary_json
                 .as_deref()
-                .map(|p| Output::new("--summary-json", p, Kind::Json)),
+                .map(|p| Output::new("--summary-json", p, Kind::Summary)),
         ];
         let ledger_files = paths::ledger_files(&ledger_path);
         let inputs = [
