@@ -869,7 +869,11 @@ async fn outcomes_json_and_html_outputs_never_replace_an_export_or_another_page(
     let args = ["--summary-json", "s.json", "--report", "r.html"];
     let run = outcomes_in(args).await.unwrap();
     assert_eq!(run.status.code(), Some(0), "{run:?}");
-    std::fs::write(out.dir.join("r.html"), out.file("r.html") + "<!-- seen -->\n").unwrap();
+    std::fs::write(
+        out.dir.join("r.html"),
+        out.file("r.html") + "<!-- seen -->\n",
+    )
+    .unwrap();
     let mut summary: serde_json::Value = serde_json::from_str(&out.file("s.json")).unwrap();
     summary["seen"] = json!(true);
     std::fs::write(out.dir.join("s.json"), summary.to_string()).unwrap();

@@ -26,6 +26,77 @@ async fn a_dry_run_after_a_real_run_leaves_its_results_byte_for_byte() {
     assert_eq!(preview.results().len(), 2);
 }
 
+/// A `--sandbox` rehearsal of tonight's export, after the real run, writes its own results file
+/// (`NAME.results.sandbox.csv`) and leaves the real results, which the morning's `outcomes`
+/// reads, byte for byte; named with `--results`, the real results are refused (exit 2) before
+/// anything is sent, while an earlier rehearsal's file is replaced (the breaker's round-9
+/// finding 10: the rehearsal replaced them, and `outcomes` read the sandbox's calls).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sandbox_rehearsal_after_a_real_run_leaves_its_results_byte_for_byte() {
+    let annie = Annie::start().await;
+    let t = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[]), &od_row("A2", &[])]);
+    let run = t.run_async().await;
+    run.assert_status(0);
+    assert_eq!(run.results_path, run.dir.join("appointments.results.csv"));
+    let real = std::fs::read(&run.results_path).unwrap();
+    let rehearsal = [
+        "--config",
+        "config.toml",
+        "--input",
+        "appointments.csv",
+        "--sandbox",
+    ];
+
+    let (status, stderr) = run_in(&run.dir, &rehearsal).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        stderr.contains("results in appointments.results.sandbox.csv;"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&run.results_path).unwrap(), real);
+    let rows = crate::harness::read_results(&run.dir.join("appointments.results.sandbox.csv"));
+    let sent: Vec<_> = rows.iter().filter(|r| r["status"] == "sent").collect();
+    assert_eq!(sent.len(), 2, "{rows:?}");
+    for row in sent {
+        assert!(!String::from_utf8_lossy(&real).contains(&row["conversation_id"]));
+    }
+
+    let named = |results: &'static str| {
+        let mut args = rehearsal.to_vec();
+        args.extend(["--results", results]);
+        args
+    };
+    let (status, stderr) = run_in(&run.dir, &named("appointments.results.csv")).await;
+    assert_eq!(status, 2, "{stderr}");
+    let ledger = run
+        .dir
+        .canonicalize()
+        .unwrap()
+        .join("annie-dispatch.ledger.sqlite3");
+    let first = &run.results()[0]["conversation_id"];
+    assert_eq!(
+        stderr,
+        format!(
+            "annie-dispatch: error: the results file (--results) `appointments.results.csv` \
+             holds a real run's calls (conversation {first} is in the ledger `{}`); a --sandbox \
+             rehearsal would replace it, and `outcomes` would then read the sandbox's calls \
+             instead. Drop --results (a rehearsal writes NAME.results.sandbox.csv beside the \
+             input), or choose another path for the results file (--results)\n",
+            ledger.display()
+        )
+    );
+    assert_eq!(std::fs::read(&run.results_path).unwrap(), real);
+
+    // An earlier rehearsal's results are the operator's to replace.
+    let (status, stderr) = run_in(&run.dir, &named("appointments.results.sandbox.csv")).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(std::fs::read(&run.results_path).unwrap(), real);
+    // No rehearsal reached the real API.
+    assert_eq!(annie.posts().await.len(), 2);
+}
+
 #[test]
 fn an_output_that_names_the_input_or_the_config_is_refused() {
     let input = format!("{OD_HEADER}\n{}\n", od_row("A1", &[]));
@@ -205,7 +276,10 @@ fn an_output_never_replaces_a_file_it_did_not_write() {
 /// program's, the office's own web page. Each output is of one of those formats, and a mistyped
 /// path used to replace any of them (the breaker's round-9 finding 1).
 pub(crate) fn others_files() -> [(&'static str, String); 4] {
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/nested-appointments.json");
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/nested-appointments.json"
+    );
     [
         ("export.json", std::fs::read_to_string(sample).unwrap()),
         (
@@ -267,7 +341,11 @@ async fn json_and_html_outputs_never_replace_an_export_or_another_page() {
                  move the file away first\n"
             ),
         );
-        assert_eq!(snapshot(dir.path()), before, "{flag} {name}: a file changed");
+        assert_eq!(
+            snapshot(dir.path()),
+            before,
+            "{flag} {name}: a file changed"
+        );
     }
     assert!(
         annie.requests().await.is_empty(),
