@@ -73,7 +73,8 @@ if [ "$status" -ne 0 ] || [ -n "$out" ]; then
   cat "$tmp/var/dispatch.log" >&2 || true
   exit 1
 fi
-results="$tmp/var/exports/appointments-$(date +%F).results.csv"
+# A --sandbox run writes its results under a name of its own, never the real run's.
+results="$tmp/var/exports/appointments-$(date +%F).results.sandbox.csv"
 [ -f "$results" ] || { echo "no results file at $results" >&2; exit 1; }
 [ "$(stat -c %a "$results")" = 600 ] || { echo "$results is not 0600" >&2; exit 1; }
 [ ! -e "$results.partial" ] || { echo "$results.partial was left behind" >&2; exit 1; }

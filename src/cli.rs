@@ -187,7 +187,8 @@ pub struct RunArgs {
     /// The schedule export (CSV, JSON array or JSON Lines).
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
-    /// Where to write one result row per input row [default: INPUT with `.results.csv`].
+    /// Where to write one result row per input row [default: INPUT with `.results.csv`; for
+    /// --sandbox, `.results.sandbox.csv`].
     /// A name ending in `.jsonl` writes JSON Lines; one ending in `.json` is refused.
     #[arg(long, value_name = "FILE")]
     pub results: Option<PathBuf>,

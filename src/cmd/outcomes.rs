@@ -161,7 +161,7 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
             .map(|p| Output::new("--report", p, Kind::Html)),
         args.summary_json
             .as_deref()
-            .map(|p| Output::new("--summary-json", p, Kind::Json)),
+            .map(|p| Output::new("--summary-json", p, Kind::Summary)),
     ];
     let outputs: Vec<_> = outputs.into_iter().flatten().collect();
     let settings = ApiOnly::build(&args.config, &args.results, &outputs, &|name| {

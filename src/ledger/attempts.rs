@@ -155,6 +155,16 @@ impl Ledger {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Whether one of the ledger's attempts had the call `conversation_id`: a results file
+    /// naming it is a record of this ledger's calls.
+    pub fn knows_conversation(&self, conversation_id: &str) -> anyhow::Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM attempts WHERE conversation_id = ?1)",
+            params![conversation_id],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Records every appointment of one call as in flight, in one transaction, committed before
     /// the request leaves.
     pub fn begin_call(&self, attempts: &[NewAttempt<'_>]) -> anyhow::Result<Vec<i64>> {

@@ -294,3 +294,12 @@ fn lists_read_as_sentences() {
     assert_eq!(list(&["a", "b"]), "a and b");
     assert_eq!(list(&["a", "b", "c"]), "a, b and c");
 }
+
+/// The mark `check_outputs` knows a report by, so the next night's run may replace it (and
+/// nobody's other HTML page).
+#[test]
+fn the_page_carries_the_mark_reports_are_known_by() {
+    let html = html(&single(), &[sent(1, "2026-11-24T00:30:01.000Z")]).unwrap();
+    let head = &html[..html.find("</head>").unwrap()];
+    assert!(head.contains(crate::settings::paths::REPORT_MARK), "{head}");
+}

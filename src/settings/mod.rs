@@ -73,6 +73,9 @@ pub struct Settings {
     pub wait_for_window: bool,
     /// Dispatch to an in-process sandbox (`run --sandbox`).
     pub sandbox: bool,
+    /// For a `--sandbox` run given `--results`: the real ledger, whose calls that file must not
+    /// hold (a rehearsal must not replace a real run's results).
+    pub real_ledger: Option<PathBuf>,
     pub summary_json: Option<PathBuf>,
     pub report: Option<PathBuf>,
     /// Print the preview table (a `--dry-run`; not `check`).
@@ -169,13 +172,13 @@ impl Settings {
             ),
             run.emit_requests
                 .as_deref()
-                .map(|p| Output::new("--emit-requests", p, Kind::Json)),
+                .map(|p| Output::new("--emit-requests", p, Kind::Requests)),
             run.report
                 .as_deref()
                 .map(|p| Output::new("--report", p, Kind::Html)),
             run.summary_json
                 .as_deref()
-                .map(|p| Output::new("--summary-json", p, Kind::Json)),
+                .map(|p| Output::new("--summary-json", p, Kind::Summary)),
         ];
         let ledger_files = paths::ledger_files(&ledger_path);
         let inputs = [
@@ -210,6 +213,7 @@ impl Settings {
             input,
             ledger_path,
             sandbox: run.sandbox,
+            real_ledger: real_ledger(&config, run, &results_path),
             summary_json: run.summary_json.clone(),
             report: run.report.clone(),
             show_table: run.dry_run,
@@ -427,6 +431,32 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// The results file when `--results` does not name one: the input's name with `.results.csv`,
+/// and with `.results.sandbox.csv` for a `--sandbox` rehearsal, so rehearsing tonight's export
+/// never replaces tonight's real results, which the morning's `outcomes` reads (the breaker's
+/// round-9 finding 10).
+fn default_results(run: &RunArgs) -> PathBuf {
+    let stem = run
+        .input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "appointments".to_string());
+    let name = match run.sandbox {
+        true => format!("{stem}.results.sandbox.csv"),
+        false => format!("{stem}.results.csv"),
+    };
+    run.input.with_file_name(name)
+}
+
+/// For a `--sandbox` run whose `--results` names a file: the ledger the real runs with this
+/// config keep (symlinks followed), so the run can refuse to replace a file holding real calls.
+/// `None` otherwise, and when no real ledger can be named.
+fn real_ledger(config: &LoadedConfig, run: &RunArgs, results: &Path) -> Option<PathBuf> {
+    (run.sandbox && run.results.is_some())
+        .then(|| ledger_path(config, results, false).ok())
+        .flatten()
+}
+
 /// A results file named `.json` would get CSV (only `.jsonl` selects JSON Lines): refused, so a
 /// script expecting JSON never reads CSV from it, nor a JSON array from JSON Lines.
 fn refuse_json_name(path: &Path) -> anyhow::Result<()> {
@@ -445,18 +475,12 @@ fn refuse_json_name(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--results`, or the input's name with `.results.csv`; for a `--dry-run`, the preview file
-/// beside it (`.results.preview.csv`), so a preview never overwrites a run's results. Never the
-/// input itself.
+/// `--results`, or the input's name with `.results.csv` (`.results.sandbox.csv` for a
+/// `--sandbox` rehearsal, see [`default_results`]); for a `--dry-run`, the preview file beside
+/// it (`.results.preview.csv`), so a preview never overwrites a run's results. Never the input
+/// itself.
 fn results_path(run: &RunArgs) -> anyhow::Result<PathBuf> {
-    let path = run.results.clone().unwrap_or_else(|| {
-        let stem = run
-            .input
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "appointments".to_string());
-        run.input.with_file_name(format!("{stem}.results.csv"))
-    });
+    let path = run.results.clone().unwrap_or_else(|| default_results(run));
     refuse_json_name(&path)?;
     // A preview's file is named after the results path: a folder there would give a file
     // beside it (`d.preview`), or hidden in it (`./.preview`), not the file the user named.

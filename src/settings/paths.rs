@@ -249,19 +249,45 @@ fn check_folder(what: &str, path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// What an output of this tool starts with, to tell one of its own earlier outputs (replaced as
-/// the run goes) from any other file that happens to have the name (never replaced).
+/// What an output of this tool holds, to tell one of its own earlier outputs (replaced as the
+/// run goes) from any other file that happens to have the name (never replaced). A format alone
+/// says too little: a JSON or JSON Lines appointment export, or an office's HTML page, is JSON or
+/// HTML too, so each kind is recognised by what only this tool writes there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// A results file: CSV with this header's first columns, or JSON Lines.
+    /// A results file: CSV with this header's first columns, or JSON Lines whose lines carry the
+    /// results' own keys.
     Rows(&'static str),
     /// An outcomes file: CSV with this header's first columns (it is never JSON).
     Csv(&'static str),
-    /// One JSON object (`--summary-json`) or JSON Lines (`--emit-requests`).
-    Json,
-    /// The HTML report.
+    /// `--summary-json`: one JSON object with the summary's `exit_status` and the file it
+    /// counts (`results_file` for `run`, `outcomes_file` for `outcomes`).
+    Summary,
+    /// `--emit-requests`: JSON Lines, each a `POST /calls` body (`fromNumber`, `toNumber`).
+    Requests,
+    /// The HTML report: it carries [`REPORT_MARK`] (older ones, one of [`OLDER_REPORT_MARKS`]).
     Html,
 }
+
+/// What every HTML report carries in its `<head>`, so a report can be told from any other page.
+pub(crate) const REPORT_MARK: &str = r#"<meta name="generator" content="annie-dispatch">"#;
+
+/// Text only reports written before [`REPORT_MARK`] carry: the template's footer (since
+/// 2026-12-04), and before that the counts table's first row.
+const OLDER_REPORT_MARKS: [&str; 2] = [
+    "<p>Written by annie-dispatch.",
+    r#"<table id="counts"><tr><th>status</th><th>rows</th></tr>"#,
+];
+
+/// The most of a file read to recognise a summary or a first line: far more than this tool
+/// writes there, and a bigger file is not one of its own.
+const MOST_READ: u64 = 4 << 20;
+
+/// The keys of the first line of a results file written as JSON Lines (see `results::COLUMNS`).
+const RESULTS_KEYS: [&str; 3] = ["row", "appointment_id", "status"];
+
+/// The keys every `--emit-requests` line has (see `api::body::CallRequest`).
+const REQUEST_KEYS: [&str; 2] = ["fromNumber", "toNumber"];
 
 /// Refuses to replace an existing file that is not an earlier output of the same kind: an
 /// output pointed by mistake at an export, a spreadsheet or a database must not destroy it.
@@ -278,10 +304,12 @@ fn check_replaceable(subject: &str, what: &str, path: &Path, kind: Kind) -> anyh
     let text = text.trim_start_matches('\u{feff}').trim_start();
     let ours = match kind {
         _ if read.is_ok() && text.is_empty() => true,
-        Kind::Rows(header) => text.starts_with(header) || text.starts_with('{'),
+        _ if read.is_err() => false,
+        Kind::Rows(header) => text.starts_with(header) || first_line_has(path, &RESULTS_KEYS),
         Kind::Csv(header) => text.starts_with(header),
-        Kind::Json => text.starts_with('{'),
-        Kind::Html => text.to_ascii_lowercase().starts_with("<!doctype html"),
+        Kind::Summary => is_summary(path),
+        Kind::Requests => first_line_has(path, &REQUEST_KEYS),
+        Kind::Html => text.to_ascii_lowercase().starts_with("<!doctype html") && is_report(path),
     };
     // Another kind of rows this tool wrote (`run --results` pointed at the morning's outcomes
     // file): named, since "not a file this tool wrote" would puzzle whoever wrote it with it.
@@ -293,10 +321,10 @@ fn check_replaceable(subject: &str, what: &str, path: &Path, kind: Kind) -> anyh
             );
         }
     }
-    if read.is_err() || !ours {
+    if !ours {
         let expected = match kind {
             Kind::Rows(_) | Kind::Csv(_) => "a file this tool wrote",
-            Kind::Json => "a JSON file this tool wrote",
+            Kind::Summary | Kind::Requests => "a JSON file this tool wrote",
             Kind::Html => "an HTML report this tool wrote",
         };
         anyhow::bail!(
@@ -305,6 +333,74 @@ fn check_replaceable(subject: &str, what: &str, path: &Path, kind: Kind) -> anyh
         );
     }
     Ok(())
+}
+
+/// At most [`MOST_READ`] bytes of the file, without a byte order mark; `None` for a bigger file
+/// or one that cannot be read.
+fn read_small(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path).ok()?;
+    file.take(MOST_READ + 1).read_to_end(&mut bytes).ok()?;
+    if bytes.len() as u64 > MOST_READ {
+        return None;
+    }
+    let text = String::from_utf8(bytes).ok()?;
+    Some(text.trim_start_matches('\u{feff}').to_string())
+}
+
+/// Whether the file is one JSON object with all of `keys` at its top level.
+fn object_with(text: &str, keys: &[&str]) -> bool {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(map)) => keys.iter().all(|k| map.contains_key(*k)),
+        _ => false,
+    }
+}
+
+/// Whether the file's first line is a JSON object with all of `keys` (JSON Lines this tool
+/// wrote: results, or request bodies). One line says enough: an export's lines have other keys,
+/// and every line of one file has the same.
+fn first_line_has(path: &Path, keys: &[&str]) -> bool {
+    first_line(path).is_some_and(|line| object_with(line.trim(), keys))
+}
+
+/// The file's first line (none longer than [`MOST_READ`] bytes), without a byte order mark.
+fn first_line(path: &Path) -> Option<String> {
+    use std::io::{BufRead, Read};
+    let file = std::fs::File::open(path).ok()?;
+    let mut line = Vec::new();
+    std::io::BufReader::new(file.take(MOST_READ))
+        .read_until(b'\n', &mut line)
+        .ok()?;
+    let text = String::from_utf8(line).ok()?;
+    Some(text.trim_start_matches('\u{feff}').to_string())
+}
+
+/// Whether the file is a `--summary-json` this tool wrote: one object with `exit_status` and the
+/// file it counts (`run`'s `results_file`, `outcomes`' `outcomes_file`), keys both have had since
+/// the summary was added.
+fn is_summary(path: &Path) -> bool {
+    read_small(path).is_some_and(|text| {
+        object_with(&text, &["exit_status", "results_file"])
+            || object_with(&text, &["exit_status", "outcomes_file"])
+    })
+}
+
+/// Whether an HTML file carries [`REPORT_MARK`] or one of the [`OLDER_REPORT_MARKS`], looked for
+/// line by line (a report may be large; the mark is in its first lines).
+fn is_report(path: &Path) -> bool {
+    use std::io::BufRead;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    for line in std::io::BufReader::new(file).split(b'\n') {
+        let Ok(line) = line else { return false };
+        let line = String::from_utf8_lossy(&line);
+        if line.contains(REPORT_MARK) || OLDER_REPORT_MARKS.iter().any(|m| line.contains(m)) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Which of this tool's row files a text starts like: "a results file", "an outcomes file".
@@ -404,7 +500,7 @@ mod tests {
         assert!(err.starts_with("the partial `"), "{err}");
         let emit = [
             Output::new("--results", &results, Kind::Rows("row,")).with_partial("the partial"),
-            Output::new("--emit-requests", &partial, Kind::Json),
+            Output::new("--emit-requests", &partial, Kind::Requests),
         ];
         let err = check_outputs(&emit, &[]).unwrap_err().to_string();
         assert!(err.starts_with("--emit-requests `"), "{err}");
@@ -447,13 +543,16 @@ mod tests {
     fn an_output_in_a_missing_folder_or_naming_a_folder_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no").join("s.json");
-        let err = check_outputs(&[Output::new("--summary-json", &missing, Kind::Json)], &[]);
+        let err = check_outputs(
+            &[Output::new("--summary-json", &missing, Kind::Summary)],
+            &[],
+        );
         assert!(err.unwrap_err().to_string().contains("does not exist"));
         let file = dir.path().join("f");
         std::fs::write(&file, "").unwrap();
         let under_a_file = file.join("s.json");
         let err = check_outputs(
-            &[Output::new("--summary-json", &under_a_file, Kind::Json)],
+            &[Output::new("--summary-json", &under_a_file, Kind::Summary)],
             &[],
         );
         assert!(err.unwrap_err().to_string().contains("is not a folder"));
@@ -464,5 +563,60 @@ mod tests {
             .contains("is a folder, not a file"));
         // A bare name is in the working folder.
         assert!(check_folder("--summary-json", Path::new("s.json")).is_ok());
+    }
+
+    /// Each kind knows its own earlier output by what only this tool writes there, not by the
+    /// format: JSON, JSON Lines and HTML files of other makers are never replaced.
+    #[test]
+    fn an_output_replaces_only_an_earlier_output_of_its_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        let replaceable = |kind: Kind, text: &str| {
+            std::fs::write(&file, text).unwrap();
+            check_replaceable("it", "--x", &file, kind).is_ok()
+        };
+        let summary =
+            "{\n  \"rows\": 3,\n  \"exit_status\": 0,\n  \"results_file\": \"r.csv\"\n}\n";
+        assert!(replaceable(Kind::Summary, summary));
+        assert!(replaceable(
+            Kind::Summary,
+            r#"{"needs_attention": 0, "exit_status": 1, "outcomes_file": "o.csv"}"#
+        ));
+        assert!(replaceable(Kind::Summary, ""));
+        assert!(!replaceable(Kind::Summary, r#"{"keep": "me"}"#));
+        assert!(!replaceable(
+            Kind::Summary,
+            r#"{"appointments": [{"AptNum": "1"}], "exit_status": 0}"#
+        ));
+        assert!(!replaceable(Kind::Summary, "[1, 2, 3]"));
+
+        let request = r#"{"fromNumber":"+13125550100","toNumber":"+13125550147"}"#;
+        assert!(replaceable(
+            Kind::Requests,
+            &format!("{request}\n{request}\n")
+        ));
+        assert!(!replaceable(
+            Kind::Requests,
+            "{\"AptNum\":\"1\",\"WirelessPhone\":\"3125550147\"}\n"
+        ));
+        assert!(!replaceable(Kind::Requests, summary));
+
+        let results = r#"{"row":2,"appointment_id":"A1","status":"sent"}"#;
+        assert!(replaceable(Kind::Rows(RESULTS_HEADER), results));
+        assert!(!replaceable(Kind::Rows(RESULTS_HEADER), request));
+        assert!(!replaceable(Kind::Rows(RESULTS_HEADER), "{\"row\":2}\n"));
+
+        let page = "<!DOCTYPE html>\n<html><head><title>Office wiki</title></head></html>\n";
+        assert!(!replaceable(Kind::Html, page));
+        let report = format!("<!DOCTYPE html>\n<html>\n<head>\n{REPORT_MARK}\n</head></html>\n");
+        assert!(replaceable(Kind::Html, &report));
+        for older in OLDER_REPORT_MARKS {
+            assert!(replaceable(
+                Kind::Html,
+                &format!("<!DOCTYPE html>\n<html>{older}</html>")
+            ));
+        }
+        // The mark without the doctype: not a report.
+        assert!(!replaceable(Kind::Html, REPORT_MARK));
     }
 }

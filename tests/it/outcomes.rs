@@ -808,6 +808,83 @@ async fn outcomes_outputs_never_destroy_the_results_the_config_the_ledger_or_the
     assert_eq!(gets, 0, "conversations read by refused runs");
 }
 
+/// `outcomes --summary-json` and `--report` replace only their own earlier file, as `run`'s do:
+/// a JSON export, another program's JSON or another page is refused (exit 2) before a
+/// conversation is read, and left as it was (the breaker's round-9 finding 1).
+#[tokio::test(flavor = "multi_thread")]
+async fn outcomes_json_and_html_outputs_never_replace_an_export_or_another_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sandbox.jsonl");
+    let sb = test_sandbox(KEY, &log, |c| c.close_after = Duration::ZERO).await;
+    let out = Test::new()
+        .server(&sb.base_url())
+        .env("ANNIE_API_KEY", KEY)
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    out.assert_status(0);
+    let others = crate::outputs::others_files();
+    for (name, text) in &others {
+        std::fs::write(out.dir.join(name), text).unwrap();
+    }
+    let outcomes_in = |extra: [&'static str; 4]| {
+        let dir = out.dir.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+                .current_dir(&dir)
+                .env("ANNIE_API_KEY", KEY)
+                .args(["outcomes", "--config", "config.toml"])
+                .args(["--results", "appointments.results.csv"])
+                .args(extra)
+                .output()
+                .unwrap()
+        })
+    };
+    let cases = [
+        ("--summary-json", "export.json", "a JSON file"),
+        ("--summary-json", "export.jsonl", "a JSON file"),
+        ("--summary-json", "keep.json", "a JSON file"),
+        ("--report", "wiki.html", "an HTML report"),
+    ];
+    for (flag, name, kind) in cases {
+        let run = outcomes_in([flag, name, "--out", "o.csv"]).await.unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{flag} {name}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!(
+                "annie-dispatch: error: {flag} `{name}` exists and is not {kind} this tool \
+                 wrote; writing it would destroy that file. Choose another path for {flag}, or \
+                 move the file away first\n"
+            ),
+        );
+        for (name, text) in &others {
+            assert_eq!(&out.file(name), text, "{flag}: {name} changed");
+        }
+        assert!(!out.dir.join("o.csv").exists());
+    }
+    assert_eq!(harness_gets(&log), 0, "conversations read by refused runs");
+
+    // Their own earlier files (and a run's summary) are replaced.
+    let args = ["--summary-json", "s.json", "--report", "r.html"];
+    let run = outcomes_in(args).await.unwrap();
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    std::fs::write(
+        out.dir.join("r.html"),
+        out.file("r.html") + "<!-- seen -->\n",
+    )
+    .unwrap();
+    let mut summary: serde_json::Value = serde_json::from_str(&out.file("s.json")).unwrap();
+    summary["seen"] = json!(true);
+    std::fs::write(out.dir.join("s.json"), summary.to_string()).unwrap();
+    let run = outcomes_in(args).await.unwrap();
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let summary: serde_json::Value = serde_json::from_str(&out.file("s.json")).unwrap();
+    assert_eq!(summary["outcomes_file"], "appointments.outcomes.csv");
+    assert!(summary.get("seen").is_none(), "{summary}");
+    assert!(!out.file("r.html").contains("<!-- seen -->"));
+}
+
 /// `GET /conversations/...` requests the sandbox logged.
 fn harness_gets(log: &std::path::Path) -> usize {
     crate::harness::sandbox_log(log)

@@ -26,6 +26,77 @@ async fn a_dry_run_after_a_real_run_leaves_its_results_byte_for_byte() {
     assert_eq!(preview.results().len(), 2);
 }
 
+/// A `--sandbox` rehearsal of tonight's export, after the real run, writes its own results file
+/// (`NAME.results.sandbox.csv`) and leaves the real results, which the morning's `outcomes`
+/// reads, byte for byte; named with `--results`, the real results are refused (exit 2) before
+/// anything is sent, while an earlier rehearsal's file is replaced (the breaker's round-9
+/// finding 10: the rehearsal replaced them, and `outcomes` read the sandbox's calls).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sandbox_rehearsal_after_a_real_run_leaves_its_results_byte_for_byte() {
+    let annie = Annie::start().await;
+    let t = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[]), &od_row("A2", &[])]);
+    let run = t.run_async().await;
+    run.assert_status(0);
+    assert_eq!(run.results_path, run.dir.join("appointments.results.csv"));
+    let real = std::fs::read(&run.results_path).unwrap();
+    let rehearsal = [
+        "--config",
+        "config.toml",
+        "--input",
+        "appointments.csv",
+        "--sandbox",
+    ];
+
+    let (status, stderr) = run_in(&run.dir, &rehearsal).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        stderr.contains("results in appointments.results.sandbox.csv;"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&run.results_path).unwrap(), real);
+    let rows = crate::harness::read_results(&run.dir.join("appointments.results.sandbox.csv"));
+    let sent: Vec<_> = rows.iter().filter(|r| r["status"] == "sent").collect();
+    assert_eq!(sent.len(), 2, "{rows:?}");
+    for row in sent {
+        assert!(!String::from_utf8_lossy(&real).contains(&row["conversation_id"]));
+    }
+
+    let named = |results: &'static str| {
+        let mut args = rehearsal.to_vec();
+        args.extend(["--results", results]);
+        args
+    };
+    let (status, stderr) = run_in(&run.dir, &named("appointments.results.csv")).await;
+    assert_eq!(status, 2, "{stderr}");
+    let ledger = run
+        .dir
+        .canonicalize()
+        .unwrap()
+        .join("annie-dispatch.ledger.sqlite3");
+    let first = &run.results()[0]["conversation_id"];
+    assert_eq!(
+        stderr,
+        format!(
+            "annie-dispatch: error: the results file (--results) `appointments.results.csv` \
+             holds a real run's calls (conversation {first} is in the ledger `{}`); a --sandbox \
+             rehearsal would replace it, and `outcomes` would then read the sandbox's calls \
+             instead. Drop --results (a rehearsal writes NAME.results.sandbox.csv beside the \
+             input), or choose another path for the results file (--results)\n",
+            ledger.display()
+        )
+    );
+    assert_eq!(std::fs::read(&run.results_path).unwrap(), real);
+
+    // An earlier rehearsal's results are the operator's to replace.
+    let (status, stderr) = run_in(&run.dir, &named("appointments.results.sandbox.csv")).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(std::fs::read(&run.results_path).unwrap(), real);
+    // No rehearsal reached the real API.
+    assert_eq!(annie.posts().await.len(), 2);
+}
+
 #[test]
 fn an_output_that_names_the_input_or_the_config_is_refused() {
     let input = format!("{OD_HEADER}\n{}\n", od_row("A1", &[]));
@@ -198,6 +269,119 @@ fn an_output_never_replaces_a_file_it_did_not_write() {
     ]);
     t.run().assert_status(0);
     t.run().assert_status(0);
+}
+
+/// Files that are JSON, JSON Lines or HTML but not this tool's outputs: yesterday's appointment
+/// export (a JSON object, as `[input] records` reads it, or JSON Lines), an object of another
+/// program's, the office's own web page. Each output is of one of those formats, and a mistyped
+/// path used to replace any of them (the breaker's round-9 finding 1).
+pub(crate) fn others_files() -> [(&'static str, String); 4] {
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/nested-appointments.json"
+    );
+    [
+        ("export.json", std::fs::read_to_string(sample).unwrap()),
+        (
+            "export.jsonl",
+            "{\"AptNum\":\"1\",\"FName\":\"Ann\",\"WirelessPhone\":\"3125550147\"}\n\
+             {\"AptNum\":\"2\",\"FName\":\"Bob\",\"WirelessPhone\":\"3125550148\"}\n"
+                .to_string(),
+        ),
+        ("keep.json", "{\"keep\": \"me\"}\n".to_string()),
+        (
+            "wiki.html",
+            "<!DOCTYPE html>\n<html><head><title>Office wiki</title></head><body>Important \
+             office page</body></html>\n"
+                .to_string(),
+        ),
+    ]
+}
+
+/// `--summary-json`, `--emit-requests` and `--report` replace only their own earlier file, known
+/// by what only this tool writes there (the summary's keys, a request body's keys, the report's
+/// mark), not by its format: a JSON or JSON Lines export and another page are refused (exit 2)
+/// before anything is sent, and left as they were.
+#[tokio::test(flavor = "multi_thread")]
+async fn json_and_html_outputs_never_replace_an_export_or_another_page() {
+    let annie = Annie::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = CONFIG.replace("{BASE_URL}", &annie.base_url());
+    std::fs::write(dir.path().join("config.toml"), &config).unwrap();
+    let export = format!("{OD_HEADER}\n{}\n", od_row("A1", &[]));
+    std::fs::write(dir.path().join("appointments.csv"), &export).unwrap();
+    for (name, text) in others_files() {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let before = snapshot(dir.path());
+    let cases = [
+        ("--summary-json", "export.json", "a JSON file"),
+        ("--summary-json", "export.jsonl", "a JSON file"),
+        ("--summary-json", "keep.json", "a JSON file"),
+        ("--emit-requests", "export.jsonl", "a JSON file"),
+        ("--emit-requests", "keep.json", "a JSON file"),
+        ("--report", "wiki.html", "an HTML report"),
+    ];
+    for (flag, name, kind) in cases {
+        let args = [
+            "--config",
+            "config.toml",
+            "--input",
+            "appointments.csv",
+            flag,
+            name,
+        ];
+        let (status, stderr) = run_in(dir.path(), &args).await;
+        assert_eq!(status, 2, "{flag} {name}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!(
+                "annie-dispatch: error: {flag} `{name}` exists and is not {kind} this tool \
+                 wrote; writing it would destroy that file. Choose another path for {flag}, or \
+                 move the file away first\n"
+            ),
+        );
+        assert_eq!(
+            snapshot(dir.path()),
+            before,
+            "{flag} {name}: a file changed"
+        );
+    }
+    assert!(
+        annie.requests().await.is_empty(),
+        "a refused run reached the API"
+    );
+
+    // Each output's own earlier file is replaced, night after night.
+    let args = [
+        "--config",
+        "config.toml",
+        "--input",
+        "appointments.csv",
+        "--summary-json",
+        "s.json",
+        "--emit-requests",
+        "e.jsonl",
+        "--report",
+        "r.html",
+    ];
+    let (status, stderr) = run_in(dir.path(), &args).await;
+    assert_eq!(status, 0, "{stderr}");
+    let export = format!("{export}{}\n", od_row("A2", &[]));
+    std::fs::write(dir.path().join("appointments.csv"), &export).unwrap();
+    let (status, stderr) = run_in(dir.path(), &args).await;
+    assert_eq!(status, 0, "{stderr}");
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&read("s.json")).unwrap();
+    assert_eq!(summary["rows"], 2);
+    let requests: Vec<serde_json::Value> = read("e.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["appointmentInfo"]["appointmentId"], "A2");
+    assert!(read("r.html").contains("2 rows"));
+    assert_eq!(annie.posts().await.len(), 2);
 }
 
 /// `annie-dispatch --no-progress run ARGS` in `dir`, with paths relative to it as an operator

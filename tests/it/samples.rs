@@ -283,6 +283,53 @@ fn sandbox_run(config: &str, input: &str, results: &std::path::Path) -> std::pro
         .unwrap()
 }
 
+/// The README's main command as written (no `--results`), in a copy of the source folder: the
+/// rehearsal writes the results file the README names, its own, never the real run's
+/// `samples/opendental-appointments.results.csv` (the breaker's round-9 finding 10), and its
+/// ledger is the sandbox's.
+#[test]
+fn readme_main_command_writes_the_rehearsals_own_results_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir(dir.path().join("samples")).unwrap();
+    for file in ["config.example.toml", "samples/opendental-appointments.csv"] {
+        std::fs::copy(source.join(file), dir.path().join(file)).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_annie-dispatch"))
+        .current_dir(dir.path())
+        .env_remove("ANNIE_API_KEY")
+        .args(["--no-progress", "run", "--config", "config.example.toml"])
+        .args([
+            "--input",
+            "samples/opendental-appointments.csv",
+            "--sandbox",
+        ])
+        .args(["--now", "2026-11-23T18:30:00-06:00"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let results = "samples/opendental-appointments.results.sandbox.csv";
+    let readme = std::fs::read_to_string(source.join("README.md")).unwrap();
+    assert!(readme.contains(&format!("`{results}`")));
+    let rows = crate::harness::read_results(&dir.path().join(results));
+    assert_eq!(rows.iter().filter(|r| r["status"] == "sent").count(), 5);
+    let mut samples: Vec<String> = std::fs::read_dir(dir.path().join("samples"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".lock"))
+        .collect();
+    samples.sort();
+    assert_eq!(
+        samples,
+        [
+            "annie-dispatch.sandbox-ledger.sqlite3",
+            "opendental-appointments.csv",
+            "opendental-appointments.results.sandbox.csv"
+        ]
+    );
+}
+
 #[test]
 fn readme_main_command_sends_the_sample_to_the_in_process_sandbox() {
     let dir = tempfile::tempdir().unwrap();
