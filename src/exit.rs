@@ -66,6 +66,9 @@ pub struct RunOutcome {
     /// What the run warned about the export as a whole (a flag column holding values nothing
     /// recognises), for `check` to repeat in its report.
     pub warnings: Vec<String>,
+    /// What the run noted about the export without warning (a preset's opt-out columns it
+    /// lacks), for `check` to show as notes.
+    pub notes: Vec<String>,
 }
 
 impl RunOutcome {
@@ -77,6 +80,7 @@ impl RunOutcome {
             rows: Vec::new(),
             other_problem: false,
             warnings: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

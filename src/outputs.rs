@@ -394,6 +394,7 @@ pub(crate) fn outcome(
     collected: Collected,
     services: &Services,
     warnings: Vec<String>,
+    notes: Vec<String>,
 ) -> crate::exit::RunOutcome {
     crate::exit::RunOutcome {
         summary: collected.summary,
@@ -401,5 +402,6 @@ pub(crate) fn outcome(
         rows: collected.rows,
         other_problem: false,
         warnings,
+        notes,
     }
 }

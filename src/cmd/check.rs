@@ -95,6 +95,9 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
         for warning in &outcome.warnings {
             writeln!(out, "  warning: {warning}")?;
         }
+        for note in &outcome.notes {
+            writeln!(out, "  note: {note}")?;
+        }
         for row in outcome.rows.iter().filter(|r| r.needs_attention()) {
             writeln!(
                 out,

@@ -206,6 +206,41 @@ impl Shared {
         }
     }
 
+    /// A call whose calling hours (the practice's or the recipient's) stay closed for the rest
+    /// of this run's window: `deferred`, `calling_hours`, unless another location called its
+    /// number earlier in this run. A request not to be called heard there skips it (`opted_out`);
+    /// a call whose end this run has not seen (still open, unanswered, not read) makes the row
+    /// `earlier_call_unsettled` with both facts, since "remind the patient another way" alone
+    /// would miss that the patient may have asked that call not to call again (round-9 F6).
+    pub(super) fn closed_for_the_window(&self, call: Call, closed: crate::hours::Closed) -> Paced {
+        let d = &self.d;
+        let earlier = d.spacing.earlier_call(&d.location.id, &call.to_number);
+        let label = |e: &EarlierCall| {
+            let peer = d.peers.of(&e.location);
+            peer.map_or(e.location.clone(), |p| p.location.label().to_string())
+        };
+        let (code, text) = match &earlier {
+            None => (ReasonCode::CallingHours, closed.reason),
+            Some(e) => match &e.call {
+                Earlier::Clear => (ReasonCode::CallingHours, closed.reason),
+                Earlier::OptedOut(id) => return self.asked_not_to_call(call, e, id, &label(e)),
+                Earlier::Unsettled | Earlier::Placed(_) => (
+                    ReasonCode::EarlierCallUnsettled,
+                    format!(
+                        "not called: {}; and {}'s call to this number earlier in this run had \
+                         not been seen to end in Annie by then, so whether the patient asked it \
+                         not to call again is not known",
+                        closed.reason,
+                        label(e)
+                    ),
+                ),
+            },
+        };
+        let reason = Reason::new(code, text);
+        self.report_unless_covered(&call, Status::Deferred, reason, closed.opens_at);
+        Paced::Done
+    }
+
     /// A call that cannot know yet how the earlier call to its number ended (`why`): it waits
     /// and asks again if the window allows, else it is `deferred` and flagged (no run can call
     /// it on its calling day knowing more).

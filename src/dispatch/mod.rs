@@ -676,7 +676,7 @@ impl Dispatcher {
 impl Shared {
     /// A call that may not start now: `not_attempted` after a stop; back to wait if the hours
     /// open again within this run's window, else `deferred` (flagged when no run can call it
-    /// before the appointment).
+    /// before the appointment; see [`Shared::closed_for_the_window`]).
     fn hold_back(&self, call: Call, held: Held) -> Paced {
         match held {
             Held::Stopped(reason) => {
@@ -685,11 +685,7 @@ impl Shared {
             }
             Held::Closed(closed) => match self.reopens(&closed, &call) {
                 Some(at) => Paced::Later(at, call),
-                None => {
-                    let reason = Reason::new(ReasonCode::CallingHours, closed.reason);
-                    self.report_unless_covered(&call, Status::Deferred, reason, closed.opens_at);
-                    Paced::Done
-                }
+                None => self.closed_for_the_window(call, closed),
             },
         }
     }

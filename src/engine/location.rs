@@ -3,7 +3,7 @@
 
 use crate::select::Selected;
 use crate::services::{Office, Services};
-use crate::settings::Settings;
+use crate::settings::{Mode, Settings};
 use crate::{
     dispatch, guard, households, locations, optout, outputs, plan, reason, recall, reconcile,
     schedule, select,
@@ -264,6 +264,19 @@ pub(super) fn do_not_call_list(s: &Settings) -> anyhow::Result<Vec<String>> {
             Ok(numbers)
         }
         None => Ok(Vec::new()),
+    }
+}
+
+/// Logs the notes about the export as a whole (a preset's opt-out columns it lacks, see
+/// [`crate::export::opt_out_notes`]), once the whole export has been read: at info level in a
+/// preview (and so `check`), where the setup is reviewed; in a sending run only with `-v`, since
+/// the same fact every night would only teach people to skim the log.
+pub(crate) fn note_all(notes: &[String], mode: Mode) {
+    for note in notes {
+        match mode {
+            Mode::Preview => tracing::info!("{note}"),
+            Mode::Send => tracing::debug!("{note}"),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::exit::RunOutcome;
 use crate::services::Services;
 use crate::settings::{Mode, Settings};
 use crate::{calling_day, column_values, export, normalise, optout, outputs, select};
-use location::{do_not_call_list, run_location, split_by_location, warn_all};
+use location::{do_not_call_list, note_all, run_location, split_by_location, warn_all};
 
 /// Stages 1–3 for the whole export, then stages 4–6 for each location at once, all feeding one
 /// collector: when every location is done and the channel closes, every row has a result.
@@ -28,10 +28,15 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
     }
     let clock = Clock::starting_at(s.now);
     let export = export::read(&s.input)?;
+    let export::OptOutNotes {
+        mut warnings,
+        notes,
+    } = export::opt_out_notes(&export);
     // From here on, the mapping is the one this file allows (a preset's absent columns gone).
     s.input.columns = export.columns;
-    let warnings = column_values::ColumnValues::of(&export.records, &s).warnings();
+    warnings.extend(column_values::ColumnValues::of(&export.records, &s).warnings());
     warn_all(&warnings);
+    note_all(&notes, s.mode);
     let appointments = normalise::normalise_all(export.records, &s.input, &s.locations);
     let opt_outs = optout::OptOuts::build(do_not_call_list(&s)?, &appointments);
     let days = calling_day::CallingDay::for_locations(&s.locations, clock.now());
@@ -53,7 +58,7 @@ pub async fn dispatch_with(mut s: Settings, global: &GlobalArgs) -> anyhow::Resu
     let finished = futures_util::future::join_all(runs).await;
     let collected =
         outputs::finish(collector, output, total, finished, &s, &services, global).await?;
-    Ok(outputs::outcome(collected, &services, warnings))
+    Ok(outputs::outcome(collected, &services, warnings, notes))
 }
 
 /// Per location, whether it has rows to call; for a sending run that waits for the window, the

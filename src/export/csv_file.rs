@@ -14,7 +14,7 @@ pub(super) fn read<R: Read + Send + 'static>(
     source: R,
     input: &InputSettings,
 ) -> anyhow::Result<Export> {
-    let (mut rows, columns, ignored) = open(source, input, true)?;
+    let (mut rows, columns, ignored, unread_opt_outs) = open(source, input, true)?;
     let mut records = Vec::new();
     loop {
         let chunk = rows.next_chunk(usize::MAX)?;
@@ -27,6 +27,7 @@ pub(super) fn read<R: Read + Send + 'static>(
         records,
         columns,
         ignored,
+        unread_opt_outs,
     })
 }
 
@@ -50,8 +51,14 @@ pub struct CsvRows {
     done: bool,
 }
 
-/// An opened export: its rows, the mapping the file allows, and a preset's columns it lacks.
-pub(super) type Opened = (CsvRows, super::columns::Columns, Vec<(Field, String)>);
+/// An opened export: its rows, the mapping the file allows, a preset's columns it lacks, and its
+/// columns that look like do-not-call columns but are not read ([`super::opt_out_columns`]).
+pub(super) type Opened = (
+    CsvRows,
+    super::columns::Columns,
+    Vec<(Field, String)>,
+    Vec<String>,
+);
 
 /// Opens the export: sniffs the encoding and delimiter, finds the header and maps the columns.
 /// `notes`: log what was noticed (the delimiter, skipped title lines, a total line).
@@ -144,7 +151,9 @@ pub(super) fn open<R: Read + Send + 'static>(
         notes,
         done: false,
     };
-    Ok((rows, resolved.columns, resolved.ignored))
+    let unread =
+        super::opt_out_columns::unread(headers.iter().map(String::as_str), &resolved.columns);
+    Ok((rows, resolved.columns, resolved.ignored, unread))
 }
 
 impl CsvRows {

@@ -141,10 +141,13 @@ pub(super) fn read<R: Read>(mut source: R, input: &InputSettings) -> anyhow::Res
             .resolve(seen_path)
             .map_err(|missing| missing_columns(&missing, &found, "key"))?
     };
+    let unread_opt_outs =
+        super::opt_out_columns::unread(found.iter().map(String::as_str), &resolved.columns);
     Ok(Export {
         records,
         columns: resolved.columns,
         ignored: resolved.ignored,
+        unread_opt_outs,
     })
 }
 

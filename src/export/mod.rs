@@ -9,6 +9,7 @@
 pub(crate) mod columns;
 mod csv_file;
 mod json_file;
+pub(crate) mod opt_out_columns;
 pub(crate) mod path;
 use path::metadata;
 pub(crate) mod record;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use columns::{Columns, Field};
+pub use opt_out_columns::OptOutNotes;
 pub use record::{Export, Format, InputSettings, RawRecord};
 
 /// Reads every row of the export. Fails only for problems that affect the whole file.
@@ -40,6 +42,8 @@ pub struct Stream {
     rows: csv_file::CsvRows,
     /// The mapped columns the file has (a preset's columns it lacks are dropped).
     pub columns: Columns,
+    /// What to say about the export's opt-out columns ([`opt_out_notes`]).
+    pub opt_outs: OptOutNotes,
     path: PathBuf,
 }
 
@@ -47,14 +51,16 @@ pub struct Stream {
 /// reading does; a second reading of the same file stays quiet).
 pub fn stream(input: &InputSettings, notes: bool) -> anyhow::Result<Stream> {
     let file = open(&input.path)?;
-    let (rows, columns, ignored) = csv_file::open(file, input, notes)
+    let (rows, columns, ignored, unread) = csv_file::open(file, input, notes)
         .map_err(|e| anyhow::anyhow!("export `{}`: {e:#}", input.path.display()))?;
+    let opt_outs = opt_out_columns::notes(&unread, &ignored, &columns);
     if notes {
         note_ignored(&ignored);
     }
     Ok(Stream {
         rows,
         columns,
+        opt_outs,
         path: input.path.clone(),
     })
 }
@@ -68,8 +74,8 @@ impl Stream {
     }
 }
 
-/// A preset's do-not-call columns are read when an export has them; most queries do not, and
-/// a note every night about them would only teach people to ignore the log.
+/// A preset's columns this export lacks, in one note. Its do-not-call columns are left to
+/// [`opt_out_notes`], which says what their absence means (no row is skipped for them).
 fn note_ignored(ignored: &[(Field, String)]) {
     let noted: Vec<&(Field, String)> = ignored
         .iter()
@@ -86,6 +92,13 @@ fn note_ignored(ignored: &[(Field, String)]) {
              [input.columns] if the export names them differently, or set them to false"
         );
     }
+}
+
+/// What to say about `export`'s opt-out columns: warnings for the run's list (a column that
+/// looks like a do-not-call column, not read), notes for the log (a preset's opt-out columns
+/// the export lacks); see [`opt_out_columns`].
+pub fn opt_out_notes(export: &Export) -> OptOutNotes {
+    opt_out_columns::notes(&export.unread_opt_outs, &export.ignored, &export.columns)
 }
 
 /// A closed day exports a header and nothing else; a nightly job must not fail on it.

@@ -110,6 +110,9 @@ pub struct Export {
     pub columns: Columns,
     /// A preset's columns the file lacks, each with its field: ignored.
     pub ignored: Vec<(Field, String)>,
+    /// Columns that look like do-not-call columns and that the mapping does not read (see
+    /// [`super::opt_out_columns`]).
+    pub unread_opt_outs: Vec<String>,
 }
 
 /// Decodes one field. `Err` carries a reason fit for the results file.

@@ -1293,9 +1293,19 @@ async fn run_with_conversation_reads_answering(
     status: u16,
     message: &str,
 ) -> (crate::harness::Output, usize) {
+    let now = "2026-11-23T19:59:48-06:00";
+    run_with_reads_answering_at(now, &one_phone_at_two_clinics(), status, message).await
+}
+
+/// [`run_with_conversation_reads_answering`] at `now`, for the export `rows`.
+async fn run_with_reads_answering_at(
+    now: &str,
+    rows: &[String],
+    status: u16,
+    message: &str,
+) -> (crate::harness::Output, usize) {
     use wiremock::matchers::{method, path_regex};
     use wiremock::{Mock, ResponseTemplate};
-    let now = "2026-11-23T19:59:48-06:00";
     let mut mocks = Vec::new();
     for _ in 0..2 {
         let annie = crate::mock::Annie::start_with(now, std::time::Duration::ZERO).await;
@@ -1312,10 +1322,7 @@ async fn run_with_conversation_reads_answering(
         .replace("{NORTH}", &mocks[0].base_url())
         .replace("{WEST}", &mocks[1].base_url())
         .replace("America/Los_Angeles", "America/Chicago");
-    let out = group_test(&config, &one_phone_at_two_clinics())
-        .now(Some(now))
-        .run_async()
-        .await;
+    let out = group_test(&config, rows).now(Some(now)).run_async().await;
     let posts = mocks[0].posts().await.len() + mocks[1].posts().await.len();
     (out, posts)
 }
@@ -1336,6 +1343,48 @@ async fn a_call_is_not_made_on_a_guess_when_the_earlier_call_cannot_be_read() {
             "call to this number earlier in this run could not be read in Annie (HTTP 500: \
              internal error)"
         ),
+        "{r:?}"
+    );
+    assert_eq!(r["needs_attention"], "true", "{r:?}");
+    assert_eq!(posts, 1, "called on a guess");
+    out.assert_status(1);
+}
+
+/// The same as [`a_call_is_not_made_on_a_guess_when_the_earlier_call_cannot_be_read`], but
+/// the phone is a Boston one, whose calling hours (20:00 in New York) close an hour before the
+/// two Chicago locations' window: the row waits for the first call until the recipient's hours
+/// close, and is still `earlier_call_unsettled`, saying both (round-9 F6: it was
+/// `calling_hours`, whose advice "remind the patient another way" missed that the patient may
+/// have asked the first call not to call again).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_recipients_hours_closing_on_a_call_waiting_for_an_earlier_one_say_so() {
+    let now = "2026-11-23T18:59:48-06:00";
+    let rows: Vec<String> = one_phone_at_two_clinics()
+        .iter()
+        .map(|r| r.replace("(312) 555-0147", "(617) 555-0147"))
+        .collect();
+    let (out, posts) = run_with_reads_answering_at(now, &rows, 500, "internal error").await;
+    let (first, second) = first_and_second(&out);
+    assert_eq!(out.result_for(first)["status"], "sent", "{}", out.stderr);
+    let r = out.result_for(second);
+    assert_eq!(r["status"], "deferred", "{r:?} {}", out.stderr);
+    assert_eq!(r["reason_code"], "earlier_call_unsettled", "{r:?}");
+    let earlier = match first {
+        "N1" => "Bright Smiles North",
+        _ => "Bright Smiles West",
+    };
+    assert!(
+        r["reason"].starts_with(
+            "not called: outside calling hours (09:00\u{2013}20:00 in the recipient's zone, \
+             America/New_York)"
+        ),
+        "{r:?}"
+    );
+    assert!(
+        r["reason"].contains(&format!(
+            "; and {earlier}'s call to this number earlier in this run had not been seen to end \
+             in Annie by then, so whether the patient asked it not to call again is not known"
+        )),
         "{r:?}"
     );
     assert_eq!(r["needs_attention"], "true", "{r:?}");

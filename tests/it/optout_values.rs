@@ -306,3 +306,95 @@ fn an_opted_out_row_without_a_number_to_call_is_skipped_not_invalid() {
         "{d1:?}"
     );
 }
+
+/// The warning for an export whose `Do Not Call` column the config does not read (Open Dental
+/// preset, no `[optout] columns`).
+const UNREAD_DO_NOT_CALL: &str = "the export's column `Do Not Call` looks like a do-not-call or \
+     contact-preference column, but this config does not read it as one: a patient it marks is \
+     called all the same. If it says who must not be called, set [optout] columns = [\"Do Not \
+     Call\"] (see [optout] values for the words that mean \"do not call\")";
+
+/// The note for an Open Dental export without the preset's opt-out columns.
+const NO_PRESET_OPT_OUT_COLUMNS: &str = "the preset's opt-out columns `PreferConfirmMethod`, \
+     `PreferContactMethod` are not in the export: no row is skipped for them. If the export marks \
+     patients who must not be called in another column, name it in [optout] columns";
+
+/// Round-9 finding 12: an export's own `Do Not Call` column that the config does not map was
+/// ignored without a word (and so was the preset's opt-out columns' absence). Every way a run
+/// reads the export, it warns once, naming the column and the key to set, and notes that the
+/// preset's opt-out columns are missing; `check` lists both; the exit status is unchanged (the
+/// rows are called as before: the config decides what is an opt-out). Mapped, nothing is
+/// warned and the marked row is skipped.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unread_do_not_call_column_is_warned_about_in_the_run_the_preview_and_check() {
+    let annie = Annie::start().await;
+    let rows = [("MARKED", "Y"), ("BLANK", "")];
+    let t = Test::new()
+        .server(&annie.base_url())
+        .input("appointments.csv", export(&rows));
+    let mut dir = None;
+    for (out, args, called) in run_every_way(&t).await {
+        out.assert_status(0);
+        for (id, _) in rows {
+            assert_eq!(out.result_for(id)["status"], called, "{args:?}");
+        }
+        let times = |line: String| out.stderr.matches(&line).count();
+        let warned = times(format!("WARN {UNREAD_DO_NOT_CALL}\n"));
+        assert_eq!(warned, 1, "{args:?}: {}", out.stderr);
+        // The note is for the preview (and `check`), where the setup is reviewed: a sending
+        // run does not repeat it every night (only with -v).
+        let noted = times(format!("INFO {NO_PRESET_OPT_OUT_COLUMNS}\n"));
+        let previews = usize::from(called == "dry_run");
+        assert_eq!(noted, previews, "{args:?}: {}", out.stderr);
+        dir = Some(out.dir);
+    }
+    let (status, stdout, stderr) = check(&dir.take().unwrap());
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "\n  warning: {UNREAD_DO_NOT_CALL}\n  note: {NO_PRESET_OPT_OUT_COLUMNS}\n"
+        )),
+        "{stdout}"
+    );
+
+    // Mapped in [optout] columns: read, the marked row skipped, and nothing to say.
+    let t = t.config(&config());
+    for (out, args, _) in run_every_way(&t).await {
+        out.assert_status(0);
+        assert_eq!(out.result_for("MARKED")["status"], "skipped", "{args:?}");
+        for said in ["looks like a do-not-call", "opt-out columns `"] {
+            assert!(!out.stderr.contains(said), "{args:?}: {}", out.stderr);
+        }
+        dir = Some(out.dir);
+    }
+    let (status, stdout, stderr) = check(&dir.unwrap());
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    assert!(
+        !stdout.contains("  warning: ") && !stdout.contains("  note: "),
+        "{stdout}"
+    );
+}
+
+/// Open Dental's opt-out columns written with spaces (`Prefer Contact Method`, as a
+/// human-readable user query labels them) are not the preset's columns: the warning names it,
+/// and suggests keeping the preset's column the export does have, since setting
+/// `[optout] columns` replaces the preset's. No patient's value is shown.
+#[test]
+fn the_warning_keeps_the_opt_out_columns_already_read_in_its_suggestion() {
+    let mut export = format!("{OD_HEADER},PreferConfirmMethod,Prefer Contact Method\n");
+    export.push_str(&format!("{},,DoNotCall\n", od_row("A1", &[])));
+    let out = Test::new()
+        .input("appointments.csv", export)
+        .args(["--dry-run"])
+        .run();
+    out.assert_status(0);
+    let warning = "the export's column `Prefer Contact Method` looks like a do-not-call or \
+                   contact-preference column, but this config does not read it as one: a patient \
+                   it marks is called all the same. If it says who must not be called, set \
+                   [optout] columns = [\"PreferConfirmMethod\", \"Prefer Contact Method\"]";
+    assert!(out.stderr.contains(warning), "{}", out.stderr);
+    let note = "the preset's opt-out column `PreferContactMethod` is not in the export: no row is \
+                skipped for it.";
+    assert!(out.stderr.contains(note), "{}", out.stderr);
+    assert!(!out.stderr.contains("DoNotCall"), "{}", out.stderr);
+}

@@ -98,11 +98,16 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
     let first = export::stream(&s.input, true)?;
     // From here on, the mapping is the one this file allows (a preset's absent columns gone).
     s.input.columns = first.columns.clone();
+    let export::OptOutNotes {
+        mut warnings,
+        notes,
+    } = first.opt_outs.clone();
     let first = ReadAhead::start(first);
     let hold = std::fs::metadata(&s.input.path).is_ok_and(|m| m.len() <= hold_bytes());
     let (mut index, rows) = index(first, &s, super::location::do_not_call_list(&s)?, hold)?;
-    let warnings = std::mem::take(&mut index.warnings);
+    warnings.append(&mut index.warnings);
     super::location::warn_all(&warnings);
+    super::location::note_all(&notes, s.mode);
     if index.total == 0 {
         export::note_empty();
     }
@@ -212,7 +217,7 @@ pub(crate) async fn preview(mut s: Settings, global: &GlobalArgs) -> anyhow::Res
         &services,
         global,
     )?;
-    Ok(outputs::outcome(collected, &services, warnings))
+    Ok(outputs::outcome(collected, &services, warnings, notes))
 }
 
 /// Some rows through the location stages: the rows without a location are settled, every
