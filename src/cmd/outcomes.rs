@@ -169,6 +169,13 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     })?;
     let readers = readers(&settings)?;
     let all_lines = read_results(&args.results)?;
+    if !all_lines.is_empty() && all_lines.iter().all(|l| l.status == "dry_run") {
+        anyhow::bail!(
+            "`{}` is a preview's file (every row `dry_run`): a preview calls nobody, so there is \
+             nothing to read. Give --results the file the sending run wrote",
+            args.results.display()
+        );
+    }
     let numbered_alike = note_rows_numbered_alike(&all_lines);
     let mut file = OutcomesFile::load(&out_path)?;
     let lines: Vec<&ResultLine> = all_lines
@@ -685,6 +692,14 @@ fn per_location(settings: &ApiOnly, written: &[OutcomeLine]) -> Value {
 
 fn read_results(path: &Path) -> anyhow::Result<Vec<ResultLine>> {
     let context = || format!("cannot read the results file `{}`", path.display());
+    if std::fs::metadata(path).with_context(context)?.len() == 0 {
+        anyhow::bail!(
+            "`{}` is empty: the run that should have written it stopped before its first row \
+             (look at that run's log); none of its appointments is accounted for. Rerun the \
+             night's run, then `outcomes` on its results",
+            path.display()
+        );
+    }
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"))
@@ -702,7 +717,9 @@ fn read_results(path: &Path) -> anyhow::Result<Vec<ResultLine>> {
         &mut first,
     )
     .with_context(context)?;
-    if !first.is_empty() && !first.starts_with(crate::settings::RESULTS_HEADER) {
+    // Excel's "CSV UTF-8" puts a byte-order mark before the header when it saves the file.
+    let first = first.trim_start_matches('\u{feff}');
+    if !first.starts_with(crate::settings::RESULTS_HEADER) {
         anyhow::bail!(
             "`{}` is not a results file (its first line does not start `{}...`): give \
              --results the file a run wrote, named like `tonight.results.csv` (or the .jsonl \

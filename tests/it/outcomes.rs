@@ -1191,3 +1191,59 @@ async fn the_morning_report_does_not_promise_a_rerun_calls_the_patient() {
     );
     assert!(!html.contains("rerun today"), "{html}");
 }
+
+/// `outcomes --results` given a results file Excel re-saved (a byte-order mark before the
+/// header) reads it; an empty file (a night that stopped before its first row) and a preview's
+/// file (every row `dry_run`) are refused, saying why, instead of "0 rows need attention", exit 0
+/// (round-10 findings 4 and 6).
+#[tokio::test(flavor = "multi_thread")]
+async fn outcomes_reads_an_excel_saved_results_file_and_refuses_an_empty_or_preview_one() {
+    let annie = Annie::start().await;
+    let run = Test::new()
+        .server(&annie.base_url())
+        .env("ANNIE_API_KEY", KEY)
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    run.assert_status(0);
+    let results = std::fs::read(&run.results_path).unwrap();
+    let outcomes_of = |name: &'static str, bytes: Vec<u8>| {
+        let dir = run.dir.clone();
+        tokio::task::spawn_blocking(move || {
+            let file = dir.join(name);
+            std::fs::write(&file, bytes).unwrap();
+            outcomes(&dir.join("config.toml"), &file)
+        })
+    };
+
+    let mut excel = b"\xEF\xBB\xBF".to_vec();
+    excel.extend(&results);
+    let (code, stderr) = outcomes_of("excel.results.csv", excel).await.unwrap();
+    assert!(!stderr.contains("is not a results file"), "{stderr}");
+    assert!(stderr.contains("1 conversation read"), "{code}: {stderr}");
+
+    let (code, stderr) = outcomes_of("empty.results.csv", Vec::new()).await.unwrap();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "empty.results.csv` is empty: the run that should have written it stopped before \
+             its first row (look at that run's log); none of its appointments is accounted for"
+        ),
+        "{stderr}"
+    );
+
+    let preview = String::from_utf8(results)
+        .unwrap()
+        .replace(",sent,", ",dry_run,");
+    let (code, stderr) = outcomes_of("n.results.preview.csv", preview.into_bytes())
+        .await
+        .unwrap();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "n.results.preview.csv` is a preview's file (every row `dry_run`): a preview calls \
+             nobody, so there is nothing to read"
+        ),
+        "{stderr}"
+    );
+}
