@@ -298,6 +298,16 @@ fn check_replaceable(subject: &str, what: &str, path: &Path, kind: Kind) -> anyh
     if is_special(path) || !path.is_file() {
         return Ok(());
     }
+    // A lock or a database file (any ledger's, a sandbox's, another config's) is never an
+    // output's to replace, even empty: a lock replaced by a new file lets two runs on one ledger
+    // send at once.
+    if is_state_file(path) {
+        anyhow::bail!(
+            "{subject} exists and is a lock or database file (a ledger's, perhaps another \
+             config's or a rehearsal's); writing it could let two runs on one ledger call at once \
+             or destroy what it records. Choose another path for {what}"
+        );
+    }
     let mut start = Vec::with_capacity(64);
     let read = std::fs::File::open(path).and_then(|f| f.take(64).read_to_end(&mut start));
     let text = String::from_utf8_lossy(&start);
@@ -333,6 +343,20 @@ fn check_replaceable(subject: &str, what: &str, path: &Path, kind: Kind) -> anyh
         );
     }
     Ok(())
+}
+
+/// Whether a file's name is a lock's (`NAME.lock`) or an SQLite database's or journal's
+/// (`.sqlite3`, `.sqlite`, `.db`, `-wal`, `-shm`, `-journal`).
+fn is_state_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    [
+        ".lock", ".sqlite3", ".sqlite", ".db", "-wal", "-shm", "-journal",
+    ]
+    .iter()
+    .any(|end| name.ends_with(end))
 }
 
 /// At most [`MOST_READ`] bytes of the file, without a byte order mark; `None` for a bigger file
@@ -563,6 +587,39 @@ mod tests {
             .contains("is a folder, not a file"));
         // A bare name is in the working folder.
         assert!(check_folder("--summary-json", Path::new("s.json")).is_ok());
+    }
+
+    /// A lock or database file is never replaced, even empty, whatever the output: a ledger's
+    /// lock replaced by a report let a second nightly run take "the" lock while the first held
+    /// the old one (round-10 finding 1).
+    #[test]
+    fn a_lock_or_database_file_is_never_an_outputs_to_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "annie-dispatch.ledger.sqlite3.lock",
+            "annie-dispatch.sandbox-ledger.sqlite3.lock",
+            "l.sqlite3",
+            "l.sqlite3-wal",
+            "l.sqlite3-shm",
+            "l.db-journal",
+        ] {
+            let file = dir.path().join(name);
+            std::fs::write(&file, "").unwrap();
+            for kind in [
+                Kind::Html,
+                Kind::Summary,
+                Kind::Requests,
+                Kind::Rows(RESULTS_HEADER),
+            ] {
+                let err = check_replaceable("it", "--x", &file, kind)
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.starts_with("it exists and is a lock or database file"),
+                    "{name}: {err}"
+                );
+            }
+        }
     }
 
     /// Each kind knows its own earlier output by what only this tool writes there, not by the
