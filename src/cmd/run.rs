@@ -33,24 +33,45 @@ fn refuse_real_results(s: &Settings) -> anyhow::Result<()> {
         return Ok(());
     };
     let ids = conversation_ids(&s.results_path);
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let Some(ledger) = crate::ledger::Ledger::open_read_only(real)? else {
-        return Ok(());
-    };
-    for id in &ids {
-        if ledger.knows_conversation(id)? {
-            anyhow::bail!(
-                "the results file (--results) `{}` holds a real run's calls (conversation {id} is \
-                 in the ledger `{}`); a --sandbox rehearsal would replace it, and `outcomes` \
-                 would then read the sandbox's calls instead. Drop --results (a rehearsal writes \
-                 NAME.results.sandbox.csv beside the input), or choose another path for the \
-                 results file (--results)",
-                s.results_path.display(),
-                real.display()
-            );
+    if !ids.is_empty() {
+        if let Some(ledger) = crate::ledger::Ledger::open_read_only(real)? {
+            for id in &ids {
+                if ledger.knows_conversation(id)? {
+                    anyhow::bail!(
+                        "the results file (--results) `{}` holds a real run's calls \
+                         (conversation {id} is in the ledger `{}`); a --sandbox rehearsal would \
+                         replace it, and `outcomes` would then read the sandbox's calls instead. \
+                         Drop --results (a rehearsal writes NAME.results.sandbox.csv beside the \
+                         input), or choose another path for the results file (--results)",
+                        s.results_path.display(),
+                        real.display()
+                    );
+                }
+            }
         }
+    }
+    refuse_unnamed_results(&s.results_path)
+}
+
+/// A night whose calls were all left uncertain, failed or refused has no conversation id for
+/// [`refuse_real_results`] to know it by: an existing, non-empty results file whose name does not
+/// say it is a rehearsal's (`sandbox` in it, as the default `NAME.results.sandbox.csv`) is not a
+/// rehearsal's to replace (round-10 finding 3).
+fn refuse_unnamed_results(path: &std::path::Path) -> anyhow::Result<()> {
+    let rehearsal = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("sandbox"));
+    let filled = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
+    if filled && !rehearsal {
+        anyhow::bail!(
+            "the results file (--results) `{}` exists and its name does not say it is a \
+             rehearsal's: it may be a real night's results (calls left uncertain or failed have no \
+             conversation id to tell them by). A --sandbox rehearsal replaces only a results file \
+             with `sandbox` in its name. Drop --results (a rehearsal writes \
+             NAME.results.sandbox.csv beside the input), or choose another path for the results \
+             file (--results)",
+            path.display()
+        );
     }
     Ok(())
 }

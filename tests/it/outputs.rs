@@ -697,3 +697,47 @@ async fn an_output_in_a_missing_folder_is_refused_before_anything_is_sent() {
         "a refused run reached the API"
     );
 }
+
+/// A real night whose every call was left uncertain (a 503 answered, nothing placed that the
+/// results can name): its results file holds no conversation id, so the rehearsal's guard on the
+/// ledger's conversations cannot know it. A `--sandbox` rehearsal named onto it is refused all
+/// the same (exit 2, the file byte for byte), since its name does not say it is a rehearsal's
+/// (round-10 finding 3: the rehearsal replaced it, and the five "check Annie" rows were gone).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sandbox_rehearsal_never_replaces_a_real_night_without_conversations() {
+    let annie = Annie::start().await;
+    annie.fail_calls(500, "internal error", None).await;
+    let run = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    let rows = run.results();
+    assert!(
+        rows.iter().all(|r| r["conversation_id"].is_empty()),
+        "{rows:?}"
+    );
+    let real = std::fs::read(&run.results_path).unwrap();
+    let (status, stderr) = run_in(
+        &run.dir,
+        &[
+            "--config",
+            "config.toml",
+            "--input",
+            "appointments.csv",
+            "--sandbox",
+            "--results",
+            "appointments.results.csv",
+        ],
+    )
+    .await;
+    assert_eq!(status, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "the results file (--results) `appointments.results.csv` exists and its name does \
+             not say it is a rehearsal's: it may be a real night's results"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&run.results_path).unwrap(), real);
+}
