@@ -95,6 +95,14 @@ pub async fn check(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<RunO
         for warning in &outcome.warnings {
             writeln!(out, "  warning: {warning}")?;
         }
+        // Patients such a column marks would be called: a setting needs attention (exit 1).
+        if outcome
+            .warnings
+            .iter()
+            .any(|w| crate::export::is_unread_opt_out_warning(w))
+        {
+            outcome.other_problem = true;
+        }
         for note in &outcome.notes {
             writeln!(out, "  note: {note}")?;
         }

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use columns::{Columns, Field};
+pub(crate) use opt_out_columns::is_unread_warning as is_unread_opt_out_warning;
 pub use opt_out_columns::OptOutNotes;
 pub use record::{Export, Format, InputSettings, RawRecord};
 

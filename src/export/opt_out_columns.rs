@@ -102,6 +102,15 @@ pub(crate) fn notes(
     notes
 }
 
+/// What every unread-column warning says, so `check` can tell it from the others.
+const UNREAD_MARK: &str = "but this config does not read";
+
+/// Whether a warning is about a do-not-call column the config does not read: `check` exits 1 on
+/// it (patients it marks would be called), while other warnings leave its exit status.
+pub(crate) fn is_unread_warning(warning: &str) -> bool {
+    warning.starts_with("the export's column") && warning.contains(UNREAD_MARK)
+}
+
 /// "the export's column `Do Not Call` looks like ...; set [optout] columns = [...]".
 fn unread_warning(unread: &[String], columns: &Columns) -> String {
     let quoted = |names: &[&str]| -> String {
@@ -128,7 +137,7 @@ fn unread_warning(unread: &[String], columns: &Columns) -> String {
         ),
     };
     format!(
-        "the export's {what} {} {looks}, but this config does not read {them} as one: {mark} \
+        "the export's {what} {} {looks}, {UNREAD_MARK} {them} as one: {mark} \
          called all the same. If {they} who must not be called, set [optout] columns = [{}] \
          (see [optout] values for the words that mean \"do not call\")",
         named.join(", "),
