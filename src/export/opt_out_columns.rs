@@ -32,8 +32,10 @@ const WORDS: &[&str] = &[
     "optedout",
     "prefercontactmethod",
     "preferconfirmmethod",
-    "contactpreference",
+    "contactpref",
     "preferredcontactmethod",
+    "donotphone",
+    "nophonecall",
 ];
 
 /// Words that make a name about texts or e-mail, not calls (`Text Opt Out`, `Email Opt Out`):
@@ -181,6 +183,9 @@ mod tests {
             "PreferConfirmMethod",
             "preferred contact method",
             "patient.doNotCall",
+            "DoNotPhone",
+            "No Phone Calls",
+            "ContactPref",
         ] {
             assert!(looks_like_opt_out(name), "{name}");
         }
