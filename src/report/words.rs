@@ -177,6 +177,9 @@ pub fn what_to_do(happened: Happened, code: Option<ReasonCode>) -> Option<&'stat
     Some(text)
 }
 
+/// How the advice for a call that may have been placed starts.
+const CHECK_ANNIE: &str = "Check Annie for this call";
+
 /// What [`after_the_night`] adds to a row's "what to do" that counts on a rerun.
 pub(crate) const AFTER_THE_NIGHT: &str = "This report comes after the night's run: once its \
      calling hours have closed, no rerun calls about this appointment (a rerun then is about \
@@ -189,6 +192,19 @@ pub(crate) const AFTER_THE_NIGHT: &str = "This report comes after the night's ru
 /// that counts on a rerun loses "today" (true only on the calling day, in `run --report`) and
 /// says what to do once a rerun cannot help; one that does not is kept as it is.
 pub(crate) fn after_the_night(text: &str) -> String {
+    // A call that may have been placed: the morning's reader can only look in Annie; a rerun
+    // with --retry-uncertain would be about another day's appointments by then.
+    if let Some(rest) = text.strip_prefix(CHECK_ANNIE) {
+        let report = match rest.starts_with(", and report the problem") {
+            true => " Report the problem too.",
+            false => "",
+        };
+        return format!(
+            "{CHECK_ANNIE}: if it is there, the patient had the reminder; if not, remind the \
+             patient another way (a call from the office, a text): once the night's calling \
+             hours have closed, no rerun calls about this appointment.{report}"
+        );
+    }
     if !text.to_ascii_lowercase().contains("rerun") {
         return text.to_string();
     }
@@ -202,6 +218,26 @@ pub(crate) fn after_the_night(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// After the night's run, a call that may have been placed gets one instruction, not "rerun
+    /// with --retry-uncertain" beside "no rerun calls about this appointment" (round-10 finding
+    /// 7).
+    #[test]
+    fn after_the_night_an_uncertain_call_is_looked_for_in_annie_not_rerun() {
+        for code in [Some(ReasonCode::MaybePlaced), Some(ReasonCode::Internal)] {
+            let text = what_to_do(Happened::Status(Status::Uncertain), code).unwrap();
+            assert!(text.starts_with(CHECK_ANNIE), "{text}");
+            let after = after_the_night(text);
+            assert!(!after.contains("--retry-uncertain"), "{after}");
+            assert!(
+                after.starts_with(
+                    "Check Annie for this call: if it is there, the patient had the reminder; if \
+                     not, remind the patient another way"
+                ),
+                "{after}"
+            );
+        }
+    }
+
     /// After the night's run, a text that counts on a rerun says what to do once none can help;
     /// one that does not is kept.
     #[test]
@@ -213,23 +249,14 @@ mod tests {
                 };
                 let after = after_the_night(text);
                 assert!(!after.contains("rerun today"), "{after}");
+                // A call that may have been placed has its own text (the test above).
                 match text.to_ascii_lowercase().contains("rerun") {
+                    _ if text.starts_with(CHECK_ANNIE) => {}
                     true => assert!(after.ends_with(AFTER_THE_NIGHT), "{after}"),
                     false => assert_eq!(after, text),
                 }
             }
         }
-        let uncertain = what_to_do(
-            Happened::Status(Status::Uncertain),
-            Some(ReasonCode::MaybePlaced),
-        );
-        assert_eq!(
-            after_the_night(uncertain.unwrap()),
-            format!(
-                "Check Annie for this call before calling the patient; rerun with \
-                 --retry-uncertain only if there was none. {AFTER_THE_NIGHT}"
-            )
-        );
     }
 
     #[test]
