@@ -168,6 +168,7 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
         std::env::var(name).ok()
     })?;
     let readers = readers(&settings)?;
+    refuse_a_rehearsal(&args.results)?;
     let all_lines = read_results(&args.results)?;
     if !all_lines.is_empty() && all_lines.iter().all(|l| l.status == "dry_run") {
         anyhow::bail!(
@@ -235,8 +236,12 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     let read_text = plural(read, "conversation", "conversations");
     let attention_text = plural(attention, "row needs", "rows need");
     let unread_note = unread_note(lookup_failures, for_good);
+    let alike_note = match numbered_alike {
+        0 => String::new(),
+        n => format!(", {n} left out (rows numbered alike: see the warning above)"),
+    };
     crate::logging::line(&format!(
-        "{read_text} read, {attention_text} attention, \
+        "{read_text} read, {attention_text} attention{alike_note}, \
          {lookup_failures} could not be read{unread_note}{open_note}{class_note}; \
          outcomes in {}",
         out_path.display()
@@ -267,6 +272,26 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
     Ok(outcome)
 }
 
+/// A `run --sandbox` rehearsal's results (`NAME.results.sandbox.csv`): its calls were made in a
+/// sandbox that ended with its process, so there is nothing to read, and reading its ids with
+/// the real key would flag every row for a person.
+fn refuse_a_rehearsal(results: &Path) -> anyhow::Result<()> {
+    let name = results
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if name.contains(".results.sandbox.") {
+        anyhow::bail!(
+            "`{}` holds the calls of a `run --sandbox` rehearsal: they were made in a sandbox \
+             that ended with that run, so there is nothing to read. To rehearse `outcomes`, run \
+             a standalone `annie-dispatch sandbox` (see docs/sandbox.md); for the night's calls, \
+             give --results the real run's results file",
+            results.display()
+        );
+    }
+    Ok(())
+}
+
 /// Results rows that share a row number: a results file written by a version that numbered a
 /// one-line JSON export's appointments all `1`. The outcomes file holds one row per number, so
 /// it keeps one of them; the others' calls must be read in Annie. Warns (appointment ids only,
@@ -281,10 +306,11 @@ fn note_rows_numbered_alike(lines: &[ResultLine]) -> usize {
     for (row, ids) in by_row.iter().filter(|(_, ids)| ids.len() > 1) {
         left_out += ids.len() - 1;
         tracing::warn!(
-            "the results file has {} rows numbered {row} (appointments {}): it was written by an \
-             earlier version from a JSON export with several appointments on one line. The \
-             outcomes file keeps one row per number, so it holds only one of them: read \
-             the others' calls in Annie",
+            "the results file has {} rows numbered {row} (appointments {}): two results files \
+             joined into one, or a file an earlier version wrote from a JSON export with several \
+             appointments on one line. The outcomes file keeps one row per number, so it holds \
+             only one of them: read the others' calls in Annie (or give `outcomes` each night's \
+             own results file)",
             ids.len(),
             ids.join(", ")
         );

@@ -701,11 +701,16 @@ async fn a_one_line_json_export_keeps_an_outcome_for_every_row() {
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains(
-            "the results file has 5 rows numbered 1 (appointments J1, J2, J3, J4, J5): it was \
-             written by an earlier version from a JSON export with several appointments on one \
-             line. The outcomes file keeps one row per number, so it holds only one of them: \
-             read the others' calls in Annie"
+            "the results file has 5 rows numbered 1 (appointments J1, J2, J3, J4, J5): two \
+             results files joined into one, or a file an earlier version wrote from a JSON \
+             export with several appointments on one line. The outcomes file keeps one row per \
+             number, so it holds only one of them: read the others' calls in Annie (or give \
+             `outcomes` each night's own results file)"
         ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(", 4 left out (rows numbered alike: see the warning above)"),
         "{stderr}"
     );
     assert_eq!(rows.len(), 1, "{rows:?}");
@@ -1246,4 +1251,38 @@ async fn outcomes_reads_an_excel_saved_results_file_and_refuses_an_empty_or_prev
         ),
         "{stderr}"
     );
+}
+
+/// `outcomes` on a `run --sandbox` rehearsal's results: refused (exit 2), saying there is nothing
+/// to read and how to rehearse it, instead of "the ledger does not exist" or reading rehearsal
+/// ids with the real key (round-10 finding 3).
+#[tokio::test(flavor = "multi_thread")]
+async fn outcomes_on_a_rehearsals_results_says_there_is_nothing_to_read() {
+    let annie = Annie::start().await;
+    let run = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[])])
+        .run_async()
+        .await;
+    run.assert_status(0);
+    let rehearsal = run.dir.join("appointments.results.sandbox.csv");
+    std::fs::copy(&run.results_path, &rehearsal).unwrap();
+    let (code, stderr) = tokio::task::spawn_blocking({
+        let dir = run.dir.clone();
+        move || outcomes(&dir.join("config.toml"), &rehearsal)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "appointments.results.sandbox.csv` holds the calls of a `run --sandbox` rehearsal: \
+             they were made in a sandbox that ended with that run, so there is nothing to read"
+        ),
+        "{stderr}"
+    );
+    assert!(!run
+        .dir
+        .join("appointments.results.sandbox.outcomes.csv")
+        .exists());
 }
