@@ -75,7 +75,8 @@ pub struct OutcomesArgs {
     /// The run's results file.
     #[arg(long, value_name = "FILE")]
     pub results: PathBuf,
-    /// Where to write the outcomes [default: RESULTS with `.outcomes.csv`].
+    /// Where to write the outcomes [default: RESULTS with `.outcomes.csv` in place of
+    /// `.results.csv`].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Also write machine-readable counts (for monitoring) to FILE as JSON.

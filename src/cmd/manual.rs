@@ -233,11 +233,13 @@ fn fixed_sections(roff: &mut Roff) {
             "INPUT.results.csv",
             "The results (run --results FILE; .jsonl writes JSON Lines): one row per input row. \
              Rows go to FILE.partial while the run lasts. A --dry-run writes \
-             INPUT.results.preview.csv instead.",
+             INPUT.results.preview.csv instead, a run --sandbox INPUT.results.sandbox.csv.",
         ),
         (
             "RESULTS.outcomes.csv",
-            "What outcomes read for each call (outcomes --out FILE).",
+            "What outcomes read for each call (outcomes --out FILE): the results file's name \
+             with .outcomes.csv in place of .results.csv (or .results.jsonl), else of its last \
+             extension.",
         ),
         (
             "annie-dispatch.ledger.sqlite3",
