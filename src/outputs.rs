@@ -307,7 +307,8 @@ fn conclude(
             true => report::Kind::Preview,
             false => report::Kind::Run,
         };
-        let page = report::Page::new(kind, &s.name, &s.locations, days, dates);
+        let mut page = report::Page::new(kind, &s.name, &s.locations, days, dates);
+        page.rehearsal = s.sandbox;
         let entries: Vec<report::Entry<'_>> = collected
             .rows
             .iter()

@@ -116,6 +116,9 @@ pub(crate) struct Page {
     pub days: String,
     /// The calling dates (`Mon 23 Nov 2026`), for the title.
     pub dates: Vec<String>,
+    /// A `run --sandbox` rehearsal's page: marked so that only a rehearsal or a preview replaces
+    /// it, and a rehearsal never replaces a real night's (see `settings::paths`).
+    pub rehearsal: bool,
 }
 
 impl Page {
@@ -139,6 +142,7 @@ impl Page {
                 .collect(),
             days,
             dates,
+            rehearsal: false,
         }
     }
 
@@ -200,6 +204,8 @@ pub(crate) fn html(page: &Page, entries: &[Entry<'_>]) -> anyhow::Result<String>
 /// Everything the template shows, worked out.
 #[derive(Debug, Serialize)]
 struct View {
+    /// What made the page (`run`, `preview`, `rehearsal`, `outcomes`), in a mark of its head.
+    made_by: &'static str,
     /// `Bright Smile Dental: confirmation calls, Mon 23 Nov 2026`.
     title: String,
     name: String,
@@ -283,6 +289,12 @@ fn view(page: &Page, entries: &[Entry<'_>]) -> View {
         ),
     };
     View {
+        made_by: match (page.kind, page.rehearsal) {
+            (Kind::Preview, _) => "preview",
+            (Kind::Outcomes, _) => "outcomes",
+            (Kind::Run, true) => "rehearsal",
+            (Kind::Run, false) => "run",
+        },
         title,
         name: page.name.clone(),
         heading: capitalised(page.kind.what()),

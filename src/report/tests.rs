@@ -15,6 +15,7 @@ fn page(kind: Kind, places: Vec<Place>) -> Page {
         places,
         days: "Calls made Mon 23 Nov 2026 for appointments on Tue 24 Nov 2026".to_string(),
         dates: vec!["Mon 23 Nov 2026".to_string()],
+        rehearsal: false,
     }
 }
 

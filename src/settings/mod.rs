@@ -193,6 +193,15 @@ impl Settings {
             .chain(ledger_files.iter().map(|(w, p)| (*w, p.as_path())))
             .collect();
         paths::check_outputs(&outputs, &inputs)?;
+        if mode == Mode::Preview || run.sandbox {
+            let rehearsal_outputs = [
+                run.report.as_deref().map(|p| ("--report", p)),
+                run.summary_json.as_deref().map(|p| ("--summary-json", p)),
+            ];
+            for (what, path) in rehearsal_outputs.into_iter().flatten() {
+                paths::refuse_a_real_runs_output(what, path, run.sandbox)?;
+            }
+        }
         let input = InputSettings {
             columns: input
                 .columns

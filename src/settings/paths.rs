@@ -345,6 +345,59 @@ fn check_replaceable(subject: &str, what: &str, path: &Path, kind: Kind) -> anyh
     Ok(())
 }
 
+/// A preview or a `--sandbox` rehearsal replaces an existing `--report` or `--summary-json` only
+/// when its name says it is a preview's or a rehearsal's (`preview` or `sandbox` in it): copied
+/// from the nightly command line, the rehearsal would otherwise replace the real night's summary
+/// (what monitoring reads) and report (what the office reads) with the rehearsal's (round-10
+/// finding 8). A new or empty file is fine.
+pub(crate) fn refuse_a_real_runs_output(
+    what: &str,
+    path: &Path,
+    sandbox: bool,
+) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let filled = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
+    if !filled || is_special(path) || name.contains("preview") || name.contains("sandbox") {
+        return Ok(());
+    }
+    if made_by_a_rehearsal(path) {
+        return Ok(());
+    }
+    let (this, word) = match sandbox {
+        true => ("a --sandbox rehearsal", "sandbox"),
+        false => ("a preview (--dry-run)", "preview"),
+    };
+    anyhow::bail!(
+        "{what} `{}` exists and its name does not say it is a preview's or a rehearsal's: it may \
+         be a real night's, which monitoring or the office reads. {this} replaces only a file \
+         with `preview` or `sandbox` in its name: name it like `last-{word}.html` or \
+         `{word}-summary.json`, or move the file away first",
+        path.display()
+    );
+}
+
+/// Whether an earlier output was a preview's or a rehearsal's: a summary whose `results_file`
+/// is a preview's or a rehearsal's file, or a report marked as one's page.
+fn made_by_a_rehearsal(path: &Path) -> bool {
+    let Some(text) = read_small(path) else {
+        return false;
+    };
+    if let Ok(serde_json::Value::Object(summary)) = serde_json::from_str(&text) {
+        return summary
+            .get("results_file")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|f| f.contains(".preview.") || f.contains(".sandbox."));
+    }
+    ["preview", "rehearsal"].iter().any(|by| {
+        text.contains(&format!(
+            r#"<meta name="annie-dispatch-page" content="{by}">"#
+        ))
+    })
+}
+
 /// Whether a file's name is a lock's (`NAME.lock`) or an SQLite database's or journal's
 /// (`.sqlite3`, `.sqlite`, `.db`, `-wal`, `-shm`, `-journal`).
 fn is_state_file(path: &Path) -> bool {

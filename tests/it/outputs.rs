@@ -741,3 +741,65 @@ async fn a_sandbox_rehearsal_never_replaces_a_real_night_without_conversations()
     );
     assert_eq!(std::fs::read(&run.results_path).unwrap(), real);
 }
+
+/// The nightly command line copied with `--sandbox` (or `--dry-run`) added: the real night's
+/// `--summary-json` (what monitoring reads) and `--report` (what the office reads) are refused
+/// (exit 2, both files byte for byte, nothing sent), while a rehearsal's or a preview's own
+/// earlier summary and report are replaced (round-10 finding 8).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rehearsal_or_preview_never_replaces_the_real_nights_summary_or_report() {
+    let annie = Annie::start().await;
+    let outputs = [
+        "--summary-json",
+        "last-summary.json",
+        "--report",
+        "last.html",
+    ];
+    let night = Test::new()
+        .server(&annie.base_url())
+        .od_rows(&[&od_row("A1", &[])])
+        .args(outputs)
+        .run_async()
+        .await;
+    night.assert_status(0);
+    let (summary, report) = (night.file("last-summary.json"), night.file("last.html"));
+    let base = ["--config", "config.toml", "--input", "appointments.csv"];
+    for (mode, word) in [("--sandbox", "rehearsal"), ("--dry-run", "preview")] {
+        let args: Vec<&str> = base
+            .iter()
+            .chain(&[mode])
+            .chain(&outputs)
+            .copied()
+            .collect();
+        let (status, stderr) = run_in(&night.dir, &args).await;
+        assert_eq!(status, 2, "{mode}: {stderr}");
+        assert!(
+            stderr.contains(
+                "`last.html` exists and its name does not say it is a preview's or a \
+                 rehearsal's: it may be a real night's"
+            ) || stderr.contains("`last-summary.json` exists and its name does not say"),
+            "{mode}: {stderr}"
+        );
+        assert!(
+            stderr.contains(word) || stderr.contains("--dry-run"),
+            "{stderr}"
+        );
+        assert_eq!(night.file("last-summary.json"), summary, "{mode}");
+        assert_eq!(night.file("last.html"), report, "{mode}");
+    }
+    assert_eq!(annie.posts().await.len(), 1, "nothing more was sent");
+
+    // A rehearsal's own summary and report, whatever their names, are its to replace.
+    let own = ["--summary-json", "s.json", "--report", "r.html"];
+    for _ in 0..2 {
+        let args: Vec<&str> = base
+            .iter()
+            .chain(&["--sandbox"])
+            .chain(&own)
+            .copied()
+            .collect();
+        let (status, stderr) = run_in(&night.dir, &args).await;
+        assert_eq!(status, 0, "{stderr}");
+    }
+    assert!(night.file("r.html").contains(r#"content="rehearsal""#));
+}
