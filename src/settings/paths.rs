@@ -182,6 +182,15 @@ pub(crate) fn check_outputs(
         if !file.partial {
             check_folder(what, &file.path)?;
         }
+        // The rows are written through the `.partial` file, then it is renamed: a link there
+        // would send them into the file it points at, a file this run never named.
+        if file.partial && file.path.is_symlink() {
+            anyhow::bail!(
+                "{subject} is a symbolic link: rows written there would go to the file it points \
+                 at. Remove the link (a run makes the file itself), or choose another path for \
+                 {what}"
+            );
+        }
         if file.path.is_dir() {
             match file.partial {
                 true => anyhow::bail!(
@@ -640,6 +649,31 @@ mod tests {
             .contains("is a folder, not a file"));
         // A bare name is in the working folder.
         assert!(check_folder("--summary-json", Path::new("s.json")).is_ok());
+    }
+
+    /// A `.partial` file that is a symbolic link is refused: the rows would be written into the
+    /// file it points at, another night's results, say (round-10 finding 5).
+    #[test]
+    fn a_partial_file_that_is_a_link_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let night = dir.path().join("night.results.csv");
+        std::fs::write(&night, "row,appointment_id,status\n2,A1,sent\n").unwrap();
+        let results = dir.path().join("n.results.preview.csv");
+        std::os::unix::fs::symlink(&night, dir.path().join("n.results.preview.csv.partial"))
+            .unwrap();
+        let outputs = [Output::new(
+            "the preview file (--dry-run)",
+            &results,
+            Kind::Rows(RESULTS_HEADER),
+        )
+        .with_partial("the partial preview file")];
+        let err = check_outputs(&outputs, &[]).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "is a symbolic link: rows written there would go to the file it points at"
+            ),
+            "{err}"
+        );
     }
 
     /// A lock or database file is never replaced, even empty, whatever the output: a ledger's
