@@ -276,11 +276,7 @@ pub async fn outcomes(args: &OutcomesArgs) -> anyhow::Result<RunOutcome> {
 /// sandbox that ended with its process, so there is nothing to read, and reading its ids with
 /// the real key would flag every row for a person.
 fn refuse_a_rehearsal(results: &Path) -> anyhow::Result<()> {
-    let name = results
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if name.contains(".results.sandbox.") {
+    if crate::settings::paths::lowercase_name(results).contains(".results.sandbox.") {
         anyhow::bail!(
             "`{}` holds the calls of a `run --sandbox` rehearsal: they were made in a sandbox \
              that ended with that run, so there is nothing to read. To rehearse `outcomes`, run \

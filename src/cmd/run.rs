@@ -58,11 +58,8 @@ fn refuse_real_results(s: &Settings) -> anyhow::Result<()> {
 /// say it is a rehearsal's (`sandbox` in it, as the default `NAME.results.sandbox.csv`) is not a
 /// rehearsal's to replace (round-10 finding 3).
 fn refuse_unnamed_results(path: &std::path::Path) -> anyhow::Result<()> {
-    let rehearsal = path
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("sandbox"));
-    let filled = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
-    if filled && !rehearsal {
+    use crate::settings::paths::{holds_something, lowercase_name};
+    if holds_something(path) && !lowercase_name(path).contains("sandbox") {
         anyhow::bail!(
             "the results file (--results) `{}` exists and its name does not say it is a \
              rehearsal's: it may be a real night's results (calls left uncertain or failed have no \

@@ -364,12 +364,12 @@ pub(crate) fn refuse_a_real_runs_output(
     path: &Path,
     sandbox: bool,
 ) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    let filled = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
-    if !filled || is_special(path) || name.contains("preview") || name.contains("sandbox") {
+    let name = lowercase_name(path);
+    if !holds_something(path)
+        || is_special(path)
+        || name.contains("preview")
+        || name.contains("sandbox")
+    {
         return Ok(());
     }
     if made_by_a_rehearsal(path) {
@@ -407,13 +407,22 @@ fn made_by_a_rehearsal(path: &Path) -> bool {
     })
 }
 
+/// A file's name in lower case ("" for none), for the rules that go by what a name says.
+pub(crate) fn lowercase_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Whether a path is an existing, non-empty file (an earlier output something may rely on).
+pub(crate) fn holds_something(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0)
+}
+
 /// Whether a file's name is a lock's (`NAME.lock`) or an SQLite database's or journal's
 /// (`.sqlite3`, `.sqlite`, `.db`, `-wal`, `-shm`, `-journal`).
 fn is_state_file(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
+    let name = lowercase_name(path);
     [
         ".lock", ".sqlite3", ".sqlite", ".db", "-wal", "-shm", "-journal",
     ]
