@@ -29,6 +29,14 @@ fn outcomes(config: &std::path::Path, results: &std::path::Path) -> (i32, String
     )
 }
 
+/// [`outcomes`] with the config a run left in `dir`, off the async runtime (a mock answers on it).
+async fn outcomes_in(dir: &std::path::Path, results: std::path::PathBuf) -> (i32, String) {
+    let config = dir.join("config.toml");
+    tokio::task::spawn_blocking(move || outcomes(&config, &results))
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn outcomes_fill_every_sent_row_and_resume() {
     let dir = tempfile::tempdir().unwrap();
@@ -1034,12 +1042,7 @@ async fn outcomes_given_the_export_says_it_is_not_a_results_file() {
         .await;
     run.assert_status(0);
     let export = run.dir.join("appointments.csv");
-    let (code, stderr) = tokio::task::spawn_blocking({
-        let dir = run.dir.clone();
-        move || outcomes(&dir.join("config.toml"), &export)
-    })
-    .await
-    .unwrap();
+    let (code, stderr) = outcomes_in(&run.dir, export).await;
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains(&format!(
@@ -1213,21 +1216,17 @@ async fn outcomes_reads_an_excel_saved_results_file_and_refuses_an_empty_or_prev
     run.assert_status(0);
     let results = std::fs::read(&run.results_path).unwrap();
     let outcomes_of = |name: &'static str, bytes: Vec<u8>| {
-        let dir = run.dir.clone();
-        tokio::task::spawn_blocking(move || {
-            let file = dir.join(name);
-            std::fs::write(&file, bytes).unwrap();
-            outcomes(&dir.join("config.toml"), &file)
-        })
+        std::fs::write(run.dir.join(name), bytes).unwrap();
+        outcomes_in(&run.dir, run.dir.join(name))
     };
 
     let mut excel = b"\xEF\xBB\xBF".to_vec();
     excel.extend(&results);
-    let (code, stderr) = outcomes_of("excel.results.csv", excel).await.unwrap();
+    let (code, stderr) = outcomes_of("excel.results.csv", excel).await;
     assert!(!stderr.contains("is not a results file"), "{stderr}");
     assert!(stderr.contains("1 conversation read"), "{code}: {stderr}");
 
-    let (code, stderr) = outcomes_of("empty.results.csv", Vec::new()).await.unwrap();
+    let (code, stderr) = outcomes_of("empty.results.csv", Vec::new()).await;
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains(
@@ -1240,9 +1239,7 @@ async fn outcomes_reads_an_excel_saved_results_file_and_refuses_an_empty_or_prev
     let preview = String::from_utf8(results)
         .unwrap()
         .replace(",sent,", ",dry_run,");
-    let (code, stderr) = outcomes_of("n.results.preview.csv", preview.into_bytes())
-        .await
-        .unwrap();
+    let (code, stderr) = outcomes_of("n.results.preview.csv", preview.into_bytes()).await;
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains(
@@ -1267,12 +1264,7 @@ async fn outcomes_on_a_rehearsals_results_says_there_is_nothing_to_read() {
     run.assert_status(0);
     let rehearsal = run.dir.join("appointments.results.sandbox.csv");
     std::fs::copy(&run.results_path, &rehearsal).unwrap();
-    let (code, stderr) = tokio::task::spawn_blocking({
-        let dir = run.dir.clone();
-        move || outcomes(&dir.join("config.toml"), &rehearsal)
-    })
-    .await
-    .unwrap();
+    let (code, stderr) = outcomes_in(&run.dir, rehearsal).await;
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains(
